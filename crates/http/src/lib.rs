@@ -1,1 +1,22 @@
-//! stub
+//! SafeGrade's HTTP API: actix-web handlers, wire types (`…Response`, `…Create`, `…Patch`),
+//! RFC 9457 problems and the OpenAPI document.
+//!
+//! Depends on `safegrade_domain` and `safegrade_store`; the server binary depends on it.
+//! Wire types are built from domain types with `From`; diesel rows never reach this crate.
+//!
+//! Entry points: [`app`] (the whole application), [`openapi()`] and [`openapi_json`] (the
+//! contract), [`apidoc::render`] (the book's API reference).
+
+pub mod apidoc;
+mod app;
+pub mod codes;
+pub mod enterprises;
+pub mod error;
+mod health;
+pub mod list;
+mod openapi;
+pub mod reference;
+
+pub use app::{AppState, MAX_BODY_BYTES, RequestId, app};
+pub use error::{ApiError, ErrorCode, Problem};
+pub use openapi::{PROBLEM_JSON, RouteTable, openapi, openapi_json};

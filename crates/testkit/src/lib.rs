@@ -1,1 +1,307 @@
-//! stub
+//! Test support for SafeGrade (dev-only): a fresh database per test on SQLite (always) and
+//! PostgreSQL (when `TEST_DATABASE_URL` is set; with `CI=true` its absence is a failure),
+//! and the in-process application over it.
+//!
+//! Entry points: [`TestDb::sqlite`], [`TestDb::postgres`], [`test_app`], [`json_request`].
+
+use std::sync::Mutex;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::test::TestRequest;
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use safegrade_domain::SectorMapping;
+use safegrade_http::{AppState, app};
+use safegrade_store::{DbUrl, PoolConfig, Store};
+
+/// The variable naming the PostgreSQL server for tests (`postgres://postgres@127.0.0.1:5432/postgres`).
+pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
+
+/// Which backend a test database is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A temp-file SQLite database.
+    Sqlite,
+    /// A database created on the test PostgreSQL server.
+    Postgres,
+}
+
+/// A migrated, seeded database of its own for one test, removed on drop.
+pub struct TestDb {
+    /// The open store.
+    pub store: Store,
+    /// Its URL.
+    pub url: String,
+    /// The backend.
+    pub kind: Kind,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+fn is_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+fn open(url: &str) -> Store {
+    let parsed = DbUrl::parse(url).unwrap_or_else(|e| panic!("{e}"));
+    let store = Store::open(
+        &parsed,
+        &PoolConfig {
+            size: 4,
+            ..PoolConfig::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    store
+        .migrate()
+        .unwrap_or_else(|e| panic!("migrate {url}: {e:?}"));
+    store
+        .sync_reference_data(SectorMapping::builtin())
+        .unwrap_or_else(|e| panic!("seed {url}: {e:?}"));
+    store
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+static TEMPLATE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Name of the migrated template database: one per set of migrations, shared by every test
+/// run on this server (created once, atomically by rename).
+fn template(admin_url: &str) -> String {
+    let mut guard = TEMPLATE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(name) = &*guard {
+        return name.clone();
+    }
+    // The template is named after a hash of the PostgreSQL migrations and the reference
+    // data, so a change to either makes a new one.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../store/migrations/postgres");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .flat_map(|d| {
+            std::fs::read_dir(d.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|f| f.path())
+        })
+        .collect();
+    files.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for f in &files {
+        feed(f.to_string_lossy().as_bytes());
+        feed(&std::fs::read(f).unwrap_or_default());
+    }
+    feed(include_str!("../../domain/data/sector-mapping.csv").as_bytes());
+    let name = format!("sg_template_{hash:016x}");
+    let mut admin =
+        PgConnection::establish(admin_url).unwrap_or_else(|e| panic!("{admin_url}: {e}"));
+    let exists = diesel::sql_query(format!(
+        "SELECT 1 FROM pg_database WHERE datname = '{name}'"
+    ))
+    .execute(&mut admin)
+    .unwrap_or(0)
+        > 0;
+    if !exists {
+        let tmp = format!("sg_tmp_{}", uuid::Uuid::now_v7().simple());
+        admin
+            .batch_execute(&format!("CREATE DATABASE {tmp}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        drop(open(&with_database(admin_url, &tmp)));
+        if admin
+            .batch_execute(&format!("ALTER DATABASE {tmp} RENAME TO {name}"))
+            .is_err()
+        {
+            // Another process made it first.
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {tmp} WITH (FORCE)"));
+        }
+    }
+    *guard = Some(name.clone());
+    name
+}
+
+use diesel::RunQueryDsl;
+
+impl TestDb {
+    /// A fresh SQLite database in a temp folder.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        Self {
+            store: open(&url),
+            url,
+            kind: Kind::Sqlite,
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database cloned from the migrated template, or `None` when
+    /// `TEST_DATABASE_URL` is unset outside CI. Panics in CI when PostgreSQL is missing.
+    pub fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var(TEST_DATABASE_URL) else {
+            assert!(
+                !is_ci(),
+                "CI=true but {TEST_DATABASE_URL} is not set: PostgreSQL tests must run in CI"
+            );
+            eprintln!("skipping the PostgreSQL variant: {TEST_DATABASE_URL} is not set");
+            return None;
+        };
+        let template = template(&admin_url);
+        let name = format!("sg_test_{}", uuid::Uuid::now_v7().simple());
+        {
+            // Cloning needs the template free of other sessions: one clone at a time.
+            static CLONE: Mutex<()> = Mutex::new(());
+            let _guard = CLONE.lock().unwrap_or_else(|e| e.into_inner());
+            let mut admin =
+                PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{admin_url}: {e}"));
+            let mut attempt = 0;
+            loop {
+                match admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")) {
+                    Ok(()) => break,
+                    Err(e) if attempt < 50 => {
+                        // Another test process may be cloning the same template right now.
+                        attempt += 1;
+                        let _ = e;
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                    Err(e) => panic!("create {name}: {e}"),
+                }
+            }
+        }
+        let url = with_database(&admin_url, &name);
+        let store = open(&url);
+        Some(Self {
+            store,
+            url,
+            kind: Kind::Postgres,
+            _dir: None,
+            pg: Some((admin_url, name)),
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.pg {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// The whole application over a store (`db.store.clone()`), in process.
+pub async fn test_app(
+    store: Store,
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
+    actix_web::test::init_service(app(AppState::new(store))).await
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body as JSON (`Null` when empty or not JSON).
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    /// A header as text ("" when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// Sends a request and reads the whole response.
+pub async fn send<S, B>(app: &S, req: TestRequest) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let res = actix_web::test::call_service(app, req.to_request()).await;
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = actix_web::test::read_body(res).await;
+    let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A request with a JSON body.
+pub fn json_request(
+    method: actix_web::http::Method,
+    uri: &str,
+    body: &serde_json::Value,
+) -> TestRequest {
+    TestRequest::default()
+        .method(method)
+        .uri(uri)
+        .insert_header(("content-type", "application/json"))
+        .set_payload(body.to_string())
+}
+
+/// A valid enterprise body with the given credit code; change fields with `json!` merges.
+pub fn enterprise_body(credit_code: &str) -> serde_json::Value {
+    serde_json::json!({
+        "credit_code": credit_code,
+        "name": "绵阳市示例建材有限公司",
+        "area_code": "510703",
+        "address": "绵阳市涪城区示例路1号",
+        "industry_code": "C3011",
+        "scale": "small",
+        "ownership": "other",
+        "operating_status": "operating",
+        "principal_name": "张三",
+        "principal_phone": "13800000000",
+        "safety_manager_name": "李四",
+        "safety_manager_phone": "0816-2345678",
+        "employees": 120,
+        "latitude": 31.4675,
+        "longitude": 104.6796
+    })
+}
+
+/// The `n`-th valid synthetic credit code of a test (region 510703).
+pub fn credit_code(n: u32) -> String {
+    let first17 = format!("91510703{n:09}");
+    let check = safegrade_domain::credit::check_character(&first17).unwrap_or('0');
+    format!("{first17}{check}")
+}

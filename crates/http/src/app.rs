@@ -1,0 +1,258 @@
+//! The actix-web application: state, extractor configuration, middleware, routes and the
+//! fallback for unknown routes and methods.
+
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, web};
+use safegrade_domain::SectorMapping;
+use safegrade_store::Store;
+use tracing_actix_web::{RootSpanBuilder, TracingLogger};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{ApiError, ErrorCode, ProblemMarker};
+use crate::openapi::{self, RouteTable};
+
+/// Largest accepted request body, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Shared state of the application, one per process.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database access.
+    pub store: Store,
+    /// The industry-to-sector mapping in force.
+    pub mapping: &'static SectorMapping,
+}
+
+impl AppState {
+    /// State over `store` with the built-in sector mapping.
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            mapping: SectorMapping::builtin(),
+        }
+    }
+
+    /// Runs a blocking store call on the blocking thread pool, inside the current span.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        let span = tracing::Span::current();
+        web::block(move || span.in_scope(|| f(&store)))
+            .await
+            .map_err(ApiError::internal)?
+    }
+}
+
+/// The request id of a request (`X-Request-Id`), accepted from the client or generated.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub Arc<str>);
+
+/// The `X-Request-Id` header.
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+fn accept_request_id(value: Option<&HeaderValue>) -> Option<String> {
+    let v = value?.to_str().ok()?;
+    let ok = !v.is_empty()
+        && v.len() <= 128
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    ok.then(|| v.to_owned())
+}
+
+/// Root span with the request id, taken from `X-Request-Id` when it is sane, else a new
+/// UUIDv7.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        let id = accept_request_id(request.headers().get(&X_REQUEST_ID))
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        request
+            .extensions_mut()
+            .insert(RequestId(id.clone().into()));
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.path(),
+            request_id = %id,
+            status = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let status = match outcome {
+            Ok(res) => res.status(),
+            Err(e) => e.as_response_error().status_code(),
+        };
+        span.record("status", status.as_u16());
+        // 5xx are logged with their cause where they arise; 4xx are the client's business
+        // but worth a line; successes only at debug level, to keep the hot path quiet.
+        span.in_scope(|| {
+            if status.is_client_error() {
+                tracing::info!(status = status.as_u16(), "request refused");
+            } else if status.is_success() || status.is_redirection() {
+                tracing::debug!(status = status.as_u16(), "request done");
+            }
+        });
+    }
+}
+
+/// Echoes `X-Request-Id` and completes problem bodies with `instance` and `request_id`.
+async fn finish_response(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let id = req.extensions().get::<RequestId>().cloned();
+    let path = req.path().to_owned();
+    let mut res = next.call(req).await?;
+    if let Some(RequestId(id)) = &id {
+        if let Ok(v) = HeaderValue::from_str(id) {
+            res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+        }
+    }
+    if res.response().extensions().get::<ProblemMarker>().is_none() {
+        return Ok(res);
+    }
+    let (req, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            map.insert("instance".into(), path.into());
+            if let Some(RequestId(id)) = id {
+                map.insert("request_id".into(), id.to_string().into());
+            }
+            serde_json::to_vec(&map).unwrap_or_else(|_| bytes.to_vec())
+        }
+        _ => bytes.to_vec(),
+    };
+    let response = head.set_body(BoxBody::new(body));
+    Ok(ServiceResponse::new(req, response))
+}
+
+/// Answers a request that matched no route: 405 with `Allow` when the path is an API path
+/// with other methods, else 404.
+async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
+    match routes.methods_for(req.path()) {
+        Some(methods) => Err(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!(
+                "{} is not allowed on {}; allowed: {}",
+                req.method(),
+                req.path(),
+                methods.join(", ")
+            ),
+        )
+        .with_header(header::ALLOW, methods.join(", "))),
+        None => Err(ApiError::new(
+            ErrorCode::RouteNotFound,
+            format!("no route {}; see /api/openapi.json", req.path()),
+        )),
+    }
+}
+
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .content_type_required(true)
+        .content_type(|mime| {
+            mime.type_() == actix_web::mime::APPLICATION
+                && (mime.subtype() == actix_web::mime::JSON || mime.subtype().as_str() == "merge-patch+json")
+        })
+        .error_handler(|err, _req| {
+            use actix_web::error::JsonPayloadError as E;
+            let e = match &err {
+                E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+                ),
+                E::ContentType => ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "send the body as Content-Type: application/json (or application/merge-patch+json for PATCH)",
+                ),
+                E::Deserialize(e) if e.is_data() => {
+                    ApiError::new(ErrorCode::MalformedJson, "the body must be a JSON object")
+                }
+                other => ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {other}")),
+            };
+            e.into()
+        })
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|err, _req| ApiError::new(ErrorCode::InvalidQuery, err.to_string()).into())
+}
+
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|err, _req| ApiError::new(ErrorCode::InvalidPath, err.to_string()).into())
+}
+
+/// The whole application over `state`, ready for `HttpServer` or `actix_web::test`.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, spec) = openapi::register(App::new().into_utoipa_app()).split_for_parts();
+    let spec = openapi::finish(spec);
+    let routes = RouteTable::from_spec(&spec);
+    app.app_data(web::Data::new(state))
+        .app_data(web::Data::new(routes))
+        .app_data(json_config())
+        .app_data(query_config())
+        .app_data(path_config())
+        .service(
+            SwaggerUi::new("/api/docs/{_:.*}")
+                .url("/api/openapi.json", spec)
+                .config(
+                    utoipa_swagger_ui::Config::default()
+                        .validator_url("none")
+                        .try_it_out_enabled(true),
+                ),
+        )
+        .default_service(web::to(fallback))
+        .wrap(actix_web::middleware::from_fn(finish_response))
+        .wrap(TracingLogger::<RequestSpan>::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accept_request_id;
+    use actix_web::http::header::HeaderValue;
+
+    #[test]
+    fn request_ids_are_sane_or_replaced() {
+        let v = |s: &'static str| accept_request_id(Some(&HeaderValue::from_static(s)));
+        assert_eq!(v("abc-123_x.y:z").as_deref(), Some("abc-123_x.y:z"));
+        assert_eq!(v("has space"), None);
+        assert_eq!(v(""), None);
+        assert_eq!(
+            accept_request_id(Some(&HeaderValue::from_static(Box::leak(
+                "a".repeat(129).into_boxed_str()
+            )))),
+            None
+        );
+    }
+}

@@ -1,0 +1,682 @@
+//! The enterprise ledger (企业台账): create, read, change (JSON Merge Patch) and list.
+
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use safegrade_domain::{
+    CreditCode, Enterprise, EnterpriseId, EnterpriseInput, IndustryCode, MineKind, OperatingStatus,
+    Ownership, Scale, Sector, Violation, ViolationCode as V, find_area,
+};
+use safegrade_store::EnterpriseFilter;
+use safegrade_store::enterprises::insert;
+use safegrade_store::idempotency::{StoredResponse, find_response, save_response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::list::{self, ListResponse};
+
+/// An enterprise in the ledger.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnterpriseResponse {
+    /// Opaque id (UUIDv7 text).
+    #[schema(example = "019ac9a4-5c1e-7d52-8a3f-5b2e6f0a1c3d")]
+    pub id: String,
+    /// Unified Social Credit Code (统一社会信用代码), normalised: half-width, upper case.
+    #[schema(example = "914403001922038216")]
+    pub credit_code: String,
+    /// Registered name (企业名称).
+    #[schema(example = "绵阳市示例建材有限公司")]
+    pub name: String,
+    /// Supervision area code (监管区域), see `GET /api/v1/areas`.
+    #[schema(example = "510703")]
+    pub area_code: String,
+    /// Address (地址).
+    pub address: Option<String>,
+    /// GB/T 4754-2017 industry code (国民经济行业代码): section letter and 2–4 digits.
+    #[schema(example = "C3011")]
+    pub industry_code: String,
+    /// Supervision sector (监管行业), derived from `industry_code`; read-only.
+    #[schema(value_type = crate::codes::Sector)]
+    pub sector: Sector,
+    /// Kind of non-coal mine (非煤矿山类型); set exactly when `sector` is `non_coal_mine`.
+    #[schema(value_type = Option<crate::codes::MineKind>)]
+    pub mine_kind: Option<MineKind>,
+    /// Scale (企业规模).
+    #[schema(value_type = crate::codes::Scale)]
+    pub scale: Scale,
+    /// Ownership level (隶属层级).
+    #[schema(value_type = crate::codes::Ownership)]
+    pub ownership: Ownership,
+    /// Operating status (生产经营状态).
+    #[schema(value_type = crate::codes::OperatingStatus)]
+    pub operating_status: OperatingStatus,
+    /// Principal responsible person (主要负责人).
+    pub principal_name: String,
+    /// Their phone (mobile or landline).
+    pub principal_phone: Option<String>,
+    /// Safety manager (安全管理人员).
+    pub safety_manager_name: Option<String>,
+    /// Their phone.
+    pub safety_manager_phone: Option<String>,
+    /// Number of employees (从业人员数).
+    pub employees: Option<i32>,
+    /// WGS-84 latitude.
+    pub latitude: Option<f64>,
+    /// WGS-84 longitude.
+    pub longitude: Option<f64>,
+    /// Version for `If-Match`; also sent as the `ETag`.
+    pub version: i64,
+    /// When the record was created (RFC 3339, UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Enterprise> for EnterpriseResponse {
+    fn from(e: &Enterprise) -> Self {
+        let d = &e.data;
+        Self {
+            id: e.id.to_string(),
+            credit_code: d.credit_code.to_string(),
+            name: d.name.clone(),
+            area_code: d.area_code.clone(),
+            address: d.address.clone(),
+            industry_code: d.industry_code.as_str().to_owned(),
+            sector: d.sector,
+            mine_kind: d.mine_kind,
+            scale: d.scale,
+            ownership: d.ownership,
+            operating_status: d.operating_status,
+            principal_name: d.principal_name.clone(),
+            principal_phone: d.principal_phone.clone(),
+            safety_manager_name: d.safety_manager_name.clone(),
+            safety_manager_phone: d.safety_manager_phone.clone(),
+            employees: d.employees,
+            latitude: d.latitude,
+            longitude: d.longitude,
+            version: e.version,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+/// A new enterprise. Unknown fields are rejected; every invalid field is reported at once.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseCreate {
+    /// Unified Social Credit Code (统一社会信用代码), GB 32100-2015; full-width characters,
+    /// lower case and surrounding spaces are normalised.
+    #[schema(example = "914403001922038216")]
+    pub credit_code: String,
+    /// Registered name (企业名称), 1–200 characters.
+    #[schema(example = "绵阳市示例建材有限公司")]
+    pub name: String,
+    /// Supervision area code: a county-level division or a park zone, not the city itself.
+    #[schema(example = "510703")]
+    pub area_code: String,
+    /// Address (地址), up to 300 characters.
+    pub address: Option<String>,
+    /// GB/T 4754-2017 industry code (`C3011`); the sector is derived from it.
+    #[schema(example = "C3011")]
+    pub industry_code: String,
+    /// Required for non-coal mines, refused for everything else.
+    #[schema(value_type = Option<crate::codes::MineKind>)]
+    pub mine_kind: Option<String>,
+    /// Scale (企业规模).
+    #[schema(value_type = crate::codes::Scale)]
+    pub scale: String,
+    /// Ownership level (隶属层级); `other` when absent.
+    #[schema(value_type = Option<crate::codes::Ownership>)]
+    pub ownership: Option<String>,
+    /// Operating status; `operating` when absent.
+    #[schema(value_type = Option<crate::codes::OperatingStatus>)]
+    pub operating_status: Option<String>,
+    /// Principal responsible person (主要负责人), up to 50 characters.
+    #[schema(example = "张三")]
+    pub principal_name: String,
+    /// Mainland mobile (`13800000000`) or landline (`0816-2345678`).
+    pub principal_phone: Option<String>,
+    /// Safety manager (安全管理人员).
+    pub safety_manager_name: Option<String>,
+    /// Mainland mobile or landline.
+    pub safety_manager_phone: Option<String>,
+    /// Number of employees, 0–1,000,000.
+    pub employees: Option<i64>,
+    /// WGS-84 latitude; give both coordinates or neither.
+    pub latitude: Option<f64>,
+    /// WGS-84 longitude.
+    pub longitude: Option<f64>,
+}
+
+/// A JSON Merge Patch (RFC 7396) of an enterprise: members present replace the value, `null`
+/// clears an optional field (or resets `ownership`/`operating_status` to their default).
+/// The result is validated as a whole. `id`, `sector`, `version` and the timestamps are
+/// read-only.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnterprisePatch {
+    /// See the create request.
+    pub credit_code: Option<String>,
+    /// See the create request.
+    pub name: Option<String>,
+    /// See the create request.
+    pub area_code: Option<String>,
+    /// See the create request.
+    pub address: Option<String>,
+    /// See the create request.
+    pub industry_code: Option<String>,
+    /// See the create request.
+    #[schema(value_type = Option<crate::codes::MineKind>)]
+    pub mine_kind: Option<String>,
+    /// See the create request.
+    #[schema(value_type = Option<crate::codes::Scale>)]
+    pub scale: Option<String>,
+    /// See the create request.
+    #[schema(value_type = Option<crate::codes::Ownership>)]
+    pub ownership: Option<String>,
+    /// See the create request.
+    #[schema(value_type = Option<crate::codes::OperatingStatus>)]
+    pub operating_status: Option<String>,
+    /// See the create request.
+    pub principal_name: Option<String>,
+    /// See the create request.
+    pub principal_phone: Option<String>,
+    /// See the create request.
+    pub safety_manager_name: Option<String>,
+    /// See the create request.
+    pub safety_manager_phone: Option<String>,
+    /// See the create request.
+    pub employees: Option<i64>,
+    /// See the create request.
+    pub latitude: Option<f64>,
+    /// See the create request.
+    pub longitude: Option<f64>,
+}
+
+/// Fields a client may not write.
+const READ_ONLY: [&str; 5] = ["id", "sector", "version", "created_at", "updated_at"];
+
+fn type_error(key: &str, expected: &str) -> Violation {
+    Violation::field(key, V::InvalidType, format!("{key} must be {expected}"))
+}
+
+fn text(key: &str, v: &Value) -> Result<Option<String>, Violation> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(type_error(key, "a string")),
+    }
+}
+
+fn integer(key: &str, v: &Value) -> Result<Option<i64>, Violation> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| type_error(key, "an integer")),
+        _ => Err(type_error(key, "an integer")),
+    }
+}
+
+fn number(key: &str, v: &Value) -> Result<Option<f64>, Violation> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| type_error(key, "a number")),
+        _ => Err(type_error(key, "a number")),
+    }
+}
+
+/// Writes the members of a JSON object onto `input` (create and merge patch alike) and
+/// returns the members that could not be taken: unknown, read-only or of the wrong type.
+fn apply_members(input: &mut EnterpriseInput, body: &Map<String, Value>) -> Vec<Violation> {
+    let mut errors = Vec::new();
+    for (key, v) in body {
+        let k = key.as_str();
+        let result = match k {
+            "credit_code" => text(k, v).map(|x| input.credit_code = x),
+            "name" => text(k, v).map(|x| input.name = x),
+            "area_code" => text(k, v).map(|x| input.area_code = x),
+            "address" => text(k, v).map(|x| input.address = x),
+            "industry_code" => text(k, v).map(|x| input.industry_code = x),
+            "mine_kind" => text(k, v).map(|x| input.mine_kind = x),
+            "scale" => text(k, v).map(|x| input.scale = x),
+            "ownership" => text(k, v).map(|x| input.ownership = x),
+            "operating_status" => text(k, v).map(|x| input.operating_status = x),
+            "principal_name" => text(k, v).map(|x| input.principal_name = x),
+            "principal_phone" => text(k, v).map(|x| input.principal_phone = x),
+            "safety_manager_name" => text(k, v).map(|x| input.safety_manager_name = x),
+            "safety_manager_phone" => text(k, v).map(|x| input.safety_manager_phone = x),
+            "employees" => integer(k, v).map(|x| input.employees = x),
+            "latitude" => number(k, v).map(|x| input.latitude = x),
+            "longitude" => number(k, v).map(|x| input.longitude = x),
+            _ if READ_ONLY.contains(&k) => Err(Violation::field(
+                k,
+                V::ReadOnly,
+                format!("{k} is managed by SafeGrade and cannot be written"),
+            )),
+            _ => Err(Violation::field(
+                k,
+                V::UnknownField,
+                format!("{k} is not a field of an enterprise"),
+            )),
+        };
+        if let Err(e) = result {
+            errors.push(e);
+        }
+    }
+    errors
+}
+
+/// Applies `body` to `input` and validates the result, reporting each field at most once.
+fn build(
+    mut input: EnterpriseInput,
+    body: &Map<String, Value>,
+    state: &AppState,
+) -> Result<safegrade_domain::EnterpriseData, ApiError> {
+    let mut errors = apply_members(&mut input, body);
+    match input.validate(state.mapping) {
+        Ok(data) if errors.is_empty() => Ok(data),
+        Ok(_) => Err(ApiError::invalid(errors)),
+        Err(more) => {
+            let seen: Vec<String> = errors.iter().map(|e| e.pointer.clone()).collect();
+            errors.extend(more.into_iter().filter(|v| !seen.contains(&v.pointer)));
+            Err(ApiError::invalid(errors))
+        }
+    }
+}
+
+fn parse_id(raw: &str) -> Result<EnterpriseId, ApiError> {
+    EnterpriseId::parse(raw).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidPath,
+            format!("'{raw}' is not an enterprise id"),
+        )
+    })
+}
+
+fn not_found(id: &str) -> impl FnOnce(ApiError) -> ApiError + '_ {
+    move |e| match e.code {
+        ErrorCode::NotFound => {
+            ApiError::new(ErrorCode::NotFound, format!("no enterprise with id {id}"))
+        }
+        _ => e,
+    }
+}
+
+fn location(e: &Enterprise) -> String {
+    format!("/api/v1/enterprises/{}", e.id)
+}
+
+fn with_record(mut res: actix_web::HttpResponseBuilder, e: &Enterprise) -> HttpResponse {
+    res.insert_header((header::ETAG, format!("\"{}\"", e.version)))
+        .json(EnterpriseResponse::from(e))
+}
+
+/// The `Idempotency-Key` header, if present: 1–255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str() {
+        Ok(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(s.to_owned()))
+        }
+        _ => Err(ApiError::new(
+            ErrorCode::InvalidPrecondition,
+            "Idempotency-Key must be 1-255 visible ASCII characters",
+        )),
+    }
+}
+
+/// `If-Match: "<version>"` (or `*`, which matches any version).
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::new(
+            ErrorCode::InvalidPrecondition,
+            "If-Match must be the ETag of the record, like \"3\", or *",
+        )
+    };
+    let s = v.to_str().map_err(|_| bad())?.trim();
+    if s == "*" {
+        return Ok(None);
+    }
+    s.strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .and_then(|n| n.parse().ok())
+        .map(Some)
+        .ok_or_else(bad)
+}
+
+enum Created {
+    New(Box<Enterprise>),
+    Replay(StoredResponse),
+}
+
+/// Add an enterprise to the ledger (录入企业).
+///
+/// Answers 201 with `Location`, `ETag` and the record. With an `Idempotency-Key`, a retry with
+/// the same body replays the first answer, and the same key with another body is 422.
+#[utoipa::path(
+    tag = "enterprises",
+    operation_id = "create_enterprise",
+    request_body(content = EnterpriseCreate, content_type = "application/json"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer")),
+    responses(
+        (status = 201, description = "Created", body = EnterpriseResponse,
+            headers(("Location" = String, description = "URL of the new record"), ("ETag" = String, description = "Version, quoted"))),
+        (status = 400, description = "Malformed JSON (`malformed_json`) or a bad `Idempotency-Key` (`invalid_precondition`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another enterprise has this credit code (`duplicate_credit_code`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, all listed in `errors` (`validation_failed`), or a reused idempotency key (`idempotency_key_reused`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/enterprises")]
+pub async fn create_enterprise(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let key = idempotency_key(req.headers())?;
+    let data = build(EnterpriseInput::default(), &body, &state)?;
+    let outcome = state
+        .run(move |store| {
+            store.with_write_tx(|conn| {
+                let Some(key) = &key else {
+                    return Ok(Created::New(Box::new(insert(conn, &data)?)));
+                };
+                const SCOPE: &str = "POST /api/v1/enterprises";
+                let request = Value::Object(body);
+                if let Some(previous) = find_response(conn, SCOPE, key)? {
+                    let same = serde_json::from_str::<Value>(&previous.request_hash).is_ok_and(|v| v == request);
+                    return if same {
+                        Ok(Created::Replay(previous))
+                    } else {
+                        Err(ApiError::new(ErrorCode::IdempotencyKeyReused, "this Idempotency-Key was used with another body; use a new key for a new request"))
+                    };
+                }
+                let e = insert(conn, &data)?;
+                let stored = StoredResponse {
+                    request_hash: request.to_string(),
+                    status: 201,
+                    location: Some(location(&e)),
+                    body: serde_json::to_string(&EnterpriseResponse::from(&e)).map_err(ApiError::internal)?,
+                };
+                save_response(conn, SCOPE, key, &stored)?;
+                Ok(Created::New(Box::new(e)))
+            })
+        })
+        .await?;
+    Ok(match outcome {
+        Created::New(e) => with_record(
+            HttpResponse::Created()
+                .insert_header((header::LOCATION, location(&e)))
+                .take(),
+            &e,
+        ),
+        Created::Replay(r) => {
+            let mut res = HttpResponse::build(
+                actix_web::http::StatusCode::from_u16(r.status).map_err(ApiError::internal)?,
+            );
+            if let Some(loc) = r.location {
+                res.insert_header((header::LOCATION, loc));
+            }
+            if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(&r.body) {
+                if let Some(v) = m.get("version") {
+                    res.insert_header((header::ETAG, format!("\"{v}\"")));
+                }
+            }
+            res.insert_header(("idempotency-replayed", "true"))
+                .content_type("application/json")
+                .body(r.body)
+        }
+    })
+}
+
+/// Get one enterprise, with its version as `ETag`.
+#[utoipa::path(
+    tag = "enterprises",
+    operation_id = "get_enterprise",
+    params(("id" = String, Path, description = "Enterprise id")),
+    responses(
+        (status = 200, description = "The record", body = EnterpriseResponse, headers(("ETag" = String, description = "Version, quoted"))),
+        (status = 400, description = "Not an id (`invalid_path`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such enterprise (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/enterprises/{id}")]
+pub async fn get_enterprise(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let id = parse_id(&raw)?;
+    let e = state
+        .run(move |s| Ok(s.get_enterprise(id)?))
+        .await
+        .map_err(not_found(&raw))?;
+    Ok(with_record(HttpResponse::Ok(), &e))
+}
+
+/// Change an enterprise with a JSON Merge Patch (RFC 7396).
+///
+/// Send `If-Match` with the `ETag` you read: if the record changed since, the answer is 412
+/// and nothing is written. The patched record is validated as a whole (422 lists every
+/// invalid field). A patch that changes nothing keeps the version.
+#[utoipa::path(
+    tag = "enterprises",
+    operation_id = "update_enterprise",
+    params(
+        ("id" = String, Path, description = "Enterprise id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read, like \"3\"; `*` matches any version"),
+    ),
+    request_body(content = EnterprisePatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The changed record", body = EnterpriseResponse, headers(("ETag" = String, description = "New version, quoted"))),
+        (status = 400, description = "Malformed JSON, id or If-Match (`malformed_json`, `invalid_path`, `invalid_precondition`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such enterprise (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another enterprise has this credit code (`duplicate_credit_code`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The record changed since that version (`version_mismatch`); the current ETag is sent", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/enterprises/{id}")]
+pub async fn update_enterprise(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let id = parse_id(&raw)?;
+    let expected = if_match(req.headers())?;
+    let body = body.into_inner();
+    let st = state.clone();
+    let e = state
+        .run(move |s| {
+            s.update_enterprise(id, expected, |current| {
+                build(EnterpriseInput::from(&current.data), &body, &st)
+            })
+        })
+        .await
+        .map_err(not_found(&raw))?;
+    Ok(with_record(HttpResponse::Ok(), &e))
+}
+
+/// Filters and paging of the ledger list. Unknown parameters are rejected (400).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EnterpriseListQuery {
+    /// Supervision area code.
+    pub area_code: Option<String>,
+    /// Supervision sector.
+    #[param(value_type = Option<crate::codes::Sector>)]
+    pub sector: Option<Sector>,
+    /// GB/T 4754-2017 industry code, exact (`C3011`).
+    pub industry_code: Option<String>,
+    /// Scale.
+    #[param(value_type = Option<crate::codes::Scale>)]
+    pub scale: Option<Scale>,
+    /// Ownership level.
+    #[param(value_type = Option<crate::codes::Ownership>)]
+    pub ownership: Option<Ownership>,
+    /// Operating status.
+    #[param(value_type = Option<crate::codes::OperatingStatus>)]
+    pub operating_status: Option<OperatingStatus>,
+    /// Credit code, exact (normalised like on input).
+    pub credit_code: Option<String>,
+    /// Name contains this text (1–100 characters).
+    pub q: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn bad_query(message: String) -> ApiError {
+    ApiError::new(ErrorCode::InvalidQuery, message)
+}
+
+impl EnterpriseListQuery {
+    fn filter(&self) -> Result<EnterpriseFilter, ApiError> {
+        let area_code = match self.area_code.as_deref().map(str::trim) {
+            Some(code) => Some(find_area(code).map(|a| a.code.to_owned()).ok_or_else(|| {
+                bad_query(format!("area_code '{code}' is not a supervision area"))
+            })?),
+            None => None,
+        };
+        let industry_code = match &self.industry_code {
+            Some(c) => Some(
+                IndustryCode::parse(c)
+                    .map_err(|e| bad_query(format!("industry_code: {e}")))?
+                    .as_str()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let credit_code = match &self.credit_code {
+            Some(c) => Some(
+                CreditCode::parse(c)
+                    .map_err(|e| bad_query(format!("credit_code: {e}")))?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let name_contains = match self.q.as_deref().map(str::trim) {
+            Some(q) if q.is_empty() || q.chars().count() > 100 => {
+                return Err(bad_query("q must be 1-100 characters".into()));
+            }
+            other => other.map(str::to_owned),
+        };
+        Ok(EnterpriseFilter {
+            area_code,
+            sector: self.sector,
+            industry_code,
+            scale: self.scale,
+            ownership: self.ownership,
+            operating_status: self.operating_status,
+            credit_code,
+            name_contains,
+        })
+    }
+}
+
+const CURSOR_KIND: &str = "enterprise";
+
+/// List the ledger (企业台账), filtered, in creation order (ids are time-ordered), with cursor
+/// pagination. A cursor stays valid while records are added.
+#[utoipa::path(
+    tag = "enterprises",
+    operation_id = "list_enterprises",
+    params(EnterpriseListQuery),
+    responses(
+        (status = 200, description = "One page", body = ListResponse<EnterpriseResponse>),
+        (status = 400, description = "Unknown or invalid query parameter (`invalid_query`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/enterprises")]
+pub async fn list_enterprises(
+    state: web::Data<AppState>,
+    query: web::Query<EnterpriseListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.filter()?;
+    let limit = list::limit(query.limit)?;
+    let after = match &query.cursor {
+        Some(c) => Some(
+            EnterpriseId::parse(&list::decode_cursor(CURSOR_KIND, c)?)
+                .ok_or_else(|| bad_query("cursor is not one this list issued".into()))?,
+        ),
+        None => None,
+    };
+    let page = state
+        .run(move |s| {
+            s.list_enterprises(&filter, after, i64::from(limit))
+                .map_err(ApiError::from)
+        })
+        .await?;
+    let next_cursor = if page.has_more {
+        page.items
+            .last()
+            .map(|e| list::encode_cursor(CURSOR_KIND, &e.id.to_string()))
+    } else {
+        None
+    };
+    let items = page.items.iter().map(EnterpriseResponse::from).collect();
+    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_forms() {
+        let h = |v: &'static str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::IF_MATCH, header::HeaderValue::from_static(v));
+            if_match(&m).map_err(|e| e.code)
+        };
+        assert_eq!(h("\"3\""), Ok(Some(3)));
+        assert_eq!(h("*"), Ok(None));
+        assert_eq!(h("3"), Err(ErrorCode::InvalidPrecondition));
+        assert_eq!(h("W/\"3\""), Err(ErrorCode::InvalidPrecondition));
+        assert_eq!(if_match(&HeaderMap::new()).map_err(|e| e.code), Ok(None));
+    }
+
+    #[test]
+    fn members_of_wrong_type_unknown_or_read_only_are_reported() {
+        let body: Map<String, Value> = serde_json::from_str(
+            r#"{"name": 5, "sector": "x", "colour": "red", "employees": 1.5, "address": null}"#,
+        )
+        .unwrap_or_default();
+        let mut input = EnterpriseInput {
+            address: Some("a".into()),
+            ..Default::default()
+        };
+        let errs: Vec<(String, V)> = apply_members(&mut input, &body)
+            .into_iter()
+            .map(|v| (v.pointer, v.code))
+            .collect();
+        assert_eq!(input.address, None, "null clears");
+        assert_eq!(errs.len(), 4);
+        assert!(errs.contains(&("/name".into(), V::InvalidType)));
+        assert!(errs.contains(&("/sector".into(), V::ReadOnly)));
+        assert!(errs.contains(&("/colour".into(), V::UnknownField)));
+        assert!(errs.contains(&("/employees".into(), V::InvalidType)));
+    }
+}

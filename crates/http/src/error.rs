@@ -1,0 +1,287 @@
+//! Every error the API answers, as RFC 9457 `application/problem+json`.
+//!
+//! `code` comes from the closed [`ErrorCode`] list published in the spec and documented in the
+//! book (`book/src/errors.md`, one anchor per code; `tests/api/errors.rs` checks each code is
+//! documented and used). 5xx bodies are generic; the cause is logged once, here.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use safegrade_domain::{Violation, ViolationCode, code_list};
+use safegrade_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+code_list! {
+    /// Why a request failed: the `code` member of every problem.
+    pub enum ErrorCode {
+        /// The body is not well-formed JSON, or not a JSON object.
+        MalformedJson = ("malformed_json", "请求体不是合法的 JSON 对象"),
+        /// The body is not `application/json` (or `application/merge-patch+json`).
+        UnsupportedMediaType = ("unsupported_media_type", "不支持的内容类型"),
+        /// The body is larger than the limit.
+        PayloadTooLarge = ("payload_too_large", "请求体过大"),
+        /// A query parameter is unknown, malformed or out of range.
+        InvalidQuery = ("invalid_query", "查询参数无效"),
+        /// A path segment is not a valid id.
+        InvalidPath = ("invalid_path", "路径参数无效"),
+        /// One or more fields are invalid; see `errors`.
+        ValidationFailed = ("validation_failed", "字段校验未通过"),
+        /// The record does not exist.
+        NotFound = ("not_found", "记录不存在"),
+        /// No such route.
+        RouteNotFound = ("route_not_found", "接口不存在"),
+        /// The route exists but not with this method.
+        MethodNotAllowed = ("method_not_allowed", "请求方法不允许"),
+        /// Another enterprise already has this credit code.
+        DuplicateCreditCode = ("duplicate_credit_code", "统一社会信用代码已存在"),
+        /// `If-Match` is not a version this API issued.
+        InvalidPrecondition = ("invalid_precondition", "If-Match 格式错误"),
+        /// The record changed since the version in `If-Match`.
+        VersionMismatch = ("version_mismatch", "版本不一致"),
+        /// The `Idempotency-Key` was used before with another body.
+        IdempotencyKeyReused = ("idempotency_key_reused", "幂等键已用于其他请求"),
+        /// The database is unavailable or busy; retry after `Retry-After` seconds.
+        ServiceUnavailable = ("service_unavailable", "服务暂不可用"),
+        /// An unexpected error; the request id identifies it in the logs.
+        Internal = ("internal", "内部错误"),
+    }
+}
+
+impl ErrorCode {
+    /// The HTTP status this code is answered with.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::MalformedJson
+            | Self::InvalidQuery
+            | Self::InvalidPath
+            | Self::InvalidPrecondition => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::ValidationFailed | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::DuplicateCreditCode => StatusCode::CONFLICT,
+            Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
+            Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A short English title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::MalformedJson => "Malformed JSON body",
+            Self::UnsupportedMediaType => "Unsupported media type",
+            Self::PayloadTooLarge => "Payload too large",
+            Self::InvalidQuery => "Invalid query",
+            Self::InvalidPath => "Invalid path parameter",
+            Self::ValidationFailed => "Validation failed",
+            Self::NotFound => "Not found",
+            Self::RouteNotFound => "Route not found",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::DuplicateCreditCode => "Duplicate credit code",
+            Self::InvalidPrecondition => "Invalid If-Match header",
+            Self::VersionMismatch => "Version mismatch",
+            Self::IdempotencyKeyReused => "Idempotency key reused",
+            Self::ServiceUnavailable => "Service unavailable",
+            Self::Internal => "Internal error",
+        }
+    }
+}
+
+/// Where the `type` URI of a problem points: the book's error page, one anchor per code.
+/// A relative reference (RFC 3986 §4.2), resolved against the server that answered.
+pub const PROBLEM_TYPE_BASE: &str = "/book/errors.html#";
+
+/// One rejected field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON Pointer (RFC 6901) to the field in the request body.
+    #[schema(example = "/credit_code")]
+    pub pointer: String,
+    /// Why, from a closed list.
+    #[schema(value_type = crate::codes::ViolationCode)]
+    pub code: ViolationCode,
+    /// A sentence for people.
+    #[schema(example = "check character should be 6, got 5")]
+    pub message: String,
+}
+
+impl From<Violation> for FieldError {
+    fn from(v: Violation) -> Self {
+        Self {
+            pointer: v.pointer,
+            code: v.code,
+            message: v.message,
+        }
+    }
+}
+
+/// An RFC 9457 problem (`application/problem+json`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI of the book entry for `code`.
+    #[serde(rename = "type")]
+    #[schema(example = "/book/errors.html#validation_failed")]
+    pub type_uri: String,
+    /// Short summary of the code.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What happened in this request.
+    pub detail: String,
+    /// The request path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Machine-readable reason, from a closed list.
+    #[schema(value_type = crate::codes::ErrorCode)]
+    pub code: ErrorCode,
+    /// Field errors (for `validation_failed`), every one at once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(default = json!([]))]
+    pub errors: Vec<FieldError>,
+    /// The request id (`X-Request-Id`), to quote when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// An error answered as a problem.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The code (and through it the status).
+    pub code: ErrorCode,
+    /// What happened.
+    pub detail: String,
+    /// Field errors.
+    pub errors: Vec<FieldError>,
+    /// Headers to add (`Retry-After`, `Allow`).
+    pub headers: Vec<(header::HeaderName, String)>,
+    /// The cause, logged for 5xx and never sent.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+impl ApiError {
+    /// An error with a code and a detail.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+            source: None,
+        }
+    }
+
+    /// A 422 listing every violation.
+    pub fn invalid(violations: Vec<Violation>) -> Self {
+        let n = violations.len();
+        let mut e = Self::new(
+            ErrorCode::ValidationFailed,
+            match violations.first() {
+                Some(v) if n == 1 => v.message.clone(),
+                _ => format!("{n} fields are invalid; see errors"),
+            },
+        );
+        e.errors = violations.into_iter().map(FieldError::from).collect();
+        e
+    }
+
+    /// A 500 whose cause is logged, never sent.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let mut e = Self::new(
+            ErrorCode::Internal,
+            "an unexpected error occurred; quote the request id when reporting it",
+        );
+        e.source = Some(source.into());
+        e
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The problem body, with `instance` and `request_id` when known.
+    pub fn problem(&self, instance: Option<String>, request_id: Option<String>) -> Problem {
+        Problem {
+            type_uri: format!("{PROBLEM_TYPE_BASE}{}", self.code),
+            title: self.code.title().to_owned(),
+            status: self.code.status().as_u16(),
+            detail: self.detail.clone(),
+            instance,
+            code: self.code,
+            errors: self.errors.clone(),
+            request_id,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::new(ErrorCode::NotFound, "no such record"),
+            StoreError::VersionMismatch { current } => Self::new(
+                ErrorCode::VersionMismatch,
+                format!("the record is at version {current}; fetch it again and retry with If-Match: \"{current}\""),
+            )
+            .with_header(header::ETAG, format!("\"{current}\"")),
+            StoreError::Conflict { constraint } if constraint == "enterprises_credit_code_key" => {
+                Self::new(ErrorCode::DuplicateCreditCode, "an enterprise with this credit code is already in the ledger")
+            }
+            StoreError::Busy(_) | StoreError::Unavailable(_) => {
+                let mut err = Self::new(ErrorCode::ServiceUnavailable, "the database is unavailable; retry shortly")
+                    .with_header(header::RETRY_AFTER, "1");
+                err.source = Some(Box::new(e));
+                err
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.code.status().is_server_error() {
+            let chain = source_chain(self.source.as_deref());
+            tracing::error!(code = %self.code, detail = %self.detail, cause = %chain, "request failed");
+        }
+        // `instance` and `request_id` are filled in by the request-id middleware, which
+        // knows the request; this body is complete without them.
+        let mut response = HttpResponse::build(self.code.status());
+        response.content_type("application/problem+json");
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.clone()));
+        }
+        response.extensions_mut().insert(ProblemMarker);
+        response.json(self.problem(None, None))
+    }
+}
+
+/// Marks a response whose body is a problem, so the middleware can add `instance` and
+/// `request_id` to it.
+#[derive(Debug, Clone, Copy)]
+pub struct ProblemMarker;
+
+fn source_chain(source: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> String {
+    let mut parts = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = match source {
+        Some(s) => Some(s),
+        None => None,
+    };
+    while let Some(e) = next {
+        parts.push(e.to_string());
+        next = e.source();
+    }
+    parts.join(": ")
+}

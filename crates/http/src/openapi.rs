@@ -1,0 +1,178 @@
+//! The OpenAPI 3.1 document: collected from the handlers through `utoipa-actix-web` (so no
+//! route can be left out), then completed with the problem responses every operation shares.
+
+use actix_web::dev::{ServiceFactory, ServiceRequest};
+use utoipa::OpenApi;
+use utoipa::openapi::{self as oa, Content, RefOr, ResponseBuilder};
+use utoipa_actix_web::{UtoipaApp, scope};
+
+use crate::error::Problem;
+use crate::{enterprises, health, reference};
+
+/// Media type of problem responses.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "SafeGrade API",
+        description = "The system of record for safety-production standardization (安全生产标准化) \
+regulation in Mianyang: the enterprise ledger (企业台账), supervision areas and reference lists. \
+Conventions (errors as RFC 9457 problem+json, cursor pagination, ETag/If-Match, Idempotency-Key) \
+are explained in the integrator guide (接入指南) of the book.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    tags(
+        (name = "enterprises", description = "The enterprise ledger (企业台账)"),
+        (name = "reference", description = "Supervision areas and code lists (参考数据)"),
+        (name = "health", description = "Liveness and readiness"),
+    ),
+    components(schemas(
+        Problem,
+        crate::codes::ErrorCode,
+        crate::codes::ViolationCode,
+        crate::codes::Sector,
+        crate::codes::MineKind,
+        crate::codes::Scale,
+        crate::codes::Ownership,
+        crate::codes::OperatingStatus,
+        crate::codes::AreaKind,
+    ))
+)]
+struct ApiDoc;
+
+/// Registers every route and the base document on a utoipa app.
+pub fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope("/api/v1")
+                .service(enterprises::create_enterprise)
+                .service(enterprises::list_enterprises)
+                .service(enterprises::get_enterprise)
+                .service(enterprises::update_enterprise)
+                .service(reference::list_areas)
+                .service(reference::list_sectors)
+                .service(reference::list_scales)
+                .service(reference::list_ownership_levels)
+                .service(reference::list_mine_kinds)
+                .service(reference::list_operating_statuses),
+        )
+}
+
+fn problem_response(description: &str) -> RefOr<oa::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            Content::new(Some(RefOr::Ref(oa::Ref::from_schema_name("Problem")))),
+        )
+        .into()
+}
+
+/// Completes the collected document: every operation also documents 500 (`internal`), and
+/// every operation that touches the database 503 (`service_unavailable`, with `Retry-After`).
+pub fn finish(mut spec: oa::OpenApi) -> oa::OpenApi {
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.put,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            let responses = &mut op.responses.responses;
+            responses
+                .entry("500".into())
+                .or_insert_with(|| problem_response("Unexpected error (`internal`)"));
+            if path.starts_with("/api/v1/") || path == "/readyz" {
+                responses.entry("503".into()).or_insert_with(|| {
+                    problem_response("The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds")
+                });
+            }
+        }
+    }
+    spec
+}
+
+/// The OpenAPI document as the server serves it.
+pub fn openapi() -> oa::OpenApi {
+    let (_, spec) = register(actix_web::App::new().into_utoipa_app()).split_for_parts();
+    finish(spec)
+}
+
+/// The document as pretty JSON with a final newline: the form of `api/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut text = openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+use utoipa_actix_web::AppExt;
+
+/// The routes of the document, to tell an unknown path (404) from a known path with another
+/// method (405).
+#[derive(Debug, Clone)]
+pub struct RouteTable {
+    routes: Vec<(Vec<Option<String>>, Vec<String>)>,
+}
+
+impl RouteTable {
+    /// Reads the paths and methods of a document.
+    pub fn from_spec(spec: &oa::OpenApi) -> Self {
+        let routes = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .split('/')
+                    .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                    .collect();
+                let mut methods: Vec<String> = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then(|| m.to_owned()))
+                .collect();
+                if item.get.is_some() {
+                    methods.push("HEAD".into());
+                }
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The methods allowed on `path`, if it matches a documented path.
+    pub fn methods_for(&self, path: &str) -> Option<Vec<String>> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut found: Vec<String> = Vec::new();
+        for (segments, methods) in &self.routes {
+            let matches = segments.len() == parts.len()
+                && segments.iter().zip(&parts).all(|(s, p)| match s {
+                    Some(lit) => lit == p,
+                    None => !p.is_empty(),
+                });
+            if matches {
+                found.extend(
+                    methods
+                        .iter()
+                        .filter(|m| !found.contains(m))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+        (!found.is_empty()).then_some(found)
+    }
+}

@@ -1,0 +1,72 @@
+//! Synthetic enterprises for benchmarks and demos: valid credit codes, every area and every
+//! sector, inserted in batches through the ordinary repository.
+
+use safegrade_domain::{AREAS, EnterpriseInput, SectorMapping, credit};
+use safegrade_store::Store;
+
+/// Industry codes covering every sector (non-coal mines get a mine kind).
+const INDUSTRIES: [(&str, Option<&str>); 10] = [
+    ("B1011", Some("open_pit")),
+    ("C3110", None),
+    ("C3216", None),
+    ("C3011", None),
+    ("C3311", None),
+    ("C1391", None),
+    ("C1711", None),
+    ("C1620", None),
+    ("F5211", None),
+    ("C2611", None),
+];
+
+const SCALES: [&str; 4] = ["large", "medium", "small", "micro"];
+
+/// A valid synthetic credit code for sequence number `n` (region 510703, a run-specific
+/// `salt` so repeated loads do not collide).
+pub fn credit_code(salt: u32, n: u32) -> String {
+    let first17 = format!("915107{:03}{:08}", salt % 1000, n);
+    let check = credit::check_character(&first17).unwrap_or('0');
+    format!("{first17}{check}")
+}
+
+/// Adds `count` enterprises and returns how many were added.
+pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
+    let areas: Vec<&str> = AREAS
+        .iter()
+        .filter(|a| a.holds_enterprises())
+        .map(|a| a.code)
+        .collect();
+    let salt = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u32::try_from(d.as_secs() % 1000).unwrap_or(0))
+        .unwrap_or(0);
+    let mapping = SectorMapping::builtin();
+    let mut added = 0;
+    for chunk_start in (0..count).step_by(1000) {
+        let end = (chunk_start + 1000).min(count);
+        store.with_write_tx(|conn| -> anyhow::Result<()> {
+            for n in chunk_start..end {
+                let i = n as usize;
+                let (industry, mine_kind) = INDUSTRIES[i % INDUSTRIES.len()];
+                let input = EnterpriseInput {
+                    credit_code: Some(credit_code(salt, n)),
+                    name: Some(format!("绵阳示例企业{n:06}有限公司")),
+                    area_code: Some(areas[(i / 7) % areas.len()].to_owned()),
+                    industry_code: Some(industry.to_owned()),
+                    mine_kind: mine_kind.map(str::to_owned),
+                    scale: Some(SCALES[i % SCALES.len()].to_owned()),
+                    principal_name: Some("张三".to_owned()),
+                    principal_phone: Some("13800000000".to_owned()),
+                    employees: Some(i64::from(n % 500)),
+                    ..Default::default()
+                };
+                let data = input
+                    .validate(mapping)
+                    .map_err(|v| anyhow::anyhow!("synthetic data invalid: {v:?}"))?;
+                safegrade_store::enterprises::insert(conn, &data)?;
+            }
+            Ok(())
+        })?;
+        added = end;
+    }
+    Ok(added)
+}

@@ -1,0 +1,327 @@
+//! Connections, pools, migrations and the write-transaction helper.
+//!
+//! One binary runs on SQLite or PostgreSQL, chosen by the URL scheme. On SQLite there is one
+//! writer connection and a pool of readers: concurrent writers queue in the process instead
+//! of failing with `SQLITE_BUSY` (see `docs/adr/0002-sqlite-single-writer.md`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::StoreError;
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// PostgreSQL.
+    Postgres(PgConnection),
+    /// SQLite.
+    Sqlite(SqliteConnection),
+}
+
+/// Which backend a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl DbConn {
+    /// The backend of this connection.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Migrations for SQLite, embedded in the binary.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// Migrations for PostgreSQL, embedded in the binary; same names as the SQLite ones.
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A parsed database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// `sqlite://<path>`: a file, created with its directory if missing.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`.
+    Postgres(String),
+}
+
+/// A database URL that SafeGrade does not accept.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unsupported database URL '{0}': use sqlite://<path> (for example sqlite://./data/safegrade.db) or postgres://user@host/db"
+)]
+pub struct UrlError(pub String);
+
+impl DbUrl {
+    /// Parses a URL by scheme; anything but `sqlite://`, `postgres://` and `postgresql://` is
+    /// an error, so a typo never silently creates a file.
+    pub fn parse(url: &str) -> Result<Self, UrlError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(UrlError(url.to_owned()));
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else {
+            Err(UrlError(url.to_owned()))
+        }
+    }
+
+    /// The URL with any password masked, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(p) => format!("sqlite://{}", p.display()),
+            Self::Postgres(u) => match url::Url::parse(u) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    let _ = parsed.set_password(Some("***"));
+                    parsed.to_string()
+                }
+                _ => u.clone(),
+            },
+        }
+    }
+}
+
+/// SQLite settings applied on every connection (checked by a test: `sql_query` with several
+/// statements runs only the first, so this goes through `batch_execute`).
+pub const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+    PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+
+/// The r2d2 connection manager, choosing the backend by URL.
+#[derive(Debug, Clone)]
+pub struct ConnManager {
+    url: DbUrl,
+}
+
+impl ConnManager {
+    /// A manager for `url`.
+    pub fn new(url: DbUrl) -> Self {
+        Self { url }
+    }
+}
+
+/// Why a connection could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    /// Connecting failed.
+    #[error(transparent)]
+    Connection(#[from] diesel::ConnectionError),
+    /// A query on a fresh connection failed.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+impl r2d2::ManageConnection for ConnManager {
+    type Connection = DbConn;
+    type Error = ConnError;
+
+    fn connect(&self) -> Result<DbConn, ConnError> {
+        match &self.url {
+            DbUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            DbUrl::Postgres(url) => Ok(DbConn::Postgres(PgConnection::establish(url)?)),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+        conn.batch_execute("SELECT 1").map_err(ConnError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// A connection pool.
+pub type Pool = r2d2::Pool<ConnManager>;
+/// A connection taken from a pool.
+pub type PooledConn = r2d2::PooledConnection<ConnManager>;
+
+/// Pool sizes and timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Read connections (and, on PostgreSQL, write connections too).
+    pub size: u32,
+    /// How long a request waits for a connection before the database counts as unavailable.
+    pub timeout: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            size: 8,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Access to the database: a reader pool and a writer pool (one connection on SQLite, the
+/// same pool as the readers on PostgreSQL).
+#[derive(Clone)]
+pub struct Store {
+    readers: Pool,
+    writer: Pool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+fn build_pool(url: &DbUrl, size: u32, timeout: Duration) -> Result<Pool, StoreError> {
+    Ok(r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(timeout)
+        .test_on_check_out(false)
+        .build(ConnManager::new(url.clone()))?)
+}
+
+fn create_parent(path: &Path) -> Result<(), StoreError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))),
+        _ => Ok(()),
+    }
+}
+
+impl Store {
+    /// Opens pools on `url` (creating a SQLite file and its folder if missing). Does not
+    /// migrate: call [`Store::migrate`].
+    pub fn open(url: &DbUrl, config: &PoolConfig) -> Result<Self, StoreError> {
+        match url {
+            DbUrl::Sqlite(path) => {
+                create_parent(path)?;
+                // The writer comes first, so it creates the file and switches it to WAL
+                // before any reader opens it.
+                let writer = build_pool(url, 1, config.timeout)?;
+                let readers = build_pool(url, config.size, config.timeout)?;
+                Ok(Self {
+                    readers,
+                    writer,
+                    backend: Backend::Sqlite,
+                })
+            }
+            DbUrl::Postgres(_) => {
+                let pool = build_pool(url, config.size, config.timeout)?;
+                Ok(Self {
+                    readers: pool.clone(),
+                    writer: pool,
+                    backend: Backend::Postgres,
+                })
+            }
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A read connection.
+    pub fn read(&self) -> Result<PooledConn, StoreError> {
+        Ok(self.readers.get()?)
+    }
+
+    /// Runs `f` on a read connection.
+    pub fn with_read<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.read()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in one write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock is
+    /// taken up front, so a read-then-write cannot fail half-way), a normal transaction on
+    /// PostgreSQL. Any error rolls back. `f` must not open transactions of its own.
+    pub fn with_write_tx<T, E>(&self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.writer.get().map_err(StoreError::from)?;
+        match &mut *conn {
+            DbConn::Sqlite(_) => {
+                conn.batch_execute("BEGIN IMMEDIATE")
+                    .map_err(StoreError::from)?;
+                match f(&mut conn) {
+                    Ok(v) => match conn.batch_execute("COMMIT") {
+                        Ok(()) => Ok(v),
+                        Err(e) => {
+                            let _ = conn.batch_execute("ROLLBACK");
+                            Err(StoreError::from(e).into())
+                        }
+                    },
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e)
+                    }
+                }
+            }
+            DbConn::Postgres(_) => {
+                let outcome = conn.transaction(|c| f(c).map_err(TxError::Inner));
+                outcome.map_err(|e| match e {
+                    TxError::Inner(e) => e,
+                    TxError::Diesel(e) => StoreError::from(e).into(),
+                })
+            }
+        }
+    }
+
+    /// Runs the pending migrations of this backend.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.writer.get()?;
+        run_migrations(&mut conn)
+    }
+
+    /// Checks that the database answers (for `/readyz`).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.with_read(|c| c.batch_execute("SELECT 1").map_err(StoreError::from))
+    }
+}
+
+/// The error of a closure run in a diesel transaction: its own, or diesel's.
+enum TxError<E> {
+    Inner(E),
+    Diesel(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for TxError<E> {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Diesel(e)
+    }
+}
+
+/// Runs the pending migrations on one connection and names the ones applied.
+pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(names),
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(names),
+    };
+    applied.map_err(StoreError::Other)
+}
+
+fn names(versions: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+    versions.into_iter().map(|v| v.to_string()).collect()
+}

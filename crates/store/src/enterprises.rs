@@ -1,0 +1,289 @@
+//! The enterprise ledger table: rows, conversions and queries.
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use safegrade_domain::{
+    CodeList, CreditCode, Enterprise, EnterpriseData, EnterpriseId, IndustryCode, MineKind,
+    OperatingStatus, Ownership, Scale, Sector,
+};
+
+use crate::schema::enterprises;
+use crate::{DbConn, Store, StoreError};
+
+/// A row of `enterprises`, in column order.
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = enterprises)]
+#[diesel(treat_none_as_null = true)]
+pub struct EnterpriseRow {
+    id: String,
+    credit_code: String,
+    name: String,
+    area_code: String,
+    address: Option<String>,
+    industry_code: String,
+    sector: String,
+    mine_kind: Option<String>,
+    scale: String,
+    ownership: String,
+    operating_status: String,
+    principal_name: String,
+    principal_phone: Option<String>,
+    safety_manager_name: Option<String>,
+    safety_manager_phone: Option<String>,
+    employees: Option<i32>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// The current instant in UTC, truncated to microseconds (PostgreSQL keeps microseconds,
+/// SQLite would keep nanoseconds: both must read back the same value).
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+fn corrupt(column: &str, value: &str) -> StoreError {
+    StoreError::Other(format!("stored enterprises.{column} '{value}' is not valid").into())
+}
+
+fn code<T: CodeList>(column: &str, value: &str) -> Result<T, StoreError> {
+    T::from_code(value).ok_or_else(|| corrupt(column, value))
+}
+
+impl EnterpriseRow {
+    fn new(
+        id: EnterpriseId,
+        d: &EnterpriseData,
+        version: i64,
+        created: NaiveDateTime,
+        updated: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: id.to_string(),
+            credit_code: d.credit_code.to_string(),
+            name: d.name.clone(),
+            area_code: d.area_code.clone(),
+            address: d.address.clone(),
+            industry_code: d.industry_code.as_str().to_owned(),
+            sector: d.sector.as_str().to_owned(),
+            mine_kind: d.mine_kind.map(|k| k.as_str().to_owned()),
+            scale: d.scale.as_str().to_owned(),
+            ownership: d.ownership.as_str().to_owned(),
+            operating_status: d.operating_status.as_str().to_owned(),
+            principal_name: d.principal_name.clone(),
+            principal_phone: d.principal_phone.clone(),
+            safety_manager_name: d.safety_manager_name.clone(),
+            safety_manager_phone: d.safety_manager_phone.clone(),
+            employees: d.employees,
+            latitude: d.latitude,
+            longitude: d.longitude,
+            version,
+            created_at: created,
+            updated_at: updated,
+        }
+    }
+
+    fn into_domain(self) -> Result<Enterprise, StoreError> {
+        let data = EnterpriseData {
+            credit_code: CreditCode::parse(&self.credit_code)
+                .map_err(|_| corrupt("credit_code", &self.credit_code))?,
+            industry_code: IndustryCode::parse(&self.industry_code)
+                .map_err(|_| corrupt("industry_code", &self.industry_code))?,
+            sector: code::<Sector>("sector", &self.sector)?,
+            mine_kind: self
+                .mine_kind
+                .as_deref()
+                .map(|k| code::<MineKind>("mine_kind", k))
+                .transpose()?,
+            scale: code::<Scale>("scale", &self.scale)?,
+            ownership: code::<Ownership>("ownership", &self.ownership)?,
+            operating_status: code::<OperatingStatus>("operating_status", &self.operating_status)?,
+            name: self.name,
+            area_code: self.area_code,
+            address: self.address,
+            principal_name: self.principal_name,
+            principal_phone: self.principal_phone,
+            safety_manager_name: self.safety_manager_name,
+            safety_manager_phone: self.safety_manager_phone,
+            employees: self.employees,
+            latitude: self.latitude,
+            longitude: self.longitude,
+        };
+        Ok(Enterprise {
+            id: EnterpriseId::parse(&self.id).ok_or_else(|| corrupt("id", &self.id))?,
+            data,
+            version: self.version,
+            created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
+            updated_at: DateTime::from_naive_utc_and_offset(self.updated_at, Utc),
+        })
+    }
+}
+
+/// Filters of the ledger list; `None` means any. All given filters must hold.
+#[derive(Debug, Clone, Default)]
+pub struct EnterpriseFilter {
+    /// Supervision area.
+    pub area_code: Option<String>,
+    /// Sector.
+    pub sector: Option<Sector>,
+    /// Industry code, exact (`C3011`).
+    pub industry_code: Option<String>,
+    /// Scale.
+    pub scale: Option<Scale>,
+    /// Ownership level.
+    pub ownership: Option<Ownership>,
+    /// Operating status.
+    pub operating_status: Option<OperatingStatus>,
+    /// Credit code, exact (normalised).
+    pub credit_code: Option<String>,
+    /// Name contains this text.
+    pub name_contains: Option<String>,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The items, in list order.
+    pub items: Vec<T>,
+    /// Whether more items follow the last one.
+    pub has_more: bool,
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_contains(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Inserts a new enterprise at version 1, inside the caller's write transaction.
+pub fn insert(conn: &mut DbConn, data: &EnterpriseData) -> Result<Enterprise, StoreError> {
+    let at = now();
+    let row = EnterpriseRow::new(EnterpriseId::new(), data, 1, at, at);
+    diesel::insert_into(enterprises::table)
+        .values(&row)
+        .execute(conn)?;
+    row.into_domain()
+}
+
+/// Loads one enterprise.
+pub fn find(conn: &mut DbConn, id: EnterpriseId) -> Result<Enterprise, StoreError> {
+    enterprises::table
+        .find(id.to_string())
+        .first::<EnterpriseRow>(conn)?
+        .into_domain()
+}
+
+impl Store {
+    /// Adds an enterprise at version 1. A second enterprise with the same credit code is
+    /// `Conflict { constraint: "enterprises_credit_code_key" }`.
+    pub fn create_enterprise(&self, data: &EnterpriseData) -> Result<Enterprise, StoreError> {
+        self.with_write_tx(|conn| insert(conn, data))
+    }
+
+    /// Loads one enterprise.
+    pub fn get_enterprise(&self, id: EnterpriseId) -> Result<Enterprise, StoreError> {
+        self.with_read(|conn| find(conn, id))
+    }
+
+    /// Changes an enterprise in one transaction: loads it, checks `if_match` against its
+    /// version (`VersionMismatch` if it differs), asks `change` for the new data, and writes
+    /// it with the version incremented. Errors from `change` roll everything back.
+    pub fn update_enterprise<E: From<StoreError>>(
+        &self,
+        id: EnterpriseId,
+        if_match: Option<i64>,
+        change: impl FnOnce(&Enterprise) -> Result<EnterpriseData, E>,
+    ) -> Result<Enterprise, E> {
+        self.with_write_tx(|conn| {
+            let current = find(conn, id)?;
+            if if_match.is_some_and(|v| v != current.version) {
+                return Err(StoreError::VersionMismatch {
+                    current: current.version,
+                }
+                .into());
+            }
+            let data = change(&current)?;
+            if data == current.data {
+                return Ok(current);
+            }
+            let created = current.created_at.naive_utc();
+            let row = EnterpriseRow::new(id, &data, current.version + 1, created, now());
+            let updated = diesel::update(enterprises::table.find(id.to_string()))
+                .filter(enterprises::version.eq(current.version))
+                .set(&row)
+                .execute(conn)
+                .map_err(StoreError::from)?;
+            if updated != 1 {
+                return Err(StoreError::VersionMismatch {
+                    current: current.version + 1,
+                }
+                .into());
+            }
+            Ok(row.into_domain()?)
+        })
+    }
+
+    /// Lists enterprises matching `filter` in id order (creation order: ids are UUIDv7),
+    /// starting after `after`, at most `limit`.
+    pub fn list_enterprises(
+        &self,
+        filter: &EnterpriseFilter,
+        after: Option<EnterpriseId>,
+        limit: i64,
+    ) -> Result<Page<Enterprise>, StoreError> {
+        self.with_read(|conn| {
+            let mut q = enterprises::table.into_boxed();
+            if let Some(v) = &filter.area_code {
+                q = q.filter(enterprises::area_code.eq(v.clone()));
+            }
+            if let Some(v) = filter.sector {
+                q = q.filter(enterprises::sector.eq(v.as_str()));
+            }
+            if let Some(v) = &filter.industry_code {
+                q = q.filter(enterprises::industry_code.eq(v.clone()));
+            }
+            if let Some(v) = filter.scale {
+                q = q.filter(enterprises::scale.eq(v.as_str()));
+            }
+            if let Some(v) = filter.ownership {
+                q = q.filter(enterprises::ownership.eq(v.as_str()));
+            }
+            if let Some(v) = filter.operating_status {
+                q = q.filter(enterprises::operating_status.eq(v.as_str()));
+            }
+            if let Some(v) = &filter.credit_code {
+                q = q.filter(enterprises::credit_code.eq(v.clone()));
+            }
+            if let Some(v) = &filter.name_contains {
+                q = q.filter(enterprises::name.like(like_contains(v)).escape('\\'));
+            }
+            if let Some(after) = after {
+                q = q.filter(enterprises::id.gt(after.to_string()));
+            }
+            let rows: Vec<EnterpriseRow> =
+                q.order(enterprises::id.asc()).limit(limit + 1).load(conn)?;
+            let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+            let items = rows
+                .into_iter()
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .map(EnterpriseRow::into_domain)
+                .collect::<Result<_, _>>()?;
+            Ok(Page { items, has_more })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_contains;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_contains("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}

@@ -1,0 +1,81 @@
+//! Areas, code lists and health probes.
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use safegrade_testkit::{TestDb, send, test_app};
+
+both!(reference_lists_and_probes);
+
+async fn reference_lists_and_probes(db: TestDb) {
+    let app = test_app(db.store.clone()).await;
+    let areas = send(&app, TestRequest::get().uri("/api/v1/areas")).await;
+    assert_eq!(areas.status, StatusCode::OK);
+    let items = areas.body["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 15);
+    let count = |kind: &str| items.iter().filter(|a| a["kind"] == kind).count();
+    assert_eq!(
+        (count("city"), count("statutory"), count("zone")),
+        (1, 9, 5)
+    );
+    assert!(
+        items
+            .iter()
+            .filter(|a| a["kind"] == "zone")
+            .all(|a| a["gb2260_code"].is_null())
+    );
+    insta::assert_json_snapshot!("areas", areas.body);
+
+    for (path, len, first) in [
+        ("sectors", 10, "non_coal_mine"),
+        ("scales", 4, "large"),
+        ("ownership-levels", 4, "central"),
+        ("mine-kinds", 5, "underground"),
+        ("operating-statuses", 3, "operating"),
+    ] {
+        let r = send(
+            &app,
+            TestRequest::get().uri(&format!("/api/v1/reference/{path}")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        let items = r.body["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), len, "{path}");
+        assert_eq!(items[0]["code"], first, "{path}");
+        assert!(
+            items
+                .iter()
+                .all(|i| i["label_zh"].as_str().is_some_and(|l| !l.is_empty())),
+            "{path}"
+        );
+    }
+    let sectors = send(&app, TestRequest::get().uri("/api/v1/reference/sectors")).await;
+    insta::assert_json_snapshot!("sectors", sectors.body);
+
+    for probe in ["/healthz", "/readyz"] {
+        let r = send(
+            &app,
+            TestRequest::get()
+                .uri(probe)
+                .insert_header(("x-request-id", "probe-1")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{probe}");
+        assert_eq!(r.body["status"], "ok");
+        assert_eq!(r.header("x-request-id"), "probe-1");
+    }
+    let generated = send(&app, TestRequest::get().uri("/healthz")).await;
+    assert!(
+        uuid::Uuid::try_parse(generated.header("x-request-id")).is_ok(),
+        "a request id is generated"
+    );
+    let docs =
+        actix_web::test::call_service(&app, TestRequest::get().uri("/api/docs/").to_request())
+            .await;
+    assert_eq!(
+        docs.status(),
+        StatusCode::OK,
+        "Swagger UI is served from the binary"
+    );
+    let spec = send(&app, TestRequest::get().uri("/api/openapi.json")).await;
+    assert_eq!(spec.body["openapi"], "3.1.0");
+}

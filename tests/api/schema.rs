@@ -1,0 +1,245 @@
+//! Migrations and schema: both backends have the same migration names, every migration runs
+//! up → down → up, SQLite gets its PRAGMAs, and every table round-trips through diesel.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel_migrations_names as names;
+use safegrade_domain::{EnterpriseInput, SectorMapping};
+use safegrade_store::idempotency::{StoredResponse, find_response, save_response};
+use safegrade_store::{DbConn, EnterpriseFilter, Store, StoreError};
+use safegrade_testkit::{Kind, TestDb, credit_code};
+
+mod diesel_migrations_names {
+    /// Migration folder names of one backend.
+    pub fn of(backend: &str) -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crates/store/migrations")
+            .join(backend);
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+#[test]
+fn migration_names_match_across_backends() {
+    let sqlite = names::of("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, names::of("postgres"));
+    for name in &sqlite {
+        for backend in ["sqlite", "postgres"] {
+            for file in ["up.sql", "down.sql"] {
+                let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("crates/store/migrations")
+                    .join(backend)
+                    .join(name)
+                    .join(file);
+                assert!(path.is_file(), "{} missing", path.display());
+            }
+        }
+    }
+}
+
+both!(migrations_run_up_down_up, every_table_round_trips);
+
+fn revert_all(conn: &mut DbConn) -> usize {
+    use diesel_migrations::MigrationHarness;
+    let reverted = match conn {
+        DbConn::Sqlite(c) => c.revert_all_migrations(safegrade_store::SQLITE_MIGRATIONS),
+        DbConn::Postgres(c) => c.revert_all_migrations(safegrade_store::POSTGRES_MIGRATIONS),
+    };
+    reverted.unwrap_or_else(|e| panic!("revert: {e}")).len()
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn table_count(conn: &mut DbConn, backend: Kind) -> i64 {
+    let sql = match backend {
+        Kind::Sqlite => {
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'"
+        }
+        Kind::Postgres => {
+            "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'"
+        }
+    };
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .map(|c| c.n)
+        .unwrap_or(-1)
+}
+
+async fn migrations_run_up_down_up(db: TestDb) {
+    let mut conn = db.store.read().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(table_count(&mut conn, db.kind), 4, "migrated");
+    assert_eq!(revert_all(&mut conn), names::of("sqlite").len());
+    assert_eq!(
+        table_count(&mut conn, db.kind),
+        0,
+        "down removes everything up made"
+    );
+    let applied = safegrade_store::run_migrations(&mut conn).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(applied.len(), names::of("sqlite").len());
+    assert_eq!(table_count(&mut conn, db.kind), 4, "up again");
+}
+
+#[derive(QueryableByName)]
+struct Pragma {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+#[test]
+fn sqlite_pragmas_take_effect_on_every_connection() {
+    let db = TestDb::sqlite();
+    for _ in 0..3 {
+        let mut conn = db.store.read().unwrap_or_else(|e| panic!("{e}"));
+        let mut pragma = |name: &str| {
+            let column = if name == "busy_timeout" {
+                "timeout"
+            } else {
+                name
+            };
+            diesel::sql_query(format!(
+                "SELECT CAST({column} AS TEXT) AS value FROM pragma_{name}"
+            ))
+            .get_result::<Pragma>(&mut conn)
+            .map(|p| p.value)
+            .unwrap_or_default()
+        };
+        assert_eq!(pragma("foreign_keys"), "1");
+        assert_eq!(pragma("journal_mode"), "wal");
+        assert_eq!(pragma("busy_timeout"), "10000");
+        assert_eq!(pragma("synchronous"), "1", "NORMAL");
+    }
+}
+
+#[test]
+fn other_url_schemes_are_refused() {
+    for url in ["mysql://x", "./data/x.db", "sqlite:x.db", "sqlite://", ""] {
+        let err = safegrade_store::DbUrl::parse(url)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("unsupported database URL"), "{url}: {err}");
+    }
+}
+
+fn full_input(n: u32) -> EnterpriseInput {
+    EnterpriseInput {
+        credit_code: Some(credit_code(n)),
+        name: Some("全字段企业".into()),
+        area_code: Some("510700-KJC".into()),
+        address: Some("科技城新区".into()),
+        industry_code: Some("B1011".into()),
+        mine_kind: Some("tailings_pond".into()),
+        scale: Some("medium".into()),
+        ownership: Some("provincial".into()),
+        operating_status: Some("suspended".into()),
+        principal_name: Some("王五".into()),
+        principal_phone: Some("13900000000".into()),
+        safety_manager_name: Some("赵六".into()),
+        safety_manager_phone: Some("0816-1234567-89".into()),
+        employees: Some(2_147),
+        latitude: Some(31.123_456_789),
+        longitude: Some(104.987_654_321),
+    }
+}
+
+async fn every_table_round_trips(db: TestDb) {
+    let store: &Store = &db.store;
+    // enterprises: every column set, read back equal (instants truncated to microseconds).
+    let data = full_input(7)
+        .validate(SectorMapping::builtin())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let created = store
+        .create_enterprise(&data)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let read = store
+        .get_enterprise(created.id)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(read, created);
+    assert_eq!(read.data, data);
+    let page = store
+        .list_enterprises(
+            &EnterpriseFilter {
+                area_code: Some("510700-KJC".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(page.items, vec![created.clone()]);
+    // The foreign key to areas holds.
+    let mut bad = data.clone();
+    bad.area_code = "999999".into();
+    bad.credit_code =
+        safegrade_domain::CreditCode::parse(&credit_code(8)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(
+            store.create_enterprise(&bad),
+            Err(StoreError::Conflict { .. })
+        ),
+        "area foreign key enforced"
+    );
+
+    // areas and reference_versions: seeded, and seeding again changes nothing.
+    let again = store
+        .sync_reference_data(SectorMapping::builtin())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(again.sectors_rederived, 0);
+    let mut changed = SectorMapping::builtin().clone();
+    changed.version = "test".into();
+    changed.rules.retain(|r| r.prefix != "10");
+    let report = store
+        .sync_reference_data(&changed)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        report.sectors_rederived, 1,
+        "a new mapping version re-derives stored sectors"
+    );
+    assert_eq!(
+        store.get_enterprise(created.id).map(|e| e.data.sector).ok(),
+        Some(safegrade_domain::Sector::Other)
+    );
+
+    // idempotency_keys.
+    let stored = StoredResponse {
+        request_hash: "{}".into(),
+        status: 201,
+        location: Some("/x".into()),
+        body: "{\"a\":1}".into(),
+    };
+    store
+        .with_write_tx(|conn| save_response(conn, "POST /x", "k", &stored))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let found = store
+        .with_read(|conn| find_response(conn, "POST /x", "k"))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(found, Some(stored));
+
+    // A failing write transaction leaves nothing behind.
+    let data9 = full_input(9)
+        .validate(SectorMapping::builtin())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let failed: Result<(), StoreError> = store.with_write_tx(|conn| {
+        safegrade_store::enterprises::insert(conn, &data9)?;
+        Err(StoreError::NotFound)
+    });
+    assert!(failed.is_err());
+    let all = store
+        .list_enterprises(&EnterpriseFilter::default(), None, 10)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(all.items.len(), 1, "rolled back");
+    let _ = store.read().map(|mut c| c.batch_execute("SELECT 1"));
+}
