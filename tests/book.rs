@@ -1,1 +1,214 @@
-//! stub
+//! Builds the book with the real mdBook (in process, through `mdbook-driver`) and fails on
+//! any mdBook warning or error, on a leftover `{{#` directive, on a broken local link or
+//! anchor, and when the generated API reference differs from the spec.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use mdbook_driver::MDBook;
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+const BOOK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/book");
+
+/// Records every WARN and ERROR event.
+#[derive(Clone, Default)]
+struct Complaints(Arc<Mutex<Vec<String>>>);
+
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!(" {}={value:?}", field.name()));
+    }
+}
+
+impl<S: Subscriber> Layer<S> for Complaints {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        if *event.metadata().level() <= tracing::Level::WARN {
+            let mut m = Message(format!(
+                "{} {}:",
+                event.metadata().level(),
+                event.metadata().target()
+            ));
+            event.record(&mut m);
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).push(m.0);
+        }
+    }
+}
+
+fn html_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            html_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "html") {
+            out.push(p);
+        }
+    }
+}
+
+/// The values of `attr="…"` in `html`.
+fn attributes<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+    let needle = format!("{attr}=\"");
+    html.match_indices(&needle)
+        .filter_map(|(i, _)| {
+            let rest = &html[i + needle.len()..];
+            rest.find('"').map(|end| &rest[..end])
+        })
+        .collect()
+}
+
+#[test]
+fn book_builds_clean_with_working_links() {
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let complaints = Complaints::default();
+    let subscriber = tracing_subscriber::registry().with(complaints.clone());
+    let result = tracing::subscriber::with_default(subscriber, || {
+        let mut book = MDBook::load(BOOK).map_err(|e| format!("{e:#}"))?;
+        assert!(
+            !book.config.build.create_missing,
+            "book.toml must set create-missing = false"
+        );
+        book.config.build.build_dir = out.path().to_path_buf();
+        book.build().map_err(|e| format!("{e:#}"))
+    });
+    assert_eq!(result, Ok(()), "mdBook failed");
+    let complaints = complaints
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    assert!(
+        complaints.is_empty(),
+        "mdBook warned:\n{}",
+        complaints.join("\n")
+    );
+
+    let mut files = Vec::new();
+    html_files(out.path(), &mut files);
+    assert!(files.len() > 10, "only {} pages built", files.len());
+    let pages: HashMap<PathBuf, String> = files
+        .iter()
+        .map(|f| (f.clone(), std::fs::read_to_string(f).unwrap_or_default()))
+        .collect();
+    let ids: HashMap<&PathBuf, HashSet<&str>> = pages
+        .iter()
+        .map(|(p, html)| (p, attributes(html, "id").into_iter().collect()))
+        .collect();
+    let mut broken = Vec::new();
+    let mut anchors_checked = 0;
+    for (page, html) in &pages {
+        if html.contains("{{#") {
+            broken.push(format!("{}: leftover {{{{# directive", page.display()));
+        }
+        for href in attributes(html, "href") {
+            if href.contains("://")
+                || href.starts_with("mailto:")
+                || href.starts_with("javascript:")
+            {
+                continue;
+            }
+            let (file, anchor) = href
+                .split_once('#')
+                .map_or((href, None), |(f, a)| (f, Some(a)));
+            let target = match file {
+                "" => page.clone(),
+                f if f.starts_with('/') => out.path().join(f.trim_start_matches('/')),
+                f => page.parent().unwrap_or(out.path()).join(f),
+            };
+            let target = normalise(&target);
+            let exists = target.is_file() || target.join("index.html").is_file();
+            if !exists {
+                broken.push(format!("{}: link to missing {href}", page.display()));
+                continue;
+            }
+            if let Some(anchor) = anchor.filter(|a| !a.is_empty()) {
+                let decoded = percent_decode(anchor);
+                anchors_checked += 1;
+                if target.extension().is_some_and(|e| e == "html")
+                    && !ids
+                        .get(&target)
+                        .is_some_and(|set| set.contains(decoded.as_str()))
+                {
+                    broken.push(format!("{}: link to missing anchor {href}", page.display()));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+    assert!(
+        anchors_checked > 50,
+        "only {anchors_checked} anchors checked: is the link check reading the pages?"
+    );
+
+    // The examples come from the snapshot files: the guide shows a real response.
+    let guide = pages
+        .iter()
+        .find(|(p, _)| p.ends_with("integration/index.html"))
+        .map(|(_, h)| h.as_str())
+        .unwrap_or_default();
+    assert!(
+        guide.contains("duplicate_credit_code")
+            && guide.contains("&quot;sector&quot;: &quot;building_materials&quot;"),
+        "snapshot examples missing from the guide"
+    );
+}
+
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn api_reference_is_generated_from_the_spec() {
+    let dir = Path::new(BOOK).join("src/api");
+    let pages = safegrade_http::apidoc::render(&safegrade_http::openapi());
+    let mut expected: Vec<String> = pages.iter().map(|p| p.file.clone()).collect();
+    for page in &pages {
+        let committed = std::fs::read_to_string(dir.join(&page.file)).unwrap_or_default();
+        assert!(
+            committed == page.text,
+            "book/src/api/{} is stale: run `cargo run -p safegrade -- openapi --book book/src/api > api/openapi.json`",
+            page.file
+        );
+    }
+    let mut present: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    expected.sort();
+    present.sort();
+    assert_eq!(present, expected, "book/src/api holds only generated pages");
+}
