@@ -116,10 +116,10 @@ async fn finish_response(
     let id = req.extensions().get::<RequestId>().cloned();
     let path = req.path().to_owned();
     let mut res = next.call(req).await?;
-    if let Some(RequestId(id)) = &id {
-        if let Ok(v) = HeaderValue::from_str(id) {
-            res.headers_mut().insert(X_REQUEST_ID.clone(), v);
-        }
+    if let Some(RequestId(id)) = &id
+        && let Ok(v) = HeaderValue::from_str(id)
+    {
+        res.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
     if res.response().extensions().get::<ProblemMarker>().is_none() {
         return Ok(res);

@@ -433,10 +433,10 @@ pub async fn create_enterprise(
             if let Some(loc) = r.location {
                 res.insert_header((header::LOCATION, loc));
             }
-            if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(&r.body) {
-                if let Some(v) = m.get("version") {
-                    res.insert_header((header::ETAG, format!("\"{v}\"")));
-                }
+            if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(&r.body)
+                && let Some(v) = m.get("version")
+            {
+                res.insert_header((header::ETAG, format!("\"{v}\"")));
             }
             res.insert_header(("idempotency-replayed", "true"))
                 .content_type("application/json")

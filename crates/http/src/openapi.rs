@@ -142,7 +142,8 @@ impl RouteTable {
                     ("DELETE", item.delete.is_some()),
                 ]
                 .into_iter()
-                .filter_map(|(m, present)| present.then(|| m.to_owned()))
+                .filter(|(_, present)| *present)
+                .map(|(m, _)| m.to_owned())
                 .collect();
                 if item.get.is_some() {
                     methods.push("HEAD".into());

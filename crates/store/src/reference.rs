@@ -33,7 +33,7 @@ impl Store {
                     areas::sort_order.eq(i32::try_from(order).unwrap_or(i32::MAX)),
                 );
                 let updated = diesel::update(areas::table.find(a.code))
-                    .set(values.clone())
+                    .set(values)
                     .execute(conn)?;
                 if updated == 0 {
                     diesel::insert_into(areas::table)
