@@ -79,3 +79,30 @@ async fn reference_lists_and_probes(db: TestDb) {
     let spec = send(&app, TestRequest::get().uri("/api/openapi.json")).await;
     assert_eq!(spec.body["openapi"], "3.1.0");
 }
+
+/// A PostgreSQL restart kills pooled connections: requests answer 503 with `Retry-After`
+/// (never a 500 or a hang), and the pool replaces dead connections so service comes back.
+#[actix_web::test]
+async fn lost_database_connections_answer_503_and_recover() {
+    let Some(db) = TestDb::postgres() else { return };
+    let app = test_app(db.store.clone()).await;
+    assert_eq!(
+        send(&app, TestRequest::get().uri("/readyz")).await.status,
+        StatusCode::OK
+    );
+    db.cut_connections();
+    let r = send(&app, TestRequest::get().uri("/readyz")).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
+    assert_eq!(r.header("retry-after"), "1");
+    assert_eq!(r.body["code"], "service_unavailable");
+    let mut recovered = false;
+    for _ in 0..8 {
+        if send(&app, TestRequest::get().uri("/readyz")).await.status == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+    }
+    assert!(recovered, "the pool never replaced its dead connections");
+    let list = send(&app, TestRequest::get().uri("/api/v1/enterprises")).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+}

@@ -144,8 +144,11 @@ impl r2d2::ManageConnection for ConnManager {
         conn.batch_execute("SELECT 1").map_err(ConnError::from)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// Diesel marks a connection broken when the server dropped it (or a transaction was
+    /// left half-done); r2d2 then discards it instead of handing it out again. Tested by
+    /// `lost_database_connections_answer_503_and_recover`.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -261,11 +264,21 @@ impl Store {
         E: From<StoreError>,
     {
         let mut conn = self.writer.get().map_err(StoreError::from)?;
-        match &mut *conn {
+        Self::write_tx(&mut conn, f)
+    }
+
+    fn write_tx<T, E>(
+        conn: &mut DbConn,
+        f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        match conn {
             DbConn::Sqlite(_) => {
                 conn.batch_execute("BEGIN IMMEDIATE")
                     .map_err(StoreError::from)?;
-                match f(&mut conn) {
+                match f(conn) {
                     Ok(v) => match conn.batch_execute("COMMIT") {
                         Ok(()) => Ok(v),
                         Err(e) => {

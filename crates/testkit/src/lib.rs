@@ -204,6 +204,21 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Cuts every server-side connection to this PostgreSQL database, as a server restart
+    /// would (no-op on SQLite). The store's pooled connections are then dead.
+    pub fn cut_connections(&self) {
+        if let Some((admin_url, name)) = &self.pg {
+            let mut admin = PgConnection::establish(admin_url).unwrap_or_else(|e| panic!("{e}"));
+            admin
+                .batch_execute(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                ))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = &self.pg
