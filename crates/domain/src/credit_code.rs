@@ -151,6 +151,18 @@ impl CreditCode {
         Ok(Self(code))
     }
 
+    /// Re-creates a code read back from SafeGrade's own storage, which only ever holds codes
+    /// that passed [`CreditCode::parse`]: checks only the length and alphabet, not the
+    /// check character, so listing thousands of records stays cheap. `None` means the stored
+    /// value was tampered with.
+    pub fn from_stored(code: String) -> Option<Self> {
+        (code.len() == LENGTH
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+        .then_some(Self(code))
+    }
+
     /// The normalised code.
     pub fn as_str(&self) -> &str {
         &self.0

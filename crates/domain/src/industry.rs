@@ -111,6 +111,17 @@ impl IndustryCode {
         Ok(Self(code))
     }
 
+    /// Re-creates a code read back from SafeGrade's own storage, which only ever holds codes
+    /// that passed [`IndustryCode::parse`]: checks only the shape. `None` means the stored
+    /// value was tampered with.
+    pub fn from_stored(code: String) -> Option<Self> {
+        let b = code.as_bytes();
+        (matches!(b.len(), 3..=5)
+            && b[0].is_ascii_uppercase()
+            && b[1..].iter().all(u8::is_ascii_digit))
+        .then_some(Self(code))
+    }
+
     /// The code as stored (`C3011`).
     pub fn as_str(&self) -> &str {
         &self.0

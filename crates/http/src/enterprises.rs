@@ -75,25 +75,25 @@ pub struct EnterpriseResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&Enterprise> for EnterpriseResponse {
-    fn from(e: &Enterprise) -> Self {
-        let d = &e.data;
+impl From<Enterprise> for EnterpriseResponse {
+    fn from(e: Enterprise) -> Self {
+        let d = e.data;
         Self {
             id: e.id.to_string(),
             credit_code: d.credit_code.to_string(),
-            name: d.name.clone(),
-            area_code: d.area_code.clone(),
-            address: d.address.clone(),
+            name: d.name,
+            area_code: d.area_code,
+            address: d.address,
             industry_code: d.industry_code.as_str().to_owned(),
             sector: d.sector,
             mine_kind: d.mine_kind,
             scale: d.scale,
             ownership: d.ownership,
             operating_status: d.operating_status,
-            principal_name: d.principal_name.clone(),
-            principal_phone: d.principal_phone.clone(),
-            safety_manager_name: d.safety_manager_name.clone(),
-            safety_manager_phone: d.safety_manager_phone.clone(),
+            principal_name: d.principal_name,
+            principal_phone: d.principal_phone,
+            safety_manager_name: d.safety_manager_name,
+            safety_manager_phone: d.safety_manager_phone,
             employees: d.employees,
             latitude: d.latitude,
             longitude: d.longitude,
@@ -315,7 +315,7 @@ fn location(e: &Enterprise) -> String {
     format!("/api/v1/enterprises/{}", e.id)
 }
 
-fn with_record(mut res: actix_web::HttpResponseBuilder, e: &Enterprise) -> HttpResponse {
+fn with_record(mut res: actix_web::HttpResponseBuilder, e: Enterprise) -> HttpResponse {
     res.insert_header((header::ETAG, format!("\"{}\"", e.version)))
         .json(EnterpriseResponse::from(e))
 }
@@ -412,7 +412,7 @@ pub async fn create_enterprise(
                     request_hash: request.to_string(),
                     status: 201,
                     location: Some(location(&e)),
-                    body: serde_json::to_string(&EnterpriseResponse::from(&e)).map_err(ApiError::internal)?,
+                    body: serde_json::to_string(&EnterpriseResponse::from(e.clone())).map_err(ApiError::internal)?,
                 };
                 save_response(conn, SCOPE, key, &stored)?;
                 Ok(Created::New(Box::new(e)))
@@ -424,7 +424,7 @@ pub async fn create_enterprise(
             HttpResponse::Created()
                 .insert_header((header::LOCATION, location(&e)))
                 .take(),
-            &e,
+            *e,
         ),
         Created::Replay(r) => {
             let mut res = HttpResponse::build(
@@ -467,7 +467,7 @@ pub async fn get_enterprise(
         .run(move |s| Ok(s.get_enterprise(id)?))
         .await
         .map_err(not_found(&raw))?;
-    Ok(with_record(HttpResponse::Ok(), &e))
+    Ok(with_record(HttpResponse::Ok(), e))
 }
 
 /// Change an enterprise with a JSON Merge Patch (RFC 7396).
@@ -514,7 +514,7 @@ pub async fn update_enterprise(
         })
         .await
         .map_err(not_found(&raw))?;
-    Ok(with_record(HttpResponse::Ok(), &e))
+    Ok(with_record(HttpResponse::Ok(), e))
 }
 
 /// Filters and paging of the ledger list. Unknown parameters are rejected (400).
@@ -636,7 +636,11 @@ pub async fn list_enterprises(
     } else {
         None
     };
-    let items = page.items.iter().map(EnterpriseResponse::from).collect();
+    let items = page
+        .items
+        .into_iter()
+        .map(EnterpriseResponse::from)
+        .collect();
     Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
 }
 

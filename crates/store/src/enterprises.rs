@@ -44,12 +44,12 @@ pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
-fn corrupt(column: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("stored enterprises.{column} '{value}' is not valid").into())
+fn corrupt(column: &str) -> StoreError {
+    StoreError::Other(format!("a stored enterprises.{column} is not valid").into())
 }
 
 fn code<T: CodeList>(column: &str, value: &str) -> Result<T, StoreError> {
-    T::from_code(value).ok_or_else(|| corrupt(column, value))
+    T::from_code(value).ok_or_else(|| corrupt(column))
 }
 
 impl EnterpriseRow {
@@ -87,10 +87,10 @@ impl EnterpriseRow {
 
     fn into_domain(self) -> Result<Enterprise, StoreError> {
         let data = EnterpriseData {
-            credit_code: CreditCode::parse(&self.credit_code)
-                .map_err(|_| corrupt("credit_code", &self.credit_code))?,
-            industry_code: IndustryCode::parse(&self.industry_code)
-                .map_err(|_| corrupt("industry_code", &self.industry_code))?,
+            credit_code: CreditCode::from_stored(self.credit_code)
+                .ok_or_else(|| corrupt("credit_code"))?,
+            industry_code: IndustryCode::from_stored(self.industry_code)
+                .ok_or_else(|| corrupt("industry_code"))?,
             sector: code::<Sector>("sector", &self.sector)?,
             mine_kind: self
                 .mine_kind
@@ -112,7 +112,7 @@ impl EnterpriseRow {
             longitude: self.longitude,
         };
         Ok(Enterprise {
-            id: EnterpriseId::parse(&self.id).ok_or_else(|| corrupt("id", &self.id))?,
+            id: EnterpriseId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
             data,
             version: self.version,
             created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
