@@ -25,7 +25,7 @@ struct Cli {
     /// TOML settings file (keys: bind, database_url, pool_size, workers).
     #[arg(long, global = true, env = "SAFEGRADE_CONFIG")]
     config: Option<PathBuf>,
-    /// Database URL: sqlite://<path> (default sqlite://./data/safegrade.db) or postgres://…
+    /// Database URL: sqlite://PATH (default sqlite://./data/safegrade.db) or postgres://…
     #[arg(long, global = true, env = "SAFEGRADE_DATABASE_URL")]
     database_url: Option<String>,
     #[command(subcommand)]
