@@ -15,6 +15,7 @@ both!(
     idempotent_create,
     stale_if_match,
     concurrent_creates_all_succeed,
+    concurrent_duplicates_fail_alone,
     patch_validates_whole_record
 );
 
@@ -392,6 +393,40 @@ async fn concurrent_creates_all_succeed(db: TestDb) {
     )
     .await;
     assert_eq!(list.body["items"].as_array().map(Vec::len), Some(64));
+}
+
+async fn concurrent_duplicates_fail_alone(db: TestDb) {
+    // Each of 32 codes is sent twice at once: on SQLite both copies may land in the same
+    // group commit, where the loser's savepoint is undone without touching the others.
+    let app = std::rc::Rc::new(test_app(db.store.clone()).await);
+    let futures = (0..64u32).map(|n| {
+        let app = app.clone();
+        async move {
+            let body = enterprise_body(&credit_code(2000 + n / 2));
+            send(
+                &*app,
+                json_request(Method::POST, "/api/v1/enterprises", &body),
+            )
+            .await
+            .status
+        }
+    });
+    let statuses = futures_join_all(futures).await;
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let conflicts = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, conflicts), (32, 32), "{statuses:?}");
+    let list = send(
+        &*app,
+        TestRequest::get().uri("/api/v1/enterprises?limit=200"),
+    )
+    .await;
+    assert_eq!(list.body["items"].as_array().map(Vec::len), Some(32));
 }
 
 /// Runs futures concurrently on the current (actix) runtime.

@@ -221,7 +221,10 @@ async fn every_table_round_trips(db: TestDb) {
         body: "{\"a\":1}".into(),
     };
     store
-        .with_write_tx(|conn| save_response(conn, "POST /x", "k", &stored))
+        .with_write_tx({
+            let stored = stored.clone();
+            move |conn| save_response(conn, "POST /x", "k", &stored)
+        })
         .unwrap_or_else(|e| panic!("{e:?}"));
     let found = store
         .with_read(|conn| find_response(conn, "POST /x", "k"))
@@ -232,7 +235,7 @@ async fn every_table_round_trips(db: TestDb) {
     let data9 = full_input(9)
         .validate(SectorMapping::builtin())
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let failed: Result<(), StoreError> = store.with_write_tx(|conn| {
+    let failed: Result<(), StoreError> = store.with_write_tx(move |conn| {
         safegrade_store::enterprises::insert(conn, &data9)?;
         Err(StoreError::NotFound)
     });

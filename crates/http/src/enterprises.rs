@@ -393,7 +393,7 @@ pub async fn create_enterprise(
     let data = build(EnterpriseInput::default(), &body, &state)?;
     let outcome = state
         .run(move |store| {
-            store.with_write_tx(|conn| {
+            store.with_write_tx(move |conn| {
                 let Some(key) = &key else {
                     return Ok(Created::New(Box::new(insert(conn, &data)?)));
                 };
@@ -508,7 +508,7 @@ pub async fn update_enterprise(
     let st = state.clone();
     let e = state
         .run(move |s| {
-            s.update_enterprise(id, expected, |current| {
+            s.update_enterprise(id, expected, move |current| {
                 build(EnterpriseInput::from(&current.data), &body, &st)
             })
         })

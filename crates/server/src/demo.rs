@@ -43,7 +43,8 @@ pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
     let mut added = 0;
     for chunk_start in (0..count).step_by(1000) {
         let end = (chunk_start + 1000).min(count);
-        store.with_write_tx(|conn| -> anyhow::Result<()> {
+        let areas = areas.clone();
+        store.with_write_tx(move |conn| -> anyhow::Result<()> {
             for n in chunk_start..end {
                 let i = n as usize;
                 let (industry, mine_kind) = INDUSTRIES[i % INDUSTRIES.len()];

@@ -182,6 +182,7 @@ pub struct Store {
     readers: Pool,
     writer: Pool,
     backend: Backend,
+    sqlite_writer: Option<crate::writer::Writer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -220,10 +221,12 @@ impl Store {
                 // before any reader opens it.
                 let writer = build_pool(url, 1, config.timeout)?;
                 let readers = build_pool(url, config.size, config.timeout)?;
+                let sqlite_writer = Some(crate::writer::Writer::start(writer.clone())?);
                 Ok(Self {
                     readers,
                     writer,
                     backend: Backend::Sqlite,
+                    sqlite_writer,
                 })
             }
             DbUrl::Postgres(_) => {
@@ -232,6 +235,7 @@ impl Store {
                     readers: pool.clone(),
                     writer: pool,
                     backend: Backend::Postgres,
+                    sqlite_writer: None,
                 })
             }
         }
@@ -256,17 +260,26 @@ impl Store {
         f(&mut conn)
     }
 
-    /// Runs `f` in one write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock is
-    /// taken up front, so a read-then-write cannot fail half-way), a normal transaction on
-    /// PostgreSQL. Any error rolls back. `f` must not open transactions of its own.
-    pub fn with_write_tx<T, E>(&self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    /// Runs `f` in one write transaction and returns its result once committed. Any error
+    /// from `f` undoes everything `f` wrote. `f` must not open transactions of its own.
+    ///
+    /// On SQLite `f` runs on the writer thread, batched with other waiting writes into one
+    /// `BEGIN IMMEDIATE` transaction, inside a savepoint of its own ([`crate::writer`]); on
+    /// PostgreSQL it runs in a normal transaction on a pooled connection.
+    pub fn with_write_tx<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        E: From<StoreError>,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
+        if let Some(writer) = &self.sqlite_writer {
+            return writer.execute(f);
+        }
         let mut conn = self.writer.get().map_err(StoreError::from)?;
         Self::write_tx(&mut conn, f)
     }
 
+    /// A PostgreSQL write transaction (SQLite writes go through the writer thread).
     fn write_tx<T, E>(
         conn: &mut DbConn,
         f: impl FnOnce(&mut DbConn) -> Result<T, E>,
@@ -274,32 +287,11 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        match conn {
-            DbConn::Sqlite(_) => {
-                conn.batch_execute("BEGIN IMMEDIATE")
-                    .map_err(StoreError::from)?;
-                match f(conn) {
-                    Ok(v) => match conn.batch_execute("COMMIT") {
-                        Ok(()) => Ok(v),
-                        Err(e) => {
-                            let _ = conn.batch_execute("ROLLBACK");
-                            Err(StoreError::from(e).into())
-                        }
-                    },
-                    Err(e) => {
-                        let _ = conn.batch_execute("ROLLBACK");
-                        Err(e)
-                    }
-                }
-            }
-            DbConn::Postgres(_) => {
-                let outcome = conn.transaction(|c| f(c).map_err(TxError::Inner));
-                outcome.map_err(|e| match e {
-                    TxError::Inner(e) => e,
-                    TxError::Diesel(e) => StoreError::from(e).into(),
-                })
-            }
-        }
+        let outcome = conn.transaction(|c| f(c).map_err(TxError::Inner));
+        outcome.map_err(|e| match e {
+            TxError::Inner(e) => e,
+            TxError::Diesel(e) => StoreError::from(e).into(),
+        })
     }
 
     /// Runs the pending migrations of this backend.

@@ -182,7 +182,8 @@ impl Store {
     /// Adds an enterprise at version 1. A second enterprise with the same credit code is
     /// `Conflict { constraint: "enterprises_credit_code_key" }`.
     pub fn create_enterprise(&self, data: &EnterpriseData) -> Result<Enterprise, StoreError> {
-        self.with_write_tx(|conn| insert(conn, data))
+        let data = data.clone();
+        self.with_write_tx(move |conn| insert(conn, &data))
     }
 
     /// Loads one enterprise.
@@ -193,13 +194,13 @@ impl Store {
     /// Changes an enterprise in one transaction: loads it, checks `if_match` against its
     /// version (`VersionMismatch` if it differs), asks `change` for the new data, and writes
     /// it with the version incremented. Errors from `change` roll everything back.
-    pub fn update_enterprise<E: From<StoreError>>(
+    pub fn update_enterprise<E: From<StoreError> + Send + 'static>(
         &self,
         id: EnterpriseId,
         if_match: Option<i64>,
-        change: impl FnOnce(&Enterprise) -> Result<EnterpriseData, E>,
+        change: impl FnOnce(&Enterprise) -> Result<EnterpriseData, E> + Send + 'static,
     ) -> Result<Enterprise, E> {
-        self.with_write_tx(|conn| {
+        self.with_write_tx(move |conn| {
             let current = find(conn, id)?;
             if if_match.is_some_and(|v| v != current.version) {
                 return Err(StoreError::VersionMismatch {

@@ -14,6 +14,7 @@ mod error;
 pub mod idempotency;
 mod reference;
 pub mod schema;
+pub mod writer;
 
 pub use db::{
     Backend, ConnError, ConnManager, DbConn, DbUrl, POSTGRES_MIGRATIONS, Pool, PoolConfig,

@@ -22,7 +22,8 @@ impl Store {
     /// Seeds or refreshes the supervision areas, and re-derives every stored sector when the
     /// sector mapping's version differs from the one they were derived with. Idempotent.
     pub fn sync_reference_data(&self, mapping: &SectorMapping) -> Result<SyncReport, StoreError> {
-        self.with_write_tx(|conn| {
+        let mapping = mapping.clone();
+        self.with_write_tx(move |conn| {
             let mut report = SyncReport::default();
             for (order, a) in AREAS.iter().enumerate() {
                 let values = (

@@ -1,0 +1,142 @@
+//! The SQLite writer: one thread owns the write connection and commits queued write
+//! transactions together (group commit), each in its own savepoint.
+//!
+//! SQLite allows one writer at a time. Instead of many request threads taking turns on one
+//! connection (each paying a commit that rewrites the table and index pages), requests send
+//! their transaction as a job; the thread takes every job waiting (up to [`MAX_BATCH`]), runs
+//! them inside one `BEGIN IMMEDIATE … COMMIT`, each between `SAVEPOINT` and `RELEASE` (or
+//! `ROLLBACK TO` when it fails, which undoes that job alone), and answers each job after the
+//! commit. A job's answer therefore always describes committed data. See
+//! `docs/adr/0002-sqlite-single-writer.md`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+
+use diesel::connection::SimpleConnection;
+
+use crate::StoreError;
+use crate::db::{DbConn, Pool};
+
+/// Most jobs committed in one transaction.
+pub const MAX_BATCH: usize = 128;
+
+/// Called after the batch's commit (or its failure) to hand a job its answer.
+type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A job: runs on the write connection, says whether it succeeded, and how to deliver.
+type Job = Box<dyn FnOnce(&mut DbConn) -> (bool, Deliver) + Send>;
+
+/// The handle requests use to reach the writer thread.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread over a pool of one connection.
+    pub fn start(pool: Pool) -> Result<Self, StoreError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(&pool, &queue))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `f` as one write transaction on the writer thread and waits for its committed
+    /// answer.
+    pub fn execute<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        let (answer, reply) = mpsc::sync_channel::<Result<T, E>>(1);
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let deliver: Deliver = Box::new(move |commit| {
+                let outcome = match (result, commit) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Ok(_), Err(e)) => Err(E::from(e)),
+                    (Err(e), _) => Err(e),
+                };
+                let _ = answer.send(outcome);
+            });
+            (ok, deliver)
+        });
+        let gone = || StoreError::Unavailable("the SQLite writer thread has stopped".into());
+        self.jobs.send(job).map_err(|_| gone())?;
+        reply.recv().map_err(|_| E::from(gone()))?
+    }
+}
+
+fn run(pool: &Pool, queue: &mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut conn = match pool.get() {
+            Ok(c) => c,
+            Err(e) => {
+                fail_all(batch, &StoreError::from(e).to_string());
+                continue;
+            }
+        };
+        commit_batch(&mut conn, batch);
+    }
+}
+
+/// Drops jobs that could not run: dropping a job drops its answer channel, which its caller
+/// reads as "database unavailable" (503), and nothing was written.
+fn fail_all(batch: Vec<Job>, why: &str) {
+    tracing::error!(
+        jobs = batch.len(),
+        error = why,
+        "write batch could not start"
+    );
+    drop(batch);
+}
+
+fn commit_batch(conn: &mut DbConn, batch: Vec<Job>) {
+    if let Err(e) = conn.batch_execute("BEGIN IMMEDIATE") {
+        fail_all(batch, &e.to_string());
+        return;
+    }
+    let mut deliveries = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(e) = conn.batch_execute("SAVEPOINT job") {
+            tracing::error!(error = %e, "savepoint failed");
+            continue;
+        }
+        match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+            Ok((true, deliver)) => {
+                let _ = conn.batch_execute("RELEASE job");
+                deliveries.push(deliver);
+            }
+            Ok((false, deliver)) => {
+                let _ = conn.batch_execute("ROLLBACK TO job; RELEASE job");
+                deliveries.push(deliver);
+            }
+            Err(_) => {
+                // A panicking job is undone; its caller sees the writer's answer channel
+                // closed (503). The others go on.
+                tracing::error!("a write job panicked; it was rolled back");
+                let _ = conn.batch_execute("ROLLBACK TO job; RELEASE job");
+            }
+        }
+    }
+    let commit = match conn.batch_execute("COMMIT") {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = conn.batch_execute("ROLLBACK");
+            Err(e.to_string())
+        }
+    };
+    for deliver in deliveries {
+        deliver(commit.clone().map_err(StoreError::Unavailable));
+    }
+}
