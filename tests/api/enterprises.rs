@@ -3,7 +3,9 @@
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
-use safegrade_testkit::{TestDb, credit_code, enterprise_body, json_request, send, test_app};
+use safegrade_testkit::{
+    TestDb, credit_code, enterprise_body, json_request, post_enterprise, send, test_app,
+};
 use serde_json::{Value, json};
 
 use crate::assert_record_snapshot;
@@ -286,19 +288,7 @@ async fn idempotent_create(db: TestDb) {
 
 async fn stale_if_match(db: TestDb) {
     let app = test_app(db.store.clone()).await;
-    let created = send(
-        &app,
-        json_request(
-            Method::POST,
-            "/api/v1/enterprises",
-            &enterprise_body(&credit_code(400)),
-        ),
-    )
-    .await;
-    let uri = format!(
-        "/api/v1/enterprises/{}",
-        created.body["id"].as_str().unwrap_or_default()
-    );
+    let (_, uri) = post_enterprise(&app, 400).await;
     let first = send(
         &app,
         json_request(Method::PATCH, &uri, &json!({"employees": 1}))
@@ -321,19 +311,7 @@ async fn stale_if_match(db: TestDb) {
 
 async fn patch_validates_whole_record(db: TestDb) {
     let app = test_app(db.store.clone()).await;
-    let created = send(
-        &app,
-        json_request(
-            Method::POST,
-            "/api/v1/enterprises",
-            &enterprise_body(&credit_code(500)),
-        ),
-    )
-    .await;
-    let uri = format!(
-        "/api/v1/enterprises/{}",
-        created.body["id"].as_str().unwrap_or_default()
-    );
+    let (_, uri) = post_enterprise(&app, 500).await;
     // Becoming a non-coal mine requires a mine kind; id is read-only; name cannot be cleared.
     let r = send(
         &app,

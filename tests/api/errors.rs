@@ -5,26 +5,14 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use safegrade_domain::{CodeList, ViolationCode};
 use safegrade_http::ErrorCode;
-use safegrade_testkit::{TestDb, credit_code, enterprise_body, json_request, send, test_app};
+use safegrade_testkit::{TestDb, json_request, post_enterprise, send, test_app};
 use serde_json::json;
 
 both!(problems_for_every_kind_of_bad_request);
 
 async fn problems_for_every_kind_of_bad_request(db: TestDb) {
     let app = test_app(db.store.clone()).await;
-    let created = send(
-        &app,
-        json_request(
-            Method::POST,
-            "/api/v1/enterprises",
-            &enterprise_body(&credit_code(1)),
-        ),
-    )
-    .await;
-    let uri = format!(
-        "/api/v1/enterprises/{}",
-        created.body["id"].as_str().unwrap_or_default()
-    );
+    let (_, uri) = post_enterprise(&app, 1).await;
     let post = |payload: &str, content_type: &str| {
         TestRequest::post()
             .uri("/api/v1/enterprises")

@@ -313,6 +313,27 @@ pub fn enterprise_body(credit_code: &str) -> serde_json::Value {
     })
 }
 
+/// Registers the enterprise with the `n`-th test credit code through the API and returns the
+/// answer and the record's URI. Panics unless it was created.
+pub async fn post_enterprise<S, B>(app: &S, n: u32) -> (Reply, String)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = json_request(
+        actix_web::http::Method::POST,
+        "/api/v1/enterprises",
+        &enterprise_body(&credit_code(n)),
+    );
+    let reply = send(app, req).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let uri = format!(
+        "/api/v1/enterprises/{}",
+        reply.body["id"].as_str().unwrap_or_default()
+    );
+    (reply, uri)
+}
+
 /// The `n`-th valid synthetic credit code of a test (region 510703).
 pub fn credit_code(n: u32) -> String {
     let first17 = format!("91510703{n:09}");
