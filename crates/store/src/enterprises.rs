@@ -8,7 +8,7 @@ use safegrade_domain::{
 };
 
 use crate::schema::enterprises;
-use crate::{DbConn, Store, StoreError};
+use crate::{Backend, DbConn, Store, StoreError};
 
 /// A row of `enterprises`, in column order.
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
@@ -266,8 +266,18 @@ impl Store {
             if let Some(after) = after {
                 q = q.filter(enterprises::id.gt(after.to_string()));
             }
-            let rows: Vec<EnterpriseRow> =
-                q.order(enterprises::id.asc()).limit(limit + 1).load(conn)?;
+            let take = usize::try_from(limit + 1).unwrap_or(usize::MAX);
+            let q = q.order(enterprises::id.asc());
+            let rows: Vec<EnterpriseRow> = match conn.backend() {
+                // SQLite streams rows lazily in index order, so reading `limit + 1` rows and
+                // stopping is a LIMIT. A bound `LIMIT ?` would make SQLite recompile the
+                // statement on every execution (its planner looks at the bound value).
+                Backend::Sqlite => q
+                    .load_iter::<EnterpriseRow, diesel::connection::DefaultLoadingMode>(conn)?
+                    .take(take)
+                    .collect::<Result<_, _>>()?,
+                Backend::Postgres => q.limit(limit + 1).load(conn)?,
+            };
             let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
             let items = rows
                 .into_iter()
