@@ -69,9 +69,11 @@ pub struct EnterpriseResponse {
     pub longitude: Option<f64>,
     /// Version for `If-Match`; also sent as the `ETag`.
     pub version: i64,
-    /// When the record was created (RFC 3339, UTC).
+    /// When the record was created (RFC 3339, UTC, microseconds).
+    #[serde(serialize_with = "crate::instant::serialize")]
     pub created_at: DateTime<Utc>,
-    /// When it last changed (RFC 3339, UTC).
+    /// When it last changed (RFC 3339, UTC, microseconds).
+    #[serde(serialize_with = "crate::instant::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -13,6 +13,7 @@ pub mod codes;
 pub mod enterprises;
 pub mod error;
 mod health;
+pub mod instant;
 pub mod list;
 mod openapi;
 pub mod reference;
