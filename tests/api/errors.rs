@@ -19,6 +19,8 @@ async fn problems_for_every_kind_of_bad_request(db: TestDb) {
             .insert_header(("content-type", content_type.to_owned()))
             .set_payload(payload.to_owned())
     };
+    let enterprise_json =
+        safegrade_testkit::enterprise_body(&safegrade_testkit::credit_code(2)).to_string();
     let big = format!(
         "{{\"name\": \"{}\"}}",
         "x".repeat(safegrade_http::MAX_BODY_BYTES)
@@ -116,6 +118,13 @@ async fn problems_for_every_kind_of_bad_request(db: TestDb) {
             json_request(Method::PATCH, &uri, &json!({})).insert_header(("if-match", "v1")),
             StatusCode::BAD_REQUEST,
             ErrorCode::InvalidPrecondition,
+        ),
+        (
+            "bad idempotency key",
+            post(&enterprise_json, "application/json")
+                .insert_header(("idempotency-key", "has space")),
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidIdempotencyKey,
         ),
     ];
     for (what, req, status, code) in cases {

@@ -75,3 +75,51 @@ fn every_operation_is_documented_with_problems() {
         "ErrorCode enum is published"
     );
 }
+
+#[test]
+fn schema_limits_match_the_domain() {
+    use safegrade_domain::limits;
+    let spec: Value = serde_json::from_str(&safegrade_http::openapi_json()).unwrap_or_default();
+    for schema in ["EnterpriseCreate", "EnterprisePatch"] {
+        let props = &spec["components"]["schemas"][schema]["properties"];
+        let max = |field: &str| props[field]["maxLength"].as_u64().unwrap_or(0);
+        let n = |v: usize| u64::try_from(v).unwrap_or(0);
+        assert_eq!(max("name"), n(limits::NAME), "{schema}.name");
+        assert_eq!(max("address"), n(limits::ADDRESS), "{schema}.address");
+        assert_eq!(
+            max("principal_name"),
+            n(limits::PERSON),
+            "{schema}.principal_name"
+        );
+        assert_eq!(
+            max("safety_manager_name"),
+            n(limits::PERSON),
+            "{schema}.safety_manager_name"
+        );
+        assert_eq!(
+            props["employees"]["maximum"].as_i64(),
+            Some(limits::EMPLOYEES),
+            "{schema}.employees"
+        );
+        assert_eq!(
+            props["latitude"]["minimum"].as_f64(),
+            Some(limits::LATITUDE.0),
+            "{schema}.latitude"
+        );
+        assert_eq!(
+            props["latitude"]["maximum"].as_f64(),
+            Some(limits::LATITUDE.1),
+            "{schema}.latitude"
+        );
+        assert_eq!(
+            props["longitude"]["minimum"].as_f64(),
+            Some(limits::LONGITUDE.0),
+            "{schema}.longitude"
+        );
+        assert_eq!(
+            props["longitude"]["maximum"].as_f64(),
+            Some(limits::LONGITUDE.1),
+            "{schema}.longitude"
+        );
+    }
+}

@@ -113,14 +113,18 @@ pub struct EnterpriseCreate {
     /// Unified Social Credit Code (统一社会信用代码), GB 32100-2015; full-width characters,
     /// lower case and surrounding spaces are normalised.
     #[schema(example = "914403001922038216")]
+    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")]
     pub credit_code: String,
     /// Registered name (企业名称), 1–200 characters.
     #[schema(example = "绵阳市示例建材有限公司")]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     /// Supervision area code: a county-level division or a park zone, not the city itself.
     #[schema(example = "510703")]
+    #[schema(min_length = 6, max_length = 10)]
     pub area_code: String,
     /// Address (地址), up to 300 characters.
+    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub address: Option<String>,
     /// GB/T 4754-2017 industry code (`C3011`); the sector is derived from it.
     #[schema(example = "C3011")]
@@ -139,18 +143,25 @@ pub struct EnterpriseCreate {
     pub operating_status: Option<String>,
     /// Principal responsible person (主要负责人), up to 50 characters.
     #[schema(example = "张三")]
+    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     pub principal_name: String,
     /// Mainland mobile (`13800000000`) or landline (`0816-2345678`).
+    #[schema(pattern = "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")]
     pub principal_phone: Option<String>,
     /// Safety manager (安全管理人员).
+    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     pub safety_manager_name: Option<String>,
     /// Mainland mobile or landline.
+    #[schema(pattern = "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")]
     pub safety_manager_phone: Option<String>,
     /// Number of employees, 0–1,000,000.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub employees: Option<i64>,
     /// WGS-84 latitude; give both coordinates or neither.
+    #[schema(minimum = 3.0, maximum = 54.0)]
     pub latitude: Option<f64>,
     /// WGS-84 longitude.
+    #[schema(minimum = 73.0, maximum = 136.0)]
     pub longitude: Option<f64>,
 }
 
@@ -162,12 +173,16 @@ pub struct EnterpriseCreate {
 #[serde(deny_unknown_fields)]
 pub struct EnterprisePatch {
     /// See the create request.
+    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")]
     pub credit_code: Option<String>,
     /// See the create request.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     /// See the create request.
+    #[schema(min_length = 6, max_length = 10)]
     pub area_code: Option<String>,
     /// See the create request.
+    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub address: Option<String>,
     /// See the create request.
     pub industry_code: Option<String>,
@@ -184,18 +199,25 @@ pub struct EnterprisePatch {
     #[schema(value_type = Option<crate::codes::OperatingStatus>)]
     pub operating_status: Option<String>,
     /// See the create request.
+    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     pub principal_name: Option<String>,
     /// See the create request.
+    #[schema(pattern = "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")]
     pub principal_phone: Option<String>,
     /// See the create request.
+    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     pub safety_manager_name: Option<String>,
     /// See the create request.
+    #[schema(pattern = "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")]
     pub safety_manager_phone: Option<String>,
     /// See the create request.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub employees: Option<i64>,
     /// See the create request.
+    #[schema(minimum = 3.0, maximum = 54.0)]
     pub latitude: Option<f64>,
     /// See the create request.
+    #[schema(minimum = 73.0, maximum = 136.0)]
     pub longitude: Option<f64>,
 }
 
@@ -332,7 +354,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
             Ok(Some(s.to_owned()))
         }
         _ => Err(ApiError::new(
-            ErrorCode::InvalidPrecondition,
+            ErrorCode::InvalidIdempotencyKey,
             "Idempotency-Key must be 1-255 visible ASCII characters",
         )),
     }
@@ -373,7 +395,7 @@ enum Created {
     tag = "enterprises",
     operation_id = "create_enterprise",
     request_body(content = EnterpriseCreate, content_type = "application/json"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes retries safe: the same key and body replay the first answer")),
     responses(
         (status = 201, description = "Created", body = EnterpriseResponse,
             headers(("Location" = String, description = "URL of the new record"), ("ETag" = String, description = "Version, quoted"))),
@@ -451,7 +473,7 @@ pub async fn create_enterprise(
 #[utoipa::path(
     tag = "enterprises",
     operation_id = "get_enterprise",
-    params(("id" = String, Path, description = "Enterprise id")),
+    params(("id" = uuid::Uuid, Path, description = "Enterprise id")),
     responses(
         (status = 200, description = "The record", body = EnterpriseResponse, headers(("ETag" = String, description = "Version, quoted"))),
         (status = 400, description = "Not an id (`invalid_path`)", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -481,8 +503,8 @@ pub async fn get_enterprise(
     tag = "enterprises",
     operation_id = "update_enterprise",
     params(
-        ("id" = String, Path, description = "Enterprise id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you read, like \"3\"; `*` matches any version"),
+        ("id" = uuid::Uuid, Path, description = "Enterprise id"),
+        ("If-Match" = Option<String>, Header, pattern = "^(\\*|\"[0-9]{1,18}\")$", description = "The ETag you read, like \"3\"; `*` matches any version"),
     ),
     request_body(content = EnterprisePatch, content_type = "application/merge-patch+json"),
     responses(
@@ -525,6 +547,7 @@ pub async fn update_enterprise(
 #[into_params(parameter_in = Query)]
 pub struct EnterpriseListQuery {
     /// Supervision area code.
+    #[param(min_length = 6, max_length = 10)]
     pub area_code: Option<String>,
     /// Supervision sector.
     #[param(value_type = Option<crate::codes::Sector>)]
@@ -541,10 +564,15 @@ pub struct EnterpriseListQuery {
     #[param(value_type = Option<crate::codes::OperatingStatus>)]
     pub operating_status: Option<OperatingStatus>,
     /// Credit code, exact (normalised like on input).
+    #[param(
+        pattern = "^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}$"
+    )]
     pub credit_code: Option<String>,
     /// Name contains this text (1–100 characters).
+    #[param(min_length = 1, max_length = 100, pattern = "\\S")]
     pub q: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

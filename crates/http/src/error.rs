@@ -36,6 +36,8 @@ code_list! {
         DuplicateCreditCode = ("duplicate_credit_code", "统一社会信用代码已存在"),
         /// `If-Match` is not a version this API issued.
         InvalidPrecondition = ("invalid_precondition", "If-Match 格式错误"),
+        /// `Idempotency-Key` is empty, too long or not visible ASCII.
+        InvalidIdempotencyKey = ("invalid_idempotency_key", "幂等键格式错误"),
         /// The record changed since the version in `If-Match`.
         VersionMismatch = ("version_mismatch", "版本不一致"),
         /// The `Idempotency-Key` was used before with another body.
@@ -54,7 +56,8 @@ impl ErrorCode {
             Self::MalformedJson
             | Self::InvalidQuery
             | Self::InvalidPath
-            | Self::InvalidPrecondition => StatusCode::BAD_REQUEST,
+            | Self::InvalidPrecondition
+            | Self::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ValidationFailed | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -81,6 +84,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => "Method not allowed",
             Self::DuplicateCreditCode => "Duplicate credit code",
             Self::InvalidPrecondition => "Invalid If-Match header",
+            Self::InvalidIdempotencyKey => "Invalid Idempotency-Key header",
             Self::VersionMismatch => "Version mismatch",
             Self::IdempotencyKeyReused => "Idempotency key reused",
             Self::ServiceUnavailable => "Service unavailable",

@@ -6,6 +6,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::{self as oa, Content, RefOr, ResponseBuilder};
 use utoipa_actix_web::{UtoipaApp, scope};
 
+use safegrade_domain::{AREAS, SECTIONS};
+
 use crate::error::Problem;
 use crate::{enterprises, health, reference};
 
@@ -97,7 +99,72 @@ pub fn finish(mut spec: oa::OpenApi) -> oa::OpenApi {
             }
         }
     }
-    spec
+    constrain(spec)
+}
+
+/// Adds what the derive cannot say: the closed list of supervision-area codes on every
+/// `area_code` (bodies: the areas that hold enterprises; filters: every area), and optional
+/// headers as plain strings (absent, never `null`).
+fn constrain(spec: oa::OpenApi) -> oa::OpenApi {
+    use serde_json::Value;
+    let Ok(mut doc) = serde_json::to_value(&spec) else {
+        return spec;
+    };
+    let codes = |all: bool| -> Value {
+        AREAS
+            .iter()
+            .filter(|a| all || a.holds_enterprises())
+            .map(|a| Value::from(a.code))
+            .collect()
+    };
+    let industry = Value::from(industry_code_pattern());
+    for schema in ["EnterpriseCreate", "EnterprisePatch"] {
+        let props = format!("/components/schemas/{schema}/properties");
+        if let Some(p) = doc.pointer_mut(&format!("{props}/area_code")) {
+            p["enum"] = codes(false);
+        }
+        if let Some(p) = doc.pointer_mut(&format!("{props}/industry_code")) {
+            p["pattern"] = industry.clone();
+        }
+    }
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for op in item.values_mut() {
+                for param in op
+                    .get_mut("parameters")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    if param["in"] == "query" && param["name"] == "area_code" {
+                        param["schema"]["enum"] = codes(true);
+                    }
+                    if param["in"] == "query" && param["name"] == "industry_code" {
+                        param["schema"]["pattern"] = industry.clone();
+                    }
+                    if param["in"] == "header"
+                        && param["schema"]["type"] == serde_json::json!(["string", "null"])
+                    {
+                        param["schema"]["type"] = Value::from("string");
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(doc).unwrap_or(spec)
+}
+
+/// A regular expression for GB/T 4754-2017 codes whose division belongs to the section,
+/// built from the domain's section table (either letter case; 0–2 more digits).
+fn industry_code_pattern() -> String {
+    let divisions: Vec<String> = SECTIONS
+        .iter()
+        .flat_map(|&(letter, first, last, _)| {
+            let lower = letter.to_ascii_lowercase();
+            (first..=last).map(move |d| format!("[{letter}{lower}]{d:02}"))
+        })
+        .collect();
+    format!("^({})[0-9]{{0,2}}$", divisions.join("|"))
 }
 
 /// The OpenAPI document as the server serves it.
