@@ -14,6 +14,11 @@ use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::StoreError;
+use crate::writer::Writer;
+
+/// Writer threads (and write connections) per PostgreSQL node: commits are batched per
+/// thread, and a few threads keep the server busy while one waits on a commit.
+const PG_WRITER_THREADS: usize = 4;
 
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
@@ -182,7 +187,7 @@ pub struct Store {
     readers: Pool,
     writer: Pool,
     backend: Backend,
-    sqlite_writer: Option<crate::writer::Writer>,
+    write_queue: crate::writer::Writer,
 }
 
 impl std::fmt::Debug for Store {
@@ -221,21 +226,24 @@ impl Store {
                 // before any reader opens it.
                 let writer = build_pool(url, 1, config.timeout)?;
                 let readers = build_pool(url, config.size, config.timeout)?;
-                let sqlite_writer = Some(crate::writer::Writer::start(writer.clone())?);
+                let write_queue = Writer::start(writer.clone(), 1, "BEGIN IMMEDIATE")?;
                 Ok(Self {
                     readers,
                     writer,
                     backend: Backend::Sqlite,
-                    sqlite_writer,
+                    write_queue,
                 })
             }
             DbUrl::Postgres(_) => {
-                let pool = build_pool(url, config.size, config.timeout)?;
+                let threads = PG_WRITER_THREADS;
+                let writer = build_pool(url, u32::try_from(threads).unwrap_or(4), config.timeout)?;
+                let readers = build_pool(url, config.size, config.timeout)?;
+                let write_queue = Writer::start(writer.clone(), threads, "BEGIN")?;
                 Ok(Self {
-                    readers: pool.clone(),
-                    writer: pool,
+                    readers,
+                    writer,
                     backend: Backend::Postgres,
-                    sqlite_writer: None,
+                    write_queue,
                 })
             }
         }
@@ -263,35 +271,16 @@ impl Store {
     /// Runs `f` in one write transaction and returns its result once committed. Any error
     /// from `f` undoes everything `f` wrote. `f` must not open transactions of its own.
     ///
-    /// On SQLite `f` runs on the writer thread, batched with other waiting writes into one
-    /// `BEGIN IMMEDIATE` transaction, inside a savepoint of its own ([`crate::writer`]); on
-    /// PostgreSQL it runs in a normal transaction on a pooled connection.
+    /// `f` runs on a writer thread, batched with other waiting writes into one transaction
+    /// (`BEGIN IMMEDIATE` on SQLite, one writer; `BEGIN` on PostgreSQL, a few writers), inside
+    /// a savepoint of its own ([`crate::writer`]).
     pub fn with_write_tx<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
-        if let Some(writer) = &self.sqlite_writer {
-            return writer.execute(f);
-        }
-        let mut conn = self.writer.get().map_err(StoreError::from)?;
-        Self::write_tx(&mut conn, f)
-    }
-
-    /// A PostgreSQL write transaction (SQLite writes go through the writer thread).
-    fn write_tx<T, E>(
-        conn: &mut DbConn,
-        f: impl FnOnce(&mut DbConn) -> Result<T, E>,
-    ) -> Result<T, E>
-    where
-        E: From<StoreError>,
-    {
-        let outcome = conn.transaction(|c| f(c).map_err(TxError::Inner));
-        outcome.map_err(|e| match e {
-            TxError::Inner(e) => e,
-            TxError::Diesel(e) => StoreError::from(e).into(),
-        })
+        self.write_queue.execute(f)
     }
 
     /// Runs the pending migrations of this backend.
@@ -303,18 +292,6 @@ impl Store {
     /// Checks that the database answers (for `/readyz`).
     pub fn ping(&self) -> Result<(), StoreError> {
         self.with_read(|c| c.batch_execute("SELECT 1").map_err(StoreError::from))
-    }
-}
-
-/// The error of a closure run in a diesel transaction: its own, or diesel's.
-enum TxError<E> {
-    Inner(E),
-    Diesel(diesel::result::Error),
-}
-
-impl<E> From<diesel::result::Error> for TxError<E> {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Diesel(e)
     }
 }
 

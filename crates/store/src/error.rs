@@ -57,7 +57,15 @@ impl From<DieselError> for StoreError {
                         Self::Conflict { constraint }
                     }
                     DatabaseErrorKind::ClosedConnection => Self::Unavailable(message),
-                    _ if message.contains("database is locked") || message.contains("busy") => {
+                    // SQLite lock timeouts, and on PostgreSQL a deadlock or serialization
+                    // failure between writer threads: retrying succeeds, so 503 + Retry-After.
+                    DatabaseErrorKind::SerializationFailure => {
+                        Self::Busy(DieselError::DatabaseError(kind, info))
+                    }
+                    _ if message.contains("database is locked")
+                        || message.contains("busy")
+                        || message.contains("deadlock detected") =>
+                    {
                         Self::Busy(DieselError::DatabaseError(kind, info))
                     }
                     _ => Self::Other(Box::new(DieselError::DatabaseError(kind, info))),

@@ -1,16 +1,16 @@
-//! The SQLite writer: one thread owns the write connection and commits queued write
-//! transactions together (group commit), each in its own savepoint.
+//! Writer threads: they own the write connections and commit queued write transactions
+//! together (group commit), each in its own savepoint.
 //!
-//! SQLite allows one writer at a time. Instead of many request threads taking turns on one
-//! connection (each paying a commit that rewrites the table and index pages), requests send
-//! their transaction as a job; the thread takes every job waiting (up to [`MAX_BATCH`]), runs
-//! them inside one `BEGIN IMMEDIATE … COMMIT`, each between `SAVEPOINT` and `RELEASE` (or
-//! `ROLLBACK TO` when it fails, which undoes that job alone), and answers each job after the
-//! commit. A job's answer therefore always describes committed data. See
-//! `docs/adr/0002-sqlite-single-writer.md`.
+//! Instead of every request paying its own commit (on SQLite a rewrite of the table and index
+//! pages, on PostgreSQL a WAL flush), requests send their transaction as a job; a writer
+//! thread takes every job waiting (up to [`MAX_BATCH`]), runs them inside one transaction,
+//! each between `SAVEPOINT` and `RELEASE` (or `ROLLBACK TO` when it fails, which undoes that
+//! job alone), and answers each job after the commit. A job's answer therefore always
+//! describes committed data. SQLite has one writer thread (it allows one writer at a time);
+//! PostgreSQL a few. See `docs/adr/0002-sqlite-single-writer.md`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use diesel::connection::SimpleConnection;
 
@@ -32,13 +32,19 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread over a pool of one connection.
-    pub fn start(pool: Pool) -> Result<Self, StoreError> {
+    /// Starts `threads` writer threads over `pool`; each batch opens with `begin`.
+    pub fn start(pool: Pool, threads: usize, begin: &'static str) -> Result<Self, StoreError> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || run(&pool, &queue))
-            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let (pool, queue) = (pool.clone(), Arc::clone(&queue));
+            std::thread::Builder::new()
+                .name(format!("db-writer-{n}"))
+                .spawn(move || run(&pool, &queue, begin))
+                .map_err(|e| {
+                    StoreError::Unavailable(format!("cannot start a writer thread: {e}"))
+                })?;
+        }
         Ok(Self { jobs })
     }
 
@@ -70,15 +76,23 @@ impl Writer {
     }
 }
 
-fn run(pool: &Pool, queue: &mpsc::Receiver<Job>) {
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
+/// Takes the next batch: waits for one job, then every job already waiting. The queue is
+/// shared by the writer threads; the lock is held only while taking.
+fn next_batch(queue: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
+    let queue = queue.lock().unwrap_or_else(|e| e.into_inner());
+    let first = queue.recv().ok()?;
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
         }
+    }
+    Some(batch)
+}
+
+fn run(pool: &Pool, queue: &Mutex<mpsc::Receiver<Job>>, begin: &str) {
+    while let Some(batch) = next_batch(queue) {
         let mut conn = match pool.get() {
             Ok(c) => c,
             Err(e) => {
@@ -86,7 +100,7 @@ fn run(pool: &Pool, queue: &mpsc::Receiver<Job>) {
                 continue;
             }
         };
-        commit_batch(&mut conn, batch);
+        commit_batch(&mut conn, batch, begin);
     }
 }
 
@@ -101,8 +115,8 @@ fn fail_all(batch: Vec<Job>, why: &str) {
     drop(batch);
 }
 
-fn commit_batch(conn: &mut DbConn, batch: Vec<Job>) {
-    if let Err(e) = conn.batch_execute("BEGIN IMMEDIATE") {
+fn commit_batch(conn: &mut DbConn, batch: Vec<Job>, begin: &str) {
+    if let Err(e) = conn.batch_execute(begin) {
         fail_all(batch, &e.to_string());
         return;
     }
