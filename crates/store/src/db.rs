@@ -269,7 +269,8 @@ impl Store {
     }
 
     /// Runs `f` in one write transaction and returns its result once committed. Any error
-    /// from `f` undoes everything `f` wrote. `f` must not open transactions of its own.
+    /// from `f` undoes everything `f` wrote. `f` must not open transactions of its own, nor
+    /// call `with_write_tx` (on SQLite it would wait for the writer thread it runs on).
     ///
     /// `f` runs on a writer thread, batched with other waiting writes into one transaction
     /// (`BEGIN IMMEDIATE` on SQLite, one writer; `BEGIN` on PostgreSQL, a few writers), inside

@@ -70,7 +70,7 @@ impl Writer {
             });
             (ok, deliver)
         });
-        let gone = || StoreError::Unavailable("the SQLite writer thread has stopped".into());
+        let gone = || StoreError::Unavailable("the database writer threads have stopped".into());
         self.jobs.send(job).map_err(|_| gone())?;
         reply.recv().map_err(|_| E::from(gone()))?
     }
