@@ -416,8 +416,8 @@ pub async fn create_enterprise(
     let key = idempotency_key(req.headers())?;
     let data = build(EnterpriseInput::default(), &body, &state)?;
     let outcome = state
-        .run(move |store| {
-            store.with_write_tx(move |conn| {
+        .store
+        .write(move |conn| {
                 let Some(key) = &key else {
                     return Ok(Created::New(Box::new(insert(conn, &data)?)));
                 };
@@ -440,7 +440,6 @@ pub async fn create_enterprise(
                 };
                 save_response(conn, SCOPE, key, &stored)?;
                 Ok(Created::New(Box::new(e)))
-            })
         })
         .await?;
     Ok(match outcome {
@@ -531,10 +530,9 @@ pub async fn update_enterprise(
     let body = body.into_inner();
     let st = state.clone();
     let e = state
-        .run(move |s| {
-            s.update_enterprise(id, expected, move |current| {
-                build(EnterpriseInput::from(&current.data), &body, &st)
-            })
+        .store
+        .update_enterprise(id, expected, move |current| {
+            build(EnterpriseInput::from(&current.data), &body, &st)
         })
         .await
         .map_err(not_found(&raw))?;

@@ -284,6 +284,17 @@ impl Store {
         self.write_queue.execute(f)
     }
 
+    /// [`Store::with_write_tx`] for async callers: the future resolves once the transaction
+    /// committed (or failed), without holding a thread while it waits.
+    pub fn write<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + use<T, E, F>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        self.write_queue.submit(f)
+    }
+
     /// Runs the pending migrations of this backend.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.writer.get()?;

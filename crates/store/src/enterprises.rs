@@ -194,13 +194,17 @@ impl Store {
     /// Changes an enterprise in one transaction: loads it, checks `if_match` against its
     /// version (`VersionMismatch` if it differs), asks `change` for the new data, and writes
     /// it with the version incremented. Errors from `change` roll everything back.
-    pub fn update_enterprise<E: From<StoreError> + Send + 'static>(
+    pub fn update_enterprise<E, C>(
         &self,
         id: EnterpriseId,
         if_match: Option<i64>,
-        change: impl FnOnce(&Enterprise) -> Result<EnterpriseData, E> + Send + 'static,
-    ) -> Result<Enterprise, E> {
-        self.with_write_tx(move |conn| {
+        change: C,
+    ) -> impl Future<Output = Result<Enterprise, E>> + use<E, C>
+    where
+        E: From<StoreError> + Send + 'static,
+        C: FnOnce(&Enterprise) -> Result<EnterpriseData, E> + Send + 'static,
+    {
+        self.write(move |conn| {
             let current = find(conn, id)?;
             if if_match.is_some_and(|v| v != current.version) {
                 return Err(StoreError::VersionMismatch {

@@ -48,7 +48,33 @@ impl Writer {
         Ok(Self { jobs })
     }
 
-    /// Runs `f` as one write transaction on the writer thread and waits for its committed
+    /// Queues `f` as a write transaction; `reply` gets its committed answer.
+    fn enqueue<T, E, F>(
+        &self,
+        f: F,
+        reply: impl FnOnce(Result<T, E>) + Send + 'static,
+    ) -> Result<(), StoreError>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let deliver: Deliver = Box::new(move |commit| {
+                reply(match (result, commit) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Ok(_), Err(e)) => Err(E::from(e)),
+                    (Err(e), _) => Err(e),
+                });
+            });
+            (ok, deliver)
+        });
+        self.jobs.send(job).map_err(|_| stopped())
+    }
+
+    /// Runs `f` as one write transaction on a writer thread and blocks until its committed
     /// answer.
     pub fn execute<T, E, F>(&self, f: F) -> Result<T, E>
     where
@@ -57,23 +83,33 @@ impl Writer {
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
         let (answer, reply) = mpsc::sync_channel::<Result<T, E>>(1);
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
-            let ok = result.is_ok();
-            let deliver: Deliver = Box::new(move |commit| {
-                let outcome = match (result, commit) {
-                    (Ok(v), Ok(())) => Ok(v),
-                    (Ok(_), Err(e)) => Err(E::from(e)),
-                    (Err(e), _) => Err(e),
-                };
-                let _ = answer.send(outcome);
-            });
-            (ok, deliver)
-        });
-        let gone = || StoreError::Unavailable("the database writer threads have stopped".into());
-        self.jobs.send(job).map_err(|_| gone())?;
-        reply.recv().map_err(|_| E::from(gone()))?
+        self.enqueue(f, move |r| {
+            let _ = answer.send(r);
+        })?;
+        reply.recv().map_err(|_| E::from(stopped()))?
     }
+
+    /// Runs `f` as one write transaction on a writer thread; the future resolves with its
+    /// committed answer. Awaiting it holds no thread.
+    pub fn submit<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + use<T, E, F>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        let (answer, reply) = futures_channel::oneshot::channel::<Result<T, E>>();
+        let queued = self.enqueue(f, move |r| {
+            let _ = answer.send(r);
+        });
+        async move {
+            queued?;
+            reply.await.map_err(|_| E::from(stopped()))?
+        }
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the database writer threads have stopped".into())
 }
 
 /// Takes the next batch: waits for one job, then every job already waiting. The queue is
