@@ -34,7 +34,9 @@ pub struct EnterpriseRow {
     latitude: Option<f64>,
     longitude: Option<f64>,
     version: i64,
+    #[diesel(deserialize_as = crate::instant::StoredInstant)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::instant::StoredInstant)]
     updated_at: NaiveDateTime,
 }
 

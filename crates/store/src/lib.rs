@@ -12,6 +12,7 @@ mod db;
 pub mod enterprises;
 mod error;
 pub mod idempotency;
+mod instant;
 mod reference;
 pub mod schema;
 pub mod writer;
