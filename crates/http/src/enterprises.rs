@@ -113,18 +113,14 @@ pub struct EnterpriseCreate {
     /// Unified Social Credit Code (统一社会信用代码), GB 32100-2015; full-width characters,
     /// lower case and surrounding spaces are normalised.
     #[schema(example = "914403001922038216")]
-    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")]
     pub credit_code: String,
     /// Registered name (企业名称), 1–200 characters.
     #[schema(example = "绵阳市示例建材有限公司")]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     /// Supervision area code: a county-level division or a park zone, not the city itself.
     #[schema(example = "510703")]
-    #[schema(min_length = 6, max_length = 10)]
     pub area_code: String,
     /// Address (地址), up to 300 characters.
-    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub address: Option<String>,
     /// GB/T 4754-2017 industry code (`C3011`); the sector is derived from it.
     #[schema(example = "C3011")]
@@ -143,25 +139,18 @@ pub struct EnterpriseCreate {
     pub operating_status: Option<String>,
     /// Principal responsible person (主要负责人), up to 50 characters.
     #[schema(example = "张三")]
-    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     pub principal_name: String,
     /// Mainland mobile (`13800000000`) or landline (`0816-2345678`).
-    #[schema(pattern = "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")]
     pub principal_phone: Option<String>,
     /// Safety manager (安全管理人员).
-    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     pub safety_manager_name: Option<String>,
     /// Mainland mobile or landline.
-    #[schema(pattern = "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")]
     pub safety_manager_phone: Option<String>,
     /// Number of employees, 0–1,000,000.
-    #[schema(minimum = 0, maximum = 1000000)]
     pub employees: Option<i64>,
     /// WGS-84 latitude; give both coordinates or neither.
-    #[schema(minimum = 3.0, maximum = 54.0)]
     pub latitude: Option<f64>,
     /// WGS-84 longitude.
-    #[schema(minimum = 73.0, maximum = 136.0)]
     pub longitude: Option<f64>,
 }
 
@@ -173,16 +162,12 @@ pub struct EnterpriseCreate {
 #[serde(deny_unknown_fields)]
 pub struct EnterprisePatch {
     /// See the create request.
-    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")]
     pub credit_code: Option<String>,
     /// See the create request.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     /// See the create request.
-    #[schema(min_length = 6, max_length = 10)]
     pub area_code: Option<String>,
     /// See the create request.
-    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub address: Option<String>,
     /// See the create request.
     pub industry_code: Option<String>,
@@ -199,25 +184,18 @@ pub struct EnterprisePatch {
     #[schema(value_type = Option<crate::codes::OperatingStatus>)]
     pub operating_status: Option<String>,
     /// See the create request.
-    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     pub principal_name: Option<String>,
     /// See the create request.
-    #[schema(pattern = "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")]
     pub principal_phone: Option<String>,
     /// See the create request.
-    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     pub safety_manager_name: Option<String>,
     /// See the create request.
-    #[schema(pattern = "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$")]
     pub safety_manager_phone: Option<String>,
     /// See the create request.
-    #[schema(minimum = 0, maximum = 1000000)]
     pub employees: Option<i64>,
     /// See the create request.
-    #[schema(minimum = 3.0, maximum = 54.0)]
     pub latitude: Option<f64>,
     /// See the create request.
-    #[schema(minimum = 73.0, maximum = 136.0)]
     pub longitude: Option<f64>,
 }
 

@@ -119,12 +119,13 @@ fn constrain(spec: oa::OpenApi) -> oa::OpenApi {
     };
     let industry = Value::from(industry_code_pattern());
     for schema in ["EnterpriseCreate", "EnterprisePatch"] {
-        let props = format!("/components/schemas/{schema}/properties");
-        if let Some(p) = doc.pointer_mut(&format!("{props}/area_code")) {
-            p["enum"] = codes(false);
-        }
-        if let Some(p) = doc.pointer_mut(&format!("{props}/industry_code")) {
-            p["pattern"] = industry.clone();
+        for (field, rules) in enterprise_field_rules(codes(false), industry.clone()) {
+            let pointer = format!("/components/schemas/{schema}/properties/{field}");
+            if let (Some(Value::Object(p)), Value::Object(rules)) =
+                (doc.pointer_mut(&pointer), rules)
+            {
+                p.extend(rules);
+            }
         }
     }
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
@@ -152,6 +153,45 @@ fn constrain(spec: oa::OpenApi) -> oa::OpenApi {
         }
     }
     serde_json::from_value(doc).unwrap_or(spec)
+}
+
+/// The constraints of the writable enterprise fields, from the domain's limits and tables,
+/// so the request schemas say exactly what `EnterpriseInput::validate` enforces (cross-field
+/// rules such as `mine_kind` excepted).
+fn enterprise_field_rules(
+    areas: serde_json::Value,
+    industry: serde_json::Value,
+) -> Vec<(&'static str, serde_json::Value)> {
+    use safegrade_domain::limits;
+    use serde_json::json;
+    let text = |max: usize| json!({"minLength": 1, "maxLength": max, "pattern": r"\S"});
+    let phone = json!({"pattern": "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$"});
+    vec![
+        (
+            "credit_code",
+            json!({"pattern": "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"}),
+        ),
+        ("name", text(limits::NAME)),
+        ("area_code", json!({"enum": areas})),
+        ("address", text(limits::ADDRESS)),
+        ("industry_code", json!({"pattern": industry})),
+        ("principal_name", text(limits::PERSON)),
+        ("principal_phone", phone.clone()),
+        ("safety_manager_name", text(limits::PERSON)),
+        ("safety_manager_phone", phone),
+        (
+            "employees",
+            json!({"minimum": 0, "maximum": limits::EMPLOYEES}),
+        ),
+        (
+            "latitude",
+            json!({"minimum": limits::LATITUDE.0, "maximum": limits::LATITUDE.1}),
+        ),
+        (
+            "longitude",
+            json!({"minimum": limits::LONGITUDE.0, "maximum": limits::LONGITUDE.1}),
+        ),
+    ]
 }
 
 /// A regular expression for GB/T 4754-2017 codes whose division belongs to the section,
