@@ -112,7 +112,13 @@ fn template(admin_url: &str) -> String {
         }
     };
     for f in &files {
-        feed(f.to_string_lossy().as_bytes());
+        // The path inside the migrations folder, not the checkout's location.
+        feed(
+            f.strip_prefix(&dir)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .as_bytes(),
+        );
         feed(&std::fs::read(f).unwrap_or_default());
     }
     feed(include_str!("../../domain/data/sector-mapping.csv").as_bytes());
