@@ -114,7 +114,6 @@ async fn finish_response(
     next: actix_web::middleware::Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let id = req.extensions().get::<RequestId>().cloned();
-    let path = req.path().to_owned();
     let mut res = next.call(req).await?;
     if let Some(RequestId(id)) = &id
         && let Ok(v) = HeaderValue::from_str(id)
@@ -129,7 +128,7 @@ async fn finish_response(
     let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
     let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(serde_json::Value::Object(mut map)) => {
-            map.insert("instance".into(), path.into());
+            map.insert("instance".into(), req.path().into());
             if let Some(RequestId(id)) = id {
                 map.insert("request_id".into(), id.to_string().into());
             }

@@ -522,8 +522,7 @@ pub async fn update_enterprise(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EnterpriseListQuery {
-    /// Supervision area code.
-    #[param(min_length = 6, max_length = 10)]
+    /// Supervision area code (the list of codes is in the spec).
     pub area_code: Option<String>,
     /// Supervision sector.
     #[param(value_type = Option<crate::codes::Sector>)]

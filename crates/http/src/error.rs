@@ -279,10 +279,7 @@ pub struct ProblemMarker;
 
 fn source_chain(source: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> String {
     let mut parts = Vec::new();
-    let mut next: Option<&(dyn std::error::Error + 'static)> = match source {
-        Some(s) => Some(s),
-        None => None,
-    };
+    let mut next: Option<&(dyn std::error::Error + 'static)> = source.map(|s| s as _);
     while let Some(e) = next {
         parts.push(e.to_string());
         next = e.source();

@@ -180,8 +180,8 @@ impl Default for PoolConfig {
     }
 }
 
-/// Access to the database: a reader pool and a writer pool (one connection on SQLite, the
-/// same pool as the readers on PostgreSQL).
+/// Access to the database: a reader pool, and writer threads with their own connections
+/// (one on SQLite, four on PostgreSQL) that commit writes in batches.
 #[derive(Clone)]
 pub struct Store {
     readers: Pool,
