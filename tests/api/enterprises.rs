@@ -8,7 +8,7 @@ use safegrade_testkit::{
 };
 use serde_json::{Value, json};
 
-use crate::assert_record_snapshot;
+use crate::{assert_record_snapshot, futures_join_all};
 
 both!(
     create_read_patch,
@@ -405,21 +405,4 @@ async fn concurrent_duplicates_fail_alone(db: TestDb) {
     )
     .await;
     assert_eq!(list.body["items"].as_array().map(Vec::len), Some(32));
-}
-
-/// Runs futures concurrently on the current (actix) runtime.
-async fn futures_join_all<F: std::future::Future + 'static>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output>
-where
-    F::Output: 'static,
-{
-    let handles: Vec<_> = futures.map(actix_web::rt::spawn).collect();
-    let mut out = Vec::new();
-    for h in handles {
-        if let Ok(v) = h.await {
-            out.push(v);
-        }
-    }
-    out
 }

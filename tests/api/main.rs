@@ -20,9 +20,27 @@ macro_rules! both {
     )+};
 }
 
+mod access;
 mod enterprises;
 mod errors;
 mod openapi;
 mod redact;
 mod reference;
 mod schema;
+
+/// Runs futures concurrently on the current (actix) runtime.
+pub async fn futures_join_all<F: std::future::Future + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: 'static,
+{
+    let handles: Vec<_> = futures.map(actix_web::rt::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        if let Ok(v) = h.await {
+            out.push(v);
+        }
+    }
+    out
+}

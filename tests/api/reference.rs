@@ -68,9 +68,11 @@ async fn reference_lists_and_probes(db: TestDb) {
         uuid::Uuid::try_parse(generated.header("x-request-id")).is_ok(),
         "a request id is generated"
     );
-    let docs =
-        actix_web::test::call_service(&app, TestRequest::get().uri("/api/docs/").to_request())
-            .await;
+    let docs = actix_web::test::call_service(
+        &app.service,
+        TestRequest::get().uri("/api/docs/").to_request(),
+    )
+    .await;
     assert_eq!(
         docs.status(),
         StatusCode::OK,

@@ -5,8 +5,10 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel_migrations_names as names;
-use safegrade_domain::{EnterpriseInput, SectorMapping};
+use safegrade_domain::{Actor, EnterpriseInput, EventType, PrincipalInput, Scope, SectorMapping};
+use safegrade_store::events::{EventFilter, EventVisibility};
 use safegrade_store::idempotency::{StoredResponse, find_response, save_response};
+use safegrade_store::tokens::hash_secret;
 use safegrade_store::{DbConn, EnterpriseFilter, Store, StoreError};
 use safegrade_testkit::{Kind, TestDb, credit_code};
 
@@ -78,9 +80,13 @@ fn table_count(conn: &mut DbConn, backend: Kind) -> i64 {
         .unwrap_or(-1)
 }
 
+/// Tables the migrations make: areas, reference_versions, enterprises, idempotency_keys,
+/// principals, tokens, events.
+const TABLES: i64 = 7;
+
 async fn migrations_run_up_down_up(db: TestDb) {
     let mut conn = db.store.read().unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(table_count(&mut conn, db.kind), 4, "migrated");
+    assert_eq!(table_count(&mut conn, db.kind), TABLES, "migrated");
     assert_eq!(revert_all(&mut conn), names::of("sqlite").len());
     assert_eq!(
         table_count(&mut conn, db.kind),
@@ -89,7 +95,7 @@ async fn migrations_run_up_down_up(db: TestDb) {
     );
     let applied = safegrade_store::run_migrations(&mut conn).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(applied.len(), names::of("sqlite").len());
-    assert_eq!(table_count(&mut conn, db.kind), 4, "up again");
+    assert_eq!(table_count(&mut conn, db.kind), TABLES, "up again");
 }
 
 #[derive(QueryableByName)]
@@ -161,11 +167,12 @@ async fn every_table_round_trips(db: TestDb) {
     let data = full_input(7)
         .validate(SectorMapping::builtin())
         .unwrap_or_else(|e| panic!("{e:?}"));
+    let cli = Actor::command_line();
     let created = store
-        .create_enterprise(&data)
+        .create_enterprise(&data, &cli)
         .unwrap_or_else(|e| panic!("{e:?}"));
     let read = store
-        .get_enterprise(created.id)
+        .get_enterprise(created.id, &Scope::City)
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(read, created);
     assert_eq!(read.data, data);
@@ -173,7 +180,7 @@ async fn every_table_round_trips(db: TestDb) {
         .list_enterprises(
             &EnterpriseFilter {
                 area_code: Some("510700-KJC".into()),
-                ..Default::default()
+                ..EnterpriseFilter::within(Scope::City)
             },
             None,
             10,
@@ -187,7 +194,7 @@ async fn every_table_round_trips(db: TestDb) {
         safegrade_domain::CreditCode::parse(&credit_code(8)).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         matches!(
-            store.create_enterprise(&bad),
+            store.create_enterprise(&bad, &cli),
             Err(StoreError::Conflict { .. })
         ),
         "area foreign key enforced"
@@ -209,7 +216,10 @@ async fn every_table_round_trips(db: TestDb) {
         "a new mapping version re-derives stored sectors"
     );
     assert_eq!(
-        store.get_enterprise(created.id).map(|e| e.data.sector).ok(),
+        store
+            .get_enterprise(created.id, &Scope::City)
+            .map(|e| e.data.sector)
+            .ok(),
         Some(safegrade_domain::Sector::Other)
     );
 
@@ -223,7 +233,7 @@ async fn every_table_round_trips(db: TestDb) {
     store
         .with_write_tx({
             let stored = stored.clone();
-            move |conn| save_response(conn, "POST /x", "k", &stored)
+            move |tx| save_response(tx, "POST /x", "k", &stored)
         })
         .unwrap_or_else(|e| panic!("{e:?}"));
     let found = store
@@ -235,14 +245,89 @@ async fn every_table_round_trips(db: TestDb) {
     let data9 = full_input(9)
         .validate(SectorMapping::builtin())
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let failed: Result<(), StoreError> = store.with_write_tx(move |conn| {
-        safegrade_store::enterprises::insert(conn, &data9)?;
+    let all_events = |store: &Store| {
+        store
+            .list_events(&EventVisibility::All, &EventFilter::default(), 200)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+    };
+    let events_before = all_events(store).len();
+    let failed: Result<(), StoreError> = store.with_write_tx(move |tx| {
+        safegrade_store::enterprises::insert(tx, &data9, &Actor::command_line())?;
         Err(StoreError::NotFound)
     });
     assert!(failed.is_err());
     let all = store
-        .list_enterprises(&EnterpriseFilter::default(), None, 10)
+        .list_enterprises(&EnterpriseFilter::within(Scope::City), None, 10)
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(all.items.len(), 1, "rolled back");
+    assert_eq!(
+        all_events(store).len(),
+        events_before,
+        "and so is its event"
+    );
+
+    // principals, tokens and events: every column set, read back equal.
+    let input = PrincipalInput {
+        name: Some("对接系统".into()),
+        role: Some("integration".into()),
+        area_codes: Some(vec!["510703".into(), "510700-GX".into()]),
+        read_only: Some(true),
+        disabled: Some(true),
+        ..Default::default()
+    };
+    let p = store
+        .create_principal(&input.validate().unwrap_or_else(|e| panic!("{e:?}")), &cli)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(store.get_principal(p.id).ok(), Some(p.clone()));
+    let own = PrincipalInput {
+        name: Some("企业".into()),
+        role: Some("enterprise".into()),
+        enterprise_id: Some(created.id.to_string()),
+        ..Default::default()
+    };
+    let e = store
+        .create_principal(&own.validate().unwrap_or_else(|e| panic!("{e:?}")), &cli)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(store.get_principal(e.id).ok(), Some(e.clone()));
+    let expires = chrono::Utc::now() + chrono::Duration::days(30);
+    let issued = store
+        .issue_token(p.id, Some(expires), &cli)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let found = store
+        .find_token(&hash_secret(&issued.secret))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(found, Some((issued.info.clone(), p.clone())));
+    assert_eq!(
+        issued.info.expires_at.map(|a| a.timestamp_micros()),
+        Some(expires.timestamp_micros()),
+        "expiry kept to the microsecond"
+    );
+    let revoked = store
+        .revoke_token(issued.info.id, cli.clone(), Some("测试".into()))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(store.list_tokens(p.id).ok(), Some(vec![revoked.clone()]));
+    let events = all_events(store);
+    let types: Vec<EventType> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        types,
+        vec![
+            EventType::EnterpriseCreated,
+            EventType::PrincipalCreated,
+            EventType::PrincipalCreated,
+            EventType::TokenCreated,
+            EventType::TokenRevoked
+        ]
+    );
+    let last = events.last().unwrap_or_else(|| panic!("events"));
+    assert_eq!(last.reason.as_deref(), Some("测试"));
+    assert_eq!(last.resource_id, issued.info.id.to_string());
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(
+        !serde_json::to_string(&events.iter().map(|e| &e.data).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .contains(&issued.secret[3..]),
+        "no event carries the token"
+    );
     let _ = store.read().map(|mut c| c.batch_execute("SELECT 1"));
 }

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::validation::{Violation, ViolationCode as V};
+use crate::validation::{Checker, Violation, ViolationCode as V};
 use crate::{CodeList, CreditCode, EnterpriseId, IndustryCode, Sector, SectorMapping, code_list};
 
 code_list! {
@@ -195,82 +195,6 @@ impl From<&EnterpriseData> for EnterpriseInput {
             employees: d.employees.map(i64::from),
             latitude: d.latitude,
             longitude: d.longitude,
-        }
-    }
-}
-
-/// Collects violations while fields are checked one by one.
-#[derive(Default)]
-struct Checker {
-    violations: Vec<Violation>,
-}
-
-impl Checker {
-    fn fail(&mut self, field: &str, code: V, message: impl Into<String>) {
-        self.violations.push(Violation::field(field, code, message));
-    }
-
-    fn required<'a>(&mut self, field: &str, value: &'a Option<String>) -> Option<&'a str> {
-        if value.is_none() {
-            self.fail(field, V::Required, format!("{field} is required"));
-        }
-        value.as_deref()
-    }
-
-    /// Trimmed, non-blank text of at most `max` characters.
-    fn text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
-        let value = value?.trim();
-        if value.is_empty() {
-            self.fail(field, V::Blank, format!("{field} must not be blank"));
-            return None;
-        }
-        let len = value.chars().count();
-        if len > max {
-            self.fail(
-                field,
-                V::TooLong,
-                format!("{field} has {len} characters, at most {max}"),
-            );
-            return None;
-        }
-        Some(value.to_owned())
-    }
-
-    fn code<T: CodeList + std::str::FromStr<Err = crate::UnknownCode>>(
-        &mut self,
-        field: &str,
-        value: Option<&str>,
-    ) -> Option<T> {
-        match value?.parse() {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.fail(field, V::InvalidValue, e.to_string());
-                None
-            }
-        }
-    }
-
-    fn phone(&mut self, field: &str, value: Option<&str>) -> Option<String> {
-        let value = self.text(field, value, 20)?;
-        if is_phone(&value) {
-            Some(value)
-        } else {
-            self.fail(field, V::InvalidPhone, format!("'{value}' is not a mainland mobile (11 digits starting 13-19) or landline (0XXX-XXXXXXX) number"));
-            None
-        }
-    }
-
-    fn range(&mut self, field: &str, value: Option<f64>, (lo, hi): (f64, f64)) -> Option<f64> {
-        let v = value?;
-        if v.is_finite() && (lo..=hi).contains(&v) {
-            Some(v)
-        } else {
-            self.fail(
-                field,
-                V::OutOfRange,
-                format!("{field} must be between {lo} and {hi}, got {v}"),
-            );
-            None
         }
     }
 }

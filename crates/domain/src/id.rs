@@ -40,3 +40,13 @@ id_type!(
     /// The id of an enterprise.
     EnterpriseId
 );
+
+id_type!(
+    /// The id of a principal (an API caller).
+    PrincipalId
+);
+
+id_type!(
+    /// The id of a token (never the token itself).
+    TokenId
+);

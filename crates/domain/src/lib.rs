@@ -6,8 +6,10 @@
 //! HTTP API (`safegrade_http`) build on it.
 //!
 //! Entry points: [`CreditCode`], [`AREAS`], [`IndustryCode`] and [`SectorMapping`],
-//! [`EnterpriseInput::validate`], and the [`CodeList`] enums.
+//! [`EnterpriseInput::validate`], [`PrincipalInput::validate`], [`Role::may`] and
+//! [`Scope::covers`] (who may do what), and the [`CodeList`] enums.
 
+mod access;
 mod area;
 mod code_list;
 mod credit_code;
@@ -16,6 +18,10 @@ mod id;
 mod industry;
 mod validation;
 
+pub use access::{
+    Action, Actor, EventType, Principal, PrincipalData, PrincipalInput, ResourceType, Role, Scope,
+    check_expiry, principal_limits, token_live,
+};
 pub use area::{AREAS, Area, AreaKind, CITY_CODE, find_area};
 pub use code_list::{CodeList, UnknownCode};
 pub use credit_code::{CreditCode, CreditCodeError};
@@ -23,7 +29,7 @@ pub use enterprise::{
     Enterprise, EnterpriseData, EnterpriseInput, MineKind, OperatingStatus, Ownership, Scale,
     is_phone, limits,
 };
-pub use id::EnterpriseId;
+pub use id::{EnterpriseId, PrincipalId, TokenId};
 pub use industry::{
     IndustryCode, IndustryCodeError, MappingError, SECTIONS, Sector, SectorMapping, SectorRule,
 };

@@ -1,7 +1,7 @@
 //! Field-level violations: what is wrong with which input field, as a JSON Pointer, a closed
 //! code and a message. The HTTP layer turns a list of them into one 422 problem.
 
-use crate::code_list;
+use crate::{CodeList, code_list};
 
 code_list! {
     /// Why one input field was rejected. Each code is documented in the book (`errors.md`).
@@ -38,6 +38,12 @@ code_list! {
         InvalidPhone = ("invalid_phone", "电话号码格式错误"),
         /// Latitude without longitude or the other way round.
         CoordinatesIncomplete = ("coordinates_incomplete", "经纬度须同时填写"),
+        /// The field does not apply to this kind of record (areas on a city-wide role, ...).
+        NotApplicable = ("not_applicable", "该字段不适用"),
+        /// An id that names no existing record.
+        UnknownReference = ("unknown_reference", "引用的记录不存在"),
+        /// An instant that must lie in the future lies in the past.
+        NotInFuture = ("not_in_future", "时间须晚于当前"),
     }
 }
 
@@ -66,4 +72,97 @@ impl Violation {
 /// The JSON Pointer of a top-level member (RFC 6901 escaping of `~` and `/`).
 pub fn pointer_to(field: &str) -> String {
     format!("/{}", field.replace('~', "~0").replace('/', "~1"))
+}
+
+/// Collects violations while fields are checked one by one.
+#[derive(Default)]
+pub(crate) struct Checker {
+    pub(crate) violations: Vec<Violation>,
+}
+
+impl Checker {
+    pub(crate) fn fail(&mut self, field: &str, code: ViolationCode, message: impl Into<String>) {
+        self.violations.push(Violation::field(field, code, message));
+    }
+
+    pub(crate) fn required<'a>(
+        &mut self,
+        field: &str,
+        value: &'a Option<String>,
+    ) -> Option<&'a str> {
+        if value.is_none() {
+            self.fail(
+                field,
+                ViolationCode::Required,
+                format!("{field} is required"),
+            );
+        }
+        value.as_deref()
+    }
+
+    /// Trimmed, non-blank text of at most `max` characters.
+    pub(crate) fn text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+        let value = value?.trim();
+        if value.is_empty() {
+            self.fail(
+                field,
+                ViolationCode::Blank,
+                format!("{field} must not be blank"),
+            );
+            return None;
+        }
+        let len = value.chars().count();
+        if len > max {
+            self.fail(
+                field,
+                ViolationCode::TooLong,
+                format!("{field} has {len} characters, at most {max}"),
+            );
+            return None;
+        }
+        Some(value.to_owned())
+    }
+
+    pub(crate) fn code<T: CodeList + std::str::FromStr<Err = crate::UnknownCode>>(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+    ) -> Option<T> {
+        match value?.parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(field, ViolationCode::InvalidValue, e.to_string());
+                None
+            }
+        }
+    }
+
+    pub(crate) fn phone(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let value = self.text(field, value, 20)?;
+        if crate::is_phone(&value) {
+            Some(value)
+        } else {
+            self.fail(field, ViolationCode::InvalidPhone, format!("'{value}' is not a mainland mobile (11 digits starting 13-19) or landline (0XXX-XXXXXXX) number"));
+            None
+        }
+    }
+
+    pub(crate) fn range(
+        &mut self,
+        field: &str,
+        value: Option<f64>,
+        (lo, hi): (f64, f64),
+    ) -> Option<f64> {
+        let v = value?;
+        if v.is_finite() && (lo..=hi).contains(&v) {
+            Some(v)
+        } else {
+            self.fail(
+                field,
+                ViolationCode::OutOfRange,
+                format!("{field} must be between {lo} and {hi}, got {v}"),
+            );
+            None
+        }
+    }
 }

@@ -13,6 +13,7 @@ use tracing_actix_web::{RootSpanBuilder, TracingLogger};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::{Authenticator, DEFAULT_CACHE_TTL};
 use crate::error::{ApiError, ErrorCode, ProblemMarker};
 use crate::openapi::{self, RouteTable};
 
@@ -26,14 +27,23 @@ pub struct AppState {
     pub store: Store,
     /// The industry-to-sector mapping in force.
     pub mapping: &'static SectorMapping,
+    /// Token checks and their cache.
+    pub auth: Arc<Authenticator>,
 }
 
 impl AppState {
     /// State over `store` with the built-in sector mapping.
     pub fn new(store: Store) -> Self {
+        Self::with_auth_cache(store, DEFAULT_CACHE_TTL)
+    }
+
+    /// State whose token checks are cached for `ttl` (the bound on how late a revocation on
+    /// another node takes effect here).
+    pub fn with_auth_cache(store: Store, ttl: std::time::Duration) -> Self {
         Self {
             store,
             mapping: SectorMapping::builtin(),
+            auth: Arc::new(Authenticator::new(ttl)),
         }
     }
 
@@ -232,6 +242,7 @@ pub fn app(
                 ),
         )
         .default_service(web::to(fallback))
+        .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
         .wrap(actix_web::middleware::from_fn(finish_response))
         .wrap(TracingLogger::<RequestSpan>::new())
 }

@@ -58,4 +58,10 @@ code_list_schemas! {
     ViolationCode => safegrade_domain::ViolationCode,
     /// Problem code.
     ErrorCode => crate::error::ErrorCode,
+    /// Role of a principal (角色).
+    Role => safegrade_domain::Role,
+    /// Type of an event.
+    EventType => safegrade_domain::EventType,
+    /// Kind of record an event is about.
+    ResourceType => safegrade_domain::ResourceType,
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use safegrade_domain::{
     CreditCode, Enterprise, EnterpriseId, EnterpriseInput, IndustryCode, MineKind, OperatingStatus,
-    Ownership, Scale, Sector, Violation, ViolationCode as V, find_area,
+    Ownership, Scale, Scope, Sector, Violation, ViolationCode as V, find_area,
 };
 use safegrade_store::EnterpriseFilter;
 use safegrade_store::enterprises::insert;
@@ -15,8 +15,10 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::list::{self, ListResponse};
+use safegrade_domain::Action;
 
 /// An enterprise in the ledger.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -197,6 +199,38 @@ pub struct EnterprisePatch {
     pub latitude: Option<f64>,
     /// See the create request.
     pub longitude: Option<f64>,
+    /// Why the record changes (变更原因), kept on the `enterprise.updated` event of the audit
+    /// trail; not a field of the record. Up to 500 characters.
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// Longest `reason` on a change, in characters.
+pub const MAX_REASON: usize = 500;
+
+/// Takes the optional `reason` member out of a patch body: it explains the change in the
+/// audit trail and is not a field of the record.
+pub(crate) fn take_reason(body: &mut Map<String, Value>) -> Result<Option<String>, ApiError> {
+    let invalid = |code, message: String| {
+        Err(ApiError::invalid(vec![Violation::field(
+            "reason", code, message,
+        )]))
+    };
+    match body.remove("reason") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            invalid(V::Blank, "reason must not be blank".into())
+        }
+        Some(Value::String(s)) if s.chars().count() > MAX_REASON => invalid(
+            V::TooLong,
+            format!(
+                "reason has {} characters, at most {MAX_REASON}",
+                s.chars().count()
+            ),
+        ),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+        Some(_) => invalid(V::InvalidType, "reason must be a string".into()),
+    }
 }
 
 /// Fields a client may not write.
@@ -339,7 +373,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// `If-Match: "<version>"` (or `*`, which matches any version).
-fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     let Some(v) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -387,21 +421,26 @@ enum Created {
 #[post("/enterprises")]
 pub async fn create_enterprise(
     req: HttpRequest,
+    caller: Caller,
     state: web::Data<AppState>,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
     let body = body.into_inner();
     let key = idempotency_key(req.headers())?;
     let data = build(EnterpriseInput::default(), &body, &state)?;
+    caller.require_area(&data.area_code)?;
+    let actor = caller.actor();
+    // Keys are the caller's own: another principal's key never replays to it.
+    let scope = format!("{} POST /api/v1/enterprises", caller.principal.id);
     let outcome = state
         .store
-        .write(move |conn| {
+        .write(move |tx| {
                 let Some(key) = &key else {
-                    return Ok(Created::New(Box::new(insert(conn, &data)?)));
+                    return Ok(Created::New(Box::new(insert(tx, &data, &actor)?)));
                 };
-                const SCOPE: &str = "POST /api/v1/enterprises";
                 let request = Value::Object(body);
-                if let Some(previous) = find_response(conn, SCOPE, key)? {
+                if let Some(previous) = find_response(tx, &scope, key)? {
                     let same = serde_json::from_str::<Value>(&previous.request_hash).is_ok_and(|v| v == request);
                     return if same {
                         Ok(Created::Replay(previous))
@@ -409,14 +448,14 @@ pub async fn create_enterprise(
                         Err(ApiError::new(ErrorCode::IdempotencyKeyReused, "this Idempotency-Key was used with another body; use a new key for a new request"))
                     };
                 }
-                let e = insert(conn, &data)?;
+                let e = insert(tx, &data, &actor)?;
                 let stored = StoredResponse {
                     request_hash: request.to_string(),
                     status: 201,
                     location: Some(location(&e)),
                     body: serde_json::to_string(&EnterpriseResponse::from(e.clone())).map_err(ApiError::internal)?,
                 };
-                save_response(conn, SCOPE, key, &stored)?;
+                save_response(tx, &scope, key, &stored)?;
                 Ok(Created::New(Box::new(e)))
         })
         .await?;
@@ -459,13 +498,15 @@ pub async fn create_enterprise(
 )]
 #[get("/enterprises/{id}")]
 pub async fn get_enterprise(
+    caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let raw = path.into_inner();
     let id = parse_id(&raw)?;
+    let scope = caller.scope();
     let e = state
-        .run(move |s| Ok(s.get_enterprise(id)?))
+        .run(move |s| Ok(s.get_enterprise(id, &scope)?))
         .await
         .map_err(not_found(&raw))?;
     Ok(with_record(HttpResponse::Ok(), e))
@@ -498,20 +539,37 @@ pub async fn get_enterprise(
 #[patch("/enterprises/{id}")]
 pub async fn update_enterprise(
     req: HttpRequest,
+    caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
     let raw = path.into_inner();
     let id = parse_id(&raw)?;
     let expected = if_match(req.headers())?;
-    let body = body.into_inner();
+    let mut body = body.into_inner();
+    let reason = take_reason(&mut body)?;
     let st = state.clone();
+    let scope = caller.scope();
     let e = state
         .store
-        .update_enterprise(id, expected, move |current| {
-            build(EnterpriseInput::from(&current.data), &body, &st)
-        })
+        .update_enterprise(
+            id,
+            (scope.clone(), caller.actor()),
+            expected,
+            reason,
+            move |current: &Enterprise| {
+                let data = build(EnterpriseInput::from(&current.data), &body, &st)?;
+                if data.area_code != current.data.area_code && !scope.covers_area(&data.area_code) {
+                    return Err(ApiError::new(
+                        ErrorCode::Forbidden,
+                        format!("area {} is outside your jurisdiction", data.area_code),
+                    ));
+                }
+                Ok(data)
+            },
+        )
         .await
         .map_err(not_found(&raw))?;
     Ok(with_record(HttpResponse::Ok(), e))
@@ -558,7 +616,7 @@ fn bad_query(message: String) -> ApiError {
 }
 
 impl EnterpriseListQuery {
-    fn filter(&self) -> Result<EnterpriseFilter, ApiError> {
+    fn filter(&self, scope: Scope) -> Result<EnterpriseFilter, ApiError> {
         let area_code = match self.area_code.as_deref().map(str::trim) {
             Some(code) => Some(find_area(code).map(|a| a.code.to_owned()).ok_or_else(|| {
                 bad_query(format!("area_code '{code}' is not a supervision area"))
@@ -589,6 +647,7 @@ impl EnterpriseListQuery {
             other => other.map(str::to_owned),
         };
         Ok(EnterpriseFilter {
+            scope,
             area_code,
             sector: self.sector,
             industry_code,
@@ -616,10 +675,11 @@ const CURSOR_KIND: &str = "enterprise";
 )]
 #[get("/enterprises")]
 pub async fn list_enterprises(
+    caller: Caller,
     state: web::Data<AppState>,
     query: web::Query<EnterpriseListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.filter()?;
+    let filter = query.filter(caller.scope())?;
     let limit = list::limit(query.limit)?;
     let after = match &query.cursor {
         Some(c) => Some(

@@ -26,7 +26,13 @@ code_list! {
         InvalidPath = ("invalid_path", "路径参数无效"),
         /// One or more fields are invalid; see `errors`.
         ValidationFailed = ("validation_failed", "字段校验未通过"),
-        /// The record does not exist.
+        /// No valid token: missing, malformed, unknown, expired or revoked, or its principal
+        /// is disabled. Sent with `WWW-Authenticate: Bearer`.
+        Unauthenticated = ("unauthenticated", "未认证或令牌无效"),
+        /// The caller's role may not perform this kind of operation, or may not place a record
+        /// in that area.
+        Forbidden = ("forbidden", "无权执行此操作"),
+        /// The record does not exist, or lies outside the caller's jurisdiction.
         NotFound = ("not_found", "记录不存在"),
         /// No such route.
         RouteNotFound = ("route_not_found", "接口不存在"),
@@ -34,6 +40,10 @@ code_list! {
         MethodNotAllowed = ("method_not_allowed", "请求方法不允许"),
         /// Another enterprise already has this credit code.
         DuplicateCreditCode = ("duplicate_credit_code", "统一社会信用代码已存在"),
+        /// The change would leave the city without an enabled `city_admin`.
+        LastCityAdmin = ("last_city_admin", "须保留至少一个启用的市局管理员"),
+        /// The token was revoked already.
+        TokenAlreadyRevoked = ("token_already_revoked", "令牌已吊销"),
         /// `If-Match` is not a version this API issued.
         InvalidPrecondition = ("invalid_precondition", "If-Match 格式错误"),
         /// `Idempotency-Key` is empty, too long or not visible ASCII.
@@ -61,9 +71,13 @@ impl ErrorCode {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ValidationFailed | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::DuplicateCreditCode => StatusCode::CONFLICT,
+            Self::DuplicateCreditCode | Self::LastCityAdmin | Self::TokenAlreadyRevoked => {
+                StatusCode::CONFLICT
+            }
             Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,10 +93,14 @@ impl ErrorCode {
             Self::InvalidQuery => "Invalid query",
             Self::InvalidPath => "Invalid path parameter",
             Self::ValidationFailed => "Validation failed",
+            Self::Unauthenticated => "Unauthenticated",
+            Self::Forbidden => "Forbidden",
             Self::NotFound => "Not found",
             Self::RouteNotFound => "Route not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::DuplicateCreditCode => "Duplicate credit code",
+            Self::LastCityAdmin => "Last city administrator",
+            Self::TokenAlreadyRevoked => "Token already revoked",
             Self::InvalidPrecondition => "Invalid If-Match header",
             Self::InvalidIdempotencyKey => "Invalid Idempotency-Key header",
             Self::VersionMismatch => "Version mismatch",
@@ -239,6 +257,17 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict { constraint } if constraint == "enterprises_credit_code_key" => {
                 Self::new(ErrorCode::DuplicateCreditCode, "an enterprise with this credit code is already in the ledger")
             }
+            StoreError::Conflict { constraint } if constraint == safegrade_store::principals::LAST_CITY_ADMIN => {
+                Self::new(ErrorCode::LastCityAdmin, "this would leave no enabled city_admin; make another principal city_admin first")
+            }
+            StoreError::Conflict { constraint } if constraint == safegrade_store::tokens::ALREADY_REVOKED => {
+                Self::new(ErrorCode::TokenAlreadyRevoked, "this token was revoked already")
+            }
+            StoreError::MissingReference { field } => Self::invalid(vec![Violation::field(
+                field,
+                ViolationCode::UnknownReference,
+                format!("{field} names no existing record"),
+            )]),
             StoreError::Busy(_) | StoreError::Unavailable(_) => {
                 let mut err = Self::new(ErrorCode::ServiceUnavailable, "the database is unavailable; retry shortly")
                     .with_header(header::RETRY_AFTER, "1");

@@ -43,6 +43,14 @@ pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Err
     s.serialize_str(std::str::from_utf8(&buf).map_err(serde::ser::Error::custom)?)
 }
 
+/// `serialize_with` for optional `DateTime<Utc>` fields (`null` when absent).
+pub fn serialize_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => serialize(t, s),
+        None => s.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};

@@ -9,13 +9,16 @@
 
 pub mod apidoc;
 mod app;
+pub mod auth;
 pub mod codes;
 pub mod enterprises;
 pub mod error;
+pub mod events;
 mod health;
 pub mod instant;
 pub mod list;
 mod openapi;
+pub mod principals;
 pub mod reference;
 
 pub use app::{AppState, MAX_BODY_BYTES, RequestId, app};

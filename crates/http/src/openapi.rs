@@ -9,7 +9,7 @@ use utoipa_actix_web::{UtoipaApp, scope};
 use safegrade_domain::{AREAS, SECTIONS};
 
 use crate::error::Problem;
-use crate::{enterprises, health, reference};
+use crate::{enterprises, events, health, principals, reference};
 
 /// Media type of problem responses.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -27,6 +27,8 @@ are explained in the integrator guide (接入指南) of the book.",
     tags(
         (name = "enterprises", description = "The enterprise ledger (企业台账)"),
         (name = "reference", description = "Supervision areas and code lists (参考数据)"),
+        (name = "access", description = "Principals, tokens and the caller (账号与令牌)"),
+        (name = "events", description = "The audit trail and change feed (事件流)"),
         (name = "health", description = "Liveness and readiness"),
     ),
     components(schemas(
@@ -39,9 +41,31 @@ are explained in the integrator guide (接入指南) of the book.",
         crate::codes::Ownership,
         crate::codes::OperatingStatus,
         crate::codes::AreaKind,
-    ))
+        crate::codes::Role,
+        crate::codes::EventType,
+        crate::codes::ResourceType,
+    )),
+    modifiers(&BearerScheme)
 )]
 struct ApiDoc;
+
+/// Declares the bearer-token security scheme (`Authorization: Bearer sg_…`).
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, spec: &mut oa::OpenApi) {
+        use oa::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        spec.components.get_or_insert_with(Default::default).add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A SafeGrade token (`sg_` and 43 characters), issued by a city administrator"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Registers every route and the base document on a utoipa app.
 pub fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -62,7 +86,16 @@ where
                 .service(reference::list_scales)
                 .service(reference::list_ownership_levels)
                 .service(reference::list_mine_kinds)
-                .service(reference::list_operating_statuses),
+                .service(reference::list_operating_statuses)
+                .service(principals::get_me)
+                .service(principals::create_principal)
+                .service(principals::list_principals)
+                .service(principals::get_principal)
+                .service(principals::update_principal)
+                .service(principals::create_token)
+                .service(principals::list_tokens)
+                .service(principals::revoke_token)
+                .service(events::list_events),
         )
 }
 
@@ -92,6 +125,20 @@ pub fn finish(mut spec: oa::OpenApi) -> oa::OpenApi {
             responses
                 .entry("500".into())
                 .or_insert_with(|| problem_response("Unexpected error (`internal`)"));
+            if crate::auth::is_protected(path) {
+                op.security = Some(vec![oa::security::SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
+                responses.entry("401".into()).or_insert_with(|| {
+                    problem_response(
+                        "No valid token (`unauthenticated`); `WWW-Authenticate: Bearer` says so",
+                    )
+                });
+                responses.entry("403".into()).or_insert_with(|| {
+                    problem_response("The caller's role may not do this (`forbidden`)")
+                });
+            }
             if path.starts_with("/api/v1/") || path == "/readyz" {
                 responses.entry("503".into()).or_insert_with(|| {
                     problem_response("The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds")

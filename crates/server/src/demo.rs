@@ -44,7 +44,8 @@ pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
     for chunk_start in (0..count).step_by(1000) {
         let end = (chunk_start + 1000).min(count);
         let areas = areas.clone();
-        store.with_write_tx(move |conn| -> anyhow::Result<()> {
+        store.with_write_tx(move |tx| -> anyhow::Result<()> {
+            let actor = safegrade_domain::Actor::command_line();
             for n in chunk_start..end {
                 let i = n as usize;
                 let (industry, mine_kind) = INDUSTRIES[i % INDUSTRIES.len()];
@@ -63,7 +64,7 @@ pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
                 let data = input
                     .validate(mapping)
                     .map_err(|v| anyhow::anyhow!("synthetic data invalid: {v:?}"))?;
-                safegrade_store::enterprises::insert(conn, &data)?;
+                safegrade_store::enterprises::insert(tx, &data, &actor)?;
             }
             Ok(())
         })?;

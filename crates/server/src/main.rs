@@ -52,12 +52,132 @@ enum Command {
         #[arg(long)]
         book: Option<PathBuf>,
     },
+    /// Create principals (API callers); prints the new principal's first token once.
+    Principal {
+        #[command(subcommand)]
+        command: PrincipalCommand,
+    },
+    /// Issue tokens; prints the token once (only its hash is stored).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Load synthetic enterprises spread over every area and sector (for benchmarks).
     DemoData {
         /// How many enterprises to add.
         #[arg(long, default_value_t = 100_000)]
         count: u32,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum PrincipalCommand {
+    /// Create a principal and issue its first token.
+    Create {
+        /// A name for people (the office, person or system).
+        #[arg(long)]
+        name: String,
+        /// city_admin, city_regulator, area_regulator, enterprise or integration.
+        #[arg(long)]
+        role: String,
+        /// A supervision area (repeat for several); area_regulator and integration only.
+        #[arg(long = "area")]
+        areas: Vec<String>,
+        /// The enterprise id of an enterprise principal.
+        #[arg(long)]
+        enterprise: Option<String>,
+        /// An integration that may only read.
+        #[arg(long, conflicts_with = "read_write")]
+        read_only: bool,
+        /// An integration that may also write.
+        #[arg(long)]
+        read_write: bool,
+        /// When the token stops working (RFC 3339); default never.
+        #[arg(long)]
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Issue a token for a principal.
+    Create {
+        /// The principal's id.
+        #[arg(long)]
+        principal: String,
+        /// When the token stops working (RFC 3339); default never.
+        #[arg(long)]
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+/// Issues a token from the command line and prints it on a line of its own.
+fn print_token(
+    store: &Store,
+    principal: safegrade_domain::PrincipalId,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<()> {
+    safegrade_domain::check_expiry(expires_at, chrono::Utc::now())
+        .map_err(|v| anyhow::anyhow!("{}", v.message))?;
+    let issued = store
+        .issue_token(
+            principal,
+            expires_at,
+            &safegrade_domain::Actor::command_line(),
+        )
+        .map_err(|e| match e {
+            safegrade_store::StoreError::NotFound => {
+                anyhow::anyhow!("no principal with id {principal}")
+            }
+            e => e.into(),
+        })?;
+    println!(
+        "token {} for principal {principal}, expires {}; shown only this once:",
+        issued.info.id,
+        issued
+            .info
+            .expires_at
+            .map_or_else(|| "never".to_owned(), |a| a.to_rfc3339())
+    );
+    println!("{}", issued.secret);
+    Ok(())
+}
+
+fn principal_command(store: &Store, command: PrincipalCommand) -> anyhow::Result<()> {
+    let PrincipalCommand::Create {
+        name,
+        role,
+        areas,
+        enterprise,
+        read_only,
+        read_write,
+        expires_at,
+    } = command;
+    let input = safegrade_domain::PrincipalInput {
+        name: Some(name),
+        role: Some(role),
+        area_codes: (!areas.is_empty()).then_some(areas),
+        enterprise_id: enterprise,
+        read_only: (read_only || read_write).then_some(read_only),
+        disabled: None,
+    };
+    let data = input.validate().map_err(|violations| {
+        let lines: Vec<String> = violations
+            .iter()
+            .map(|v| format!("  {}: {}", v.pointer.trim_start_matches('/'), v.message))
+            .collect();
+        anyhow::anyhow!("invalid principal:\n{}", lines.join("\n"))
+    })?;
+    let p = store
+        .create_principal(&data, &safegrade_domain::Actor::command_line())
+        .map_err(|e| match e {
+            safegrade_store::StoreError::MissingReference { field } => {
+                anyhow::anyhow!("{field}: no such enterprise in the ledger")
+            }
+            e => e.into(),
+        })?;
+    println!("created principal {} ({})", p.id, p.data.role);
+    print_token(store, p.id, expires_at)
 }
 
 fn init_tracing() {
@@ -112,6 +232,24 @@ fn main() -> anyhow::Result<()> {
             open_store(&settings)?;
             Ok(())
         }
+        Command::Principal { command } => {
+            init_tracing();
+            let (store, _) = open_store(&settings)?;
+            principal_command(&store, command)
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    principal,
+                    expires_at,
+                },
+        } => {
+            init_tracing();
+            let (store, _) = open_store(&settings)?;
+            let id = safegrade_domain::PrincipalId::parse(&principal)
+                .ok_or_else(|| anyhow::anyhow!("'{principal}' is not a principal id"))?;
+            print_token(&store, id, expires_at)
+        }
         Command::DemoData { count } => {
             init_tracing();
             let (store, _) = open_store(&settings)?;
@@ -135,7 +273,13 @@ fn main() -> anyhow::Result<()> {
 #[actix_web::main]
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let (store, url) = open_store(&settings)?;
-    let state = AppState::new(store);
+    let first_token = store
+        .bootstrap_admin("市局管理员（初始）")
+        .context("creating the first administrator failed")?;
+    let state = AppState::with_auth_cache(
+        store,
+        std::time::Duration::from_secs(settings.token_cache_seconds),
+    );
     let mut server = HttpServer::new(move || app(state.clone()))
         .bind(&settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -152,10 +296,24 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         "SafeGrade listening on {base} (database {})",
         url.redacted()
     );
+    let token = match &first_token {
+        Some((principal, issued)) => {
+            println!(
+                "First start: created city administrator {} with this token, shown only this once (store it now):",
+                principal.id
+            );
+            println!("{}", issued.secret);
+            issued.secret.clone()
+        }
+        None => "$SAFEGRADE_TOKEN".to_owned(),
+    };
     println!("Try:");
     println!("  curl {base}/readyz");
-    println!("  curl {base}/api/v1/areas");
-    println!("  curl '{base}/api/v1/enterprises?area_code=510703&limit=10'");
+    println!("  curl -H 'Authorization: Bearer {token}' {base}/api/v1/me");
+    println!("  curl -H 'Authorization: Bearer {token}' {base}/api/v1/areas");
+    println!(
+        "  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/enterprises?area_code=510703&limit=10'"
+    );
     println!("  API docs: {base}/api/docs/   OpenAPI: {base}/api/openapi.json");
     println!("Stop with Ctrl-C.");
     std::io::stdout().flush()?;

@@ -17,6 +17,9 @@ pub struct Settings {
     pub pool_size: u32,
     /// HTTP worker threads; 0 means one per core (`SAFEGRADE_WORKERS`).
     pub workers: usize,
+    /// How long a token check is reused before the database is asked again: the bound on
+    /// how late a revocation made on another node takes effect (default 5).
+    pub token_cache_seconds: u64,
 }
 
 impl Default for Settings {
@@ -26,6 +29,7 @@ impl Default for Settings {
             database_url: "sqlite://./data/safegrade.db".into(),
             pool_size: 8,
             workers: 0,
+            token_cache_seconds: 5,
         }
     }
 }

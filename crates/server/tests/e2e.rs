@@ -14,12 +14,20 @@ impl Drop for Server {
     }
 }
 
-/// One HTTP/1.1 request over a fresh connection; returns (status, headers, body).
-fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+/// One HTTP/1.1 request over a fresh connection, with a bearer token when given; returns
+/// (status, headers, body).
+fn http(
+    addr: &str,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
     let body = body.unwrap_or("");
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     stream
@@ -38,10 +46,9 @@ fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, Strin
     (status, head.to_lowercase(), body.to_owned())
 }
 
-#[test]
-fn serve_walks_the_readme_example() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let db = dir.path().join("data/safegrade.db");
+/// Starts `safegrade serve` on a free port over `db`; returns the server, its address and
+/// the lines it printed after the first.
+fn start(db: &std::path::Path) -> (Server, String, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_safegrade"))
         .args([
             "serve",
@@ -56,7 +63,7 @@ fn serve_walks_the_readme_example() {
         .spawn()
         .unwrap_or_else(|e| panic!("spawn: {e}"));
     let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-    let _server = Server(child);
+    let server = Server(child);
     let mut lines = BufReader::new(stdout).lines();
     let first = lines.next().and_then(Result::ok).unwrap_or_default();
     let addr = first
@@ -65,20 +72,54 @@ fn serve_walks_the_readme_example() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no address in {first:?}"))
         .to_owned();
-    let rest: Vec<String> = lines.by_ref().take(3).flatten().collect();
+    let mut rest = Vec::new();
+    for line in lines.by_ref().map_while(Result::ok) {
+        let done = line.starts_with("Stop with");
+        rest.push(line);
+        if done {
+            break;
+        }
+    }
+    (server, addr, rest)
+}
+
+#[test]
+fn serve_walks_the_readme_example() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("data/safegrade.db");
+    let (server, addr, rest) = start(&db);
     assert!(
         rest.iter().any(|l| l.contains("curl")),
         "prints how to call it: {rest:?}"
     );
     assert!(db.is_file(), "created the SQLite file and its folder");
+    let tokens: Vec<&String> = rest.iter().filter(|l| l.starts_with("sg_")).collect();
+    assert_eq!(
+        tokens.len(),
+        1,
+        "the first start prints one token on its own line: {rest:?}"
+    );
+    let token = tokens[0].trim().to_owned();
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("curl") && l.contains(&format!("Bearer {token}"))),
+        "with a working curl example: {rest:?}"
+    );
 
-    assert_eq!(http(&addr, "GET", "/readyz", None).0, 200);
-    let (status, _, areas) = http(&addr, "GET", "/api/v1/areas", None);
+    assert_eq!(http(&addr, None, "GET", "/readyz", None).0, 200);
+    let (status, head, _) = http(&addr, None, "GET", "/api/v1/areas", None);
+    assert_eq!(status, 401, "the API needs a token");
+    assert!(head.contains("www-authenticate: bearer"), "{head}");
+    let t = Some(token.as_str());
+    let (status, _, me) = http(&addr, t, "GET", "/api/v1/me", None);
+    assert_eq!(status, 200, "{me}");
+    assert!(me.contains("\"role\":\"city_admin\""), "{me}");
+    let (status, _, areas) = http(&addr, t, "GET", "/api/v1/areas", None);
     assert_eq!(status, 200);
     assert!(areas.contains("涪城区"));
 
     let body = r#"{"credit_code":"914403001922038216","name":"绵阳市示例建材有限公司","area_code":"510703","industry_code":"C3011","scale":"small","principal_name":"张三"}"#;
-    let (status, head, created) = http(&addr, "POST", "/api/v1/enterprises", Some(body));
+    let (status, head, created) = http(&addr, t, "POST", "/api/v1/enterprises", Some(body));
     assert_eq!(status, 201, "{created}");
     assert!(
         head.contains("location: /api/v1/enterprises/") && head.contains("etag: \"1\""),
@@ -86,14 +127,90 @@ fn serve_walks_the_readme_example() {
     );
     let (status, _, list) = http(
         &addr,
+        t,
         "GET",
         "/api/v1/enterprises?area_code=510703&limit=10",
         None,
     );
     assert_eq!(status, 200);
     assert!(list.contains("\"sector\":\"building_materials\""), "{list}");
-    let (status, head, _) = http(&addr, "GET", "/api/docs/", None);
+    let (status, head, _) = http(&addr, None, "GET", "/api/docs/", None);
     assert_eq!(status, 200, "{head}");
+    drop(server);
+
+    // A second start finds the administrator and never prints a token again.
+    let (_server, addr, rest) = start(&db);
+    assert!(!rest.iter().any(|l| l.contains("sg_")), "{rest:?}");
+    assert_eq!(
+        http(&addr, t, "GET", "/api/v1/me", None).0,
+        200,
+        "the token still works"
+    );
+}
+
+#[test]
+fn the_command_line_creates_principals_and_tokens() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+            .args(args)
+            .args(["--database-url", &url])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&[
+        "principal",
+        "create",
+        "--name",
+        "涪城区应急管理局",
+        "--role",
+        "area_regulator",
+        "--area",
+        "510703",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("sg_")).count(),
+        1,
+        "{out}"
+    );
+    let id = out
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+    let (ok, out, err) = run(&["token", "create", "--principal", &id]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("sg_")).count(),
+        1,
+        "{out}"
+    );
+    let (ok, _, err) = run(&[
+        "principal",
+        "create",
+        "--name",
+        "x",
+        "--role",
+        "area_regulator",
+    ]);
+    assert!(
+        !ok && err.contains("area_codes"),
+        "a missing area is explained: {err}"
+    );
+    let (ok, _, err) = run(&[
+        "token",
+        "create",
+        "--principal",
+        "01a222d7-d736-723d-8633-7ed8db80848d",
+    ]);
+    assert!(!ok && err.contains("no principal"), "{err}");
 }
 
 #[test]
@@ -122,7 +239,14 @@ fn help_explains_each_subcommand() {
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     let help = String::from_utf8_lossy(&out.stdout);
-    for sub in ["serve", "migrate", "openapi", "demo-data"] {
+    for sub in [
+        "serve",
+        "migrate",
+        "openapi",
+        "demo-data",
+        "principal",
+        "token",
+    ] {
         assert!(help.contains(sub), "--help lacks {sub}: {help}");
     }
 }

@@ -3,12 +3,14 @@
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use safegrade_domain::{
-    CodeList, CreditCode, Enterprise, EnterpriseData, EnterpriseId, IndustryCode, MineKind,
-    OperatingStatus, Ownership, Scale, Sector,
+    Actor, CodeList, CreditCode, Enterprise, EnterpriseData, EnterpriseId, EventType, IndustryCode,
+    MineKind, OperatingStatus, Ownership, Scale, Scope, Sector,
 };
+use serde_json::{Map, Value, json};
 
+use crate::events::{NewEvent, changes};
 use crate::schema::enterprises;
-use crate::{Backend, DbConn, Store, StoreError};
+use crate::{Backend, DbConn, Store, StoreError, WriteTx};
 
 /// A row of `enterprises`, in column order.
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
@@ -123,9 +125,59 @@ impl EnterpriseRow {
     }
 }
 
-/// Filters of the ledger list; `None` means any. All given filters must hold.
-#[derive(Debug, Clone, Default)]
+/// The fields of an enterprise as they appear in events (`data` of `enterprise.created`,
+/// `data.changes` of `enterprise.updated`).
+pub fn audit_fields(e: &Enterprise) -> Map<String, Value> {
+    let d = &e.data;
+    let Value::Object(map) = json!({
+        "id": e.id.to_string(),
+        "credit_code": d.credit_code.to_string(),
+        "name": d.name,
+        "area_code": d.area_code,
+        "address": d.address,
+        "industry_code": d.industry_code.as_str(),
+        "sector": d.sector.as_str(),
+        "mine_kind": d.mine_kind.map(|k| k.as_str()),
+        "scale": d.scale.as_str(),
+        "ownership": d.ownership.as_str(),
+        "operating_status": d.operating_status.as_str(),
+        "principal_name": d.principal_name,
+        "principal_phone": d.principal_phone,
+        "safety_manager_name": d.safety_manager_name,
+        "safety_manager_phone": d.safety_manager_phone,
+        "employees": d.employees,
+        "latitude": d.latitude,
+        "longitude": d.longitude,
+    }) else {
+        unreachable!("json! of an object literal is an object")
+    };
+    map
+}
+
+fn event(
+    event_type: EventType,
+    e: &Enterprise,
+    actor: &Actor,
+    data: Map<String, Value>,
+    reason: Option<String>,
+) -> NewEvent {
+    NewEvent {
+        event_type,
+        actor: actor.clone(),
+        resource_id: e.id.to_string(),
+        area_code: Some(e.data.area_code.clone()),
+        enterprise_id: Some(e.id),
+        data: Value::Object(data),
+        reason,
+    }
+}
+
+/// Filters of the ledger list; `None` means any. All given filters must hold, and only
+/// records inside `scope` are listed.
+#[derive(Debug, Clone)]
 pub struct EnterpriseFilter {
+    /// The caller's jurisdiction: nothing outside it is ever listed.
+    pub scope: Scope,
     /// Supervision area.
     pub area_code: Option<String>,
     /// Sector.
@@ -162,14 +214,44 @@ fn like_contains(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Inserts a new enterprise at version 1, inside the caller's write transaction.
-pub fn insert(conn: &mut DbConn, data: &EnterpriseData) -> Result<Enterprise, StoreError> {
+impl EnterpriseFilter {
+    /// No filter but the scope.
+    pub fn within(scope: Scope) -> Self {
+        Self {
+            scope,
+            area_code: None,
+            sector: None,
+            industry_code: None,
+            scale: None,
+            ownership: None,
+            operating_status: None,
+            credit_code: None,
+            name_contains: None,
+        }
+    }
+}
+
+/// Inserts a new enterprise at version 1 and records `enterprise.created`, inside the
+/// caller's write transaction.
+pub fn insert(
+    tx: &mut WriteTx<'_>,
+    data: &EnterpriseData,
+    actor: &Actor,
+) -> Result<Enterprise, StoreError> {
     let at = now();
     let row = EnterpriseRow::new(EnterpriseId::new(), data, 1, at, at);
     diesel::insert_into(enterprises::table)
         .values(&row)
-        .execute(conn)?;
-    row.into_domain()
+        .execute(&mut **tx)?;
+    let e = row.into_domain()?;
+    tx.record(event(
+        EventType::EnterpriseCreated,
+        &e,
+        actor,
+        audit_fields(&e),
+        None,
+    ));
+    Ok(e)
 }
 
 /// Loads one enterprise.
@@ -183,31 +265,54 @@ pub fn find(conn: &mut DbConn, id: EnterpriseId) -> Result<Enterprise, StoreErro
 impl Store {
     /// Adds an enterprise at version 1. A second enterprise with the same credit code is
     /// `Conflict { constraint: "enterprises_credit_code_key" }`.
-    pub fn create_enterprise(&self, data: &EnterpriseData) -> Result<Enterprise, StoreError> {
-        let data = data.clone();
-        self.with_write_tx(move |conn| insert(conn, &data))
+    pub fn create_enterprise(
+        &self,
+        data: &EnterpriseData,
+        actor: &Actor,
+    ) -> Result<Enterprise, StoreError> {
+        let (data, actor) = (data.clone(), actor.clone());
+        self.with_write_tx(move |tx| insert(tx, &data, &actor))
     }
 
-    /// Loads one enterprise.
-    pub fn get_enterprise(&self, id: EnterpriseId) -> Result<Enterprise, StoreError> {
-        self.with_read(|conn| find(conn, id))
+    /// Loads one enterprise; `NotFound` when it is outside `scope`.
+    pub fn get_enterprise(
+        &self,
+        id: EnterpriseId,
+        scope: &Scope,
+    ) -> Result<Enterprise, StoreError> {
+        self.with_read(|conn| {
+            let e = find(conn, id)?;
+            if scope.covers(&e.data.area_code, e.id) {
+                Ok(e)
+            } else {
+                Err(StoreError::NotFound)
+            }
+        })
     }
 
-    /// Changes an enterprise in one transaction: loads it, checks `if_match` against its
-    /// version (`VersionMismatch` if it differs), asks `change` for the new data, and writes
-    /// it with the version incremented. Errors from `change` roll everything back.
+    /// Changes an enterprise in one transaction: loads it (`NotFound` outside `scope`),
+    /// checks `if_match` against its version (`VersionMismatch` if it differs), asks `change`
+    /// for the new data, writes it with the version incremented and records
+    /// `enterprise.updated` with the changed fields and `reason`. Errors from `change` roll
+    /// everything back; a change that changes nothing writes nothing.
     pub fn update_enterprise<E, C>(
         &self,
         id: EnterpriseId,
+        access: (Scope, Actor),
         if_match: Option<i64>,
+        reason: Option<String>,
         change: C,
     ) -> impl Future<Output = Result<Enterprise, E>> + use<E, C>
     where
         E: From<StoreError> + Send + 'static,
         C: FnOnce(&Enterprise) -> Result<EnterpriseData, E> + Send + 'static,
     {
-        self.write(move |conn| {
-            let current = find(conn, id)?;
+        let (scope, actor) = access;
+        self.write(move |tx| {
+            let current = find(tx, id)?;
+            if !scope.covers(&current.data.area_code, current.id) {
+                return Err(StoreError::NotFound.into());
+            }
             if if_match.is_some_and(|v| v != current.version) {
                 return Err(StoreError::VersionMismatch {
                     current: current.version,
@@ -223,7 +328,7 @@ impl Store {
             let updated = diesel::update(enterprises::table.find(id.to_string()))
                 .filter(enterprises::version.eq(current.version))
                 .set(&row)
-                .execute(conn)
+                .execute(&mut **tx)
                 .map_err(StoreError::from)?;
             if updated != 1 {
                 return Err(StoreError::VersionMismatch {
@@ -231,7 +336,21 @@ impl Store {
                 }
                 .into());
             }
-            Ok(row.into_domain()?)
+            let new = row.into_domain()?;
+            let mut data = Map::new();
+            data.insert(
+                "changes".into(),
+                Value::Object(changes(&audit_fields(&current), &audit_fields(&new))),
+            );
+            data.insert("version".into(), json!(new.version));
+            tx.record(event(
+                EventType::EnterpriseUpdated,
+                &new,
+                &actor,
+                data,
+                reason,
+            ));
+            Ok(new)
         })
     }
 
@@ -245,6 +364,11 @@ impl Store {
     ) -> Result<Page<Enterprise>, StoreError> {
         self.with_read(|conn| {
             let mut q = enterprises::table.into_boxed();
+            match &filter.scope {
+                Scope::City => {}
+                Scope::Areas(areas) => q = q.filter(enterprises::area_code.eq_any(areas.clone())),
+                Scope::Enterprise(id) => q = q.filter(enterprises::id.eq(id.to_string())),
+            }
             if let Some(v) = &filter.area_code {
                 q = q.filter(enterprises::area_code.eq(v.clone()));
             }

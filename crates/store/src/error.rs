@@ -27,6 +27,12 @@ pub enum StoreError {
     /// The database cannot be reached (pool timeout, closed connection).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The input names a record that does not exist (`field` is the input field).
+    #[error("{field} names no existing record")]
+    MissingReference {
+        /// The input field, like `enterprise_id`.
+        field: &'static str,
+    },
     /// Anything else.
     #[error("database error")]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -11,11 +11,16 @@
 mod db;
 pub mod enterprises;
 mod error;
+pub mod events;
 pub mod idempotency;
 mod instant;
+pub mod principals;
 mod reference;
 pub mod schema;
+pub mod tokens;
 pub mod writer;
+
+pub use writer::WriteTx;
 
 pub use db::{
     Backend, ConnError, ConnManager, DbConn, DbUrl, POSTGRES_MIGRATIONS, Pool, PoolConfig,

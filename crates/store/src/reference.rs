@@ -23,7 +23,8 @@ impl Store {
     /// sector mapping's version differs from the one they were derived with. Idempotent.
     pub fn sync_reference_data(&self, mapping: &SectorMapping) -> Result<SyncReport, StoreError> {
         let mapping = mapping.clone();
-        self.with_write_tx(move |conn| {
+        self.with_write_tx(move |tx| {
+            let conn: &mut crate::DbConn = tx;
             let mut report = SyncReport::default();
             for (order, a) in AREAS.iter().enumerate() {
                 let values = (

@@ -60,3 +60,51 @@ diesel::table! {
 
 diesel::joinable!(enterprises -> areas (area_code));
 diesel::allow_tables_to_appear_in_same_query!(areas, enterprises);
+
+diesel::table! {
+    principals (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        area_codes -> Text,
+        enterprise_id -> Nullable<Text>,
+        read_only -> Bool,
+        disabled -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tokens (id) {
+        id -> Text,
+        principal_id -> Text,
+        secret_hash -> Text,
+        hint -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        event_type -> Text,
+        occurred_at -> Timestamp,
+        actor_principal_id -> Nullable<Text>,
+        actor_role -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        resource_type -> Text,
+        resource_id -> Text,
+        area_code -> Nullable<Text>,
+        enterprise_id -> Nullable<Text>,
+        data -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(tokens -> principals (principal_id));
+diesel::allow_tables_to_appear_in_same_query!(tokens, principals);

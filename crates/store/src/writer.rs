@@ -8,6 +8,10 @@
 //! job alone), and answers each job after the commit. A job's answer therefore always
 //! describes committed data. SQLite has one writer thread (it allows one writer at a time);
 //! PostgreSQL a few. See `docs/adr/0002-sqlite-single-writer.md`.
+//!
+//! A job sees a [`WriteTx`]: the connection, and [`WriteTx::record`] for the events of its
+//! change. The events of the jobs that succeeded are appended just before the commit
+//! ([`crate::events`]), so a change and its event commit together or not at all.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, mpsc};
@@ -16,6 +20,35 @@ use diesel::connection::SimpleConnection;
 
 use crate::StoreError;
 use crate::db::{DbConn, Pool};
+use crate::events::{self, NewEvent};
+
+/// One job's view of the write transaction: the connection (through `Deref`) and the events
+/// it records.
+pub struct WriteTx<'a> {
+    conn: &'a mut DbConn,
+    events: &'a mut Vec<NewEvent>,
+}
+
+impl WriteTx<'_> {
+    /// Records an event of this job's change; it is appended in the same transaction, and
+    /// dropped if the job fails.
+    pub fn record(&mut self, event: NewEvent) {
+        self.events.push(event);
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        self.conn
+    }
+}
 
 /// Most jobs committed in one transaction.
 pub const MAX_BATCH: usize = 128;
@@ -23,7 +56,7 @@ pub const MAX_BATCH: usize = 128;
 /// Called after the batch's commit (or its failure) to hand a job its answer.
 type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// A job: runs on the write connection, says whether it succeeded, and how to deliver.
-type Job = Box<dyn FnOnce(&mut DbConn) -> (bool, Deliver) + Send>;
+type Job = Box<dyn for<'a, 'b> FnOnce(&'a mut WriteTx<'b>) -> (bool, Deliver) + Send>;
 
 /// The handle requests use to reach the writer thread.
 #[derive(Clone)]
@@ -57,10 +90,10 @@ impl Writer {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
     {
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
+        let job: Job = Box::new(move |tx| {
+            let result = f(tx);
             let ok = result.is_ok();
             let deliver: Deliver = Box::new(move |commit| {
                 reply(match (result, commit) {
@@ -80,7 +113,7 @@ impl Writer {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
     {
         let (answer, reply) = mpsc::sync_channel::<Result<T, E>>(1);
         self.enqueue(f, move |r| {
@@ -95,7 +128,7 @@ impl Writer {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
     {
         let (answer, reply) = futures_channel::oneshot::channel::<Result<T, E>>();
         let queued = self.enqueue(f, move |r| {
@@ -157,18 +190,28 @@ fn commit_batch(conn: &mut DbConn, batch: Vec<Job>, begin: &str) {
         return;
     }
     let mut deliveries = Vec::with_capacity(batch.len());
+    let mut recorded: Vec<NewEvent> = Vec::new();
     for job in batch {
         if let Err(e) = conn.batch_execute("SAVEPOINT job") {
             tracing::error!(error = %e, "savepoint failed");
             continue;
         }
-        match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+        let mark = recorded.len();
+        let outcome = {
+            let mut tx = WriteTx {
+                conn,
+                events: &mut recorded,
+            };
+            catch_unwind(AssertUnwindSafe(|| job(&mut tx)))
+        };
+        match outcome {
             Ok((true, deliver)) => {
                 let _ = conn.batch_execute("RELEASE job");
                 deliveries.push(deliver);
             }
             Ok((false, deliver)) => {
                 let _ = conn.batch_execute("ROLLBACK TO job; RELEASE job");
+                recorded.truncate(mark);
                 deliveries.push(deliver);
             }
             Err(_) => {
@@ -176,14 +219,19 @@ fn commit_batch(conn: &mut DbConn, batch: Vec<Job>, begin: &str) {
                 // closed (503). The others go on.
                 tracing::error!("a write job panicked; it was rolled back");
                 let _ = conn.batch_execute("ROLLBACK TO job; RELEASE job");
+                recorded.truncate(mark);
             }
         }
     }
-    let commit = match conn.batch_execute("COMMIT") {
+    let commit = match events::append(conn, &recorded)
+        .map_err(|e| format!("appending events: {e:?}"))
+        .and_then(|()| conn.batch_execute("COMMIT").map_err(|e| e.to_string()))
+    {
         Ok(()) => Ok(()),
         Err(e) => {
+            tracing::error!(error = %e, jobs = deliveries.len(), "write batch failed at commit");
             let _ = conn.batch_execute("ROLLBACK");
-            Err(e.to_string())
+            Err(e)
         }
     };
     for deliver in deliveries {

@@ -2,10 +2,13 @@
 //! PostgreSQL (when `TEST_DATABASE_URL` is set; with `CI=true` its absence is a failure),
 //! and the in-process application over it.
 //!
-//! Entry points: [`TestDb::sqlite`], [`TestDb::postgres`], [`test_app`], [`json_request`].
+//! Entry points: [`TestDb::sqlite`], [`TestDb::postgres`], [`test_app`] (with a city
+//! administrator's token), [`principal`] (a principal of any role and its token), [`send`],
+//! [`send_as`], [`json_request`].
 
 use std::sync::Mutex;
 
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
@@ -14,7 +17,7 @@ use actix_web::test::TestRequest;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use safegrade_domain::SectorMapping;
+use safegrade_domain::{Actor, PrincipalId, PrincipalInput, SectorMapping};
 use safegrade_http::{AppState, app};
 use safegrade_store::{DbUrl, PoolConfig, Store};
 
@@ -235,15 +238,82 @@ impl Drop for TestDb {
     }
 }
 
-/// The whole application over a store (`db.store.clone()`), in process.
+/// The application in process, with a city administrator's token that [`send`] uses unless
+/// the request carries its own `Authorization`.
+pub struct TestApp<S> {
+    /// The actix service.
+    pub service: S,
+    /// The store under it.
+    pub store: Store,
+    /// A `city_admin` token.
+    pub admin_token: String,
+}
+
+/// The whole application over a store (`db.store.clone()`), in process, with a fresh city
+/// administrator (default token cache).
 pub async fn test_app(
     store: Store,
-) -> impl Service<
-    actix_http::Request,
-    Response = ServiceResponse<impl MessageBody>,
-    Error = actix_web::Error,
+) -> TestApp<
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
 > {
-    actix_web::test::init_service(app(AppState::new(store))).await
+    test_app_with_cache(store, safegrade_http::auth::DEFAULT_CACHE_TTL).await
+}
+
+/// [`test_app`] whose token checks are cached for `ttl`: a second app on the same store
+/// stands for a second API node.
+pub async fn test_app_with_cache(
+    store: Store,
+    ttl: std::time::Duration,
+) -> TestApp<
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
+> {
+    let (_, admin_token) = principal(
+        &store,
+        serde_json::json!({"name": "测试管理员", "role": "city_admin"}),
+    );
+    let service =
+        actix_web::test::init_service(app(AppState::with_auth_cache(store.clone(), ttl))).await;
+    TestApp {
+        service,
+        store,
+        admin_token,
+    }
+}
+
+/// Creates a principal from a JSON description (`name`, `role`, `area_codes`,
+/// `enterprise_id`, `read_only`) straight in the store, and issues a token for it. Panics
+/// if the description is invalid.
+pub fn principal(store: &Store, spec: serde_json::Value) -> (PrincipalId, String) {
+    let text = |k: &str| spec.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let input = PrincipalInput {
+        name: text("name"),
+        role: text("role"),
+        area_codes: spec.get("area_codes").and_then(|v| v.as_array()).map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        }),
+        enterprise_id: text("enterprise_id"),
+        read_only: spec.get("read_only").and_then(serde_json::Value::as_bool),
+        disabled: None,
+    };
+    let data = input.validate().unwrap_or_else(|e| panic!("{spec}: {e:?}"));
+    let actor = Actor::command_line();
+    let p = store
+        .create_principal(&data, &actor)
+        .unwrap_or_else(|e| panic!("create principal: {e:?}"));
+    let token = store
+        .issue_token(p.id, None, &actor)
+        .unwrap_or_else(|e| panic!("issue token: {e:?}"));
+    (p.id, token.secret)
 }
 
 /// A response, read whole.
@@ -267,13 +337,44 @@ impl Reply {
     }
 }
 
-/// Sends a request and reads the whole response.
-pub async fn send<S, B>(app: &S, req: TestRequest) -> Reply
+/// Sends a request as the app's city administrator (unless it has its own `Authorization`)
+/// and reads the whole response.
+pub async fn send<S, B>(app: &TestApp<S>, req: TestRequest) -> Reply
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let res = actix_web::test::call_service(app, req.to_request()).await;
+    let mut req = req.to_request();
+    if !req.headers().contains_key("authorization") {
+        let value = format!("Bearer {}", app.admin_token);
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&value) {
+            req.headers_mut()
+                .insert(actix_web::http::header::AUTHORIZATION, v);
+        }
+    }
+    send_raw(&app.service, req).await
+}
+
+/// Sends a request with `token` (`None`: without any `Authorization`).
+pub async fn send_as<S, B>(app: &TestApp<S>, token: Option<&str>, req: TestRequest) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = match token {
+        Some(t) => req.insert_header(("authorization", format!("Bearer {t}"))),
+        None => req,
+    };
+    send_raw(&app.service, req.to_request()).await
+}
+
+/// Sends a request exactly as given and reads the whole response.
+pub async fn send_raw<S, B>(service: &S, req: actix_http::Request) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let res = actix_web::test::call_service(service, req).await;
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = actix_web::test::read_body(res).await;
@@ -321,7 +422,7 @@ pub fn enterprise_body(credit_code: &str) -> serde_json::Value {
 
 /// Registers the enterprise with the `n`-th test credit code through the API and returns the
 /// answer and the record's URI. Panics unless it was created.
-pub async fn post_enterprise<S, B>(app: &S, n: u32) -> (Reply, String)
+pub async fn post_enterprise<S, B>(app: &TestApp<S>, n: u32) -> (Reply, String)
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,

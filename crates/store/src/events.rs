@@ -1,0 +1,304 @@
+//! The event log: one row per change, appended in the transaction of the change, read as the
+//! audit trail and as the change feed (`shared/api.md`, Events).
+//!
+//! Appends are collected per write transaction ([`crate::WriteTx::record`]) and inserted
+//! just before the commit; on PostgreSQL under a transaction-scoped advisory lock, so `seq`
+//! values become visible in order and a consumer that reads `seq > last` never skips one
+//! (`docs/adr/0004-event-feed-ordering.md`). On SQLite the one writer gives the same order.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use safegrade_domain::{
+    Actor, CodeList, EnterpriseId, EventType, PrincipalId, ResourceType, Role, Scope,
+};
+use serde_json::{Map, Value};
+
+use crate::schema::events;
+use crate::{DbConn, Store, StoreError};
+
+/// Key of the PostgreSQL advisory lock that serialises event appends ("SGEVENTS").
+pub const EVENT_LOCK_KEY: i64 = 0x5347_4556_454e_5453;
+
+/// An event about to be appended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// What happened.
+    pub event_type: EventType,
+    /// Who did it.
+    pub actor: Actor,
+    /// The record's id.
+    pub resource_id: String,
+    /// The supervision area of the record, for regulated records (enterprises and what
+    /// hangs off them); `None` for principals and tokens.
+    pub area_code: Option<String>,
+    /// The enterprise the record belongs to, if any.
+    pub enterprise_id: Option<EnterpriseId>,
+    /// What changed.
+    pub data: Value,
+    /// Why, as the caller said.
+    pub reason: Option<String>,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Position in the log, increasing in commit order (with gaps).
+    pub seq: i64,
+    /// What happened.
+    pub event_type: EventType,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// The principal, `None` for the command line.
+    pub actor_principal_id: Option<String>,
+    /// Its role at the time.
+    pub actor_role: Option<Role>,
+    /// The API request.
+    pub request_id: Option<String>,
+    /// Kind of record.
+    pub resource_type: ResourceType,
+    /// Its id.
+    pub resource_id: String,
+    /// Supervision area of the record.
+    pub area_code: Option<String>,
+    /// Enterprise of the record.
+    pub enterprise_id: Option<String>,
+    /// What changed.
+    pub data: Value,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = events)]
+struct EventInsert {
+    event_type: &'static str,
+    occurred_at: NaiveDateTime,
+    actor_principal_id: Option<String>,
+    actor_role: Option<&'static str>,
+    request_id: Option<String>,
+    resource_type: &'static str,
+    resource_id: String,
+    area_code: Option<String>,
+    enterprise_id: Option<String>,
+    data: String,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Queryable)]
+#[diesel(table_name = events)]
+struct EventRow {
+    seq: i64,
+    event_type: String,
+    #[diesel(deserialize_as = crate::instant::StoredInstant)]
+    occurred_at: NaiveDateTime,
+    actor_principal_id: Option<String>,
+    actor_role: Option<String>,
+    request_id: Option<String>,
+    resource_type: String,
+    resource_id: String,
+    area_code: Option<String>,
+    enterprise_id: Option<String>,
+    data: String,
+    reason: Option<String>,
+}
+
+fn corrupt(column: &str) -> StoreError {
+    StoreError::Other(format!("a stored events.{column} is not valid").into())
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<Event, StoreError> {
+        Ok(Event {
+            seq: self.seq,
+            event_type: EventType::from_code(&self.event_type)
+                .ok_or_else(|| corrupt("event_type"))?,
+            occurred_at: DateTime::from_naive_utc_and_offset(self.occurred_at, Utc),
+            actor_principal_id: self.actor_principal_id,
+            actor_role: match self.actor_role.as_deref() {
+                Some(r) => Some(Role::from_code(r).ok_or_else(|| corrupt("actor_role"))?),
+                None => None,
+            },
+            request_id: self.request_id,
+            resource_type: ResourceType::from_code(&self.resource_type)
+                .ok_or_else(|| corrupt("resource_type"))?,
+            resource_id: self.resource_id,
+            area_code: self.area_code,
+            enterprise_id: self.enterprise_id,
+            data: serde_json::from_str(&self.data).map_err(|_| corrupt("data"))?,
+            reason: self.reason,
+        })
+    }
+}
+
+impl NewEvent {
+    fn row(&self, at: NaiveDateTime) -> EventInsert {
+        EventInsert {
+            event_type: self.event_type.as_str(),
+            occurred_at: at,
+            actor_principal_id: self.actor.principal_id.map(|p| p.to_string()),
+            actor_role: self.actor.role.map(|r| r.as_str()),
+            request_id: self.actor.request_id.clone(),
+            resource_type: self.event_type.resource_type().as_str(),
+            resource_id: self.resource_id.clone(),
+            area_code: self.area_code.clone(),
+            enterprise_id: self.enterprise_id.map(|e| e.to_string()),
+            data: self.data.to_string(),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+/// Appends the events of one write transaction, just before its commit. On PostgreSQL it
+/// first takes the transaction-scoped advisory lock [`EVENT_LOCK_KEY`]: transactions append
+/// (and so draw `seq` values) one after another, each holding the lock until its commit is
+/// visible, so a later `seq` never becomes visible before an earlier one.
+pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let at = crate::now();
+    let rows: Vec<EventInsert> = batch.iter().map(|e| e.row(at)).collect();
+    match conn {
+        DbConn::Postgres(pg) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(EVENT_LOCK_KEY)
+                .execute(pg)?;
+            diesel::insert_into(events::table)
+                .values(&rows)
+                .execute(pg)?;
+        }
+        DbConn::Sqlite(lite) => {
+            // One statement per row: diesel runs a SQLite multi-row insert in a transaction
+            // of its own, which cannot open inside the writer's.
+            for row in &rows {
+                diesel::insert_into(events::table)
+                    .values(row)
+                    .execute(lite)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Which events a caller may read: those about records inside its jurisdiction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventVisibility {
+    /// Everything (city administrators: including principals and tokens).
+    All,
+    /// Events about regulated records anywhere in the city (city regulators).
+    Regulated,
+    /// Events about records in these areas.
+    Areas(Vec<String>),
+    /// Events about this enterprise and its records.
+    Enterprise(EnterpriseId),
+}
+
+impl EventVisibility {
+    /// The visibility of a caller with `scope` who may (or may not) manage access.
+    pub fn of(scope: &Scope, manages_access: bool) -> Self {
+        match scope {
+            Scope::City if manages_access => Self::All,
+            Scope::City => Self::Regulated,
+            Scope::Areas(a) => Self::Areas(a.clone()),
+            Scope::Enterprise(id) => Self::Enterprise(*id),
+        }
+    }
+}
+
+/// Filters of the event feed.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only events with `seq` greater than this.
+    pub after: i64,
+    /// Only these types (any when empty).
+    pub types: Vec<EventType>,
+    /// Only events about this kind of record.
+    pub resource_type: Option<ResourceType>,
+    /// Only events about the record with this id.
+    pub resource_id: Option<String>,
+}
+
+impl Store {
+    /// Events after `filter.after` in `seq` order, at most `limit`, that `visibility` allows.
+    pub fn list_events(
+        &self,
+        visibility: &EventVisibility,
+        filter: &EventFilter,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.with_read(|conn| {
+            let mut q = events::table
+                .filter(events::seq.gt(filter.after))
+                .into_boxed();
+            q = match visibility {
+                EventVisibility::All => q,
+                EventVisibility::Regulated => q.filter(events::area_code.is_not_null()),
+                EventVisibility::Areas(areas) => q.filter(events::area_code.eq_any(areas.clone())),
+                EventVisibility::Enterprise(id) => {
+                    q.filter(events::enterprise_id.eq(id.to_string()))
+                }
+            };
+            if !filter.types.is_empty() {
+                let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
+                q = q.filter(events::event_type.eq_any(types));
+            }
+            if let Some(t) = filter.resource_type {
+                q = q.filter(events::resource_type.eq(t.as_str()));
+            }
+            if let Some(id) = &filter.resource_id {
+                q = q.filter(events::resource_id.eq(id.clone()));
+            }
+            q.order(events::seq.asc())
+                .limit(limit)
+                .load::<EventRow>(conn)?
+                .into_iter()
+                .map(EventRow::into_event)
+                .collect()
+        })
+    }
+}
+
+/// The changes between two field maps: `{"field": {"old": …, "new": …}}` for every field
+/// whose value differs.
+pub fn changes(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in new {
+        let before = old.get(k).unwrap_or(&Value::Null);
+        if before != v {
+            out.insert(k.clone(), serde_json::json!({"old": before, "new": v}));
+        }
+    }
+    for (k, v) in old {
+        if !new.contains_key(k) {
+            out.insert(k.clone(), serde_json::json!({"old": v, "new": null}));
+        }
+    }
+    out
+}
+
+/// The actor of `principal` in a request.
+pub fn actor(principal: PrincipalId, role: Role, request_id: Option<String>) -> Actor {
+    Actor {
+        principal_id: Some(principal),
+        role: Some(role),
+        request_id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_name_each_changed_field_with_old_and_new() {
+        let old = serde_json::json!({"a": 1, "b": "x", "c": null});
+        let new = serde_json::json!({"a": 1, "b": "y", "c": 2});
+        let (Value::Object(o), Value::Object(n)) = (old, new) else {
+            panic!("objects")
+        };
+        assert_eq!(
+            Value::Object(changes(&o, &n)),
+            serde_json::json!({"b": {"old": "x", "new": "y"}, "c": {"old": null, "new": 2}})
+        );
+    }
+}
