@@ -216,3 +216,42 @@ fn api_reference_is_generated_from_the_spec() {
     present.sort();
     assert_eq!(present, expected, "book/src/api holds only generated pages");
 }
+
+/// The role table of 权限与审计 says what `Role::may` does, row by row.
+#[test]
+fn role_table_matches_the_rules() {
+    use safegrade_domain::{Action, CodeList, Role};
+    let page = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/book/src/access/index.md"
+    ))
+    .unwrap_or_default();
+    let mut rows = 0;
+    for role in Role::ALL {
+        let code = format!("`{}`", role.as_str());
+        for line in page.lines().filter(|l| {
+            l.starts_with('|')
+                && l.split('|')
+                    .nth(2)
+                    .is_some_and(|c| c.trim().starts_with(&code))
+        }) {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let read_only = cells[2].contains("read_only: true");
+            let marks: Vec<bool> = cells[cells.len() - 4..cells.len() - 1]
+                .iter()
+                .map(|c| *c == "✓")
+                .collect();
+            let rules: Vec<bool> = [Action::Read, Action::WriteLedger, Action::ManageAccess]
+                .into_iter()
+                .map(|a| role.may(a, read_only))
+                .collect();
+            assert_eq!(marks, rules, "book row for {code}: {line}");
+            rows += 1;
+        }
+    }
+    assert_eq!(
+        rows,
+        Role::ALL.len() + 1,
+        "one row per role, two for integrations"
+    );
+}

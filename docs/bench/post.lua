@@ -5,6 +5,7 @@ local weights = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
 local counter = 0
 thread_no = 0
 local salt = os.getenv("BENCH_SALT") or "000"
+local auth = "Bearer " .. (os.getenv("BENCH_TOKEN") or "")
 local threads = 0
 
 function setup(thread)
@@ -26,5 +27,5 @@ end
 request = function()
   counter = counter + 1
   local body = string.format('{"credit_code":"%s","name":"压测企业%d","area_code":"510703","industry_code":"C3011","scale":"small","principal_name":"张三"}', code(counter), counter)
-  return wrk.format("POST", "/api/v1/enterprises", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/api/v1/enterprises", {["Content-Type"] = "application/json", ["Authorization"] = auth}, body)
 end

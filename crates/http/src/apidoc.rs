@@ -104,6 +104,13 @@ fn operation(out: &mut String, path: &str, method: &str, op: &Value) {
         }
         out.push('\n');
     }
+    if op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| !s.is_empty())
+    {
+        out.push_str("认证 Authentication: `Authorization: Bearer <token>`（见[权限与审计](../access/index.md)）\n\n");
+    }
     if let Some(content) = op
         .pointer("/requestBody/content")
         .and_then(Value::as_object)

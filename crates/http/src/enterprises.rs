@@ -433,9 +433,11 @@ pub async fn create_enterprise(
     let actor = caller.actor();
     // Keys are the caller's own: another principal's key never replays to it.
     let scope = format!("{} POST /api/v1/enterprises", caller.principal.id);
+    // Creates of one credit code share a writer thread (see `Store::write_keyed`).
+    let thread_key = data.credit_code.to_string();
     let outcome = state
         .store
-        .write(move |tx| {
+        .write_keyed(&thread_key, move |tx| {
                 let Some(key) = &key else {
                     return Ok(Created::New(Box::new(insert(tx, &data, &actor)?)));
                 };

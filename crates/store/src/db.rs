@@ -292,7 +292,23 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut crate::WriteTx<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.write_queue.submit(f)
+        self.write_queue.submit(None, f)
+    }
+
+    /// [`Store::write`] for a change to the record named `key` (its id, or the unique value
+    /// it creates): changes with the same key run on the same writer thread, one after the
+    /// other, so they never deadlock each other on PostgreSQL.
+    pub fn write_keyed<T, E, F>(
+        &self,
+        key: &str,
+        f: F,
+    ) -> impl Future<Output = Result<T, E>> + use<T, E, F>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut crate::WriteTx<'_>) -> Result<T, E> + Send + 'static,
+    {
+        self.write_queue.submit(Some(key), f)
     }
 
     /// Runs the pending migrations of this backend.

@@ -308,7 +308,7 @@ impl Store {
         C: FnOnce(&Enterprise) -> Result<EnterpriseData, E> + Send + 'static,
     {
         let (scope, actor) = access;
-        self.write(move |tx| {
+        self.write_keyed(&id.to_string(), move |tx| {
             let current = find(tx, id)?;
             if !scope.covers(&current.data.area_code, current.id) {
                 return Err(StoreError::NotFound.into());

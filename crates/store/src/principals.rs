@@ -271,7 +271,7 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         C: FnOnce(&Principal) -> Result<PrincipalData, E> + Send + 'static,
     {
-        self.write(move |tx| {
+        self.write_keyed(&id.to_string(), move |tx| {
             let current = find(tx, id)?;
             if if_match.is_some_and(|v| v != current.version) {
                 return Err(StoreError::VersionMismatch {

@@ -210,7 +210,7 @@ impl Store {
         actor: Actor,
         reason: Option<String>,
     ) -> impl Future<Output = Result<TokenInfo, StoreError>> + use<> {
-        self.write(move |tx| {
+        self.write_keyed(&id.to_string(), move |tx| {
             let current = find(tx, id)?;
             if current.revoked_at.is_some() {
                 return Err(StoreError::Conflict {
@@ -254,12 +254,14 @@ impl Store {
     /// authentication cache calls it once per cache refresh, not once per request.
     pub fn touch_token(&self, id: TokenId, at: DateTime<Utc>) {
         let at = at.naive_utc();
-        drop(self.write(move |tx| -> Result<(), StoreError> {
-            diesel::update(tokens::table.find(id.to_string()))
-                .set(tokens::last_used_at.eq(Some(at)))
-                .execute(&mut **tx)?;
-            Ok(())
-        }));
+        drop(
+            self.write_keyed(&id.to_string(), move |tx| -> Result<(), StoreError> {
+                diesel::update(tokens::table.find(id.to_string()))
+                    .set(tokens::last_used_at.eq(Some(at)))
+                    .execute(&mut **tx)?;
+                Ok(())
+            }),
+        );
     }
 }
 

@@ -14,7 +14,8 @@
 //! ([`crate::events`]), so a change and its event commit together or not at all.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 
 use diesel::connection::SimpleConnection;
 
@@ -58,32 +59,59 @@ type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// A job: runs on the write connection, says whether it succeeded, and how to deliver.
 type Job = Box<dyn for<'a, 'b> FnOnce(&'a mut WriteTx<'b>) -> (bool, Deliver) + Send>;
 
-/// The handle requests use to reach the writer thread.
+/// The handle requests use to reach the writer threads. Each thread has its own queue: jobs
+/// with a key (the record they change) always go to the same thread, so two transactions
+/// of one node never wait on each other's uncommitted row for the same record, which on
+/// PostgreSQL could deadlock two batches (and fail a job with 503). Jobs without a key are
+/// spread round-robin.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    queues: Arc<[mpsc::Sender<Job>]>,
+    next: Arc<AtomicUsize>,
+}
+
+/// FNV-1a, to spread keys over the writer threads.
+fn spread(key: &str) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    usize::try_from(h >> 32).unwrap_or(0)
 }
 
 impl Writer {
     /// Starts `threads` writer threads over `pool`; each batch opens with `begin`.
     pub fn start(pool: Pool, threads: usize, begin: &'static str) -> Result<Self, StoreError> {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        let mut queues = Vec::new();
         for n in 0..threads.max(1) {
-            let (pool, queue) = (pool.clone(), Arc::clone(&queue));
+            let (jobs, queue) = mpsc::channel::<Job>();
+            let pool = pool.clone();
             std::thread::Builder::new()
                 .name(format!("db-writer-{n}"))
                 .spawn(move || run(&pool, &queue, begin))
                 .map_err(|e| {
                     StoreError::Unavailable(format!("cannot start a writer thread: {e}"))
                 })?;
+            queues.push(jobs);
         }
-        Ok(Self { jobs })
+        Ok(Self {
+            queues: queues.into(),
+            next: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    fn queue(&self, key: Option<&str>) -> &mpsc::Sender<Job> {
+        let n = match key {
+            Some(k) => spread(k),
+            None => self.next.fetch_add(1, Ordering::Relaxed),
+        };
+        &self.queues[n % self.queues.len()]
     }
 
     /// Queues `f` as a write transaction; `reply` gets its committed answer.
     fn enqueue<T, E, F>(
         &self,
+        key: Option<&str>,
         f: F,
         reply: impl FnOnce(Result<T, E>) + Send + 'static,
     ) -> Result<(), StoreError>
@@ -104,7 +132,7 @@ impl Writer {
             });
             (ok, deliver)
         });
-        self.jobs.send(job).map_err(|_| stopped())
+        self.queue(key).send(job).map_err(|_| stopped())
     }
 
     /// Runs `f` as one write transaction on a writer thread and blocks until its committed
@@ -116,22 +144,26 @@ impl Writer {
         F: FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
     {
         let (answer, reply) = mpsc::sync_channel::<Result<T, E>>(1);
-        self.enqueue(f, move |r| {
+        self.enqueue(None, f, move |r| {
             let _ = answer.send(r);
         })?;
         reply.recv().map_err(|_| E::from(stopped()))?
     }
 
-    /// Runs `f` as one write transaction on a writer thread; the future resolves with its
-    /// committed answer. Awaiting it holds no thread.
-    pub fn submit<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + use<T, E, F>
+    /// Runs `f` as one write transaction on a writer thread (the one for `key`, if given);
+    /// the future resolves with its committed answer. Awaiting it holds no thread.
+    pub fn submit<T, E, F>(
+        &self,
+        key: Option<&str>,
+        f: F,
+    ) -> impl Future<Output = Result<T, E>> + use<T, E, F>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
     {
         let (answer, reply) = futures_channel::oneshot::channel::<Result<T, E>>();
-        let queued = self.enqueue(f, move |r| {
+        let queued = self.enqueue(key, f, move |r| {
             let _ = answer.send(r);
         });
         async move {
@@ -145,10 +177,8 @@ fn stopped() -> StoreError {
     StoreError::Unavailable("the database writer threads have stopped".into())
 }
 
-/// Takes the next batch: waits for one job, then every job already waiting. The queue is
-/// shared by the writer threads; the lock is held only while taking.
-fn next_batch(queue: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
-    let queue = queue.lock().unwrap_or_else(|e| e.into_inner());
+/// Takes the next batch: waits for one job, then every job already waiting.
+fn next_batch(queue: &mpsc::Receiver<Job>) -> Option<Vec<Job>> {
     let first = queue.recv().ok()?;
     let mut batch = vec![first];
     while batch.len() < MAX_BATCH {
@@ -160,7 +190,7 @@ fn next_batch(queue: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
     Some(batch)
 }
 
-fn run(pool: &Pool, queue: &Mutex<mpsc::Receiver<Job>>, begin: &str) {
+fn run(pool: &Pool, queue: &mpsc::Receiver<Job>, begin: &str) {
     while let Some(batch) = next_batch(queue) {
         let mut conn = match pool.get() {
             Ok(c) => c,
