@@ -317,16 +317,8 @@ fn build(
     body: &Map<String, Value>,
     state: &AppState,
 ) -> Result<safegrade_domain::EnterpriseData, ApiError> {
-    let mut errors = apply_members(&mut input, body);
-    match input.validate(state.mapping) {
-        Ok(data) if errors.is_empty() => Ok(data),
-        Ok(_) => Err(ApiError::invalid(errors)),
-        Err(more) => {
-            let seen: Vec<String> = errors.iter().map(|e| e.pointer.clone()).collect();
-            errors.extend(more.into_iter().filter(|v| !seen.contains(&v.pointer)));
-            Err(ApiError::invalid(errors))
-        }
-    }
+    let errors = apply_members(&mut input, body);
+    ApiError::merge_validation(errors, input.validate(state.mapping))
 }
 
 fn parse_id(raw: &str) -> Result<EnterpriseId, ApiError> {

@@ -214,6 +214,28 @@ impl ApiError {
         e
     }
 
+    /// The outcome of validating input whose members were read with `member_errors` (wrong
+    /// types, unknown or read-only fields): a 422 listing every problem, each field once (a
+    /// member already refused is not reported again by validation, nor are its children).
+    pub fn merge_validation<T>(
+        mut member_errors: Vec<Violation>,
+        validated: Result<T, Vec<Violation>>,
+    ) -> Result<T, Self> {
+        match validated {
+            Ok(v) if member_errors.is_empty() => Ok(v),
+            Ok(_) => Err(Self::invalid(member_errors)),
+            Err(more) => {
+                let seen: Vec<String> = member_errors.iter().map(|e| e.pointer.clone()).collect();
+                member_errors.extend(more.into_iter().filter(|v| {
+                    !seen
+                        .iter()
+                        .any(|s| v.pointer == *s || v.pointer.starts_with(&format!("{s}/")))
+                }));
+                Err(Self::invalid(member_errors))
+            }
+        }
+    }
+
     /// A 500 whose cause is logged, never sent.
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         let mut e = Self::new(

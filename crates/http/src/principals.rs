@@ -260,19 +260,8 @@ fn build(
     mut input: PrincipalInput,
     body: &Map<String, Value>,
 ) -> Result<safegrade_domain::PrincipalData, ApiError> {
-    let mut errors = apply_members(&mut input, body);
-    match input.validate() {
-        Ok(d) if errors.is_empty() => Ok(d),
-        Ok(_) => Err(ApiError::invalid(errors)),
-        Err(more) => {
-            let seen: Vec<String> = errors.iter().map(|e| e.pointer.clone()).collect();
-            errors.extend(
-                more.into_iter()
-                    .filter(|v| !seen.iter().any(|s| v.pointer.starts_with(s.as_str()))),
-            );
-            Err(ApiError::invalid(errors))
-        }
-    }
+    let errors = apply_members(&mut input, body);
+    ApiError::merge_validation(errors, input.validate())
 }
 
 fn parse_principal(raw: &str) -> Result<PrincipalId, ApiError> {

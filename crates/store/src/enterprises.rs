@@ -8,9 +8,9 @@ use safegrade_domain::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::events::{NewEvent, changes};
+use crate::events::{NewEvent, update_data};
 use crate::schema::enterprises;
-use crate::{Backend, DbConn, Store, StoreError, WriteTx};
+use crate::{Backend, DbConn, Store, StoreError, WriteTx, check_version};
 
 /// A row of `enterprises`, in column order.
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
@@ -313,12 +313,7 @@ impl Store {
             if !scope.covers(&current.data.area_code, current.id) {
                 return Err(StoreError::NotFound.into());
             }
-            if if_match.is_some_and(|v| v != current.version) {
-                return Err(StoreError::VersionMismatch {
-                    current: current.version,
-                }
-                .into());
-            }
+            check_version(if_match, current.version)?;
             let data = change(&current)?;
             if data == current.data {
                 return Ok(current);
@@ -337,12 +332,7 @@ impl Store {
                 .into());
             }
             let new = row.into_domain()?;
-            let mut data = Map::new();
-            data.insert(
-                "changes".into(),
-                Value::Object(changes(&audit_fields(&current), &audit_fields(&new))),
-            );
-            data.insert("version".into(), json!(new.version));
+            let data = update_data(&audit_fields(&current), &audit_fields(&new), new.version);
             tx.record(event(
                 EventType::EnterpriseUpdated,
                 &new,

@@ -82,6 +82,15 @@ impl From<DieselError> for StoreError {
     }
 }
 
+/// `VersionMismatch` unless `if_match` is absent or names `current` (optimistic concurrency,
+/// `shared/api.md`, Writes).
+pub fn check_version(if_match: Option<i64>, current: i64) -> Result<(), StoreError> {
+    match if_match {
+        Some(v) if v != current => Err(StoreError::VersionMismatch { current }),
+        _ => Ok(()),
+    }
+}
+
 impl From<r2d2::Error> for StoreError {
     fn from(e: r2d2::Error) -> Self {
         Self::Unavailable(e.to_string())

@@ -276,6 +276,19 @@ pub fn changes(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<String
     out
 }
 
+/// The `data` of an `*.updated` event: the changed fields (see [`changes`]) and the new
+/// version.
+pub fn update_data(
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+    version: i64,
+) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("changes".into(), Value::Object(changes(old, new)));
+    data.insert("version".into(), Value::from(version));
+    data
+}
+
 /// The actor of `principal` in a request.
 pub fn actor(principal: PrincipalId, role: Role, request_id: Option<String>) -> Actor {
     Actor {

@@ -27,6 +27,6 @@ pub use db::{
     PooledConn, SQLITE_MIGRATIONS, SQLITE_PRAGMAS, Store, UrlError, run_migrations,
 };
 pub use enterprises::{EnterpriseFilter, Page, now};
-pub use error::StoreError;
+pub use error::{StoreError, check_version};
 pub use idempotency::StoredResponse;
 pub use reference::SyncReport;

@@ -8,9 +8,9 @@ use safegrade_domain::{
 use serde_json::{Map, Value, json};
 
 use crate::enterprises::{Page, now};
-use crate::events::{NewEvent, changes};
+use crate::events::{NewEvent, update_data};
 use crate::schema::{enterprises, principals};
-use crate::{DbConn, Store, StoreError, WriteTx};
+use crate::{DbConn, Store, StoreError, WriteTx, check_version};
 
 /// The constraint name answered when a change would leave no enabled city administrator.
 pub const LAST_CITY_ADMIN: &str = "last_city_admin";
@@ -273,12 +273,7 @@ impl Store {
     {
         self.write_keyed(&id.to_string(), move |tx| {
             let current = find(tx, id)?;
-            if if_match.is_some_and(|v| v != current.version) {
-                return Err(StoreError::VersionMismatch {
-                    current: current.version,
-                }
-                .into());
-            }
+            check_version(if_match, current.version)?;
             let data = change(&current)?;
             if data == current.data {
                 return Ok(current);
@@ -306,12 +301,7 @@ impl Store {
                 .into());
             }
             let new = row.into_domain()?;
-            let mut data = Map::new();
-            data.insert(
-                "changes".into(),
-                Value::Object(changes(&audit_fields(&current), &audit_fields(&new))),
-            );
-            data.insert("version".into(), json!(new.version));
+            let data = update_data(&audit_fields(&current), &audit_fields(&new), new.version);
             tx.record(event(EventType::PrincipalUpdated, &new, &actor, data));
             Ok(new)
         })
