@@ -354,10 +354,23 @@ impl Store {
     ) -> Result<Page<Enterprise>, StoreError> {
         self.with_read(|conn| {
             let mut q = enterprises::table.into_boxed();
-            match &filter.scope {
-                Scope::City => {}
-                Scope::Areas(areas) => q = q.filter(enterprises::area_code.eq_any(areas.clone())),
-                Scope::Enterprise(id) => q = q.filter(enterprises::id.eq(id.to_string())),
+            // The scope as the narrowest condition, so the planners keep walking the
+            // (area_code, id) index in id order: an area filter inside the scope replaces it,
+            // one outside it lists nothing, and one scope area is an equality, not `IN`.
+            match (&filter.scope, &filter.area_code) {
+                (Scope::City, _) => {}
+                (Scope::Areas(areas), Some(area)) if !areas.contains(area) => {
+                    return Ok(Page {
+                        items: Vec::new(),
+                        has_more: false,
+                    });
+                }
+                (Scope::Areas(_), Some(_)) => {}
+                (Scope::Areas(areas), None) => match areas.as_slice() {
+                    [one] => q = q.filter(enterprises::area_code.eq(one.clone())),
+                    _ => q = q.filter(enterprises::area_code.eq_any(areas.clone())),
+                },
+                (Scope::Enterprise(id), _) => q = q.filter(enterprises::id.eq(id.to_string())),
             }
             if let Some(v) = &filter.area_code {
                 q = q.filter(enterprises::area_code.eq(v.clone()));
