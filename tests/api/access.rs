@@ -733,6 +733,21 @@ async fn principal_and_token_api(db: TestDb) {
     )
     .await;
     assert_eq!(items_of(&list.body).len(), 1);
+    // The first check of a token notes its use, off the request path.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let uri = format!("/api/v1/principals/{id}/tokens");
+        let list = send(&app, TestRequest::get().uri(&uri)).await;
+        if list.body[0]["last_used_at"].is_string() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "last_used_at never set: {}",
+            list.body
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(
         !list.body.to_string().contains(&token[7..]),
         "never the token"
