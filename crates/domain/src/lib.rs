@@ -14,6 +14,7 @@ mod area;
 mod code_list;
 mod credit_code;
 mod enterprise;
+pub mod grading;
 mod id;
 mod industry;
 mod validation;

@@ -1,0 +1,538 @@
+//! Standardization grades over time: certificates (标准化等级证书), their validity and
+//! derived status, accidents (生产安全事故) and the revocation triggers and renewal fast track
+//! they decide.
+//!
+//! Sources: 《企业安全生产标准化建设定级办法》 (应急〔2021〕83号, "定级办法"), the 2014 review
+//! measures (安监总办〔2014〕49号) for legacy certificates, and notice 绵应急函〔2020〕42号
+//! (二（三）: an expired grade, or an accident while it was valid, means starting over). The
+//! thresholds marked [R] in `shared/domain.md` §1.6–1.7 are data ([`GradeRules`]), one place to
+//! correct them. (The book chapters on grades arrive with their API, issue 4.)
+
+use chrono::{Months, NaiveDate};
+
+use crate::code_list;
+
+code_list! {
+    /// Under which rules a grade was given.
+    pub enum Regime {
+        /// Certificates of the 2014 review measures (安监总办〔2014〕49号), issued before
+        /// 2021-10-27 ("legacy").
+        Legacy2014 = ("legacy_2014", "2014年评审办法（旧证）"),
+        /// Gradings under the 2021 Grading Measures (定级办法).
+        Grading2021 = ("grading_2021", "2021年定级办法"),
+        /// The lighter small and micro enterprise track (小微企业).
+        SmallMicro = ("small_micro", "小微企业达标"),
+    }
+}
+
+code_list! {
+    /// Standardization grade (标准化等级), highest first (定级办法 art. 4).
+    pub enum Grade {
+        /// 一级.
+        Grade1 = ("grade_1", "一级"),
+        /// 二级.
+        Grade2 = ("grade_2", "二级"),
+        /// 三级.
+        Grade3 = ("grade_3", "三级"),
+        /// Small/micro attained (小微企业达标).
+        SmallMicro = ("small_micro", "小微达标"),
+    }
+}
+
+impl Grade {
+    /// Rank for comparisons: higher is better (一级 = 4 … 小微 = 1).
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Grade1 => 4,
+            Self::Grade2 => 3,
+            Self::Grade3 => 2,
+            Self::SmallMicro => 1,
+        }
+    }
+}
+
+code_list! {
+    /// The status of a certificate, derived from the date and its history, never stored.
+    pub enum CertificateStatus {
+        /// Valid, and renewal not yet open.
+        Valid = ("valid", "有效"),
+        /// Valid, within the window before expiry in which re-application opens.
+        Expiring = ("expiring", "即将到期"),
+        /// Past its validity.
+        Expired = ("expired", "已过期"),
+        /// Revoked by the grading authority.
+        Revoked = ("revoked", "已撤销"),
+        /// Replaced by a renewal or an upgrade.
+        Superseded = ("superseded", "已被替代"),
+    }
+}
+
+code_list! {
+    /// Why a grade is revoked: the closed list of 定级办法 (domain.md §1.7, [R]).
+    pub enum RevocationTrigger {
+        /// 1. A fatal production-safety accident (发生生产安全死亡事故).
+        FatalAccident = ("fatal_accident", "发生生产安全死亡事故"),
+        /// 2. Within 12 consecutive months, accidents totalling ≥3 seriously injured or
+        /// ≥CNY 1 million direct loss.
+        InjuryOrLoss12Months = ("injury_or_loss_12_months", "连续12个月内累计重伤3人以上或直接经济损失100万元以上"),
+        /// 3. An event with major adverse social impact.
+        MajorSocialImpact = ("major_social_impact", "发生造成重大社会不良影响的事件"),
+        /// 4. An accident concealed, falsely reported, reported late or omitted.
+        ConcealedAccident = ("concealed_accident", "瞒报、谎报、迟报、漏报生产安全事故"),
+        /// 5. Placed on the dishonesty/punishment list.
+        DishonestyList = ("dishonesty_list", "被列入安全生产失信惩戒名单"),
+        /// 6. Grade obtained with false materials or other improper means.
+        FalseMaterials = ("false_materials", "提供虚假材料或以其他不正当手段取得等级"),
+        /// 7. Licence cancelled, revoked or withdrawn, or no longer in the industry.
+        LicenceLost = ("licence_lost", "行政许可被注销、撤销、吊销或不再属于相关行业"),
+        /// 8. A major accident hazard not rectified within the set time.
+        OverdueMajorHazard = ("overdue_major_hazard", "重大事故隐患未在规定期限内整改"),
+        /// 9. The standardization system not run continuously and effectively (serious
+        /// cases) — the outcome of an operation-quality audit (运行质量审计).
+        SystemNotRun = ("system_not_run", "标准化管理体系未持续有效运行且情节严重"),
+    }
+}
+
+/// The facts of one accident that the rules look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccidentFacts {
+    /// When it happened.
+    pub occurred_on: NaiveDate,
+    /// Deaths (死亡人数).
+    pub deaths: u32,
+    /// Seriously injured (重伤人数).
+    pub seriously_injured: u32,
+    /// Direct economic loss in CNY (直接经济损失, 元).
+    pub direct_loss_cny: i64,
+    /// Concealed, falsely reported, reported late or omitted (瞒报、谎报、迟报、漏报).
+    pub concealed: bool,
+}
+
+/// Injury and loss limits: an accident total at or above either one counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Seriously injured, in total.
+    pub seriously_injured: u32,
+    /// Direct economic loss in CNY, in total.
+    pub direct_loss_cny: i64,
+}
+
+impl Limits {
+    /// Whether totals reach the limits (either one suffices).
+    pub fn reached(&self, injured: u32, loss: i64) -> bool {
+        injured >= self.seriously_injured || loss >= self.direct_loss_cny
+    }
+}
+
+/// The rules of grades over time, as data: the figures the bureau may correct (domain.md
+/// tags them [R]) sit here and nowhere else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GradeRules {
+    /// Name and version of this rule set, kept with decisions made under it.
+    pub version: &'static str,
+    /// The 2021 Grading Measures' date: certificates issued before it are legacy ones.
+    /// Rule: 定级办法, dated 2021-10-27 (domain.md §1.1, [C]).
+    pub measures_2021_from: NaiveDate,
+    /// Validity of a grade in months. Rule: 3 years under both regimes (domain.md §1.6, [C]).
+    pub validity_months: u32,
+    /// Months before expiry in which re-application opens (status `expiring`). Rule: 定级办法
+    /// / 2014 practice, 3 months (domain.md §1.6, [R]/[C]); the alert window defaults to it.
+    pub renewal_window_months: u32,
+    /// Revocation trigger 2: the window and the totals (定级办法, domain.md §1.7 item 2, [R]).
+    pub revocation_window_months: u32,
+    /// Totals that trigger revocation within the window.
+    pub revocation_limits: Limits,
+    /// Same-grade fast track (domain.md §1.6, [R]): totals over the validity period that
+    /// exclude it, for 一级.
+    pub fast_track_grade1: Limits,
+    /// The same for 二级, 三级 and small/micro.
+    pub fast_track_other: Limits,
+    /// Months after a revocation before a new grade may be granted (定级办法, domain.md §1.5
+    /// item 8 and §1.7, [R]).
+    pub bar_after_revocation_months: u32,
+}
+
+impl GradeRules {
+    /// The rules as `shared/domain.md` states them.
+    pub fn builtin() -> &'static Self {
+        static RULES: GradeRules = GradeRules {
+            version: "定级办法2021-domain.md-r1",
+            measures_2021_from: match NaiveDate::from_ymd_opt(2021, 10, 27) {
+                Some(d) => d,
+                None => NaiveDate::MIN,
+            },
+            validity_months: 36,
+            renewal_window_months: 3,
+            revocation_window_months: 12,
+            revocation_limits: Limits {
+                seriously_injured: 3,
+                direct_loss_cny: 1_000_000,
+            },
+            fast_track_grade1: Limits {
+                seriously_injured: 3,
+                direct_loss_cny: 1_000_000,
+            },
+            fast_track_other: Limits {
+                seriously_injured: 5,
+                direct_loss_cny: 5_000_000,
+            },
+            bar_after_revocation_months: 12,
+        };
+        &RULES
+    }
+
+    /// The regime of a certificate issued on `issued_on`: legacy before 2021-10-27, else the
+    /// 2021 Measures (or the small/micro track).
+    pub fn regime_for(&self, issued_on: NaiveDate, small_micro: bool) -> Regime {
+        if issued_on < self.measures_2021_from {
+            Regime::Legacy2014
+        } else if small_micro {
+            Regime::SmallMicro
+        } else {
+            Regime::Grading2021
+        }
+    }
+
+    /// The last day of validity of a grade issued on `issued_on`: the same calendar day
+    /// `validity_months` later (a 29 February start ends on 28 February).
+    pub fn valid_until(&self, issued_on: NaiveDate) -> NaiveDate {
+        add_months(issued_on, self.validity_months)
+    }
+
+    /// The first day of the renewal window of a grade valid until `valid_until`.
+    pub fn renewal_opens_on(&self, valid_until: NaiveDate) -> NaiveDate {
+        sub_months(valid_until, self.renewal_window_months)
+    }
+
+    /// The status of a certificate on `today`: revoked and superseded come from its history;
+    /// otherwise expired after `valid_until`, expiring from `window_months` before it, else
+    /// valid.
+    pub fn status(
+        &self,
+        valid_until: NaiveDate,
+        revoked: bool,
+        superseded: bool,
+        today: NaiveDate,
+        window_months: u32,
+    ) -> CertificateStatus {
+        if revoked {
+            CertificateStatus::Revoked
+        } else if superseded {
+            CertificateStatus::Superseded
+        } else if today > valid_until {
+            CertificateStatus::Expired
+        } else if today >= sub_months(valid_until, window_months) {
+            CertificateStatus::Expiring
+        } else {
+            CertificateStatus::Valid
+        }
+    }
+
+    /// The revocation triggers an accident meets, given the enterprise's other accidents
+    /// (`others` must not include `accident` itself):
+    /// a death (item 1), concealment (item 4), and totals of ≥3 seriously injured or
+    /// ≥CNY 1 million within any 12 consecutive months that include it (item 2).
+    ///
+    /// Rule: 定级办法 revocation items 1, 2 and 4 (domain.md §1.7, [R]).
+    pub fn triggers_of(
+        &self,
+        accident: &AccidentFacts,
+        others: &[AccidentFacts],
+    ) -> Vec<RevocationTrigger> {
+        let mut out = Vec::new();
+        if accident.deaths > 0 {
+            out.push(RevocationTrigger::FatalAccident);
+        }
+        if self.window_reached(accident, others) {
+            out.push(RevocationTrigger::InjuryOrLoss12Months);
+        }
+        if accident.concealed {
+            out.push(RevocationTrigger::ConcealedAccident);
+        }
+        out
+    }
+
+    /// Whether some window of `revocation_window_months` consecutive months that contains
+    /// `accident` holds totals reaching the revocation limits. A window starting on day D
+    /// runs up to the day before the same day `revocation_window_months` later, so accidents
+    /// 11 months apart share one and accidents 12 months or more apart do not.
+    fn window_reached(&self, accident: &AccidentFacts, others: &[AccidentFacts]) -> bool {
+        let all: Vec<&AccidentFacts> = others.iter().chain(std::iter::once(accident)).collect();
+        // Every window that matters starts on the date of one of the accidents in it.
+        all.iter().any(|start| {
+            let from = start.occurred_on;
+            let to = add_months(from, self.revocation_window_months);
+            let inside = |d: NaiveDate| d >= from && d < to;
+            if !inside(accident.occurred_on) {
+                return false;
+            }
+            let (injured, loss) =
+                all.iter()
+                    .filter(|a| inside(a.occurred_on))
+                    .fold((0u32, 0i64), |(i, l), a| {
+                        (
+                            i.saturating_add(a.seriously_injured),
+                            l.saturating_add(a.direct_loss_cny),
+                        )
+                    });
+            self.revocation_limits.reached(injured, loss)
+        })
+    }
+
+    /// Whether a same-grade renewal may take the fast track (straight to publicity and
+    /// announcement), and if not, why. `accidents` are those during the validity period.
+    ///
+    /// Rule: 定级办法 same-grade re-application (domain.md §1.6, [C] for the fast track, [R]
+    /// for the conditions): no fatal accident; totals below 3 seriously injured and CNY 1
+    /// million for 一级, below 5 and CNY 5 million otherwise. Conditions the system does not
+    /// record (social impact, new legal requirements) are left to the regulator.
+    pub fn fast_track(&self, grade: Grade, accidents: &[AccidentFacts]) -> FastTrack {
+        let mut reasons = Vec::new();
+        let deaths: u32 = accidents.iter().map(|a| a.deaths).sum();
+        if deaths > 0 {
+            reasons.push(format!(
+                "{deaths} death(s) during the validity period: a full review is required"
+            ));
+        }
+        let injured: u32 = accidents.iter().map(|a| a.seriously_injured).sum();
+        let loss: i64 = accidents.iter().map(|a| a.direct_loss_cny).sum();
+        let limits = match grade {
+            Grade::Grade1 => self.fast_track_grade1,
+            _ => self.fast_track_other,
+        };
+        if limits.reached(injured, loss) {
+            reasons.push(format!(
+                "{injured} seriously injured and CNY {loss} direct loss during the validity period reach the fast-track limit for {grade} ({} injured or CNY {}): a full review is required",
+                limits.seriously_injured, limits.direct_loss_cny
+            ));
+        }
+        if accidents.iter().any(|a| a.concealed) {
+            reasons.push(
+                "an accident was concealed or reported late: a full review is required".into(),
+            );
+        }
+        FastTrack {
+            allowed: reasons.is_empty(),
+            reasons,
+        }
+    }
+
+    /// The first day a new grade may be granted after a revocation decided on `revoked_on`.
+    pub fn regrade_opens_on(&self, revoked_on: NaiveDate) -> NaiveDate {
+        add_months(revoked_on, self.bar_after_revocation_months)
+    }
+}
+
+/// Whether a renewal may take the fast track, with the reasons when it may not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FastTrack {
+    /// The same-grade fast track applies.
+    pub allowed: bool,
+    /// Why not (empty when allowed).
+    pub reasons: Vec<String>,
+}
+
+/// Whether an accident on `on` falls in the validity of a certificate issued on `issued_on`
+/// and valid until `valid_until` — which, by notice 绵应急函〔2020〕42号 二（三）, means the
+/// enterprise must start creation over.
+pub fn during_validity(issued_on: NaiveDate, valid_until: NaiveDate, on: NaiveDate) -> bool {
+    issued_on <= on && on <= valid_until
+}
+
+/// `date` plus `months`, clamped to the last day of a shorter month.
+pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// `date` minus `months`, clamped to the last day of a shorter month.
+pub fn sub_months(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_sub_months(Months::new(months))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RevocationTrigger as T;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap_or(NaiveDate::MIN)
+    }
+
+    fn accident(on: NaiveDate, injured: u32, loss: i64) -> AccidentFacts {
+        AccidentFacts {
+            occurred_on: on,
+            deaths: 0,
+            seriously_injured: injured,
+            direct_loss_cny: loss,
+            concealed: false,
+        }
+    }
+
+    fn rules() -> &'static GradeRules {
+        GradeRules::builtin()
+    }
+
+    #[test]
+    fn validity_and_renewal_window() {
+        let r = rules();
+        let until = r.valid_until(d(2019, 3, 1));
+        assert_eq!(until, d(2022, 3, 1));
+        assert_eq!(r.renewal_opens_on(until), d(2021, 12, 1));
+        assert_eq!(
+            r.valid_until(d(2020, 2, 29)),
+            d(2023, 2, 28),
+            "leap day clamps"
+        );
+        let s = |today| r.status(until, false, false, today, 3);
+        assert_eq!(s(d(2021, 11, 30)), CertificateStatus::Valid);
+        assert_eq!(s(d(2021, 12, 1)), CertificateStatus::Expiring);
+        assert_eq!(
+            s(d(2022, 3, 1)),
+            CertificateStatus::Expiring,
+            "the last day is valid"
+        );
+        assert_eq!(s(d(2022, 3, 2)), CertificateStatus::Expired);
+        assert_eq!(
+            r.status(until, true, true, d(2020, 1, 1), 3),
+            CertificateStatus::Revoked
+        );
+        assert_eq!(
+            r.status(until, false, true, d(2020, 1, 1), 3),
+            CertificateStatus::Superseded
+        );
+    }
+
+    #[test]
+    fn regimes_split_on_the_2021_measures() {
+        let r = rules();
+        assert_eq!(r.regime_for(d(2021, 10, 26), false), Regime::Legacy2014);
+        assert_eq!(r.regime_for(d(2021, 10, 27), false), Regime::Grading2021);
+        assert_eq!(r.regime_for(d(2022, 1, 1), true), Regime::SmallMicro);
+    }
+
+    #[test]
+    fn injury_threshold_is_three_in_total() {
+        let on = d(2022, 5, 1);
+        assert_eq!(
+            rules().triggers_of(&accident(on, 3, 0), &[]),
+            vec![T::InjuryOrLoss12Months]
+        );
+        assert!(rules().triggers_of(&accident(on, 2, 0), &[]).is_empty());
+    }
+
+    #[test]
+    fn loss_threshold_is_one_million_in_total() {
+        let on = d(2022, 5, 1);
+        assert!(
+            rules()
+                .triggers_of(&accident(on, 0, 999_999), &[])
+                .is_empty()
+        );
+        assert_eq!(
+            rules().triggers_of(&accident(on, 0, 1_000_000), &[]),
+            vec![T::InjuryOrLoss12Months]
+        );
+        let earlier = accident(d(2022, 1, 1), 0, 500_000);
+        assert_eq!(
+            rules().triggers_of(&accident(on, 0, 500_000), &[earlier]),
+            vec![T::InjuryOrLoss12Months],
+            "totals add up"
+        );
+    }
+
+    #[test]
+    fn twelve_month_windows_across_year_ends() {
+        let first = accident(d(2021, 11, 20), 2, 0);
+        // 11 months later, across the year end: one window holds both (2 + 1 = 3).
+        let near = accident(d(2022, 10, 19), 1, 0);
+        assert_eq!(
+            rules().triggers_of(&near, &[first]),
+            vec![T::InjuryOrLoss12Months]
+        );
+        // Exactly 12 months later: the window [2021-11-20, 2022-11-20) no longer holds it.
+        let twelve = accident(d(2022, 11, 20), 1, 0);
+        assert!(rules().triggers_of(&twelve, &[first]).is_empty());
+        // 13 months apart: none.
+        let far = accident(d(2022, 12, 20), 1, 0);
+        assert!(rules().triggers_of(&far, &[first]).is_empty());
+        // The day before the 12 months end still counts.
+        let last_day = accident(d(2022, 11, 19), 1, 0);
+        assert_eq!(
+            rules().triggers_of(&last_day, &[first]),
+            vec![T::InjuryOrLoss12Months]
+        );
+        // An earlier accident can be the later one's partner too.
+        assert_eq!(
+            rules().triggers_of(&first, &[near]),
+            vec![T::InjuryOrLoss12Months]
+        );
+    }
+
+    #[test]
+    fn two_accidents_on_one_day_both_count() {
+        let on = d(2022, 5, 1);
+        assert_eq!(
+            rules().triggers_of(&accident(on, 2, 0), &[accident(on, 2, 0)]),
+            vec![T::InjuryOrLoss12Months]
+        );
+    }
+
+    #[test]
+    fn deaths_and_concealment_trigger_alone() {
+        let mut a = accident(d(2022, 5, 1), 0, 0);
+        a.deaths = 1;
+        a.concealed = true;
+        assert_eq!(
+            rules().triggers_of(&a, &[]),
+            vec![T::FatalAccident, T::ConcealedAccident]
+        );
+    }
+
+    #[test]
+    fn fast_track_limits_depend_on_the_grade() {
+        let four = [accident(d(2022, 5, 1), 4, 0)];
+        assert!(
+            rules().fast_track(Grade::Grade3, &four).allowed,
+            "4 < 5 for 三级"
+        );
+        let f = rules().fast_track(Grade::Grade1, &four);
+        assert!(!f.allowed && f.reasons.len() == 1, "4 ≥ 3 for 一级: {f:?}");
+        let loss = [accident(d(2022, 5, 1), 0, 4_999_999)];
+        assert!(rules().fast_track(Grade::Grade2, &loss).allowed);
+        let loss = [accident(d(2022, 5, 1), 0, 5_000_000)];
+        assert!(!rules().fast_track(Grade::Grade2, &loss).allowed);
+        let mut fatal = accident(d(2022, 5, 1), 0, 0);
+        fatal.deaths = 1;
+        assert!(!rules().fast_track(Grade::Grade3, &[fatal]).allowed);
+        assert!(rules().fast_track(Grade::Grade3, &[]).allowed);
+    }
+
+    #[test]
+    fn revocation_bars_regrading_for_a_year() {
+        assert_eq!(rules().regrade_opens_on(d(2022, 6, 15)), d(2023, 6, 15));
+        assert!(during_validity(d(2019, 3, 1), d(2022, 3, 1), d(2022, 3, 1)));
+        assert!(!during_validity(
+            d(2019, 3, 1),
+            d(2022, 3, 1),
+            d(2022, 3, 2)
+        ));
+    }
+
+    proptest::proptest! {
+        /// Two accidents with 2 and 1 seriously injured trigger revocation exactly when the
+        /// later one falls before the same day 12 months after the earlier one, whichever of
+        /// the two is being recorded.
+        #[test]
+        fn two_accidents_share_a_window_iff_less_than_twelve_months_apart(a in 0i64..3000, b in 0i64..3000) {
+            let base = d(2019, 1, 1);
+            let (da, db) = (base + chrono::Duration::days(a), base + chrono::Duration::days(b));
+            let (x, y) = (accident(da, 2, 0), accident(db, 1, 0));
+            let (early, late) = if da <= db { (da, db) } else { (db, da) };
+            let expected = late < add_months(early, 12);
+            proptest::prop_assert_eq!(!rules().triggers_of(&y, &[x]).is_empty(), expected);
+            proptest::prop_assert_eq!(!rules().triggers_of(&x, &[y]).is_empty(), expected);
+        }
+    }
+}
