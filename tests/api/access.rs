@@ -50,6 +50,8 @@ struct World {
     outside: String,
     /// A principal to read and change.
     target: String,
+    /// A certificate of `inside` and one of `outside`.
+    certificates: (String, String),
 }
 
 async fn world<S, B>(app: &TestApp<S>) -> World
@@ -77,12 +79,48 @@ where
     let target = principal(store, json!({"name": "目标", "role": "city_regulator"}))
         .0
         .to_string();
+    let certificates = (
+        certificate(app, &inside, "W-IN").await,
+        certificate(app, &outside, "W-OUT").await,
+    );
     World {
         tokens,
         inside,
         outside,
         target,
+        certificates,
     }
+}
+
+fn certificate_body(enterprise: &str, number: &str) -> Value {
+    json!({
+        "enterprise_id": enterprise, "grade": "grade_3", "number": number,
+        "authority_level": "city", "authority_name": "绵阳市应急管理局",
+        "issued_on": "2023-05-10", "standard": "AQ/T 9006-2010"
+    })
+}
+
+/// Records a certificate as the app's administrator and returns its id.
+async fn certificate<S, B>(app: &TestApp<S>, enterprise: &str, number: &str) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = send(
+        app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &certificate_body(enterprise, number),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["id"].as_str().unwrap_or_default().to_owned()
 }
 
 async fn create<S, B>(app: &TestApp<S>, n: u32, area: &str) -> String
@@ -107,7 +145,14 @@ where
 
 /// A fresh, valid request for an operation. `inside` chooses the record (or area) inside or
 /// outside the scoped roles' jurisdiction.
-fn request(op: &str, w: &World, inside: bool, n: u32, store: &Store) -> TestRequest {
+fn request(
+    op: &str,
+    w: &World,
+    inside: bool,
+    n: u32,
+    store: &Store,
+    fresh_certificate: Option<&str>,
+) -> TestRequest {
     let ent = if inside { &w.inside } else { &w.outside };
     let area = if inside { "510703" } else { "510704" };
     let get = |uri: String| TestRequest::get().uri(&uri);
@@ -166,6 +211,29 @@ fn request(op: &str, w: &World, inside: bool, n: u32, store: &Store) -> TestRequ
                 &json!({"reason": "矩阵测试"}),
             )
         }
+        "list_certificates" => get("/api/v1/certificates".into()),
+        "get_certificate" => get(format!(
+            "/api/v1/certificates/{}",
+            if inside {
+                &w.certificates.0
+            } else {
+                &w.certificates.1
+            }
+        )),
+        "create_certificate" => json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &certificate_body(ent, &format!("M-{n}")),
+        ),
+        "revoke_certificate" => {
+            // A fresh certificate each time, so an allowed revocation is never a repeat.
+            let id = fresh_certificate.unwrap_or_else(|| panic!("no fresh certificate"));
+            json_request(
+                Method::POST,
+                &format!("/api/v1/certificates/{id}/revocation"),
+                &json!({"trigger": "system_not_run", "legal_basis": "定级办法", "reason": "矩阵测试", "decided_on": "2024-01-10"}),
+            )
+        }
         other => panic!("no request for operation {other}: add it to the jurisdiction matrix"),
     }
 }
@@ -214,6 +282,22 @@ fn matrix() -> Vec<Case> {
         ("create_token", admin_only(201), None),
         ("list_tokens", admin_only(200), None),
         ("revoke_token", admin_only(200), None),
+        ("list_certificates", all(200), None),
+        (
+            "get_certificate",
+            all(200),
+            Some([401, 200, 200, 404, 404, 404, 404]),
+        ),
+        (
+            "create_certificate",
+            [401, 201, 201, 201, 403, 403, 201],
+            Some([401, 201, 201, 404, 403, 403, 404]),
+        ),
+        (
+            "revoke_certificate",
+            [401, 200, 200, 200, 403, 403, 200],
+            Some([401, 200, 200, 404, 403, 403, 404]),
+        ),
     ]
 }
 
@@ -249,7 +333,13 @@ async fn jurisdiction_matrix(db: TestDb) {
             for (col, want) in expected.iter().enumerate() {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 let token = col.checked_sub(1).map(|i| w.tokens[i].as_str());
-                let req = request(op, &w, is_inside, n, &app.store);
+                let fresh = if *op == "revoke_certificate" {
+                    let ent = if is_inside { &w.inside } else { &w.outside };
+                    Some(certificate(&app, ent, &format!("R-{n}")).await)
+                } else {
+                    None
+                };
+                let req = request(op, &w, is_inside, n, &app.store, fresh.as_deref());
                 let got = send_as(&app, token, req).await;
                 if got.status.as_u16() != *want {
                     wrong.push(format!(
@@ -306,11 +396,20 @@ async fn nothing_foreign_leaks(db: TestDb) {
             assert_eq!(r.status, StatusCode::OK);
             assert!(items(&r).is_empty(), "{role}: {probe} leaks {}", r.body);
         }
+        let certs = send_as(&app, t, get("/api/v1/certificates?limit=200")).await;
+        let cert_ids = ids(&certs);
+        assert!(
+            cert_ids.contains(&w.certificates.0) && !cert_ids.contains(&w.certificates.1),
+            "{role}: {}",
+            certs.body
+        );
+        let foreign = send_as(&app, t, get("/api/v1/certificates?area_code=510704")).await;
+        assert!(items(&foreign).is_empty(), "{role}: {}", foreign.body);
         let events = send_as(&app, t, get("/api/v1/events?limit=200")).await;
         for e in items(&events) {
             assert_eq!(e["area_code"], "510703", "{role} sees {e}");
             if *role == "enterprise" {
-                assert_eq!(e["resource"]["id"], json!(w.inside), "{role} sees {e}");
+                assert_eq!(e["enterprise_id"], json!(w.inside), "{role} sees {e}");
             }
         }
         let foreign = send_as(
@@ -332,7 +431,11 @@ async fn nothing_foreign_leaks(db: TestDb) {
                 .to_owned()
         })
         .collect();
-    assert_eq!(seen, BTreeSet::from(["enterprise".to_owned()]));
+    assert_eq!(
+        seen,
+        BTreeSet::from(["certificate".to_owned(), "enterprise".to_owned()]),
+        "regulated records only"
+    );
     assert_eq!(
         ids(&send_as(&app, Some(&w.tokens[1]), get("/api/v1/enterprises")).await).len(),
         2

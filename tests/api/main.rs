@@ -21,6 +21,7 @@ macro_rules! both {
 }
 
 mod access;
+mod certificates;
 mod enterprises;
 mod errors;
 mod openapi;

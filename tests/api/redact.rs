@@ -10,6 +10,15 @@ pub fn id(value: Content, _path: ContentPath<'_>) -> &'static str {
     "[id]"
 }
 
+/// A UUIDv7 id or null, redacted to `[id]` or kept null.
+pub fn maybe_id(value: Content, path: ContentPath<'_>) -> Content {
+    if value.as_str().is_some() {
+        Content::from(id(value, path))
+    } else {
+        value
+    }
+}
+
 /// An RFC 3339 UTC instant (`…Z`), redacted to `[datetime]`.
 pub fn datetime(value: Content, _path: ContentPath<'_>) -> &'static str {
     let text = value.as_str().unwrap_or_default();
@@ -108,6 +117,7 @@ macro_rules! assert_record_snapshot {
             ".occurred_at" => insta::dynamic_redaction($crate::redact::datetime),
             ".actor.principal_id" => insta::dynamic_redaction($crate::redact::id),
             ".resource.id" => insta::dynamic_redaction($crate::redact::id),
+            ".enterprise_id" => insta::dynamic_redaction($crate::redact::maybe_id),
             ".items[].seq" => insta::dynamic_redaction($crate::redact::seq),
             ".items[].occurred_at" => insta::dynamic_redaction($crate::redact::datetime),
             ".items[].actor.principal_id" => insta::dynamic_redaction($crate::redact::id),

@@ -329,6 +329,10 @@ code_list! {
         TokenCreated = ("token.created", "签发令牌"),
         /// A token was revoked.
         TokenRevoked = ("token.revoked", "吊销令牌"),
+        /// A certificate was recorded; `data` is the certificate.
+        CertificateRecorded = ("certificate.recorded", "登记等级证书"),
+        /// A certificate was revoked; `data` is the revocation decision.
+        CertificateRevoked = ("certificate.revoked", "撤销等级"),
     }
 }
 
@@ -341,6 +345,8 @@ code_list! {
         Principal = ("principal", "账号"),
         /// A token.
         Token = ("token", "令牌"),
+        /// A standardization certificate.
+        Certificate = ("certificate", "等级证书"),
     }
 }
 
@@ -351,6 +357,7 @@ impl EventType {
             Self::EnterpriseCreated | Self::EnterpriseUpdated => ResourceType::Enterprise,
             Self::PrincipalCreated | Self::PrincipalUpdated => ResourceType::Principal,
             Self::TokenCreated | Self::TokenRevoked => ResourceType::Token,
+            Self::CertificateRecorded | Self::CertificateRevoked => ResourceType::Certificate,
         }
     }
 }

@@ -6,11 +6,13 @@
 //! measures (安监总办〔2014〕49号) for legacy certificates, and notice 绵应急函〔2020〕42号
 //! (二（三）: an expired grade, or an accident while it was valid, means starting over). The
 //! thresholds marked [R] in `shared/domain.md` §1.6–1.7 are data ([`GradeRules`]), one place to
-//! correct them. (The book chapters on grades arrive with their API, issue 4.)
+//! correct them. The book chapter 等级证书与有效期 (`book/src/grades/index.md`) explains them
+//! to regulators.
 
-use chrono::{Months, NaiveDate};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 
-use crate::code_list;
+use crate::validation::{Checker, Violation, ViolationCode as V};
+use crate::{CertificateId, CodeList, EnterpriseId, code_list};
 
 code_list! {
     /// Under which rules a grade was given.
@@ -349,6 +351,324 @@ pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
 pub fn sub_months(date: NaiveDate, months: u32) -> NaiveDate {
     date.checked_sub_months(Months::new(months))
         .unwrap_or(NaiveDate::MIN)
+}
+
+code_list! {
+    /// Level of the grading authority (定级部门) that gave a grade (domain.md §1.3, [R]:
+    /// the ministry grades 一级, the province 二级, the city 三级; some provinces let counties
+    /// grade small/micro enterprises).
+    pub enum AuthorityLevel {
+        /// 应急管理部.
+        Ministry = ("ministry", "应急管理部"),
+        /// Provincial department.
+        Province = ("province", "省级应急管理部门"),
+        /// City department.
+        City = ("city", "市级应急管理部门"),
+        /// County department.
+        County = ("county", "县级应急管理部门"),
+    }
+}
+
+/// Limits of certificate fields.
+pub mod certificate_limits {
+    /// Certificate number.
+    pub const NUMBER: usize = 50;
+    /// Authority name, standard name.
+    pub const NAME: usize = 100;
+    /// Legal basis of a revocation.
+    pub const LEGAL_BASIS: usize = 200;
+    /// Free-text reason.
+    pub const REASON: usize = 500;
+}
+
+/// The validated facts of a certificate as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateData {
+    /// The enterprise holding it.
+    pub enterprise_id: EnterpriseId,
+    /// Regime.
+    pub regime: Regime,
+    /// Grade.
+    pub grade: Grade,
+    /// Certificate number (证书编号), unique.
+    pub number: String,
+    /// Level of the grading authority.
+    pub authority_level: AuthorityLevel,
+    /// Name of the grading authority.
+    pub authority_name: String,
+    /// Issued (or announced) on.
+    pub issued_on: NaiveDate,
+    /// Last day of validity.
+    pub valid_until: NaiveDate,
+    /// The grading standard it was graded on (code and version).
+    pub standard: String,
+}
+
+/// A revocation decision (撤销).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// Which trigger of 定级办法.
+    pub trigger: RevocationTrigger,
+    /// The legal basis cited in the decision.
+    pub legal_basis: String,
+    /// Why, in the regulator's words.
+    pub reason: String,
+    /// Date of the decision.
+    pub decided_on: NaiveDate,
+}
+
+/// Unvalidated certificate input, as a client sent it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CertificateInput {
+    /// See [`CertificateData::enterprise_id`].
+    pub enterprise_id: Option<String>,
+    /// See [`CertificateData::regime`]; derived from the issue date when absent.
+    pub regime: Option<String>,
+    /// See [`CertificateData::grade`].
+    pub grade: Option<String>,
+    /// See [`CertificateData::number`].
+    pub number: Option<String>,
+    /// See [`CertificateData::authority_level`].
+    pub authority_level: Option<String>,
+    /// See [`CertificateData::authority_name`].
+    pub authority_name: Option<String>,
+    /// See [`CertificateData::issued_on`] (`YYYY-MM-DD`).
+    pub issued_on: Option<String>,
+    /// See [`CertificateData::valid_until`]; issue date + 3 years when absent.
+    pub valid_until: Option<String>,
+    /// See [`CertificateData::standard`].
+    pub standard: Option<String>,
+}
+
+fn date(c: &mut Checker, field: &str, raw: Option<&str>) -> Option<NaiveDate> {
+    let raw = raw?;
+    match NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            c.fail(
+                field,
+                V::InvalidValue,
+                format!("{field} must be a date YYYY-MM-DD, got '{raw}'"),
+            );
+            None
+        }
+    }
+}
+
+impl CertificateInput {
+    /// Checks every field and reports every violation at once: required fields, a date not
+    /// after `today`, a validity that ends after the issue date, and a regime consistent with
+    /// the issue date (legacy before 2021-10-27) and the grade (small/micro track).
+    pub fn validate(
+        &self,
+        rules: &GradeRules,
+        today: NaiveDate,
+    ) -> Result<CertificateData, Vec<Violation>> {
+        let mut c = Checker::default();
+        let enterprise_id = c
+            .required("enterprise_id", &self.enterprise_id)
+            .and_then(|raw| {
+                let id = EnterpriseId::parse(raw.trim());
+                if id.is_none() {
+                    c.fail(
+                        "enterprise_id",
+                        V::InvalidValue,
+                        format!("'{raw}' is not an enterprise id"),
+                    );
+                }
+                id
+            });
+        let grade: Option<Grade> = c
+            .required("grade", &self.grade)
+            .and_then(|v| c.code("grade", Some(v)));
+        let number = c
+            .required("number", &self.number)
+            .and_then(|v| c.text("number", Some(v), certificate_limits::NUMBER));
+        let authority_level: Option<AuthorityLevel> = c
+            .required("authority_level", &self.authority_level)
+            .and_then(|v| c.code("authority_level", Some(v)));
+        let authority_name = c
+            .required("authority_name", &self.authority_name)
+            .and_then(|v| c.text("authority_name", Some(v), certificate_limits::NAME));
+        let standard = c
+            .required("standard", &self.standard)
+            .and_then(|v| c.text("standard", Some(v), certificate_limits::NAME));
+        let issued_on = c
+            .required("issued_on", &self.issued_on)
+            .and_then(|v| date(&mut c, "issued_on", Some(v)));
+        if let Some(on) = issued_on.filter(|on| *on > today) {
+            c.fail(
+                "issued_on",
+                V::OutOfRange,
+                format!("issued_on {on} is after today ({today})"),
+            );
+        }
+        let valid_until = match (
+            date(&mut c, "valid_until", self.valid_until.as_deref()),
+            issued_on,
+        ) {
+            (Some(until), Some(on)) if until <= on => {
+                c.fail(
+                    "valid_until",
+                    V::OutOfRange,
+                    format!("valid_until {until} must be after issued_on {on}"),
+                );
+                None
+            }
+            (Some(until), _) => Some(until),
+            (None, Some(on)) if self.valid_until.is_none() => Some(rules.valid_until(on)),
+            (None, _) => None,
+        };
+        let regime: Option<Regime> = match (self.regime.as_deref(), issued_on, grade) {
+            (Some(raw), on, g) => c.code::<Regime>("regime", Some(raw)).and_then(|r| {
+                let legacy_date = on.map(|on| on < rules.measures_2021_from);
+                let wrong = match r {
+                    Regime::Legacy2014 => legacy_date == Some(false),
+                    Regime::Grading2021 => legacy_date == Some(true) || g == Some(Grade::SmallMicro),
+                    Regime::SmallMicro => g.is_some_and(|g| g != Grade::SmallMicro),
+                };
+                if wrong {
+                    c.fail("regime", V::InvalidValue, format!(
+                        "regime {r} does not fit a {} certificate issued on {}: legacy_2014 is for grades issued before {}, small_micro for grade small_micro",
+                        g.map_or("", |g| g.as_str()),
+                        on.map_or_else(String::new, |d| d.to_string()),
+                        rules.measures_2021_from
+                    ));
+                    None
+                } else {
+                    Some(r)
+                }
+            }),
+            (None, Some(on), Some(g)) => Some(rules.regime_for(on, g == Grade::SmallMicro)),
+            (None, _, _) => None,
+        };
+        match (
+            enterprise_id,
+            regime,
+            grade,
+            number,
+            authority_level,
+            authority_name,
+            issued_on,
+            valid_until,
+            standard,
+        ) {
+            (
+                Some(enterprise_id),
+                Some(regime),
+                Some(grade),
+                Some(number),
+                Some(authority_level),
+                Some(authority_name),
+                Some(issued_on),
+                Some(valid_until),
+                Some(standard),
+            ) if c.violations.is_empty() => Ok(CertificateData {
+                enterprise_id,
+                regime,
+                grade,
+                number,
+                authority_level,
+                authority_name,
+                issued_on,
+                valid_until,
+                standard,
+            }),
+            _ => Err(c.violations),
+        }
+    }
+}
+
+/// Unvalidated revocation input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevocationInput {
+    /// See [`Revocation::trigger`].
+    pub trigger: Option<String>,
+    /// See [`Revocation::legal_basis`].
+    pub legal_basis: Option<String>,
+    /// See [`Revocation::reason`].
+    pub reason: Option<String>,
+    /// See [`Revocation::decided_on`] (`YYYY-MM-DD`).
+    pub decided_on: Option<String>,
+}
+
+impl RevocationInput {
+    /// Checks every field: a trigger from the closed list, a legal basis and a reason, and a
+    /// decision date not after `today` nor before the certificate was issued.
+    pub fn validate(
+        &self,
+        issued_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Revocation, Vec<Violation>> {
+        let mut c = Checker::default();
+        let trigger: Option<RevocationTrigger> = c
+            .required("trigger", &self.trigger)
+            .and_then(|v| c.code("trigger", Some(v)));
+        let legal_basis = c
+            .required("legal_basis", &self.legal_basis)
+            .and_then(|v| c.text("legal_basis", Some(v), certificate_limits::LEGAL_BASIS));
+        let reason = c
+            .required("reason", &self.reason)
+            .and_then(|v| c.text("reason", Some(v), certificate_limits::REASON));
+        let decided_on = c
+            .required("decided_on", &self.decided_on)
+            .and_then(|v| date(&mut c, "decided_on", Some(v)));
+        if let Some(on) = decided_on
+            && (on > today || on < issued_on)
+        {
+            c.fail("decided_on", V::OutOfRange, format!("decided_on {on} must lie between the issue date {issued_on} and today ({today})"));
+        }
+        match (trigger, legal_basis, reason, decided_on) {
+            (Some(trigger), Some(legal_basis), Some(reason), Some(decided_on))
+                if c.violations.is_empty() =>
+            {
+                Ok(Revocation {
+                    trigger,
+                    legal_basis,
+                    reason,
+                    decided_on,
+                })
+            }
+            _ => Err(c.violations),
+        }
+    }
+}
+
+/// A stored certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// Id.
+    pub id: CertificateId,
+    /// The facts as recorded.
+    pub data: CertificateData,
+    /// The revocation, if it was revoked.
+    pub revocation: Option<Revocation>,
+    /// The certificate that replaced it (renewal or upgrade).
+    pub superseded_by: Option<CertificateId>,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Certificate {
+    /// Its status on `today` with a renewal window of `window_months`.
+    pub fn status(
+        &self,
+        rules: &GradeRules,
+        today: NaiveDate,
+        window_months: u32,
+    ) -> CertificateStatus {
+        rules.status(
+            self.data.valid_until,
+            self.revocation.is_some(),
+            self.superseded_by.is_some(),
+            today,
+            window_months,
+        )
+    }
 }
 
 #[cfg(test)]

@@ -50,3 +50,8 @@ id_type!(
     /// The id of a token (never the token itself).
     TokenId
 );
+
+id_type!(
+    /// The id of a certificate record.
+    CertificateId
+);

@@ -7,7 +7,9 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, web};
+use chrono::NaiveDate;
 use safegrade_domain::SectorMapping;
+use safegrade_domain::grading::GradeRules;
 use safegrade_store::Store;
 use tracing_actix_web::{RootSpanBuilder, TracingLogger};
 use utoipa_actix_web::AppExt;
@@ -29,6 +31,14 @@ pub struct AppState {
     pub mapping: &'static SectorMapping,
     /// Token checks and their cache.
     pub auth: Arc<Authenticator>,
+    /// The rules of grades over time.
+    pub grade_rules: &'static GradeRules,
+    /// Months before expiry from which a certificate counts as expiring (default: the
+    /// renewal window of the rules).
+    pub expiring_window_months: u32,
+    /// A pinned "today" (`SAFEGRADE_TODAY`, for tests and demos); `None`: the current date
+    /// in China.
+    pub pinned_today: Option<NaiveDate>,
 }
 
 impl AppState {
@@ -40,11 +50,27 @@ impl AppState {
     /// State whose token checks are cached for `ttl` (the bound on how late a revocation on
     /// another node takes effect here).
     pub fn with_auth_cache(store: Store, ttl: std::time::Duration) -> Self {
+        let grade_rules = GradeRules::builtin();
         Self {
             store,
             mapping: SectorMapping::builtin(),
             auth: Arc::new(Authenticator::new(ttl)),
+            grade_rules,
+            expiring_window_months: grade_rules.renewal_window_months,
+            pinned_today: None,
         }
+    }
+
+    /// Today in China (UTC+8, no daylight saving), or the pinned date. Dates of grades,
+    /// accidents and deadlines are Beijing dates.
+    pub fn today(&self) -> NaiveDate {
+        self.pinned_today.unwrap_or_else(|| {
+            let now = chrono::Utc::now();
+            chrono::FixedOffset::east_opt(8 * 3600).map_or_else(
+                || now.date_naive(),
+                |beijing| now.with_timezone(&beijing).date_naive(),
+            )
+        })
     }
 
     /// Runs a blocking store call on the blocking thread pool, inside the current span.

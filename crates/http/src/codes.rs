@@ -64,4 +64,14 @@ code_list_schemas! {
     EventType => safegrade_domain::EventType,
     /// Kind of record an event is about.
     ResourceType => safegrade_domain::ResourceType,
+    /// Regime of a certificate.
+    Regime => safegrade_domain::grading::Regime,
+    /// Standardization grade.
+    Grade => safegrade_domain::grading::Grade,
+    /// Derived status of a certificate.
+    CertificateStatus => safegrade_domain::grading::CertificateStatus,
+    /// Revocation trigger of the Grading Measures.
+    RevocationTrigger => safegrade_domain::grading::RevocationTrigger,
+    /// Level of a grading authority.
+    AuthorityLevel => safegrade_domain::grading::AuthorityLevel,
 }

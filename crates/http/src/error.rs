@@ -44,6 +44,13 @@ code_list! {
         LastCityAdmin = ("last_city_admin", "须保留至少一个启用的市局管理员"),
         /// The token was revoked already.
         TokenAlreadyRevoked = ("token_already_revoked", "令牌已吊销"),
+        /// Another certificate already has this number.
+        DuplicateCertificateNumber = ("duplicate_certificate_number", "证书编号已存在"),
+        /// The enterprise's grade was revoked less than a year ago; `detail` gives the date a
+        /// new grade can be granted.
+        RegradeBarred = ("regrade_barred", "撤销等级未满一年"),
+        /// The certificate is revoked or superseded already.
+        CertificateNotInForce = ("certificate_not_in_force", "证书已撤销或已被替代"),
         /// `If-Match` is not a version this API issued.
         InvalidPrecondition = ("invalid_precondition", "If-Match 格式错误"),
         /// `Idempotency-Key` is empty, too long or not visible ASCII.
@@ -75,9 +82,12 @@ impl ErrorCode {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::DuplicateCreditCode | Self::LastCityAdmin | Self::TokenAlreadyRevoked => {
-                StatusCode::CONFLICT
-            }
+            Self::DuplicateCreditCode
+            | Self::LastCityAdmin
+            | Self::TokenAlreadyRevoked
+            | Self::DuplicateCertificateNumber
+            | Self::RegradeBarred
+            | Self::CertificateNotInForce => StatusCode::CONFLICT,
             Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -101,6 +111,9 @@ impl ErrorCode {
             Self::DuplicateCreditCode => "Duplicate credit code",
             Self::LastCityAdmin => "Last city administrator",
             Self::TokenAlreadyRevoked => "Token already revoked",
+            Self::DuplicateCertificateNumber => "Duplicate certificate number",
+            Self::RegradeBarred => "New grade barred after revocation",
+            Self::CertificateNotInForce => "Certificate not in force",
             Self::InvalidPrecondition => "Invalid If-Match header",
             Self::InvalidIdempotencyKey => "Invalid Idempotency-Key header",
             Self::VersionMismatch => "Version mismatch",
@@ -284,6 +297,15 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict { constraint } if constraint == safegrade_store::tokens::ALREADY_REVOKED => {
                 Self::new(ErrorCode::TokenAlreadyRevoked, "this token was revoked already")
+            }
+            StoreError::Conflict { constraint } if constraint == "certificates_number_key" => {
+                Self::new(ErrorCode::DuplicateCertificateNumber, "a certificate with this number is already recorded")
+            }
+            StoreError::Refused { rule, detail } if rule == safegrade_store::certificates::REGRADE_BARRED => {
+                Self::new(ErrorCode::RegradeBarred, detail)
+            }
+            StoreError::Refused { rule, detail } if rule == safegrade_store::certificates::NOT_IN_FORCE => {
+                Self::new(ErrorCode::CertificateNotInForce, detail)
             }
             StoreError::MissingReference { field } => Self::invalid(vec![Violation::field(
                 field,

@@ -54,6 +54,9 @@ pub struct EventResponse {
     pub resource: EventResource,
     /// Supervision area of the record (after the change); null for principals and tokens.
     pub area_code: Option<String>,
+    /// The enterprise the record belongs to (the enterprise itself, or the holder of a
+    /// certificate); null for principals and tokens.
+    pub enterprise_id: Option<String>,
     /// For `*.created`: the record's fields. For `*.updated`: `changes`, each changed field
     /// with `old` and `new`, and the new `version`. For tokens: `principal_id` and
     /// `expires_at`, never the token.
@@ -79,6 +82,7 @@ impl From<Event> for EventResponse {
                 id: e.resource_id,
             },
             area_code: e.area_code,
+            enterprise_id: e.enterprise_id,
             data: e.data,
             reason: e.reason,
         }
@@ -113,6 +117,8 @@ pub struct EventListQuery {
     pub resource_type: Option<ResourceType>,
     /// Only events about the record with this id (the audit trail of one record).
     pub resource_id: Option<String>,
+    /// Only events about this enterprise and its records (its whole audit trail).
+    pub enterprise_id: Option<uuid::Uuid>,
 }
 
 fn parse_types(raw: Option<&str>) -> Result<Vec<EventType>, ApiError> {
@@ -162,6 +168,7 @@ pub async fn list_events(
         types: parse_types(query.types.as_deref())?,
         resource_type: query.resource_type,
         resource_id: query.resource_id.clone(),
+        enterprise_id: query.enterprise_id.map(|u| u.to_string()),
     };
     let visibility = caller.event_visibility();
     let events = state

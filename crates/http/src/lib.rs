@@ -10,6 +10,7 @@
 pub mod apidoc;
 mod app;
 pub mod auth;
+pub mod certificates;
 pub mod codes;
 pub mod enterprises;
 pub mod error;

@@ -42,6 +42,10 @@ enum Command {
         /// HTTP worker threads (default: one per core).
         #[arg(long, env = "SAFEGRADE_WORKERS")]
         workers: Option<usize>,
+        /// Pin the server's "today" (YYYY-MM-DD) for demos and tests; default: the current
+        /// date in China.
+        #[arg(long, env = "SAFEGRADE_TODAY")]
+        today: Option<chrono::NaiveDate>,
     },
     /// Run pending migrations and seed the reference data, then exit.
     Migrate,
@@ -257,7 +261,11 @@ fn main() -> anyhow::Result<()> {
             println!("added {added} synthetic enterprises");
             Ok(())
         }
-        Command::Serve { bind, workers } => {
+        Command::Serve {
+            bind,
+            workers,
+            today,
+        } => {
             if let Some(b) = bind {
                 settings.bind = b;
             }
@@ -265,21 +273,25 @@ fn main() -> anyhow::Result<()> {
                 settings.workers = w;
             }
             init_tracing();
-            serve(settings)
+            serve(settings, today)
         }
     }
 }
 
 #[actix_web::main]
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::Result<()> {
     let (store, url) = open_store(&settings)?;
     let first_token = store
         .bootstrap_admin("市局管理员（初始）")
         .context("creating the first administrator failed")?;
-    let state = AppState::with_auth_cache(
+    let mut state = AppState::with_auth_cache(
         store,
         std::time::Duration::from_secs(settings.token_cache_seconds),
     );
+    if let Some(day) = today {
+        tracing::warn!(%day, "today is pinned (SAFEGRADE_TODAY): certificate statuses use this date");
+        state.pinned_today = Some(day);
+    }
     let mut server = HttpServer::new(move || app(state.clone()))
         .bind(&settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?;

@@ -33,6 +33,14 @@ pub enum StoreError {
         /// The input field, like `enterprise_id`.
         field: &'static str,
     },
+    /// A rule refused the change (`rule` names it, like `regrade_barred`).
+    #[error("{detail}")]
+    Refused {
+        /// The rule.
+        rule: &'static str,
+        /// What the caller should know, including any date that matters.
+        detail: String,
+    },
     /// Anything else.
     #[error("database error")]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -216,6 +216,8 @@ pub struct EventFilter {
     pub resource_type: Option<ResourceType>,
     /// Only events about the record with this id.
     pub resource_id: Option<String>,
+    /// Only events about this enterprise and its records.
+    pub enterprise_id: Option<String>,
 }
 
 impl Store {
@@ -247,6 +249,9 @@ impl Store {
             }
             if let Some(id) = &filter.resource_id {
                 q = q.filter(events::resource_id.eq(id.clone()));
+            }
+            if let Some(id) = &filter.enterprise_id {
+                q = q.filter(events::enterprise_id.eq(id.clone()));
             }
             q.order(events::seq.asc())
                 .limit(limit)

@@ -108,3 +108,29 @@ diesel::table! {
 
 diesel::joinable!(tokens -> principals (principal_id));
 diesel::allow_tables_to_appear_in_same_query!(tokens, principals);
+
+diesel::table! {
+    certificates (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        regime -> Text,
+        grade -> Text,
+        number -> Text,
+        authority_level -> Text,
+        authority_name -> Text,
+        issued_on -> Date,
+        valid_until -> Date,
+        standard -> Text,
+        revoked_on -> Nullable<Date>,
+        revocation_trigger -> Nullable<Text>,
+        revocation_legal_basis -> Nullable<Text>,
+        revocation_reason -> Nullable<Text>,
+        superseded_by -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(certificates -> enterprises (enterprise_id));
+diesel::allow_tables_to_appear_in_same_query!(certificates, enterprises);

@@ -260,7 +260,23 @@ pub async fn test_app(
         Error = actix_web::Error,
     >,
 > {
-    test_app_with_cache(store, safegrade_http::auth::DEFAULT_CACHE_TTL).await
+    build_app(AppState::new(store)).await
+}
+
+/// [`test_app`] whose "today" is pinned to `today` (as `SAFEGRADE_TODAY` does).
+pub async fn test_app_at(
+    store: Store,
+    today: chrono::NaiveDate,
+) -> TestApp<
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
+> {
+    let mut state = AppState::new(store);
+    state.pinned_today = Some(today);
+    build_app(state).await
 }
 
 /// [`test_app`] whose token checks are cached for `ttl`: a second app on the same store
@@ -275,12 +291,24 @@ pub async fn test_app_with_cache(
         Error = actix_web::Error,
     >,
 > {
+    build_app(AppState::with_auth_cache(store, ttl)).await
+}
+
+async fn build_app(
+    state: AppState,
+) -> TestApp<
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
+> {
+    let store = state.store.clone();
     let (_, admin_token) = principal(
         &store,
         serde_json::json!({"name": "测试管理员", "role": "city_admin"}),
     );
-    let service =
-        actix_web::test::init_service(app(AppState::with_auth_cache(store.clone(), ttl))).await;
+    let service = actix_web::test::init_service(app(state)).await;
     TestApp {
         service,
         store,

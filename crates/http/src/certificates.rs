@@ -1,0 +1,464 @@
+//! Standardization certificates (标准化等级证书): record, read, list, revoke. The status is
+//! derived from the dates and the history on the server's "today".
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use safegrade_domain::grading::{
+    AuthorityLevel, Certificate, CertificateInput, CertificateStatus, Grade, Regime,
+    RevocationInput, RevocationTrigger,
+};
+use safegrade_domain::{
+    Action, CertificateId, EnterpriseId, Violation, ViolationCode as V, find_area,
+};
+use safegrade_store::certificates::CertificateFilter;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorCode};
+use crate::list::{self, ListResponse};
+
+/// The grading authority (定级部门).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuthorityResponse {
+    /// Its level.
+    #[schema(value_type = crate::codes::AuthorityLevel)]
+    pub level: AuthorityLevel,
+    /// Its name.
+    #[schema(example = "绵阳市应急管理局")]
+    pub name: String,
+}
+
+/// A revocation decision (撤销).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RevocationResponse {
+    /// Which trigger of the Grading Measures.
+    #[schema(value_type = crate::codes::RevocationTrigger)]
+    pub trigger: RevocationTrigger,
+    /// The legal basis cited.
+    pub legal_basis: String,
+    /// Why.
+    pub reason: String,
+    /// Date of the decision.
+    pub decided_on: NaiveDate,
+    /// From this date a new grade can be granted (1 year later).
+    pub regrade_opens_on: NaiveDate,
+}
+
+/// A standardization certificate (标准化等级证书).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CertificateResponse {
+    /// Opaque id.
+    pub id: String,
+    /// The enterprise holding it.
+    pub enterprise_id: String,
+    /// Regime: `legacy_2014` before 2021-10-27, else `grading_2021` or `small_micro`.
+    #[schema(value_type = crate::codes::Regime)]
+    pub regime: Regime,
+    /// Grade (等级).
+    #[schema(value_type = crate::codes::Grade)]
+    pub grade: Grade,
+    /// Certificate number (证书编号).
+    pub number: String,
+    /// The grading authority.
+    pub authority: AuthorityResponse,
+    /// Issued (announced) on.
+    pub issued_on: NaiveDate,
+    /// Last day of validity.
+    pub valid_until: NaiveDate,
+    /// The grading standard (code and version).
+    pub standard: String,
+    /// Derived on the server's today: `valid`, `expiring` (re-application window open),
+    /// `expired`, `revoked`, `superseded`.
+    #[schema(value_type = crate::codes::CertificateStatus)]
+    pub status: CertificateStatus,
+    /// The revocation, when revoked.
+    pub revocation: Option<RevocationResponse>,
+    /// The certificate that replaced it.
+    pub superseded_by: Option<String>,
+    /// Version (also the `ETag`).
+    pub version: i64,
+    /// When it was recorded.
+    #[serde(serialize_with = "crate::instant::serialize")]
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    #[serde(serialize_with = "crate::instant::serialize")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CertificateResponse {
+    fn new(c: &Certificate, state: &AppState) -> Self {
+        let d = &c.data;
+        Self {
+            id: c.id.to_string(),
+            enterprise_id: d.enterprise_id.to_string(),
+            regime: d.regime,
+            grade: d.grade,
+            number: d.number.clone(),
+            authority: AuthorityResponse {
+                level: d.authority_level,
+                name: d.authority_name.clone(),
+            },
+            issued_on: d.issued_on,
+            valid_until: d.valid_until,
+            standard: d.standard.clone(),
+            status: c.status(
+                state.grade_rules,
+                state.today(),
+                state.expiring_window_months,
+            ),
+            revocation: c.revocation.as_ref().map(|r| RevocationResponse {
+                trigger: r.trigger,
+                legal_basis: r.legal_basis.clone(),
+                reason: r.reason.clone(),
+                decided_on: r.decided_on,
+                regrade_opens_on: state.grade_rules.regrade_opens_on(r.decided_on),
+            }),
+            superseded_by: c.superseded_by.map(|s| s.to_string()),
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// Recording a certificate. Unknown fields are rejected; every invalid field is reported.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateCreate {
+    /// The enterprise (in the caller's jurisdiction).
+    pub enterprise_id: String,
+    /// Grade.
+    #[schema(value_type = crate::codes::Grade)]
+    pub grade: String,
+    /// Certificate number, unique, up to 50 characters.
+    pub number: String,
+    /// Level of the grading authority.
+    #[schema(value_type = crate::codes::AuthorityLevel)]
+    pub authority_level: String,
+    /// Name of the grading authority.
+    pub authority_name: String,
+    /// Issued (announced) on, `YYYY-MM-DD`, not after today.
+    pub issued_on: NaiveDate,
+    /// Last day of validity; default: issued_on + 3 years.
+    pub valid_until: Option<NaiveDate>,
+    /// The grading standard (code and version).
+    pub standard: String,
+    /// Regime; default from the issue date and grade.
+    #[schema(value_type = Option<crate::codes::Regime>)]
+    pub regime: Option<String>,
+}
+
+/// A revocation decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationCreate {
+    /// The trigger, from the closed list of the Grading Measures.
+    #[schema(value_type = crate::codes::RevocationTrigger)]
+    pub trigger: String,
+    /// The legal basis cited in the decision, up to 200 characters.
+    pub legal_basis: String,
+    /// Why, up to 500 characters.
+    pub reason: String,
+    /// Date of the decision, between the issue date and today.
+    pub decided_on: NaiveDate,
+}
+
+/// Reads the string members of a JSON object into named slots, reporting unknown and
+/// mistyped members.
+fn text_members(
+    body: &Map<String, Value>,
+    slots: &mut [(&str, &mut Option<String>)],
+    kind: &str,
+) -> Vec<Violation> {
+    let mut errors = Vec::new();
+    for (key, v) in body {
+        match slots.iter_mut().find(|(name, _)| name == key) {
+            Some((_, slot)) => match v {
+                Value::Null => **slot = None,
+                Value::String(s) => **slot = Some(s.clone()),
+                _ => errors.push(Violation::field(
+                    key,
+                    V::InvalidType,
+                    format!("{key} must be a string"),
+                )),
+            },
+            None => errors.push(Violation::field(
+                key,
+                V::UnknownField,
+                format!("{key} is not a field of {kind}"),
+            )),
+        }
+    }
+    errors
+}
+
+fn parse_id(raw: &str) -> Result<CertificateId, ApiError> {
+    CertificateId::parse(raw).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidPath,
+            format!("'{raw}' is not a certificate id"),
+        )
+    })
+}
+
+fn not_found(raw: String) -> impl FnOnce(ApiError) -> ApiError {
+    move |e| match e.code {
+        ErrorCode::NotFound => {
+            ApiError::new(ErrorCode::NotFound, format!("no certificate with id {raw}"))
+        }
+        _ => e,
+    }
+}
+
+fn with_certificate(
+    mut res: actix_web::HttpResponseBuilder,
+    c: &Certificate,
+    state: &AppState,
+) -> HttpResponse {
+    res.insert_header((header::ETAG, format!("\"{}\"", c.version)))
+        .json(CertificateResponse::new(c, state))
+}
+
+/// Record a certificate (登记等级证书): a grade given by the city, the province or the
+/// ministry, or a legacy (2014-regime) certificate.
+///
+/// The enterprise must be in the caller's jurisdiction (else 404). A grade granted less than
+/// a year after the enterprise's last revocation is refused (409 `regrade_barred`, with the
+/// date it opens).
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "create_certificate",
+    request_body(content = CertificateCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Recorded", body = CertificateResponse,
+            headers(("Location" = String, description = "URL of the certificate"), ("ETag" = String, description = "Version, quoted"))),
+        (status = 400, description = "Malformed JSON (`malformed_json`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such enterprise in your jurisdiction (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Number taken (`duplicate_certificate_number`) or a new grade within a year of a revocation (`regrade_barred`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, all listed (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/certificates")]
+pub async fn create_certificate(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
+    let mut input = CertificateInput::default();
+    let errors = text_members(
+        &body,
+        &mut [
+            ("enterprise_id", &mut input.enterprise_id),
+            ("grade", &mut input.grade),
+            ("number", &mut input.number),
+            ("authority_level", &mut input.authority_level),
+            ("authority_name", &mut input.authority_name),
+            ("issued_on", &mut input.issued_on),
+            ("valid_until", &mut input.valid_until),
+            ("standard", &mut input.standard),
+            ("regime", &mut input.regime),
+        ],
+        "a certificate",
+    );
+    let data =
+        ApiError::merge_validation(errors, input.validate(state.grade_rules, state.today()))?;
+    let c = state
+        .store
+        .record_certificate(data, caller.scope(), caller.actor(), state.grade_rules)
+        .await
+        .map_err(ApiError::from)
+        .map_err(|e| match e.code {
+            ErrorCode::NotFound => ApiError::new(
+                ErrorCode::NotFound,
+                "no enterprise with this enterprise_id in your jurisdiction",
+            ),
+            _ => e,
+        })?;
+    Ok(with_certificate(
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))
+            .take(),
+        &c,
+        &state,
+    ))
+}
+
+/// Filters and paging of the certificate list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CertificateListQuery {
+    /// Of this enterprise.
+    pub enterprise_id: Option<uuid::Uuid>,
+    /// Of enterprises in this supervision area.
+    pub area_code: Option<String>,
+    /// Of this grade.
+    #[param(value_type = Option<crate::codes::Grade>)]
+    pub grade: Option<Grade>,
+    /// With this status on the server's today.
+    #[param(value_type = Option<crate::codes::CertificateStatus>)]
+    pub status: Option<CertificateStatus>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+const CURSOR_KIND: &str = "certificate";
+
+/// List certificates in the caller's jurisdiction, in recording order.
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "list_certificates",
+    params(CertificateListQuery),
+    responses(
+        (status = 200, description = "One page", body = ListResponse<CertificateResponse>),
+        (status = 400, description = "Unknown or invalid query parameter (`invalid_query`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/certificates")]
+pub async fn list_certificates(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<CertificateListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = list::limit(query.limit)?;
+    let after = match &query.cursor {
+        Some(c) => Some(parse_cursor(&list::decode_cursor(CURSOR_KIND, c)?)?),
+        None => None,
+    };
+    let area_code = match query.area_code.as_deref().map(str::trim) {
+        Some(code) => Some(find_area(code).map(|a| a.code.to_owned()).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!("area_code '{code}' is not a supervision area"),
+            )
+        })?),
+        None => None,
+    };
+    let filter = CertificateFilter {
+        scope: caller.scope(),
+        enterprise_id: query
+            .enterprise_id
+            .and_then(|u| EnterpriseId::parse(&u.to_string())),
+        area_code,
+        grade: query.grade,
+        status: query.status,
+    };
+    let (today, window) = (state.today(), state.expiring_window_months);
+    let page = state
+        .run(move |s| Ok(s.list_certificates(&filter, today, window, after, i64::from(limit))?))
+        .await?;
+    let next_cursor = page
+        .has_more
+        .then(|| {
+            page.items
+                .last()
+                .map(|c| list::encode_cursor(CURSOR_KIND, &c.id.to_string()))
+        })
+        .flatten();
+    let items = page
+        .items
+        .iter()
+        .map(|c| CertificateResponse::new(c, &state))
+        .collect();
+    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+}
+
+fn parse_cursor(raw: &str) -> Result<CertificateId, ApiError> {
+    CertificateId::parse(raw).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidQuery,
+            "cursor is not one this list issued",
+        )
+    })
+}
+
+/// Get one certificate, with its derived status.
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "get_certificate",
+    params(("id" = uuid::Uuid, Path, description = "Certificate id")),
+    responses(
+        (status = 200, description = "The certificate", body = CertificateResponse, headers(("ETag" = String, description = "Version, quoted"))),
+        (status = 400, description = "Not an id (`invalid_path`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such certificate in your jurisdiction (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/certificates/{id}")]
+pub async fn get_certificate(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let id = parse_id(&raw)?;
+    let scope = caller.scope();
+    let c = state
+        .run(move |s| Ok(s.get_certificate(id, &scope)?))
+        .await
+        .map_err(not_found(raw))?;
+    Ok(with_certificate(HttpResponse::Ok(), &c, &state))
+}
+
+/// Revoke a grade (撤销等级) on one of the triggers of the Grading Measures, with the legal
+/// basis, the reason and the decision date. A new grade can be granted one year after the
+/// decision.
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "revoke_certificate",
+    params(("id" = uuid::Uuid, Path, description = "Certificate id")),
+    request_body(content = RevocationCreate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The revoked certificate", body = CertificateResponse),
+        (status = 400, description = "Malformed JSON or id (`malformed_json`, `invalid_path`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such certificate in your jurisdiction (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Revoked or superseded already (`certificate_not_in_force`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/certificates/{id}/revocation")]
+pub async fn revoke_certificate(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
+    let raw = path.into_inner();
+    let id = parse_id(&raw)?;
+    let mut input = RevocationInput::default();
+    let errors = text_members(
+        &body,
+        &mut [
+            ("trigger", &mut input.trigger),
+            ("legal_basis", &mut input.legal_basis),
+            ("reason", &mut input.reason),
+            ("decided_on", &mut input.decided_on),
+        ],
+        "a revocation",
+    );
+    let today = state.today();
+    let c = state
+        .store
+        .revoke_certificate(
+            id,
+            caller.scope(),
+            caller.actor(),
+            move |current: &Certificate| {
+                ApiError::merge_validation(errors, input.validate(current.data.issued_on, today))
+            },
+        )
+        .await
+        .map_err(not_found(raw))?;
+    Ok(with_certificate(HttpResponse::Ok(), &c, &state))
+}

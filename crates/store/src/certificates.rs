@@ -1,0 +1,400 @@
+//! Standardization certificates: rows, conversions and queries. Every change records an
+//! event; every read and change is limited to the caller's scope (through the enterprise).
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use safegrade_domain::grading::{
+    AuthorityLevel, Certificate, CertificateData, CertificateStatus, Grade, GradeRules, Regime,
+    Revocation, RevocationTrigger, add_months,
+};
+use safegrade_domain::{Actor, CertificateId, CodeList, EnterpriseId, EventType, Scope};
+use serde_json::{Map, Value, json};
+
+use crate::enterprises::{Page, now};
+use crate::events::NewEvent;
+use crate::schema::{certificates, enterprises};
+use crate::{DbConn, Store, StoreError};
+
+/// The rule name answered when a revoked enterprise asks for a new grade too early.
+pub const REGRADE_BARRED: &str = "regrade_barred";
+/// The rule name answered when a certificate that is not in force is revoked.
+pub const NOT_IN_FORCE: &str = "certificate_not_in_force";
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = certificates)]
+struct CertificateRow {
+    id: String,
+    enterprise_id: String,
+    regime: String,
+    grade: String,
+    number: String,
+    authority_level: String,
+    authority_name: String,
+    issued_on: NaiveDate,
+    valid_until: NaiveDate,
+    standard: String,
+    revoked_on: Option<NaiveDate>,
+    revocation_trigger: Option<String>,
+    revocation_legal_basis: Option<String>,
+    revocation_reason: Option<String>,
+    superseded_by: Option<String>,
+    version: i64,
+    #[diesel(deserialize_as = crate::instant::StoredInstant)]
+    created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::instant::StoredInstant)]
+    updated_at: NaiveDateTime,
+}
+
+fn corrupt(column: &str) -> StoreError {
+    StoreError::Other(format!("a stored certificates.{column} is not valid").into())
+}
+
+fn code<T: CodeList>(column: &str, value: &str) -> Result<T, StoreError> {
+    T::from_code(value).ok_or_else(|| corrupt(column))
+}
+
+impl CertificateRow {
+    fn into_domain(self) -> Result<Certificate, StoreError> {
+        let revocation = match (
+            self.revoked_on,
+            self.revocation_trigger.as_deref(),
+            self.revocation_legal_basis,
+            self.revocation_reason,
+        ) {
+            (Some(decided_on), Some(trigger), Some(legal_basis), Some(reason)) => {
+                Some(Revocation {
+                    trigger: code::<RevocationTrigger>("revocation_trigger", trigger)?,
+                    legal_basis,
+                    reason,
+                    decided_on,
+                })
+            }
+            (None, None, None, None) => None,
+            _ => return Err(corrupt("revocation")),
+        };
+        Ok(Certificate {
+            id: CertificateId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
+            data: CertificateData {
+                enterprise_id: EnterpriseId::parse(&self.enterprise_id)
+                    .ok_or_else(|| corrupt("enterprise_id"))?,
+                regime: code::<Regime>("regime", &self.regime)?,
+                grade: code::<Grade>("grade", &self.grade)?,
+                number: self.number,
+                authority_level: code::<AuthorityLevel>("authority_level", &self.authority_level)?,
+                authority_name: self.authority_name,
+                issued_on: self.issued_on,
+                valid_until: self.valid_until,
+                standard: self.standard,
+            },
+            revocation,
+            superseded_by: match self.superseded_by.as_deref() {
+                Some(s) => Some(CertificateId::parse(s).ok_or_else(|| corrupt("superseded_by"))?),
+                None => None,
+            },
+            version: self.version,
+            created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
+            updated_at: DateTime::from_naive_utc_and_offset(self.updated_at, Utc),
+        })
+    }
+}
+
+/// The fields of a certificate as they appear in events.
+pub fn audit_fields(c: &Certificate) -> Map<String, Value> {
+    let d = &c.data;
+    let Value::Object(map) = json!({
+        "id": c.id.to_string(),
+        "enterprise_id": d.enterprise_id.to_string(),
+        "regime": d.regime.as_str(),
+        "grade": d.grade.as_str(),
+        "number": d.number,
+        "authority_level": d.authority_level.as_str(),
+        "authority_name": d.authority_name,
+        "issued_on": d.issued_on.to_string(),
+        "valid_until": d.valid_until.to_string(),
+        "standard": d.standard,
+    }) else {
+        unreachable!("json! of an object literal is an object")
+    };
+    map
+}
+
+/// The area of an enterprise inside `scope`, or `NotFound` (outside it, or missing).
+fn enterprise_area(
+    conn: &mut DbConn,
+    id: EnterpriseId,
+    scope: &Scope,
+) -> Result<String, StoreError> {
+    let area: String = enterprises::table
+        .find(id.to_string())
+        .select(enterprises::area_code)
+        .first(conn)?;
+    if scope.covers(&area, id) {
+        Ok(area)
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+fn find(conn: &mut DbConn, id: CertificateId) -> Result<Certificate, StoreError> {
+    certificates::table
+        .find(id.to_string())
+        .first::<CertificateRow>(conn)?
+        .into_domain()
+}
+
+/// Refuses a new grade within the bar after the enterprise's latest revocation.
+/// Rule: 定级办法, a revoked enterprise may re-apply 1 year after the revocation (domain.md
+/// §1.5 item 8, §1.7; [R], the period is `GradeRules::bar_after_revocation_months`).
+fn check_bar(
+    conn: &mut DbConn,
+    data: &CertificateData,
+    rules: &GradeRules,
+) -> Result<(), StoreError> {
+    let latest: Option<NaiveDate> = certificates::table
+        .filter(certificates::enterprise_id.eq(data.enterprise_id.to_string()))
+        .select(diesel::dsl::max(certificates::revoked_on))
+        .first(conn)?;
+    if let Some(revoked_on) = latest {
+        let opens = rules.regrade_opens_on(revoked_on);
+        // A grade issued before the revocation is history being recorded, not a new grade.
+        if data.issued_on >= revoked_on && data.issued_on < opens {
+            return Err(StoreError::Refused {
+                rule: REGRADE_BARRED,
+                detail: format!(
+                    "the enterprise's grade was revoked on {revoked_on}: a new grade can be granted from {opens}"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn event(
+    event_type: EventType,
+    c: &Certificate,
+    area: &str,
+    actor: &Actor,
+    data: Map<String, Value>,
+    reason: Option<String>,
+) -> NewEvent {
+    NewEvent {
+        event_type,
+        actor: actor.clone(),
+        resource_id: c.id.to_string(),
+        area_code: Some(area.to_owned()),
+        enterprise_id: Some(c.data.enterprise_id),
+        data: Value::Object(data),
+        reason,
+    }
+}
+
+/// Filters of the certificate list; every given filter must hold, and only certificates of
+/// enterprises inside `scope` are listed.
+#[derive(Debug, Clone)]
+pub struct CertificateFilter {
+    /// The caller's jurisdiction.
+    pub scope: Scope,
+    /// Of this enterprise.
+    pub enterprise_id: Option<EnterpriseId>,
+    /// Of enterprises in this area.
+    pub area_code: Option<String>,
+    /// Of this grade.
+    pub grade: Option<Grade>,
+    /// With this derived status on `today`.
+    pub status: Option<CertificateStatus>,
+}
+
+impl Store {
+    /// Records a certificate of an enterprise inside `scope` (`NotFound` otherwise), unless
+    /// the enterprise is still barred after a revocation (`Refused { regrade_barred }`), and
+    /// records `certificate.recorded`.
+    pub fn record_certificate(
+        &self,
+        data: CertificateData,
+        scope: Scope,
+        actor: Actor,
+        rules: &'static GradeRules,
+    ) -> impl Future<Output = Result<Certificate, StoreError>> + use<> {
+        let key = data.enterprise_id.to_string();
+        self.write_keyed(&key, move |tx| {
+            let area = enterprise_area(tx, data.enterprise_id, &scope)?;
+            check_bar(tx, &data, rules)?;
+            let at = now();
+            let row = CertificateRow {
+                id: CertificateId::new().to_string(),
+                enterprise_id: data.enterprise_id.to_string(),
+                regime: data.regime.as_str().to_owned(),
+                grade: data.grade.as_str().to_owned(),
+                number: data.number.clone(),
+                authority_level: data.authority_level.as_str().to_owned(),
+                authority_name: data.authority_name.clone(),
+                issued_on: data.issued_on,
+                valid_until: data.valid_until,
+                standard: data.standard.clone(),
+                revoked_on: None,
+                revocation_trigger: None,
+                revocation_legal_basis: None,
+                revocation_reason: None,
+                superseded_by: None,
+                version: 1,
+                created_at: at,
+                updated_at: at,
+            };
+            diesel::insert_into(certificates::table)
+                .values(&row)
+                .execute(&mut **tx)?;
+            let c = row.into_domain()?;
+            tx.record(event(
+                EventType::CertificateRecorded,
+                &c,
+                &area,
+                &actor,
+                audit_fields(&c),
+                None,
+            ));
+            Ok(c)
+        })
+    }
+
+    /// Loads one certificate of an enterprise inside `scope` (`NotFound` otherwise).
+    pub fn get_certificate(
+        &self,
+        id: CertificateId,
+        scope: &Scope,
+    ) -> Result<Certificate, StoreError> {
+        self.with_read(|conn| {
+            let c = find(conn, id)?;
+            enterprise_area(conn, c.data.enterprise_id, scope)?;
+            Ok(c)
+        })
+    }
+
+    /// Certificates matching `filter` in id (recording) order after `after`, at most `limit`.
+    /// A status filter becomes date conditions for `today` and `window_months`.
+    pub fn list_certificates(
+        &self,
+        filter: &CertificateFilter,
+        today: NaiveDate,
+        window_months: u32,
+        after: Option<CertificateId>,
+        limit: i64,
+    ) -> Result<Page<Certificate>, StoreError> {
+        self.with_read(|conn| {
+            let mut q = certificates::table
+                .inner_join(enterprises::table)
+                .select(certificates::all_columns)
+                .into_boxed();
+            match &filter.scope {
+                Scope::City => {}
+                Scope::Areas(areas) => q = q.filter(enterprises::area_code.eq_any(areas.clone())),
+                Scope::Enterprise(id) => {
+                    q = q.filter(certificates::enterprise_id.eq(id.to_string()))
+                }
+            }
+            if let Some(id) = filter.enterprise_id {
+                q = q.filter(certificates::enterprise_id.eq(id.to_string()));
+            }
+            if let Some(area) = &filter.area_code {
+                q = q.filter(enterprises::area_code.eq(area.clone()));
+            }
+            if let Some(g) = filter.grade {
+                q = q.filter(certificates::grade.eq(g.as_str()));
+            }
+            if let Some(status) = filter.status {
+                // The inverse of `GradeRules::status`: in force means neither revoked nor
+                // superseded; expiring from `window_months` before the last valid day.
+                let in_force = certificates::revoked_on
+                    .is_null()
+                    .and(certificates::superseded_by.is_null());
+                let window_end = add_months(today, window_months);
+                q = match status {
+                    CertificateStatus::Revoked => q.filter(certificates::revoked_on.is_not_null()),
+                    CertificateStatus::Superseded => q
+                        .filter(certificates::revoked_on.is_null())
+                        .filter(certificates::superseded_by.is_not_null()),
+                    CertificateStatus::Expired => q
+                        .filter(in_force)
+                        .filter(certificates::valid_until.lt(today)),
+                    CertificateStatus::Expiring => q
+                        .filter(in_force)
+                        .filter(certificates::valid_until.ge(today))
+                        .filter(certificates::valid_until.le(window_end)),
+                    CertificateStatus::Valid => q
+                        .filter(in_force)
+                        .filter(certificates::valid_until.gt(window_end)),
+                };
+            }
+            if let Some(a) = after {
+                q = q.filter(certificates::id.gt(a.to_string()));
+            }
+            let rows: Vec<CertificateRow> = q
+                .order(certificates::id.asc())
+                .limit(limit + 1)
+                .load(conn)?;
+            let has_more = rows.len() as i64 > limit;
+            let items = rows
+                .into_iter()
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .map(CertificateRow::into_domain)
+                .collect::<Result<_, _>>()?;
+            Ok(Page { items, has_more })
+        })
+    }
+
+    /// Revokes a certificate of an enterprise inside `scope`: only one in force (neither
+    /// revoked nor superseded) can be; `decide` validates the decision against it. Records
+    /// `certificate.revoked`.
+    pub fn revoke_certificate<E, D>(
+        &self,
+        id: CertificateId,
+        scope: Scope,
+        actor: Actor,
+        decide: D,
+    ) -> impl Future<Output = Result<Certificate, E>> + use<E, D>
+    where
+        E: From<StoreError> + Send + 'static,
+        D: FnOnce(&Certificate) -> Result<Revocation, E> + Send + 'static,
+    {
+        self.write_keyed(&id.to_string(), move |tx| {
+            let current = find(tx, id)?;
+            let area = enterprise_area(tx, current.data.enterprise_id, &scope)?;
+            if current.revocation.is_some() || current.superseded_by.is_some() {
+                return Err(StoreError::Refused {
+                    rule: NOT_IN_FORCE,
+                    detail: "only a certificate in force (neither revoked nor superseded) can be revoked".into(),
+                }
+                .into());
+            }
+            let r = decide(&current)?;
+            let n = diesel::update(certificates::table.find(id.to_string()))
+                .filter(certificates::version.eq(current.version))
+                .set((
+                    certificates::revoked_on.eq(Some(r.decided_on)),
+                    certificates::revocation_trigger.eq(Some(r.trigger.as_str())),
+                    certificates::revocation_legal_basis.eq(Some(&r.legal_basis)),
+                    certificates::revocation_reason.eq(Some(&r.reason)),
+                    certificates::version.eq(current.version + 1),
+                    certificates::updated_at.eq(now()),
+                ))
+                .execute(&mut **tx)
+                .map_err(StoreError::from)?;
+            if n != 1 {
+                return Err(StoreError::VersionMismatch {
+                    current: current.version + 1,
+                }
+                .into());
+            }
+            let revoked = find(tx, id)?;
+            let Value::Object(data) = json!({
+                "trigger": r.trigger.as_str(),
+                "legal_basis": r.legal_basis,
+                "decided_on": r.decided_on.to_string(),
+                "regrade_opens_on": GradeRules::builtin().regrade_opens_on(r.decided_on).to_string(),
+            }) else {
+                unreachable!("json! of an object literal is an object")
+            };
+            tx.record(event(EventType::CertificateRevoked, &revoked, &area, &actor, data, Some(r.reason.clone())));
+            Ok(revoked)
+        })
+    }
+}

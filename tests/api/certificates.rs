@@ -1,0 +1,277 @@
+//! Certificates through the API: derived status over time, the renewal window, revocation
+//! and the one-year bar, validation, and the events they leave.
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::TestRequest;
+use chrono::NaiveDate;
+use safegrade_testkit::{TestDb, json_request, post_enterprise, send, test_app_at};
+use serde_json::{Value, json};
+
+use crate::assert_record_snapshot;
+
+both!(
+    legacy_certificate_status_over_time,
+    revocation_bars_a_new_grade_for_a_year,
+    certificates_are_validated
+);
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+fn body(enterprise: &str, number: &str, issued_on: &str) -> Value {
+    json!({
+        "enterprise_id": enterprise, "grade": "grade_3", "number": number,
+        "authority_level": "city", "authority_name": "绵阳市应急管理局",
+        "issued_on": issued_on, "standard": "AQ/T 9006-2010"
+    })
+}
+
+/// A legacy 三级 certificate issued 2019-03-01 is valid until 2022-03-01, `expiring` from
+/// 2021-12-01 (the re-application window), and `expired` after its last day.
+async fn legacy_certificate_status_over_time(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2021-12-01")).await;
+    let (ent, _) = post_enterprise(&app, 1).await;
+    let ent = ent.body["id"].as_str().unwrap_or_default().to_owned();
+    let created = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body(&ent, "川AQBZ-2019-0301", "2019-03-01"),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["regime"], "legacy_2014");
+    assert_eq!(created.body["valid_until"], "2022-03-01");
+    assert_eq!(created.body["status"], "expiring");
+    assert_record_snapshot!("certificate_recorded", created.body);
+    let id = created.body["id"].as_str().unwrap_or_default().to_owned();
+    for (today, status) in [
+        ("2021-11-30", "valid"),
+        ("2021-12-01", "expiring"),
+        ("2022-03-01", "expiring"),
+        ("2022-03-02", "expired"),
+    ] {
+        let at = test_app_at(db.store.clone(), day(today)).await;
+        let got = send(
+            &at,
+            TestRequest::get().uri(&format!("/api/v1/certificates/{id}")),
+        )
+        .await;
+        assert_eq!(got.body["status"], status, "on {today}");
+        let listed = send(
+            &at,
+            TestRequest::get().uri(&format!("/api/v1/certificates?status={status}")),
+        )
+        .await;
+        let ids: Vec<&str> = listed.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["id"].as_str())
+            .collect();
+        assert_eq!(ids, vec![id.as_str()], "status filter {status} on {today}");
+    }
+}
+
+/// A revoked grade: status `revoked`, the date a new grade opens, no second revocation, a
+/// new grade refused within the year (with the date) and accepted from it; events carry the
+/// decision and the reason.
+async fn revocation_bars_a_new_grade_for_a_year(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2024-03-01")).await;
+    let (ent, _) = post_enterprise(&app, 2).await;
+    let ent = ent.body["id"].as_str().unwrap_or_default().to_owned();
+    let c = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body(&ent, "MY-3-001", "2023-05-10"),
+        ),
+    )
+    .await;
+    let id = c.body["id"].as_str().unwrap_or_default().to_owned();
+    let decision = json!({
+        "trigger": "fatal_accident",
+        "legal_basis": "《企业安全生产标准化建设定级办法》撤销情形第（一）项",
+        "reason": "2024年1月20日发生1人死亡的机械伤害事故",
+        "decided_on": "2024-02-01"
+    });
+    let uri = format!("/api/v1/certificates/{id}/revocation");
+    let revoked = send(&app, json_request(Method::POST, &uri, &decision)).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert_eq!(revoked.body["status"], "revoked");
+    assert_eq!(revoked.body["revocation"]["regrade_opens_on"], "2025-02-01");
+    assert_eq!(revoked.body["version"], 2);
+    assert_record_snapshot!("certificate_revoked", revoked.body);
+    let again = send(&app, json_request(Method::POST, &uri, &decision)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.body["code"], "certificate_not_in_force");
+
+    let early = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body(&ent, "MY-3-002", "2024-02-20"),
+        ),
+    )
+    .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    assert_eq!(early.body["code"], "regrade_barred");
+    assert!(
+        early.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2025-02-01"),
+        "{}",
+        early.body
+    );
+    let history = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body(&ent, "MY-3-000", "2020-05-10"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        history.status,
+        StatusCode::CREATED,
+        "a grade from before the revocation is history: {}",
+        history.body
+    );
+
+    let later = test_app_at(db.store.clone(), day("2025-03-01")).await;
+    let ok = send(
+        &later,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body(&ent, "MY-3-003", "2025-02-01"),
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+
+    let events = send(
+        &later,
+        TestRequest::get().uri(&format!(
+            "/api/v1/events?enterprise_id={ent}&resource_type=certificate"
+        )),
+    )
+    .await;
+    let types: Vec<&str> = events.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            "certificate.recorded",
+            "certificate.revoked",
+            "certificate.recorded",
+            "certificate.recorded"
+        ]
+    );
+    let revocation = &events.body["items"][1];
+    assert_eq!(
+        revocation["reason"],
+        "2024年1月20日发生1人死亡的机械伤害事故"
+    );
+    assert_eq!(revocation["data"]["trigger"], "fatal_accident");
+    assert_eq!(revocation["area_code"], "510703");
+}
+
+/// Every invalid field at once; duplicate numbers; decisions outside the certificate's life.
+async fn certificates_are_validated(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2024-03-01")).await;
+    let (ent, _) = post_enterprise(&app, 3).await;
+    let ent = ent.body["id"].as_str().unwrap_or_default().to_owned();
+    let bad = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &json!({"enterprise_id": ent, "grade": "grade_9", "authority_level": "city",
+                    "authority_name": "绵阳市应急管理局", "issued_on": "2024-04-01",
+                    "standard": "x", "regime": "legacy_2014", "colour": "red"}),
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut pointers: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    pointers.sort_unstable();
+    assert_eq!(
+        pointers,
+        vec!["/colour", "/grade", "/issued_on", "/number", "/regime"],
+        "{}",
+        bad.body
+    );
+    let first = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body(&ent, "DUP-1", "2023-01-01"),
+        ),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let dup = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body(&ent, "DUP-1", "2023-01-01"),
+        ),
+    )
+    .await;
+    assert_eq!(dup.body["code"], "duplicate_certificate_number");
+    let unknown = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body("01a222d7-d736-723d-8633-7ed8db80848d", "X-1", "2023-01-01"),
+        ),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let id = first.body["id"].as_str().unwrap_or_default();
+    let early = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/certificates/{id}/revocation"),
+            &json!({"trigger": "no_such", "legal_basis": "", "reason": "x", "decided_on": "2022-12-31"}),
+        ),
+    )
+    .await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        early.body["errors"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        early.body
+    );
+    let still = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/certificates/{id}")),
+    )
+    .await;
+    assert_eq!(
+        still.body["status"], "valid",
+        "a refused decision changes nothing"
+    );
+}
