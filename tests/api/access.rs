@@ -212,6 +212,12 @@ fn request(
             )
         }
         "list_certificates" => get("/api/v1/certificates".into()),
+        "list_accidents" => get("/api/v1/accidents".into()),
+        "create_accident" => json_request(
+            Method::POST,
+            "/api/v1/accidents",
+            &json!({"enterprise_id": ent, "occurred_on": "2024-01-05", "kind": "machinery", "seriously_injured": 1}),
+        ),
         "get_certificate" => get(format!(
             "/api/v1/certificates/{}",
             if inside {
@@ -283,6 +289,12 @@ fn matrix() -> Vec<Case> {
         ("list_tokens", admin_only(200), None),
         ("revoke_token", admin_only(200), None),
         ("list_certificates", all(200), None),
+        ("list_accidents", all(200), None),
+        (
+            "create_accident",
+            [401, 201, 201, 201, 403, 403, 201],
+            Some([401, 201, 201, 404, 403, 403, 404]),
+        ),
         (
             "get_certificate",
             all(200),

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::assert_record_snapshot;
 
 both!(
+    accidents_are_evaluated_against_certificates,
     legacy_certificate_status_over_time,
     revocation_bars_a_new_grade_for_a_year,
     certificates_are_validated
@@ -274,4 +275,106 @@ async fn certificates_are_validated(db: TestDb) {
         still.body["status"], "valid",
         "a refused decision changes nothing"
     );
+}
+
+fn accident(enterprise: &str, on: &str, deaths: u32, injured: u32) -> Value {
+    json!({"enterprise_id": enterprise, "occurred_on": on, "kind": "machinery",
+           "deaths": deaths, "seriously_injured": injured, "direct_loss_cny": 80_000,
+           "source": "县应急管理局事故调查报告"})
+}
+
+/// Accidents during a grade's validity: a death triggers revocation and restart; 2 + 1
+/// seriously injured 11 months apart trigger the 12-month rule (also on the earlier
+/// accident, re-evaluated), 13 months apart do not; an accident outside any validity means
+/// nothing for grades.
+async fn accidents_are_evaluated_against_certificates(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2024-12-31")).await;
+    let mut ents = Vec::new();
+    for n in 10..13 {
+        let (e, _) = post_enterprise(&app, n).await;
+        let id = e.body["id"].as_str().unwrap_or_default().to_owned();
+        let c = send(
+            &app,
+            json_request(
+                Method::POST,
+                "/api/v1/certificates",
+                &body(&id, &format!("ACC-{n}"), "2021-11-01"),
+            ),
+        )
+        .await;
+        assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
+        ents.push(id);
+    }
+    let post = |b: Value| json_request(Method::POST, "/api/v1/accidents", &b);
+
+    let fatal = send(&app, post(accident(&ents[0], "2022-06-01", 1, 0))).await;
+    assert_eq!(fatal.status, StatusCode::CREATED, "{}", fatal.body);
+    let e = &fatal.body["evaluation"];
+    assert_eq!(e["restart_required"], true);
+    assert_eq!(e["certificates"][0]["triggers"], json!(["fatal_accident"]));
+    assert_eq!(e["certificates"][0]["fast_track_allowed"], false);
+    assert_record_snapshot!("accident_fatal", fatal.body);
+
+    let first = send(&app, post(accident(&ents[1], "2021-12-20", 0, 2))).await;
+    assert_eq!(
+        first.body["evaluation"]["certificates"][0]["triggers"],
+        json!([])
+    );
+    let second = send(&app, post(accident(&ents[1], "2022-11-19", 0, 1))).await;
+    assert_eq!(
+        second.body["evaluation"]["certificates"][0]["triggers"],
+        json!(["injury_or_loss_12_months"]),
+        "2 + 1 within 12 months: {}",
+        second.body
+    );
+    let listed = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/accidents?enterprise_id={}", ents[1])),
+    )
+    .await;
+    assert_eq!(
+        listed.body["items"][0]["evaluation"]["certificates"][0]["triggers"],
+        json!(["injury_or_loss_12_months"]),
+        "the earlier accident is re-evaluated with the later one"
+    );
+
+    send(&app, post(accident(&ents[2], "2021-12-20", 0, 2))).await;
+    let apart = send(&app, post(accident(&ents[2], "2023-01-20", 0, 1))).await;
+    assert_eq!(
+        apart.body["evaluation"]["certificates"][0]["triggers"],
+        json!([]),
+        "13 months apart"
+    );
+    assert_eq!(
+        apart.body["evaluation"]["restart_required"], true,
+        "still during validity"
+    );
+
+    let before = send(&app, post(accident(&ents[2], "2021-10-01", 0, 0))).await;
+    assert_eq!(
+        before.body["evaluation"],
+        json!({"certificates": [], "restart_required": false})
+    );
+
+    let bad = send(
+        &app,
+        post(json!({"enterprise_id": ents[0], "occurred_on": "2025-01-01", "kind": "meteor", "deaths": -1, "concealed": "no"})),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        bad.body["errors"].as_array().map(Vec::len),
+        Some(4),
+        "{}",
+        bad.body
+    );
+    let events = send(
+        &app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/events?enterprise_id={}&types=accident.recorded",
+            ents[0]
+        )),
+    )
+    .await;
+    assert_eq!(events.body["items"][0]["data"]["restart_required"], true);
 }

@@ -118,6 +118,7 @@ macro_rules! assert_record_snapshot {
             ".actor.principal_id" => insta::dynamic_redaction($crate::redact::id),
             ".resource.id" => insta::dynamic_redaction($crate::redact::id),
             ".enterprise_id" => insta::dynamic_redaction($crate::redact::maybe_id),
+            ".evaluation.certificates[].certificate_id" => insta::dynamic_redaction($crate::redact::id),
             ".items[].seq" => insta::dynamic_redaction($crate::redact::seq),
             ".items[].occurred_at" => insta::dynamic_redaction($crate::redact::datetime),
             ".items[].actor.principal_id" => insta::dynamic_redaction($crate::redact::id),

@@ -81,8 +81,8 @@ fn table_count(conn: &mut DbConn, backend: Kind) -> i64 {
 }
 
 /// Tables the migrations make: areas, reference_versions, enterprises, idempotency_keys,
-/// principals, tokens, events, certificates.
-const TABLES: i64 = 8;
+/// principals, tokens, events, certificates, accidents.
+const TABLES: i64 = 9;
 
 async fn migrations_run_up_down_up(db: TestDb) {
     let mut conn = db.store.read().unwrap_or_else(|e| panic!("{e}"));
@@ -320,6 +320,7 @@ async fn every_table_round_trips(db: TestDb) {
         ]
     );
     let last = events.last().unwrap_or_else(|| panic!("events"));
+    assert_certificates_and_accidents_round_trip(store, created.id).await;
     assert_eq!(last.reason.as_deref(), Some("测试"));
     assert_eq!(last.resource_id, issued.info.id.to_string());
     assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
@@ -330,4 +331,88 @@ async fn every_table_round_trips(db: TestDb) {
         "no event carries the token"
     );
     let _ = store.read().map(|mut c| c.batch_execute("SELECT 1"));
+}
+
+/// certificates and accidents: every column set (a revocation included), read back equal.
+async fn assert_certificates_and_accidents_round_trip(
+    store: &Store,
+    enterprise: safegrade_domain::EnterpriseId,
+) {
+    use safegrade_domain::grading::{AccidentInput, CertificateInput, GradeRules, RevocationInput};
+    let rules = GradeRules::builtin();
+    let today = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap_or_default();
+    let input = CertificateInput {
+        enterprise_id: Some(enterprise.to_string()),
+        regime: Some("legacy_2014".into()),
+        grade: Some("grade_2".into()),
+        number: Some("川AQBZ二级-2020-07".into()),
+        authority_level: Some("province".into()),
+        authority_name: Some("四川省应急管理厅".into()),
+        issued_on: Some("2020-07-15".into()),
+        valid_until: Some("2023-07-14".into()),
+        standard: Some("AQ/T 7009-2013".into()),
+    };
+    let data = input
+        .validate(rules, today)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let cli = Actor::command_line();
+    let c = store
+        .record_certificate(data.clone(), Scope::City, cli.clone(), rules)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(c.data, data);
+    let decision = RevocationInput {
+        trigger: Some("licence_lost".into()),
+        legal_basis: Some("定级办法".into()),
+        reason: Some("许可证被吊销".into()),
+        decided_on: Some("2022-01-02".into()),
+    };
+    let revoked = store
+        .revoke_certificate(
+            c.id,
+            Scope::City,
+            cli.clone(),
+            move |cur: &safegrade_domain::grading::Certificate| {
+                decision
+                    .validate(cur.data.issued_on, today)
+                    .map_err(|_| StoreError::NotFound)
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        store.get_certificate(c.id, &Scope::City).ok(),
+        Some(revoked.clone())
+    );
+    assert!(revoked.revocation.is_some());
+    let accident = AccidentInput {
+        enterprise_id: Some(enterprise.to_string()),
+        occurred_on: Some("2021-03-04".into()),
+        kind: Some("poisoning".into()),
+        deaths: Some(0),
+        seriously_injured: Some(4),
+        direct_loss_cny: Some(1_234_567),
+        concealed: Some(true),
+        source: Some("调查报告".into()),
+    }
+    .validate(today)
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let recorded = store
+        .record_accident(accident.clone(), Scope::City, cli, rules)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(recorded.accident.data, accident);
+    let listed = store
+        .list_accidents(
+            &safegrade_store::accidents::AccidentFilter {
+                scope: Scope::City,
+                enterprise_id: Some(enterprise),
+                area_code: None,
+            },
+            rules,
+            None,
+            10,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(listed.items, vec![recorded]);
 }

@@ -333,6 +333,8 @@ code_list! {
         CertificateRecorded = ("certificate.recorded", "登记等级证书"),
         /// A certificate was revoked; `data` is the revocation decision.
         CertificateRevoked = ("certificate.revoked", "撤销等级"),
+        /// An accident was recorded; `data` is the accident and its evaluation.
+        AccidentRecorded = ("accident.recorded", "登记生产安全事故"),
     }
 }
 
@@ -347,6 +349,8 @@ code_list! {
         Token = ("token", "令牌"),
         /// A standardization certificate.
         Certificate = ("certificate", "等级证书"),
+        /// A production-safety accident.
+        Accident = ("accident", "生产安全事故"),
     }
 }
 
@@ -358,6 +362,7 @@ impl EventType {
             Self::PrincipalCreated | Self::PrincipalUpdated => ResourceType::Principal,
             Self::TokenCreated | Self::TokenRevoked => ResourceType::Token,
             Self::CertificateRecorded | Self::CertificateRevoked => ResourceType::Certificate,
+            Self::AccidentRecorded => ResourceType::Accident,
         }
     }
 }

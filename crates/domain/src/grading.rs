@@ -671,6 +671,264 @@ impl Certificate {
     }
 }
 
+code_list! {
+    /// Kind of accident (事故类别), GB 6441-1986 《企业职工伤亡事故分类》.
+    pub enum AccidentKind {
+        /// 物体打击.
+        StruckByObject = ("struck_by_object", "物体打击"),
+        /// 车辆伤害.
+        Vehicle = ("vehicle", "车辆伤害"),
+        /// 机械伤害.
+        Machinery = ("machinery", "机械伤害"),
+        /// 起重伤害.
+        Lifting = ("lifting", "起重伤害"),
+        /// 触电.
+        ElectricShock = ("electric_shock", "触电"),
+        /// 淹溺.
+        Drowning = ("drowning", "淹溺"),
+        /// 灼烫.
+        Burn = ("burn", "灼烫"),
+        /// 火灾.
+        Fire = ("fire", "火灾"),
+        /// 高处坠落.
+        FallFromHeight = ("fall_from_height", "高处坠落"),
+        /// 坍塌.
+        Collapse = ("collapse", "坍塌"),
+        /// 冒顶片帮.
+        RoofFall = ("roof_fall", "冒顶片帮"),
+        /// 透水.
+        WaterInrush = ("water_inrush", "透水"),
+        /// 放炮.
+        Blasting = ("blasting", "放炮"),
+        /// 火药爆炸.
+        ExplosiveBlast = ("explosive_blast", "火药爆炸"),
+        /// 瓦斯爆炸.
+        GasExplosion = ("gas_explosion", "瓦斯爆炸"),
+        /// 锅炉爆炸.
+        BoilerExplosion = ("boiler_explosion", "锅炉爆炸"),
+        /// 容器爆炸.
+        VesselExplosion = ("vessel_explosion", "容器爆炸"),
+        /// 其他爆炸.
+        OtherExplosion = ("other_explosion", "其他爆炸"),
+        /// 中毒和窒息.
+        Poisoning = ("poisoning", "中毒和窒息"),
+        /// 其他伤害.
+        Other = ("other", "其他伤害"),
+    }
+}
+
+/// What an accident means for one certificate that was in force on its date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateImpact {
+    /// The certificate.
+    pub certificate_id: CertificateId,
+    /// Its grade.
+    pub grade: Grade,
+    /// Its number.
+    pub number: String,
+    /// Revocation triggers the accident meets (a decision for the grading authority).
+    pub triggers: Vec<RevocationTrigger>,
+    /// Whether same-grade fast-track renewal is still possible, and why not.
+    pub fast_track: FastTrack,
+}
+
+/// The evaluation of an accident against the enterprise's certificates and other accidents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    /// Every certificate in force on the accident's date, with what it means for it.
+    pub certificates: Vec<CertificateImpact>,
+    /// The enterprise must start creation over: the accident happened while a grade was
+    /// valid. Rule: 绵应急函〔2020〕42号 二（三）.
+    pub restart_required: bool,
+}
+
+/// Whether `c` was in force on `on`: issued by then, not past its validity, not revoked
+/// before that day.
+pub fn in_force_on(c: &Certificate, on: NaiveDate) -> bool {
+    during_validity(c.data.issued_on, c.data.valid_until, on)
+        && c.revocation.as_ref().is_none_or(|r| r.decided_on > on)
+}
+
+impl GradeRules {
+    /// Evaluates `accident` (one of the enterprise's `accidents`, which may include it)
+    /// against the enterprise's `certificates`: for each certificate in force on its date,
+    /// the revocation triggers met (items 1, 2, 4 of 定级办法's list, counting totals over 12
+    /// consecutive months) and whether same-grade fast-track renewal is still possible
+    /// (totals over that certificate's validity); and whether the enterprise must restart
+    /// creation (notice 二（三）).
+    pub fn evaluate(
+        &self,
+        accident: &AccidentFacts,
+        accidents: &[AccidentFacts],
+        certificates: &[Certificate],
+    ) -> Evaluation {
+        let mut skipped = false;
+        let others: Vec<AccidentFacts> = accidents
+            .iter()
+            .filter(|a| {
+                // Leave out the accident itself once.
+                if !skipped && *a == accident {
+                    skipped = true;
+                    false
+                } else {
+                    true
+                }
+            })
+            .copied()
+            .collect();
+        let triggers = self.triggers_of(accident, &others);
+        let impacts: Vec<CertificateImpact> = certificates
+            .iter()
+            .filter(|c| in_force_on(c, accident.occurred_on))
+            .map(|c| {
+                let during: Vec<AccidentFacts> = others
+                    .iter()
+                    .chain(std::iter::once(accident))
+                    .filter(|a| {
+                        during_validity(c.data.issued_on, c.data.valid_until, a.occurred_on)
+                    })
+                    .copied()
+                    .collect();
+                CertificateImpact {
+                    certificate_id: c.id,
+                    grade: c.data.grade,
+                    number: c.data.number.clone(),
+                    triggers: triggers.clone(),
+                    fast_track: self.fast_track(c.data.grade, &during),
+                }
+            })
+            .collect();
+        Evaluation {
+            restart_required: !impacts.is_empty(),
+            certificates: impacts,
+        }
+    }
+}
+
+/// Limits of accident fields.
+pub mod accident_limits {
+    /// Most deaths or injured one record can state.
+    pub const PEOPLE: i64 = 100_000;
+    /// Largest direct loss in CNY.
+    pub const LOSS_CNY: i64 = 1_000_000_000_000;
+    /// Source text.
+    pub const SOURCE: usize = 200;
+}
+
+/// A recorded accident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccidentData {
+    /// The enterprise.
+    pub enterprise_id: EnterpriseId,
+    /// Kind.
+    pub kind: AccidentKind,
+    /// The facts the rules use.
+    pub facts: AccidentFacts,
+    /// Where the record comes from (investigation report, notice number, ...).
+    pub source: Option<String>,
+}
+
+/// Unvalidated accident input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccidentInput {
+    /// See [`AccidentData::enterprise_id`].
+    pub enterprise_id: Option<String>,
+    /// `YYYY-MM-DD`, not after today.
+    pub occurred_on: Option<String>,
+    /// See [`AccidentData::kind`].
+    pub kind: Option<String>,
+    /// Deaths, 0 when absent.
+    pub deaths: Option<i64>,
+    /// Seriously injured, 0 when absent.
+    pub seriously_injured: Option<i64>,
+    /// Direct loss in CNY, 0 when absent.
+    pub direct_loss_cny: Option<i64>,
+    /// Concealed or reported late; false when absent.
+    pub concealed: Option<bool>,
+    /// See [`AccidentData::source`].
+    pub source: Option<String>,
+}
+
+impl AccidentInput {
+    /// Checks every field and reports every violation at once.
+    pub fn validate(&self, today: NaiveDate) -> Result<AccidentData, Vec<Violation>> {
+        let mut c = Checker::default();
+        let enterprise_id = c
+            .required("enterprise_id", &self.enterprise_id)
+            .and_then(|raw| {
+                let id = EnterpriseId::parse(raw.trim());
+                if id.is_none() {
+                    c.fail(
+                        "enterprise_id",
+                        V::InvalidValue,
+                        format!("'{raw}' is not an enterprise id"),
+                    );
+                }
+                id
+            });
+        let occurred_on = c
+            .required("occurred_on", &self.occurred_on)
+            .and_then(|v| date(&mut c, "occurred_on", Some(v)));
+        if let Some(on) = occurred_on.filter(|on| *on > today) {
+            c.fail(
+                "occurred_on",
+                V::OutOfRange,
+                format!("occurred_on {on} is after today ({today})"),
+            );
+        }
+        let kind: Option<AccidentKind> = c
+            .required("kind", &self.kind)
+            .and_then(|v| c.code("kind", Some(v)));
+        let mut count = |field: &str, v: Option<i64>, max: i64| -> Option<i64> {
+            let n = v.unwrap_or(0);
+            if (0..=max).contains(&n) {
+                Some(n)
+            } else {
+                c.fail(
+                    field,
+                    V::OutOfRange,
+                    format!("{field} must be between 0 and {max}, got {n}"),
+                );
+                None
+            }
+        };
+        let deaths = count("deaths", self.deaths, accident_limits::PEOPLE);
+        let injured = count(
+            "seriously_injured",
+            self.seriously_injured,
+            accident_limits::PEOPLE,
+        );
+        let loss = count(
+            "direct_loss_cny",
+            self.direct_loss_cny,
+            accident_limits::LOSS_CNY,
+        );
+        let source = c.text("source", self.source.as_deref(), accident_limits::SOURCE);
+        match (enterprise_id, occurred_on, kind, deaths, injured, loss) {
+            (
+                Some(enterprise_id),
+                Some(occurred_on),
+                Some(kind),
+                Some(deaths),
+                Some(injured),
+                Some(loss),
+            ) if c.violations.is_empty() => Ok(AccidentData {
+                enterprise_id,
+                kind,
+                facts: AccidentFacts {
+                    occurred_on,
+                    deaths: u32::try_from(deaths).unwrap_or(u32::MAX),
+                    seriously_injured: u32::try_from(injured).unwrap_or(u32::MAX),
+                    direct_loss_cny: loss,
+                    concealed: self.concealed.unwrap_or(false),
+                },
+                source,
+            }),
+            _ => Err(c.violations),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,3 +55,8 @@ id_type!(
     /// The id of a certificate record.
     CertificateId
 );
+
+id_type!(
+    /// The id of an accident record.
+    AccidentId
+);

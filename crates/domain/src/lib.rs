@@ -30,7 +30,7 @@ pub use enterprise::{
     Enterprise, EnterpriseData, EnterpriseInput, MineKind, OperatingStatus, Ownership, Scale,
     is_phone, limits,
 };
-pub use id::{CertificateId, EnterpriseId, PrincipalId, TokenId};
+pub use id::{AccidentId, CertificateId, EnterpriseId, PrincipalId, TokenId};
 pub use industry::{
     IndustryCode, IndustryCodeError, MappingError, SECTIONS, Sector, SectorMapping, SectorRule,
 };

@@ -74,4 +74,6 @@ code_list_schemas! {
     RevocationTrigger => safegrade_domain::grading::RevocationTrigger,
     /// Level of a grading authority.
     AuthorityLevel => safegrade_domain::grading::AuthorityLevel,
+    /// Kind of accident (GB 6441-1986).
+    AccidentKind => safegrade_domain::grading::AccidentKind,
 }

@@ -7,6 +7,7 @@
 //! Entry points: [`app`] (the whole application), [`openapi()`] and [`openapi_json`] (the
 //! contract), [`apidoc::render`] (the book's API reference).
 
+pub mod accidents;
 pub mod apidoc;
 mod app;
 pub mod auth;

@@ -9,7 +9,7 @@ use utoipa_actix_web::{UtoipaApp, scope};
 use safegrade_domain::{AREAS, SECTIONS};
 
 use crate::error::Problem;
-use crate::{certificates, enterprises, events, health, principals, reference};
+use crate::{accidents, certificates, enterprises, events, health, principals, reference};
 
 /// Media type of problem responses.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -27,7 +27,7 @@ are explained in the integrator guide (接入指南) of the book.",
     tags(
         (name = "enterprises", description = "The enterprise ledger (企业台账)"),
         (name = "reference", description = "Supervision areas and code lists (参考数据)"),
-        (name = "certificates", description = "Standardization grades and their certificates (标准化等级证书)"),
+        (name = "certificates", description = "Standardization grades, their certificates and the accidents that bear on them (标准化等级证书、生产安全事故)"),
         (name = "access", description = "Principals, tokens and the caller (账号与令牌)"),
         (name = "events", description = "The audit trail and change feed (事件流)"),
         (name = "health", description = "Liveness and readiness"),
@@ -50,6 +50,7 @@ are explained in the integrator guide (接入指南) of the book.",
         crate::codes::CertificateStatus,
         crate::codes::RevocationTrigger,
         crate::codes::AuthorityLevel,
+        crate::codes::AccidentKind,
     )),
     modifiers(&BearerScheme)
 )]
@@ -105,7 +106,9 @@ where
                 .service(certificates::create_certificate)
                 .service(certificates::list_certificates)
                 .service(certificates::get_certificate)
-                .service(certificates::revoke_certificate),
+                .service(certificates::revoke_certificate)
+                .service(accidents::create_accident)
+                .service(accidents::list_accidents),
         )
 }
 

@@ -119,7 +119,7 @@ pub fn audit_fields(c: &Certificate) -> Map<String, Value> {
 }
 
 /// The area of an enterprise inside `scope`, or `NotFound` (outside it, or missing).
-fn enterprise_area(
+pub(crate) fn enterprise_area(
     conn: &mut DbConn,
     id: EnterpriseId,
     scope: &Scope,
@@ -133,6 +133,20 @@ fn enterprise_area(
     } else {
         Err(StoreError::NotFound)
     }
+}
+
+/// Every certificate of these enterprises.
+pub(crate) fn of_enterprises(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<Vec<Certificate>, StoreError> {
+    certificates::table
+        .filter(certificates::enterprise_id.eq_any(ids))
+        .order(certificates::id.asc())
+        .load::<CertificateRow>(conn)?
+        .into_iter()
+        .map(CertificateRow::into_domain)
+        .collect()
 }
 
 fn find(conn: &mut DbConn, id: CertificateId) -> Result<Certificate, StoreError> {

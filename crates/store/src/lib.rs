@@ -8,6 +8,7 @@
 //! [`Store::sync_reference_data`], the enterprise repository methods on [`Store`], and
 //! [`Store::with_write_tx`] for every multi-row write.
 
+pub mod accidents;
 pub mod certificates;
 mod db;
 pub mod enterprises;

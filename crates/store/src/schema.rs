@@ -134,3 +134,21 @@ diesel::table! {
 
 diesel::joinable!(certificates -> enterprises (enterprise_id));
 diesel::allow_tables_to_appear_in_same_query!(certificates, enterprises);
+
+diesel::table! {
+    accidents (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        occurred_on -> Date,
+        kind -> Text,
+        deaths -> Integer,
+        seriously_injured -> Integer,
+        direct_loss_cny -> BigInt,
+        concealed -> Bool,
+        source -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(accidents -> enterprises (enterprise_id));
+diesel::allow_tables_to_appear_in_same_query!(accidents, enterprises);

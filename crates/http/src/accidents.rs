@@ -1,0 +1,308 @@
+//! Production-safety accidents (生产安全事故): record and list, each with its evaluation
+//! against the enterprise's certificates (revocation triggers, restart, fast track).
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use safegrade_domain::grading::{AccidentInput, AccidentKind, Grade, RevocationTrigger};
+use safegrade_domain::{
+    AccidentId, Action, EnterpriseId, Violation, ViolationCode as V, find_area,
+};
+use safegrade_store::accidents::{AccidentFilter, AccidentRecord};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorCode};
+use crate::list::{self, ListResponse};
+
+/// What an accident means for one certificate in force on its date.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CertificateImpactResponse {
+    /// The certificate.
+    pub certificate_id: String,
+    /// Its grade.
+    #[schema(value_type = crate::codes::Grade)]
+    pub grade: Grade,
+    /// Its number.
+    pub number: String,
+    /// Revocation triggers met, for the grading authority to decide on.
+    #[schema(value_type = Vec<crate::codes::RevocationTrigger>)]
+    pub triggers: Vec<RevocationTrigger>,
+    /// Whether a same-grade renewal can still take the fast track.
+    pub fast_track_allowed: bool,
+    /// Why not, when it cannot.
+    pub fast_track_reasons: Vec<String>,
+}
+
+/// The evaluation of an accident (recomputed on every read: a later accident can change the
+/// 12-month totals).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EvaluationResponse {
+    /// Every certificate in force on the accident's date.
+    pub certificates: Vec<CertificateImpactResponse>,
+    /// The enterprise must start creation over (an accident while a grade was valid;
+    /// notice 绵应急函〔2020〕42号 二（三）).
+    pub restart_required: bool,
+}
+
+/// An accident (生产安全事故).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccidentResponse {
+    /// Opaque id.
+    pub id: String,
+    /// The enterprise.
+    pub enterprise_id: String,
+    /// Date (Beijing).
+    pub occurred_on: NaiveDate,
+    /// Kind (GB 6441-1986).
+    #[schema(value_type = crate::codes::AccidentKind)]
+    pub kind: AccidentKind,
+    /// Deaths.
+    pub deaths: u32,
+    /// Seriously injured.
+    pub seriously_injured: u32,
+    /// Direct economic loss, CNY.
+    pub direct_loss_cny: i64,
+    /// Concealed, falsely reported, reported late or omitted.
+    pub concealed: bool,
+    /// Where the record comes from.
+    pub source: Option<String>,
+    /// What it means.
+    pub evaluation: EvaluationResponse,
+    /// When it was recorded.
+    #[serde(serialize_with = "crate::instant::serialize")]
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AccidentRecord> for AccidentResponse {
+    fn from(r: AccidentRecord) -> Self {
+        let (a, e) = (r.accident, r.evaluation);
+        Self {
+            id: a.id.to_string(),
+            enterprise_id: a.data.enterprise_id.to_string(),
+            occurred_on: a.data.facts.occurred_on,
+            kind: a.data.kind,
+            deaths: a.data.facts.deaths,
+            seriously_injured: a.data.facts.seriously_injured,
+            direct_loss_cny: a.data.facts.direct_loss_cny,
+            concealed: a.data.facts.concealed,
+            source: a.data.source,
+            evaluation: EvaluationResponse {
+                restart_required: e.restart_required,
+                certificates: e
+                    .certificates
+                    .into_iter()
+                    .map(|c| CertificateImpactResponse {
+                        certificate_id: c.certificate_id.to_string(),
+                        grade: c.grade,
+                        number: c.number,
+                        triggers: c.triggers,
+                        fast_track_allowed: c.fast_track.allowed,
+                        fast_track_reasons: c.fast_track.reasons,
+                    })
+                    .collect(),
+            },
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// Recording an accident. Unknown fields are rejected; every invalid field is reported.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccidentCreate {
+    /// The enterprise (in the caller's jurisdiction).
+    pub enterprise_id: String,
+    /// Date, `YYYY-MM-DD`, not after today.
+    pub occurred_on: NaiveDate,
+    /// Kind (GB 6441-1986).
+    #[schema(value_type = crate::codes::AccidentKind)]
+    pub kind: String,
+    /// Deaths (default 0).
+    #[schema(minimum = 0, maximum = 100_000)]
+    pub deaths: Option<i64>,
+    /// Seriously injured (default 0).
+    #[schema(minimum = 0, maximum = 100_000)]
+    pub seriously_injured: Option<i64>,
+    /// Direct economic loss in CNY (default 0).
+    #[schema(minimum = 0)]
+    pub direct_loss_cny: Option<i64>,
+    /// Concealed, falsely reported, reported late or omitted (default false).
+    pub concealed: Option<bool>,
+    /// Where the record comes from (investigation report, notice number), up to 200
+    /// characters.
+    pub source: Option<String>,
+}
+
+fn read_members(input: &mut AccidentInput, body: &Map<String, Value>) -> Vec<Violation> {
+    let bad =
+        |k: &str, what: &str| Violation::field(k, V::InvalidType, format!("{k} must be {what}"));
+    let mut errors = Vec::new();
+    for (key, v) in body {
+        let k = key.as_str();
+        let text = || match v {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s.clone())),
+            _ => Err(bad(k, "a string")),
+        };
+        let int = || match v {
+            Value::Null => Ok(None),
+            Value::Number(n) => n.as_i64().map(Some).ok_or_else(|| bad(k, "an integer")),
+            _ => Err(bad(k, "an integer")),
+        };
+        let result = match k {
+            "enterprise_id" => text().map(|x| input.enterprise_id = x),
+            "occurred_on" => text().map(|x| input.occurred_on = x),
+            "kind" => text().map(|x| input.kind = x),
+            "source" => text().map(|x| input.source = x),
+            "deaths" => int().map(|x| input.deaths = x),
+            "seriously_injured" => int().map(|x| input.seriously_injured = x),
+            "direct_loss_cny" => int().map(|x| input.direct_loss_cny = x),
+            "concealed" => match v {
+                Value::Null => Ok(None),
+                Value::Bool(b) => Ok(Some(*b)),
+                _ => Err(bad(k, "true or false")),
+            }
+            .map(|x| input.concealed = x),
+            _ => Err(Violation::field(
+                k,
+                V::UnknownField,
+                format!("{k} is not a field of an accident"),
+            )),
+        };
+        if let Err(e) = result {
+            errors.push(e);
+        }
+    }
+    errors
+}
+
+/// Record an accident (登记生产安全事故) and evaluate it.
+///
+/// The answer says, for every certificate in force on the accident's date, which revocation
+/// triggers it meets (a fatal accident; ≥3 seriously injured or ≥CNY 1 million within 12
+/// consecutive months, counting the enterprise's other accidents; concealment) and whether
+/// same-grade fast-track renewal is still possible; and whether the enterprise must start
+/// creation over. Revoking stays the grading authority's decision.
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "create_accident",
+    request_body(content = AccidentCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Recorded, with its evaluation", body = AccidentResponse,
+            headers(("Location" = String, description = "URL of the accident list of the enterprise"))),
+        (status = 400, description = "Malformed JSON (`malformed_json`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such enterprise in your jurisdiction (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, all listed (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/accidents")]
+pub async fn create_accident(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
+    let mut input = AccidentInput::default();
+    let errors = read_members(&mut input, &body);
+    let data = ApiError::merge_validation(errors, input.validate(state.today()))?;
+    let record = state
+        .store
+        .record_accident(data, caller.scope(), caller.actor(), state.grade_rules)
+        .await
+        .map_err(ApiError::from)
+        .map_err(|e| match e.code {
+            ErrorCode::NotFound => ApiError::new(
+                ErrorCode::NotFound,
+                "no enterprise with this enterprise_id in your jurisdiction",
+            ),
+            _ => e,
+        })?;
+    let location = format!(
+        "/api/v1/accidents?enterprise_id={}",
+        record.accident.data.enterprise_id
+    );
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(AccidentResponse::from(record)))
+}
+
+/// Filters and paging of the accident list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccidentListQuery {
+    /// Of this enterprise.
+    pub enterprise_id: Option<uuid::Uuid>,
+    /// Of enterprises in this supervision area.
+    pub area_code: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+const CURSOR_KIND: &str = "accident";
+
+/// List accidents in the caller's jurisdiction, in recording order, each with its current
+/// evaluation.
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "list_accidents",
+    params(AccidentListQuery),
+    responses(
+        (status = 200, description = "One page", body = ListResponse<AccidentResponse>),
+        (status = 400, description = "Unknown or invalid query parameter (`invalid_query`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/accidents")]
+pub async fn list_accidents(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<AccidentListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = list::limit(query.limit)?;
+    let invalid = |m: String| ApiError::new(ErrorCode::InvalidQuery, m);
+    let after = match &query.cursor {
+        Some(c) => Some(
+            AccidentId::parse(&list::decode_cursor(CURSOR_KIND, c)?)
+                .ok_or_else(|| invalid("cursor is not one this list issued".into()))?,
+        ),
+        None => None,
+    };
+    let area_code = match query.area_code.as_deref().map(str::trim) {
+        Some(code) => Some(
+            find_area(code)
+                .map(|a| a.code.to_owned())
+                .ok_or_else(|| invalid(format!("area_code '{code}' is not a supervision area")))?,
+        ),
+        None => None,
+    };
+    let filter = AccidentFilter {
+        scope: caller.scope(),
+        enterprise_id: query
+            .enterprise_id
+            .and_then(|u| EnterpriseId::parse(&u.to_string())),
+        area_code,
+    };
+    let rules = state.grade_rules;
+    let page = state
+        .run(move |s| Ok(s.list_accidents(&filter, rules, after, i64::from(limit))?))
+        .await?;
+    let next_cursor = page
+        .has_more
+        .then(|| {
+            page.items
+                .last()
+                .map(|a| list::encode_cursor(CURSOR_KIND, &a.accident.id.to_string()))
+        })
+        .flatten();
+    let items = page.items.into_iter().map(AccidentResponse::from).collect();
+    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+}
