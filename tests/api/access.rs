@@ -13,7 +13,7 @@ use safegrade_store::events::{EventFilter, EventVisibility};
 use safegrade_store::{DbUrl, PoolConfig, Store};
 use safegrade_testkit::{
     Reply, TestApp, TestDb, credit_code, enterprise_body, json_request, principal, send, send_as,
-    test_app, test_app_with_cache,
+    test_app, test_app_at, test_app_with_cache,
 };
 use serde_json::{Value, json};
 
@@ -92,11 +92,16 @@ where
     }
 }
 
+/// The matrix runs on a fixed day, so its certificates (issued 2025-06-01) stay in force.
+fn matrix_today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()
+}
+
 fn certificate_body(enterprise: &str, number: &str) -> Value {
     json!({
         "enterprise_id": enterprise, "grade": "grade_3", "number": number,
         "authority_level": "city", "authority_name": "绵阳市应急管理局",
-        "issued_on": "2023-05-10", "standard": "AQ/T 9006-2010"
+        "issued_on": "2025-06-01", "standard": "AQ/T 9006-2010"
     })
 }
 
@@ -216,7 +221,24 @@ fn request(
         "create_accident" => json_request(
             Method::POST,
             "/api/v1/accidents",
-            &json!({"enterprise_id": ent, "occurred_on": "2024-01-05", "kind": "machinery", "seriously_injured": 1}),
+            &json!({"enterprise_id": ent, "occurred_on": "2025-08-05", "kind": "machinery", "seriously_injured": 1}),
+        ),
+        "renew_certificate" => json_request(
+            Method::POST,
+            &format!(
+                "/api/v1/certificates/{}/renewal",
+                fresh_certificate.unwrap_or_else(|| panic!("no fresh certificate"))
+            ),
+            &json!({"track": "full_review", "number": format!("RN-{n}"), "issued_on": "2025-09-01"}),
+        ),
+        "upgrade_certificate" => json_request(
+            Method::POST,
+            &format!(
+                "/api/v1/certificates/{}/upgrade",
+                fresh_certificate.unwrap_or_else(|| panic!("no fresh certificate"))
+            ),
+            &json!({"grade": "grade_2", "number": format!("UP-{n}"), "issued_on": "2025-09-01",
+                    "authority_level": "province", "authority_name": "四川省应急管理厅"}),
         ),
         "get_certificate" => get(format!(
             "/api/v1/certificates/{}",
@@ -237,7 +259,7 @@ fn request(
             json_request(
                 Method::POST,
                 &format!("/api/v1/certificates/{id}/revocation"),
-                &json!({"trigger": "system_not_run", "legal_basis": "定级办法", "reason": "矩阵测试", "decided_on": "2024-01-10"}),
+                &json!({"trigger": "system_not_run", "legal_basis": "定级办法", "reason": "矩阵测试", "decided_on": "2025-07-01"}),
             )
         }
         other => panic!("no request for operation {other}: add it to the jurisdiction matrix"),
@@ -291,6 +313,16 @@ fn matrix() -> Vec<Case> {
         ("list_certificates", all(200), None),
         ("list_accidents", all(200), None),
         (
+            "renew_certificate",
+            [401, 201, 201, 201, 403, 403, 201],
+            Some([401, 201, 201, 404, 403, 403, 404]),
+        ),
+        (
+            "upgrade_certificate",
+            [401, 201, 201, 201, 403, 403, 201],
+            Some([401, 201, 201, 404, 403, 403, 404]),
+        ),
+        (
             "create_accident",
             [401, 201, 201, 201, 403, 403, 201],
             Some([401, 201, 201, 404, 403, 403, 404]),
@@ -316,7 +348,7 @@ fn matrix() -> Vec<Case> {
 /// Every operation of the spec, for every role and record inside and outside the scope,
 /// answers the status the rules say. An operation missing from the matrix fails the test.
 async fn jurisdiction_matrix(db: TestDb) {
-    let app = test_app(db.store.clone()).await;
+    let app = test_app_at(db.store.clone(), matrix_today()).await;
     let w = world(&app).await;
     let spec = safegrade_http::openapi();
     let in_spec: BTreeSet<String> = spec
@@ -345,7 +377,13 @@ async fn jurisdiction_matrix(db: TestDb) {
             for (col, want) in expected.iter().enumerate() {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 let token = col.checked_sub(1).map(|i| w.tokens[i].as_str());
-                let fresh = if *op == "revoke_certificate" {
+                let fresh = if [
+                    "revoke_certificate",
+                    "renew_certificate",
+                    "upgrade_certificate",
+                ]
+                .contains(op)
+                {
                     let ent = if is_inside { &w.inside } else { &w.outside };
                     Some(certificate(&app, ent, &format!("R-{n}")).await)
                 } else {
@@ -387,7 +425,7 @@ fn ids(r: &Reply) -> BTreeSet<String> {
 
 /// Lists, filters and event pages contain only records inside the caller's jurisdiction.
 async fn nothing_foreign_leaks(db: TestDb) {
-    let app = test_app(db.store.clone()).await;
+    let app = test_app_at(db.store.clone(), matrix_today()).await;
     let w = world(&app).await;
     let outside_code = credit_code(2);
     let get = |uri: &str| TestRequest::get().uri(uri);

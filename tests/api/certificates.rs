@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::assert_record_snapshot;
 
 both!(
+    renewal_fast_track_and_upgrade,
     accidents_are_evaluated_against_certificates,
     legacy_certificate_status_over_time,
     revocation_bars_a_new_grade_for_a_year,
@@ -377,4 +378,187 @@ async fn accidents_are_evaluated_against_certificates(db: TestDb) {
     )
     .await;
     assert_eq!(events.body["items"][0]["data"]["restart_required"], true);
+}
+
+/// The scenario: a legacy 三级 certificate issued 2019-03-01 is `expiring` from
+/// 2021-12-01 and renewed by fast track: the old one `superseded`, the new one `valid`. Fast
+/// track is refused after a death during validity; an expired certificate cannot be renewed;
+/// an upgrade must raise the grade.
+async fn renewal_fast_track_and_upgrade(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2021-12-15")).await;
+    let mut ents = Vec::new();
+    for n in 20..23 {
+        let (e, _) = post_enterprise(&app, n).await;
+        ents.push(e.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let record = |ent: &str, number: &str| {
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body(ent, number, "2019-03-01"),
+        )
+    };
+    let old = send(&app, record(&ents[0], "LEG-1")).await;
+    assert_eq!(old.body["status"], "expiring");
+    let old_id = old.body["id"].as_str().unwrap_or_default().to_owned();
+    let renewal = json!({"track": "fast_track", "number": "REN-1", "issued_on": "2021-12-15"});
+    let renewed = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/certificates/{old_id}/renewal"),
+            &renewal,
+        ),
+    )
+    .await;
+    assert_eq!(renewed.status, StatusCode::CREATED, "{}", renewed.body);
+    assert_eq!(renewed.body["status"], "valid");
+    assert_eq!(renewed.body["grade"], "grade_3");
+    assert_eq!(
+        renewed.body["regime"], "grading_2021",
+        "issued after 2021-10-27"
+    );
+    assert_eq!(renewed.body["valid_until"], "2024-12-15");
+    assert_eq!(
+        renewed.body["authority"]["name"], "绵阳市应急管理局",
+        "kept from the old one"
+    );
+    let now_old = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/certificates/{old_id}")),
+    )
+    .await;
+    assert_eq!(now_old.body["status"], "superseded");
+    assert_eq!(now_old.body["superseded_by"], renewed.body["id"]);
+    let twice = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/certificates/{old_id}/renewal"),
+            &json!({"track": "full_review", "number": "REN-2", "issued_on": "2021-12-15"}),
+        ),
+    )
+    .await;
+    assert_eq!(twice.body["code"], "certificate_not_in_force");
+
+    // A death during validity excludes the fast track; the full review is accepted.
+    let second = send(&app, record(&ents[1], "LEG-2")).await;
+    let second_id = second.body["id"].as_str().unwrap_or_default().to_owned();
+    send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/accidents",
+            &accident(&ents[1], "2020-08-08", 1, 0),
+        ),
+    )
+    .await;
+    let refused = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/certificates/{second_id}/renewal"),
+            &json!({"track": "fast_track", "number": "REN-3", "issued_on": "2021-12-15"}),
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(refused.body["code"], "fast_track_not_allowed");
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("death"),
+        "{}",
+        refused.body
+    );
+    let full = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/certificates/{second_id}/renewal"),
+            &json!({"track": "full_review", "number": "REN-3", "issued_on": "2021-12-15"}),
+        ),
+    )
+    .await;
+    assert_eq!(full.status, StatusCode::CREATED, "{}", full.body);
+
+    // Upgrades must raise the grade.
+    let third = send(&app, record(&ents[2], "LEG-3")).await;
+    let third_id = third.body["id"].as_str().unwrap_or_default().to_owned();
+    let upgrade = |grade: &str, number: &str| {
+        json_request(
+            Method::POST,
+            &format!("/api/v1/certificates/{third_id}/upgrade"),
+            &json!({"grade": grade, "number": number, "issued_on": "2021-12-01",
+                    "authority_level": "province", "authority_name": "四川省应急管理厅"}),
+        )
+    };
+    let same = send(&app, upgrade("grade_3", "UP-1")).await;
+    assert_eq!(
+        same.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        same.body
+    );
+    assert_eq!(same.body["errors"][0]["pointer"], "/grade");
+    let up = send(&app, upgrade("grade_2", "UP-1")).await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    assert_eq!(up.body["grade"], "grade_2");
+    let events = send(
+        &app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/events?enterprise_id={}&types=certificate.upgraded",
+            ents[2]
+        )),
+    )
+    .await;
+    assert_eq!(
+        events.body["items"][0]["data"]["previous_id"],
+        json!(third_id)
+    );
+
+    // After expiry: renewal is closed.
+    let late = test_app_at(db.store.clone(), day("2022-03-02")).await;
+    let expired = send(
+        &late,
+        json_request(
+            Method::POST,
+            &format!(
+                "/api/v1/certificates/{}/renewal",
+                up.body["id"].as_str().unwrap_or_default()
+            ),
+            &json!({"track": "full_review", "number": "REN-9", "issued_on": "2022-03-02"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        expired.status,
+        StatusCode::CREATED,
+        "the upgraded grade (2024-12-01) is still in force: {}",
+        expired.body
+    );
+    let fourth = send(
+        &late,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body(&ents[2], "OLD-9", "2018-01-01"),
+        ),
+    )
+    .await;
+    let closed = send(
+        &late,
+        json_request(
+            Method::POST,
+            &format!(
+                "/api/v1/certificates/{}/renewal",
+                fourth.body["id"].as_str().unwrap_or_default()
+            ),
+            &json!({"track": "full_review", "number": "REN-10", "issued_on": "2022-03-02"}),
+        ),
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::CONFLICT, "{}", closed.body);
+    assert_eq!(closed.body["code"], "renewal_closed");
 }

@@ -333,6 +333,11 @@ code_list! {
         CertificateRecorded = ("certificate.recorded", "登记等级证书"),
         /// A certificate was revoked; `data` is the revocation decision.
         CertificateRevoked = ("certificate.revoked", "撤销等级"),
+        /// A certificate was renewed: `data.previous_id` is the certificate it supersedes,
+        /// `data.track` the procedure.
+        CertificateRenewed = ("certificate.renewed", "复评换证"),
+        /// A certificate was upgraded to a higher grade: `data.previous_id` as above.
+        CertificateUpgraded = ("certificate.upgraded", "提档升级"),
         /// An accident was recorded; `data` is the accident and its evaluation.
         AccidentRecorded = ("accident.recorded", "登记生产安全事故"),
     }
@@ -361,7 +366,10 @@ impl EventType {
             Self::EnterpriseCreated | Self::EnterpriseUpdated => ResourceType::Enterprise,
             Self::PrincipalCreated | Self::PrincipalUpdated => ResourceType::Principal,
             Self::TokenCreated | Self::TokenRevoked => ResourceType::Token,
-            Self::CertificateRecorded | Self::CertificateRevoked => ResourceType::Certificate,
+            Self::CertificateRecorded
+            | Self::CertificateRevoked
+            | Self::CertificateRenewed
+            | Self::CertificateUpgraded => ResourceType::Certificate,
             Self::AccidentRecorded => ResourceType::Accident,
         }
     }

@@ -1,15 +1,16 @@
-//! Standardization certificates (标准化等级证书): record, read, list, revoke. The status is
+//! Standardization certificates (标准化等级证书): record, read, list, revoke, renew, upgrade. The status is
 //! derived from the dates and the history on the server's "today".
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use safegrade_domain::grading::{
-    AuthorityLevel, Certificate, CertificateInput, CertificateStatus, Grade, Regime,
-    RevocationInput, RevocationTrigger,
+    AccidentFacts, AuthorityLevel, Certificate, CertificateInput, CertificateStatus, Grade, Regime,
+    RenewalTrack, RevocationInput, RevocationTrigger,
 };
 use safegrade_domain::{
-    Action, CertificateId, EnterpriseId, Violation, ViolationCode as V, find_area,
+    Action, CertificateId, CodeList, EnterpriseId, EventType, Violation, ViolationCode as V,
+    find_area,
 };
 use safegrade_store::certificates::CertificateFilter;
 use serde::{Deserialize, Serialize};
@@ -461,4 +462,264 @@ pub async fn revoke_certificate(
         .await
         .map_err(not_found(raw))?;
     Ok(with_certificate(HttpResponse::Ok(), &c, &state))
+}
+
+/// Renewing a certificate: the new certificate of the same grade.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenewalCreate {
+    /// The procedure followed.
+    #[schema(value_type = crate::codes::RenewalTrack)]
+    pub track: String,
+    /// The new certificate's number.
+    pub number: String,
+    /// Issued (announced) on, after the current one's issue date and not after today.
+    pub issued_on: NaiveDate,
+    /// Last day of validity; default: issued_on + 3 years.
+    pub valid_until: Option<NaiveDate>,
+    /// Default: the current certificate's.
+    #[schema(value_type = Option<crate::codes::AuthorityLevel>)]
+    pub authority_level: Option<String>,
+    /// Default: the current certificate's.
+    pub authority_name: Option<String>,
+    /// Default: the current certificate's.
+    pub standard: Option<String>,
+}
+
+/// Upgrading a certificate: the new certificate of a higher grade.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeCreate {
+    /// The new, higher grade.
+    #[schema(value_type = crate::codes::Grade)]
+    pub grade: String,
+    /// The new certificate's number.
+    pub number: String,
+    /// Issued (announced) on.
+    pub issued_on: NaiveDate,
+    /// Last day of validity; default: issued_on + 3 years.
+    pub valid_until: Option<NaiveDate>,
+    /// The authority of the new grade.
+    #[schema(value_type = crate::codes::AuthorityLevel)]
+    pub authority_level: String,
+    /// Its name.
+    pub authority_name: String,
+    /// Default: the current certificate's.
+    pub standard: Option<String>,
+}
+
+/// Fills `input` from the certificate it replaces where the body left a field out, and
+/// validates it against the replaced one (a later issue date).
+fn successor(
+    mut input: CertificateInput,
+    errors: Vec<Violation>,
+    current: &Certificate,
+    state: &AppState,
+) -> Result<safegrade_domain::grading::CertificateData, ApiError> {
+    let d = &current.data;
+    input.enterprise_id = Some(d.enterprise_id.to_string());
+    input
+        .grade
+        .get_or_insert_with(|| d.grade.as_str().to_owned());
+    input
+        .authority_level
+        .get_or_insert_with(|| d.authority_level.as_str().to_owned());
+    input
+        .authority_name
+        .get_or_insert_with(|| d.authority_name.clone());
+    input.standard.get_or_insert_with(|| d.standard.clone());
+    let data =
+        ApiError::merge_validation(errors, input.validate(state.grade_rules, state.today()))?;
+    if data.issued_on <= d.issued_on {
+        return Err(ApiError::invalid(vec![Violation::field(
+            "issued_on",
+            V::OutOfRange,
+            format!(
+                "issued_on must be after the current certificate's issue date {}",
+                d.issued_on
+            ),
+        )]));
+    }
+    Ok(data)
+}
+
+/// Renew a grade (复评 / 再次申请同一等级): record the new certificate of the same grade; the
+/// current one becomes `superseded`.
+///
+/// `track` says which procedure was followed. `fast_track` (straight to publicity and
+/// announcement) is refused with the reasons (409 `fast_track_not_allowed`) when the
+/// enterprise's accidents during the validity period exclude it (a death; for 一级 ≥3
+/// seriously injured or CNY 1 million in total, else ≥5 or CNY 5 million). An expired
+/// certificate cannot be renewed: the enterprise restarts creation (409 `renewal_closed`).
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "renew_certificate",
+    params(("id" = uuid::Uuid, Path, description = "Id of the certificate in force")),
+    request_body(content = RenewalCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new certificate", body = CertificateResponse,
+            headers(("Location" = String, description = "URL of the new certificate"))),
+        (status = 400, description = "Malformed JSON or id (`malformed_json`, `invalid_path`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such certificate in your jurisdiction (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not in force (`certificate_not_in_force`), expired (`renewal_closed`), fast track excluded (`fast_track_not_allowed`) or number taken (`duplicate_certificate_number`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/certificates/{id}/renewal")]
+pub async fn renew_certificate(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
+    let raw = path.into_inner();
+    let id = parse_id(&raw)?;
+    let mut input = CertificateInput::default();
+    let mut track = None;
+    let mut errors = text_members(
+        &body,
+        &mut [
+            ("track", &mut track),
+            ("number", &mut input.number),
+            ("issued_on", &mut input.issued_on),
+            ("valid_until", &mut input.valid_until),
+            ("authority_level", &mut input.authority_level),
+            ("authority_name", &mut input.authority_name),
+            ("standard", &mut input.standard),
+        ],
+        "a renewal",
+    );
+    let track = match track.as_deref().map(str::parse::<RenewalTrack>) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            errors.push(Violation::field("track", V::InvalidValue, e.to_string()));
+            None
+        }
+        None => {
+            errors.push(Violation::field(
+                "track",
+                V::Required,
+                "track is required: fast_track or full_review",
+            ));
+            None
+        }
+    };
+    let st = state.clone();
+    let c = state
+        .store
+        .supersede_certificate(
+            id,
+            (caller.scope(), caller.actor()),
+            EventType::CertificateRenewed,
+            move |current: &Certificate, during: &[AccidentFacts]| {
+                if current.status(st.grade_rules, st.today(), st.expiring_window_months) == CertificateStatus::Expired {
+                    return Err(ApiError::new(
+                        ErrorCode::RenewalClosed,
+                        format!("the certificate expired on {}: the enterprise must restart creation (notice 绵应急函〔2020〕42号 二（三）)", current.data.valid_until),
+                    ));
+                }
+                let data = successor(input, errors, current, &st)?;
+                let fast = st.grade_rules.fast_track(current.data.grade, during);
+                if track == Some(RenewalTrack::FastTrack) && !fast.allowed {
+                    return Err(ApiError::new(ErrorCode::FastTrackNotAllowed, fast.reasons.join("; ")));
+                }
+                let mut details = Map::new();
+                details.insert("track".into(), Value::from(track.map_or("", |t| t.as_str())));
+                details.insert("fast_track_reasons".into(), Value::from(fast.reasons));
+                Ok((data, details))
+            },
+        )
+        .await
+        .map_err(not_found(raw))?;
+    Ok(with_certificate(
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))
+            .take(),
+        &c,
+        &state,
+    ))
+}
+
+/// Upgrade a grade (提档升级): record the new certificate of a higher grade; the current one
+/// becomes `superseded`.
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "upgrade_certificate",
+    params(("id" = uuid::Uuid, Path, description = "Id of the certificate in force")),
+    request_body(content = UpgradeCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new certificate", body = CertificateResponse,
+            headers(("Location" = String, description = "URL of the new certificate"))),
+        (status = 400, description = "Malformed JSON or id (`malformed_json`, `invalid_path`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such certificate in your jurisdiction (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not in force (`certificate_not_in_force`) or number taken (`duplicate_certificate_number`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or a grade not higher than the current one (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/certificates/{id}/upgrade")]
+pub async fn upgrade_certificate(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
+    let raw = path.into_inner();
+    let id = parse_id(&raw)?;
+    let mut input = CertificateInput::default();
+    let errors = text_members(
+        &body,
+        &mut [
+            ("grade", &mut input.grade),
+            ("number", &mut input.number),
+            ("issued_on", &mut input.issued_on),
+            ("valid_until", &mut input.valid_until),
+            ("authority_level", &mut input.authority_level),
+            ("authority_name", &mut input.authority_name),
+            ("standard", &mut input.standard),
+        ],
+        "an upgrade",
+    );
+    let missing: Vec<Violation> = [
+        ("grade", input.grade.is_none()),
+        ("authority_level", input.authority_level.is_none()),
+        ("authority_name", input.authority_name.is_none()),
+    ]
+    .into_iter()
+    .filter(|(_, absent)| *absent)
+    .map(|(f, _)| Violation::field(f, V::Required, format!("{f} is required")))
+    .collect();
+    let st = state.clone();
+    let c = state
+        .store
+        .supersede_certificate(
+            id,
+            (caller.scope(), caller.actor()),
+            EventType::CertificateUpgraded,
+            move |current: &Certificate, _: &[AccidentFacts]| {
+                let mut errors = errors;
+                errors.extend(missing);
+                let data = successor(input, errors, current, &st)?;
+                if data.grade.rank() <= current.data.grade.rank() {
+                    return Err(ApiError::invalid(vec![Violation::field(
+                        "grade",
+                        V::OutOfRange,
+                        format!("an upgrade needs a grade above {}", current.data.grade),
+                    )]));
+                }
+                Ok((data, Map::new()))
+            },
+        )
+        .await
+        .map_err(not_found(raw))?;
+    Ok(with_certificate(
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))
+            .take(),
+        &c,
+        &state,
+    ))
 }

@@ -51,6 +51,11 @@ code_list! {
         RegradeBarred = ("regrade_barred", "撤销等级未满一年"),
         /// The certificate is revoked or superseded already.
         CertificateNotInForce = ("certificate_not_in_force", "证书已撤销或已被替代"),
+        /// A same-grade renewal asked for the fast track, which the accidents during the
+        /// validity period exclude; `detail` says why.
+        FastTrackNotAllowed = ("fast_track_not_allowed", "不符合直接公示公告条件"),
+        /// The certificate expired: it cannot be renewed, the enterprise must restart creation.
+        RenewalClosed = ("renewal_closed", "证书已过期，须重新创建"),
         /// `If-Match` is not a version this API issued.
         InvalidPrecondition = ("invalid_precondition", "If-Match 格式错误"),
         /// `Idempotency-Key` is empty, too long or not visible ASCII.
@@ -87,7 +92,9 @@ impl ErrorCode {
             | Self::TokenAlreadyRevoked
             | Self::DuplicateCertificateNumber
             | Self::RegradeBarred
-            | Self::CertificateNotInForce => StatusCode::CONFLICT,
+            | Self::CertificateNotInForce
+            | Self::FastTrackNotAllowed
+            | Self::RenewalClosed => StatusCode::CONFLICT,
             Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -114,6 +121,8 @@ impl ErrorCode {
             Self::DuplicateCertificateNumber => "Duplicate certificate number",
             Self::RegradeBarred => "New grade barred after revocation",
             Self::CertificateNotInForce => "Certificate not in force",
+            Self::FastTrackNotAllowed => "Fast track not allowed",
+            Self::RenewalClosed => "Renewal closed",
             Self::InvalidPrecondition => "Invalid If-Match header",
             Self::InvalidIdempotencyKey => "Invalid Idempotency-Key header",
             Self::VersionMismatch => "Version mismatch",

@@ -51,6 +51,7 @@ are explained in the integrator guide (接入指南) of the book.",
         crate::codes::RevocationTrigger,
         crate::codes::AuthorityLevel,
         crate::codes::AccidentKind,
+        crate::codes::RenewalTrack,
     )),
     modifiers(&BearerScheme)
 )]
@@ -107,6 +108,8 @@ where
                 .service(certificates::list_certificates)
                 .service(certificates::get_certificate)
                 .service(certificates::revoke_certificate)
+                .service(certificates::renew_certificate)
+                .service(certificates::upgrade_certificate)
                 .service(accidents::create_accident)
                 .service(accidents::list_accidents),
         )

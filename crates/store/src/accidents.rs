@@ -89,6 +89,23 @@ fn of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Accident>, StoreError> {
         .collect()
 }
 
+/// The facts of an enterprise's accidents between two dates (both included).
+pub(crate) fn facts_between(
+    conn: &mut DbConn,
+    enterprise: EnterpriseId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<AccidentFacts>, StoreError> {
+    accidents::table
+        .filter(accidents::enterprise_id.eq(enterprise.to_string()))
+        .filter(accidents::occurred_on.ge(from))
+        .filter(accidents::occurred_on.le(to))
+        .load::<AccidentRow>(conn)?
+        .into_iter()
+        .map(|r| r.into_domain().map(|a| a.data.facts))
+        .collect()
+}
+
 /// Evaluates each accident against its enterprise's certificates and accidents.
 fn evaluate_all(
     conn: &mut DbConn,

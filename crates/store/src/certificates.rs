@@ -4,8 +4,8 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use safegrade_domain::grading::{
-    AuthorityLevel, Certificate, CertificateData, CertificateStatus, Grade, GradeRules, Regime,
-    Revocation, RevocationTrigger, add_months,
+    AccidentFacts, AuthorityLevel, Certificate, CertificateData, CertificateStatus, Grade,
+    GradeRules, Regime, Revocation, RevocationTrigger, add_months,
 };
 use safegrade_domain::{Actor, CertificateId, CodeList, EnterpriseId, EventType, Scope};
 use serde_json::{Map, Value, json};
@@ -158,7 +158,7 @@ fn find(conn: &mut DbConn, id: CertificateId) -> Result<Certificate, StoreError>
 
 /// Refuses a new grade within the bar after the enterprise's latest revocation.
 /// Rule: 定级办法, a revoked enterprise may re-apply 1 year after the revocation (domain.md
-/// §1.5 item 8, §1.7; [R], the period is `GradeRules::bar_after_revocation_months`).
+/// §1.5 item 8, §1.7; (R), the period is `GradeRules::bar_after_revocation_months`).
 fn check_bar(
     conn: &mut DbConn,
     data: &CertificateData,
@@ -233,31 +233,7 @@ impl Store {
         self.write_keyed(&key, move |tx| {
             let area = enterprise_area(tx, data.enterprise_id, &scope)?;
             check_bar(tx, &data, rules)?;
-            let at = now();
-            let row = CertificateRow {
-                id: CertificateId::new().to_string(),
-                enterprise_id: data.enterprise_id.to_string(),
-                regime: data.regime.as_str().to_owned(),
-                grade: data.grade.as_str().to_owned(),
-                number: data.number.clone(),
-                authority_level: data.authority_level.as_str().to_owned(),
-                authority_name: data.authority_name.clone(),
-                issued_on: data.issued_on,
-                valid_until: data.valid_until,
-                standard: data.standard.clone(),
-                revoked_on: None,
-                revocation_trigger: None,
-                revocation_legal_basis: None,
-                revocation_reason: None,
-                superseded_by: None,
-                version: 1,
-                created_at: at,
-                updated_at: at,
-            };
-            diesel::insert_into(certificates::table)
-                .values(&row)
-                .execute(&mut **tx)?;
-            let c = row.into_domain()?;
+            let c = insert(tx, &data)?;
             tx.record(event(
                 EventType::CertificateRecorded,
                 &c,
@@ -270,6 +246,100 @@ impl Store {
         })
     }
 
+    /// Replaces a certificate in force with a new one (a renewal of the same grade, or an
+    /// upgrade): `check` sees the current certificate and the enterprise's accidents during
+    /// its validity and may refuse; then the new certificate is inserted, the current one
+    /// points to it (`superseded`), and `event_type` is recorded on the new one with
+    /// `details` and `previous_id`.
+    pub fn supersede_certificate<E, C>(
+        &self,
+        id: CertificateId,
+        access: (Scope, Actor),
+        event_type: EventType,
+        check: C,
+    ) -> impl Future<Output = Result<Certificate, E>> + use<E, C>
+    where
+        E: From<StoreError> + Send + 'static,
+        C: FnOnce(
+                &Certificate,
+                &[AccidentFacts],
+            ) -> Result<(CertificateData, Map<String, Value>), E>
+            + Send
+            + 'static,
+    {
+        let (scope, actor) = access;
+        self.write_keyed(&id.to_string(), move |tx| {
+            let current = find(tx, id)?;
+            let area = enterprise_area(tx, current.data.enterprise_id, &scope)?;
+            if current.revocation.is_some() || current.superseded_by.is_some() {
+                return Err(StoreError::Refused {
+                    rule: NOT_IN_FORCE,
+                    detail: "only a certificate in force (neither revoked nor superseded) can be renewed or upgraded".into(),
+                }
+                .into());
+            }
+            let during: Vec<AccidentFacts> = crate::accidents::facts_between(
+                tx,
+                current.data.enterprise_id,
+                current.data.issued_on,
+                current.data.valid_until,
+            )?;
+            let (data, mut details) = check(&current, &during)?;
+            let new = insert(tx, &data)?;
+            let n = diesel::update(certificates::table.find(id.to_string()))
+                .filter(certificates::version.eq(current.version))
+                .set((
+                    certificates::superseded_by.eq(Some(new.id.to_string())),
+                    certificates::version.eq(current.version + 1),
+                    certificates::updated_at.eq(now()),
+                ))
+                .execute(&mut **tx)
+                .map_err(StoreError::from)?;
+            if n != 1 {
+                return Err(StoreError::VersionMismatch {
+                    current: current.version + 1,
+                }
+                .into());
+            }
+            let mut data = audit_fields(&new);
+            data.insert("previous_id".into(), Value::from(current.id.to_string()));
+            data.append(&mut details);
+            tx.record(event(event_type, &new, &area, &actor, data, None));
+            Ok(new)
+        })
+    }
+}
+
+/// Inserts a certificate at version 1.
+fn insert(conn: &mut DbConn, data: &CertificateData) -> Result<Certificate, StoreError> {
+    let at = now();
+    let row = CertificateRow {
+        id: CertificateId::new().to_string(),
+        enterprise_id: data.enterprise_id.to_string(),
+        regime: data.regime.as_str().to_owned(),
+        grade: data.grade.as_str().to_owned(),
+        number: data.number.clone(),
+        authority_level: data.authority_level.as_str().to_owned(),
+        authority_name: data.authority_name.clone(),
+        issued_on: data.issued_on,
+        valid_until: data.valid_until,
+        standard: data.standard.clone(),
+        revoked_on: None,
+        revocation_trigger: None,
+        revocation_legal_basis: None,
+        revocation_reason: None,
+        superseded_by: None,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    };
+    diesel::insert_into(certificates::table)
+        .values(&row)
+        .execute(conn)?;
+    row.into_domain()
+}
+
+impl Store {
     /// Loads one certificate of an enterprise inside `scope` (`NotFound` otherwise).
     pub fn get_certificate(
         &self,
