@@ -217,6 +217,8 @@ fn request(
             )
         }
         "list_certificates" => get("/api/v1/certificates".into()),
+        "list_register" => get("/api/v1/register".into()),
+        "verify_certificate" => get("/api/v1/register/certificates/W-IN".into()),
         "list_accidents" => get("/api/v1/accidents".into()),
         "create_accident" => json_request(
             Method::POST,
@@ -311,6 +313,8 @@ fn matrix() -> Vec<Case> {
         ("list_tokens", admin_only(200), None),
         ("revoke_token", admin_only(200), None),
         ("list_certificates", all(200), None),
+        ("list_register", [200; 7], None),
+        ("verify_certificate", [200; 7], None),
         ("list_accidents", all(200), None),
         (
             "renew_certificate",

@@ -4,12 +4,15 @@
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use chrono::NaiveDate;
-use safegrade_testkit::{TestDb, json_request, post_enterprise, send, test_app_at};
+use safegrade_testkit::{
+    TestDb, json_request, post_enterprise, send, send_as, test_app_at, test_app_from,
+};
 use serde_json::{Value, json};
 
 use crate::assert_record_snapshot;
 
 both!(
+    public_register_and_verification,
     renewal_fast_track_and_upgrade,
     accidents_are_evaluated_against_certificates,
     legacy_certificate_status_over_time,
@@ -561,4 +564,98 @@ async fn renewal_fast_track_and_upgrade(db: TestDb) {
     .await;
     assert_eq!(closed.status, StatusCode::CONFLICT, "{}", closed.body);
     assert_eq!(closed.body["code"], "renewal_closed");
+}
+
+/// The public register shows only grades in force, and verifies numbers, without a token;
+/// it is rate-limited per address.
+async fn public_register_and_verification(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2024-03-01")).await;
+    let mut ents = Vec::new();
+    for n in 30..33 {
+        let (e, _) = post_enterprise(&app, n).await;
+        ents.push(e.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let rec = |ent: &str, number: &str, on: &str| {
+        json_request(Method::POST, "/api/v1/certificates", &body(ent, number, on))
+    };
+    send(&app, rec(&ents[0], "PUB-VALID", "2023-01-01")).await;
+    send(&app, rec(&ents[1], "PUB-EXPIRED", "2020-01-01")).await;
+    let revoked = send(&app, rec(&ents[2], "PUB-REVOKED", "2023-01-01")).await;
+    let rid = revoked.body["id"].as_str().unwrap_or_default();
+    let r = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/certificates/{rid}/revocation"),
+            &json!({"trigger": "false_materials", "legal_basis": "定级办法", "reason": "材料造假", "decided_on": "2024-01-15"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let page = send_as(&app, None, TestRequest::get().uri("/api/v1/register")).await;
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "no token needed: {}",
+        page.body
+    );
+    let numbers: Vec<&str> = page.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["certificate_number"].as_str())
+        .collect();
+    assert_eq!(numbers, vec!["PUB-VALID"]);
+    insta::assert_json_snapshot!("register_page", page.body);
+    let none = send_as(
+        &app,
+        None,
+        TestRequest::get().uri("/api/v1/register?grade=grade_1"),
+    )
+    .await;
+    assert_eq!(none.body["items"], json!([]));
+    for (number, status) in [
+        ("PUB-VALID", "valid"),
+        ("PUB-EXPIRED", "expired"),
+        ("PUB-REVOKED", "revoked"),
+    ] {
+        let v = send_as(
+            &app,
+            None,
+            TestRequest::get().uri(&format!("/api/v1/register/certificates/{number}")),
+        )
+        .await;
+        assert_eq!(v.body["status"], status, "{number}: {}", v.body);
+    }
+    let missing = send_as(
+        &app,
+        None,
+        TestRequest::get().uri("/api/v1/register/certificates/NO-SUCH"),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let private = send_as(&app, None, TestRequest::get().uri("/api/v1/certificates")).await;
+    assert_eq!(
+        private.status,
+        StatusCode::UNAUTHORIZED,
+        "nothing else is public"
+    );
+
+    let mut state = safegrade_http::AppState::new(db.store.clone());
+    state.public_limit = std::sync::Arc::new(safegrade_http::ratelimit::RateLimiter::new(3));
+    let limited = test_app_from(state).await;
+    for _ in 0..3 {
+        let ok = send_as(&limited, None, TestRequest::get().uri("/api/v1/register")).await;
+        assert_eq!(ok.status, StatusCode::OK);
+    }
+    let refused = send_as(&limited, None, TestRequest::get().uri("/api/v1/register")).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.body["code"], "rate_limited");
+    assert!(
+        refused
+            .header("retry-after")
+            .parse::<u64>()
+            .is_ok_and(|s| (1..=60).contains(&s))
+    );
 }

@@ -18,6 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::{Authenticator, DEFAULT_CACHE_TTL};
 use crate::error::{ApiError, ErrorCode, ProblemMarker};
 use crate::openapi::{self, RouteTable};
+use crate::ratelimit::RateLimiter;
 
 /// Largest accepted request body, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -39,6 +40,8 @@ pub struct AppState {
     /// A pinned "today" (`SAFEGRADE_TODAY`, for tests and demos); `None`: the current date
     /// in China.
     pub pinned_today: Option<NaiveDate>,
+    /// The per-address limit of the public register.
+    pub public_limit: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -58,6 +61,7 @@ impl AppState {
             grade_rules,
             expiring_window_months: grade_rules.renewal_window_months,
             pinned_today: None,
+            public_limit: Arc::new(RateLimiter::new(crate::ratelimit::DEFAULT_PER_MINUTE)),
         }
     }
 

@@ -249,9 +249,15 @@ impl Authenticator {
     }
 }
 
-/// Whether a path needs a token: everything under `/api/v1`.
+/// Whether a path is public (no token, rate-limited per client address): the register of
+/// grades and certificate verification.
+pub fn is_public(path: &str) -> bool {
+    path == "/api/v1/register" || path.starts_with("/api/v1/register/")
+}
+
+/// Whether a path needs a token: everything under `/api/v1` except the public register.
 pub fn is_protected(path: &str) -> bool {
-    path == "/api/v1" || path.starts_with("/api/v1/")
+    (path == "/api/v1" || path.starts_with("/api/v1/")) && !is_public(path)
 }
 
 /// The bearer token of a request, or the 401 that explains what is missing.
@@ -279,12 +285,30 @@ pub async fn authenticate(
     req: ServiceRequest,
     next: actix_web::middleware::Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if !is_protected(req.path()) {
-        return next.call(req).await;
-    }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(ApiError::internal("no application state").into());
     };
+    if is_public(req.path()) {
+        let addr = req.peer_addr().map(|a| a.ip());
+        if let Err(retry) = state.public_limit.check(addr) {
+            let e = ApiError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "too many requests to the public register from this address; retry in {retry} s"
+                ),
+            )
+            .with_header(header::RETRY_AFTER, retry.to_string());
+            let (req, _) = req.into_parts();
+            return Ok(ServiceResponse::new(
+                req,
+                actix_web::ResponseError::error_response(&e),
+            ));
+        }
+        return next.call(req).await;
+    }
+    if !is_protected(req.path()) {
+        return next.call(req).await;
+    }
     let checked = match bearer(&req) {
         Ok(token) => state.auth.check(&state.store, &token).await,
         Err(e) => Err(e),

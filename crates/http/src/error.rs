@@ -64,6 +64,9 @@ code_list! {
         VersionMismatch = ("version_mismatch", "版本不一致"),
         /// The `Idempotency-Key` was used before with another body.
         IdempotencyKeyReused = ("idempotency_key_reused", "幂等键已用于其他请求"),
+        /// Too many requests to a public endpoint from one address; retry after `Retry-After`
+        /// seconds.
+        RateLimited = ("rate_limited", "请求过于频繁"),
         /// The database is unavailable or busy; retry after `Retry-After` seconds.
         ServiceUnavailable = ("service_unavailable", "服务暂不可用"),
         /// An unexpected error; the request id identifies it in the logs.
@@ -96,6 +99,7 @@ impl ErrorCode {
             | Self::FastTrackNotAllowed
             | Self::RenewalClosed => StatusCode::CONFLICT,
             Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -127,6 +131,7 @@ impl ErrorCode {
             Self::InvalidIdempotencyKey => "Invalid Idempotency-Key header",
             Self::VersionMismatch => "Version mismatch",
             Self::IdempotencyKeyReused => "Idempotency key reused",
+            Self::RateLimited => "Too many requests",
             Self::ServiceUnavailable => "Service unavailable",
             Self::Internal => "Internal error",
         }

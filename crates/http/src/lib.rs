@@ -21,7 +21,9 @@ pub mod instant;
 pub mod list;
 mod openapi;
 pub mod principals;
+pub mod ratelimit;
 pub mod reference;
+pub mod register;
 
 pub use app::{AppState, MAX_BODY_BYTES, RequestId, app};
 pub use error::{ApiError, ErrorCode, Problem};

@@ -9,7 +9,9 @@ use utoipa_actix_web::{UtoipaApp, scope};
 use safegrade_domain::{AREAS, SECTIONS};
 
 use crate::error::Problem;
-use crate::{accidents, certificates, enterprises, events, health, principals, reference};
+use crate::{
+    accidents, certificates, enterprises, events, health, principals, reference, register,
+};
 
 /// Media type of problem responses.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -28,6 +30,7 @@ are explained in the integrator guide (接入指南) of the book.",
         (name = "enterprises", description = "The enterprise ledger (企业台账)"),
         (name = "reference", description = "Supervision areas and code lists (参考数据)"),
         (name = "certificates", description = "Standardization grades, their certificates and the accidents that bear on them (标准化等级证书、生产安全事故)"),
+        (name = "register", description = "The public register of grades and certificate verification, no token (公开查询)"),
         (name = "access", description = "Principals, tokens and the caller (账号与令牌)"),
         (name = "events", description = "The audit trail and change feed (事件流)"),
         (name = "health", description = "Liveness and readiness"),
@@ -111,7 +114,9 @@ where
                 .service(certificates::renew_certificate)
                 .service(certificates::upgrade_certificate)
                 .service(accidents::create_accident)
-                .service(accidents::list_accidents),
+                .service(accidents::list_accidents)
+                .service(register::list_register)
+                .service(register::verify_certificate),
         )
 }
 

@@ -481,4 +481,100 @@ impl Store {
             Ok(revoked)
         })
     }
+
+    /// The public register: certificates in force and within validity on `today`, with
+    /// their enterprise, optionally of one area, sector or grade, in id order after `after`.
+    pub fn register(
+        &self,
+        filter: &RegisterFilter,
+        today: NaiveDate,
+        after: Option<CertificateId>,
+        limit: i64,
+    ) -> Result<Page<RegisterEntry>, StoreError> {
+        self.with_read(|conn| {
+            let mut q = certificates::table
+                .inner_join(enterprises::table)
+                .filter(certificates::revoked_on.is_null())
+                .filter(certificates::superseded_by.is_null())
+                .filter(certificates::issued_on.le(today))
+                .filter(certificates::valid_until.ge(today))
+                .select((
+                    certificates::all_columns,
+                    enterprises::name,
+                    enterprises::credit_code,
+                    enterprises::area_code,
+                    enterprises::sector,
+                ))
+                .into_boxed();
+            if let Some(area) = &filter.area_code {
+                q = q.filter(enterprises::area_code.eq(area.clone()));
+            }
+            if let Some(sector) = &filter.sector {
+                q = q.filter(enterprises::sector.eq(sector.clone()));
+            }
+            if let Some(g) = filter.grade {
+                q = q.filter(certificates::grade.eq(g.as_str()));
+            }
+            if let Some(a) = after {
+                q = q.filter(certificates::id.gt(a.to_string()));
+            }
+            let rows: Vec<(CertificateRow, String, String, String, String)> = q
+                .order(certificates::id.asc())
+                .limit(limit + 1)
+                .load(conn)?;
+            let has_more = rows.len() as i64 > limit;
+            let items = rows
+                .into_iter()
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .map(|(row, name, credit_code, area_code, sector)| {
+                    Ok(RegisterEntry {
+                        certificate: row.into_domain()?,
+                        enterprise_name: name,
+                        credit_code,
+                        area_code,
+                        sector,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?;
+            Ok(Page { items, has_more })
+        })
+    }
+
+    /// A certificate by its number, with its enterprise's name (for public verification).
+    pub fn certificate_by_number(&self, number: &str) -> Result<(Certificate, String), StoreError> {
+        self.with_read(|conn| {
+            let (row, name): (CertificateRow, String) = certificates::table
+                .inner_join(enterprises::table)
+                .filter(certificates::number.eq(number))
+                .select((certificates::all_columns, enterprises::name))
+                .first(conn)?;
+            Ok((row.into_domain()?, name))
+        })
+    }
+}
+
+/// Filters of the public register.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterFilter {
+    /// Supervision area.
+    pub area_code: Option<String>,
+    /// Supervision sector (wire value).
+    pub sector: Option<String>,
+    /// Grade.
+    pub grade: Option<Grade>,
+}
+
+/// One line of the public register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterEntry {
+    /// The certificate.
+    pub certificate: Certificate,
+    /// Its enterprise's registered name.
+    pub enterprise_name: String,
+    /// Its enterprise's credit code.
+    pub credit_code: String,
+    /// Its enterprise's area.
+    pub area_code: String,
+    /// Its enterprise's sector.
+    pub sector: String,
 }

@@ -260,7 +260,7 @@ pub async fn test_app(
         Error = actix_web::Error,
     >,
 > {
-    build_app(AppState::new(store)).await
+    test_app_from(AppState::new(store)).await
 }
 
 /// [`test_app`] whose "today" is pinned to `today` (as `SAFEGRADE_TODAY` does).
@@ -276,7 +276,7 @@ pub async fn test_app_at(
 > {
     let mut state = AppState::new(store);
     state.pinned_today = Some(today);
-    build_app(state).await
+    test_app_from(state).await
 }
 
 /// [`test_app`] whose token checks are cached for `ttl`: a second app on the same store
@@ -291,10 +291,12 @@ pub async fn test_app_with_cache(
         Error = actix_web::Error,
     >,
 > {
-    build_app(AppState::with_auth_cache(store, ttl)).await
+    test_app_from(AppState::with_auth_cache(store, ttl)).await
 }
 
-async fn build_app(
+/// The application over a prepared state (a pinned today, a small rate limit, ...), with a
+/// fresh city administrator.
+pub async fn test_app_from(
     state: AppState,
 ) -> TestApp<
     impl Service<
