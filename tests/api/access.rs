@@ -218,6 +218,7 @@ fn request(
         }
         "list_certificates" => get("/api/v1/certificates".into()),
         "list_register" => get("/api/v1/register".into()),
+        "list_alerts" => get("/api/v1/alerts".into()),
         "verify_certificate" => get("/api/v1/register/certificates/W-IN".into()),
         "list_accidents" => get("/api/v1/accidents".into()),
         "create_accident" => json_request(
@@ -314,6 +315,7 @@ fn matrix() -> Vec<Case> {
         ("revoke_token", admin_only(200), None),
         ("list_certificates", all(200), None),
         ("list_register", [200; 7], None),
+        ("list_alerts", all(200), None),
         ("verify_certificate", [200; 7], None),
         ("list_accidents", all(200), None),
         (

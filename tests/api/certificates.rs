@@ -5,13 +5,15 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use chrono::NaiveDate;
 use safegrade_testkit::{
-    TestDb, json_request, post_enterprise, send, send_as, test_app_at, test_app_from,
+    TestDb, credit_code, enterprise_body, json_request, post_enterprise, principal, send, send_as,
+    test_app_at, test_app_from,
 };
 use serde_json::{Value, json};
 
 use crate::assert_record_snapshot;
 
 both!(
+    alerts_follow_the_records,
     public_register_and_verification,
     renewal_fast_track_and_upgrade,
     accidents_are_evaluated_against_certificates,
@@ -658,4 +660,144 @@ async fn public_register_and_verification(db: TestDb) {
             .parse::<u64>()
             .is_ok_and(|s| (1..=60).contains(&s))
     );
+}
+
+fn kinds(r: &safegrade_testkit::Reply) -> Vec<(String, String)> {
+    r.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap_or_default().to_owned(),
+                a["enterprise_id"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Alerts on a pinned day: expiring, expired, accident during validity and revocation
+/// trigger; each disappears when its cause is resolved; a county sees only its own.
+async fn alerts_follow_the_records(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2021-12-15")).await;
+    let mut ents = Vec::new();
+    for n in 40..43 {
+        let (e, _) = post_enterprise(&app, n).await;
+        ents.push(e.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let mut other = enterprise_body(&credit_code(43));
+    other["area_code"] = json!("510704");
+    let d = send(
+        &app,
+        json_request(Method::POST, "/api/v1/enterprises", &other),
+    )
+    .await;
+    let foreign = d.body["id"].as_str().unwrap_or_default().to_owned();
+    let rec = |ent: &str, number: &str, on: &str| {
+        json_request(Method::POST, "/api/v1/certificates", &body(ent, number, on))
+    };
+    let expiring = send(&app, rec(&ents[0], "AL-1", "2019-03-01")).await;
+    send(&app, rec(&ents[1], "AL-2", "2018-01-01")).await;
+    let accident_cert = send(&app, rec(&ents[2], "AL-3", "2020-01-01")).await;
+    send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/accidents",
+            &accident(&ents[2], "2021-06-01", 1, 0),
+        ),
+    )
+    .await;
+    send(&app, rec(&foreign, "AL-4", "2019-02-01")).await;
+
+    let all = send(&app, TestRequest::get().uri("/api/v1/alerts")).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert_eq!(
+        kinds(&all),
+        vec![
+            ("grade_expired".to_owned(), ents[1].clone()),
+            ("accident_during_validity".to_owned(), ents[2].clone()),
+            ("revocation_trigger".to_owned(), ents[2].clone()),
+            ("grade_expiring".to_owned(), foreign.clone()),
+            ("grade_expiring".to_owned(), ents[0].clone()),
+        ],
+        "{}",
+        all.body
+    );
+    assert_record_snapshot!("alert_expiring", all.body["items"][4]);
+
+    // A county sees only its own.
+    let (_, county) = principal(
+        &db.store,
+        json!({"name": "游仙区", "role": "area_regulator", "area_codes": ["510704"]}),
+    );
+    let mine = send_as(
+        &app,
+        Some(&county),
+        TestRequest::get().uri("/api/v1/alerts"),
+    )
+    .await;
+    assert_eq!(
+        kinds(&mine),
+        vec![("grade_expiring".to_owned(), foreign.clone())]
+    );
+
+    // Filters and paging.
+    let only = send(
+        &app,
+        TestRequest::get().uri("/api/v1/alerts?kind=grade_expiring&area_code=510703"),
+    )
+    .await;
+    assert_eq!(
+        kinds(&only),
+        vec![("grade_expiring".to_owned(), ents[0].clone())]
+    );
+    let first = send(&app, TestRequest::get().uri("/api/v1/alerts?limit=2")).await;
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let second = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/alerts?limit=2&cursor={cursor}")),
+    )
+    .await;
+    assert_eq!(kinds(&second), kinds(&all)[2..4].to_vec());
+    let bad = send(&app, TestRequest::get().uri("/api/v1/alerts?kind=nothing")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // Resolving causes removes the alerts.
+    let id = expiring.body["id"].as_str().unwrap_or_default();
+    let renewed = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/certificates/{id}/renewal"),
+            &json!({"track": "fast_track", "number": "AL-1R", "issued_on": "2021-12-15"}),
+        ),
+    )
+    .await;
+    assert_eq!(renewed.status, StatusCode::CREATED, "{}", renewed.body);
+    let cid = accident_cert.body["id"].as_str().unwrap_or_default();
+    send(
+        &app,
+        json_request(Method::POST, &format!("/api/v1/certificates/{cid}/revocation"), &json!({"trigger": "fatal_accident", "legal_basis": "定级办法", "reason": "死亡事故", "decided_on": "2021-07-01"})),
+    )
+    .await;
+    let after = send(
+        &app,
+        TestRequest::get().uri("/api/v1/alerts?area_code=510703"),
+    )
+    .await;
+    assert_eq!(
+        kinds(&after),
+        vec![("grade_expired".to_owned(), ents[1].clone())]
+    );
+    send(&app, rec(&ents[1], "AL-2N", "2021-12-01")).await;
+    let none = send(
+        &app,
+        TestRequest::get().uri("/api/v1/alerts?area_code=510703"),
+    )
+    .await;
+    assert_eq!(kinds(&none), vec![], "a new grade resolves the expired one");
 }

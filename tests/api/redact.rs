@@ -117,6 +117,7 @@ macro_rules! assert_record_snapshot {
             ".occurred_at" => insta::dynamic_redaction($crate::redact::datetime),
             ".actor.principal_id" => insta::dynamic_redaction($crate::redact::id),
             ".resource.id" => insta::dynamic_redaction($crate::redact::id),
+            ".subject.id" => insta::dynamic_redaction($crate::redact::id),
             ".enterprise_id" => insta::dynamic_redaction($crate::redact::maybe_id),
             ".evaluation.certificates[].certificate_id" => insta::dynamic_redaction($crate::redact::id),
             ".items[].seq" => insta::dynamic_redaction($crate::redact::seq),

@@ -728,6 +728,24 @@ code_list! {
     }
 }
 
+code_list! {
+    /// A due action derived from the records (提醒). Each kind names the rule it comes from.
+    pub enum AlertKind {
+        /// The renewal window of a grade in force is open: re-apply before it expires.
+        /// Rule: 定级办法 (re-application up to 3 months before expiry) and notice 二（三）.
+        GradeExpiring = ("grade_expiring", "等级即将到期"),
+        /// A grade expired and the enterprise holds none since: it must restart creation.
+        /// Rule: notice 绵应急函〔2020〕42号 二（三）.
+        GradeExpired = ("grade_expired", "等级已过期"),
+        /// An accident happened while a grade was in force: restart creation, and the grading
+        /// authority decides on revocation. Rule: notice 二（三）.
+        AccidentDuringValidity = ("accident_during_validity", "有效期内发生事故"),
+        /// An accident meets a revocation trigger of 定级办法 (death; ≥3 seriously injured or
+        /// ≥CNY 1 million in 12 consecutive months; concealment), awaiting the decision.
+        RevocationTrigger = ("revocation_trigger", "触发撤销情形"),
+    }
+}
+
 /// What an accident means for one certificate that was in force on its date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateImpact {

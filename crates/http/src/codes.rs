@@ -74,6 +74,8 @@ code_list_schemas! {
     RevocationTrigger => safegrade_domain::grading::RevocationTrigger,
     /// Level of a grading authority.
     AuthorityLevel => safegrade_domain::grading::AuthorityLevel,
+    /// Kind of alert.
+    AlertKind => safegrade_domain::grading::AlertKind,
     /// Procedure of a same-grade renewal.
     RenewalTrack => safegrade_domain::grading::RenewalTrack,
     /// Kind of accident (GB 6441-1986).

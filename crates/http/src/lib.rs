@@ -8,6 +8,7 @@
 //! contract), [`apidoc::render`] (the book's API reference).
 
 pub mod accidents;
+pub mod alerts;
 pub mod apidoc;
 mod app;
 pub mod auth;

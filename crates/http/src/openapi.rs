@@ -10,7 +10,7 @@ use safegrade_domain::{AREAS, SECTIONS};
 
 use crate::error::Problem;
 use crate::{
-    accidents, certificates, enterprises, events, health, principals, reference, register,
+    accidents, alerts, certificates, enterprises, events, health, principals, reference, register,
 };
 
 /// Media type of problem responses.
@@ -55,6 +55,7 @@ are explained in the integrator guide (接入指南) of the book.",
         crate::codes::AuthorityLevel,
         crate::codes::AccidentKind,
         crate::codes::RenewalTrack,
+        crate::codes::AlertKind,
     )),
     modifiers(&BearerScheme)
 )]
@@ -115,6 +116,7 @@ where
                 .service(certificates::upgrade_certificate)
                 .service(accidents::create_accident)
                 .service(accidents::list_accidents)
+                .service(alerts::list_alerts)
                 .service(register::list_register)
                 .service(register::verify_certificate),
         )

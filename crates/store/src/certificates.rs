@@ -22,7 +22,7 @@ pub const NOT_IN_FORCE: &str = "certificate_not_in_force";
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = certificates)]
-struct CertificateRow {
+pub(crate) struct CertificateRow {
     id: String,
     enterprise_id: String,
     regime: String,
@@ -54,7 +54,7 @@ fn code<T: CodeList>(column: &str, value: &str) -> Result<T, StoreError> {
 }
 
 impl CertificateRow {
-    fn into_domain(self) -> Result<Certificate, StoreError> {
+    pub(crate) fn into_domain(self) -> Result<Certificate, StoreError> {
         let revocation = match (
             self.revoked_on,
             self.revocation_trigger.as_deref(),

@@ -9,6 +9,7 @@
 //! [`Store::with_write_tx`] for every multi-row write.
 
 pub mod accidents;
+pub mod alerts;
 pub mod certificates;
 mod db;
 pub mod enterprises;

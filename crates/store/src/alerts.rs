@@ -1,0 +1,284 @@
+//! Alerts (提醒): due actions derived from certificates and accidents on a given day, never
+//! stored, so an alert disappears as soon as its cause is resolved (a renewal, a new grade,
+//! a revocation decision).
+//!
+//! Each kind is computed with an indexed query bounded by what can raise it (certificates
+//! by `valid_until`, accidents by date and enterprise), never by loading every enterprise.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use safegrade_domain::grading::{
+    AccidentFacts, AlertKind, Certificate, GradeRules, add_months, in_force_on, sub_months,
+};
+use safegrade_domain::{CodeList, EnterpriseId, Scope};
+
+use crate::certificates::{CertificateRow, of_enterprises};
+use crate::schema::{accidents, certificates, enterprises};
+use crate::{Store, StoreError};
+
+/// One alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// Kind.
+    pub kind: AlertKind,
+    /// The enterprise concerned.
+    pub enterprise_id: EnterpriseId,
+    /// Its supervision area.
+    pub area_code: String,
+    /// By when (or since when) the action is due.
+    pub due_on: NaiveDate,
+    /// The record that raised it: `("certificate" | "accident", id)`.
+    pub subject: (&'static str, String),
+    /// The rule, with its source.
+    pub rule: String,
+    /// What to do next.
+    pub next_step: String,
+}
+
+/// Filters of the alert list.
+#[derive(Debug, Clone)]
+pub struct AlertFilter {
+    /// The caller's jurisdiction.
+    pub scope: Scope,
+    /// Only this area.
+    pub area_code: Option<String>,
+    /// Only this enterprise.
+    pub enterprise_id: Option<EnterpriseId>,
+    /// Only these kinds (any when empty).
+    pub kinds: Vec<AlertKind>,
+}
+
+impl AlertFilter {
+    fn wants(&self, kind: AlertKind) -> bool {
+        self.kinds.is_empty() || self.kinds.contains(&kind)
+    }
+}
+
+macro_rules! scoped {
+    ($q:expr, $filter:expr, $enterprise_col:expr) => {{
+        let mut q = $q;
+        match &$filter.scope {
+            Scope::City => {}
+            Scope::Areas(areas) => q = q.filter(enterprises::area_code.eq_any(areas.clone())),
+            Scope::Enterprise(id) => q = q.filter($enterprise_col.eq(id.to_string())),
+        }
+        if let Some(area) = &$filter.area_code {
+            q = q.filter(enterprises::area_code.eq(area.clone()));
+        }
+        if let Some(id) = $filter.enterprise_id {
+            q = q.filter($enterprise_col.eq(id.to_string()));
+        }
+        q
+    }};
+}
+
+impl Store {
+    /// The alerts on `today` matching `filter`, ordered by due date, kind and subject.
+    pub fn alerts(
+        &self,
+        filter: &AlertFilter,
+        rules: &GradeRules,
+        today: NaiveDate,
+        window_months: u32,
+    ) -> Result<Vec<Alert>, StoreError> {
+        self.with_read(|conn| {
+            let mut out = Vec::new();
+            let in_force = certificates::revoked_on
+                .is_null()
+                .and(certificates::superseded_by.is_null());
+            if filter.wants(AlertKind::GradeExpiring) {
+                let q = certificates::table
+                    .inner_join(enterprises::table)
+                    .filter(in_force)
+                    .filter(certificates::valid_until.ge(today))
+                    .filter(certificates::valid_until.le(add_months(today, window_months)))
+                    .select((certificates::all_columns, enterprises::area_code))
+                    .into_boxed();
+                let rows: Vec<(CertificateRow, String)> =
+                    scoped!(q, filter, certificates::enterprise_id).load(conn)?;
+                for (row, area) in rows {
+                    let c = row.into_domain()?;
+                    out.push(Alert {
+                        kind: AlertKind::GradeExpiring,
+                        enterprise_id: c.data.enterprise_id,
+                        area_code: area,
+                        due_on: c.data.valid_until,
+                        subject: ("certificate", c.id.to_string()),
+                        rule: format!(
+                            "定级办法: re-application opens {} months before expiry (on {}); notice 绵应急函〔2020〕42号 二（三）: remind the enterprise early",
+                            rules.renewal_window_months,
+                            rules.renewal_opens_on(c.data.valid_until)
+                        ),
+                        next_step: format!(
+                            "remind the enterprise to apply for renewal of its {} grade (certificate {}) before {}",
+                            c.data.grade, c.data.number, c.data.valid_until
+                        ),
+                    });
+                }
+            }
+            if filter.wants(AlertKind::GradeExpired) {
+                let q = certificates::table
+                    .inner_join(enterprises::table)
+                    .filter(in_force)
+                    .filter(certificates::valid_until.lt(today))
+                    .select((certificates::all_columns, enterprises::area_code))
+                    .into_boxed();
+                let rows: Vec<(CertificateRow, String)> =
+                    scoped!(q, filter, certificates::enterprise_id).load(conn)?;
+                let expired: Vec<(Certificate, String)> = rows
+                    .into_iter()
+                    .map(|(r, a)| r.into_domain().map(|c| (c, a)))
+                    .collect::<Result<_, _>>()?;
+                let ids: Vec<String> = expired.iter().map(|(c, _)| c.data.enterprise_id.to_string()).collect();
+                let all = of_enterprises(conn, &ids)?;
+                for (c, area) in expired {
+                    // Resolved once the enterprise holds a later grade.
+                    let later = all.iter().any(|o| {
+                        o.data.enterprise_id == c.data.enterprise_id
+                            && o.id != c.id
+                            && o.revocation.is_none()
+                            && o.data.issued_on > c.data.valid_until
+                    });
+                    if later {
+                        continue;
+                    }
+                    out.push(Alert {
+                        kind: AlertKind::GradeExpired,
+                        enterprise_id: c.data.enterprise_id,
+                        area_code: area,
+                        due_on: c.data.valid_until,
+                        subject: ("certificate", c.id.to_string()),
+                        rule: "notice 绵应急函〔2020〕42号 二（三）: an enterprise whose grade expired must restart creation".into(),
+                        next_step: format!(
+                            "the {} grade (certificate {}) expired after {}: push the enterprise to restart creation (重新创建)",
+                            c.data.grade, c.data.number, c.data.valid_until
+                        ),
+                    });
+                }
+            }
+            if filter.wants(AlertKind::AccidentDuringValidity) || filter.wants(AlertKind::RevocationTrigger) {
+                // An accident can only matter to a certificate in force on its date, and
+                // certificates last `validity_months`.
+                let since = sub_months(today, rules.validity_months);
+                let q = accidents::table
+                    .inner_join(enterprises::table)
+                    .filter(accidents::occurred_on.ge(since))
+                    .select((
+                        accidents::id,
+                        accidents::enterprise_id,
+                        accidents::occurred_on,
+                        accidents::deaths,
+                        accidents::seriously_injured,
+                        accidents::direct_loss_cny,
+                        accidents::concealed,
+                        enterprises::area_code,
+                    ))
+                    .into_boxed();
+                type Row = (String, String, NaiveDate, i32, i32, i64, bool, String);
+                let rows: Vec<Row> = scoped!(q, filter, accidents::enterprise_id).load(conn)?;
+                let mut ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let certs = of_enterprises(conn, &ids)?;
+                let history: Vec<(String, AccidentFacts)> = accidents::table
+                    .filter(accidents::enterprise_id.eq_any(&ids))
+                    .select((
+                        accidents::enterprise_id,
+                        accidents::occurred_on,
+                        accidents::deaths,
+                        accidents::seriously_injured,
+                        accidents::direct_loss_cny,
+                        accidents::concealed,
+                    ))
+                    .load::<(String, NaiveDate, i32, i32, i64, bool)>(conn)?
+                    .into_iter()
+                    .map(|(e, on, d, i, l, c)| (e, facts(on, d, i, l, c)))
+                    .collect();
+                for (id, ent, on, deaths, injured, loss, concealed, area) in rows {
+                    let Some(enterprise_id) = EnterpriseId::parse(&ent) else {
+                        continue;
+                    };
+                    let accident = facts(on, deaths, injured, loss, concealed);
+                    let mine: Vec<&Certificate> = certs.iter().filter(|c| c.data.enterprise_id == enterprise_id).collect();
+                    // Open while a certificate in force on that day still stands (not revoked,
+                    // not replaced) and no grade was granted since.
+                    let standing: Vec<&&Certificate> = mine
+                        .iter()
+                        .filter(|c| in_force_on(c, on) && c.revocation.is_none() && c.superseded_by.is_none())
+                        .collect();
+                    let regraded = mine.iter().any(|c| c.data.issued_on > on && c.revocation.is_none());
+                    if standing.is_empty() || regraded {
+                        continue;
+                    }
+                    let numbers: Vec<&str> = standing.iter().map(|c| c.data.number.as_str()).collect();
+                    if filter.wants(AlertKind::AccidentDuringValidity) {
+                        out.push(Alert {
+                            kind: AlertKind::AccidentDuringValidity,
+                            enterprise_id,
+                            area_code: area.clone(),
+                            due_on: on,
+                            subject: ("accident", id.clone()),
+                            rule: "notice 绵应急函〔2020〕42号 二（三）: an enterprise with an accident during the validity of its grade must restart creation".into(),
+                            next_step: format!(
+                                "accident on {on} during the validity of certificate {}: push the enterprise to restart creation and have the grading authority decide on revocation",
+                                numbers.join(", ")
+                            ),
+                        });
+                    }
+                    let others: Vec<AccidentFacts> = {
+                        let mut skipped = false;
+                        facts_of(&history, &ent)
+                            .filter(|f| {
+                                if !skipped && *f == accident {
+                                    skipped = true;
+                                    false
+                                } else {
+                                    true
+                                }
+                            })
+                            .collect()
+                    };
+                    let triggers = rules.triggers_of(&accident, &others);
+                    if filter.wants(AlertKind::RevocationTrigger) && !triggers.is_empty() {
+                        let list: Vec<&str> = triggers.iter().map(|t| t.as_str()).collect();
+                        out.push(Alert {
+                            kind: AlertKind::RevocationTrigger,
+                            enterprise_id,
+                            area_code: area,
+                            due_on: on,
+                            subject: ("accident", id),
+                            rule: format!("定级办法 revocation triggers met: {}", list.join(", ")),
+                            next_step: format!(
+                                "the grading authority decides whether to revoke certificate {} (POST /api/v1/certificates/{{id}}/revocation)",
+                                numbers.join(", ")
+                            ),
+                        });
+                    }
+                }
+            }
+            out.sort_by(|a, b| {
+                (a.due_on, a.kind.as_str(), &a.subject.1).cmp(&(b.due_on, b.kind.as_str(), &b.subject.1))
+            });
+            Ok(out)
+        })
+    }
+}
+
+fn facts(on: NaiveDate, deaths: i32, injured: i32, loss: i64, concealed: bool) -> AccidentFacts {
+    AccidentFacts {
+        occurred_on: on,
+        deaths: u32::try_from(deaths).unwrap_or(0),
+        seriously_injured: u32::try_from(injured).unwrap_or(0),
+        direct_loss_cny: loss,
+        concealed,
+    }
+}
+
+fn facts_of<'a>(
+    all: &'a [(String, AccidentFacts)],
+    enterprise: &'a str,
+) -> impl Iterator<Item = AccidentFacts> + 'a {
+    all.iter()
+        .filter(move |(e, _)| e == enterprise)
+        .map(|(_, f)| *f)
+}
