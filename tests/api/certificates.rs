@@ -726,6 +726,48 @@ async fn alerts_follow_the_records(db: TestDb) {
     );
     assert_record_snapshot!("alert_expiring", all.body["items"][4]);
 
+    // The enterprises carry their derived status, and the ledger filters on it.
+    let status_of = |r: &safegrade_testkit::Reply| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    for (status, expected) in [
+        ("restart_required", vec![ents[2].clone()]),
+        ("expired", vec![ents[1].clone()]),
+        ("attained", vec![ents[0].clone()]),
+    ] {
+        let r = send(
+            &app,
+            TestRequest::get().uri(&format!(
+                "/api/v1/enterprises?area_code=510703&standardization_status={status}"
+            )),
+        )
+        .await;
+        assert_eq!(status_of(&r), expected, "{status}");
+    }
+    let graded = send(
+        &app,
+        TestRequest::get().uri("/api/v1/enterprises?current_grade=grade_3&area_code=510703"),
+    )
+    .await;
+    assert_eq!(
+        status_of(&graded),
+        vec![ents[0].clone(), ents[2].clone()],
+        "grades in force, restart or not"
+    );
+    let one = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/enterprises/{}", ents[0])),
+    )
+    .await;
+    assert_eq!(one.body["standardization_status"], "attained");
+    assert_eq!(one.body["current_grade"], "grade_3");
+    assert_eq!(one.body["grade_valid_until"], "2022-03-01");
+
     // A county sees only its own.
     let (_, county) = principal(
         &db.store,
@@ -800,4 +842,17 @@ async fn alerts_follow_the_records(db: TestDb) {
     )
     .await;
     assert_eq!(kinds(&none), vec![], "a new grade resolves the expired one");
+    let revoked = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/enterprises/{}", ents[2])),
+    )
+    .await;
+    assert_eq!(revoked.body["standardization_status"], "revoked");
+    assert_eq!(revoked.body["current_grade"], Value::Null);
+    let creating = send(
+        &app,
+        TestRequest::get().uri("/api/v1/enterprises?standardization_status=creating"),
+    )
+    .await;
+    assert_eq!(creating.body["items"], json!([]));
 }

@@ -136,6 +136,8 @@ pub struct Enterprise {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// What its certificates and accidents say about its grade (kept by the store).
+    pub grading: crate::grading::GradeSummary,
 }
 
 /// Unvalidated input, field by field, as a client sent it (after JSON decoding).

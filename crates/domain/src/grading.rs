@@ -746,6 +746,100 @@ code_list! {
     }
 }
 
+code_list! {
+    /// An enterprise's standardization status (标准化状态), derived from its certificates and
+    /// accidents on a given day.
+    pub enum StandardizationStatus {
+        /// No grade, none before.
+        NotStarted = ("not_started", "未创建"),
+        /// Creating (the creation stage is recorded with the creation drive).
+        Creating = ("creating", "创建中"),
+        /// Holds a grade in force.
+        Attained = ("attained", "已达标"),
+        /// Its last grade expired: restart creation (notice 二（三）).
+        Expired = ("expired", "已过期"),
+        /// Its last grade was revoked.
+        Revoked = ("revoked", "已撤销"),
+        /// An accident happened while its grade was in force: restart creation
+        /// (notice 二（三）).
+        RestartRequired = ("restart_required", "须重新创建"),
+    }
+}
+
+/// What an enterprise's certificates and accidents say about its grade, independent of the
+/// day (the status is derived from it with [`GradeSummary::status`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GradeSummary {
+    /// The grade of its current certificate (neither revoked nor superseded; the latest to
+    /// expire), even if that has expired since.
+    pub current_grade: Option<Grade>,
+    /// That certificate's last day of validity.
+    pub grade_valid_until: Option<NaiveDate>,
+    /// An accident happened while a grade was in force and no grade was granted since.
+    pub restart_required: bool,
+    /// Its last grade was revoked on this day and no grade was granted since.
+    pub revoked_on: Option<NaiveDate>,
+}
+
+impl GradeSummary {
+    /// Summarises an enterprise's `certificates` and `accidents`.
+    pub fn of(certificates: &[Certificate], accidents: &[AccidentFacts]) -> Self {
+        let current = certificates
+            .iter()
+            .filter(|c| c.revocation.is_none() && c.superseded_by.is_none())
+            .max_by_key(|c| (c.data.valid_until, c.data.grade.rank()));
+        let granted_after = |day: NaiveDate| {
+            certificates
+                .iter()
+                .any(|c| c.revocation.is_none() && c.data.issued_on > day)
+        };
+        let revoked_on = certificates
+            .iter()
+            .filter_map(|c| c.revocation.as_ref().map(|r| r.decided_on))
+            .max()
+            .filter(|on| !granted_after(*on));
+        let restart_required = accidents.iter().any(|a| {
+            certificates.iter().any(|c| in_force_on(c, a.occurred_on))
+                && !granted_after(a.occurred_on)
+        });
+        Self {
+            current_grade: current.map(|c| c.data.grade),
+            grade_valid_until: current.map(|c| c.data.valid_until),
+            restart_required,
+            revoked_on,
+        }
+    }
+
+    /// The status on `today`. Rule: notice 绵应急函〔2020〕42号 二（三） (expired grade, or an
+    /// accident while it was valid: restart creation); 定级办法 (revocation).
+    pub fn status(&self, today: NaiveDate) -> StandardizationStatus {
+        let in_force = self.grade_valid_until.is_some_and(|until| until >= today);
+        if self.revoked_on.is_some() && !in_force {
+            StandardizationStatus::Revoked
+        } else if self.restart_required {
+            StandardizationStatus::RestartRequired
+        } else if in_force {
+            StandardizationStatus::Attained
+        } else if self.grade_valid_until.is_some() {
+            StandardizationStatus::Expired
+        } else {
+            StandardizationStatus::NotStarted
+        }
+    }
+
+    /// The grade in force on `today`, if any.
+    pub fn grade_on(&self, today: NaiveDate) -> Option<Grade> {
+        match self.status(today) {
+            StandardizationStatus::Attained | StandardizationStatus::RestartRequired
+                if self.grade_valid_until.is_some_and(|u| u >= today) =>
+            {
+                self.current_grade
+            }
+            _ => None,
+        }
+    }
+}
+
 /// What an accident means for one certificate that was in force on its date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateImpact {

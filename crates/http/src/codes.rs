@@ -74,6 +74,8 @@ code_list_schemas! {
     RevocationTrigger => safegrade_domain::grading::RevocationTrigger,
     /// Level of a grading authority.
     AuthorityLevel => safegrade_domain::grading::AuthorityLevel,
+    /// Standardization status of an enterprise.
+    StandardizationStatus => safegrade_domain::grading::StandardizationStatus,
     /// Kind of alert.
     AlertKind => safegrade_domain::grading::AlertKind,
     /// Procedure of a same-grade renewal.

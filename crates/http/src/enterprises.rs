@@ -2,7 +2,8 @@
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use safegrade_domain::grading::{Grade, StandardizationStatus};
 use safegrade_domain::{
     CreditCode, Enterprise, EnterpriseId, EnterpriseInput, IndustryCode, MineKind, OperatingStatus,
     Ownership, Scale, Scope, Sector, Violation, ViolationCode as V, find_area,
@@ -69,6 +70,15 @@ pub struct EnterpriseResponse {
     pub latitude: Option<f64>,
     /// WGS-84 longitude.
     pub longitude: Option<f64>,
+    /// Standardization status (标准化状态) on the server's today, derived from the
+    /// enterprise's certificates and accidents; read-only.
+    #[schema(value_type = crate::codes::StandardizationStatus)]
+    pub standardization_status: StandardizationStatus,
+    /// The grade in force today (null when none); read-only.
+    #[schema(value_type = Option<crate::codes::Grade>)]
+    pub current_grade: Option<Grade>,
+    /// Last day of validity of the current (or last expired) grade; read-only.
+    pub grade_valid_until: Option<NaiveDate>,
     /// Version for `If-Match`; also sent as the `ETag`.
     pub version: i64,
     /// When the record was created (RFC 3339, UTC, microseconds).
@@ -79,10 +89,15 @@ pub struct EnterpriseResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Enterprise> for EnterpriseResponse {
-    fn from(e: Enterprise) -> Self {
+impl EnterpriseResponse {
+    /// The wire form of `e` with its standardization status on `today`.
+    pub fn new(e: Enterprise, today: NaiveDate) -> Self {
         let d = e.data;
+        let g = e.grading;
         Self {
+            standardization_status: g.status(today),
+            current_grade: g.grade_on(today),
+            grade_valid_until: g.grade_valid_until,
             id: e.id.to_string(),
             credit_code: d.credit_code.to_string(),
             name: d.name,
@@ -234,7 +249,16 @@ pub(crate) fn take_reason(body: &mut Map<String, Value>) -> Result<Option<String
 }
 
 /// Fields a client may not write.
-const READ_ONLY: [&str; 5] = ["id", "sector", "version", "created_at", "updated_at"];
+const READ_ONLY: [&str; 8] = [
+    "id",
+    "sector",
+    "version",
+    "created_at",
+    "updated_at",
+    "standardization_status",
+    "current_grade",
+    "grade_valid_until",
+];
 
 fn type_error(key: &str, expected: &str) -> Violation {
     Violation::field(key, V::InvalidType, format!("{key} must be {expected}"))
@@ -343,9 +367,13 @@ fn location(e: &Enterprise) -> String {
     format!("/api/v1/enterprises/{}", e.id)
 }
 
-fn with_record(mut res: actix_web::HttpResponseBuilder, e: Enterprise) -> HttpResponse {
+fn with_record(
+    mut res: actix_web::HttpResponseBuilder,
+    e: Enterprise,
+    today: NaiveDate,
+) -> HttpResponse {
     res.insert_header((header::ETAG, format!("\"{}\"", e.version)))
-        .json(EnterpriseResponse::from(e))
+        .json(EnterpriseResponse::new(e, today))
 }
 
 /// The `Idempotency-Key` header, if present: 1–255 visible ASCII characters.
@@ -427,6 +455,7 @@ pub async fn create_enterprise(
     let scope = format!("{} POST /api/v1/enterprises", caller.principal.id);
     // Creates of one credit code share a writer thread (see `Store::write_keyed`).
     let thread_key = data.credit_code.to_string();
+    let today = state.today();
     let outcome = state
         .store
         .write_keyed(&thread_key, move |tx| {
@@ -447,7 +476,7 @@ pub async fn create_enterprise(
                     request_hash: request.to_string(),
                     status: 201,
                     location: Some(location(&e)),
-                    body: serde_json::to_string(&EnterpriseResponse::from(e.clone())).map_err(ApiError::internal)?,
+                    body: serde_json::to_string(&EnterpriseResponse::new(e.clone(), today)).map_err(ApiError::internal)?,
                 };
                 save_response(tx, &scope, key, &stored)?;
                 Ok(Created::New(Box::new(e)))
@@ -459,6 +488,7 @@ pub async fn create_enterprise(
                 .insert_header((header::LOCATION, location(&e)))
                 .take(),
             *e,
+            today,
         ),
         Created::Replay(r) => {
             let mut res = HttpResponse::build(
@@ -503,7 +533,7 @@ pub async fn get_enterprise(
         .run(move |s| Ok(s.get_enterprise(id, &scope)?))
         .await
         .map_err(not_found(&raw))?;
-    Ok(with_record(HttpResponse::Ok(), e))
+    Ok(with_record(HttpResponse::Ok(), e, state.today()))
 }
 
 /// Change an enterprise with a JSON Merge Patch (RFC 7396).
@@ -566,7 +596,7 @@ pub async fn update_enterprise(
         )
         .await
         .map_err(not_found(&raw))?;
-    Ok(with_record(HttpResponse::Ok(), e))
+    Ok(with_record(HttpResponse::Ok(), e, state.today()))
 }
 
 /// Filters and paging of the ledger list. Unknown parameters are rejected (400).
@@ -595,6 +625,12 @@ pub struct EnterpriseListQuery {
         pattern = "^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}$"
     )]
     pub credit_code: Option<String>,
+    /// Standardization status on the server's today.
+    #[param(value_type = Option<crate::codes::StandardizationStatus>)]
+    pub standardization_status: Option<StandardizationStatus>,
+    /// Grade in force today.
+    #[param(value_type = Option<crate::codes::Grade>)]
+    pub current_grade: Option<Grade>,
     /// Name contains this text (1–100 characters).
     #[param(min_length = 1, max_length = 100, pattern = "\\S")]
     pub q: Option<String>,
@@ -610,7 +646,7 @@ fn bad_query(message: String) -> ApiError {
 }
 
 impl EnterpriseListQuery {
-    fn filter(&self, scope: Scope) -> Result<EnterpriseFilter, ApiError> {
+    fn filter(&self, scope: Scope, today: NaiveDate) -> Result<EnterpriseFilter, ApiError> {
         let area_code = match self.area_code.as_deref().map(str::trim) {
             Some(code) => Some(find_area(code).map(|a| a.code.to_owned()).ok_or_else(|| {
                 bad_query(format!("area_code '{code}' is not a supervision area"))
@@ -650,6 +686,9 @@ impl EnterpriseListQuery {
             operating_status: self.operating_status,
             credit_code,
             name_contains,
+            standardization_status: self.standardization_status,
+            current_grade: self.current_grade,
+            today,
         })
     }
 }
@@ -673,7 +712,8 @@ pub async fn list_enterprises(
     state: web::Data<AppState>,
     query: web::Query<EnterpriseListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.filter(caller.scope())?;
+    let today = state.today();
+    let filter = query.filter(caller.scope(), today)?;
     let limit = list::limit(query.limit)?;
     let after = match &query.cursor {
         Some(c) => Some(
@@ -698,7 +738,7 @@ pub async fn list_enterprises(
     let items = page
         .items
         .into_iter()
-        .map(EnterpriseResponse::from)
+        .map(|e| EnterpriseResponse::new(e, today))
         .collect();
     Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
 }

@@ -56,6 +56,7 @@ are explained in the integrator guide (接入指南) of the book.",
         crate::codes::AccidentKind,
         crate::codes::RenewalTrack,
         crate::codes::AlertKind,
+        crate::codes::StandardizationStatus,
     )),
     modifiers(&BearerScheme)
 )]

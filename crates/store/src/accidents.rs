@@ -89,18 +89,21 @@ fn of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Accident>, StoreError> {
         .collect()
 }
 
-/// The facts of an enterprise's accidents between two dates (both included).
+/// The facts of an enterprise's accidents, between two dates (both included) when given.
 pub(crate) fn facts_between(
     conn: &mut DbConn,
     enterprise: EnterpriseId,
-    from: NaiveDate,
-    to: NaiveDate,
+    range: Option<(NaiveDate, NaiveDate)>,
 ) -> Result<Vec<AccidentFacts>, StoreError> {
-    accidents::table
+    let mut q = accidents::table
         .filter(accidents::enterprise_id.eq(enterprise.to_string()))
-        .filter(accidents::occurred_on.ge(from))
-        .filter(accidents::occurred_on.le(to))
-        .load::<AccidentRow>(conn)?
+        .into_boxed();
+    if let Some((from, to)) = range {
+        q = q
+            .filter(accidents::occurred_on.ge(from))
+            .filter(accidents::occurred_on.le(to));
+    }
+    q.load::<AccidentRow>(conn)?
         .into_iter()
         .map(|r| r.into_domain().map(|a| a.data.facts))
         .collect()
@@ -203,6 +206,7 @@ impl Store {
                 .values(&row)
                 .execute(&mut **tx)?;
             let accident = row.into_domain()?;
+            crate::summaries::refresh(tx, accident.data.enterprise_id)?;
             let mut records = evaluate_all(tx, vec![accident], rules)?;
             let record = records.pop().ok_or(StoreError::NotFound)?;
             tx.record(NewEvent {

@@ -234,6 +234,7 @@ impl Store {
             let area = enterprise_area(tx, data.enterprise_id, &scope)?;
             check_bar(tx, &data, rules)?;
             let c = insert(tx, &data)?;
+            crate::summaries::refresh(tx, c.data.enterprise_id)?;
             tx.record(event(
                 EventType::CertificateRecorded,
                 &c,
@@ -281,8 +282,7 @@ impl Store {
             let during: Vec<AccidentFacts> = crate::accidents::facts_between(
                 tx,
                 current.data.enterprise_id,
-                current.data.issued_on,
-                current.data.valid_until,
+                Some((current.data.issued_on, current.data.valid_until)),
             )?;
             let (data, mut details) = check(&current, &during)?;
             let new = insert(tx, &data)?;
@@ -301,6 +301,7 @@ impl Store {
                 }
                 .into());
             }
+            crate::summaries::refresh(tx, new.data.enterprise_id)?;
             let mut data = audit_fields(&new);
             data.insert("previous_id".into(), Value::from(current.id.to_string()));
             data.append(&mut details);
@@ -469,6 +470,7 @@ impl Store {
                 .into());
             }
             let revoked = find(tx, id)?;
+            crate::summaries::refresh(tx, revoked.data.enterprise_id)?;
             let Value::Object(data) = json!({
                 "trigger": r.trigger.as_str(),
                 "legal_basis": r.legal_basis,

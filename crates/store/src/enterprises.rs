@@ -9,8 +9,10 @@ use safegrade_domain::{
 use serde_json::{Map, Value, json};
 
 use crate::events::{NewEvent, update_data};
-use crate::schema::enterprises;
+use crate::schema::{enterprises, grade_summaries};
+use crate::summaries::{SUMMARY, SummaryColumns, from_columns};
 use crate::{Backend, DbConn, Store, StoreError, WriteTx, check_version};
+use safegrade_domain::grading::{Grade, GradeSummary, StandardizationStatus};
 
 /// A row of `enterprises`, in column order.
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
@@ -89,7 +91,7 @@ impl EnterpriseRow {
         }
     }
 
-    fn into_domain(self) -> Result<Enterprise, StoreError> {
+    fn into_domain(self, grading: GradeSummary) -> Result<Enterprise, StoreError> {
         let data = EnterpriseData {
             credit_code: CreditCode::from_stored(self.credit_code)
                 .ok_or_else(|| corrupt("credit_code"))?,
@@ -121,6 +123,7 @@ impl EnterpriseRow {
             version: self.version,
             created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
             updated_at: DateTime::from_naive_utc_and_offset(self.updated_at, Utc),
+            grading,
         })
     }
 }
@@ -194,6 +197,12 @@ pub struct EnterpriseFilter {
     pub credit_code: Option<String>,
     /// Name contains this text.
     pub name_contains: Option<String>,
+    /// Standardization status on `today`.
+    pub standardization_status: Option<StandardizationStatus>,
+    /// Grade in force on `today`.
+    pub current_grade: Option<Grade>,
+    /// The day the status filters are evaluated on.
+    pub today: chrono::NaiveDate,
 }
 
 /// One page of a list.
@@ -227,6 +236,9 @@ impl EnterpriseFilter {
             operating_status: None,
             credit_code: None,
             name_contains: None,
+            standardization_status: None,
+            current_grade: None,
+            today: chrono::NaiveDate::MIN,
         }
     }
 }
@@ -243,7 +255,7 @@ pub fn insert(
     diesel::insert_into(enterprises::table)
         .values(&row)
         .execute(&mut **tx)?;
-    let e = row.into_domain()?;
+    let e = row.into_domain(GradeSummary::default())?;
     tx.record(event(
         EventType::EnterpriseCreated,
         &e,
@@ -256,10 +268,12 @@ pub fn insert(
 
 /// Loads one enterprise.
 pub fn find(conn: &mut DbConn, id: EnterpriseId) -> Result<Enterprise, StoreError> {
-    enterprises::table
-        .find(id.to_string())
-        .first::<EnterpriseRow>(conn)?
-        .into_domain()
+    let (row, summary): (EnterpriseRow, Option<SummaryColumns>) = enterprises::table
+        .left_join(grade_summaries::table)
+        .filter(enterprises::id.eq(id.to_string()))
+        .select((enterprises::all_columns, SUMMARY.nullable()))
+        .first(conn)?;
+    row.into_domain(from_columns(summary)?)
 }
 
 impl Store {
@@ -331,7 +345,7 @@ impl Store {
                 }
                 .into());
             }
-            let new = row.into_domain()?;
+            let new = row.into_domain(current.grading.clone())?;
             let data = update_data(&audit_fields(&current), &audit_fields(&new), new.version);
             tx.record(event(
                 EventType::EnterpriseUpdated,
@@ -353,7 +367,10 @@ impl Store {
         limit: i64,
     ) -> Result<Page<Enterprise>, StoreError> {
         self.with_read(|conn| {
-            let mut q = enterprises::table.into_boxed();
+            let mut q = enterprises::table
+                .left_join(grade_summaries::table)
+                .select((enterprises::all_columns, SUMMARY.nullable()))
+                .into_boxed();
             // The scope as the narrowest condition, so the planners keep walking the
             // (area_code, id) index in id order: an area filter inside the scope replaces it,
             // one outside it lists nothing, and one scope area is an equality, not `IN`.
@@ -396,17 +413,50 @@ impl Store {
             if let Some(v) = &filter.name_contains {
                 q = q.filter(enterprises::name.like(like_contains(v)).escape('\\'));
             }
+            if let Some(status) = filter.standardization_status {
+                use grade_summaries as g;
+                let today = filter.today;
+                let revoked = g::revoked_on
+                    .is_not_null()
+                    .and(g::grade_valid_until.is_null().or(g::grade_valid_until.lt(today)));
+                q = match status {
+                    StandardizationStatus::Revoked => q.filter(revoked),
+                    StandardizationStatus::RestartRequired => q
+                        .filter(g::restart_required.nullable().eq(true))
+                        .filter(diesel::dsl::not(revoked)),
+                    StandardizationStatus::Attained => q
+                        .filter(g::restart_required.nullable().eq(false))
+                        .filter(g::grade_valid_until.ge(today)),
+                    StandardizationStatus::Expired => q
+                        .filter(g::restart_required.nullable().eq(false))
+                        .filter(g::grade_valid_until.lt(today))
+                        .filter(g::revoked_on.is_null()),
+                    StandardizationStatus::NotStarted => q.filter(
+                        g::enterprise_id.is_null().or(g::grade_valid_until
+                            .is_null()
+                            .and(g::revoked_on.is_null())
+                            .and(g::restart_required.nullable().eq(false))),
+                    ),
+                    // The creation stage comes with the creation drive; nobody is creating yet.
+                    StandardizationStatus::Creating => q.filter(enterprises::id.ne(enterprises::id)),
+                };
+            }
+            if let Some(grade) = filter.current_grade {
+                q = q
+                    .filter(grade_summaries::current_grade.eq(grade.as_str()))
+                    .filter(grade_summaries::grade_valid_until.ge(filter.today));
+            }
             if let Some(after) = after {
                 q = q.filter(enterprises::id.gt(after.to_string()));
             }
             let take = usize::try_from(limit + 1).unwrap_or(usize::MAX);
             let q = q.order(enterprises::id.asc());
-            let rows: Vec<EnterpriseRow> = match conn.backend() {
+            let rows: Vec<(EnterpriseRow, Option<SummaryColumns>)> = match conn.backend() {
                 // SQLite streams rows lazily in index order, so reading `limit + 1` rows and
                 // stopping is a LIMIT. A bound `LIMIT ?` would make SQLite recompile the
                 // statement on every execution (its planner looks at the bound value).
                 Backend::Sqlite => q
-                    .load_iter::<EnterpriseRow, diesel::connection::DefaultLoadingMode>(conn)?
+                    .load_iter::<(EnterpriseRow, Option<SummaryColumns>), diesel::connection::DefaultLoadingMode>(conn)?
                     .take(take)
                     .collect::<Result<_, _>>()?,
                 Backend::Postgres => q.limit(limit + 1).load(conn)?,
@@ -415,8 +465,8 @@ impl Store {
             let items = rows
                 .into_iter()
                 .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .map(EnterpriseRow::into_domain)
-                .collect::<Result<_, _>>()?;
+                .map(|(row, summary)| row.into_domain(from_columns(summary)?))
+                .collect::<Result<_, StoreError>>()?;
             Ok(Page { items, has_more })
         })
     }

@@ -20,6 +20,7 @@ mod instant;
 pub mod principals;
 mod reference;
 pub mod schema;
+mod summaries;
 pub mod tokens;
 pub mod writer;
 

@@ -152,3 +152,16 @@ diesel::table! {
 
 diesel::joinable!(accidents -> enterprises (enterprise_id));
 diesel::allow_tables_to_appear_in_same_query!(accidents, enterprises);
+
+diesel::table! {
+    grade_summaries (enterprise_id) {
+        enterprise_id -> Text,
+        current_grade -> Nullable<Text>,
+        grade_valid_until -> Nullable<Date>,
+        restart_required -> Bool,
+        revoked_on -> Nullable<Date>,
+    }
+}
+
+diesel::joinable!(grade_summaries -> enterprises (enterprise_id));
+diesel::allow_tables_to_appear_in_same_query!(grade_summaries, enterprises);
