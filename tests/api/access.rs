@@ -219,6 +219,7 @@ fn request(
         "list_certificates" => get("/api/v1/certificates".into()),
         "list_register" => get("/api/v1/register".into()),
         "list_alerts" => get("/api/v1/alerts".into()),
+        "get_attainment_stats" => get("/api/v1/stats/attainment".into()),
         "verify_certificate" => get("/api/v1/register/certificates/W-IN".into()),
         "list_accidents" => get("/api/v1/accidents".into()),
         "create_accident" => json_request(
@@ -316,6 +317,7 @@ fn matrix() -> Vec<Case> {
         ("list_certificates", all(200), None),
         ("list_register", [200; 7], None),
         ("list_alerts", all(200), None),
+        ("get_attainment_stats", all(200), None),
         ("verify_certificate", [200; 7], None),
         ("list_accidents", all(200), None),
         (

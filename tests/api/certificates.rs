@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::assert_record_snapshot;
 
 both!(
+    attainment_statistics,
     alerts_follow_the_records,
     public_register_and_verification,
     renewal_fast_track_and_upgrade,
@@ -855,4 +856,99 @@ async fn alerts_follow_the_records(db: TestDb) {
     )
     .await;
     assert_eq!(creating.body["items"], json!([]));
+}
+
+/// Statistics per area and sector: today with the status breakdown (which agrees with the
+/// ledger's status filter), a past day from the certificate history, a county's own figures.
+async fn attainment_statistics(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2021-12-15")).await;
+    let mut ents = Vec::new();
+    for n in 50..54 {
+        let (e, _) = post_enterprise(&app, n).await;
+        ents.push(e.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let mut other = enterprise_body(&credit_code(54));
+    other["area_code"] = json!("510704");
+    let d = send(
+        &app,
+        json_request(Method::POST, "/api/v1/enterprises", &other),
+    )
+    .await;
+    let foreign = d.body["id"].as_str().unwrap_or_default().to_owned();
+    let rec = |ent: &str, number: &str, on: &str| {
+        json_request(Method::POST, "/api/v1/certificates", &body(ent, number, on))
+    };
+    send(&app, rec(&ents[0], "ST-1", "2019-03-01")).await;
+    send(&app, rec(&ents[1], "ST-2", "2018-01-01")).await;
+    send(&app, rec(&ents[2], "ST-3", "2020-01-01")).await;
+    send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/accidents",
+            &accident(&ents[2], "2021-06-01", 0, 1),
+        ),
+    )
+    .await;
+    send(&app, rec(&foreign, "ST-4", "2019-02-01")).await;
+
+    let stats = send(&app, TestRequest::get().uri("/api/v1/stats/attainment")).await;
+    assert_eq!(stats.status, StatusCode::OK, "{}", stats.body);
+    let t = &stats.body["total"];
+    assert_eq!(t["enterprises"], 5);
+    assert_eq!(t["attained"], 3, "{t}");
+    assert_eq!(t["attainment_rate"], 0.6);
+    assert_eq!(t["by_grade"], json!({"grade_3": 3}));
+    assert_eq!(t["expiring"], 2);
+    assert_eq!(
+        t["by_status"],
+        json!({"attained": 2, "expired": 1, "restart_required": 1, "not_started": 1})
+    );
+    assert_eq!(
+        stats.body["rows"].as_array().map(Vec::len),
+        Some(2),
+        "two areas, one sector"
+    );
+    insta::assert_json_snapshot!("attainment_stats", stats.body);
+    for (status, n) in t["by_status"].as_object().into_iter().flatten() {
+        let listed = send(
+            &app,
+            TestRequest::get().uri(&format!(
+                "/api/v1/enterprises?standardization_status={status}"
+            )),
+        )
+        .await;
+        assert_eq!(
+            listed.body["items"].as_array().map(Vec::len),
+            n.as_u64().and_then(|n| usize::try_from(n).ok()),
+            "statistics and the ledger filter agree on {status}"
+        );
+    }
+
+    let past = send(
+        &app,
+        TestRequest::get().uri("/api/v1/stats/attainment?as_of=2020-06-01"),
+    )
+    .await;
+    assert_eq!(past.body["total"]["attained"], 4, "{}", past.body);
+    assert_eq!(past.body["total"]["by_status"], Value::Null);
+    let future = send(
+        &app,
+        TestRequest::get().uri("/api/v1/stats/attainment?as_of=2030-01-01"),
+    )
+    .await;
+    assert_eq!(future.status, StatusCode::BAD_REQUEST);
+
+    let (_, county) = principal(
+        &db.store,
+        json!({"name": "游仙区", "role": "area_regulator", "area_codes": ["510704"]}),
+    );
+    let mine = send_as(
+        &app,
+        Some(&county),
+        TestRequest::get().uri("/api/v1/stats/attainment"),
+    )
+    .await;
+    assert_eq!(mine.body["total"]["enterprises"], 1);
+    assert_eq!(mine.body["rows"][0]["area_code"], "510704");
 }

@@ -25,6 +25,7 @@ pub mod principals;
 pub mod ratelimit;
 pub mod reference;
 pub mod register;
+pub mod stats;
 
 pub use app::{AppState, MAX_BODY_BYTES, RequestId, app};
 pub use error::{ApiError, ErrorCode, Problem};

@@ -11,6 +11,7 @@ use safegrade_domain::{AREAS, SECTIONS};
 use crate::error::Problem;
 use crate::{
     accidents, alerts, certificates, enterprises, events, health, principals, reference, register,
+    stats,
 };
 
 /// Media type of problem responses.
@@ -118,6 +119,7 @@ where
                 .service(accidents::create_accident)
                 .service(accidents::list_accidents)
                 .service(alerts::list_alerts)
+                .service(stats::get_attainment_stats)
                 .service(register::list_register)
                 .service(register::verify_certificate),
         )

@@ -38,6 +38,7 @@ pub(crate) struct CertificateRow {
     revocation_legal_basis: Option<String>,
     revocation_reason: Option<String>,
     superseded_by: Option<String>,
+    superseded_on: Option<NaiveDate>,
     version: i64,
     #[diesel(deserialize_as = crate::instant::StoredInstant)]
     created_at: NaiveDateTime,
@@ -290,6 +291,7 @@ impl Store {
                 .filter(certificates::version.eq(current.version))
                 .set((
                     certificates::superseded_by.eq(Some(new.id.to_string())),
+                    certificates::superseded_on.eq(Some(new.data.issued_on)),
                     certificates::version.eq(current.version + 1),
                     certificates::updated_at.eq(now()),
                 ))
@@ -330,6 +332,7 @@ fn insert(conn: &mut DbConn, data: &CertificateData) -> Result<Certificate, Stor
         revocation_legal_basis: None,
         revocation_reason: None,
         superseded_by: None,
+        superseded_on: None,
         version: 1,
         created_at: at,
         updated_at: at,

@@ -20,6 +20,7 @@ mod instant;
 pub mod principals;
 mod reference;
 pub mod schema;
+pub mod stats;
 mod summaries;
 pub mod tokens;
 pub mod writer;

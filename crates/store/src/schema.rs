@@ -126,6 +126,7 @@ diesel::table! {
         revocation_legal_basis -> Nullable<Text>,
         revocation_reason -> Nullable<Text>,
         superseded_by -> Nullable<Text>,
+        superseded_on -> Nullable<Date>,
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
@@ -165,3 +166,9 @@ diesel::table! {
 
 diesel::joinable!(grade_summaries -> enterprises (enterprise_id));
 diesel::allow_tables_to_appear_in_same_query!(grade_summaries, enterprises);
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    enterprises::area_code,
+    enterprises::sector,
+    certificates::grade,
+);

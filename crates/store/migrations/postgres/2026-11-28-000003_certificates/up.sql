@@ -16,6 +16,8 @@ CREATE TABLE certificates (
     revocation_legal_basis TEXT,
     revocation_reason TEXT,
     superseded_by TEXT,
+    -- The day the replacing certificate was issued (the end of this one in force).
+    superseded_on DATE,
     version BIGINT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,

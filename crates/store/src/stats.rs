@@ -1,0 +1,262 @@
+//! Attainment statistics per supervision area and sector (达标情况统计), with aggregate
+//! queries only: grades in force on a day come from the certificate history, the status
+//! breakdown from the grade summaries.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use diesel::expression_methods::AggregateExpressionMethods;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Text};
+use safegrade_domain::grading::{Grade, add_months};
+use safegrade_domain::{CodeList, Scope};
+
+use crate::schema::{certificates, enterprises};
+use crate::{Backend, DbConn, Store, StoreError};
+
+/// Which enterprises to count.
+#[derive(Debug, Clone)]
+pub struct StatsFilter {
+    /// The caller's jurisdiction.
+    pub scope: Scope,
+    /// Only this area.
+    pub area_code: Option<String>,
+    /// Only this sector (wire value).
+    pub sector: Option<String>,
+}
+
+/// The figures of one area and sector.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cell {
+    /// Enterprises in the ledger (as it is now: the ledger keeps no history of moves).
+    pub enterprises: i64,
+    /// Enterprises with a grade in force on the day.
+    pub attained: i64,
+    /// Of those, per grade.
+    pub by_grade: BTreeMap<&'static str, i64>,
+    /// Enterprises whose grade in force expires within the window.
+    pub expiring: i64,
+    /// Enterprises with a grade revoked from 1 January of the day's year to the day.
+    pub revoked_this_year: i64,
+    /// Enterprises per standardization status (only for today: the status needs the
+    /// current summaries).
+    pub by_status: Option<BTreeMap<String, i64>>,
+}
+
+#[derive(QueryableByName)]
+struct StatusRow {
+    #[diesel(sql_type = Text)]
+    area_code: String,
+    #[diesel(sql_type = Text)]
+    sector: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The status breakdown on `day`, in SQL. It mirrors `GradeSummary::status` (checked by the
+/// `attainment_statistics` test, which compares it with the ledger's status filter).
+fn status_rows(
+    conn: &mut DbConn,
+    filter: &StatsFilter,
+    day: NaiveDate,
+) -> Result<Vec<StatusRow>, StoreError> {
+    let pg = conn.backend() == Backend::Postgres;
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        if pg { format!("${n}") } else { "?".to_owned() }
+    };
+    let d = next();
+    let cast = if pg { "::date" } else { "" };
+    let mut sql = format!(
+        "SELECT e.area_code AS area_code, e.sector AS sector, CASE \
+         WHEN g.enterprise_id IS NULL THEN 'not_started' \
+         WHEN g.revoked_on IS NOT NULL AND (g.grade_valid_until IS NULL OR g.grade_valid_until < {d}{cast}) THEN 'revoked' \
+         WHEN g.restart_required THEN 'restart_required' \
+         WHEN g.grade_valid_until >= {d}{cast} THEN 'attained' \
+         WHEN g.grade_valid_until IS NOT NULL THEN 'expired' \
+         ELSE 'not_started' END AS status, COUNT(*) AS n \
+         FROM enterprises e LEFT JOIN grade_summaries g ON g.enterprise_id = e.id WHERE 1 = 1"
+    );
+    let mut texts: Vec<String> = Vec::new();
+    match &filter.scope {
+        Scope::City => {}
+        Scope::Areas(areas) => {
+            let marks: Vec<String> = areas.iter().map(|_| next()).collect();
+            sql.push_str(&format!(" AND e.area_code IN ({})", marks.join(", ")));
+            texts.extend(areas.iter().cloned());
+        }
+        Scope::Enterprise(id) => {
+            sql.push_str(&format!(" AND e.id = {}", next()));
+            texts.push(id.to_string());
+        }
+    }
+    if let Some(a) = &filter.area_code {
+        sql.push_str(&format!(" AND e.area_code = {}", next()));
+        texts.push(a.clone());
+    }
+    if let Some(s) = &filter.sector {
+        sql.push_str(&format!(" AND e.sector = {}", next()));
+        texts.push(s.clone());
+    }
+    sql.push_str(" GROUP BY 1, 2, 3");
+    // The date is bound once per use on PostgreSQL ($1 twice is one parameter); SQLite needs
+    // one value per `?`.
+    let mut q = diesel::sql_query(sql).into_boxed();
+    q = q.bind::<Date, _>(day);
+    if !pg {
+        q = q.bind::<Date, _>(day);
+    }
+    for t in texts {
+        q = q.bind::<Text, _>(t);
+    }
+    Ok(q.load(conn)?)
+}
+
+impl Store {
+    /// Attainment figures per (area, sector) on `day`. `with_status` adds the status
+    /// breakdown (for today only).
+    pub fn attainment(
+        &self,
+        filter: &StatsFilter,
+        day: NaiveDate,
+        window_months: u32,
+        with_status: bool,
+    ) -> Result<BTreeMap<(String, String), Cell>, StoreError> {
+        self.with_read(|conn| {
+            let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
+            macro_rules! scoped {
+                ($q:expr) => {{
+                    let mut q = $q;
+                    match &filter.scope {
+                        Scope::City => {}
+                        Scope::Areas(a) => q = q.filter(enterprises::area_code.eq_any(a.clone())),
+                        Scope::Enterprise(id) => q = q.filter(enterprises::id.eq(id.to_string())),
+                    }
+                    if let Some(a) = &filter.area_code {
+                        q = q.filter(enterprises::area_code.eq(a.clone()));
+                    }
+                    if let Some(s) = &filter.sector {
+                        q = q.filter(enterprises::sector.eq(s.clone()));
+                    }
+                    q
+                }};
+            }
+            let totals: Vec<(String, String, i64)> = scoped!(
+                enterprises::table
+                    .group_by((enterprises::area_code, enterprises::sector))
+                    .select((
+                        enterprises::area_code,
+                        enterprises::sector,
+                        diesel::dsl::count_star()
+                    ))
+                    .into_boxed()
+            )
+            .load(conn)?;
+            for (a, s, n) in totals {
+                cells.entry((a, s)).or_default().enterprises = n;
+            }
+            // In force on `day`: issued, not past validity, not revoked or replaced by then.
+            let in_force = certificates::issued_on
+                .le(day)
+                .and(certificates::valid_until.ge(day))
+                .and(
+                    certificates::revoked_on
+                        .is_null()
+                        .or(certificates::revoked_on.gt(day)),
+                )
+                .and(
+                    certificates::superseded_on
+                        .is_null()
+                        .or(certificates::superseded_on.gt(day)),
+                );
+            let graded: Vec<(String, String, String, i64)> = scoped!(
+                certificates::table
+                    .inner_join(enterprises::table)
+                    .filter(in_force)
+                    .group_by((
+                        enterprises::area_code,
+                        enterprises::sector,
+                        certificates::grade
+                    ))
+                    .select((
+                        enterprises::area_code,
+                        enterprises::sector,
+                        certificates::grade,
+                        diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
+                    ))
+                    .into_boxed()
+            )
+            .load(conn)?;
+            for (a, s, g, n) in graded {
+                let cell = cells.entry((a, s)).or_default();
+                let grade = Grade::from_code(&g).map_or("unknown", |g| g.as_str());
+                *cell.by_grade.entry(grade).or_default() += n;
+            }
+            let attained: Vec<(String, String, i64)> = scoped!(
+                certificates::table
+                    .inner_join(enterprises::table)
+                    .filter(in_force)
+                    .group_by((enterprises::area_code, enterprises::sector))
+                    .select((
+                        enterprises::area_code,
+                        enterprises::sector,
+                        diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
+                    ))
+                    .into_boxed()
+            )
+            .load(conn)?;
+            for (a, s, n) in attained {
+                cells.entry((a, s)).or_default().attained = n;
+            }
+            let expiring: Vec<(String, String, i64)> = scoped!(
+                certificates::table
+                    .inner_join(enterprises::table)
+                    .filter(in_force)
+                    .filter(certificates::valid_until.le(add_months(day, window_months)))
+                    .group_by((enterprises::area_code, enterprises::sector))
+                    .select((
+                        enterprises::area_code,
+                        enterprises::sector,
+                        diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
+                    ))
+                    .into_boxed()
+            )
+            .load(conn)?;
+            for (a, s, n) in expiring {
+                cells.entry((a, s)).or_default().expiring = n;
+            }
+            let year_start = NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day);
+            let revoked: Vec<(String, String, i64)> = scoped!(
+                certificates::table
+                    .inner_join(enterprises::table)
+                    .filter(certificates::revoked_on.ge(year_start))
+                    .filter(certificates::revoked_on.le(day))
+                    .group_by((enterprises::area_code, enterprises::sector))
+                    .select((
+                        enterprises::area_code,
+                        enterprises::sector,
+                        diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
+                    ))
+                    .into_boxed()
+            )
+            .load(conn)?;
+            for (a, s, n) in revoked {
+                cells.entry((a, s)).or_default().revoked_this_year = n;
+            }
+            if with_status {
+                for r in status_rows(conn, filter, day)? {
+                    let cell = cells.entry((r.area_code, r.sector)).or_default();
+                    *cell
+                        .by_status
+                        .get_or_insert_with(BTreeMap::new)
+                        .entry(r.status)
+                        .or_default() += r.n;
+                }
+            }
+            Ok(cells)
+        })
+    }
+}
