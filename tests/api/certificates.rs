@@ -951,4 +951,27 @@ async fn attainment_statistics(db: TestDb) {
     .await;
     assert_eq!(mine.body["total"]["enterprises"], 1);
     assert_eq!(mine.body["rows"][0]["area_code"], "510704");
+    // An enterprise that moves takes its grade with it into the other area's figures.
+    let moved = send(
+        &app,
+        json_request(
+            Method::PATCH,
+            &format!("/api/v1/enterprises/{}", ents[0]),
+            &json!({"area_code": "510704"}),
+        ),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let mine = send_as(
+        &app,
+        Some(&county),
+        TestRequest::get().uri("/api/v1/stats/attainment"),
+    )
+    .await;
+    assert_eq!(
+        mine.body["total"]["by_status"],
+        json!({"attained": 2}),
+        "{}",
+        mine.body
+    );
 }

@@ -770,6 +770,8 @@ code_list! {
 /// day (the status is derived from it with [`GradeSummary::status`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GradeSummary {
+    /// Its current certificate (neither revoked nor superseded; the latest to expire).
+    pub current_certificate: Option<CertificateId>,
     /// The grade of its current certificate (neither revoked nor superseded; the latest to
     /// expire), even if that has expired since.
     pub current_grade: Option<Grade>,
@@ -803,6 +805,7 @@ impl GradeSummary {
                 && !granted_after(a.occurred_on)
         });
         Self {
+            current_certificate: current.map(|c| c.id),
             current_grade: current.map(|c| c.data.grade),
             grade_valid_until: current.map(|c| c.data.valid_until),
             restart_required,

@@ -68,13 +68,7 @@ impl AppState {
     /// Today in China (UTC+8, no daylight saving), or the pinned date. Dates of grades,
     /// accidents and deadlines are Beijing dates.
     pub fn today(&self) -> NaiveDate {
-        self.pinned_today.unwrap_or_else(|| {
-            let now = chrono::Utc::now();
-            chrono::FixedOffset::east_opt(8 * 3600).map_or_else(
-                || now.date_naive(),
-                |beijing| now.with_timezone(&beijing).date_naive(),
-            )
-        })
+        self.pinned_today.unwrap_or_else(china_today)
     }
 
     /// Runs a blocking store call on the blocking thread pool, inside the current span.
@@ -89,6 +83,15 @@ impl AppState {
             .await
             .map_err(ApiError::internal)?
     }
+}
+
+/// Today's date in China (UTC+8; China has no daylight saving).
+pub fn china_today() -> NaiveDate {
+    let now = chrono::Utc::now();
+    chrono::FixedOffset::east_opt(8 * 3600).map_or_else(
+        || now.date_naive(),
+        |beijing| now.with_timezone(&beijing).date_naive(),
+    )
 }
 
 /// The request id of a request (`X-Request-Id`), accepted from the client or generated.

@@ -27,6 +27,6 @@ pub mod reference;
 pub mod register;
 pub mod stats;
 
-pub use app::{AppState, MAX_BODY_BYTES, RequestId, app};
+pub use app::{AppState, MAX_BODY_BYTES, RequestId, app, china_today};
 pub use error::{ApiError, ErrorCode, Problem};
 pub use openapi::{PROBLEM_JSON, RouteTable, openapi, openapi_json};

@@ -71,6 +71,9 @@ enum Command {
         /// How many enterprises to add.
         #[arg(long, default_value_t = 100_000)]
         count: u32,
+        /// Also give about 70 % of them a certificate history (for the grade benchmarks).
+        #[arg(long)]
+        grades: bool,
     },
 }
 
@@ -254,11 +257,15 @@ fn main() -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("'{principal}' is not a principal id"))?;
             print_token(&store, id, expires_at)
         }
-        Command::DemoData { count } => {
+        Command::DemoData { count, grades } => {
             init_tracing();
             let (store, _) = open_store(&settings)?;
             let added = demo::load(&store, count)?;
             println!("added {added} synthetic enterprises");
+            if grades {
+                let recorded = demo::load_grades(&store, count, safegrade_http::china_today())?;
+                println!("recorded {recorded} synthetic certificates");
+            }
             Ok(())
         }
         Command::Serve {

@@ -5,6 +5,8 @@
 //! Each kind is computed with an indexed query bounded by what can raise it (certificates
 //! by `valid_until`, accidents by date and enterprise), never by loading every enterprise.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use safegrade_domain::grading::{
@@ -13,7 +15,7 @@ use safegrade_domain::grading::{
 use safegrade_domain::{CodeList, EnterpriseId, Scope};
 
 use crate::certificates::{CertificateRow, of_enterprises};
-use crate::schema::{accidents, certificates, enterprises};
+use crate::schema::{accidents, certificates, enterprises, grade_summaries};
 use crate::{Store, StoreError};
 
 /// One alert.
@@ -72,6 +74,26 @@ macro_rules! scoped {
     }};
 }
 
+macro_rules! summary_scoped {
+    ($q:expr, $filter:expr) => {{
+        let mut q = $q;
+        match &$filter.scope {
+            Scope::City => {}
+            Scope::Areas(areas) => q = q.filter(grade_summaries::area_code.eq_any(areas.clone())),
+            Scope::Enterprise(id) => {
+                q = q.filter(grade_summaries::enterprise_id.eq(id.to_string()))
+            }
+        }
+        if let Some(area) = &$filter.area_code {
+            q = q.filter(grade_summaries::area_code.eq(area.clone()));
+        }
+        if let Some(id) = $filter.enterprise_id {
+            q = q.filter(grade_summaries::enterprise_id.eq(id.to_string()));
+        }
+        q
+    }};
+}
+
 impl Store {
     /// The alerts on `today` matching `filter`, ordered by due date, kind and subject.
     pub fn alerts(
@@ -83,19 +105,20 @@ impl Store {
     ) -> Result<Vec<Alert>, StoreError> {
         self.with_read(|conn| {
             let mut out = Vec::new();
-            let in_force = certificates::revoked_on
-                .is_null()
-                .and(certificates::superseded_by.is_null());
             if filter.wants(AlertKind::GradeExpiring) {
-                let q = certificates::table
-                    .inner_join(enterprises::table)
-                    .filter(in_force)
-                    .filter(certificates::valid_until.ge(today))
-                    .filter(certificates::valid_until.le(add_months(today, window_months)))
-                    .select((certificates::all_columns, enterprises::area_code))
+                // The enterprises whose current grade (from the summaries) ends within the
+                // window, with that certificate.
+                let q = grade_summaries::table
+                    .inner_join(
+                        certificates::table.on(certificates::id
+                            .nullable()
+                            .eq(grade_summaries::current_certificate_id)),
+                    )
+                    .filter(grade_summaries::grade_valid_until.ge(today))
+                    .filter(grade_summaries::grade_valid_until.le(add_months(today, window_months)))
+                    .select((certificates::all_columns, grade_summaries::area_code))
                     .into_boxed();
-                let rows: Vec<(CertificateRow, String)> =
-                    scoped!(q, filter, certificates::enterprise_id).load(conn)?;
+                let rows: Vec<(CertificateRow, String)> = summary_scoped!(q, filter).load(conn)?;
                 for (row, area) in rows {
                     let c = row.into_domain()?;
                     out.push(Alert {
@@ -117,31 +140,24 @@ impl Store {
                 }
             }
             if filter.wants(AlertKind::GradeExpired) {
-                let q = certificates::table
-                    .inner_join(enterprises::table)
-                    .filter(in_force)
-                    .filter(certificates::valid_until.lt(today))
-                    .select((certificates::all_columns, enterprises::area_code))
+                // The enterprises whose summary says "expired" (current grade past its
+                // validity, no later grade, not revoked, no accident pending), with that
+                // certificate.
+                let q = grade_summaries::table
+                    .inner_join(
+                        certificates::table.on(certificates::id
+                            .nullable()
+                            .eq(grade_summaries::current_certificate_id)),
+                    )
+                    .filter(grade_summaries::grade_valid_until.lt(today))
+                    .filter(grade_summaries::revoked_on.is_null())
+                    .filter(grade_summaries::restart_required.eq(false))
+                    .select((certificates::all_columns, grade_summaries::area_code))
                     .into_boxed();
                 let rows: Vec<(CertificateRow, String)> =
-                    scoped!(q, filter, certificates::enterprise_id).load(conn)?;
-                let expired: Vec<(Certificate, String)> = rows
-                    .into_iter()
-                    .map(|(r, a)| r.into_domain().map(|c| (c, a)))
-                    .collect::<Result<_, _>>()?;
-                let ids: Vec<String> = expired.iter().map(|(c, _)| c.data.enterprise_id.to_string()).collect();
-                let all = of_enterprises(conn, &ids)?;
-                for (c, area) in expired {
-                    // Resolved once the enterprise holds a later grade.
-                    let later = all.iter().any(|o| {
-                        o.data.enterprise_id == c.data.enterprise_id
-                            && o.id != c.id
-                            && o.revocation.is_none()
-                            && o.data.issued_on > c.data.valid_until
-                    });
-                    if later {
-                        continue;
-                    }
+                    summary_scoped!(q, filter).load(conn)?;
+                for (row, area) in rows {
+                    let c = row.into_domain()?;
                     out.push(Alert {
                         kind: AlertKind::GradeExpired,
                         enterprise_id: c.data.enterprise_id,
@@ -179,7 +195,7 @@ impl Store {
                 let mut ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
                 ids.sort_unstable();
                 ids.dedup();
-                let certs = of_enterprises(conn, &ids)?;
+                let certs = by_enterprise(of_enterprises(conn, &ids)?);
                 let history: Vec<(String, AccidentFacts)> = accidents::table
                     .filter(accidents::enterprise_id.eq_any(&ids))
                     .select((
@@ -199,7 +215,7 @@ impl Store {
                         continue;
                     };
                     let accident = facts(on, deaths, injured, loss, concealed);
-                    let mine: Vec<&Certificate> = certs.iter().filter(|c| c.data.enterprise_id == enterprise_id).collect();
+                    let mine: Vec<&Certificate> = certs.get(&enterprise_id).map(|v| v.iter().collect()).unwrap_or_default();
                     // Open while a certificate in force on that day still stands (not revoked,
                     // not replaced) and no grade was granted since.
                     let standing: Vec<&&Certificate> = mine
@@ -262,6 +278,15 @@ impl Store {
             Ok(out)
         })
     }
+}
+
+/// Certificates grouped by enterprise.
+fn by_enterprise(all: Vec<Certificate>) -> HashMap<EnterpriseId, Vec<Certificate>> {
+    let mut map: HashMap<EnterpriseId, Vec<Certificate>> = HashMap::new();
+    for c in all {
+        map.entry(c.data.enterprise_id).or_default().push(c);
+    }
+    map
 }
 
 fn facts(on: NaiveDate, deaths: i32, injured: i32, loss: i64, concealed: bool) -> AccidentFacts {

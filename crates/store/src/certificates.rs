@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::enterprises::{Page, now};
 use crate::events::NewEvent;
 use crate::schema::{certificates, enterprises};
-use crate::{DbConn, Store, StoreError};
+use crate::{DbConn, Store, StoreError, WriteTx};
 
 /// The rule name answered when a revoked enterprise asks for a new grade too early.
 pub const REGRADE_BARRED: &str = "regrade_barred";
@@ -231,21 +231,7 @@ impl Store {
         rules: &'static GradeRules,
     ) -> impl Future<Output = Result<Certificate, StoreError>> + use<> {
         let key = data.enterprise_id.to_string();
-        self.write_keyed(&key, move |tx| {
-            let area = enterprise_area(tx, data.enterprise_id, &scope)?;
-            check_bar(tx, &data, rules)?;
-            let c = insert(tx, &data)?;
-            crate::summaries::refresh(tx, c.data.enterprise_id)?;
-            tx.record(event(
-                EventType::CertificateRecorded,
-                &c,
-                &area,
-                &actor,
-                audit_fields(&c),
-                None,
-            ));
-            Ok(c)
-        })
+        self.write_keyed(&key, move |tx| record(tx, &data, &scope, &actor, rules))
     }
 
     /// Replaces a certificate in force with a new one (a renewal of the same grade, or an
@@ -311,6 +297,30 @@ impl Store {
             Ok(new)
         })
     }
+}
+
+/// Records a certificate of an enterprise inside `scope` in the caller's write transaction:
+/// the one-year bar, the row, the enterprise's grade summary and `certificate.recorded`.
+pub fn record(
+    tx: &mut WriteTx<'_>,
+    data: &CertificateData,
+    scope: &Scope,
+    actor: &Actor,
+    rules: &GradeRules,
+) -> Result<Certificate, StoreError> {
+    let area = enterprise_area(tx, data.enterprise_id, scope)?;
+    check_bar(tx, data, rules)?;
+    let c = insert(tx, data)?;
+    crate::summaries::refresh(tx, c.data.enterprise_id)?;
+    tx.record(event(
+        EventType::CertificateRecorded,
+        &c,
+        &area,
+        actor,
+        audit_fields(&c),
+        None,
+    ));
+    Ok(c)
 }
 
 /// Inserts a certificate at version 1.

@@ -346,6 +346,16 @@ impl Store {
                 .into());
             }
             let new = row.into_domain(current.grading.clone())?;
+            if new.data.area_code != current.data.area_code
+                || new.data.sector != current.data.sector
+            {
+                crate::summaries::follow_enterprise(
+                    tx,
+                    id,
+                    &new.data.area_code,
+                    new.data.sector.as_str(),
+                )?;
+            }
             let data = update_data(&audit_fields(&current), &audit_fields(&new), new.version);
             tx.record(event(
                 EventType::EnterpriseUpdated,

@@ -1,6 +1,7 @@
 //! Reference data kept in the database: the supervision areas (so enterprises reference them
 //! by foreign key) and the version of the sector mapping the stored sectors were derived with.
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use safegrade_domain::{AREAS, CodeList, IndustryCode, SectorMapping};
 
@@ -65,6 +66,11 @@ impl Store {
                     .set(enterprises::sector.eq(mapping.sector_of(&code).as_str()))
                     .execute(conn)?;
                 }
+                // The grade summaries keep a copy of each enterprise's sector.
+                conn.batch_execute(
+                    "UPDATE grade_summaries SET sector = \
+                     (SELECT e.sector FROM enterprises e WHERE e.id = grade_summaries.enterprise_id)",
+                )?;
                 let updated = diesel::update(reference_versions::table.find(SECTOR_MAPPING))
                     .set(reference_versions::version.eq(&mapping.version))
                     .execute(conn)?;

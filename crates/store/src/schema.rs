@@ -157,10 +157,13 @@ diesel::allow_tables_to_appear_in_same_query!(accidents, enterprises);
 diesel::table! {
     grade_summaries (enterprise_id) {
         enterprise_id -> Text,
+        current_certificate_id -> Nullable<Text>,
         current_grade -> Nullable<Text>,
         grade_valid_until -> Nullable<Date>,
         restart_required -> Bool,
         revoked_on -> Nullable<Date>,
+        area_code -> Text,
+        sector -> Text,
     }
 }
 
@@ -172,3 +175,5 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     enterprises::sector,
     certificates::grade,
 );
+
+diesel::allow_tables_to_appear_in_same_query!(grade_summaries, certificates);

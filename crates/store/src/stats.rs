@@ -51,64 +51,80 @@ struct StatusRow {
     sector: String,
     #[diesel(sql_type = Text)]
     status: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    grade: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    expiring: i64,
     #[diesel(sql_type = BigInt)]
     n: i64,
 }
 
-/// The status breakdown on `day`, in SQL. It mirrors `GradeSummary::status` (checked by the
-/// `attainment_statistics` test, which compares it with the ledger's status filter).
-fn status_rows(
+/// One pass over the grade summaries (they carry the area and sector) for `day`: per area,
+/// sector, status, grade in force and "expires within the window". The status mirrors
+/// `GradeSummary::status` (the `attainment_statistics` test checks it against the ledger's
+/// status filter). Enterprises without a summary are `not_started`; the caller adds them.
+fn summary_rows(
     conn: &mut DbConn,
     filter: &StatsFilter,
     day: NaiveDate,
+    window_end: NaiveDate,
 ) -> Result<Vec<StatusRow>, StoreError> {
     let pg = conn.backend() == Backend::Postgres;
-    let mut n = 0;
+    let (d, w) = if pg {
+        ("$1::date", "$2::date")
+    } else {
+        ("?", "?")
+    };
+    let mut n = 2;
     let mut next = || {
         n += 1;
         if pg { format!("${n}") } else { "?".to_owned() }
     };
-    let d = next();
-    let cast = if pg { "::date" } else { "" };
     let mut sql = format!(
-        "SELECT e.area_code AS area_code, e.sector AS sector, CASE \
-         WHEN g.enterprise_id IS NULL THEN 'not_started' \
-         WHEN g.revoked_on IS NOT NULL AND (g.grade_valid_until IS NULL OR g.grade_valid_until < {d}{cast}) THEN 'revoked' \
+        "SELECT g.area_code AS area_code, g.sector AS sector, CASE \
+         WHEN g.revoked_on IS NOT NULL AND (g.grade_valid_until IS NULL OR g.grade_valid_until < {d}) THEN 'revoked' \
          WHEN g.restart_required THEN 'restart_required' \
-         WHEN g.grade_valid_until >= {d}{cast} THEN 'attained' \
+         WHEN g.grade_valid_until >= {d} THEN 'attained' \
          WHEN g.grade_valid_until IS NOT NULL THEN 'expired' \
-         ELSE 'not_started' END AS status, COUNT(*) AS n \
-         FROM enterprises e LEFT JOIN grade_summaries g ON g.enterprise_id = e.id WHERE 1 = 1"
+         ELSE 'not_started' END AS status, \
+         CASE WHEN g.grade_valid_until >= {d} THEN g.current_grade END AS grade, \
+         CAST(CASE WHEN g.grade_valid_until >= {d} AND g.grade_valid_until <= {w} THEN 1 ELSE 0 END AS BIGINT) AS expiring, \
+         COUNT(*) AS n FROM grade_summaries g WHERE 1 = 1"
     );
     let mut texts: Vec<String> = Vec::new();
     match &filter.scope {
         Scope::City => {}
         Scope::Areas(areas) => {
             let marks: Vec<String> = areas.iter().map(|_| next()).collect();
-            sql.push_str(&format!(" AND e.area_code IN ({})", marks.join(", ")));
+            sql.push_str(&format!(" AND g.area_code IN ({})", marks.join(", ")));
             texts.extend(areas.iter().cloned());
         }
         Scope::Enterprise(id) => {
-            sql.push_str(&format!(" AND e.id = {}", next()));
+            sql.push_str(&format!(" AND g.enterprise_id = {}", next()));
             texts.push(id.to_string());
         }
     }
     if let Some(a) = &filter.area_code {
-        sql.push_str(&format!(" AND e.area_code = {}", next()));
+        sql.push_str(&format!(" AND g.area_code = {}", next()));
         texts.push(a.clone());
     }
     if let Some(s) = &filter.sector {
-        sql.push_str(&format!(" AND e.sector = {}", next()));
+        sql.push_str(&format!(" AND g.sector = {}", next()));
         texts.push(s.clone());
     }
-    sql.push_str(" GROUP BY 1, 2, 3");
-    // The date is bound once per use on PostgreSQL ($1 twice is one parameter); SQLite needs
-    // one value per `?`.
+    sql.push_str(" GROUP BY 1, 2, 3, 4, 5");
     let mut q = diesel::sql_query(sql).into_boxed();
-    q = q.bind::<Date, _>(day);
-    if !pg {
-        q = q.bind::<Date, _>(day);
-    }
+    // PostgreSQL numbers its parameters and reuses them; SQLite takes one value per `?`, in
+    // the order they appear (day four times, then the window's end).
+    q = if pg {
+        q.bind::<Date, _>(day).bind::<Date, _>(window_end)
+    } else {
+        q.bind::<Date, _>(day)
+            .bind::<Date, _>(day)
+            .bind::<Date, _>(day)
+            .bind::<Date, _>(day)
+            .bind::<Date, _>(window_end)
+    };
     for t in texts {
         q = q.bind::<Text, _>(t);
     }
@@ -158,75 +174,93 @@ impl Store {
             for (a, s, n) in totals {
                 cells.entry((a, s)).or_default().enterprises = n;
             }
-            // In force on `day`: issued, not past validity, not revoked or replaced by then.
-            let in_force = certificates::issued_on
-                .le(day)
-                .and(certificates::valid_until.ge(day))
-                .and(
-                    certificates::revoked_on
-                        .is_null()
-                        .or(certificates::revoked_on.gt(day)),
+            if with_status {
+                // Today: the summaries say which grade is in force, without the history.
+                for r in summary_rows(conn, filter, day, add_months(day, window_months))? {
+                    let cell = cells.entry((r.area_code, r.sector)).or_default();
+                    if let Some(g) = r.grade.as_deref() {
+                        let grade = Grade::from_code(g).map_or("unknown", |g| g.as_str());
+                        *cell.by_grade.entry(grade).or_default() += r.n;
+                        cell.attained += r.n;
+                        cell.expiring += r.expiring * r.n;
+                    }
+                    *cell
+                        .by_status
+                        .get_or_insert_with(BTreeMap::new)
+                        .entry(r.status)
+                        .or_default() += r.n;
+                }
+            } else {
+                // In force on `day`: issued, not past validity, not revoked or replaced by then.
+                let in_force = certificates::issued_on
+                    .le(day)
+                    .and(certificates::valid_until.ge(day))
+                    .and(
+                        certificates::revoked_on
+                            .is_null()
+                            .or(certificates::revoked_on.gt(day)),
+                    )
+                    .and(
+                        certificates::superseded_on
+                            .is_null()
+                            .or(certificates::superseded_on.gt(day)),
+                    );
+                let graded: Vec<(String, String, String, i64)> = scoped!(
+                    certificates::table
+                        .inner_join(enterprises::table)
+                        .filter(in_force)
+                        .group_by((
+                            enterprises::area_code,
+                            enterprises::sector,
+                            certificates::grade
+                        ))
+                        .select((
+                            enterprises::area_code,
+                            enterprises::sector,
+                            certificates::grade,
+                            diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
+                        ))
+                        .into_boxed()
                 )
-                .and(
-                    certificates::superseded_on
-                        .is_null()
-                        .or(certificates::superseded_on.gt(day)),
-                );
-            let graded: Vec<(String, String, String, i64)> = scoped!(
-                certificates::table
-                    .inner_join(enterprises::table)
-                    .filter(in_force)
-                    .group_by((
-                        enterprises::area_code,
-                        enterprises::sector,
-                        certificates::grade
-                    ))
-                    .select((
-                        enterprises::area_code,
-                        enterprises::sector,
-                        certificates::grade,
-                        diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
-                    ))
-                    .into_boxed()
-            )
-            .load(conn)?;
-            for (a, s, g, n) in graded {
-                let cell = cells.entry((a, s)).or_default();
-                let grade = Grade::from_code(&g).map_or("unknown", |g| g.as_str());
-                *cell.by_grade.entry(grade).or_default() += n;
-            }
-            let attained: Vec<(String, String, i64)> = scoped!(
-                certificates::table
-                    .inner_join(enterprises::table)
-                    .filter(in_force)
-                    .group_by((enterprises::area_code, enterprises::sector))
-                    .select((
-                        enterprises::area_code,
-                        enterprises::sector,
-                        diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
-                    ))
-                    .into_boxed()
-            )
-            .load(conn)?;
-            for (a, s, n) in attained {
-                cells.entry((a, s)).or_default().attained = n;
-            }
-            let expiring: Vec<(String, String, i64)> = scoped!(
-                certificates::table
-                    .inner_join(enterprises::table)
-                    .filter(in_force)
-                    .filter(certificates::valid_until.le(add_months(day, window_months)))
-                    .group_by((enterprises::area_code, enterprises::sector))
-                    .select((
-                        enterprises::area_code,
-                        enterprises::sector,
-                        diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
-                    ))
-                    .into_boxed()
-            )
-            .load(conn)?;
-            for (a, s, n) in expiring {
-                cells.entry((a, s)).or_default().expiring = n;
+                .load(conn)?;
+                for (a, s, g, n) in graded {
+                    let cell = cells.entry((a, s)).or_default();
+                    let grade = Grade::from_code(&g).map_or("unknown", |g| g.as_str());
+                    *cell.by_grade.entry(grade).or_default() += n;
+                }
+                let attained: Vec<(String, String, i64)> = scoped!(
+                    certificates::table
+                        .inner_join(enterprises::table)
+                        .filter(in_force)
+                        .group_by((enterprises::area_code, enterprises::sector))
+                        .select((
+                            enterprises::area_code,
+                            enterprises::sector,
+                            diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
+                        ))
+                        .into_boxed()
+                )
+                .load(conn)?;
+                for (a, s, n) in attained {
+                    cells.entry((a, s)).or_default().attained = n;
+                }
+                let expiring: Vec<(String, String, i64)> = scoped!(
+                    certificates::table
+                        .inner_join(enterprises::table)
+                        .filter(in_force)
+                        .filter(certificates::valid_until.le(add_months(day, window_months)))
+                        .group_by((enterprises::area_code, enterprises::sector))
+                        .select((
+                            enterprises::area_code,
+                            enterprises::sector,
+                            diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
+                        ))
+                        .into_boxed()
+                )
+                .load(conn)?;
+                for (a, s, n) in expiring {
+                    cells.entry((a, s)).or_default().expiring = n;
+                }
             }
             let year_start = NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day);
             let revoked: Vec<(String, String, i64)> = scoped!(
@@ -247,13 +281,13 @@ impl Store {
                 cells.entry((a, s)).or_default().revoked_this_year = n;
             }
             if with_status {
-                for r in status_rows(conn, filter, day)? {
-                    let cell = cells.entry((r.area_code, r.sector)).or_default();
-                    *cell
-                        .by_status
-                        .get_or_insert_with(BTreeMap::new)
-                        .entry(r.status)
-                        .or_default() += r.n;
+                for cell in cells.values_mut() {
+                    let by_status = cell.by_status.get_or_insert_with(BTreeMap::new);
+                    let summarised: i64 = by_status.values().sum();
+                    let rest = cell.enterprises - summarised;
+                    if rest > 0 {
+                        *by_status.entry("not_started".to_owned()).or_default() += rest;
+                    }
                 }
             }
             Ok(cells)

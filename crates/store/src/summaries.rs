@@ -6,16 +6,18 @@ use diesel::prelude::*;
 use safegrade_domain::grading::{Grade, GradeSummary};
 use safegrade_domain::{CodeList, EnterpriseId};
 
-use crate::schema::grade_summaries;
+use crate::schema::{enterprises, grade_summaries};
 use crate::{DbConn, StoreError};
 
 /// The columns of a summary, in [`SummaryColumns`] order.
 pub(crate) const SUMMARY: (
+    grade_summaries::current_certificate_id,
     grade_summaries::current_grade,
     grade_summaries::grade_valid_until,
     grade_summaries::restart_required,
     grade_summaries::revoked_on,
 ) = (
+    grade_summaries::current_certificate_id,
     grade_summaries::current_grade,
     grade_summaries::grade_valid_until,
     grade_summaries::restart_required,
@@ -25,6 +27,7 @@ pub(crate) const SUMMARY: (
 /// The stored columns of a summary.
 pub(crate) type SummaryColumns = (
     Option<String>,
+    Option<String>,
     Option<chrono::NaiveDate>,
     bool,
     Option<chrono::NaiveDate>,
@@ -32,10 +35,13 @@ pub(crate) type SummaryColumns = (
 
 /// A summary from its stored columns (`None`: no certificate or accident ever).
 pub(crate) fn from_columns(c: Option<SummaryColumns>) -> Result<GradeSummary, StoreError> {
-    let Some((grade, valid_until, restart_required, revoked_on)) = c else {
+    let Some((certificate, grade, valid_until, restart_required, revoked_on)) = c else {
         return Ok(GradeSummary::default());
     };
     Ok(GradeSummary {
+        current_certificate: certificate
+            .as_deref()
+            .and_then(safegrade_domain::CertificateId::parse),
         current_grade: match grade.as_deref() {
             Some(g) => Some(Grade::from_code(g).ok_or_else(|| {
                 StoreError::Other("a stored grade_summaries.current_grade is not valid".into())
@@ -48,6 +54,22 @@ pub(crate) fn from_columns(c: Option<SummaryColumns>) -> Result<GradeSummary, St
     })
 }
 
+/// Keeps the summary's copy of an enterprise's area and sector (after a change to them).
+pub(crate) fn follow_enterprise(
+    conn: &mut DbConn,
+    enterprise: EnterpriseId,
+    area_code: &str,
+    sector: &str,
+) -> Result<(), StoreError> {
+    diesel::update(grade_summaries::table.find(enterprise.to_string()))
+        .set((
+            grade_summaries::area_code.eq(area_code),
+            grade_summaries::sector.eq(sector),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Recomputes and stores the summary of one enterprise, inside the caller's transaction.
 pub(crate) fn refresh(
     conn: &mut DbConn,
@@ -57,10 +79,18 @@ pub(crate) fn refresh(
     let certificates = crate::certificates::of_enterprises(conn, std::slice::from_ref(&id))?;
     let facts = crate::accidents::facts_between(conn, enterprise, None)?;
     let s = GradeSummary::of(&certificates, &facts);
+    let (area, sector): (String, String) = enterprises::table
+        .find(&id)
+        .select((enterprises::area_code, enterprises::sector))
+        .first(conn)?;
     diesel::delete(grade_summaries::table.find(&id)).execute(conn)?;
     diesel::insert_into(grade_summaries::table)
         .values((
             grade_summaries::enterprise_id.eq(&id),
+            grade_summaries::area_code.eq(area),
+            grade_summaries::sector.eq(sector),
+            grade_summaries::current_certificate_id
+                .eq(s.current_certificate.map(|c| c.to_string())),
             grade_summaries::current_grade.eq(s.current_grade.map(|g| g.as_str())),
             grade_summaries::grade_valid_until.eq(s.grade_valid_until),
             grade_summaries::restart_required.eq(s.restart_required),

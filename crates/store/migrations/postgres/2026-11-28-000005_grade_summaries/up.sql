@@ -3,10 +3,19 @@
 -- day and is derived at read time from these columns.
 CREATE TABLE grade_summaries (
     enterprise_id TEXT COLLATE "C" PRIMARY KEY NOT NULL REFERENCES enterprises (id),
+    current_certificate_id TEXT,
     current_grade TEXT,
     grade_valid_until DATE,
     restart_required BOOLEAN NOT NULL,
-    revoked_on DATE
+    revoked_on DATE,
+    -- Copies of the enterprise's area and sector, so statistics aggregate this table alone.
+    area_code TEXT NOT NULL,
+    sector TEXT NOT NULL
 );
 
 CREATE INDEX grade_summaries_valid_until ON grade_summaries (grade_valid_until);
+CREATE INDEX grade_summaries_stats ON grade_summaries
+    (area_code, sector, grade_valid_until, current_grade, revoked_on, restart_required);
+-- Per-area and per-sector counts of the ledger, and revocations by date.
+CREATE INDEX enterprises_area_sector ON enterprises (area_code, sector);
+CREATE INDEX certificates_revoked_on ON certificates (revoked_on);
