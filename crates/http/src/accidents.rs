@@ -5,9 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use safegrade_domain::grading::{AccidentInput, AccidentKind, Grade, RevocationTrigger};
-use safegrade_domain::{
-    AccidentId, Action, EnterpriseId, Violation, ViolationCode as V, find_area,
-};
+use safegrade_domain::{AccidentId, Action, EnterpriseId, Violation, ViolationCode as V};
 use safegrade_store::accidents::{AccidentFilter, AccidentRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -268,22 +266,8 @@ pub async fn list_accidents(
     query: web::Query<AccidentListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = list::limit(query.limit)?;
-    let invalid = |m: String| ApiError::new(ErrorCode::InvalidQuery, m);
-    let after = match &query.cursor {
-        Some(c) => Some(
-            AccidentId::parse(&list::decode_cursor(CURSOR_KIND, c)?)
-                .ok_or_else(|| invalid("cursor is not one this list issued".into()))?,
-        ),
-        None => None,
-    };
-    let area_code = match query.area_code.as_deref().map(str::trim) {
-        Some(code) => Some(
-            find_area(code)
-                .map(|a| a.code.to_owned())
-                .ok_or_else(|| invalid(format!("area_code '{code}' is not a supervision area")))?,
-        ),
-        None => None,
-    };
+    let after = list::id_cursor(CURSOR_KIND, query.cursor.as_deref(), AccidentId::parse)?;
+    let area_code = list::area_filter(query.area_code.as_deref())?;
     let filter = AccidentFilter {
         scope: caller.scope(),
         enterprise_id: query
@@ -295,14 +279,11 @@ pub async fn list_accidents(
     let page = state
         .run(move |s| Ok(s.list_accidents(&filter, rules, after, i64::from(limit))?))
         .await?;
-    let next_cursor = page
-        .has_more
-        .then(|| {
-            page.items
-                .last()
-                .map(|a| list::encode_cursor(CURSOR_KIND, &a.accident.id.to_string()))
-        })
-        .flatten();
+    let next_cursor = list::next_cursor(
+        CURSOR_KIND,
+        page.has_more,
+        page.items.last().map(|a| a.accident.id.to_string()),
+    );
     let items = page.items.into_iter().map(AccidentResponse::from).collect();
     Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
 }

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 use safegrade_domain::grading::AlertKind;
-use safegrade_domain::{CodeList, EnterpriseId, find_area};
+use safegrade_domain::{CodeList, EnterpriseId};
 use safegrade_store::alerts::{Alert, AlertFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -110,14 +110,7 @@ pub async fn list_alerts(
         Some(c) => Some(list::decode_cursor(CURSOR_KIND, c)?),
         None => None,
     };
-    let area_code = match query.area_code.as_deref().map(str::trim) {
-        Some(code) => Some(
-            find_area(code)
-                .map(|a| a.code.to_owned())
-                .ok_or_else(|| invalid(format!("area_code '{code}' is not a supervision area")))?,
-        ),
-        None => None,
-    };
+    let area_code = list::area_filter(query.area_code.as_deref())?;
     let kinds = match query.kind.as_deref() {
         Some(k) => k
             .split(',')

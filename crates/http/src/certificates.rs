@@ -10,7 +10,6 @@ use safegrade_domain::grading::{
 };
 use safegrade_domain::{
     Action, CertificateId, CodeList, EnterpriseId, EventType, Violation, ViolationCode as V,
-    find_area,
 };
 use safegrade_store::certificates::CertificateFilter;
 use serde::{Deserialize, Serialize};
@@ -332,19 +331,8 @@ pub async fn list_certificates(
     query: web::Query<CertificateListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = list::limit(query.limit)?;
-    let after = match &query.cursor {
-        Some(c) => Some(parse_cursor(&list::decode_cursor(CURSOR_KIND, c)?)?),
-        None => None,
-    };
-    let area_code = match query.area_code.as_deref().map(str::trim) {
-        Some(code) => Some(find_area(code).map(|a| a.code.to_owned()).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::InvalidQuery,
-                format!("area_code '{code}' is not a supervision area"),
-            )
-        })?),
-        None => None,
-    };
+    let after = list::id_cursor(CURSOR_KIND, query.cursor.as_deref(), CertificateId::parse)?;
+    let area_code = list::area_filter(query.area_code.as_deref())?;
     let filter = CertificateFilter {
         scope: caller.scope(),
         enterprise_id: query
@@ -358,29 +346,17 @@ pub async fn list_certificates(
     let page = state
         .run(move |s| Ok(s.list_certificates(&filter, today, window, after, i64::from(limit))?))
         .await?;
-    let next_cursor = page
-        .has_more
-        .then(|| {
-            page.items
-                .last()
-                .map(|c| list::encode_cursor(CURSOR_KIND, &c.id.to_string()))
-        })
-        .flatten();
+    let next_cursor = list::next_cursor(
+        CURSOR_KIND,
+        page.has_more,
+        page.items.last().map(|c| c.id.to_string()),
+    );
     let items = page
         .items
         .iter()
         .map(|c| CertificateResponse::new(c, &state))
         .collect();
     Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
-}
-
-fn parse_cursor(raw: &str) -> Result<CertificateId, ApiError> {
-    CertificateId::parse(raw).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::InvalidQuery,
-            "cursor is not one this list issued",
-        )
-    })
 }
 
 /// Get one certificate, with its derived status.

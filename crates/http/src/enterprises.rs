@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use safegrade_domain::grading::{Grade, StandardizationStatus};
 use safegrade_domain::{
     CreditCode, Enterprise, EnterpriseId, EnterpriseInput, IndustryCode, MineKind, OperatingStatus,
-    Ownership, Scale, Scope, Sector, Violation, ViolationCode as V, find_area,
+    Ownership, Scale, Scope, Sector, Violation, ViolationCode as V,
 };
 use safegrade_store::EnterpriseFilter;
 use safegrade_store::enterprises::insert;
@@ -647,12 +647,7 @@ fn bad_query(message: String) -> ApiError {
 
 impl EnterpriseListQuery {
     fn filter(&self, scope: Scope, today: NaiveDate) -> Result<EnterpriseFilter, ApiError> {
-        let area_code = match self.area_code.as_deref().map(str::trim) {
-            Some(code) => Some(find_area(code).map(|a| a.code.to_owned()).ok_or_else(|| {
-                bad_query(format!("area_code '{code}' is not a supervision area"))
-            })?),
-            None => None,
-        };
+        let area_code = list::area_filter(self.area_code.as_deref())?;
         let industry_code = match &self.industry_code {
             Some(c) => Some(
                 IndustryCode::parse(c)
@@ -715,26 +710,18 @@ pub async fn list_enterprises(
     let today = state.today();
     let filter = query.filter(caller.scope(), today)?;
     let limit = list::limit(query.limit)?;
-    let after = match &query.cursor {
-        Some(c) => Some(
-            EnterpriseId::parse(&list::decode_cursor(CURSOR_KIND, c)?)
-                .ok_or_else(|| bad_query("cursor is not one this list issued".into()))?,
-        ),
-        None => None,
-    };
+    let after = list::id_cursor(CURSOR_KIND, query.cursor.as_deref(), EnterpriseId::parse)?;
     let page = state
         .run(move |s| {
             s.list_enterprises(&filter, after, i64::from(limit))
                 .map_err(ApiError::from)
         })
         .await?;
-    let next_cursor = if page.has_more {
-        page.items
-            .last()
-            .map(|e| list::encode_cursor(CURSOR_KIND, &e.id.to_string()))
-    } else {
-        None
-    };
+    let next_cursor = list::next_cursor(
+        CURSOR_KIND,
+        page.has_more,
+        page.items.last().map(|e| e.id.to_string()),
+    );
     let items = page
         .items
         .into_iter()

@@ -52,3 +52,42 @@ pub fn decode_cursor(kind: &str, cursor: &str) -> Result<String, ApiError> {
         .map(str::to_owned)
         .ok_or_else(invalid)
 }
+
+/// Checks an `area_code` query filter: a supervision area (normalised), or 400.
+pub fn area_filter(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match raw.map(str::trim) {
+        Some(code) => safegrade_domain::find_area(code)
+            .map(|a| Some(a.code.to_owned()))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidQuery,
+                    format!("area_code '{code}' is not a supervision area"),
+                )
+            }),
+        None => Ok(None),
+    }
+}
+
+/// Decodes a cursor of `kind` holding a record id, parsed with `parse`.
+pub fn id_cursor<T>(
+    kind: &str,
+    cursor: Option<&str>,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
+    let Some(c) = cursor else { return Ok(None) };
+    parse(&decode_cursor(kind, c)?).map(Some).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidQuery,
+            "cursor is not one this list issued",
+        )
+    })
+}
+
+/// The `next_cursor` of a page: the position of its last item when more follow.
+pub fn next_cursor(kind: &str, has_more: bool, last: Option<String>) -> Option<String> {
+    if has_more {
+        last.map(|position| encode_cursor(kind, &position))
+    } else {
+        None
+    }
+}

@@ -357,29 +357,16 @@ pub async fn list_principals(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ManageAccess)?;
     let limit = list::limit(query.limit)?;
-    let after = match &query.cursor {
-        Some(c) => Some(
-            PrincipalId::parse(&list::decode_cursor(CURSOR_KIND, c)?).ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::InvalidQuery,
-                    "cursor is not one this list issued",
-                )
-            })?,
-        ),
-        None => None,
-    };
+    let after = list::id_cursor(CURSOR_KIND, query.cursor.as_deref(), PrincipalId::parse)?;
     let role = query.role;
     let page = state
         .run(move |s| Ok(s.list_principals(role, after, i64::from(limit))?))
         .await?;
-    let next_cursor = page
-        .has_more
-        .then(|| {
-            page.items
-                .last()
-                .map(|p| list::encode_cursor(CURSOR_KIND, &p.id.to_string()))
-        })
-        .flatten();
+    let next_cursor = list::next_cursor(
+        CURSOR_KIND,
+        page.has_more,
+        page.items.last().map(|p| p.id.to_string()),
+    );
     let items = page.items.iter().map(PrincipalResponse::from).collect();
     Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
 }

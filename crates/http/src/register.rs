@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 use safegrade_domain::grading::{CertificateStatus, Grade};
-use safegrade_domain::{CertificateId, Sector, find_area};
+use safegrade_domain::{CertificateId, Sector};
 use safegrade_store::certificates::{RegisterEntry, RegisterFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -125,22 +125,8 @@ pub async fn list_register(
     query: web::Query<RegisterQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = list::limit(query.limit)?;
-    let invalid = |m: String| ApiError::new(ErrorCode::InvalidQuery, m);
-    let after = match &query.cursor {
-        Some(c) => Some(
-            CertificateId::parse(&list::decode_cursor(CURSOR_KIND, c)?)
-                .ok_or_else(|| invalid("cursor is not one this list issued".into()))?,
-        ),
-        None => None,
-    };
-    let area_code = match query.area_code.as_deref().map(str::trim) {
-        Some(code) => Some(
-            find_area(code)
-                .map(|a| a.code.to_owned())
-                .ok_or_else(|| invalid(format!("area_code '{code}' is not a supervision area")))?,
-        ),
-        None => None,
-    };
+    let after = list::id_cursor(CURSOR_KIND, query.cursor.as_deref(), CertificateId::parse)?;
+    let area_code = list::area_filter(query.area_code.as_deref())?;
     let filter = RegisterFilter {
         area_code,
         sector: query
@@ -152,14 +138,11 @@ pub async fn list_register(
     let page = state
         .run(move |s| Ok(s.register(&filter, today, after, i64::from(limit))?))
         .await?;
-    let next_cursor = page
-        .has_more
-        .then(|| {
-            page.items
-                .last()
-                .map(|e| list::encode_cursor(CURSOR_KIND, &e.certificate.id.to_string()))
-        })
-        .flatten();
+    let next_cursor = list::next_cursor(
+        CURSOR_KIND,
+        page.has_more,
+        page.items.last().map(|e| e.certificate.id.to_string()),
+    );
     let items = page
         .items
         .into_iter()

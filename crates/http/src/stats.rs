@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
-use safegrade_domain::{CodeList, Sector, find_area};
+use safegrade_domain::{CodeList, Sector};
 use safegrade_store::stats::{Cell, StatsFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
+use crate::list;
 
 /// The figures of one area and sector (or of all of them, in `total`).
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
@@ -120,14 +121,7 @@ pub async fn get_attainment_stats(
     if as_of > today {
         return Err(invalid(format!("as_of {as_of} is after today ({today})")));
     }
-    let area_code = match query.area_code.as_deref().map(str::trim) {
-        Some(code) => Some(
-            find_area(code)
-                .map(|a| a.code.to_owned())
-                .ok_or_else(|| invalid(format!("area_code '{code}' is not a supervision area")))?,
-        ),
-        None => None,
-    };
+    let area_code = list::area_filter(query.area_code.as_deref())?;
     let filter = StatsFilter {
         scope: caller.scope(),
         area_code,
