@@ -134,6 +134,11 @@ fn serve_walks_the_readme_example() {
     );
     assert_eq!(status, 200);
     assert!(list.contains("\"sector\":\"building_materials\""), "{list}");
+    let (status, _, register) = http(&addr, None, "GET", "/api/v1/register", None);
+    assert_eq!(
+        status, 200,
+        "the public register needs no token: {register}"
+    );
     let (status, head, _) = http(&addr, None, "GET", "/api/docs/", None);
     assert_eq!(status, 200, "{head}");
     drop(server);
