@@ -663,6 +663,37 @@ async fn public_register_and_verification(db: TestDb) {
     );
 }
 
+/// Registers `count` enterprises in 510703 (credit codes from `first`) and one more in
+/// 510704; returns their ids.
+async fn enterprises<S, B>(
+    app: &safegrade_testkit::TestApp<S>,
+    first: u32,
+    count: u32,
+) -> (Vec<String>, String)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut ents = Vec::new();
+    for n in first..first + count {
+        let (e, _) = post_enterprise(app, n).await;
+        ents.push(e.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let mut other = enterprise_body(&credit_code(first + count));
+    other["area_code"] = json!("510704");
+    let d = send(
+        app,
+        json_request(Method::POST, "/api/v1/enterprises", &other),
+    )
+    .await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.body);
+    (ents, d.body["id"].as_str().unwrap_or_default().to_owned())
+}
+
 fn kinds(r: &safegrade_testkit::Reply) -> Vec<(String, String)> {
     r.body["items"]
         .as_array()
@@ -681,19 +712,7 @@ fn kinds(r: &safegrade_testkit::Reply) -> Vec<(String, String)> {
 /// trigger; each disappears when its cause is resolved; a county sees only its own.
 async fn alerts_follow_the_records(db: TestDb) {
     let app = test_app_at(db.store.clone(), day("2021-12-15")).await;
-    let mut ents = Vec::new();
-    for n in 40..43 {
-        let (e, _) = post_enterprise(&app, n).await;
-        ents.push(e.body["id"].as_str().unwrap_or_default().to_owned());
-    }
-    let mut other = enterprise_body(&credit_code(43));
-    other["area_code"] = json!("510704");
-    let d = send(
-        &app,
-        json_request(Method::POST, "/api/v1/enterprises", &other),
-    )
-    .await;
-    let foreign = d.body["id"].as_str().unwrap_or_default().to_owned();
+    let (ents, foreign) = enterprises(&app, 40, 3).await;
     let rec = |ent: &str, number: &str, on: &str| {
         json_request(Method::POST, "/api/v1/certificates", &body(ent, number, on))
     };
@@ -862,19 +881,7 @@ async fn alerts_follow_the_records(db: TestDb) {
 /// ledger's status filter), a past day from the certificate history, a county's own figures.
 async fn attainment_statistics(db: TestDb) {
     let app = test_app_at(db.store.clone(), day("2021-12-15")).await;
-    let mut ents = Vec::new();
-    for n in 50..54 {
-        let (e, _) = post_enterprise(&app, n).await;
-        ents.push(e.body["id"].as_str().unwrap_or_default().to_owned());
-    }
-    let mut other = enterprise_body(&credit_code(54));
-    other["area_code"] = json!("510704");
-    let d = send(
-        &app,
-        json_request(Method::POST, "/api/v1/enterprises", &other),
-    )
-    .await;
-    let foreign = d.body["id"].as_str().unwrap_or_default().to_owned();
+    let (ents, foreign) = enterprises(&app, 50, 4).await;
     let rec = |ent: &str, number: &str, on: &str| {
         json_request(Method::POST, "/api/v1/certificates", &body(ent, number, on))
     };
