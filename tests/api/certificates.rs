@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::assert_record_snapshot;
 
 both!(
+    drives_and_their_alerts,
     attainment_statistics,
     alerts_follow_the_records,
     public_register_and_verification,
@@ -980,5 +981,134 @@ async fn attainment_statistics(db: TestDb) {
         json!({"attained": 2}),
         "{}",
         mine.body
+    );
+}
+
+/// The creation and upgrade drive: focus, stage and target with validation and `If-Match`;
+/// guidance visits; the follow-up and upgrade-target alerts, resolved by a new visit and by
+/// the target grade; events.
+async fn drives_and_their_alerts(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2025-03-01")).await;
+    let (ents, _) = enterprises(&app, 60, 1).await;
+    let ent = &ents[0];
+    let uri = format!("/api/v1/enterprises/{ent}/drive");
+    let empty = send(&app, TestRequest::get().uri(&uri)).await;
+    assert_eq!(empty.body["creation_stage"], "not_started");
+    assert_eq!(empty.header("etag"), "\"0\"");
+    let bad = send(
+        &app,
+        json_request(Method::PATCH, &uri, &json!({"supervision_focus": true, "creation_stage": "creating", "upgrade_target_year": 2025})),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut pointers: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    pointers.sort_unstable();
+    assert_eq!(
+        pointers,
+        vec![
+            "/focus_reason",
+            "/focus_since",
+            "/stage_since",
+            "/upgrade_target_grade"
+        ],
+        "{}",
+        bad.body
+    );
+    let patch = json!({
+        "supervision_focus": true, "focus_reason": "摸底调查：未开展标准化创建", "focus_since": "2025-01-05",
+        "creation_stage": "creating", "stage_since": "2025-01-20",
+        "upgrade_target_grade": "grade_2", "upgrade_target_year": 2025
+    });
+    let done = send(
+        &app,
+        json_request(Method::PATCH, &uri, &patch).insert_header(("if-match", "\"0\"")),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.header("etag"), "\"1\"");
+    assert_record_snapshot!("drive", done.body);
+    let stale = send(
+        &app,
+        json_request(
+            Method::PATCH,
+            &uri,
+            &json!({"model_enterprise": true, "model_note": "x"}),
+        )
+        .insert_header(("if-match", "\"0\"")),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+
+    let visits = format!("/api/v1/enterprises/{ent}/visits");
+    let v = send(
+        &app,
+        json_request(Method::POST, &visits, &json!({"visited_on": "2025-01-10", "visitor": "涪城区应急管理局 王五", "findings": "尚未成立创建工作组", "follow_up_on": "2025-02-01"})),
+    )
+    .await;
+    assert_eq!(v.status, StatusCode::CREATED, "{}", v.body);
+    let alerts = |kinds: &str| {
+        TestRequest::get().uri(&format!("/api/v1/alerts?enterprise_id={ent}&kind={kinds}"))
+    };
+    let due = send(&app, alerts("focus_follow_up_due,upgrade_target_due")).await;
+    assert_eq!(
+        kinds(&due),
+        vec![
+            ("upgrade_target_due".to_owned(), ent.clone()),
+            ("focus_follow_up_due".to_owned(), ent.clone()),
+        ],
+        "{}",
+        due.body
+    );
+    send(
+        &app,
+        json_request(
+            Method::POST,
+            &visits,
+            &json!({"visited_on": "2025-02-20", "visitor": "王五", "findings": "已成立工作组"}),
+        ),
+    )
+    .await;
+    let listed = send(&app, TestRequest::get().uri(&visits)).await;
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(2));
+    send(&app, json_request(Method::POST, "/api/v1/certificates", &json!({
+        "enterprise_id": ent, "grade": "grade_2", "number": "DR-2", "authority_level": "province",
+        "authority_name": "四川省应急管理厅", "issued_on": "2025-02-25", "standard": "AQ/T 9006-2010"
+    }))).await;
+    let none = send(&app, alerts("focus_follow_up_due,upgrade_target_due")).await;
+    assert_eq!(
+        kinds(&none),
+        vec![],
+        "a later visit and the target grade resolve them"
+    );
+
+    let events = send(
+        &app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/events?enterprise_id={ent}&types=enterprise.drive_updated,visit.recorded"
+        )),
+    )
+    .await;
+    let types: Vec<&str> = events.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            "enterprise.drive_updated",
+            "visit.recorded",
+            "visit.recorded"
+        ]
+    );
+    assert_eq!(
+        events.body["items"][0]["data"]["changes"]["creation_stage"],
+        json!({"old": "not_started", "new": "creating"})
     );
 }

@@ -338,6 +338,11 @@ code_list! {
         CertificateRenewed = ("certificate.renewed", "复评换证"),
         /// A certificate was upgraded to a higher grade: `data.previous_id` as above.
         CertificateUpgraded = ("certificate.upgraded", "提档升级"),
+        /// An enterprise's creation or upgrade drive changed (focus, stage, model, target);
+        /// `data.changes` as for updates.
+        DriveUpdated = ("enterprise.drive_updated", "变更创建与提档升级记录"),
+        /// A guidance visit was recorded; `data` is the visit.
+        VisitRecorded = ("visit.recorded", "登记督促指导"),
         /// An accident was recorded; `data` is the accident and its evaluation.
         AccidentRecorded = ("accident.recorded", "登记生产安全事故"),
     }
@@ -356,6 +361,8 @@ code_list! {
         Certificate = ("certificate", "等级证书"),
         /// A production-safety accident.
         Accident = ("accident", "生产安全事故"),
+        /// A guidance visit.
+        Visit = ("visit", "督促指导"),
     }
 }
 
@@ -363,7 +370,10 @@ impl EventType {
     /// The kind of record events of this type are about.
     pub fn resource_type(self) -> ResourceType {
         match self {
-            Self::EnterpriseCreated | Self::EnterpriseUpdated => ResourceType::Enterprise,
+            Self::EnterpriseCreated | Self::EnterpriseUpdated | Self::DriveUpdated => {
+                ResourceType::Enterprise
+            }
+            Self::VisitRecorded => ResourceType::Visit,
             Self::PrincipalCreated | Self::PrincipalUpdated => ResourceType::Principal,
             Self::TokenCreated | Self::TokenRevoked => ResourceType::Token,
             Self::CertificateRecorded

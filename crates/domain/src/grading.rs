@@ -743,6 +743,12 @@ code_list! {
         /// An accident meets a revocation trigger of 定级办法 (death; ≥3 seriously injured or
         /// ≥CNY 1 million in 12 consecutive months; concealment), awaiting the decision.
         RevocationTrigger = ("revocation_trigger", "触发撤销情形"),
+        /// The follow-up date of the last guidance visit passed without a new visit.
+        /// Rule: notice 二（一） (guide the enterprises that are a supervision focus).
+        FocusFollowUpDue = ("focus_follow_up_due", "督促指导回访到期"),
+        /// The upgrade target's year has come without the target grade.
+        /// Rule: notice 二（二） (push key enterprises to grade 一级 or 二级).
+        UpgradeTargetDue = ("upgrade_target_due", "提档升级目标到期"),
     }
 }
 

@@ -13,6 +13,7 @@ mod access;
 mod area;
 mod code_list;
 mod credit_code;
+pub mod drives;
 mod enterprise;
 pub mod grading;
 mod id;

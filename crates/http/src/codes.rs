@@ -76,6 +76,8 @@ code_list_schemas! {
     AuthorityLevel => safegrade_domain::grading::AuthorityLevel,
     /// Standardization status of an enterprise.
     StandardizationStatus => safegrade_domain::grading::StandardizationStatus,
+    /// Creation stage of an enterprise.
+    CreationStage => safegrade_domain::drives::CreationStage,
     /// Kind of alert.
     AlertKind => safegrade_domain::grading::AlertKind,
     /// Procedure of a same-grade renewal.

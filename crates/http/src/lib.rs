@@ -14,6 +14,7 @@ mod app;
 pub mod auth;
 pub mod certificates;
 pub mod codes;
+pub mod drives;
 pub mod enterprises;
 pub mod error;
 pub mod events;

@@ -10,8 +10,8 @@ use safegrade_domain::{AREAS, SECTIONS};
 
 use crate::error::Problem;
 use crate::{
-    accidents, alerts, certificates, enterprises, events, health, principals, reference, register,
-    stats,
+    accidents, alerts, certificates, drives, enterprises, events, health, principals, reference,
+    register, stats,
 };
 
 /// Media type of problem responses.
@@ -58,6 +58,7 @@ are explained in the integrator guide (接入指南) of the book.",
         crate::codes::RenewalTrack,
         crate::codes::AlertKind,
         crate::codes::StandardizationStatus,
+        crate::codes::CreationStage,
     )),
     modifiers(&BearerScheme)
 )]
@@ -118,6 +119,10 @@ where
                 .service(certificates::upgrade_certificate)
                 .service(accidents::create_accident)
                 .service(accidents::list_accidents)
+                .service(drives::get_drive)
+                .service(drives::update_drive)
+                .service(drives::create_visit)
+                .service(drives::list_visits)
                 .service(alerts::list_alerts)
                 .service(stats::get_attainment_stats)
                 .service(register::list_register)

@@ -7,15 +7,17 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use safegrade_domain::grading::{
-    AccidentFacts, AlertKind, Certificate, GradeRules, add_months, in_force_on, sub_months,
+    AccidentFacts, AlertKind, Certificate, Grade, GradeRules, add_months, in_force_on, sub_months,
 };
 use safegrade_domain::{CodeList, EnterpriseId, Scope};
 
 use crate::certificates::{CertificateRow, of_enterprises};
-use crate::schema::{accidents, certificates, enterprises, grade_summaries};
+use crate::schema::{
+    accidents, certificates, drives, enterprises, grade_summaries, guidance_visits,
+};
 use crate::{Store, StoreError};
 
 /// One alert.
@@ -270,6 +272,92 @@ impl Store {
                             ),
                         });
                     }
+                }
+            }
+            if filter.wants(AlertKind::FocusFollowUpDue) {
+                let q = guidance_visits::table
+                    .inner_join(enterprises::table)
+                    .filter(guidance_visits::follow_up_on.lt(today))
+                    .select((
+                        guidance_visits::id,
+                        guidance_visits::enterprise_id,
+                        guidance_visits::visited_on,
+                        guidance_visits::follow_up_on,
+                        enterprises::area_code,
+                    ))
+                    .into_boxed();
+                type Row = (String, String, NaiveDate, Option<NaiveDate>, String);
+                let rows: Vec<Row> = scoped!(q, filter, guidance_visits::enterprise_id).load(conn)?;
+                let ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+                let mut latest: HashMap<String, NaiveDate> = HashMap::new();
+                for (e, on) in guidance_visits::table
+                    .filter(guidance_visits::enterprise_id.eq_any(&ids))
+                    .select((guidance_visits::enterprise_id, guidance_visits::visited_on))
+                    .load::<(String, NaiveDate)>(conn)?
+                {
+                    let l = latest.entry(e).or_insert(on);
+                    *l = (*l).max(on);
+                }
+                for (id, ent, visited_on, follow_up_on, area) in rows {
+                    // Resolved by a later visit.
+                    if latest.get(&ent).is_some_and(|l| *l > visited_on) {
+                        continue;
+                    }
+                    let (Some(enterprise_id), Some(due)) = (EnterpriseId::parse(&ent), follow_up_on) else {
+                        continue;
+                    };
+                    out.push(Alert {
+                        kind: AlertKind::FocusFollowUpDue,
+                        enterprise_id,
+                        area_code: area,
+                        due_on: due,
+                        subject: ("visit", id),
+                        rule: "notice 绵应急函〔2020〕42号 二（一）: guide the enterprises under supervision focus until they create".into(),
+                        next_step: format!("the follow-up of the guidance visit of {visited_on} was due on {due}: visit again (POST /api/v1/enterprises/{{id}}/visits)"),
+                    });
+                }
+            }
+            if filter.wants(AlertKind::UpgradeTargetDue) {
+                let year = today.year();
+                let q = drives::table
+                    .inner_join(enterprises::table)
+                    .left_join(grade_summaries::table.on(grade_summaries::enterprise_id.eq(drives::enterprise_id)))
+                    .filter(drives::upgrade_target_year.le(year))
+                    .select((
+                        drives::enterprise_id,
+                        drives::upgrade_target_grade,
+                        drives::upgrade_target_year,
+                        enterprises::area_code,
+                        grade_summaries::current_grade.nullable(),
+                        grade_summaries::grade_valid_until.nullable(),
+                    ))
+                    .into_boxed();
+                type Row = (String, Option<String>, Option<i32>, String, Option<String>, Option<NaiveDate>);
+                let rows: Vec<Row> = scoped!(q, filter, drives::enterprise_id).load(conn)?;
+                for (ent, grade, target_year, area, current, valid_until) in rows {
+                    let (Some(enterprise_id), Some(target), Some(y)) = (
+                        EnterpriseId::parse(&ent),
+                        grade.as_deref().and_then(Grade::from_code),
+                        target_year,
+                    ) else {
+                        continue;
+                    };
+                    let in_force = current
+                        .as_deref()
+                        .and_then(Grade::from_code)
+                        .filter(|_| valid_until.is_some_and(|u| u >= today));
+                    if !safegrade_domain::drives::upgrade_due((target, y), in_force, today) {
+                        continue;
+                    }
+                    out.push(Alert {
+                        kind: AlertKind::UpgradeTargetDue,
+                        enterprise_id,
+                        area_code: area,
+                        due_on: NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(today),
+                        subject: ("enterprise", ent),
+                        rule: "notice 绵应急函〔2020〕42号 二（二）: push central, provincial and municipal-key enterprises to grade 一级 or 二级".into(),
+                        next_step: format!("the target of {target} in {y} is not met: follow up the enterprise's upgrade"),
+                    });
                 }
             }
             out.sort_by(|a, b| {

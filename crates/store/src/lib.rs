@@ -12,6 +12,7 @@ pub mod accidents;
 pub mod alerts;
 pub mod certificates;
 mod db;
+pub mod drives;
 pub mod enterprises;
 mod error;
 pub mod events;

@@ -177,3 +177,38 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
 );
 
 diesel::allow_tables_to_appear_in_same_query!(grade_summaries, certificates);
+
+diesel::table! {
+    drives (enterprise_id) {
+        enterprise_id -> Text,
+        supervision_focus -> Bool,
+        focus_reason -> Nullable<Text>,
+        focus_since -> Nullable<Date>,
+        creation_stage -> Text,
+        stage_since -> Nullable<Date>,
+        model_enterprise -> Bool,
+        model_note -> Nullable<Text>,
+        upgrade_target_grade -> Nullable<Text>,
+        upgrade_target_year -> Nullable<Integer>,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    guidance_visits (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        visited_on -> Date,
+        visitor -> Text,
+        findings -> Text,
+        follow_up_on -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(drives -> enterprises (enterprise_id));
+diesel::joinable!(guidance_visits -> enterprises (enterprise_id));
+diesel::allow_tables_to_appear_in_same_query!(drives, enterprises);
+diesel::allow_tables_to_appear_in_same_query!(guidance_visits, enterprises);
+diesel::allow_tables_to_appear_in_same_query!(drives, grade_summaries);

@@ -1,0 +1,2 @@
+DROP TABLE guidance_visits;
+DROP TABLE drives;
