@@ -398,7 +398,7 @@ mod tests {
             .collect();
         assert_eq!(
             errs,
-            vec!["/supervision_focus", "/upgrade_target_year", "/colour"]
+            vec!["/colour", "/supervision_focus", "/upgrade_target_year"]
         );
         assert_eq!(input.model_note, None, "null clears");
     }
