@@ -1032,6 +1032,31 @@ async fn drives_and_their_alerts(db: TestDb) {
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert_eq!(done.header("etag"), "\"1\"");
     assert_record_snapshot!("drive", done.body);
+    let ledger = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/enterprises/{ent}")),
+    )
+    .await;
+    assert_eq!(
+        ledger.body["standardization_status"], "creating",
+        "the stage drives the status"
+    );
+    let creating = send(
+        &app,
+        TestRequest::get().uri("/api/v1/enterprises?standardization_status=creating"),
+    )
+    .await;
+    assert_eq!(creating.body["items"].as_array().map(Vec::len), Some(1));
+    let stats = send(
+        &app,
+        TestRequest::get().uri("/api/v1/stats/attainment?area_code=510703"),
+    )
+    .await;
+    assert_eq!(
+        stats.body["total"]["by_status"]["creating"], 1,
+        "{}",
+        stats.body
+    );
     let stale = send(
         &app,
         json_request(

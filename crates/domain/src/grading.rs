@@ -758,7 +758,8 @@ code_list! {
     pub enum StandardizationStatus {
         /// No grade, none before.
         NotStarted = ("not_started", "未创建"),
-        /// Creating (the creation stage is recorded with the creation drive).
+        /// No grade in force and creation under way (the drive's stage is past
+        /// `not_started`).
         Creating = ("creating", "创建中"),
         /// Holds a grade in force.
         Attained = ("attained", "已达标"),
@@ -787,6 +788,8 @@ pub struct GradeSummary {
     pub restart_required: bool,
     /// Its last grade was revoked on this day and no grade was granted since.
     pub revoked_on: Option<NaiveDate>,
+    /// Its creation drive says creation is under way (a stage after `not_started`).
+    pub creating: bool,
 }
 
 impl GradeSummary {
@@ -816,19 +819,26 @@ impl GradeSummary {
             grade_valid_until: current.map(|c| c.data.valid_until),
             restart_required,
             revoked_on,
+            creating: false,
         }
     }
 
-    /// The status on `today`. Rule: notice 绵应急函〔2020〕42号 二（三） (expired grade, or an
+    /// The status on `today`: a grade in force decides (attained, or restart required after
+    /// an accident); without one, creation under way is `creating`, else the last outcome
+    /// (revoked, restart required, expired) or `not_started`. Rule: notice 绵应急函〔2020〕42号 二（三） (expired grade, or an
     /// accident while it was valid: restart creation); 定级办法 (revocation).
     pub fn status(&self, today: NaiveDate) -> StandardizationStatus {
         let in_force = self.grade_valid_until.is_some_and(|until| until >= today);
-        if self.revoked_on.is_some() && !in_force {
-            StandardizationStatus::Revoked
-        } else if self.restart_required {
+        if in_force && self.restart_required {
             StandardizationStatus::RestartRequired
         } else if in_force {
             StandardizationStatus::Attained
+        } else if self.creating {
+            StandardizationStatus::Creating
+        } else if self.revoked_on.is_some() {
+            StandardizationStatus::Revoked
+        } else if self.restart_required {
+            StandardizationStatus::RestartRequired
         } else if self.grade_valid_until.is_some() {
             StandardizationStatus::Expired
         } else {

@@ -168,6 +168,7 @@ impl Store {
                 .values(values)
                 .execute(&mut **tx)
                 .map_err(StoreError::from)?;
+            crate::summaries::refresh(tx, id)?;
             let data = update_data(&audit_fields(&current), &audit_fields(&new), version + 1);
             tx.record(NewEvent {
                 event_type: EventType::DriveUpdated,

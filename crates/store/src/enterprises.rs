@@ -426,29 +426,39 @@ impl Store {
             if let Some(status) = filter.standardization_status {
                 use grade_summaries as g;
                 let today = filter.today;
-                let revoked = g::revoked_on
-                    .is_not_null()
-                    .and(g::grade_valid_until.is_null().or(g::grade_valid_until.lt(today)));
+                // Mirrors `GradeSummary::status` (order: in force; creating; revoked; restart;
+                // expired; not started).
+                let in_force = g::grade_valid_until.ge(today);
+                let lapsed = g::grade_valid_until.is_null().or(g::grade_valid_until.lt(today));
+                let creating = g::creating.nullable().eq(true);
+                let idle = g::creating.nullable().eq(false);
                 q = match status {
-                    StandardizationStatus::Revoked => q.filter(revoked),
-                    StandardizationStatus::RestartRequired => q
-                        .filter(g::restart_required.nullable().eq(true))
-                        .filter(diesel::dsl::not(revoked)),
-                    StandardizationStatus::Attained => q
-                        .filter(g::restart_required.nullable().eq(false))
-                        .filter(g::grade_valid_until.ge(today)),
+                    StandardizationStatus::Attained => {
+                        q.filter(in_force).filter(g::restart_required.nullable().eq(false))
+                    }
+                    StandardizationStatus::RestartRequired => q.filter(
+                        in_force.and(g::restart_required.nullable().eq(true)).or(lapsed
+                            .and(idle)
+                            .and(g::revoked_on.is_null())
+                            .and(g::restart_required.nullable().eq(true))),
+                    ),
+                    StandardizationStatus::Creating => q.filter(lapsed).filter(creating),
+                    StandardizationStatus::Revoked => q
+                        .filter(lapsed)
+                        .filter(idle)
+                        .filter(g::revoked_on.is_not_null()),
                     StandardizationStatus::Expired => q
-                        .filter(g::restart_required.nullable().eq(false))
                         .filter(g::grade_valid_until.lt(today))
-                        .filter(g::revoked_on.is_null()),
+                        .filter(idle)
+                        .filter(g::revoked_on.is_null())
+                        .filter(g::restart_required.nullable().eq(false)),
                     StandardizationStatus::NotStarted => q.filter(
                         g::enterprise_id.is_null().or(g::grade_valid_until
                             .is_null()
+                            .and(idle)
                             .and(g::revoked_on.is_null())
                             .and(g::restart_required.nullable().eq(false))),
                     ),
-                    // The creation stage comes with the creation drive; nobody is creating yet.
-                    StandardizationStatus::Creating => q.filter(enterprises::id.ne(enterprises::id)),
                 };
             }
             if let Some(grade) = filter.current_grade {

@@ -161,6 +161,7 @@ diesel::table! {
         current_grade -> Nullable<Text>,
         grade_valid_until -> Nullable<Date>,
         restart_required -> Bool,
+        creating -> Bool,
         revoked_on -> Nullable<Date>,
         area_code -> Text,
         sector -> Text,

@@ -82,9 +82,11 @@ fn summary_rows(
     };
     let mut sql = format!(
         "SELECT g.area_code AS area_code, g.sector AS sector, CASE \
-         WHEN g.revoked_on IS NOT NULL AND (g.grade_valid_until IS NULL OR g.grade_valid_until < {d}) THEN 'revoked' \
-         WHEN g.restart_required THEN 'restart_required' \
+         WHEN g.grade_valid_until >= {d} AND g.restart_required THEN 'restart_required' \
          WHEN g.grade_valid_until >= {d} THEN 'attained' \
+         WHEN g.creating THEN 'creating' \
+         WHEN g.revoked_on IS NOT NULL THEN 'revoked' \
+         WHEN g.restart_required THEN 'restart_required' \
          WHEN g.grade_valid_until IS NOT NULL THEN 'expired' \
          ELSE 'not_started' END AS status, \
          CASE WHEN g.grade_valid_until >= {d} THEN g.current_grade END AS grade, \

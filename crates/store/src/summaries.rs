@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use safegrade_domain::grading::{Grade, GradeSummary};
 use safegrade_domain::{CodeList, EnterpriseId};
 
-use crate::schema::{enterprises, grade_summaries};
+use crate::schema::{drives, enterprises, grade_summaries};
 use crate::{DbConn, StoreError};
 
 /// The columns of a summary, in [`SummaryColumns`] order.
@@ -15,12 +15,14 @@ pub(crate) const SUMMARY: (
     grade_summaries::current_grade,
     grade_summaries::grade_valid_until,
     grade_summaries::restart_required,
+    grade_summaries::creating,
     grade_summaries::revoked_on,
 ) = (
     grade_summaries::current_certificate_id,
     grade_summaries::current_grade,
     grade_summaries::grade_valid_until,
     grade_summaries::restart_required,
+    grade_summaries::creating,
     grade_summaries::revoked_on,
 );
 
@@ -30,12 +32,13 @@ pub(crate) type SummaryColumns = (
     Option<String>,
     Option<chrono::NaiveDate>,
     bool,
+    bool,
     Option<chrono::NaiveDate>,
 );
 
 /// A summary from its stored columns (`None`: no certificate or accident ever).
 pub(crate) fn from_columns(c: Option<SummaryColumns>) -> Result<GradeSummary, StoreError> {
-    let Some((certificate, grade, valid_until, restart_required, revoked_on)) = c else {
+    let Some((certificate, grade, valid_until, restart_required, creating, revoked_on)) = c else {
         return Ok(GradeSummary::default());
     };
     Ok(GradeSummary {
@@ -50,6 +53,7 @@ pub(crate) fn from_columns(c: Option<SummaryColumns>) -> Result<GradeSummary, St
         },
         grade_valid_until: valid_until,
         restart_required,
+        creating,
         revoked_on,
     })
 }
@@ -71,14 +75,17 @@ pub(crate) fn follow_enterprise(
 }
 
 /// Recomputes and stores the summary of one enterprise, inside the caller's transaction.
-pub(crate) fn refresh(
-    conn: &mut DbConn,
-    enterprise: EnterpriseId,
-) -> Result<GradeSummary, StoreError> {
+pub fn refresh(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<GradeSummary, StoreError> {
     let id = enterprise.to_string();
     let certificates = crate::certificates::of_enterprises(conn, std::slice::from_ref(&id))?;
     let facts = crate::accidents::facts_between(conn, enterprise, None)?;
-    let s = GradeSummary::of(&certificates, &facts);
+    let mut s = GradeSummary::of(&certificates, &facts);
+    let stage: Option<String> = drives::table
+        .find(&id)
+        .select(drives::creation_stage)
+        .first(conn)
+        .optional()?;
+    s.creating = stage.is_some_and(|st| st != "not_started");
     let (area, sector): (String, String) = enterprises::table
         .find(&id)
         .select((enterprises::area_code, enterprises::sector))
@@ -94,6 +101,7 @@ pub(crate) fn refresh(
             grade_summaries::current_grade.eq(s.current_grade.map(|g| g.as_str())),
             grade_summaries::grade_valid_until.eq(s.grade_valid_until),
             grade_summaries::restart_required.eq(s.restart_required),
+            grade_summaries::creating.eq(s.creating),
             grade_summaries::revoked_on.eq(s.revoked_on),
         ))
         .execute(conn)?;

@@ -7,6 +7,8 @@ CREATE TABLE grade_summaries (
     current_grade TEXT,
     grade_valid_until DATE,
     restart_required BOOLEAN NOT NULL,
+    -- The creation drive says creation is under way (stage after not_started).
+    creating BOOLEAN NOT NULL,
     revoked_on DATE,
     -- Copies of the enterprise's area and sector, so statistics aggregate this table alone.
     area_code TEXT NOT NULL,
