@@ -1041,6 +1041,25 @@ async fn drives_and_their_alerts(db: TestDb) {
         ledger.body["standardization_status"], "creating",
         "the stage drives the status"
     );
+    assert_eq!(ledger.body["supervision_focus"], true);
+    assert_eq!(ledger.body["creation_stage"], "creating");
+    assert_eq!(
+        ledger.body["upgrade_target"],
+        json!({"grade": "grade_2", "year": 2025})
+    );
+    let refused = send(
+        &app,
+        json_request(
+            Method::PATCH,
+            &format!("/api/v1/enterprises/{ent}"),
+            &json!({"creation_stage": "applied"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        refused.body["errors"][0]["code"], "read_only",
+        "the drive changes through its own route"
+    );
     let creating = send(
         &app,
         TestRequest::get().uri("/api/v1/enterprises?standardization_status=creating"),

@@ -138,6 +138,8 @@ pub struct Enterprise {
     pub updated_at: DateTime<Utc>,
     /// What its certificates and accidents say about its grade (kept by the store).
     pub grading: crate::grading::GradeSummary,
+    /// Its creation and upgrade drive.
+    pub drive: crate::drives::Drive,
 }
 
 /// Unvalidated input, field by field, as a client sent it (after JSON decoding).

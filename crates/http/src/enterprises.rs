@@ -3,6 +3,7 @@
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
+use safegrade_domain::drives::CreationStage;
 use safegrade_domain::grading::{Grade, StandardizationStatus};
 use safegrade_domain::{
     CreditCode, Enterprise, EnterpriseId, EnterpriseInput, IndustryCode, MineKind, OperatingStatus,
@@ -79,6 +80,16 @@ pub struct EnterpriseResponse {
     pub current_grade: Option<Grade>,
     /// Last day of validity of the current (or last expired) grade; read-only.
     pub grade_valid_until: Option<NaiveDate>,
+    /// A supervision focus (纳入监管重点); change it through the drive
+    /// (`PATCH /api/v1/enterprises/{id}/drive`).
+    pub supervision_focus: bool,
+    /// Creation stage (创建阶段); through the drive.
+    #[schema(value_type = crate::codes::CreationStage)]
+    pub creation_stage: CreationStage,
+    /// A model enterprise (典型); through the drive.
+    pub model_enterprise: bool,
+    /// The upgrade target (提档升级目标), if any; through the drive.
+    pub upgrade_target: Option<crate::drives::UpgradeTarget>,
     /// Version for `If-Match`; also sent as the `ETag`.
     pub version: i64,
     /// When the record was created (RFC 3339, UTC, microseconds).
@@ -98,6 +109,13 @@ impl EnterpriseResponse {
             standardization_status: g.status(today),
             current_grade: g.grade_on(today),
             grade_valid_until: g.grade_valid_until,
+            supervision_focus: e.drive.focus.is_some(),
+            creation_stage: e.drive.creation_stage,
+            model_enterprise: e.drive.model.is_some(),
+            upgrade_target: e
+                .drive
+                .upgrade_target
+                .map(|(grade, year)| crate::drives::UpgradeTarget { grade, year }),
             id: e.id.to_string(),
             credit_code: d.credit_code.to_string(),
             name: d.name,
@@ -249,7 +267,7 @@ pub(crate) fn take_reason(body: &mut Map<String, Value>) -> Result<Option<String
 }
 
 /// Fields a client may not write.
-const READ_ONLY: [&str; 8] = [
+const READ_ONLY: [&str; 12] = [
     "id",
     "sector",
     "version",
@@ -258,6 +276,10 @@ const READ_ONLY: [&str; 8] = [
     "standardization_status",
     "current_grade",
     "grade_valid_until",
+    "supervision_focus",
+    "creation_stage",
+    "model_enterprise",
+    "upgrade_target",
 ];
 
 fn type_error(key: &str, expected: &str) -> Violation {

@@ -14,7 +14,8 @@ use crate::events::{NewEvent, update_data};
 use crate::schema::{drives, guidance_visits};
 use crate::{DbConn, Store, StoreError, check_version};
 
-type DriveRow = (
+/// The stored columns of a drive, in [`DRIVE`] order.
+pub(crate) type DriveRow = (
     bool,
     Option<String>,
     Option<NaiveDate>,
@@ -27,7 +28,8 @@ type DriveRow = (
     i64,
 );
 
-const COLUMNS: (
+/// The columns of a drive.
+pub(crate) const DRIVE: (
     drives::supervision_focus,
     drives::focus_reason,
     drives::focus_since,
@@ -90,10 +92,15 @@ fn audit_fields(d: &Drive) -> Map<String, Value> {
     map
 }
 
+/// The drive of a joined row (`None`: never changed).
+pub(crate) fn drive_of(row: Option<DriveRow>) -> Result<Drive, StoreError> {
+    row.map_or_else(|| Ok(Drive::default()), |r| from_row(r).map(|(d, _)| d))
+}
+
 fn load(conn: &mut DbConn, id: EnterpriseId) -> Result<(Drive, i64), StoreError> {
     match drives::table
         .find(id.to_string())
-        .select(COLUMNS)
+        .select(DRIVE)
         .first::<DriveRow>(conn)
         .optional()?
     {

@@ -8,10 +8,12 @@ use safegrade_domain::{
 };
 use serde_json::{Map, Value, json};
 
+use crate::drives::{DRIVE, DriveRow, drive_of};
 use crate::events::{NewEvent, update_data};
-use crate::schema::{enterprises, grade_summaries};
+use crate::schema::{drives, enterprises, grade_summaries};
 use crate::summaries::{SUMMARY, SummaryColumns, from_columns};
 use crate::{Backend, DbConn, Store, StoreError, WriteTx, check_version};
+use safegrade_domain::drives::Drive;
 use safegrade_domain::grading::{Grade, GradeSummary, StandardizationStatus};
 
 /// A row of `enterprises`, in column order.
@@ -91,7 +93,7 @@ impl EnterpriseRow {
         }
     }
 
-    fn into_domain(self, grading: GradeSummary) -> Result<Enterprise, StoreError> {
+    fn into_domain(self, grading: GradeSummary, drive: Drive) -> Result<Enterprise, StoreError> {
         let data = EnterpriseData {
             credit_code: CreditCode::from_stored(self.credit_code)
                 .ok_or_else(|| corrupt("credit_code"))?,
@@ -124,6 +126,7 @@ impl EnterpriseRow {
             created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
             updated_at: DateTime::from_naive_utc_and_offset(self.updated_at, Utc),
             grading,
+            drive,
         })
     }
 }
@@ -255,7 +258,7 @@ pub fn insert(
     diesel::insert_into(enterprises::table)
         .values(&row)
         .execute(&mut **tx)?;
-    let e = row.into_domain(GradeSummary::default())?;
+    let e = row.into_domain(GradeSummary::default(), Drive::default())?;
     tx.record(event(
         EventType::EnterpriseCreated,
         &e,
@@ -268,12 +271,18 @@ pub fn insert(
 
 /// Loads one enterprise.
 pub fn find(conn: &mut DbConn, id: EnterpriseId) -> Result<Enterprise, StoreError> {
-    let (row, summary): (EnterpriseRow, Option<SummaryColumns>) = enterprises::table
-        .left_join(grade_summaries::table)
-        .filter(enterprises::id.eq(id.to_string()))
-        .select((enterprises::all_columns, SUMMARY.nullable()))
-        .first(conn)?;
-    row.into_domain(from_columns(summary)?)
+    let (row, summary, drive): (EnterpriseRow, Option<SummaryColumns>, Option<DriveRow>) =
+        enterprises::table
+            .left_join(grade_summaries::table)
+            .left_join(drives::table)
+            .filter(enterprises::id.eq(id.to_string()))
+            .select((
+                enterprises::all_columns,
+                SUMMARY.nullable(),
+                DRIVE.nullable(),
+            ))
+            .first(conn)?;
+    row.into_domain(from_columns(summary)?, drive_of(drive)?)
 }
 
 impl Store {
@@ -345,7 +354,7 @@ impl Store {
                 }
                 .into());
             }
-            let new = row.into_domain(current.grading.clone())?;
+            let new = row.into_domain(current.grading.clone(), current.drive.clone())?;
             if new.data.area_code != current.data.area_code
                 || new.data.sector != current.data.sector
             {
@@ -379,7 +388,8 @@ impl Store {
         self.with_read(|conn| {
             let mut q = enterprises::table
                 .left_join(grade_summaries::table)
-                .select((enterprises::all_columns, SUMMARY.nullable()))
+                .left_join(drives::table)
+                .select((enterprises::all_columns, SUMMARY.nullable(), DRIVE.nullable()))
                 .into_boxed();
             // The scope as the narrowest condition, so the planners keep walking the
             // (area_code, id) index in id order: an area filter inside the scope replaces it,
@@ -471,12 +481,12 @@ impl Store {
             }
             let take = usize::try_from(limit + 1).unwrap_or(usize::MAX);
             let q = q.order(enterprises::id.asc());
-            let rows: Vec<(EnterpriseRow, Option<SummaryColumns>)> = match conn.backend() {
+            let rows: Vec<(EnterpriseRow, Option<SummaryColumns>, Option<DriveRow>)> = match conn.backend() {
                 // SQLite streams rows lazily in index order, so reading `limit + 1` rows and
                 // stopping is a LIMIT. A bound `LIMIT ?` would make SQLite recompile the
                 // statement on every execution (its planner looks at the bound value).
                 Backend::Sqlite => q
-                    .load_iter::<(EnterpriseRow, Option<SummaryColumns>), diesel::connection::DefaultLoadingMode>(conn)?
+                    .load_iter::<(EnterpriseRow, Option<SummaryColumns>, Option<DriveRow>), diesel::connection::DefaultLoadingMode>(conn)?
                     .take(take)
                     .collect::<Result<_, _>>()?,
                 Backend::Postgres => q.limit(limit + 1).load(conn)?,
@@ -485,7 +495,7 @@ impl Store {
             let items = rows
                 .into_iter()
                 .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .map(|(row, summary)| row.into_domain(from_columns(summary)?))
+                .map(|(row, summary, drive)| row.into_domain(from_columns(summary)?, drive_of(drive)?))
                 .collect::<Result<_, StoreError>>()?;
             Ok(Page { items, has_more })
         })

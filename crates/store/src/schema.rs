@@ -213,3 +213,6 @@ diesel::joinable!(guidance_visits -> enterprises (enterprise_id));
 diesel::allow_tables_to_appear_in_same_query!(drives, enterprises);
 diesel::allow_tables_to_appear_in_same_query!(guidance_visits, enterprises);
 diesel::allow_tables_to_appear_in_same_query!(drives, grade_summaries);
+diesel::allow_tables_to_appear_in_same_query!(drives, accidents);
+diesel::allow_tables_to_appear_in_same_query!(drives, certificates);
+diesel::allow_tables_to_appear_in_same_query!(drives, guidance_visits);
