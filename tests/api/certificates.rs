@@ -951,6 +951,15 @@ async fn attainment_statistics(db: TestDb) {
         &db.store,
         json!({"name": "游仙区", "role": "area_regulator", "area_codes": ["510704"]}),
     );
+    let alias = send(
+        &app,
+        TestRequest::get().uri("/api/v1/stats/attainment?area=510704"),
+    )
+    .await;
+    assert_eq!(
+        alias.body["total"]["enterprises"], 1,
+        "area is an alias of area_code"
+    );
     let mine = send_as(
         &app,
         Some(&county),

@@ -66,7 +66,8 @@ impl From<Alert> for AlertResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AlertQuery {
-    /// Only this supervision area.
+    /// Only this supervision area (`area` is accepted too).
+    #[serde(alias = "area")]
     pub area_code: Option<String>,
     /// Only these kinds, comma-separated.
     pub kind: Option<String>,

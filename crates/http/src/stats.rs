@@ -87,7 +87,8 @@ pub struct AttainmentResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AttainmentQuery {
-    /// Only this supervision area.
+    /// Only this supervision area (`area` is accepted too).
+    #[serde(alias = "area")]
     pub area_code: Option<String>,
     /// Only this sector.
     #[param(value_type = Option<crate::codes::Sector>)]
