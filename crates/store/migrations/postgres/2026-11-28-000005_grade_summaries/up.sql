@@ -17,7 +17,7 @@ CREATE TABLE grade_summaries (
 
 CREATE INDEX grade_summaries_valid_until ON grade_summaries (grade_valid_until);
 CREATE INDEX grade_summaries_stats ON grade_summaries
-    (area_code, sector, grade_valid_until, current_grade, revoked_on, restart_required);
+    (area_code, sector, grade_valid_until, current_grade, revoked_on, restart_required, creating);
 -- Per-area and per-sector counts of the ledger, and revocations by date.
 CREATE INDEX enterprises_area_sector ON enterprises (area_code, sector);
 CREATE INDEX certificates_revoked_on ON certificates (revoked_on);
