@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::list::{self, ListResponse};
+use crate::members::{boolean, integer, text};
 
 /// What an accident means for one certificate in force on its date.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -136,35 +137,18 @@ pub struct AccidentCreate {
 }
 
 fn read_members(input: &mut AccidentInput, body: &Map<String, Value>) -> Vec<Violation> {
-    let bad =
-        |k: &str, what: &str| Violation::field(k, V::InvalidType, format!("{k} must be {what}"));
     let mut errors = Vec::new();
     for (key, v) in body {
         let k = key.as_str();
-        let text = || match v {
-            Value::Null => Ok(None),
-            Value::String(s) => Ok(Some(s.clone())),
-            _ => Err(bad(k, "a string")),
-        };
-        let int = || match v {
-            Value::Null => Ok(None),
-            Value::Number(n) => n.as_i64().map(Some).ok_or_else(|| bad(k, "an integer")),
-            _ => Err(bad(k, "an integer")),
-        };
         let result = match k {
-            "enterprise_id" => text().map(|x| input.enterprise_id = x),
-            "occurred_on" => text().map(|x| input.occurred_on = x),
-            "kind" => text().map(|x| input.kind = x),
-            "source" => text().map(|x| input.source = x),
-            "deaths" => int().map(|x| input.deaths = x),
-            "seriously_injured" => int().map(|x| input.seriously_injured = x),
-            "direct_loss_cny" => int().map(|x| input.direct_loss_cny = x),
-            "concealed" => match v {
-                Value::Null => Ok(None),
-                Value::Bool(b) => Ok(Some(*b)),
-                _ => Err(bad(k, "true or false")),
-            }
-            .map(|x| input.concealed = x),
+            "enterprise_id" => text(k, v).map(|x| input.enterprise_id = x),
+            "occurred_on" => text(k, v).map(|x| input.occurred_on = x),
+            "kind" => text(k, v).map(|x| input.kind = x),
+            "source" => text(k, v).map(|x| input.source = x),
+            "deaths" => integer(k, v).map(|x| input.deaths = x),
+            "seriously_injured" => integer(k, v).map(|x| input.seriously_injured = x),
+            "direct_loss_cny" => integer(k, v).map(|x| input.direct_loss_cny = x),
+            "concealed" => boolean(k, v).map(|x| input.concealed = x),
             _ => Err(Violation::field(
                 k,
                 V::UnknownField,

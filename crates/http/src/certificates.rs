@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, not_found_as};
 use crate::list::{self, ListResponse};
 
 /// The grading authority (定级部门).
@@ -167,35 +167,6 @@ pub struct RevocationCreate {
     pub decided_on: NaiveDate,
 }
 
-/// Reads the string members of a JSON object into named slots, reporting unknown and
-/// mistyped members.
-fn text_members(
-    body: &Map<String, Value>,
-    slots: &mut [(&str, &mut Option<String>)],
-    kind: &str,
-) -> Vec<Violation> {
-    let mut errors = Vec::new();
-    for (key, v) in body {
-        match slots.iter_mut().find(|(name, _)| name == key) {
-            Some((_, slot)) => match v {
-                Value::Null => **slot = None,
-                Value::String(s) => **slot = Some(s.clone()),
-                _ => errors.push(Violation::field(
-                    key,
-                    V::InvalidType,
-                    format!("{key} must be a string"),
-                )),
-            },
-            None => errors.push(Violation::field(
-                key,
-                V::UnknownField,
-                format!("{key} is not a field of {kind}"),
-            )),
-        }
-    }
-    errors
-}
-
 fn parse_id(raw: &str) -> Result<CertificateId, ApiError> {
     CertificateId::parse(raw).ok_or_else(|| {
         ApiError::new(
@@ -203,15 +174,6 @@ fn parse_id(raw: &str) -> Result<CertificateId, ApiError> {
             format!("'{raw}' is not a certificate id"),
         )
     })
-}
-
-fn not_found(raw: String) -> impl FnOnce(ApiError) -> ApiError {
-    move |e| match e.code {
-        ErrorCode::NotFound => {
-            ApiError::new(ErrorCode::NotFound, format!("no certificate with id {raw}"))
-        }
-        _ => e,
-    }
 }
 
 fn with_certificate(
@@ -252,7 +214,7 @@ pub async fn create_certificate(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let mut input = CertificateInput::default();
-    let errors = text_members(
+    let errors = crate::members::texts(
         &body,
         &mut [
             ("enterprise_id", &mut input.enterprise_id),
@@ -382,7 +344,7 @@ pub async fn get_certificate(
     let c = state
         .run(move |s| Ok(s.get_certificate(id, &scope)?))
         .await
-        .map_err(not_found(raw))?;
+        .map_err(not_found_as("certificate", raw))?;
     Ok(with_certificate(HttpResponse::Ok(), &c, &state))
 }
 
@@ -414,7 +376,7 @@ pub async fn revoke_certificate(
     let raw = path.into_inner();
     let id = parse_id(&raw)?;
     let mut input = RevocationInput::default();
-    let errors = text_members(
+    let errors = crate::members::texts(
         &body,
         &mut [
             ("trigger", &mut input.trigger),
@@ -436,7 +398,7 @@ pub async fn revoke_certificate(
             },
         )
         .await
-        .map_err(not_found(raw))?;
+        .map_err(not_found_as("certificate", raw))?;
     Ok(with_certificate(HttpResponse::Ok(), &c, &state))
 }
 
@@ -554,7 +516,7 @@ pub async fn renew_certificate(
     let id = parse_id(&raw)?;
     let mut input = CertificateInput::default();
     let mut track = None;
-    let mut errors = text_members(
+    let mut errors = crate::members::texts(
         &body,
         &mut [
             ("track", &mut track),
@@ -608,7 +570,7 @@ pub async fn renew_certificate(
             },
         )
         .await
-        .map_err(not_found(raw))?;
+        .map_err(not_found_as("certificate", raw))?;
     Ok(with_certificate(
         HttpResponse::Created()
             .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))
@@ -646,7 +608,7 @@ pub async fn upgrade_certificate(
     let raw = path.into_inner();
     let id = parse_id(&raw)?;
     let mut input = CertificateInput::default();
-    let errors = text_members(
+    let errors = crate::members::texts(
         &body,
         &mut [
             ("grade", &mut input.grade),
@@ -690,7 +652,7 @@ pub async fn upgrade_certificate(
             },
         )
         .await
-        .map_err(not_found(raw))?;
+        .map_err(not_found_as("certificate", raw))?;
     Ok(with_certificate(
         HttpResponse::Created()
             .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))

@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, not_found_as};
+use crate::members::{boolean, integer, text};
 
 /// An upgrade target (提档升级目标).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -151,15 +152,6 @@ fn parse_id(raw: &str) -> Result<EnterpriseId, ApiError> {
     })
 }
 
-fn not_found(raw: String) -> impl FnOnce(ApiError) -> ApiError {
-    move |e| match e.code {
-        ErrorCode::NotFound => {
-            ApiError::new(ErrorCode::NotFound, format!("no enterprise with id {raw}"))
-        }
-        _ => e,
-    }
-}
-
 fn with_drive(id: EnterpriseId, d: Drive, version: i64) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{version}\"")))
@@ -168,36 +160,19 @@ fn with_drive(id: EnterpriseId, d: Drive, version: i64) -> HttpResponse {
 
 /// Reads the members of a drive patch onto `input`.
 fn drive_members(input: &mut DriveInput, body: &Map<String, Value>) -> Vec<Violation> {
-    let bad =
-        |k: &str, what: &str| Violation::field(k, V::InvalidType, format!("{k} must be {what}"));
     let mut errors = Vec::new();
     for (key, v) in body {
         let k = key.as_str();
-        let text = || match v {
-            Value::Null => Ok(None),
-            Value::String(s) => Ok(Some(s.clone())),
-            _ => Err(bad(k, "a string")),
-        };
-        let flag = || match v {
-            Value::Null => Ok(None),
-            Value::Bool(b) => Ok(Some(*b)),
-            _ => Err(bad(k, "true or false")),
-        };
         let result = match k {
-            "supervision_focus" => flag().map(|x| input.supervision_focus = x),
-            "focus_reason" => text().map(|x| input.focus_reason = x),
-            "focus_since" => text().map(|x| input.focus_since = x),
-            "creation_stage" => text().map(|x| input.creation_stage = x),
-            "stage_since" => text().map(|x| input.stage_since = x),
-            "model_enterprise" => flag().map(|x| input.model_enterprise = x),
-            "model_note" => text().map(|x| input.model_note = x),
-            "upgrade_target_grade" => text().map(|x| input.upgrade_target_grade = x),
-            "upgrade_target_year" => match v {
-                Value::Null => Ok(None),
-                Value::Number(n) => n.as_i64().map(Some).ok_or_else(|| bad(k, "an integer")),
-                _ => Err(bad(k, "an integer")),
-            }
-            .map(|x| input.upgrade_target_year = x),
+            "supervision_focus" => boolean(k, v).map(|x| input.supervision_focus = x),
+            "focus_reason" => text(k, v).map(|x| input.focus_reason = x),
+            "focus_since" => text(k, v).map(|x| input.focus_since = x),
+            "creation_stage" => text(k, v).map(|x| input.creation_stage = x),
+            "stage_since" => text(k, v).map(|x| input.stage_since = x),
+            "model_enterprise" => boolean(k, v).map(|x| input.model_enterprise = x),
+            "model_note" => text(k, v).map(|x| input.model_note = x),
+            "upgrade_target_grade" => text(k, v).map(|x| input.upgrade_target_grade = x),
+            "upgrade_target_year" => integer(k, v).map(|x| input.upgrade_target_year = x),
             _ => Err(Violation::field(
                 k,
                 V::UnknownField,
@@ -234,7 +209,7 @@ pub async fn get_drive(
     let (d, v) = state
         .run(move |s| Ok(s.get_drive(id, &scope)?))
         .await
-        .map_err(not_found(raw))?;
+        .map_err(not_found_as("enterprise", raw))?;
     Ok(with_drive(id, d, v))
 }
 
@@ -284,7 +259,7 @@ pub async fn update_drive(
             },
         )
         .await
-        .map_err(not_found(raw))?;
+        .map_err(not_found_as("enterprise", raw))?;
     Ok(with_drive(id, d, v))
 }
 
@@ -313,39 +288,23 @@ pub async fn create_visit(
     let raw = path.into_inner();
     let id = parse_id(&raw)?;
     let mut input = VisitInput::default();
-    let mut errors = Vec::new();
-    for (key, v) in body.iter() {
-        let slot = match key.as_str() {
-            "visited_on" => &mut input.visited_on,
-            "visitor" => &mut input.visitor,
-            "findings" => &mut input.findings,
-            "follow_up_on" => &mut input.follow_up_on,
-            k => {
-                errors.push(Violation::field(
-                    k,
-                    V::UnknownField,
-                    format!("{k} is not a field of a visit"),
-                ));
-                continue;
-            }
-        };
-        match v {
-            Value::Null => *slot = None,
-            Value::String(s) => *slot = Some(s.clone()),
-            _ => errors.push(Violation::field(
-                key,
-                V::InvalidType,
-                format!("{key} must be a string"),
-            )),
-        }
-    }
+    let errors = crate::members::texts(
+        &body,
+        &mut [
+            ("visited_on", &mut input.visited_on),
+            ("visitor", &mut input.visitor),
+            ("findings", &mut input.findings),
+            ("follow_up_on", &mut input.follow_up_on),
+        ],
+        "a visit",
+    );
     let visit = ApiError::merge_validation(errors, input.validate(state.today()))?;
     let stored = state
         .store
         .record_visit(id, visit, caller.scope(), caller.actor())
         .await
         .map_err(ApiError::from)
-        .map_err(not_found(raw))?;
+        .map_err(not_found_as("enterprise", raw))?;
     Ok(HttpResponse::Created().json(VisitResponse::from(stored)))
 }
 
@@ -372,7 +331,7 @@ pub async fn list_visits(
     let visits = state
         .run(move |s| Ok(s.list_visits(id, &scope)?))
         .await
-        .map_err(not_found(raw))?;
+        .map_err(not_found_as("enterprise", raw))?;
     Ok(HttpResponse::Ok().json(
         visits
             .into_iter()

@@ -18,8 +18,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, not_found_as};
 use crate::list::{self, ListResponse};
+use crate::members::{integer, number, text};
 use safegrade_domain::Action;
 
 /// An enterprise in the ledger.
@@ -282,40 +283,6 @@ const READ_ONLY: [&str; 12] = [
     "upgrade_target",
 ];
 
-fn type_error(key: &str, expected: &str) -> Violation {
-    Violation::field(key, V::InvalidType, format!("{key} must be {expected}"))
-}
-
-fn text(key: &str, v: &Value) -> Result<Option<String>, Violation> {
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.clone())),
-        _ => Err(type_error(key, "a string")),
-    }
-}
-
-fn integer(key: &str, v: &Value) -> Result<Option<i64>, Violation> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Number(n) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| type_error(key, "an integer")),
-        _ => Err(type_error(key, "an integer")),
-    }
-}
-
-fn number(key: &str, v: &Value) -> Result<Option<f64>, Violation> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Number(n) => n
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| type_error(key, "a number")),
-        _ => Err(type_error(key, "a number")),
-    }
-}
-
 /// Writes the members of a JSON object onto `input` (create and merge patch alike) and
 /// returns the members that could not be taken: unknown, read-only or of the wrong type.
 fn apply_members(input: &mut EnterpriseInput, body: &Map<String, Value>) -> Vec<Violation> {
@@ -374,15 +341,6 @@ fn parse_id(raw: &str) -> Result<EnterpriseId, ApiError> {
             format!("'{raw}' is not an enterprise id"),
         )
     })
-}
-
-fn not_found(id: &str) -> impl FnOnce(ApiError) -> ApiError + '_ {
-    move |e| match e.code {
-        ErrorCode::NotFound => {
-            ApiError::new(ErrorCode::NotFound, format!("no enterprise with id {id}"))
-        }
-        _ => e,
-    }
 }
 
 fn location(e: &Enterprise) -> String {
@@ -554,7 +512,7 @@ pub async fn get_enterprise(
     let e = state
         .run(move |s| Ok(s.get_enterprise(id, &scope)?))
         .await
-        .map_err(not_found(&raw))?;
+        .map_err(not_found_as("enterprise", raw))?;
     Ok(with_record(HttpResponse::Ok(), e, state.today()))
 }
 
@@ -617,7 +575,7 @@ pub async fn update_enterprise(
             },
         )
         .await
-        .map_err(not_found(&raw))?;
+        .map_err(not_found_as("enterprise", raw))?;
     Ok(with_record(HttpResponse::Ok(), e, state.today()))
 }
 

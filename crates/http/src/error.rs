@@ -294,6 +294,17 @@ impl ApiError {
     }
 }
 
+/// Gives a `not_found` error the record's kind and id ("no certificate with id …"); other
+/// errors pass through.
+pub fn not_found_as(kind: &'static str, id: String) -> impl FnOnce(ApiError) -> ApiError {
+    move |e| match e.code {
+        ErrorCode::NotFound => {
+            ApiError::new(ErrorCode::NotFound, format!("no {kind} with id {id}"))
+        }
+        _ => e,
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -21,6 +21,7 @@ pub mod events;
 mod health;
 pub mod instant;
 pub mod list;
+mod members;
 mod openapi;
 pub mod principals;
 pub mod ratelimit;

@@ -15,8 +15,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, not_found_as};
 use crate::list::{self, ListResponse};
+use crate::members::{boolean, text};
 
 /// A principal: a person, office or system that calls the API with its tokens.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -185,30 +186,9 @@ pub struct MeResponse {
     pub token: TokenResponse,
 }
 
-fn bool_member(key: &str, v: &Value) -> Result<Option<bool>, Violation> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Bool(b) => Ok(Some(*b)),
-        _ => Err(Violation::field(
-            key,
-            V::InvalidType,
-            format!("{key} must be true or false"),
-        )),
-    }
-}
-
 /// Writes the members of a JSON object onto `input` and returns those that could not be
 /// taken.
 fn apply_members(input: &mut PrincipalInput, body: &Map<String, Value>) -> Vec<Violation> {
-    let text = |k: &str, v: &Value| match v {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.clone())),
-        _ => Err(Violation::field(
-            k,
-            V::InvalidType,
-            format!("{k} must be a string"),
-        )),
-    };
     let mut errors = Vec::new();
     for (key, v) in body {
         let k = key.as_str();
@@ -216,8 +196,8 @@ fn apply_members(input: &mut PrincipalInput, body: &Map<String, Value>) -> Vec<V
             "name" => text(k, v).map(|x| input.name = x),
             "role" => text(k, v).map(|x| input.role = x),
             "enterprise_id" => text(k, v).map(|x| input.enterprise_id = x),
-            "read_only" => bool_member(k, v).map(|x| input.read_only = x),
-            "disabled" => bool_member(k, v).map(|x| input.disabled = x),
+            "read_only" => boolean(k, v).map(|x| input.read_only = x),
+            "disabled" => boolean(k, v).map(|x| input.disabled = x),
             "area_codes" => match v {
                 Value::Null => {
                     input.area_codes = None;
@@ -271,15 +251,6 @@ fn parse_principal(raw: &str) -> Result<PrincipalId, ApiError> {
             format!("'{raw}' is not a principal id"),
         )
     })
-}
-
-fn not_found(kind: &'static str, id: String) -> impl FnOnce(ApiError) -> ApiError {
-    move |e| match e.code {
-        ErrorCode::NotFound => {
-            ApiError::new(ErrorCode::NotFound, format!("no {kind} with id {id}"))
-        }
-        _ => e,
-    }
 }
 
 fn with_principal(mut res: actix_web::HttpResponseBuilder, p: &Principal) -> HttpResponse {
@@ -394,7 +365,7 @@ pub async fn get_principal(
     let p = state
         .run(move |s| Ok(s.get_principal(id)?))
         .await
-        .map_err(not_found("principal", raw))?;
+        .map_err(not_found_as("principal", raw))?;
     Ok(with_principal(HttpResponse::Ok(), &p))
 }
 
@@ -439,7 +410,7 @@ pub async fn update_principal(
             build(PrincipalInput::from(&current.data), &body)
         })
         .await
-        .map_err(not_found("principal", raw))?;
+        .map_err(not_found_as("principal", raw))?;
     state.auth.forget_principal(p.id);
     Ok(with_principal(HttpResponse::Ok(), &p))
 }
@@ -478,7 +449,7 @@ pub async fn create_token(
             Ok::<_, ApiError>(safegrade_store::tokens::issue(tx, id, expires_at, &actor)?)
         })
         .await
-        .map_err(not_found("principal", raw))?;
+        .map_err(not_found_as("principal", raw))?;
     Ok(HttpResponse::Created().json(TokenIssued {
         id: issued.info.id.to_string(),
         token: issued.secret,
@@ -510,7 +481,7 @@ pub async fn list_tokens(
     let tokens = state
         .run(move |s| Ok(s.list_tokens(id)?))
         .await
-        .map_err(not_found("principal", raw))?;
+        .map_err(not_found_as("principal", raw))?;
     Ok(HttpResponse::Ok().json(tokens.iter().map(TokenResponse::from).collect::<Vec<_>>()))
 }
 
@@ -556,7 +527,7 @@ pub async fn revoke_token(
         .revoke_token(id, caller.actor(), reason)
         .await
         .map_err(ApiError::from)
-        .map_err(not_found("token", raw))?;
+        .map_err(not_found_as("token", raw))?;
     state.auth.forget_token(t.id);
     Ok(HttpResponse::Ok().json(TokenResponse::from(&t)))
 }

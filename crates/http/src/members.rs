@@ -1,0 +1,80 @@
+//! Typed reading of one member of a JSON request body, for the handlers that take bodies as
+//! maps so every field error is reported at once (422 with one entry per field): `null` is
+//! "absent", a value of the wrong JSON type is an `invalid_type` violation at that member.
+
+use safegrade_domain::{Violation, ViolationCode};
+use serde_json::{Map, Value};
+
+fn type_error(key: &str, expected: &str) -> Violation {
+    Violation::field(
+        key,
+        ViolationCode::InvalidType,
+        format!("{key} must be {expected}"),
+    )
+}
+
+/// A string member.
+pub fn text(key: &str, v: &Value) -> Result<Option<String>, Violation> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(type_error(key, "a string")),
+    }
+}
+
+/// An integer member.
+pub fn integer(key: &str, v: &Value) -> Result<Option<i64>, Violation> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| type_error(key, "an integer")),
+        _ => Err(type_error(key, "an integer")),
+    }
+}
+
+/// A number member.
+pub fn number(key: &str, v: &Value) -> Result<Option<f64>, Violation> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| type_error(key, "a number")),
+        _ => Err(type_error(key, "a number")),
+    }
+}
+
+/// A boolean member.
+pub fn boolean(key: &str, v: &Value) -> Result<Option<bool>, Violation> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Bool(b) => Ok(Some(*b)),
+        _ => Err(type_error(key, "true or false")),
+    }
+}
+
+/// Reads a body whose members are all strings into named slots; unknown and mistyped members
+/// come back as violations (`kind` names the record, "a visit").
+pub fn texts(
+    body: &Map<String, Value>,
+    slots: &mut [(&str, &mut Option<String>)],
+    kind: &str,
+) -> Vec<Violation> {
+    let mut errors = Vec::new();
+    for (key, v) in body {
+        let result = match slots.iter_mut().find(|(name, _)| name == key) {
+            Some((_, slot)) => text(key, v).map(|x| **slot = x),
+            None => Err(Violation::field(
+                key,
+                ViolationCode::UnknownField,
+                format!("{key} is not a field of {kind}"),
+            )),
+        };
+        if let Err(e) = result {
+            errors.push(e);
+        }
+    }
+    errors
+}
