@@ -75,12 +75,7 @@ async fn legacy_certificate_status_over_time(db: TestDb) {
             TestRequest::get().uri(&format!("/api/v1/certificates?status={status}")),
         )
         .await;
-        let ids: Vec<&str> = listed.body["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["id"].as_str())
-            .collect();
+        let ids = strings(&listed, "id");
         assert_eq!(ids, vec![id.as_str()], "status filter {status} on {today}");
     }
 }
@@ -173,12 +168,7 @@ async fn revocation_bars_a_new_grade_for_a_year(db: TestDb) {
         )),
     )
     .await;
-    let types: Vec<&str> = events.body["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["type"].as_str())
-        .collect();
+    let types = strings(&events, "type");
     assert_eq!(
         types,
         vec![
@@ -604,12 +594,7 @@ async fn public_register_and_verification(db: TestDb) {
         "no token needed: {}",
         page.body
     );
-    let numbers: Vec<&str> = page.body["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|i| i["certificate_number"].as_str())
-        .collect();
+    let numbers = strings(&page, "certificate_number");
     assert_eq!(numbers, vec!["PUB-VALID"]);
     insta::assert_json_snapshot!("register_page", page.body);
     let none = send_as(
@@ -695,6 +680,16 @@ where
     (ents, d.body["id"].as_str().unwrap_or_default().to_owned())
 }
 
+/// The string member `field` of every item of a page.
+fn strings(r: &safegrade_testkit::Reply, field: &str) -> Vec<String> {
+    r.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i[field].as_str().map(str::to_owned))
+        .collect()
+}
+
 fn kinds(r: &safegrade_testkit::Reply) -> Vec<(String, String)> {
     r.body["items"]
         .as_array()
@@ -748,14 +743,6 @@ async fn alerts_follow_the_records(db: TestDb) {
     assert_record_snapshot!("alert_expiring", all.body["items"][4]);
 
     // The enterprises carry their derived status, and the ledger filters on it.
-    let status_of = |r: &safegrade_testkit::Reply| -> Vec<String> {
-        r.body["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["id"].as_str().map(str::to_owned))
-            .collect()
-    };
     for (status, expected) in [
         ("restart_required", vec![ents[2].clone()]),
         ("expired", vec![ents[1].clone()]),
@@ -768,7 +755,7 @@ async fn alerts_follow_the_records(db: TestDb) {
             )),
         )
         .await;
-        assert_eq!(status_of(&r), expected, "{status}");
+        assert_eq!(strings(&r, "id"), expected, "{status}");
     }
     let graded = send(
         &app,
@@ -776,7 +763,7 @@ async fn alerts_follow_the_records(db: TestDb) {
     )
     .await;
     assert_eq!(
-        status_of(&graded),
+        strings(&graded, "id"),
         vec![ents[0].clone(), ents[2].clone()],
         "grades in force, restart or not"
     );
@@ -1146,12 +1133,7 @@ async fn drives_and_their_alerts(db: TestDb) {
         )),
     )
     .await;
-    let types: Vec<&str> = events.body["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["type"].as_str())
-        .collect();
+    let types = strings(&events, "type");
     assert_eq!(
         types,
         vec![
