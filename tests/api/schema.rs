@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_migrations_names as names;
 use safegrade_domain::{Actor, EnterpriseInput, EventType, PrincipalInput, Scope, SectorMapping};
 use safegrade_store::events::{EventFilter, EventVisibility};
-use safegrade_store::idempotency::{StoredResponse, find_response, save_response};
+use safegrade_store::idempotency::{Claim, StoredResponse, claim, complete, find_response};
 use safegrade_store::tokens::hash_secret;
 use safegrade_store::{DbConn, EnterpriseFilter, Store, StoreError};
 use safegrade_testkit::{Kind, TestDb, credit_code};
@@ -234,7 +234,10 @@ async fn every_table_round_trips(db: TestDb) {
     store
         .with_write_tx({
             let stored = stored.clone();
-            move |tx| save_response(tx, "POST /x", "k", &stored)
+            move |tx| {
+                assert_eq!(claim(tx, "POST /x", "k", "{}")?, Claim::Claimed);
+                complete(tx, "POST /x", "k", &stored)
+            }
         })
         .unwrap_or_else(|e| panic!("{e:?}"));
     let found = store
@@ -358,7 +361,7 @@ async fn assert_certificates_and_accidents_round_trip(
         .unwrap_or_else(|e| panic!("{e:?}"));
     let cli = Actor::command_line();
     let c = store
-        .record_certificate(data.clone(), Scope::City, cli.clone(), rules)
+        .record_certificate(data.clone(), Scope::City, cli.clone())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(c.data, data);
@@ -369,16 +372,23 @@ async fn assert_certificates_and_accidents_round_trip(
         decided_on: Some("2022-01-02".into()),
     };
     let revoked = store
-        .revoke_certificate(
-            c.id,
-            Scope::City,
-            cli.clone(),
-            move |cur: &safegrade_domain::grading::Certificate| {
-                decision
-                    .validate(cur.data.issued_on, today)
-                    .map_err(|_| StoreError::NotFound)
-            },
-        )
+        .write({
+            let cli = cli.clone();
+            move |tx| {
+                safegrade_store::certificates::revoke(
+                    tx,
+                    c.id,
+                    (&Scope::City, &cli),
+                    Some(1),
+                    rules,
+                    |cur: &safegrade_domain::grading::Certificate| {
+                        decision
+                            .validate(cur.data.issued_on, today)
+                            .map_err(|_| StoreError::NotFound)
+                    },
+                )
+            }
+        })
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(
@@ -399,7 +409,7 @@ async fn assert_certificates_and_accidents_round_trip(
     .validate(today)
     .unwrap_or_else(|e| panic!("{e:?}"));
     let recorded = store
-        .record_accident(accident.clone(), Scope::City, cli, rules)
+        .record_accident(accident.clone(), Scope::City, cli)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(recorded.accident.data, accident);

@@ -18,6 +18,7 @@ mod enterprise;
 pub mod grading;
 mod id;
 mod industry;
+mod refusal;
 mod validation;
 
 pub use access::{
@@ -35,6 +36,7 @@ pub use id::{AccidentId, CertificateId, EnterpriseId, PrincipalId, TokenId};
 pub use industry::{
     IndustryCode, IndustryCodeError, MappingError, SECTIONS, Sector, SectorMapping, SectorRule,
 };
+pub use refusal::Refusal;
 pub use validation::{Violation, ViolationCode, pointer_to};
 
 /// Credit-code algorithm constants, for documentation and tests.

@@ -44,6 +44,9 @@ code_list! {
         UnknownReference = ("unknown_reference", "引用的记录不存在"),
         /// An instant that must lie in the future lies in the past.
         NotInFuture = ("not_in_future", "时间须晚于当前"),
+        /// The text contains U+0000 (NUL), which no record may hold (PostgreSQL cannot
+        /// store it; refused on both backends alike).
+        NulCharacter = ("nul_character", "含有空字符（U+0000）"),
     }
 }
 

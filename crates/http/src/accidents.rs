@@ -1,7 +1,7 @@
 //! Production-safety accidents (生产安全事故): record and list, each with its evaluation
 //! against the enterprise's certificates (revocation triggers, restart, fast track).
 
-use actix_web::http::header;
+use actix_web::HttpRequest;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use safegrade_domain::grading::{AccidentInput, AccidentKind, Grade, RevocationTrigger};
@@ -14,8 +14,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
+use crate::extract::{IdempotencyKey, JsonObject};
 use crate::list::{self, ListResponse};
 use crate::members::{boolean, integer, text};
+use crate::write::Answer;
 
 /// What an accident means for one certificate in force on its date.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -185,33 +187,35 @@ fn read_members(input: &mut AccidentInput, body: &Map<String, Value>) -> Vec<Vio
 )]
 #[post("/accidents")]
 pub async fn create_accident(
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<Map<String, Value>>,
+    key: IdempotencyKey,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let mut input = AccidentInput::default();
     let errors = read_members(&mut input, &body);
     let data = ApiError::merge_validation(errors, input.validate(state.today()))?;
-    let record = state
-        .store
-        .record_accident(data, caller.scope(), caller.actor(), state.grade_rules)
-        .await
-        .map_err(ApiError::from)
-        .map_err(|e| match e.code {
-            ErrorCode::NotFound => ApiError::new(
-                ErrorCode::NotFound,
-                "no enterprise with this enterprise_id in your jurisdiction",
-            ),
-            _ => e,
-        })?;
-    let location = format!(
-        "/api/v1/accidents?enterprise_id={}",
-        record.accident.data.enterprise_id
-    );
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(AccidentResponse::from(record)))
+    let (scope, actor, rules) = (caller.scope(), caller.actor(), state.grade_rules);
+    let thread_key = data.enterprise_id.to_string();
+    crate::write::post(&state, &caller, &req, key, &body, &thread_key, move |tx| {
+        let record = safegrade_store::accidents::record(tx, &data, &scope, &actor, rules)
+            .map_err(ApiError::from)
+            .map_err(|e| match e.code {
+                ErrorCode::NotFound => ApiError::new(
+                    ErrorCode::NotFound,
+                    "no enterprise with this enterprise_id in your jurisdiction",
+                ),
+                _ => e,
+            })?;
+        let location = format!(
+            "/api/v1/accidents?enterprise_id={}",
+            record.accident.data.enterprise_id
+        );
+        Answer::created(location, &AccidentResponse::from(record))
+    })
+    .await
 }
 
 /// Filters and paging of the accident list.

@@ -53,7 +53,9 @@ impl AppState {
     /// State whose token checks are cached for `ttl` (the bound on how late a revocation on
     /// another node takes effect here).
     pub fn with_auth_cache(store: Store, ttl: std::time::Duration) -> Self {
-        let grade_rules = GradeRules::builtin();
+        // The rules the store decides with: one rule set in force, never the built-in
+        // one behind a configured one.
+        let grade_rules = store.grade_rules();
         Self {
             store,
             mapping: SectorMapping::builtin(),

@@ -1,25 +1,27 @@
 //! Standardization certificates (标准化等级证书): record, read, list, revoke, renew, upgrade. The status is
 //! derived from the dates and the history on the server's "today".
 
+use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use safegrade_domain::grading::{
-    AccidentFacts, AuthorityLevel, Certificate, CertificateInput, CertificateStatus, Grade, Regime,
-    RenewalTrack, RevocationInput, RevocationTrigger,
+    AuthorityLevel, Certificate, CertificateInput, CertificateStatus, Grade, Regime, RenewalTrack,
+    RevocationInput, RevocationTrigger,
 };
 use safegrade_domain::{
-    Action, CertificateId, CodeList, EnterpriseId, EventType, Violation, ViolationCode as V,
+    Action, CertificateId, CodeList, EnterpriseId, Violation, ViolationCode as V,
 };
-use safegrade_store::certificates::CertificateFilter;
+use safegrade_store::certificates::{self as store, CertificateFilter, Succession};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, not_found_as};
+use crate::extract::{IdempotencyKey, IfMatch, JsonObject};
 use crate::list::{self, ListResponse};
+use crate::write::Answer;
 
 /// The grading authority (定级部门).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -208,9 +210,11 @@ fn with_certificate(
 )]
 #[post("/certificates")]
 pub async fn create_certificate(
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<Map<String, Value>>,
+    key: IdempotencyKey,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let mut input = CertificateInput::default();
@@ -231,25 +235,39 @@ pub async fn create_certificate(
     );
     let data =
         ApiError::merge_validation(errors, input.validate(state.grade_rules, state.today()))?;
-    let c = state
-        .store
-        .record_certificate(data, caller.scope(), caller.actor(), state.grade_rules)
-        .await
-        .map_err(ApiError::from)
-        .map_err(|e| match e.code {
-            ErrorCode::NotFound => ApiError::new(
-                ErrorCode::NotFound,
-                "no enterprise with this enterprise_id in your jurisdiction",
-            ),
-            _ => e,
+    let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());
+    let thread_key = data.enterprise_id.to_string();
+    crate::write::post(&state, &caller, &req, key, &body, &thread_key, move |tx| {
+        let c = store::record(tx, &data, &scope, &actor, st.grade_rules).map_err(|e| {
+            match ApiError::from(e) {
+                e if e.code == ErrorCode::NotFound => ApiError::new(
+                    ErrorCode::NotFound,
+                    "no enterprise with this enterprise_id in your jurisdiction",
+                ),
+                e => e,
+            }
         })?;
-    Ok(with_certificate(
-        HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))
-            .take(),
-        &c,
-        &state,
-    ))
+        certificate_answer(
+            Answer::created(location(&c), &CertificateResponse::new(&c, &st))?,
+            &c,
+        )
+    })
+    .await
+}
+
+fn location(c: &Certificate) -> String {
+    format!("/api/v1/certificates/{}", c.id)
+}
+
+fn certificate_answer(a: Answer, c: &Certificate) -> Result<Answer, ApiError> {
+    Ok(a.versioned(c.version))
+}
+
+/// The writer key of a certificate's enterprise (see `Store::enterprise_key_of_certificate`).
+async fn enterprise_key(state: &AppState, id: CertificateId) -> Result<String, ApiError> {
+    state
+        .run(move |s| Ok(s.enterprise_key_of_certificate(id)))
+        .await
 }
 
 /// Filters and paging of the certificate list.
@@ -367,10 +385,13 @@ pub async fn get_certificate(
 )]
 #[post("/certificates/{id}/revocation")]
 pub async fn revoke_certificate(
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<Map<String, Value>>,
+    key: IdempotencyKey,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let raw = path.into_inner();
@@ -386,20 +407,24 @@ pub async fn revoke_certificate(
         ],
         "a revocation",
     );
-    let today = state.today();
-    let c = state
-        .store
-        .revoke_certificate(
+    let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());
+    let thread_key = enterprise_key(&state, id).await?;
+    crate::write::post(&state, &caller, &req, key, &body, &thread_key, move |tx| {
+        let today = st.today();
+        let c = store::revoke(
+            tx,
             id,
-            caller.scope(),
-            caller.actor(),
-            move |current: &Certificate| {
+            (&scope, &actor),
+            expected,
+            st.grade_rules,
+            |current: &Certificate| {
                 ApiError::merge_validation(errors, input.validate(current.data.issued_on, today))
             },
         )
-        .await
         .map_err(not_found_as("certificate", raw))?;
-    Ok(with_certificate(HttpResponse::Ok(), &c, &state))
+        certificate_answer(Answer::ok(&CertificateResponse::new(&c, &st))?, &c)
+    })
+    .await
 }
 
 /// Renewing a certificate: the new certificate of the same grade.
@@ -506,10 +531,13 @@ fn successor(
 )]
 #[post("/certificates/{id}/renewal")]
 pub async fn renew_certificate(
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<Map<String, Value>>,
+    key: IdempotencyKey,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let raw = path.into_inner();
@@ -530,10 +558,10 @@ pub async fn renew_certificate(
         "a renewal",
     );
     let track = match track.as_deref().map(str::parse::<RenewalTrack>) {
-        Some(Ok(t)) => Some(t),
+        Some(Ok(t)) => t,
         Some(Err(e)) => {
             errors.push(Violation::field("track", V::InvalidValue, e.to_string()));
-            None
+            RenewalTrack::FullReview
         }
         None => {
             errors.push(Violation::field(
@@ -541,43 +569,61 @@ pub async fn renew_certificate(
                 V::Required,
                 "track is required: fast_track or full_review",
             ));
-            None
+            RenewalTrack::FullReview
         }
     };
-    let st = state.clone();
-    let c = state
-        .store
-        .supersede_certificate(
+    succeed(
+        (req, caller, state, key, body),
+        (id, raw, expected),
+        Succession::Renewal(track),
+        move |current, st| successor(input, errors, current, st),
+    )
+    .await
+}
+
+/// Records the successor of certificate `id` (renewal or upgrade) through the conventions
+/// of every POST.
+async fn succeed<V>(
+    request: (
+        HttpRequest,
+        Caller,
+        web::Data<AppState>,
+        IdempotencyKey,
+        JsonObject,
+    ),
+    target: (CertificateId, String, Option<i64>),
+    succession: Succession,
+    validate: V,
+) -> Result<HttpResponse, ApiError>
+where
+    V: FnOnce(
+            &Certificate,
+            &AppState,
+        ) -> Result<safegrade_domain::grading::CertificateData, ApiError>
+        + Send
+        + 'static,
+{
+    let (req, caller, state, key, body) = request;
+    let (id, raw, expected) = target;
+    let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());
+    let thread_key = enterprise_key(&state, id).await?;
+    crate::write::post(&state, &caller, &req, key, &body, &thread_key, move |tx| {
+        let c = store::supersede(
+            tx,
             id,
-            (caller.scope(), caller.actor()),
-            EventType::CertificateRenewed,
-            move |current: &Certificate, during: &[AccidentFacts]| {
-                if current.status(st.grade_rules, st.today(), st.expiring_window_months) == CertificateStatus::Expired {
-                    return Err(ApiError::new(
-                        ErrorCode::RenewalClosed,
-                        format!("the certificate expired on {}: the enterprise must restart creation (notice 绵应急函〔2020〕42号 二（三）)", current.data.valid_until),
-                    ));
-                }
-                let data = successor(input, errors, current, &st)?;
-                let fast = st.grade_rules.fast_track(current.data.grade, during);
-                if track == Some(RenewalTrack::FastTrack) && !fast.allowed {
-                    return Err(ApiError::new(ErrorCode::FastTrackNotAllowed, fast.reasons.join("; ")));
-                }
-                let mut details = Map::new();
-                details.insert("track".into(), Value::from(track.map_or("", |t| t.as_str())));
-                details.insert("fast_track_reasons".into(), Value::from(fast.reasons));
-                Ok((data, details))
-            },
+            (&scope, &actor),
+            expected,
+            succession,
+            st.grade_rules,
+            |current: &Certificate| validate(current, &st),
         )
-        .await
         .map_err(not_found_as("certificate", raw))?;
-    Ok(with_certificate(
-        HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))
-            .take(),
-        &c,
-        &state,
-    ))
+        certificate_answer(
+            Answer::created(location(&c), &CertificateResponse::new(&c, &st))?,
+            &c,
+        )
+    })
+    .await
 }
 
 /// Upgrade a grade (提档升级): record the new certificate of a higher grade; the current one
@@ -599,16 +645,19 @@ pub async fn renew_certificate(
 )]
 #[post("/certificates/{id}/upgrade")]
 pub async fn upgrade_certificate(
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<Map<String, Value>>,
+    key: IdempotencyKey,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let raw = path.into_inner();
     let id = parse_id(&raw)?;
     let mut input = CertificateInput::default();
-    let errors = crate::members::texts(
+    let mut errors = crate::members::texts(
         &body,
         &mut [
             ("grade", &mut input.grade),
@@ -621,43 +670,31 @@ pub async fn upgrade_certificate(
         ],
         "an upgrade",
     );
-    let missing: Vec<Violation> = [
-        ("grade", input.grade.is_none()),
-        ("authority_level", input.authority_level.is_none()),
-        ("authority_name", input.authority_name.is_none()),
-    ]
-    .into_iter()
-    .filter(|(_, absent)| *absent)
-    .map(|(f, _)| Violation::field(f, V::Required, format!("{f} is required")))
-    .collect();
-    let st = state.clone();
-    let c = state
-        .store
-        .supersede_certificate(
-            id,
-            (caller.scope(), caller.actor()),
-            EventType::CertificateUpgraded,
-            move |current: &Certificate, _: &[AccidentFacts]| {
-                let mut errors = errors;
-                errors.extend(missing);
-                let data = successor(input, errors, current, &st)?;
-                if data.grade.rank() <= current.data.grade.rank() {
-                    return Err(ApiError::invalid(vec![Violation::field(
-                        "grade",
-                        V::OutOfRange,
-                        format!("an upgrade needs a grade above {}", current.data.grade),
-                    )]));
-                }
-                Ok((data, Map::new()))
-            },
-        )
-        .await
-        .map_err(not_found_as("certificate", raw))?;
-    Ok(with_certificate(
-        HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/v1/certificates/{}", c.id)))
-            .take(),
-        &c,
-        &state,
-    ))
+    errors.extend(
+        [
+            ("grade", input.grade.is_none()),
+            ("authority_level", input.authority_level.is_none()),
+            ("authority_name", input.authority_name.is_none()),
+        ]
+        .into_iter()
+        .filter(|(_, absent)| *absent)
+        .map(|(f, _)| Violation::field(f, V::Required, format!("{f} is required"))),
+    );
+    succeed(
+        (req, caller, state, key, body),
+        (id, raw, expected),
+        Succession::Upgrade,
+        move |current, st| {
+            let data = successor(input, errors, current, st)?;
+            if data.grade.rank() <= current.data.grade.rank() {
+                return Err(ApiError::invalid(vec![Violation::field(
+                    "grade",
+                    V::OutOfRange,
+                    format!("an upgrade needs a grade above {}", current.data.grade),
+                )]));
+            }
+            Ok(data)
+        },
+    )
+    .await
 }

@@ -15,7 +15,9 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, not_found_as};
+use crate::extract::{IdempotencyKey, IfMatch, JsonObject};
 use crate::members::{boolean, integer, text};
+use crate::write::Answer;
 
 /// An upgrade target (提档升级目标).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -234,16 +236,15 @@ pub async fn get_drive(
 )]
 #[patch("/enterprises/{id}/drive")]
 pub async fn update_drive(
-    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<Map<String, Value>>,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let raw = path.into_inner();
     let id = parse_id(&raw)?;
-    let expected = crate::enterprises::if_match(req.headers())?;
     let body = body.into_inner();
     let today = state.today();
     let (d, v) = state
@@ -279,10 +280,12 @@ pub async fn update_drive(
 )]
 #[post("/enterprises/{id}/visits")]
 pub async fn create_visit(
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<Map<String, Value>>,
+    key: IdempotencyKey,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let raw = path.into_inner();
@@ -299,13 +302,23 @@ pub async fn create_visit(
         "a visit",
     );
     let visit = ApiError::merge_validation(errors, input.validate(state.today()))?;
-    let stored = state
-        .store
-        .record_visit(id, visit, caller.scope(), caller.actor())
-        .await
-        .map_err(ApiError::from)
-        .map_err(not_found_as("enterprise", raw))?;
-    Ok(HttpResponse::Created().json(VisitResponse::from(stored)))
+    let (scope, actor) = (caller.scope(), caller.actor());
+    crate::write::post(
+        &state,
+        &caller,
+        &req,
+        key,
+        &body,
+        &id.to_string(),
+        move |tx| {
+            let stored = safegrade_store::drives::record_visit(tx, id, visit, &scope, &actor)
+                .map_err(ApiError::from)
+                .map_err(not_found_as("enterprise", raw))?;
+            let location = format!("/api/v1/enterprises/{id}/visits");
+            Answer::created(location, &VisitResponse::from(stored))
+        },
+    )
+    .await
 }
 
 /// The guidance visits of an enterprise, oldest first.

@@ -1,6 +1,6 @@
 //! The enterprise ledger (企业台账): create, read, change (JSON Merge Patch) and list.
 
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use safegrade_domain::drives::CreationStage;
@@ -11,7 +11,6 @@ use safegrade_domain::{
 };
 use safegrade_store::EnterpriseFilter;
 use safegrade_store::enterprises::insert;
-use safegrade_store::idempotency::{StoredResponse, find_response, save_response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -19,8 +18,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, not_found_as};
+use crate::extract::{IdempotencyKey, IfMatch, JsonObject};
 use crate::list::{self, ListResponse};
 use crate::members::{integer, number, text};
+use crate::write::Answer;
 use safegrade_domain::Action;
 
 /// An enterprise in the ledger.
@@ -356,49 +357,6 @@ fn with_record(
         .json(EnterpriseResponse::new(e, today))
 }
 
-/// The `Idempotency-Key` header, if present: 1–255 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(v) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    match v.to_str() {
-        Ok(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic()) => {
-            Ok(Some(s.to_owned()))
-        }
-        _ => Err(ApiError::new(
-            ErrorCode::InvalidIdempotencyKey,
-            "Idempotency-Key must be 1-255 visible ASCII characters",
-        )),
-    }
-}
-
-/// `If-Match: "<version>"` (or `*`, which matches any version).
-pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    let Some(v) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let bad = || {
-        ApiError::new(
-            ErrorCode::InvalidPrecondition,
-            "If-Match must be the ETag of the record, like \"3\", or *",
-        )
-    };
-    let s = v.to_str().map_err(|_| bad())?.trim();
-    if s == "*" {
-        return Ok(None);
-    }
-    s.strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .and_then(|n| n.parse().ok())
-        .map(Some)
-        .ok_or_else(bad)
-}
-
-enum Created {
-    New(Box<Enterprise>),
-    Replay(StoredResponse),
-}
-
 /// Add an enterprise to the ledger (录入企业).
 ///
 /// Answers 201 with `Location`, `ETag` and the record. With an `Idempotency-Key`, a retry with
@@ -423,70 +381,25 @@ pub async fn create_enterprise(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<Map<String, Value>>,
+    key: IdempotencyKey,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let body = body.into_inner();
-    let key = idempotency_key(req.headers())?;
     let data = build(EnterpriseInput::default(), &body, &state)?;
     caller.require_area(&data.area_code)?;
     let actor = caller.actor();
-    // Keys are the caller's own: another principal's key never replays to it.
-    let scope = format!("{} POST /api/v1/enterprises", caller.principal.id);
     // Creates of one credit code share a writer thread (see `Store::write_keyed`).
     let thread_key = data.credit_code.to_string();
     let today = state.today();
-    let outcome = state
-        .store
-        .write_keyed(&thread_key, move |tx| {
-                let Some(key) = &key else {
-                    return Ok(Created::New(Box::new(insert(tx, &data, &actor)?)));
-                };
-                let request = Value::Object(body);
-                if let Some(previous) = find_response(tx, &scope, key)? {
-                    let same = serde_json::from_str::<Value>(&previous.request_hash).is_ok_and(|v| v == request);
-                    return if same {
-                        Ok(Created::Replay(previous))
-                    } else {
-                        Err(ApiError::new(ErrorCode::IdempotencyKeyReused, "this Idempotency-Key was used with another body; use a new key for a new request"))
-                    };
-                }
-                let e = insert(tx, &data, &actor)?;
-                let stored = StoredResponse {
-                    request_hash: request.to_string(),
-                    status: 201,
-                    location: Some(location(&e)),
-                    body: serde_json::to_string(&EnterpriseResponse::new(e.clone(), today)).map_err(ApiError::internal)?,
-                };
-                save_response(tx, &scope, key, &stored)?;
-                Ok(Created::New(Box::new(e)))
-        })
-        .await?;
-    Ok(match outcome {
-        Created::New(e) => with_record(
-            HttpResponse::Created()
-                .insert_header((header::LOCATION, location(&e)))
-                .take(),
-            *e,
-            today,
-        ),
-        Created::Replay(r) => {
-            let mut res = HttpResponse::build(
-                actix_web::http::StatusCode::from_u16(r.status).map_err(ApiError::internal)?,
-            );
-            if let Some(loc) = r.location {
-                res.insert_header((header::LOCATION, loc));
-            }
-            if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(&r.body)
-                && let Some(v) = m.get("version")
-            {
-                res.insert_header((header::ETAG, format!("\"{v}\"")));
-            }
-            res.insert_header(("idempotency-replayed", "true"))
-                .content_type("application/json")
-                .body(r.body)
-        }
+    crate::write::post(&state, &caller, &req, key, &body, &thread_key, move |tx| {
+        let e = insert(tx, &data, &actor)?;
+        Ok(
+            Answer::created(location(&e), &EnterpriseResponse::new(e.clone(), today))?
+                .versioned(e.version),
+        )
     })
+    .await
 }
 
 /// Get one enterprise, with its version as `ETag`.
@@ -542,16 +455,15 @@ pub async fn get_enterprise(
 )]
 #[patch("/enterprises/{id}")]
 pub async fn update_enterprise(
-    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<Map<String, Value>>,
+    body: JsonObject,
+    IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let raw = path.into_inner();
     let id = parse_id(&raw)?;
-    let expected = if_match(req.headers())?;
     let mut body = body.into_inner();
     let reason = take_reason(&mut body)?;
     let st = state.clone();
@@ -713,20 +625,6 @@ pub async fn list_enterprises(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn if_match_forms() {
-        let h = |v: &'static str| {
-            let mut m = HeaderMap::new();
-            m.insert(header::IF_MATCH, header::HeaderValue::from_static(v));
-            if_match(&m).map_err(|e| e.code)
-        };
-        assert_eq!(h("\"3\""), Ok(Some(3)));
-        assert_eq!(h("*"), Ok(None));
-        assert_eq!(h("3"), Err(ErrorCode::InvalidPrecondition));
-        assert_eq!(h("W/\"3\""), Err(ErrorCode::InvalidPrecondition));
-        assert_eq!(if_match(&HeaderMap::new()).map_err(|e| e.code), Ok(None));
-    }
 
     #[test]
     fn members_of_wrong_type_unknown_or_read_only_are_reported() {

@@ -6,8 +6,9 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
-use safegrade_domain::{Violation, ViolationCode, code_list};
-use safegrade_store::StoreError;
+use safegrade_domain::grading::CertificateRefusal;
+use safegrade_domain::{Refusal, Violation, ViolationCode, code_list};
+use safegrade_store::{Constraint, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -49,12 +50,14 @@ code_list! {
         /// The enterprise's grade was revoked less than a year ago; `detail` gives the date a
         /// new grade can be granted.
         RegradeBarred = ("regrade_barred", "撤销等级未满一年"),
-        /// The certificate is revoked or superseded already.
-        CertificateNotInForce = ("certificate_not_in_force", "证书已撤销或已被替代"),
+        /// The certificate is revoked or superseded already, or had expired by the decision
+        /// date (a grade no longer in force cannot be revoked).
+        CertificateNotInForce = ("certificate_not_in_force", "证书已撤销、已被替代或已过期"),
         /// A same-grade renewal asked for the fast track, which the accidents during the
         /// validity period exclude; `detail` says why.
         FastTrackNotAllowed = ("fast_track_not_allowed", "不符合直接公示公告条件"),
-        /// The certificate expired: it cannot be renewed, the enterprise must restart creation.
+        /// The certificate had expired by the new certificate's issue date: it cannot be
+        /// renewed or upgraded, the enterprise must restart creation.
         RenewalClosed = ("renewal_closed", "证书已过期，须重新创建"),
         /// `If-Match` is not a version this API issued.
         InvalidPrecondition = ("invalid_precondition", "If-Match 格式错误"),
@@ -305,6 +308,26 @@ pub fn not_found_as(kind: &'static str, id: String) -> impl FnOnce(ApiError) -> 
     }
 }
 
+impl From<Refusal> for ApiError {
+    /// Every refusal has its code: the match is exhaustive, so a new refusal without one
+    /// does not compile.
+    fn from(r: Refusal) -> Self {
+        let detail = r.to_string();
+        let code = match r {
+            Refusal::Certificate(c) => match c {
+                CertificateRefusal::NotInForce { .. }
+                | CertificateRefusal::RevokedAfterExpiry { .. } => ErrorCode::CertificateNotInForce,
+                CertificateRefusal::Expired { .. } => ErrorCode::RenewalClosed,
+                CertificateRefusal::RegradeBarred { .. } => ErrorCode::RegradeBarred,
+                CertificateRefusal::FastTrackNotAllowed { .. } => ErrorCode::FastTrackNotAllowed,
+            },
+            Refusal::LastCityAdmin => ErrorCode::LastCityAdmin,
+            Refusal::TokenAlreadyRevoked => ErrorCode::TokenAlreadyRevoked,
+        };
+        Self::new(code, detail)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -314,38 +337,39 @@ impl From<StoreError> for ApiError {
                 format!("the record is at version {current}; fetch it again and retry with If-Match: \"{current}\""),
             )
             .with_header(header::ETAG, format!("\"{current}\"")),
-            StoreError::Conflict { constraint } if constraint == "enterprises_credit_code_key" => {
-                Self::new(ErrorCode::DuplicateCreditCode, "an enterprise with this credit code is already in the ledger")
-            }
-            StoreError::Conflict { constraint } if constraint == safegrade_store::principals::LAST_CITY_ADMIN => {
-                Self::new(ErrorCode::LastCityAdmin, "this would leave no enabled city_admin; make another principal city_admin first")
-            }
-            StoreError::Conflict { constraint } if constraint == safegrade_store::tokens::ALREADY_REVOKED => {
-                Self::new(ErrorCode::TokenAlreadyRevoked, "this token was revoked already")
-            }
-            StoreError::Conflict { constraint } if constraint == "certificates_number_key" => {
-                Self::new(ErrorCode::DuplicateCertificateNumber, "a certificate with this number is already recorded")
-            }
-            StoreError::Refused { rule, detail } if rule == safegrade_store::certificates::REGRADE_BARRED => {
-                Self::new(ErrorCode::RegradeBarred, detail)
-            }
-            StoreError::Refused { rule, detail } if rule == safegrade_store::certificates::NOT_IN_FORCE => {
-                Self::new(ErrorCode::CertificateNotInForce, detail)
-            }
+            StoreError::Conflict(constraint) => match constraint {
+                Constraint::EnterpriseCreditCode => Self::new(
+                    ErrorCode::DuplicateCreditCode,
+                    "an enterprise with this credit code is already in the ledger",
+                ),
+                Constraint::CertificateNumber => Self::new(
+                    ErrorCode::DuplicateCertificateNumber,
+                    "a certificate with this number is already recorded",
+                ),
+                Constraint::IdempotencyKey => unavailable(StoreError::Conflict(constraint)),
+                Constraint::Other(name) => Self::internal(StoreError::Conflict(Constraint::Other(name))),
+            },
+            StoreError::Refused(r) => Self::from(r),
             StoreError::MissingReference { field } => Self::invalid(vec![Violation::field(
                 field,
                 ViolationCode::UnknownReference,
                 format!("{field} names no existing record"),
             )]),
-            StoreError::Busy(_) | StoreError::Unavailable(_) => {
-                let mut err = Self::new(ErrorCode::ServiceUnavailable, "the database is unavailable; retry shortly")
-                    .with_header(header::RETRY_AFTER, "1");
-                err.source = Some(Box::new(e));
-                err
-            }
-            other => Self::internal(other),
+            e @ (StoreError::Busy(_) | StoreError::Unavailable(_)) => unavailable(e),
+            e @ StoreError::Other(_) => Self::internal(e),
         }
     }
+}
+
+/// 503 with `Retry-After`: the database is unavailable or busy, and a retry may succeed.
+fn unavailable(cause: StoreError) -> ApiError {
+    let mut err = ApiError::new(
+        ErrorCode::ServiceUnavailable,
+        "the database is unavailable; retry shortly",
+    )
+    .with_header(header::RETRY_AFTER, "1");
+    err.source = Some(Box::new(cause));
+    err
 }
 
 impl ResponseError for ApiError {

@@ -18,6 +18,7 @@ pub mod drives;
 pub mod enterprises;
 pub mod error;
 pub mod events;
+pub mod extract;
 mod health;
 pub mod instant;
 pub mod list;
@@ -28,6 +29,7 @@ pub mod ratelimit;
 pub mod reference;
 pub mod register;
 pub mod stats;
+pub mod write;
 
 pub use app::{AppState, MAX_BODY_BYTES, RequestId, app, china_today};
 pub use error::{ApiError, ErrorCode, Problem};

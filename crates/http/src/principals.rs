@@ -16,8 +16,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, not_found_as};
+use crate::extract::{IdempotencyKey, IfMatch, JsonObject};
 use crate::list::{self, ListResponse};
 use crate::members::{boolean, text};
+use crate::write::Answer;
 
 /// A principal: a person, office or system that calls the API with its tokens.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -274,23 +276,24 @@ fn with_principal(mut res: actix_web::HttpResponseBuilder, p: &Principal) -> Htt
 )]
 #[post("/principals")]
 pub async fn create_principal(
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<Map<String, Value>>,
+    key: IdempotencyKey,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ManageAccess)?;
     let data = build(PrincipalInput::default(), &body)?;
     let actor = caller.actor();
-    let p = state
-        .store
-        .write(move |tx| Ok::<_, ApiError>(safegrade_store::principals::insert(tx, &data, &actor)?))
-        .await?;
-    Ok(with_principal(
-        HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/v1/principals/{}", p.id)))
-            .take(),
-        &p,
-    ))
+    crate::write::post(&state, &caller, &req, key, &body, "principals", move |tx| {
+        let p = safegrade_store::principals::insert(tx, &data, &actor)?;
+        Ok(Answer::created(
+            format!("/api/v1/principals/{}", p.id),
+            &PrincipalResponse::from(&p),
+        )?
+        .versioned(p.version))
+    })
+    .await
 }
 
 /// Filters and paging of the principal list.
@@ -393,16 +396,15 @@ pub async fn get_principal(
 )]
 #[patch("/principals/{id}")]
 pub async fn update_principal(
-    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<Map<String, Value>>,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ManageAccess)?;
     let raw = path.into_inner();
     let id = parse_principal(&raw)?;
-    let expected = crate::enterprises::if_match(req.headers())?;
     let body = body.into_inner();
     let p = state
         .store
@@ -432,29 +434,49 @@ pub async fn update_principal(
 )]
 #[post("/principals/{id}/tokens")]
 pub async fn create_token(
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<TokenCreate>,
+    key: IdempotencyKey,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ManageAccess)?;
     let raw = path.into_inner();
     let id = parse_principal(&raw)?;
-    let expires_at = body.into_inner().expires_at;
+    let parsed: TokenCreate =
+        serde_json::from_value(Value::Object(body.0.clone())).map_err(|e| {
+            ApiError::invalid(vec![Violation::field(
+                "expires_at",
+                V::InvalidType,
+                format!("a token request has one optional member, expires_at (RFC 3339): {e}"),
+            )])
+        })?;
+    let expires_at = parsed.expires_at;
     check_expiry(expires_at, Utc::now()).map_err(|v| ApiError::invalid(vec![v]))?;
     let actor = caller.actor();
-    let issued = state
-        .store
-        .write(move |tx| {
-            Ok::<_, ApiError>(safegrade_store::tokens::issue(tx, id, expires_at, &actor)?)
-        })
-        .await
-        .map_err(not_found_as("principal", raw))?;
-    Ok(HttpResponse::Created().json(TokenIssued {
-        id: issued.info.id.to_string(),
-        token: issued.secret,
-        expires_at: issued.info.expires_at,
-    }))
+    crate::write::post(
+        &state,
+        &caller,
+        &req,
+        key,
+        &body,
+        &id.to_string(),
+        move |tx| {
+            let issued = safegrade_store::tokens::issue(tx, id, expires_at, &actor)
+                .map_err(ApiError::from)
+                .map_err(not_found_as("principal", raw))?;
+            Answer::created(
+                format!("/api/v1/principals/{id}/tokens"),
+                &TokenIssued {
+                    id: issued.info.id.to_string(),
+                    token: issued.secret,
+                    expires_at: issued.info.expires_at,
+                },
+            )
+        },
+    )
+    .await
 }
 
 /// List a principal's tokens, oldest first; never the tokens themselves. City
@@ -503,33 +525,46 @@ pub async fn list_tokens(
 )]
 #[post("/tokens/{id}/revocation")]
 pub async fn revoke_token(
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<Map<String, Value>>,
+    key: IdempotencyKey,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ManageAccess)?;
     let raw = path.into_inner();
     let id = TokenId::parse(&raw).ok_or_else(|| {
         ApiError::new(ErrorCode::InvalidPath, format!("'{raw}' is not a token id"))
     })?;
-    let mut body = body.into_inner();
-    let reason = crate::enterprises::take_reason(&mut body)?;
-    if let Some(k) = body.keys().next() {
+    let mut members = body.0.clone();
+    let reason = crate::enterprises::take_reason(&mut members)?;
+    if let Some(k) = members.keys().next() {
         return Err(ApiError::invalid(vec![Violation::field(
             k,
             V::UnknownField,
             format!("{k} is not a field of a revocation"),
         )]));
     }
-    let t = state
-        .store
-        .revoke_token(id, caller.actor(), reason)
-        .await
-        .map_err(ApiError::from)
-        .map_err(not_found_as("token", raw))?;
-    state.auth.forget_token(t.id);
-    Ok(HttpResponse::Ok().json(TokenResponse::from(&t)))
+    let actor = caller.actor();
+    let answer = crate::write::post(
+        &state,
+        &caller,
+        &req,
+        key,
+        &body,
+        &id.to_string(),
+        move |tx| {
+            let t = safegrade_store::tokens::revoke(tx, id, &actor, expected, reason)
+                .map_err(ApiError::from)
+                .map_err(not_found_as("token", raw))?;
+            Ok(Answer::ok(&TokenResponse::from(&t))?.versioned(t.version()))
+        },
+    )
+    .await?;
+    state.auth.forget_token(id);
+    Ok(answer)
 }
 
 /// Who am I: the caller's principal and token. Any valid token.

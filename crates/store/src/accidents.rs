@@ -14,7 +14,7 @@ use crate::certificates::{enterprise_area, of_enterprises};
 use crate::enterprises::{Page, now};
 use crate::events::NewEvent;
 use crate::schema::{accidents, enterprises};
-use crate::{DbConn, Store, StoreError};
+use crate::{DbConn, Store, StoreError, WriteTx};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = accidents)]
@@ -147,9 +147,10 @@ fn evaluate_all(
 }
 
 /// The `data` of an `accident.recorded` event: the facts and what they mean.
-fn event_data(r: &AccidentRecord) -> Value {
+fn event_data(r: &AccidentRecord, rules: &GradeRules) -> Value {
     let d = &r.accident.data;
     json!({
+        "rules_version": rules.version,
         "kind": d.kind.as_str(),
         "occurred_on": d.facts.occurred_on.to_string(),
         "deaths": d.facts.deaths,
@@ -179,47 +180,17 @@ pub struct AccidentFilter {
 
 impl Store {
     /// Records an accident of an enterprise inside `scope` (`NotFound` otherwise), evaluates
-    /// it and records `accident.recorded` with the evaluation.
+    /// it and records `accident.recorded` with the evaluation ([`record`] in a transaction
+    /// of its own).
     pub fn record_accident(
         &self,
         data: AccidentData,
         scope: Scope,
         actor: Actor,
-        rules: &'static GradeRules,
     ) -> impl Future<Output = Result<AccidentRecord, StoreError>> + use<> {
         let key = data.enterprise_id.to_string();
-        self.write_keyed(&key, move |tx| {
-            let area = enterprise_area(tx, data.enterprise_id, &scope)?;
-            let row = AccidentRow {
-                id: AccidentId::new().to_string(),
-                enterprise_id: data.enterprise_id.to_string(),
-                occurred_on: data.facts.occurred_on,
-                kind: data.kind.as_str().to_owned(),
-                deaths: i32::try_from(data.facts.deaths).unwrap_or(i32::MAX),
-                seriously_injured: i32::try_from(data.facts.seriously_injured).unwrap_or(i32::MAX),
-                direct_loss_cny: data.facts.direct_loss_cny,
-                concealed: data.facts.concealed,
-                source: data.source.clone(),
-                created_at: now(),
-            };
-            diesel::insert_into(accidents::table)
-                .values(&row)
-                .execute(&mut **tx)?;
-            let accident = row.into_domain()?;
-            crate::summaries::refresh(tx, accident.data.enterprise_id)?;
-            let mut records = evaluate_all(tx, vec![accident], rules)?;
-            let record = records.pop().ok_or(StoreError::NotFound)?;
-            tx.record(NewEvent {
-                event_type: EventType::AccidentRecorded,
-                actor,
-                resource_id: record.accident.id.to_string(),
-                area_code: Some(area),
-                enterprise_id: Some(record.accident.data.enterprise_id),
-                data: event_data(&record),
-                reason: None,
-            });
-            Ok(record)
-        })
+        let rules = self.grade_rules();
+        self.write_keyed(&key, move |tx| record(tx, &data, &scope, &actor, rules))
     }
 
     /// Accidents matching `filter`, in recording order after `after`, at most `limit`, each
@@ -264,4 +235,46 @@ impl Store {
             })
         })
     }
+}
+
+/// Records an accident of an enterprise inside `scope` (`NotFound` otherwise) in the caller's
+/// write transaction, evaluates it under `rules` and records `accident.recorded` with the
+/// evaluation and the rule-set version.
+pub fn record(
+    tx: &mut WriteTx<'_>,
+    data: &AccidentData,
+    scope: &Scope,
+    actor: &Actor,
+    rules: &GradeRules,
+) -> Result<AccidentRecord, StoreError> {
+    let area = enterprise_area(tx, data.enterprise_id, scope)?;
+    let row = AccidentRow {
+        id: AccidentId::new().to_string(),
+        enterprise_id: data.enterprise_id.to_string(),
+        occurred_on: data.facts.occurred_on,
+        kind: data.kind.as_str().to_owned(),
+        deaths: i32::try_from(data.facts.deaths).unwrap_or(i32::MAX),
+        seriously_injured: i32::try_from(data.facts.seriously_injured).unwrap_or(i32::MAX),
+        direct_loss_cny: data.facts.direct_loss_cny,
+        concealed: data.facts.concealed,
+        source: data.source.clone(),
+        created_at: now(),
+    };
+    diesel::insert_into(accidents::table)
+        .values(&row)
+        .execute(&mut **tx)?;
+    let accident = row.into_domain()?;
+    crate::summaries::refresh(tx, accident.data.enterprise_id)?;
+    let mut records = evaluate_all(tx, vec![accident], rules)?;
+    let record = records.pop().ok_or(StoreError::NotFound)?;
+    tx.record(NewEvent {
+        event_type: EventType::AccidentRecorded,
+        actor: actor.clone(),
+        resource_id: record.accident.id.to_string(),
+        area_code: Some(area),
+        enterprise_id: Some(record.accident.data.enterprise_id),
+        data: event_data(&record, rules),
+        reason: None,
+    })?;
+    Ok(record)
 }

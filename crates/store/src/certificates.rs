@@ -5,20 +5,16 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use safegrade_domain::grading::{
     AccidentFacts, AuthorityLevel, Certificate, CertificateData, CertificateStatus, Grade,
-    GradeRules, Regime, Revocation, RevocationTrigger, add_months,
+    GradeRules, Regime, RenewalTrack, Revocation, RevocationTrigger, transitions,
 };
 use safegrade_domain::{Actor, CertificateId, CodeList, EnterpriseId, EventType, Scope};
 use serde_json::{Map, Value, json};
 
 use crate::enterprises::{Page, now};
+use crate::error::check_version;
 use crate::events::NewEvent;
 use crate::schema::{certificates, enterprises};
 use crate::{DbConn, Store, StoreError, WriteTx};
-
-/// The rule name answered when a revoked enterprise asks for a new grade too early.
-pub const REGRADE_BARRED: &str = "regrade_barred";
-/// The rule name answered when a certificate that is not in force is revoked.
-pub const NOT_IN_FORCE: &str = "certificate_not_in_force";
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = certificates)]
@@ -92,6 +88,7 @@ impl CertificateRow {
                 Some(s) => Some(CertificateId::parse(s).ok_or_else(|| corrupt("superseded_by"))?),
                 None => None,
             },
+            superseded_on: self.superseded_on,
             version: self.version,
             created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
             updated_at: DateTime::from_naive_utc_and_offset(self.updated_at, Utc),
@@ -157,31 +154,16 @@ fn find(conn: &mut DbConn, id: CertificateId) -> Result<Certificate, StoreError>
         .into_domain()
 }
 
-/// Refuses a new grade within the bar after the enterprise's latest revocation.
-/// Rule: 定级办法, a revoked enterprise may re-apply 1 year after the revocation (domain.md
-/// §1.5 item 8, §1.7; (R), the period is `GradeRules::bar_after_revocation_months`).
-fn check_bar(
+/// The decision date of the enterprise's latest revocation, if any (a fact for
+/// [`transitions::record`]).
+fn latest_revocation(
     conn: &mut DbConn,
-    data: &CertificateData,
-    rules: &GradeRules,
-) -> Result<(), StoreError> {
-    let latest: Option<NaiveDate> = certificates::table
-        .filter(certificates::enterprise_id.eq(data.enterprise_id.to_string()))
+    enterprise: EnterpriseId,
+) -> Result<Option<NaiveDate>, StoreError> {
+    Ok(certificates::table
+        .filter(certificates::enterprise_id.eq(enterprise.to_string()))
         .select(diesel::dsl::max(certificates::revoked_on))
-        .first(conn)?;
-    if let Some(revoked_on) = latest {
-        let opens = rules.regrade_opens_on(revoked_on);
-        // A grade issued before the revocation is history being recorded, not a new grade.
-        if data.issued_on >= revoked_on && data.issued_on < opens {
-            return Err(StoreError::Refused {
-                rule: REGRADE_BARRED,
-                detail: format!(
-                    "the enterprise's grade was revoked on {revoked_on}: a new grade can be granted from {opens}"
-                ),
-            });
-        }
-    }
-    Ok(())
+        .first(conn)?)
 }
 
 fn event(
@@ -228,75 +210,169 @@ impl Store {
         data: CertificateData,
         scope: Scope,
         actor: Actor,
-        rules: &'static GradeRules,
     ) -> impl Future<Output = Result<Certificate, StoreError>> + use<> {
         let key = data.enterprise_id.to_string();
+        let rules = self.grade_rules();
         self.write_keyed(&key, move |tx| record(tx, &data, &scope, &actor, rules))
     }
 
-    /// Replaces a certificate in force with a new one (a renewal of the same grade, or an
-    /// upgrade): `check` sees the current certificate and the enterprise's accidents during
-    /// its validity and may refuse; then the new certificate is inserted, the current one
-    /// points to it (`superseded`), and `event_type` is recorded on the new one with
-    /// `details` and `previous_id`.
-    pub fn supersede_certificate<E, C>(
-        &self,
-        id: CertificateId,
-        access: (Scope, Actor),
-        event_type: EventType,
-        check: C,
-    ) -> impl Future<Output = Result<Certificate, E>> + use<E, C>
-    where
-        E: From<StoreError> + Send + 'static,
-        C: FnOnce(
-                &Certificate,
-                &[AccidentFacts],
-            ) -> Result<(CertificateData, Map<String, Value>), E>
-            + Send
-            + 'static,
-    {
-        let (scope, actor) = access;
-        self.write_keyed(&id.to_string(), move |tx| {
-            let current = find(tx, id)?;
-            let area = enterprise_area(tx, current.data.enterprise_id, &scope)?;
-            if current.revocation.is_some() || current.superseded_by.is_some() {
-                return Err(StoreError::Refused {
-                    rule: NOT_IN_FORCE,
-                    detail: "only a certificate in force (neither revoked nor superseded) can be renewed or upgraded".into(),
-                }
-                .into());
-            }
+    /// The writer key of the enterprise a certificate belongs to: every change to one
+    /// enterprise's grade summary runs on that enterprise's writer thread, so two of them
+    /// never race on the summary row. An unknown id keys on itself (the job answers 404).
+    pub fn enterprise_key_of_certificate(&self, id: CertificateId) -> String {
+        self.with_read(|conn| {
+            Ok::<_, StoreError>(
+                certificates::table
+                    .find(id.to_string())
+                    .select(certificates::enterprise_id)
+                    .first::<String>(conn)
+                    .optional()?,
+            )
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| id.to_string())
+    }
+}
+
+/// Which succession replaces a certificate in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Succession {
+    /// Same grade, by this procedure (复评).
+    Renewal(RenewalTrack),
+    /// A higher grade (提档升级).
+    Upgrade,
+}
+
+/// Replaces a certificate in force with a new one (a renewal of the same grade, or an
+/// upgrade), in the caller's write transaction: `validate` builds the new certificate's data
+/// from the input and the current certificate (422s); the domain decides the transition
+/// ([`transitions::renew`] with the accidents during the current validity, or
+/// [`transitions::upgrade`]); `if_match` is checked; then the new certificate is inserted,
+/// the current one points to it (`superseded`), and `certificate.renewed` or
+/// `certificate.upgraded` is recorded on the new one with `previous_id` and the rule-set
+/// version.
+pub fn supersede<E>(
+    tx: &mut WriteTx<'_>,
+    id: CertificateId,
+    access: (&Scope, &Actor),
+    if_match: Option<i64>,
+    succession: Succession,
+    rules: &GradeRules,
+    validate: impl FnOnce(&Certificate) -> Result<CertificateData, E>,
+) -> Result<Certificate, E>
+where
+    E: From<StoreError>,
+{
+    let (scope, actor) = access;
+    let current = find(tx, id)?;
+    let area = enterprise_area(tx, current.data.enterprise_id, scope)?;
+    let data = validate(&current)?;
+    let (event_type, mut details) = match succession {
+        Succession::Renewal(track) => {
             let during: Vec<AccidentFacts> = crate::accidents::facts_between(
                 tx,
                 current.data.enterprise_id,
                 Some((current.data.issued_on, current.data.valid_until)),
             )?;
-            let (data, mut details) = check(&current, &during)?;
-            let new = insert(tx, &data)?;
-            let n = diesel::update(certificates::table.find(id.to_string()))
-                .filter(certificates::version.eq(current.version))
-                .set((
-                    certificates::superseded_by.eq(Some(new.id.to_string())),
-                    certificates::superseded_on.eq(Some(new.data.issued_on)),
-                    certificates::version.eq(current.version + 1),
-                    certificates::updated_at.eq(now()),
-                ))
-                .execute(&mut **tx)
+            let fast = transitions::renew(rules, &current, &data, track, &during)
                 .map_err(StoreError::from)?;
-            if n != 1 {
-                return Err(StoreError::VersionMismatch {
-                    current: current.version + 1,
-                }
-                .into());
-            }
-            crate::summaries::refresh(tx, new.data.enterprise_id)?;
-            let mut data = audit_fields(&new);
-            data.insert("previous_id".into(), Value::from(current.id.to_string()));
-            data.append(&mut details);
-            tx.record(event(event_type, &new, &area, &actor, data, None));
-            Ok(new)
-        })
+            let mut details = Map::new();
+            details.insert("track".into(), Value::from(track.as_str()));
+            details.insert("fast_track_reasons".into(), Value::from(fast.reasons));
+            (EventType::CertificateRenewed, details)
+        }
+        Succession::Upgrade => {
+            transitions::upgrade(&current, &data).map_err(StoreError::from)?;
+            (EventType::CertificateUpgraded, Map::new())
+        }
+    };
+    check_version(if_match, current.version)?;
+    let new = insert(tx, &data)?;
+    let n = diesel::update(certificates::table.find(id.to_string()))
+        .filter(certificates::version.eq(current.version))
+        .set((
+            certificates::superseded_by.eq(Some(new.id.to_string())),
+            certificates::superseded_on.eq(Some(new.data.issued_on)),
+            certificates::version.eq(current.version + 1),
+            certificates::updated_at.eq(now()),
+        ))
+        .execute(&mut **tx)
+        .map_err(StoreError::from)?;
+    if n != 1 {
+        return Err(StoreError::VersionMismatch {
+            current: current.version + 1,
+        }
+        .into());
     }
+    crate::summaries::refresh(tx, new.data.enterprise_id)?;
+    let mut data = audit_fields(&new);
+    data.insert("previous_id".into(), Value::from(current.id.to_string()));
+    data.insert("rules_version".into(), Value::from(rules.version));
+    data.append(&mut details);
+    tx.record(event(event_type, &new, &area, actor, data, None))?;
+    Ok(new)
+}
+
+/// Revokes a certificate of an enterprise inside `scope`, in the caller's write
+/// transaction: `decide` validates the decision against it (422s), the domain refuses unless
+/// it is in force on the decision date ([`transitions::revoke`]), `if_match` is checked.
+/// Records `certificate.revoked` with the rule-set version that set the bar.
+pub fn revoke<E>(
+    tx: &mut WriteTx<'_>,
+    id: CertificateId,
+    access: (&Scope, &Actor),
+    if_match: Option<i64>,
+    rules: &GradeRules,
+    decide: impl FnOnce(&Certificate) -> Result<Revocation, E>,
+) -> Result<Certificate, E>
+where
+    E: From<StoreError>,
+{
+    let (scope, actor) = access;
+    let current = find(tx, id)?;
+    let area = enterprise_area(tx, current.data.enterprise_id, scope)?;
+    let decision = decide(&current)?;
+    let r = transitions::revoke(&current, decision).map_err(StoreError::from)?;
+    check_version(if_match, current.version)?;
+    let n = diesel::update(certificates::table.find(id.to_string()))
+        .filter(certificates::version.eq(current.version))
+        .set((
+            certificates::revoked_on.eq(Some(r.decided_on)),
+            certificates::revocation_trigger.eq(Some(r.trigger.as_str())),
+            certificates::revocation_legal_basis.eq(Some(&r.legal_basis)),
+            certificates::revocation_reason.eq(Some(&r.reason)),
+            certificates::version.eq(current.version + 1),
+            certificates::updated_at.eq(now()),
+        ))
+        .execute(&mut **tx)
+        .map_err(StoreError::from)?;
+    if n != 1 {
+        return Err(StoreError::VersionMismatch {
+            current: current.version + 1,
+        }
+        .into());
+    }
+    let revoked = find(tx, id)?;
+    crate::summaries::refresh(tx, revoked.data.enterprise_id)?;
+    let Value::Object(data) = json!({
+        "trigger": r.trigger.as_str(),
+        "legal_basis": r.legal_basis,
+        "decided_on": r.decided_on.to_string(),
+        "regrade_opens_on": rules.regrade_opens_on(r.decided_on).to_string(),
+        "rules_version": rules.version,
+    }) else {
+        unreachable!("json! of an object literal is an object")
+    };
+    tx.record(event(
+        EventType::CertificateRevoked,
+        &revoked,
+        &area,
+        actor,
+        data,
+        Some(r.reason.clone()),
+    ))?;
+    Ok(revoked)
 }
 
 /// Records a certificate of an enterprise inside `scope` in the caller's write transaction:
@@ -309,7 +385,8 @@ pub fn record(
     rules: &GradeRules,
 ) -> Result<Certificate, StoreError> {
     let area = enterprise_area(tx, data.enterprise_id, scope)?;
-    check_bar(tx, data, rules)?;
+    let revoked = latest_revocation(tx, data.enterprise_id)?;
+    transitions::record(rules, revoked, data)?;
     let c = insert(tx, data)?;
     crate::summaries::refresh(tx, c.data.enterprise_id)?;
     tx.record(event(
@@ -319,7 +396,7 @@ pub fn record(
         actor,
         audit_fields(&c),
         None,
-    ));
+    ))?;
     Ok(c)
 }
 
@@ -404,7 +481,7 @@ impl Store {
                 let in_force = certificates::revoked_on
                     .is_null()
                     .and(certificates::superseded_by.is_null());
-                let window_end = add_months(today, window_months);
+                let window_end = GradeRules::expiring_until(today, window_months);
                 q = match status {
                     CertificateStatus::Revoked => q.filter(certificates::revoked_on.is_not_null()),
                     CertificateStatus::Superseded => q
@@ -436,64 +513,6 @@ impl Store {
                 .map(CertificateRow::into_domain)
                 .collect::<Result<_, _>>()?;
             Ok(Page { items, has_more })
-        })
-    }
-
-    /// Revokes a certificate of an enterprise inside `scope`: only one in force (neither
-    /// revoked nor superseded) can be; `decide` validates the decision against it. Records
-    /// `certificate.revoked`.
-    pub fn revoke_certificate<E, D>(
-        &self,
-        id: CertificateId,
-        scope: Scope,
-        actor: Actor,
-        decide: D,
-    ) -> impl Future<Output = Result<Certificate, E>> + use<E, D>
-    where
-        E: From<StoreError> + Send + 'static,
-        D: FnOnce(&Certificate) -> Result<Revocation, E> + Send + 'static,
-    {
-        self.write_keyed(&id.to_string(), move |tx| {
-            let current = find(tx, id)?;
-            let area = enterprise_area(tx, current.data.enterprise_id, &scope)?;
-            if current.revocation.is_some() || current.superseded_by.is_some() {
-                return Err(StoreError::Refused {
-                    rule: NOT_IN_FORCE,
-                    detail: "only a certificate in force (neither revoked nor superseded) can be revoked".into(),
-                }
-                .into());
-            }
-            let r = decide(&current)?;
-            let n = diesel::update(certificates::table.find(id.to_string()))
-                .filter(certificates::version.eq(current.version))
-                .set((
-                    certificates::revoked_on.eq(Some(r.decided_on)),
-                    certificates::revocation_trigger.eq(Some(r.trigger.as_str())),
-                    certificates::revocation_legal_basis.eq(Some(&r.legal_basis)),
-                    certificates::revocation_reason.eq(Some(&r.reason)),
-                    certificates::version.eq(current.version + 1),
-                    certificates::updated_at.eq(now()),
-                ))
-                .execute(&mut **tx)
-                .map_err(StoreError::from)?;
-            if n != 1 {
-                return Err(StoreError::VersionMismatch {
-                    current: current.version + 1,
-                }
-                .into());
-            }
-            let revoked = find(tx, id)?;
-            crate::summaries::refresh(tx, revoked.data.enterprise_id)?;
-            let Value::Object(data) = json!({
-                "trigger": r.trigger.as_str(),
-                "legal_basis": r.legal_basis,
-                "decided_on": r.decided_on.to_string(),
-                "regrade_opens_on": GradeRules::builtin().regrade_opens_on(r.decided_on).to_string(),
-            }) else {
-                unreachable!("json! of an object literal is an object")
-            };
-            tx.record(event(EventType::CertificateRevoked, &revoked, &area, &actor, data, Some(r.reason.clone())));
-            Ok(revoked)
         })
     }
 

@@ -188,6 +188,7 @@ pub struct Store {
     writer: Pool,
     backend: Backend,
     write_queue: crate::writer::Writer,
+    rules: &'static safegrade_domain::grading::GradeRules,
 }
 
 impl std::fmt::Debug for Store {
@@ -232,6 +233,7 @@ impl Store {
                     writer,
                     backend: Backend::Sqlite,
                     write_queue,
+                    rules: safegrade_domain::grading::GradeRules::builtin(),
                 })
             }
             DbUrl::Postgres(_) => {
@@ -244,9 +246,26 @@ impl Store {
                     writer,
                     backend: Backend::Postgres,
                     write_queue,
+                    rules: safegrade_domain::grading::GradeRules::builtin(),
                 })
             }
         }
+    }
+
+    /// This store with the grade rules in force replaced (the bureau's configured rule
+    /// set); every decision the store makes uses them.
+    #[must_use]
+    pub fn with_grade_rules(
+        mut self,
+        rules: &'static safegrade_domain::grading::GradeRules,
+    ) -> Self {
+        self.rules = rules;
+        self
+    }
+
+    /// The grade rules in force.
+    pub fn grade_rules(&self) -> &'static safegrade_domain::grading::GradeRules {
+        self.rules
     }
 
     /// The backend.

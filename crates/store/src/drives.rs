@@ -12,7 +12,7 @@ use crate::certificates::enterprise_area;
 use crate::enterprises::now;
 use crate::events::{NewEvent, update_data};
 use crate::schema::{drives, guidance_visits};
-use crate::{DbConn, Store, StoreError, check_version};
+use crate::{DbConn, Store, StoreError, WriteTx, check_version};
 
 /// The stored columns of a drive, in [`DRIVE`] order.
 pub(crate) type DriveRow = (
@@ -149,8 +149,8 @@ impl Store {
         self.write_keyed(&id.to_string(), move |tx| {
             let area = enterprise_area(tx, id, &scope)?;
             let (current, version) = load(tx, id)?;
-            check_version(if_match, version)?;
             let new = change(&current)?;
+            check_version(if_match, version)?;
             if new == current {
                 return Ok((current, version));
             }
@@ -185,53 +185,8 @@ impl Store {
                 enterprise_id: Some(id),
                 data: Value::Object(data),
                 reason: None,
-            });
+            })?;
             Ok((new, version + 1))
-        })
-    }
-
-    /// Records a guidance visit of an enterprise inside `scope` and `visit.recorded`.
-    pub fn record_visit(
-        &self,
-        id: EnterpriseId,
-        visit: Visit,
-        scope: Scope,
-        actor: Actor,
-    ) -> impl Future<Output = Result<StoredVisit, StoreError>> + use<> {
-        self.write_keyed(&id.to_string(), move |tx| {
-            let area = enterprise_area(tx, id, &scope)?;
-            let stored = StoredVisit {
-                id: uuid::Uuid::now_v7().to_string(),
-                enterprise_id: id,
-                visit,
-                created_at: now(),
-            };
-            diesel::insert_into(guidance_visits::table)
-                .values((
-                    guidance_visits::id.eq(&stored.id),
-                    guidance_visits::enterprise_id.eq(id.to_string()),
-                    guidance_visits::visited_on.eq(stored.visit.visited_on),
-                    guidance_visits::visitor.eq(&stored.visit.visitor),
-                    guidance_visits::findings.eq(&stored.visit.findings),
-                    guidance_visits::follow_up_on.eq(stored.visit.follow_up_on),
-                    guidance_visits::created_at.eq(stored.created_at),
-                ))
-                .execute(&mut **tx)?;
-            tx.record(NewEvent {
-                event_type: EventType::VisitRecorded,
-                actor,
-                resource_id: stored.id.clone(),
-                area_code: Some(area),
-                enterprise_id: Some(id),
-                data: json!({
-                    "visited_on": stored.visit.visited_on.to_string(),
-                    "visitor": stored.visit.visitor,
-                    "findings": stored.visit.findings,
-                    "follow_up_on": stored.visit.follow_up_on.map(|d| d.to_string()),
-                }),
-                reason: None,
-            });
-            Ok(stored)
         })
     }
 
@@ -280,4 +235,48 @@ impl Store {
                 .collect())
         })
     }
+}
+
+/// Records a guidance visit of an enterprise inside `scope` and `visit.recorded`, in the
+/// caller's write transaction.
+pub fn record_visit(
+    tx: &mut WriteTx<'_>,
+    id: EnterpriseId,
+    visit: Visit,
+    scope: &Scope,
+    actor: &Actor,
+) -> Result<StoredVisit, StoreError> {
+    let area = enterprise_area(tx, id, scope)?;
+    let stored = StoredVisit {
+        id: uuid::Uuid::now_v7().to_string(),
+        enterprise_id: id,
+        visit,
+        created_at: now(),
+    };
+    diesel::insert_into(guidance_visits::table)
+        .values((
+            guidance_visits::id.eq(&stored.id),
+            guidance_visits::enterprise_id.eq(id.to_string()),
+            guidance_visits::visited_on.eq(stored.visit.visited_on),
+            guidance_visits::visitor.eq(&stored.visit.visitor),
+            guidance_visits::findings.eq(&stored.visit.findings),
+            guidance_visits::follow_up_on.eq(stored.visit.follow_up_on),
+            guidance_visits::created_at.eq(stored.created_at),
+        ))
+        .execute(&mut **tx)?;
+    tx.record(NewEvent {
+        event_type: EventType::VisitRecorded,
+        actor: actor.clone(),
+        resource_id: stored.id.clone(),
+        area_code: Some(area),
+        enterprise_id: Some(id),
+        data: json!({
+            "visited_on": stored.visit.visited_on.to_string(),
+            "visitor": stored.visit.visitor,
+            "findings": stored.visit.findings,
+            "follow_up_on": stored.visit.follow_up_on.map(|d| d.to_string()),
+        }),
+        reason: None,
+    })?;
+    Ok(stored)
 }

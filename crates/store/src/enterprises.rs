@@ -265,7 +265,7 @@ pub fn insert(
         actor,
         audit_fields(&e),
         None,
-    ));
+    ))?;
     Ok(e)
 }
 
@@ -314,8 +314,8 @@ impl Store {
     }
 
     /// Changes an enterprise in one transaction: loads it (`NotFound` outside `scope`),
-    /// checks `if_match` against its version (`VersionMismatch` if it differs), asks `change`
-    /// for the new data, writes it with the version incremented and records
+    /// asks `change` for the new data, checks `if_match` against its version
+    /// (`VersionMismatch` if it differs), writes it with the version incremented and records
     /// `enterprise.updated` with the changed fields and `reason`. Errors from `change` roll
     /// everything back; a change that changes nothing writes nothing.
     pub fn update_enterprise<E, C>(
@@ -336,8 +336,10 @@ impl Store {
             if !scope.covers(&current.data.area_code, current.id) {
                 return Err(StoreError::NotFound.into());
             }
-            check_version(if_match, current.version)?;
+            // The body is judged before the version: a request that can never succeed
+            // says why (422) rather than asking for a retry (412).
             let data = change(&current)?;
+            check_version(if_match, current.version)?;
             if data == current.data {
                 return Ok(current);
             }
@@ -372,7 +374,7 @@ impl Store {
                 &actor,
                 data,
                 reason,
-            ));
+            ))?;
             Ok(new)
         })
     }

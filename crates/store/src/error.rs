@@ -1,6 +1,40 @@
 //! Storage errors, mapped once from diesel and r2d2.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use safegrade_domain::Refusal;
+use safegrade_domain::grading::CertificateRefusal;
+
+/// The unique constraints whose violation means something to a caller, parsed once from the
+/// constraint name (PostgreSQL) or the message (SQLite).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Constraint {
+    /// `enterprises_credit_code_key`: another enterprise has this credit code.
+    EnterpriseCreditCode,
+    /// `certificates_number_key`: another certificate has this number.
+    CertificateNumber,
+    /// `idempotency_keys_pkey`: another request with the same key is committing right now.
+    IdempotencyKey,
+    /// Any other constraint (a defect: the code should have prevented it).
+    Other(String),
+}
+
+impl Constraint {
+    /// The constraint of this name.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "enterprises_credit_code_key" => Self::EnterpriseCreditCode,
+            "certificates_number_key" => Self::CertificateNumber,
+            "idempotency_keys_pkey" | "idempotency_keys_scope_key" => Self::IdempotencyKey,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+impl From<CertificateRefusal> for StoreError {
+    fn from(r: CertificateRefusal) -> Self {
+        Self::Refused(Refusal::Certificate(r))
+    }
+}
 
 /// What went wrong in storage, in terms the HTTP layer can answer honestly.
 #[derive(Debug, thiserror::Error)]
@@ -8,13 +42,10 @@ pub enum StoreError {
     /// No such record.
     #[error("not found")]
     NotFound,
-    /// A unique or foreign-key constraint refused the write; `constraint` is the
-    /// constraint's name (`enterprises_credit_code_key`), the same on both backends.
-    #[error("conflict on {constraint}")]
-    Conflict {
-        /// Constraint name.
-        constraint: String,
-    },
+    /// A unique constraint refused the write, named once from the database's constraint
+    /// (the same on both backends).
+    #[error("conflict on {0:?}")]
+    Conflict(Constraint),
     /// The record changed since the version the caller based its change on.
     #[error("version mismatch: the record is at version {current}")]
     VersionMismatch {
@@ -33,14 +64,9 @@ pub enum StoreError {
         /// The input field, like `enterprise_id`.
         field: &'static str,
     },
-    /// A rule refused the change (`rule` names it, like `regrade_barred`).
-    #[error("{detail}")]
-    Refused {
-        /// The rule.
-        rule: &'static str,
-        /// What the caller should know, including any date that matters.
-        detail: String,
-    },
+    /// A rule of the domain refused the change.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// Anything else.
     #[error("database error")]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -68,7 +94,7 @@ impl From<DieselError> for StoreError {
                             .map(str::to_owned)
                             .or_else(|| sqlite_constraint(&message))
                             .unwrap_or(message);
-                        Self::Conflict { constraint }
+                        Self::Conflict(Constraint::from_name(&constraint))
                     }
                     DatabaseErrorKind::ClosedConnection => Self::Unavailable(message),
                     // SQLite lock timeouts, and on PostgreSQL a deadlock or serialization

@@ -16,9 +16,6 @@ use serde_json::{Map, Value};
 use crate::schema::events;
 use crate::{DbConn, Store, StoreError};
 
-/// Key of the PostgreSQL advisory lock that serialises event appends ("SGEVENTS").
-pub const EVENT_LOCK_KEY: i64 = 0x5347_4556_454e_5453;
-
 /// An event about to be appended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
@@ -37,6 +34,29 @@ pub struct NewEvent {
     pub data: Value,
     /// Why, as the caller said.
     pub reason: Option<String>,
+}
+
+impl NewEvent {
+    /// Refuses an event that no backend could store: a U+0000 in a text column (PostgreSQL
+    /// cannot hold it; `data` is JSON text, where it is escaped and harmless).
+    pub(crate) fn check_storable(&self) -> Result<(), StoreError> {
+        let texts = [
+            Some(self.resource_id.as_str()),
+            self.area_code.as_deref(),
+            self.reason.as_deref(),
+            self.actor.request_id.as_deref(),
+        ];
+        if texts.into_iter().flatten().any(|t| t.contains('\0')) {
+            return Err(StoreError::Other(
+                format!(
+                    "an event of {} holds U+0000 and cannot be stored",
+                    self.event_type.as_str()
+                )
+                .into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A stored event.
@@ -149,7 +169,7 @@ impl NewEvent {
 }
 
 /// Appends the events of one write transaction, just before its commit. On PostgreSQL it
-/// first takes the transaction-scoped advisory lock [`EVENT_LOCK_KEY`]: transactions append
+/// first takes the transaction-scoped lock `locks::Lock::Events`: transactions append
 /// (and so draw `seq` values) one after another, each holding the lock until its commit is
 /// visible, so a later `seq` never becomes visible before an earlier one.
 pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreError> {
@@ -159,10 +179,11 @@ pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreE
     let at = crate::now();
     let rows: Vec<EventInsert> = batch.iter().map(|e| e.row(at)).collect();
     match conn {
-        DbConn::Postgres(pg) => {
-            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-                .bind::<diesel::sql_types::BigInt, _>(EVENT_LOCK_KEY)
-                .execute(pg)?;
+        DbConn::Postgres(_) => {
+            crate::locks::hold(conn, crate::locks::Lock::Events)?;
+            let DbConn::Postgres(pg) = conn else {
+                return Ok(());
+            };
             diesel::insert_into(events::table)
                 .values(&rows)
                 .execute(pg)?;

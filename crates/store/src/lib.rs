@@ -18,6 +18,7 @@ mod error;
 pub mod events;
 pub mod idempotency;
 mod instant;
+mod locks;
 pub mod principals;
 mod reference;
 pub mod schema;
@@ -33,6 +34,6 @@ pub use db::{
     PooledConn, SQLITE_MIGRATIONS, SQLITE_PRAGMAS, Store, UrlError, run_migrations,
 };
 pub use enterprises::{EnterpriseFilter, Page, now};
-pub use error::{StoreError, check_version};
+pub use error::{Constraint, StoreError, check_version};
 pub use idempotency::StoredResponse;
 pub use reference::SyncReport;

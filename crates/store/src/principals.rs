@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use safegrade_domain::Refusal;
 use safegrade_domain::{
     Actor, CodeList, EnterpriseId, EventType, Principal, PrincipalData, PrincipalId, Role,
 };
@@ -11,9 +12,6 @@ use crate::enterprises::{Page, now};
 use crate::events::{NewEvent, update_data};
 use crate::schema::{enterprises, principals};
 use crate::{DbConn, Store, StoreError, WriteTx, check_version};
-
-/// The constraint name answered when a change would leave no enabled city administrator.
-pub const LAST_CITY_ADMIN: &str = "last_city_admin";
 
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = principals)]
@@ -150,7 +148,7 @@ pub fn insert(
         &p,
         actor,
         audit_fields(&p),
-    ));
+    ))?;
     Ok(p)
 }
 
@@ -170,10 +168,6 @@ fn enabled_admins(conn: &mut DbConn) -> Result<i64, StoreError> {
         .get_result(conn)?)
 }
 
-/// Key of the PostgreSQL advisory lock that makes the first-start bootstrap happen once
-/// when several nodes start together ("SGBOOT").
-const BOOTSTRAP_LOCK_KEY: i64 = 0x5347_424f_4f54;
-
 impl Store {
     /// On a database without principals, creates one `city_admin` named `name` and issues
     /// its first token; otherwise does nothing. Safe when several nodes start at once.
@@ -190,11 +184,7 @@ impl Store {
             disabled: false,
         };
         self.with_write_tx(move |tx| {
-            if let DbConn::Postgres(pg) = &mut **tx {
-                diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-                    .bind::<diesel::sql_types::BigInt, _>(BOOTSTRAP_LOCK_KEY)
-                    .execute(pg)?;
-            }
+            crate::locks::hold(tx, crate::locks::Lock::Bootstrap)?;
             let n: i64 = principals::table.count().get_result(&mut **tx)?;
             if n > 0 {
                 return Ok(None);
@@ -273,19 +263,21 @@ impl Store {
     {
         self.write_keyed(&id.to_string(), move |tx| {
             let current = find(tx, id)?;
-            check_version(if_match, current.version)?;
             let data = change(&current)?;
+            check_version(if_match, current.version)?;
             if data == current.data {
                 return Ok(current);
             }
             check_enterprise(tx, &data)?;
             let was_admin = current.data.role == Role::CityAdmin && !current.data.disabled;
             let is_admin = data.role == Role::CityAdmin && !data.disabled;
-            if was_admin && !is_admin && enabled_admins(tx)? <= 1 {
-                return Err(StoreError::Conflict {
-                    constraint: LAST_CITY_ADMIN.into(),
+            if was_admin && !is_admin {
+                // Changes that could remove an administrator take one lock, so two of them
+                // (on two writer threads or two nodes) cannot both count "2 left".
+                crate::locks::hold(tx, crate::locks::Lock::CityAdmins)?;
+                if enabled_admins(tx)? <= 1 {
+                    return Err(StoreError::Refused(Refusal::LastCityAdmin).into());
                 }
-                .into());
             }
             let created = current.created_at.naive_utc();
             let row = PrincipalRow::new(id, &data, current.version + 1, created);
@@ -302,7 +294,7 @@ impl Store {
             }
             let new = row.into_domain()?;
             let data = update_data(&audit_fields(&current), &audit_fields(&new), new.version);
-            tx.record(event(EventType::PrincipalUpdated, &new, &actor, data));
+            tx.record(event(EventType::PrincipalUpdated, &new, &actor, data))?;
             Ok(new)
         })
     }

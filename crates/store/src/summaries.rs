@@ -90,20 +90,32 @@ pub fn refresh(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<GradeSumma
         .find(&id)
         .select((enterprises::area_code, enterprises::sector))
         .first(conn)?;
-    diesel::delete(grade_summaries::table.find(&id)).execute(conn)?;
-    diesel::insert_into(grade_summaries::table)
-        .values((
-            grade_summaries::enterprise_id.eq(&id),
-            grade_summaries::area_code.eq(area),
-            grade_summaries::sector.eq(sector),
-            grade_summaries::current_certificate_id
-                .eq(s.current_certificate.map(|c| c.to_string())),
-            grade_summaries::current_grade.eq(s.current_grade.map(|g| g.as_str())),
-            grade_summaries::grade_valid_until.eq(s.grade_valid_until),
-            grade_summaries::restart_required.eq(s.restart_required),
-            grade_summaries::creating.eq(s.creating),
-            grade_summaries::revoked_on.eq(s.revoked_on),
-        ))
-        .execute(conn)?;
+    let row = (
+        grade_summaries::enterprise_id.eq(&id),
+        grade_summaries::area_code.eq(area),
+        grade_summaries::sector.eq(sector),
+        grade_summaries::current_certificate_id.eq(s.current_certificate.map(|c| c.to_string())),
+        grade_summaries::current_grade.eq(s.current_grade.map(|g| g.as_str())),
+        grade_summaries::grade_valid_until.eq(s.grade_valid_until),
+        grade_summaries::restart_required.eq(s.restart_required),
+        grade_summaries::creating.eq(s.creating),
+        grade_summaries::revoked_on.eq(s.revoked_on),
+    );
+    // An upsert, never delete-then-insert: two transactions refreshing one enterprise's
+    // summary (on two nodes) then wait on the row instead of both inserting it.
+    macro_rules! upsert {
+        ($conn:expr) => {
+            diesel::insert_into(grade_summaries::table)
+                .values(row.clone())
+                .on_conflict(grade_summaries::enterprise_id)
+                .do_update()
+                .set(row.clone())
+                .execute($conn)?
+        };
+    }
+    match conn {
+        DbConn::Postgres(pg) => upsert!(pg),
+        DbConn::Sqlite(lite) => upsert!(lite),
+    };
     Ok(s)
 }

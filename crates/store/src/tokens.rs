@@ -7,6 +7,7 @@
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
+use safegrade_domain::Refusal;
 use safegrade_domain::{Actor, EventType, Principal, PrincipalId, TokenId};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -24,9 +25,6 @@ pub const TOKEN_BYTES: usize = 32;
 pub const TOKEN_LEN: usize = 3 + 43;
 /// Characters of a token kept as its hint.
 const HINT_LEN: usize = 7;
-/// The constraint name answered when a revoked token is revoked again.
-pub const ALREADY_REVOKED: &str = "token_already_revoked";
-
 /// What is kept of a token: never the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenInfo {
@@ -160,7 +158,7 @@ pub fn issue(
         .values(&row)
         .execute(&mut **tx)?;
     let info = row.into_info()?;
-    tx.record(event(EventType::TokenCreated, &info, actor, None));
+    tx.record(event(EventType::TokenCreated, &info, actor, None))?;
     Ok(IssuedToken { info, secret })
 }
 
@@ -202,8 +200,7 @@ impl Store {
         self.with_read(|conn| find(conn, id))
     }
 
-    /// Revokes a token and records `token.revoked`; a revoked token cannot be revoked again
-    /// (`Conflict { token_already_revoked }`).
+    /// Revokes a token ([`revoke`] in a transaction of its own).
     pub fn revoke_token(
         &self,
         id: TokenId,
@@ -211,22 +208,7 @@ impl Store {
         reason: Option<String>,
     ) -> impl Future<Output = Result<TokenInfo, StoreError>> + use<> {
         self.write_keyed(&id.to_string(), move |tx| {
-            let current = find(tx, id)?;
-            if current.revoked_at.is_some() {
-                return Err(StoreError::Conflict {
-                    constraint: ALREADY_REVOKED.into(),
-                });
-            }
-            let at = now();
-            diesel::update(tokens::table.find(id.to_string()))
-                .set(tokens::revoked_at.eq(Some(at)))
-                .execute(&mut **tx)?;
-            let info = TokenInfo {
-                revoked_at: Some(utc(at)),
-                ..current
-            };
-            tx.record(event(EventType::TokenRevoked, &info, &actor, reason));
-            Ok(info)
+            revoke(tx, id, &actor, None, reason)
         })
     }
 
@@ -263,6 +245,40 @@ impl Store {
             }),
         );
     }
+}
+
+impl TokenInfo {
+    /// The token's version for `If-Match`: 1 while live, 2 once revoked (its only change).
+    pub fn version(&self) -> i64 {
+        if self.revoked_at.is_some() { 2 } else { 1 }
+    }
+}
+
+/// Revokes a token in the caller's write transaction and records `token.revoked`; a revoked
+/// token cannot be revoked again (`Refusal::TokenAlreadyRevoked`). `if_match` is checked
+/// against [`TokenInfo::version`].
+pub fn revoke(
+    tx: &mut WriteTx<'_>,
+    id: TokenId,
+    actor: &Actor,
+    if_match: Option<i64>,
+    reason: Option<String>,
+) -> Result<TokenInfo, StoreError> {
+    let current = find(tx, id)?;
+    if current.revoked_at.is_some() {
+        return Err(StoreError::Refused(Refusal::TokenAlreadyRevoked));
+    }
+    crate::check_version(if_match, current.version())?;
+    let at = now();
+    diesel::update(tokens::table.find(id.to_string()))
+        .set(tokens::revoked_at.eq(Some(at)))
+        .execute(&mut **tx)?;
+    let info = TokenInfo {
+        revoked_at: Some(utc(at)),
+        ..current
+    };
+    tx.record(event(EventType::TokenRevoked, &info, actor, reason))?;
+    Ok(info)
 }
 
 #[cfg(test)]

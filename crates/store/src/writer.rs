@@ -32,9 +32,13 @@ pub struct WriteTx<'a> {
 
 impl WriteTx<'_> {
     /// Records an event of this job's change; it is appended in the same transaction, and
-    /// dropped if the job fails.
-    pub fn record(&mut self, event: NewEvent) {
+    /// dropped if the job fails. An event that could not be stored (a U+0000 in any of its
+    /// texts, which PostgreSQL refuses) fails this job here, inside its savepoint, instead
+    /// of failing the whole batch at commit.
+    pub fn record(&mut self, event: NewEvent) -> Result<(), StoreError> {
+        event.check_storable()?;
         self.events.push(event);
+        Ok(())
     }
 }
 
@@ -221,10 +225,15 @@ fn commit_batch(conn: &mut DbConn, batch: Vec<Job>, begin: &str) {
     }
     let mut deliveries = Vec::with_capacity(batch.len());
     let mut recorded: Vec<NewEvent> = Vec::new();
-    for job in batch {
+    // Set when a savepoint statement fails: the transaction's state is then unknown (a
+    // failed job's writes might not be undone), so the whole batch is rolled back.
+    let mut broken: Option<String> = None;
+    let mut jobs = batch.into_iter();
+    for job in jobs.by_ref() {
         if let Err(e) = conn.batch_execute("SAVEPOINT job") {
-            tracing::error!(error = %e, "savepoint failed");
-            continue;
+            broken = Some(format!("SAVEPOINT failed: {e}"));
+            drop(job);
+            break;
         }
         let mark = recorded.len();
         let outcome = {
@@ -234,36 +243,39 @@ fn commit_batch(conn: &mut DbConn, batch: Vec<Job>, begin: &str) {
             };
             catch_unwind(AssertUnwindSafe(|| job(&mut tx)))
         };
-        match outcome {
-            Ok((true, deliver)) => {
-                let _ = conn.batch_execute("RELEASE job");
-                deliveries.push(deliver);
-            }
+        let (closing, deliver) = match outcome {
+            Ok((true, deliver)) => ("RELEASE job", Some(deliver)),
             Ok((false, deliver)) => {
-                let _ = conn.batch_execute("ROLLBACK TO job; RELEASE job");
                 recorded.truncate(mark);
-                deliveries.push(deliver);
+                ("ROLLBACK TO job; RELEASE job", Some(deliver))
             }
             Err(_) => {
                 // A panicking job is undone; its caller sees the writer's answer channel
                 // closed (503). The others go on.
                 tracing::error!("a write job panicked; it was rolled back");
-                let _ = conn.batch_execute("ROLLBACK TO job; RELEASE job");
                 recorded.truncate(mark);
+                ("ROLLBACK TO job; RELEASE job", None)
             }
+        };
+        deliveries.extend(deliver);
+        if let Err(e) = conn.batch_execute(closing) {
+            broken = Some(format!("{closing} failed: {e}"));
+            break;
         }
     }
-    let commit = match events::append(conn, &recorded)
-        .map_err(|e| format!("appending events: {e:?}"))
-        .and_then(|()| conn.batch_execute("COMMIT").map_err(|e| e.to_string()))
-    {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            tracing::error!(error = %e, jobs = deliveries.len(), "write batch failed at commit");
-            let _ = conn.batch_execute("ROLLBACK");
-            Err(e)
-        }
+    // Jobs after a broken savepoint never ran: dropping them answers their callers 503.
+    drop(jobs);
+    let commit = match broken {
+        Some(e) => Err(e),
+        None => events::append(conn, &recorded)
+            .map_err(|e| format!("appending events: {e:?}"))
+            .and_then(|()| conn.batch_execute("COMMIT").map_err(|e| e.to_string())),
     };
+    let commit = commit.map_err(|e| {
+        tracing::error!(error = %e, jobs = deliveries.len(), "write batch failed; rolled back");
+        let _ = conn.batch_execute("ROLLBACK");
+        e
+    });
     for deliver in deliveries {
         deliver(commit.clone().map_err(StoreError::Unavailable));
     }

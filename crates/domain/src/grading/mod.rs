@@ -14,6 +14,9 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use crate::validation::{Checker, Violation, ViolationCode as V};
 use crate::{CertificateId, CodeList, EnterpriseId, code_list};
 
+pub mod transitions;
+pub use transitions::CertificateRefusal;
+
 code_list! {
     /// Under which rules a grade was given.
     pub enum Regime {
@@ -223,11 +226,29 @@ impl GradeRules {
             CertificateStatus::Superseded
         } else if today > valid_until {
             CertificateStatus::Expired
-        } else if today >= sub_months(valid_until, window_months) {
+        } else if valid_until <= Self::expiring_until(today, window_months) {
             CertificateStatus::Expiring
         } else {
             CertificateStatus::Valid
         }
+    }
+
+    /// The last day of validity that counts as `expiring` on `today`: a certificate valid
+    /// until `v` is expiring from `v − window_months` (the renewal window opens then), so on
+    /// `today` exactly those with `today ≤ v ≤ expiring_until(today)` are. Status, list
+    /// filter, alerts and statistics all use this one bound, so they agree at month ends
+    /// (valid until 05-31 opens on 02-28, and on 02-28 the bound is 05-31, not 05-28).
+    pub fn expiring_until(today: NaiveDate, window_months: u32) -> NaiveDate {
+        // `sub_months` is monotonic, so the valid-until days whose window has opened by
+        // `today` form a range; step past `today + window` over the clamped month ends.
+        let mut last = add_months(today, window_months);
+        while let Some(next) = last.succ_opt() {
+            if sub_months(next, window_months) > today {
+                break;
+            }
+            last = next;
+        }
+        last
     }
 
     /// The revocation triggers an accident meets, given the enterprise's other accidents
@@ -645,6 +666,9 @@ pub struct Certificate {
     pub revocation: Option<Revocation>,
     /// The certificate that replaced it (renewal or upgrade).
     pub superseded_by: Option<CertificateId>,
+    /// The day it was replaced (the successor's issue date): from then on it is no longer
+    /// in force.
+    pub superseded_on: Option<NaiveDate>,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// When it was recorded.
@@ -885,10 +909,12 @@ pub struct Evaluation {
 }
 
 /// Whether `c` was in force on `on`: issued by then, not past its validity, not revoked
-/// before that day.
+/// and not replaced by a successor before that day (on the successor's issue date the
+/// successor is the one in force).
 pub fn in_force_on(c: &Certificate, on: NaiveDate) -> bool {
     during_validity(c.data.issued_on, c.data.valid_until, on)
         && c.revocation.as_ref().is_none_or(|r| r.decided_on > on)
+        && c.superseded_on.is_none_or(|s| s > on)
 }
 
 impl GradeRules {

@@ -1,0 +1,42 @@
+//! Transaction-scoped locks on PostgreSQL, one place for their keys. SQLite needs none: its
+//! single writer thread already runs one transaction at a time.
+//!
+//! A lock is held until the writer's batch commits or rolls back, so a check made under it
+//! (how many enabled administrators are left, the next event `seq`) cannot be raced by a
+//! writer on another thread or another node.
+
+use crate::{DbConn, StoreError};
+
+/// What a lock protects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lock {
+    /// Event appends: `seq` values become visible in order (docs/adr/0004).
+    Events,
+    /// The first-start bootstrap of a city administrator: once, even when several nodes
+    /// start together.
+    Bootstrap,
+    /// Changes that could leave the city without an enabled `city_admin`.
+    CityAdmins,
+}
+
+impl Lock {
+    /// The advisory lock key: the lock's name as ASCII bytes.
+    fn key(self) -> i64 {
+        match self {
+            Self::Events => 0x5347_4556_454e_5453, // "SGEVENTS"
+            Self::Bootstrap => 0x5347_424f_4f54,   // "SGBOOT"
+            Self::CityAdmins => 0x5347_4144_4d4e,  // "SGADMN"
+        }
+    }
+}
+
+/// Takes `lock` until the end of the current transaction (no-op on SQLite).
+pub(crate) fn hold(conn: &mut DbConn, lock: Lock) -> Result<(), StoreError> {
+    if let DbConn::Postgres(pg) = conn {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(lock.key())
+            .execute(pg)?;
+    }
+    Ok(())
+}
