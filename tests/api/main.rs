@@ -22,6 +22,7 @@ macro_rules! both {
 
 mod access;
 mod certificates;
+mod defects;
 mod enterprises;
 mod errors;
 mod openapi;

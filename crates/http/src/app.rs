@@ -185,6 +185,65 @@ async fn finish_response(
     Ok(ServiceResponse::new(req, response))
 }
 
+/// Percent-decodes `raw` into bytes (`%zz` that is not hex stays as it is).
+fn percent_decode(raw: &str) -> Vec<u8> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(u8::try_from(h * 16 + l).unwrap_or(0));
+                i += 3;
+            }
+            (b, ..) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Refuses, before any routing, a path or query that no handler could read honestly: a
+/// U+0000 anywhere (400 `invalid_path` / `invalid_query`; PostgreSQL cannot compare it, so
+/// both backends refuse it here alike), or a query that is not UTF-8 once decoded.
+fn check_target(req: &ServiceRequest) -> Result<(), ApiError> {
+    if percent_decode(req.path()).contains(&0) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidPath,
+            "the path contains U+0000 (NUL)",
+        ));
+    }
+    let query = percent_decode(&req.query_string().replace('+', " "));
+    match std::str::from_utf8(&query) {
+        Err(_) => Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            "the query is not valid UTF-8 once percent-decoded",
+        )),
+        Ok(q) if q.contains('\0') => Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            "the query contains U+0000 (NUL)",
+        )),
+        Ok(_) => Ok(()),
+    }
+}
+
+async fn screen_request(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    match check_target(&req) {
+        Ok(()) => next.call(req).await,
+        Err(e) => Ok(req.error_response(e)),
+    }
+}
+
 /// Answers a request that matched no route: 405 with `Allow` when the path is an API path
 /// with other methods, else 404.
 async fn fallback(
@@ -278,6 +337,7 @@ pub fn app(
         )
         .default_service(web::to(fallback))
         .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
+        .wrap(actix_web::middleware::from_fn(screen_request))
         .wrap(actix_web::middleware::from_fn(finish_response))
         .wrap(TracingLogger::<RequestSpan>::new())
 }

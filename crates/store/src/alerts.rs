@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use safegrade_domain::grading::{
-    AccidentFacts, AlertKind, Certificate, Grade, GradeRules, add_months, in_force_on, sub_months,
+    AccidentFacts, AlertKind, Certificate, Grade, GradeRules, in_force_on, sub_months,
 };
 use safegrade_domain::{CodeList, EnterpriseId, Scope};
 
@@ -117,7 +117,7 @@ impl Store {
                             .eq(grade_summaries::current_certificate_id)),
                     )
                     .filter(grade_summaries::grade_valid_until.ge(today))
-                    .filter(grade_summaries::grade_valid_until.le(add_months(today, window_months)))
+                    .filter(grade_summaries::grade_valid_until.le(GradeRules::expiring_until(today, window_months)))
                     .select((certificates::all_columns, grade_summaries::area_code))
                     .into_boxed();
                 let rows: Vec<(CertificateRow, String)> = summary_scoped!(q, filter).load(conn)?;
@@ -142,9 +142,11 @@ impl Store {
                 }
             }
             if filter.wants(AlertKind::GradeExpired) {
-                // The enterprises whose summary says "expired" (current grade past its
-                // validity, no later grade, not revoked, no accident pending), with that
-                // certificate.
+                // The enterprises whose current grade is past its validity, with no later
+                // grade and not revoked, with that certificate — including those that must
+                // restart after an accident during its validity (status
+                // `restart_required`): their accident may lie further back than the
+                // accident alerts look, and they must be told to restart all the same.
                 let q = grade_summaries::table
                     .inner_join(
                         certificates::table.on(certificates::id
@@ -153,7 +155,6 @@ impl Store {
                     )
                     .filter(grade_summaries::grade_valid_until.lt(today))
                     .filter(grade_summaries::revoked_on.is_null())
-                    .filter(grade_summaries::restart_required.eq(false))
                     .select((certificates::all_columns, grade_summaries::area_code))
                     .into_boxed();
                 let rows: Vec<(CertificateRow, String)> =

@@ -97,6 +97,9 @@ impl From<DieselError> for StoreError {
                         Self::Conflict(Constraint::from_name(&constraint))
                     }
                     DatabaseErrorKind::ClosedConnection => Self::Unavailable(message),
+                    // The server went away or is going (shutdown, restart, failover,
+                    // `pg_terminate_backend`): a retry on a fresh connection may succeed.
+                    _ if connection_lost(&message) => Self::Unavailable(message),
                     // SQLite lock timeouts, and on PostgreSQL a deadlock or serialization
                     // failure between writer threads: retrying succeeds, so 503 + Retry-After.
                     DatabaseErrorKind::SerializationFailure => {
@@ -111,9 +114,28 @@ impl From<DieselError> for StoreError {
                     _ => Self::Other(Box::new(DieselError::DatabaseError(kind, info))),
                 }
             }
+            DieselError::BrokenTransactionManager => {
+                Self::Unavailable("the connection's transaction state was lost".into())
+            }
             other => Self::Other(Box::new(other)),
         }
     }
+}
+
+/// Whether a database error message says the connection was lost or the server is
+/// unavailable (PostgreSQL SQLSTATE classes 08 and 57P0x, in libpq's words).
+fn connection_lost(message: &str) -> bool {
+    const SIGNS: [&str; 8] = [
+        "terminating connection",
+        "server closed the connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "no connection to the server",
+        "could not connect to server",
+        "connection to server",
+    ];
+    SIGNS.iter().any(|s| message.contains(s))
 }
 
 /// `VersionMismatch` unless `if_match` is absent or names `current` (optimistic concurrency,
@@ -134,6 +156,32 @@ impl From<r2d2::Error> for StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lost_connection_is_unavailable_not_internal() {
+        for message in [
+            "terminating connection due to administrator command",
+            "FATAL:  the database system is shutting down",
+            "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally",
+            "no connection to the server",
+            "connection to server at \"127.0.0.1\", port 5432 failed: Connection refused",
+        ] {
+            let e = StoreError::from(DieselError::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new(message.to_owned()),
+            ));
+            assert!(matches!(e, StoreError::Unavailable(_)), "{message}: {e:?}");
+        }
+        let other = StoreError::from(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("syntax error at or near \"SELEC\"".to_owned()),
+        ));
+        assert!(matches!(other, StoreError::Other(_)), "{other:?}");
+        assert!(matches!(
+            StoreError::from(DieselError::BrokenTransactionManager),
+            StoreError::Unavailable(_)
+        ));
+    }
 
     #[test]
     fn sqlite_unique_message_becomes_constraint_name() {

@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use diesel::expression_methods::AggregateExpressionMethods;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
-use safegrade_domain::grading::{Grade, add_months};
+use safegrade_domain::grading::{Grade, GradeRules};
 use safegrade_domain::{CodeList, Scope};
 
 use crate::schema::{certificates, enterprises};
@@ -178,7 +178,12 @@ impl Store {
             }
             if with_status {
                 // Today: the summaries say which grade is in force, without the history.
-                for r in summary_rows(conn, filter, day, add_months(day, window_months))? {
+                for r in summary_rows(
+                    conn,
+                    filter,
+                    day,
+                    GradeRules::expiring_until(day, window_months),
+                )? {
                     let cell = cells.entry((r.area_code, r.sector)).or_default();
                     if let Some(g) = r.grade.as_deref() {
                         let grade = Grade::from_code(g).map_or("unknown", |g| g.as_str());
@@ -207,61 +212,46 @@ impl Store {
                             .is_null()
                             .or(certificates::superseded_on.gt(day)),
                     );
-                let graded: Vec<(String, String, String, i64)> = scoped!(
+                // One row per certificate in force; each enterprise counts once, at its
+                // highest grade in force that day, and as expiring when the last of its
+                // certificates in force ends within the window (overlapping certificates of
+                // one enterprise — a renewal recorded before the old one lapsed — must not
+                // count it twice).
+                let rows: Vec<(String, String, String, String, NaiveDate)> = scoped!(
                     certificates::table
                         .inner_join(enterprises::table)
                         .filter(in_force)
-                        .group_by((
-                            enterprises::area_code,
-                            enterprises::sector,
-                            certificates::grade
-                        ))
                         .select((
                             enterprises::area_code,
                             enterprises::sector,
+                            certificates::enterprise_id,
                             certificates::grade,
-                            diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
+                            certificates::valid_until,
                         ))
                         .into_boxed()
                 )
                 .load(conn)?;
-                for (a, s, g, n) in graded {
+                let mut per_enterprise: BTreeMap<
+                    String,
+                    (String, String, Option<Grade>, NaiveDate),
+                > = BTreeMap::new();
+                for (a, s, e, g, until) in rows {
+                    let grade = Grade::from_code(&g);
+                    let entry = per_enterprise.entry(e).or_insert((a, s, grade, until));
+                    if grade.map(Grade::rank) > entry.2.map(Grade::rank) {
+                        entry.2 = grade;
+                    }
+                    entry.3 = entry.3.max(until);
+                }
+                let window_end = GradeRules::expiring_until(day, window_months);
+                for (a, s, grade, until) in per_enterprise.into_values() {
                     let cell = cells.entry((a, s)).or_default();
-                    let grade = Grade::from_code(&g).map_or("unknown", |g| g.as_str());
-                    *cell.by_grade.entry(grade).or_default() += n;
-                }
-                let attained: Vec<(String, String, i64)> = scoped!(
-                    certificates::table
-                        .inner_join(enterprises::table)
-                        .filter(in_force)
-                        .group_by((enterprises::area_code, enterprises::sector))
-                        .select((
-                            enterprises::area_code,
-                            enterprises::sector,
-                            diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
-                        ))
-                        .into_boxed()
-                )
-                .load(conn)?;
-                for (a, s, n) in attained {
-                    cells.entry((a, s)).or_default().attained = n;
-                }
-                let expiring: Vec<(String, String, i64)> = scoped!(
-                    certificates::table
-                        .inner_join(enterprises::table)
-                        .filter(in_force)
-                        .filter(certificates::valid_until.le(add_months(day, window_months)))
-                        .group_by((enterprises::area_code, enterprises::sector))
-                        .select((
-                            enterprises::area_code,
-                            enterprises::sector,
-                            diesel::dsl::count(certificates::enterprise_id).aggregate_distinct(),
-                        ))
-                        .into_boxed()
-                )
-                .load(conn)?;
-                for (a, s, n) in expiring {
-                    cells.entry((a, s)).or_default().expiring = n;
+                    let name = grade.map_or("unknown", |g| g.as_str());
+                    *cell.by_grade.entry(name).or_default() += 1;
+                    cell.attained += 1;
+                    if until <= window_end {
+                        cell.expiring += 1;
+                    }
                 }
             }
             let year_start = NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day);
