@@ -40,21 +40,21 @@ const ROLES: [&str; 6] = [
 ];
 
 /// The callers and records every matrix case runs against.
-struct World {
+pub(crate) struct World {
     /// Token per role (`ROLES` order).
-    tokens: Vec<String>,
+    pub(crate) tokens: Vec<String>,
     /// An enterprise inside the scoped roles' jurisdiction (510703, and the enterprise
     /// principal's own).
-    inside: String,
+    pub(crate) inside: String,
     /// An enterprise outside it (510704).
-    outside: String,
+    pub(crate) outside: String,
     /// A principal to read and change.
-    target: String,
+    pub(crate) target: String,
     /// A certificate of `inside` and one of `outside`.
-    certificates: (String, String),
+    pub(crate) certificates: (String, String),
 }
 
-async fn world<S, B>(app: &TestApp<S>) -> World
+pub(crate) async fn world<S, B>(app: &TestApp<S>) -> World
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -93,7 +93,7 @@ where
 }
 
 /// The matrix runs on a fixed day, so its certificates (issued 2025-06-01) stay in force.
-fn matrix_today() -> chrono::NaiveDate {
+pub(crate) fn matrix_today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()
 }
 
@@ -106,7 +106,7 @@ fn certificate_body(enterprise: &str, number: &str) -> Value {
 }
 
 /// Records a certificate as the app's administrator and returns its id.
-async fn certificate<S, B>(app: &TestApp<S>, enterprise: &str, number: &str) -> String
+pub(crate) async fn certificate<S, B>(app: &TestApp<S>, enterprise: &str, number: &str) -> String
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -149,8 +149,9 @@ where
 }
 
 /// A fresh, valid request for an operation. `inside` chooses the record (or area) inside or
-/// outside the scoped roles' jurisdiction.
-fn request(
+/// outside the scoped roles' jurisdiction; `n` varies the body; `fresh` is the record a
+/// transition acts on (a certificate, or a token for `revoke_token`).
+pub(crate) fn request(
     op: &str,
     w: &World,
     inside: bool,
@@ -199,21 +200,16 @@ fn request(
         "create_token" => json_request(
             Method::POST,
             &format!("/api/v1/principals/{}/tokens", w.target),
-            &json!({}),
+            &json!({"expires_at": format!("2099-01-01T00:00:{:02}Z", n % 60)}),
         ),
         "list_tokens" => get(format!("/api/v1/principals/{}/tokens", w.target)),
         "revoke_token" => {
             // A fresh token each time, so an allowed revocation is never a repeat.
-            let target = PrincipalId::parse(&w.target).unwrap_or_else(|| panic!("target id"));
-            let id = store
-                .issue_token(target, None, &Actor::command_line())
-                .unwrap_or_else(|e| panic!("{e:?}"))
-                .info
-                .id;
+            let id = fresh_certificate.map_or_else(|| fresh_token(w, store), str::to_owned);
             json_request(
                 Method::POST,
                 &format!("/api/v1/tokens/{id}/revocation"),
-                &json!({"reason": "矩阵测试"}),
+                &json!({"reason": format!("矩阵测试{n}")}),
             )
         }
         "list_certificates" => get("/api/v1/certificates".into()),
@@ -237,7 +233,7 @@ fn request(
         "create_accident" => json_request(
             Method::POST,
             "/api/v1/accidents",
-            &json!({"enterprise_id": ent, "occurred_on": "2025-08-05", "kind": "machinery", "seriously_injured": 1}),
+            &json!({"enterprise_id": ent, "occurred_on": "2025-08-05", "kind": "machinery", "seriously_injured": 1, "source": format!("矩阵{n}")}),
         ),
         "renew_certificate" => json_request(
             Method::POST,
@@ -275,11 +271,22 @@ fn request(
             json_request(
                 Method::POST,
                 &format!("/api/v1/certificates/{id}/revocation"),
-                &json!({"trigger": "system_not_run", "legal_basis": "定级办法", "reason": "矩阵测试", "decided_on": "2025-07-01"}),
+                &json!({"trigger": "system_not_run", "legal_basis": "定级办法", "reason": format!("矩阵测试{n}"), "decided_on": "2025-07-01"}),
             )
         }
         other => panic!("no request for operation {other}: add it to the jurisdiction matrix"),
     }
+}
+
+/// A fresh token of the matrix's target principal, by id.
+pub(crate) fn fresh_token(w: &World, store: &Store) -> String {
+    let target = PrincipalId::parse(&w.target).unwrap_or_else(|| panic!("target id"));
+    store
+        .issue_token(target, None, &Actor::command_line())
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .info
+        .id
+        .to_string()
 }
 
 /// Statuses `[anonymous, ROLES…]` of one operation.

@@ -22,6 +22,7 @@ macro_rules! both {
 
 mod access;
 mod certificates;
+mod conventions;
 mod defects;
 mod enterprises;
 mod errors;

@@ -96,7 +96,6 @@ fn position(a: &Alert) -> String {
     params(AlertQuery),
     responses(
         (status = 200, description = "One page", body = ListResponse<AlertResponse>),
-        (status = 400, description = "Unknown or invalid query parameter (`invalid_query`)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/alerts")]

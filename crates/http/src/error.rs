@@ -266,6 +266,27 @@ impl ApiError {
         }
     }
 
+    /// `outcome`, with `extra` added to its field errors: a 422 lists every problem of the
+    /// request at once, also those found apart (like an invalid `reason`).
+    pub fn also_invalid<T>(extra: Option<Violation>, outcome: Result<T, Self>) -> Result<T, Self> {
+        let Some(v) = extra else {
+            return outcome;
+        };
+        match outcome {
+            Ok(_) => Err(Self::invalid(vec![v])),
+            Err(e) if e.code == ErrorCode::ValidationFailed => {
+                let mut all = vec![v];
+                all.extend(e.errors.into_iter().map(|f| Violation {
+                    pointer: f.pointer,
+                    code: f.code,
+                    message: f.message,
+                }));
+                Err(Self::invalid(all))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// A 500 whose cause is logged, never sent.
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         let mut e = Self::new(

@@ -146,7 +146,6 @@ fn parse_types(raw: Option<&str>) -> Result<Vec<EventType>, ApiError> {
     params(EventListQuery),
     responses(
         (status = 200, description = "One page", body = EventPage),
-        (status = 400, description = "Unknown or invalid query parameter (`invalid_query`)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/events")]

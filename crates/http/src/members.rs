@@ -78,3 +78,28 @@ pub fn texts(
     }
     errors
 }
+
+/// Longest `reason` on a change, in characters.
+pub const MAX_REASON: usize = 500;
+
+/// Takes the optional `reason` member out of a change's body: why the change is made, kept
+/// on its event in the audit trail, not a field of the record. Up to [`MAX_REASON`]
+/// characters, not blank; trimmed.
+pub fn reason(body: &mut Map<String, Value>) -> Result<Option<String>, Violation> {
+    let invalid = |code, message: String| Err(Violation::field("reason", code, message));
+    match body.remove("reason") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            invalid(ViolationCode::Blank, "reason must not be blank".into())
+        }
+        Some(Value::String(s)) if s.chars().count() > MAX_REASON => invalid(
+            ViolationCode::TooLong,
+            format!(
+                "reason has {} characters, at most {MAX_REASON}",
+                s.chars().count()
+            ),
+        ),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+        Some(_) => invalid(ViolationCode::InvalidType, "reason must be a string".into()),
+    }
+}

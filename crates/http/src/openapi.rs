@@ -3,12 +3,12 @@
 
 use actix_web::dev::{ServiceFactory, ServiceRequest};
 use utoipa::OpenApi;
-use utoipa::openapi::{self as oa, Content, RefOr, ResponseBuilder};
+use utoipa::openapi as oa;
 use utoipa_actix_web::{UtoipaApp, scope};
 
-use safegrade_domain::{AREAS, SECTIONS};
+use safegrade_domain::{AREAS, CodeList, SECTIONS};
 
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 use crate::{
     accidents, alerts, certificates, drives, enterprises, events, health, principals, reference,
     register, stats,
@@ -130,54 +130,282 @@ where
         )
 }
 
-fn problem_response(description: &str) -> RefOr<oa::Response> {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            PROBLEM_JSON,
-            Content::new(Some(RefOr::Ref(oa::Ref::from_schema_name("Problem")))),
-        )
-        .into()
+/// What kind of operation this is, for the conventions it follows (docs/API-DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// GET: reads.
+    Read,
+    /// POST that creates a record: `Idempotency-Key`.
+    Create,
+    /// POST that changes a record's state (revocation, renewal, upgrade): `Idempotency-Key`
+    /// and `If-Match`.
+    Transition,
+    /// PATCH (JSON Merge Patch): `If-Match`.
+    Patch,
 }
 
-/// Completes the collected document: every operation also documents 500 (`internal`), and
-/// every operation that touches the database 503 (`service_unavailable`, with `Retry-After`).
-pub fn finish(mut spec: oa::OpenApi) -> oa::OpenApi {
-    for (path, item) in spec.paths.paths.iter_mut() {
-        let ops = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.patch,
-            &mut item.put,
-            &mut item.delete,
-        ];
-        for op in ops.into_iter().flatten() {
-            let responses = &mut op.responses.responses;
-            responses
-                .entry("500".into())
-                .or_insert_with(|| problem_response("Unexpected error (`internal`)"));
-            if crate::auth::is_protected(path) {
-                op.security = Some(vec![oa::security::SecurityRequirement::new(
-                    "bearer",
-                    Vec::<String>::new(),
-                )]);
-                responses.entry("401".into()).or_insert_with(|| {
-                    problem_response(
-                        "No valid token (`unauthenticated`); `WWW-Authenticate: Bearer` says so",
-                    )
-                });
-                responses.entry("403".into()).or_insert_with(|| {
-                    problem_response("The caller's role may not do this (`forbidden`)")
-                });
-            }
-            if path.starts_with("/api/v1/") || path == "/readyz" {
-                responses.entry("503".into()).or_insert_with(|| {
-                    problem_response("The database is unavailable (`service_unavailable`); retry after `Retry-After` seconds")
-                });
+impl Shape {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Create => "create",
+            Self::Transition => "transition",
+            Self::Patch => "patch",
+        }
+    }
+
+    /// Takes `Idempotency-Key`.
+    pub fn idempotent(self) -> bool {
+        matches!(self, Self::Create | Self::Transition)
+    }
+
+    /// Takes `If-Match`.
+    pub fn conditional(self) -> bool {
+        matches!(self, Self::Transition | Self::Patch)
+    }
+}
+
+/// Every operation's shape and the domain problem codes it can answer (besides those its
+/// shape implies). An operation missing here has no `x-conventions` in the spec, which the
+/// conventions test refuses: a new operation must say what it is.
+pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode])> {
+    use ErrorCode as C;
+    use Shape::{Create, Patch, Read, Transition};
+    Some(match operation_id {
+        "get_health"
+        | "get_readiness"
+        | "list_enterprises"
+        | "list_areas"
+        | "list_sectors"
+        | "list_scales"
+        | "list_ownership_levels"
+        | "list_mine_kinds"
+        | "list_operating_statuses"
+        | "get_me"
+        | "list_principals"
+        | "list_events"
+        | "list_certificates"
+        | "list_accidents"
+        | "list_alerts"
+        | "get_attainment_stats" => (Read, &[]),
+        "get_enterprise" | "get_principal" | "list_tokens" | "get_certificate" | "get_drive"
+        | "list_visits" => (Read, &[C::NotFound]),
+        "list_register" => (Read, &[C::RateLimited]),
+        "verify_certificate" => (Read, &[C::NotFound, C::RateLimited]),
+        "create_enterprise" => (Create, &[C::DuplicateCreditCode]),
+        "update_enterprise" => (Patch, &[C::NotFound, C::DuplicateCreditCode]),
+        "create_principal" => (Create, &[]),
+        "update_principal" => (Patch, &[C::NotFound, C::LastCityAdmin]),
+        "create_token" => (Create, &[C::NotFound]),
+        "revoke_token" => (Transition, &[C::NotFound, C::TokenAlreadyRevoked]),
+        "create_certificate" => (
+            Create,
+            &[C::NotFound, C::DuplicateCertificateNumber, C::RegradeBarred],
+        ),
+        "revoke_certificate" => (Transition, &[C::NotFound, C::CertificateNotInForce]),
+        "renew_certificate" => (
+            Transition,
+            &[
+                C::NotFound,
+                C::CertificateNotInForce,
+                C::RenewalClosed,
+                C::FastTrackNotAllowed,
+                C::DuplicateCertificateNumber,
+            ],
+        ),
+        "upgrade_certificate" => (
+            Transition,
+            &[
+                C::NotFound,
+                C::CertificateNotInForce,
+                C::RenewalClosed,
+                C::DuplicateCertificateNumber,
+            ],
+        ),
+        "create_accident" | "create_visit" => (Create, &[C::NotFound]),
+        "update_drive" => (Patch, &[C::NotFound]),
+        _ => return None,
+    })
+}
+
+/// The problem codes an operation can answer: from its shape (a body, path or query
+/// parameters, `Idempotency-Key`, `If-Match`, a token, the database) plus its domain codes.
+fn problem_codes(
+    path: &str,
+    op: &serde_json::Value,
+    shape: Shape,
+    domain: &[ErrorCode],
+) -> Vec<ErrorCode> {
+    use ErrorCode as C;
+    let params: Vec<&str> = op["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["in"].as_str())
+        .collect();
+    let mut codes = vec![C::Internal];
+    if path.starts_with("/api/v1/") || path == "/readyz" {
+        codes.push(C::ServiceUnavailable);
+    }
+    if crate::auth::is_protected(path) {
+        codes.extend([C::Unauthenticated, C::Forbidden]);
+    }
+    if path.contains('{') {
+        codes.push(C::InvalidPath);
+    }
+    // Every request's query is screened (NUL, UTF-8) before routing.
+    if params.contains(&"query") || path.starts_with("/api/") {
+        codes.push(C::InvalidQuery);
+    }
+    if op.get("requestBody").is_some() {
+        codes.extend([
+            C::MalformedJson,
+            C::PayloadTooLarge,
+            C::UnsupportedMediaType,
+            C::ValidationFailed,
+        ]);
+    }
+    if shape.idempotent() {
+        codes.extend([C::InvalidIdempotencyKey, C::IdempotencyKeyReused]);
+    }
+    if shape.conditional() {
+        codes.extend([C::InvalidPrecondition, C::VersionMismatch]);
+    }
+    codes.extend(domain.iter().copied());
+    let mut unique: Vec<ErrorCode> = Vec::new();
+    for c in codes {
+        if !unique.contains(&c) {
+            unique.push(c);
+        }
+    }
+    unique
+}
+
+fn header_parameter(name: &str, pattern: &str, description: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": name,
+        "in": "header",
+        "description": description,
+        "required": false,
+        "schema": {"type": "string", "pattern": pattern}
+    })
+}
+
+/// The problem response of `status` carrying `codes`.
+fn problem_response(codes: &[ErrorCode]) -> serde_json::Value {
+    use serde_json::json;
+    let names: Vec<String> = codes
+        .iter()
+        .map(|c| format!("`{c}` ({})", c.title()))
+        .collect();
+    let mut response = json!({
+        "description": names.join("; "),
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "x-problem-codes": codes.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+    });
+    let mut headers = serde_json::Map::new();
+    let header =
+        |description: &str| json!({"description": description, "schema": {"type": "string"}});
+    if codes
+        .iter()
+        .any(|c| matches!(c, ErrorCode::ServiceUnavailable | ErrorCode::RateLimited))
+    {
+        headers.insert(
+            "Retry-After".into(),
+            header("Seconds to wait before retrying"),
+        );
+    }
+    if codes.contains(&ErrorCode::VersionMismatch) {
+        headers.insert(
+            "ETag".into(),
+            header("The record's current version, quoted"),
+        );
+    }
+    if codes.contains(&ErrorCode::Unauthenticated) {
+        headers.insert(
+            "WWW-Authenticate".into(),
+            header("`Bearer realm=\"safegrade\"`, with `error=\"invalid_token\"` for a bad token"),
+        );
+    }
+    if !headers.is_empty() {
+        response["headers"] = serde_json::Value::Object(headers);
+    }
+    response
+}
+
+/// Completes one operation from its shape: `x-conventions`, the bearer security, the
+/// `Idempotency-Key` and `If-Match` parameters, and every problem response with the codes
+/// it can carry (`x-problem-codes`).
+fn complete_operation(path: &str, op: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+    let Some((shape, domain)) = operation_rules(&id) else {
+        return;
+    };
+    op["x-conventions"] = json!({
+        "shape": shape.as_str(),
+        "domain_codes": domain.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+    });
+    if crate::auth::is_protected(path) {
+        op["security"] = json!([{"bearer": []}]);
+    }
+    let mut extra = Vec::new();
+    if shape.idempotent() {
+        extra.push(header_parameter(
+            "Idempotency-Key",
+            "^[!-~]{1,255}$",
+            "Makes retries safe: the same key and body replay the first answer (`Idempotency-Replayed: true`) for 24 hours; the same key with another body is 422",
+        ));
+    }
+    if shape.conditional() {
+        extra.push(header_parameter(
+            "If-Match",
+            "^(\\*|\"[0-9]{1,18}\")$",
+            "The ETag you read, like \"3\"; `*` or absent: any version. A stale one is 412, after the body was validated",
+        ));
+    }
+    if let Some(Value::Array(list)) = op
+        .as_object_mut()
+        .map(|o| o.entry("parameters").or_insert_with(|| json!([])))
+    {
+        list.extend(extra);
+    }
+    let mut by_status: std::collections::BTreeMap<u16, Vec<ErrorCode>> =
+        std::collections::BTreeMap::new();
+    for c in problem_codes(path, op, shape, domain) {
+        by_status.entry(c.status().as_u16()).or_default().push(c);
+    }
+    if let Some(Value::Object(responses)) = op
+        .as_object_mut()
+        .map(|o| o.entry("responses").or_insert_with(|| json!({})))
+    {
+        for (status, codes) in by_status {
+            responses.insert(status.to_string(), problem_response(&codes));
+        }
+    }
+}
+
+/// Completes the collected document from each operation's shape ([`complete_operation`]),
+/// so no handler writes its problem responses or convention headers by hand and none can be
+/// wrong; then the constraints the derive cannot say.
+pub fn finish(spec: oa::OpenApi) -> oa::OpenApi {
+    use serde_json::Value;
+    let Ok(mut doc) = serde_json::to_value(&spec) else {
+        return spec;
+    };
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                if ["get", "post", "patch", "put", "delete"].contains(&method.as_str()) {
+                    complete_operation(path, op);
+                }
             }
         }
     }
-    constrain(spec)
+    constrain(serde_json::from_value(doc).unwrap_or(spec))
 }
 
 /// Adds what the derive cannot say: the closed list of supervision-area codes on every

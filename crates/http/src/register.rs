@@ -115,8 +115,6 @@ const CURSOR_KIND: &str = "register";
     params(RegisterQuery),
     responses(
         (status = 200, description = "One page", body = ListResponse<RegisterEntryResponse>),
-        (status = 400, description = "Unknown or invalid query parameter (`invalid_query`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address (`rate_limited`); see `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/register")]
@@ -159,8 +157,6 @@ pub async fn list_register(
     params(("number" = String, Path, description = "Certificate number, as printed")),
     responses(
         (status = 200, description = "The certificate's standing", body = VerificationResponse),
-        (status = 404, description = "No certificate with this number (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address (`rate_limited`); see `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/register/certificates/{number}")]

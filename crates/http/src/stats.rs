@@ -107,7 +107,6 @@ pub struct AttainmentQuery {
     params(AttainmentQuery),
     responses(
         (status = 200, description = "The figures", body = AttainmentResponse),
-        (status = 400, description = "Unknown or invalid query parameter, or a future `as_of` (`invalid_query`)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stats/attainment")]
