@@ -21,7 +21,8 @@ both!(
     accidents_are_evaluated_against_certificates,
     legacy_certificate_status_over_time,
     revocation_bars_a_new_grade_for_a_year,
-    certificates_are_validated
+    certificates_are_validated,
+    configured_rules_decide_and_are_shown
 );
 
 fn day(text: &str) -> NaiveDate {
@@ -351,7 +352,7 @@ async fn accidents_are_evaluated_against_certificates(db: TestDb) {
     let before = send(&app, post(accident(&ents[2], "2021-10-01", 0, 0))).await;
     assert_eq!(
         before.body["evaluation"],
-        json!({"certificates": [], "restart_required": false})
+        json!({"certificates": [], "restart_required": false, "rules_version": "定级办法2021-r1"})
     );
 
     let bad = send(
@@ -1145,5 +1146,90 @@ async fn drives_and_their_alerts(db: TestDb) {
     assert_eq!(
         events.body["items"][0]["data"]["changes"]["creation_stage"],
         json!({"old": "not_started", "new": "creating"})
+    );
+}
+
+/// A rule set the bureau configured (another validity and bar) decides everything, and its
+/// version is kept with each decision and shown.
+async fn configured_rules_decide_and_are_shown(db: TestDb) {
+    use safegrade_domain::grading::GradeRules;
+    let rules: &'static GradeRules = Box::leak(Box::new(GradeRules {
+        version: "绵阳测试-r2",
+        validity_months: 24,
+        bar_after_revocation_months: 6,
+        ..GradeRules::builtin().clone()
+    }));
+    let store = db.store.clone().with_grade_rules(rules);
+    let app = test_app_at(store, day("2024-06-01")).await;
+    let (ent, _) = post_enterprise(&app, 40).await;
+    let ent = ent.body["id"].as_str().unwrap_or_default().to_owned();
+    let c = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body(&ent, "R2-1", "2024-01-10"),
+        ),
+    )
+    .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
+    assert_eq!(
+        c.body["valid_until"], "2026-01-10",
+        "24 months under the configured rules"
+    );
+    assert_eq!(c.body["rules_version"], "绵阳测试-r2");
+    let accident = json!({
+        "enterprise_id": ent, "occurred_on": "2024-05-01", "kind": "machinery",
+        "deaths": 1, "source": "调查报告"
+    });
+    let a = send(
+        &app,
+        json_request(Method::POST, "/api/v1/accidents", &accident),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    assert_eq!(a.body["rules_version"], "绵阳测试-r2");
+    assert_eq!(a.body["evaluation"]["rules_version"], "绵阳测试-r2");
+    let id = c.body["id"].as_str().unwrap_or_default();
+    let decision = json!({
+        "trigger": "fatal_accident", "legal_basis": "定级办法撤销情形第（一）项",
+        "reason": "死亡事故", "decided_on": "2024-05-20"
+    });
+    let r = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/certificates/{id}/revocation"),
+            &decision,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["revocation"]["rules_version"], "绵阳测试-r2");
+    assert_eq!(
+        r.body["revocation"]["regrade_opens_on"], "2024-11-20",
+        "a 6-month bar"
+    );
+    let after_bar = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &body(&ent, "R2-2", "2024-05-25"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        after_bar.body["code"], "regrade_barred",
+        "{}",
+        after_bar.body
+    );
+    assert!(
+        after_bar.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2024-11-20"),
+        "{}",
+        after_bar.body
     );
 }

@@ -1,6 +1,6 @@
 //! Supervision areas (监管区域) of the Mianyang bureau.
 //!
-//! Source: `shared/domain.md` §7 — the 9 statutory county-level divisions with their GB/T 2260
+//! Source: GB/T 2260 and Mianyang's published divisions — the 9 statutory county-level divisions with their GB/T 2260
 //! codes (NBS division list, confirmed), and the park zones, which are not administrative
 //! divisions and have no GB/T 2260 code, so SafeGrade gives them internal codes under the city.
 //! The notice 绵应急函〔2020〕42号 is addressed to the county bureaus and the park safety offices

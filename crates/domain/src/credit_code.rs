@@ -2,7 +2,7 @@
 //!
 //! Rule: GB 32100-2015 《法人和其他组织统一社会信用代码编码规则》 — 18 characters: registration
 //! authority (1), entity type (2), GB/T 2260 region of the registering authority (3–8), entity
-//! identifier (9–17), check character (18). See `shared/domain.md` §8.1 and
+//! identifier (9–17), check character (18). See GB 32100-2015 and
 //! `book/src/ledger/credit-code.md`.
 
 use std::fmt;
@@ -185,7 +185,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Real published codes (domain.md §8.1 re-ran the algorithm on them).
+    /// Real published codes (the GB 32100-2015 algorithm re-run on them).
     const REAL: [&str; 2] = ["914403001922038216", "91440300708461136T"];
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! Rule: 应急厅〔2019〕17号 maps GB/T 4754-2017 codes to the eight industry & trade sectors;
 //! non-coal mines are section B without 06 (coal) and 07 (oil and gas). Several rows are only
-//! recalled or unconfirmed (`shared/domain.md` §8.2), so the mapping is data
+//! recalled or unconfirmed (应急厅〔2019〕17号, not checked against its text), so the mapping is data
 //! (`data/sector-mapping.csv`, versioned), not code. See `book/src/ledger/sectors.md`.
 
 use std::sync::OnceLock;

@@ -47,6 +47,9 @@ pub struct EvaluationResponse {
     /// The enterprise must start creation over (an accident while a grade was valid;
     /// notice 绵应急函〔2020〕42号 二（三）).
     pub restart_required: bool,
+    /// The grade-rule set in force that made this evaluation.
+    #[schema(example = "定级办法2021-r1")]
+    pub rules_version: String,
 }
 
 /// An accident (生产安全事故).
@@ -73,6 +76,9 @@ pub struct AccidentResponse {
     pub source: Option<String>,
     /// What it means.
     pub evaluation: EvaluationResponse,
+    /// The grade-rule set in force when the accident was recorded (the evaluation made then
+    /// is kept on its `accident.recorded` event).
+    pub rules_version: String,
     /// When it was recorded.
     #[serde(serialize_with = "crate::instant::serialize")]
     pub created_at: DateTime<Utc>,
@@ -91,8 +97,10 @@ impl From<AccidentRecord> for AccidentResponse {
             direct_loss_cny: a.data.facts.direct_loss_cny,
             concealed: a.data.facts.concealed,
             source: a.data.source,
+            rules_version: a.rules_version,
             evaluation: EvaluationResponse {
                 restart_required: e.restart_required,
+                rules_version: e.rules_version,
                 certificates: e
                     .certificates
                     .into_iter()

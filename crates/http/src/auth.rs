@@ -1,5 +1,5 @@
 //! Authentication (`Authorization: Bearer sg_…`) and the caller's rights
-//! (`shared/api.md`, Authentication and jurisdiction).
+//! (docs/API-DESIGN.md, Authentication and jurisdiction).
 //!
 //! A middleware authenticates every request under `/api/v1` before any handler runs, so a
 //! route cannot forget it; handlers take the [`Caller`] and ask it [`Caller::require`] for

@@ -48,6 +48,8 @@ pub struct RevocationResponse {
     pub decided_on: NaiveDate,
     /// From this date a new grade can be granted (1 year later).
     pub regrade_opens_on: NaiveDate,
+    /// The grade-rule set in force when the revocation was decided.
+    pub rules_version: String,
 }
 
 /// A standardization certificate (标准化等级证书).
@@ -81,6 +83,10 @@ pub struct CertificateResponse {
     pub revocation: Option<RevocationResponse>,
     /// The certificate that replaced it.
     pub superseded_by: Option<String>,
+    /// The grade-rule set in force when it was recorded (it set the default validity and
+    /// the regime).
+    #[schema(example = "定级办法2021-r1")]
+    pub rules_version: String,
     /// Version (also the `ETag`).
     pub version: i64,
     /// When it was recorded.
@@ -118,7 +124,9 @@ impl CertificateResponse {
                 reason: r.reason.clone(),
                 decided_on: r.decided_on,
                 regrade_opens_on: state.grade_rules.regrade_opens_on(r.decided_on),
+                rules_version: r.rules_version.clone(),
             }),
+            rules_version: c.rules_version.clone(),
             superseded_by: c.superseded_by.map(|s| s.to_string()),
             version: c.version,
             created_at: c.created_at,

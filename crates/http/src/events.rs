@@ -1,5 +1,5 @@
 //! The event feed (事件流): the audit trail and the change feed in one
-//! (`shared/api.md`, Events). Follow it with `after=<next_after>`; nothing is skipped
+//! (docs/API-DESIGN.md, Events). Follow it with `after=<next_after>`; nothing is skipped
 //! (`docs/adr/0004-event-feed-ordering.md`).
 
 use actix_web::{HttpResponse, get, web};

@@ -1,4 +1,4 @@
-//! List responses and opaque cursors (`shared/api.md`, Lists).
+//! List responses and opaque cursors (docs/API-DESIGN.md, Lists).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

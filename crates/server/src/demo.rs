@@ -77,10 +77,10 @@ pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
 /// issued over the last five years (so some are expired, some expiring), a few renewed
 /// ones and a few revoked ones, the way a real city's ledger looks after a few years.
 pub fn load_grades(store: &Store, count: u32, today: chrono::NaiveDate) -> anyhow::Result<u32> {
-    use safegrade_domain::grading::{CertificateInput, GradeRules};
+    use safegrade_domain::grading::CertificateInput;
     use safegrade_domain::{Actor, Scope};
     use safegrade_store::EnterpriseFilter;
-    let rules = GradeRules::builtin();
+    let rules = store.grade_rules();
     let mut recorded = 0;
     let mut after = None;
     let mut n: u32 = 0;

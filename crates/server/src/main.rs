@@ -4,6 +4,7 @@
 //! tracing, opens the store and runs the chosen command. Depends on every other crate.
 
 mod demo;
+mod rules;
 mod settings;
 
 use std::io::Write;
@@ -22,7 +23,8 @@ use settings::Settings;
 #[derive(Debug, Parser)]
 #[command(name = "safegrade", version, about, long_about = None)]
 struct Cli {
-    /// TOML settings file (keys: bind, database_url, pool_size, workers).
+    /// TOML settings file (keys: bind, database_url, pool_size, workers,
+    /// token_cache_seconds, grade_rules); each key can also be set as SAFEGRADE_<KEY>.
     #[arg(long, global = true, env = "SAFEGRADE_CONFIG")]
     config: Option<PathBuf>,
     /// Database URL: sqlite://PATH (default sqlite://./data/safegrade.db) or postgres://…
@@ -66,6 +68,8 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Print the built-in grade rules as TOML: the template for the `grade_rules` setting.
+    GradeRules,
     /// Load synthetic enterprises spread over every area and sector (for benchmarks).
     DemoData {
         /// How many enterprises to add.
@@ -206,8 +210,13 @@ fn open_store(settings: &Settings) -> anyhow::Result<(Store, DbUrl)> {
         size: settings.pool_size,
         ..PoolConfig::default()
     };
-    let store = Store::open(&url, &config)
+    let mut store = Store::open(&url, &config)
         .with_context(|| format!("cannot open database {}", url.redacted()))?;
+    if let Some(path) = &settings.grade_rules {
+        let rules = rules::load(path)?;
+        tracing::info!(version = rules.version, file = %path.display(), "grade rules loaded");
+        store = store.with_grade_rules(rules);
+    }
     let applied = store.migrate().context("migrations failed")?;
     let report = store
         .sync_reference_data(SectorMapping::builtin())
@@ -232,6 +241,10 @@ fn main() -> anyhow::Result<()> {
                     std::fs::write(dir.join(&page.file), page.text)?;
                 }
             }
+            Ok(())
+        }
+        Command::GradeRules => {
+            print!("{}", rules::builtin_toml()?);
             Ok(())
         }
         Command::Migrate => {

@@ -1,12 +1,15 @@
-//! Typed settings, layered: defaults, then an optional TOML file (`--config` or
-//! `SAFEGRADE_CONFIG`), then `SAFEGRADE_*` environment variables and flags.
+//! Typed settings, layered (figment): defaults, then an optional TOML file (`--config` or
+//! `SAFEGRADE_CONFIG`), then `SAFEGRADE_*` environment variables (one per key, e.g.
+//! `SAFEGRADE_POOL_SIZE`), then command-line flags (applied by `main`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
 
-/// Everything the server can be told.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+/// Everything the server can be told. Each key is also read from `SAFEGRADE_<KEY>`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Address to listen on (`SAFEGRADE_BIND`).
@@ -18,8 +21,12 @@ pub struct Settings {
     /// HTTP worker threads; 0 means one per core (`SAFEGRADE_WORKERS`).
     pub workers: usize,
     /// How long a token check is reused before the database is asked again: the bound on
-    /// how late a revocation made on another node takes effect (default 5).
+    /// how late a revocation made on another node takes effect (default 5;
+    /// `SAFEGRADE_TOKEN_CACHE_SECONDS`).
     pub token_cache_seconds: u64,
+    /// A TOML file with the grade rules in force (`SAFEGRADE_GRADE_RULES`); absent: the
+    /// built-in rule set. `safegrade grade-rules` prints the built-in one as a template.
+    pub grade_rules: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -30,19 +37,40 @@ impl Default for Settings {
             pool_size: 8,
             workers: 0,
             token_cache_seconds: 5,
+            grade_rules: None,
         }
     }
 }
 
+/// The keys a `SAFEGRADE_*` variable may set (other `SAFEGRADE_*` variables, like
+/// `SAFEGRADE_TODAY` or `SAFEGRADE_LOG`, belong to the command line or logging).
+const KEYS: [&str; 6] = [
+    "bind",
+    "database_url",
+    "pool_size",
+    "workers",
+    "token_cache_seconds",
+    "grade_rules",
+];
+
 impl Settings {
-    /// Defaults overlaid with the TOML file at `path`, if given.
+    /// Defaults, overlaid with the TOML file at `path` (if given), overlaid with the
+    /// `SAFEGRADE_*` variables of the environment.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
-        let Some(path) = path else {
-            return Ok(Self::default());
-        };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", path.display()))
+        Self::figment(path, Env::prefixed("SAFEGRADE_").only(&KEYS))
+    }
+
+    fn figment(path: Option<&Path>, env: Env) -> anyhow::Result<Self> {
+        let mut f = Figment::from(Serialized::defaults(Self::default()));
+        if let Some(path) = path {
+            if !path.exists() {
+                anyhow::bail!("cannot read config {}: no such file", path.display());
+            }
+            f = f.merge(Toml::file(path));
+        }
+        f.merge(env)
+            .extract()
+            .map_err(|e| anyhow::anyhow!("settings: {e}"))
     }
 }
 
@@ -52,15 +80,35 @@ mod tests {
 
     #[test]
     fn file_overrides_defaults_and_rejects_typos() -> anyhow::Result<()> {
-        let dir = std::env::temp_dir().join(format!("sg-settings-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let file = dir.join("a.toml");
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("a.toml");
         std::fs::write(&file, "bind = \"0.0.0.0:9000\"\n")?;
-        let s = Settings::load(Some(&file))?;
+        let s = Settings::figment(Some(&file), Env::prefixed("SG_TEST_NONE_"))?;
         assert_eq!(s.bind, "0.0.0.0:9000");
         assert_eq!(s.database_url, Settings::default().database_url);
         std::fs::write(&file, "bnid = \"x\"\n")?;
-        assert!(Settings::load(Some(&file)).is_err());
+        assert!(Settings::figment(Some(&file), Env::prefixed("SG_TEST_NONE_")).is_err());
+        assert!(
+            Settings::figment(
+                Some(&dir.path().join("missing.toml")),
+                Env::prefixed("SG_TEST_NONE_")
+            )
+            .is_err()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn environment_overrides_the_file() -> anyhow::Result<()> {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("a.toml", "pool_size = 3\nworkers = 2\n")?;
+            jail.set_env("SAFEGRADE_POOL_SIZE", "17");
+            jail.set_env("SAFEGRADE_TODAY", "2025-01-01");
+            let s = Settings::load(Some(Path::new("a.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(s.pool_size, 17, "SAFEGRADE_POOL_SIZE is read");
+            assert_eq!(s.workers, 2);
+            Ok(())
+        });
         Ok(())
     }
 }

@@ -30,6 +30,7 @@ struct AccidentRow {
     source: Option<String>,
     #[diesel(deserialize_as = crate::instant::StoredInstant)]
     created_at: NaiveDateTime,
+    rules_version: String,
 }
 
 /// A stored accident.
@@ -41,6 +42,9 @@ pub struct Accident {
     pub data: AccidentData,
     /// When it was recorded.
     pub created_at: DateTime<Utc>,
+    /// The grade-rule set in force when it was recorded (its evaluation then is in the
+    /// `accident.recorded` event; the answer's evaluation uses the rules in force now).
+    pub rules_version: String,
 }
 
 /// An accident with its evaluation.
@@ -75,6 +79,7 @@ impl AccidentRow {
                 source: self.source,
             },
             created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
+            rules_version: self.rules_version,
         })
     }
 }
@@ -259,6 +264,7 @@ pub fn record(
         concealed: data.facts.concealed,
         source: data.source.clone(),
         created_at: now(),
+        rules_version: rules.version.to_owned(),
     };
     diesel::insert_into(accidents::table)
         .values(&row)

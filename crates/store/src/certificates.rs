@@ -40,6 +40,8 @@ pub(crate) struct CertificateRow {
     created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::instant::StoredInstant)]
     updated_at: NaiveDateTime,
+    rules_version: String,
+    revocation_rules_version: Option<String>,
 }
 
 fn corrupt(column: &str) -> StoreError {
@@ -57,16 +59,22 @@ impl CertificateRow {
             self.revocation_trigger.as_deref(),
             self.revocation_legal_basis,
             self.revocation_reason,
+            self.revocation_rules_version,
         ) {
-            (Some(decided_on), Some(trigger), Some(legal_basis), Some(reason)) => {
-                Some(Revocation {
-                    trigger: code::<RevocationTrigger>("revocation_trigger", trigger)?,
-                    legal_basis,
-                    reason,
-                    decided_on,
-                })
-            }
-            (None, None, None, None) => None,
+            (
+                Some(decided_on),
+                Some(trigger),
+                Some(legal_basis),
+                Some(reason),
+                Some(rules_version),
+            ) => Some(Revocation {
+                trigger: code::<RevocationTrigger>("revocation_trigger", trigger)?,
+                legal_basis,
+                reason,
+                decided_on,
+                rules_version,
+            }),
+            (None, None, None, None, None) => None,
             _ => return Err(corrupt("revocation")),
         };
         Ok(Certificate {
@@ -89,6 +97,7 @@ impl CertificateRow {
                 None => None,
             },
             superseded_on: self.superseded_on,
+            rules_version: self.rules_version,
             version: self.version,
             created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
             updated_at: DateTime::from_naive_utc_and_offset(self.updated_at, Utc),
@@ -288,7 +297,7 @@ where
         }
     };
     check_version(if_match, current.version)?;
-    let new = insert(tx, &data)?;
+    let new = insert(tx, &data, rules)?;
     let n = diesel::update(certificates::table.find(id.to_string()))
         .filter(certificates::version.eq(current.version))
         .set((
@@ -333,7 +342,7 @@ where
     let current = find(tx, id)?;
     let area = enterprise_area(tx, current.data.enterprise_id, scope)?;
     let decision = decide(&current)?;
-    let r = transitions::revoke(&current, decision).map_err(StoreError::from)?;
+    let r = transitions::revoke(rules, &current, decision).map_err(StoreError::from)?;
     check_version(if_match, current.version)?;
     let n = diesel::update(certificates::table.find(id.to_string()))
         .filter(certificates::version.eq(current.version))
@@ -342,6 +351,7 @@ where
             certificates::revocation_trigger.eq(Some(r.trigger.as_str())),
             certificates::revocation_legal_basis.eq(Some(&r.legal_basis)),
             certificates::revocation_reason.eq(Some(&r.reason)),
+            certificates::revocation_rules_version.eq(Some(&r.rules_version)),
             certificates::version.eq(current.version + 1),
             certificates::updated_at.eq(now()),
         ))
@@ -360,7 +370,7 @@ where
         "legal_basis": r.legal_basis,
         "decided_on": r.decided_on.to_string(),
         "regrade_opens_on": rules.regrade_opens_on(r.decided_on).to_string(),
-        "rules_version": rules.version,
+        "rules_version": r.rules_version,
     }) else {
         unreachable!("json! of an object literal is an object")
     };
@@ -387,7 +397,7 @@ pub fn record(
     let area = enterprise_area(tx, data.enterprise_id, scope)?;
     let revoked = latest_revocation(tx, data.enterprise_id)?;
     transitions::record(rules, revoked, data)?;
-    let c = insert(tx, data)?;
+    let c = insert(tx, data, rules)?;
     crate::summaries::refresh(tx, c.data.enterprise_id)?;
     tx.record(event(
         EventType::CertificateRecorded,
@@ -400,8 +410,12 @@ pub fn record(
     Ok(c)
 }
 
-/// Inserts a certificate at version 1.
-fn insert(conn: &mut DbConn, data: &CertificateData) -> Result<Certificate, StoreError> {
+/// Inserts a certificate at version 1, decided under `rules`.
+fn insert(
+    conn: &mut DbConn,
+    data: &CertificateData,
+    rules: &GradeRules,
+) -> Result<Certificate, StoreError> {
     let at = now();
     let row = CertificateRow {
         id: CertificateId::new().to_string(),
@@ -423,6 +437,8 @@ fn insert(conn: &mut DbConn, data: &CertificateData) -> Result<Certificate, Stor
         version: 1,
         created_at: at,
         updated_at: at,
+        rules_version: rules.version.to_owned(),
+        revocation_rules_version: None,
     };
     diesel::insert_into(certificates::table)
         .values(&row)

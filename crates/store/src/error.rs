@@ -139,7 +139,7 @@ fn connection_lost(message: &str) -> bool {
 }
 
 /// `VersionMismatch` unless `if_match` is absent or names `current` (optimistic concurrency,
-/// `shared/api.md`, Writes).
+/// docs/API-DESIGN.md, Writes).
 pub fn check_version(if_match: Option<i64>, current: i64) -> Result<(), StoreError> {
     match if_match {
         Some(v) if v != current => Err(StoreError::VersionMismatch { current }),

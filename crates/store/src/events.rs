@@ -1,5 +1,5 @@
 //! The event log: one row per change, appended in the transaction of the change, read as the
-//! audit trail and as the change feed (`shared/api.md`, Events).
+//! audit trail and as the change feed (docs/API-DESIGN.md, Events).
 //!
 //! Appends are collected per write transaction ([`crate::WriteTx::record`]) and inserted
 //! just before the commit; on PostgreSQL under a transaction-scoped advisory lock, so `seq`

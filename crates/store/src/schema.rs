@@ -130,6 +130,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        rules_version -> Text,
+        revocation_rules_version -> Nullable<Text>,
     }
 }
 
@@ -148,6 +150,7 @@ diesel::table! {
         concealed -> Bool,
         source -> Nullable<Text>,
         created_at -> Timestamp,
+        rules_version -> Text,
     }
 }
 

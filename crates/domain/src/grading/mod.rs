@@ -5,7 +5,7 @@
 //! Sources: 《企业安全生产标准化建设定级办法》 (应急〔2021〕83号, "定级办法"), the 2014 review
 //! measures (安监总办〔2014〕49号) for legacy certificates, and notice 绵应急函〔2020〕42号
 //! (二（三）: an expired grade, or an accident while it was valid, means starting over). The
-//! thresholds marked (R) in `shared/domain.md` §1.6–1.7 are data ([`GradeRules`]), one place to
+//! thresholds marked (R) below (recalled from 定级办法, not yet checked against its published text) are data ([`GradeRules`]), one place to
 //! correct them. The book chapter 等级证书与有效期 (`book/src/grades/index.md`) explains them
 //! to regulators.
 
@@ -73,7 +73,7 @@ code_list! {
 }
 
 code_list! {
-    /// Why a grade is revoked: the closed list of 定级办法 (domain.md §1.7, (R)).
+    /// Why a grade is revoked: the closed list of 定级办法 (定级办法 撤销情形, (R)).
     pub enum RevocationTrigger {
         /// 1. A fatal production-safety accident (发生生产安全死亡事故).
         FatalAccident = ("fatal_accident", "发生生产安全死亡事故"),
@@ -129,39 +129,39 @@ impl Limits {
     }
 }
 
-/// The rules of grades over time, as data: the figures the bureau may correct (domain.md
-/// tags them (R)) sit here and nowhere else.
+/// The rules of grades over time, as data: the figures the bureau may correct (the tag (R):
+/// recalled from the regulation, to be checked) sit here and nowhere else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GradeRules {
     /// Name and version of this rule set, kept with decisions made under it.
     pub version: &'static str,
     /// The 2021 Grading Measures' date: certificates issued before it are legacy ones.
-    /// Rule: 定级办法, dated 2021-10-27 (domain.md §1.1, (C)).
+    /// Rule: 定级办法, dated 2021-10-27 (定级办法, (C)).
     pub measures_2021_from: NaiveDate,
-    /// Validity of a grade in months. Rule: 3 years under both regimes (domain.md §1.6, (C)).
+    /// Validity of a grade in months. Rule: 3 years under both regimes (定级办法 and the 2014 measures, (C)).
     pub validity_months: u32,
     /// Months before expiry in which re-application opens (status `expiring`). Rule: 定级办法
-    /// / 2014 practice, 3 months (domain.md §1.6, (R)/(C)); the alert window defaults to it.
+    /// / 2014 practice, 3 months (定级办法, (R); 2014 practice, (C)); the alert window defaults to it.
     pub renewal_window_months: u32,
-    /// Revocation trigger 2: the window and the totals (定级办法, domain.md §1.7 item 2, (R)).
+    /// Revocation trigger 2: the window and the totals (定级办法 撤销情形第（二）项, (R)).
     pub revocation_window_months: u32,
     /// Totals that trigger revocation within the window.
     pub revocation_limits: Limits,
-    /// Same-grade fast track (domain.md §1.6, (R)): totals over the validity period that
+    /// Same-grade fast track (定级办法, same-grade re-application, (R)): totals over the validity period that
     /// exclude it, for 一级.
     pub fast_track_grade1: Limits,
     /// The same for 二级, 三级 and small/micro.
     pub fast_track_other: Limits,
-    /// Months after a revocation before a new grade may be granted (定级办法, domain.md §1.5
-    /// item 8 and §1.7, (R)).
+    /// Months after a revocation before a new grade may be granted (定级办法, application condition 8 and
+    /// the consequences of revocation, (R)).
     pub bar_after_revocation_months: u32,
 }
 
 impl GradeRules {
-    /// The rules as `shared/domain.md` states them.
+    /// The rules as 定级办法 states them, as far as they could be checked (tags (C)/(R) above).
     pub fn builtin() -> &'static Self {
         static RULES: GradeRules = GradeRules {
-            version: "定级办法2021-domain.md-r1",
+            version: "定级办法2021-r1",
             measures_2021_from: match NaiveDate::from_ymd_opt(2021, 10, 27) {
                 Some(d) => d,
                 None => NaiveDate::MIN,
@@ -256,7 +256,7 @@ impl GradeRules {
     /// a death (item 1), concealment (item 4), and totals of ≥3 seriously injured or
     /// ≥CNY 1 million within any 12 consecutive months that include it (item 2).
     ///
-    /// Rule: 定级办法 revocation items 1, 2 and 4 (domain.md §1.7, (R)).
+    /// Rule: 定级办法 revocation items 1, 2 and 4 (定级办法 撤销情形, (R)).
     pub fn triggers_of(
         &self,
         accident: &AccidentFacts,
@@ -305,7 +305,7 @@ impl GradeRules {
     /// Whether a same-grade renewal may take the fast track (straight to publicity and
     /// announcement), and if not, why. `accidents` are those during the validity period.
     ///
-    /// Rule: 定级办法 same-grade re-application (domain.md §1.6, (C) for the fast track, (R)
+    /// Rule: 定级办法 same-grade re-application ((C) for the fast track, (R)
     /// for the conditions): no fatal accident; totals below 3 seriously injured and CNY 1
     /// million for 一级, below 5 and CNY 5 million otherwise. Conditions the system does not
     /// record (social impact, new legal requirements) are left to the regulator.
@@ -375,7 +375,7 @@ pub fn sub_months(date: NaiveDate, months: u32) -> NaiveDate {
 }
 
 code_list! {
-    /// Level of the grading authority (定级部门) that gave a grade (domain.md §1.3, (R):
+    /// Level of the grading authority (定级部门) that gave a grade (定级办法 on grading authorities, (R):
     /// the ministry grades 一级, the province 二级, the city 三级; some provinces let counties
     /// grade small/micro enterprises).
     pub enum AuthorityLevel {
@@ -436,6 +436,9 @@ pub struct Revocation {
     pub reason: String,
     /// Date of the decision.
     pub decided_on: NaiveDate,
+    /// The grade-rule set that decided it (and so the bar after it); set by
+    /// [`transitions::revoke`], empty before.
+    pub rules_version: String,
 }
 
 /// Unvalidated certificate input, as a client sent it.
@@ -648,6 +651,7 @@ impl RevocationInput {
                     legal_basis,
                     reason,
                     decided_on,
+                    rules_version: String::new(),
                 })
             }
             _ => Err(c.violations),
@@ -669,6 +673,9 @@ pub struct Certificate {
     /// The day it was replaced (the successor's issue date): from then on it is no longer
     /// in force.
     pub superseded_on: Option<NaiveDate>,
+    /// The grade-rule set in force when it was recorded (it set the default validity and
+    /// the regime).
+    pub rules_version: String,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// When it was recorded.
@@ -906,6 +913,8 @@ pub struct Evaluation {
     /// The enterprise must start creation over: the accident happened while a grade was
     /// valid. Rule: 绵应急函〔2020〕42号 二（三）.
     pub restart_required: bool,
+    /// The grade-rule set that evaluated it.
+    pub rules_version: String,
 }
 
 /// Whether `c` was in force on `on`: issued by then, not past its validity, not revoked
@@ -969,6 +978,7 @@ impl GradeRules {
         Evaluation {
             restart_required: !impacts.is_empty(),
             certificates: impacts,
+            rules_version: self.version.to_owned(),
         }
     }
 }

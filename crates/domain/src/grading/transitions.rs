@@ -41,7 +41,7 @@ pub enum CertificateRefusal {
         /// The successor's issue date.
         issued_on: NaiveDate,
     },
-    /// A new grade within the bar after a revocation (定级办法; domain §1.5 item 8, §1.7).
+    /// A new grade within the bar after a revocation (定级办法, application condition 8).
     #[error(
         "the enterprise's grade was revoked on {revoked_on}: a new grade can be granted from {opens_on}"
     )]
@@ -70,8 +70,8 @@ fn in_force(current: &Certificate, action: &'static str) -> Result<(), Certifica
 /// revocation (`latest_revocation`). A grade issued before that revocation is history being
 /// entered, not a new grade, and is accepted.
 ///
-/// Rule: 定级办法, a revoked enterprise may re-apply one year after the revocation (domain
-/// §1.5 item 8, §1.7; (R), the period is [`GradeRules::bar_after_revocation_months`]).
+/// Rule: 定级办法, a revoked enterprise may re-apply one year after the revocation
+/// (application condition 8; (R), the period is [`GradeRules::bar_after_revocation_months`]).
 pub fn record(
     rules: &GradeRules,
     latest_revocation: Option<NaiveDate>,
@@ -90,12 +90,15 @@ pub fn record(
 }
 
 /// Revoking a certificate: only one in force on the decision date (not revoked, not
-/// replaced, not expired by then).
+/// replaced, not expired by then). The decision keeps the version of `rules`, which set the
+/// bar after it.
 pub fn revoke(
+    rules: &GradeRules,
     current: &Certificate,
-    decision: Revocation,
+    mut decision: Revocation,
 ) -> Result<Revocation, CertificateRefusal> {
     in_force(current, "revoked")?;
+    decision.rules_version = rules.version.to_owned();
     if decision.decided_on > current.data.valid_until {
         return Err(CertificateRefusal::RevokedAfterExpiry {
             valid_until: current.data.valid_until,
@@ -183,6 +186,7 @@ mod tests {
             revocation: None,
             superseded_by: None,
             superseded_on: None,
+            rules_version: "test".into(),
             version: 1,
             created_at: at,
             updated_at: at,
@@ -195,15 +199,16 @@ mod tests {
             legal_basis: "定级办法".into(),
             reason: "r".into(),
             decided_on: d(on),
+            rules_version: String::new(),
         }
     }
 
     #[test]
     fn an_expired_certificate_cannot_be_revoked() {
         let c = cert("2022-01-10", "2025-01-10");
-        assert!(revoke(&c, decision("2025-01-10")).is_ok());
+        assert!(revoke(GradeRules::builtin(), &c, decision("2025-01-10")).is_ok());
         assert_eq!(
-            revoke(&c, decision("2025-01-11")),
+            revoke(GradeRules::builtin(), &c, decision("2025-01-11")),
             Err(CertificateRefusal::RevokedAfterExpiry {
                 valid_until: d("2025-01-10"),
                 decided_on: d("2025-01-11")
@@ -255,7 +260,7 @@ mod tests {
             Err(CertificateRefusal::NotInForce { action: "upgraded" })
         );
         assert_eq!(
-            revoke(&c, decision("2023-01-10")).map(|_| ()),
+            revoke(GradeRules::builtin(), &c, decision("2023-01-10")).map(|_| ()),
             Err(CertificateRefusal::NotInForce { action: "revoked" })
         );
     }

@@ -1,0 +1,173 @@
+//! The grade rules in force, from a TOML file the bureau keeps (`grade_rules` setting), so a
+//! threshold checked against the published text of 定级办法 (most are tagged (R): recalled,
+//! not yet checked) can be corrected without a rebuild. `safegrade grade-rules` prints the
+//! built-in rule set in this format as a template. A changed rule set must carry a new
+//! `version`: every decision keeps the version it was made under.
+
+use chrono::NaiveDate;
+use safegrade_domain::grading::{GradeRules, Limits};
+use serde::{Deserialize, Serialize};
+
+/// Totals of seriously injured people and direct economic loss (CNY).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    seriously_injured: u32,
+    direct_loss_cny: i64,
+}
+
+/// The file's shape: the fields of [`GradeRules`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    /// Name and version of the rule set, stored with every decision made under it.
+    version: String,
+    /// 定级办法's date: certificates issued before it are legacy (2014 regime).
+    measures_2021_from: NaiveDate,
+    /// Validity of a grade, months.
+    validity_months: u32,
+    /// Months before expiry in which renewal opens (status `expiring`).
+    renewal_window_months: u32,
+    /// Revocation trigger 2: the window, months.
+    revocation_window_months: u32,
+    /// Revocation trigger 2: the totals within the window.
+    revocation_limits: LimitsFile,
+    /// Same-grade fast track: totals over the validity that exclude it, 一级.
+    fast_track_grade1: LimitsFile,
+    /// The same for 二级, 三级 and small/micro.
+    fast_track_other: LimitsFile,
+    /// Months after a revocation before a new grade may be granted.
+    bar_after_revocation_months: u32,
+}
+
+fn limits(l: LimitsFile) -> Limits {
+    Limits {
+        seriously_injured: l.seriously_injured,
+        direct_loss_cny: l.direct_loss_cny,
+    }
+}
+
+fn limits_file(l: Limits) -> LimitsFile {
+    LimitsFile {
+        seriously_injured: l.seriously_injured,
+        direct_loss_cny: l.direct_loss_cny,
+    }
+}
+
+/// The built-in rule set as TOML, with a header saying what the file is.
+pub fn builtin_toml() -> anyhow::Result<String> {
+    let r = GradeRules::builtin();
+    let file = RulesFile {
+        version: r.version.to_owned(),
+        measures_2021_from: r.measures_2021_from,
+        validity_months: r.validity_months,
+        renewal_window_months: r.renewal_window_months,
+        revocation_window_months: r.revocation_window_months,
+        revocation_limits: limits_file(r.revocation_limits),
+        fast_track_grade1: limits_file(r.fast_track_grade1),
+        fast_track_other: limits_file(r.fast_track_other),
+        bar_after_revocation_months: r.bar_after_revocation_months,
+    };
+    Ok(format!(
+        "# SafeGrade grade rules (《企业安全生产标准化建设定级办法》, 应急〔2021〕83号).\n\
+         # Change a figure, give the set a new `version`, and point the `grade_rules` setting\n\
+         # (SAFEGRADE_GRADE_RULES) at this file; restart every node. Decisions keep the version\n\
+         # they were made under.\n{}",
+        toml::to_string(&file)?
+    ))
+}
+
+/// Reads and checks a rule-set file; the rules live for the whole process.
+pub fn load(path: &std::path::Path) -> anyhow::Result<&'static GradeRules> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read grade rules {}: {e}", path.display()))?;
+    let rules = parse(&text).map_err(|e| anyhow::anyhow!("grade rules {}: {e}", path.display()))?;
+    Ok(Box::leak(Box::new(rules)))
+}
+
+fn parse(text: &str) -> anyhow::Result<GradeRules> {
+    let f: RulesFile = toml::from_str(text)?;
+    let version = f.version.trim();
+    anyhow::ensure!(
+        !version.is_empty() && version.len() <= 64,
+        "version must be 1-64 characters"
+    );
+    anyhow::ensure!(
+        (1..=120).contains(&f.validity_months),
+        "validity_months must be 1-120"
+    );
+    anyhow::ensure!(
+        f.renewal_window_months < f.validity_months,
+        "renewal_window_months must be shorter than validity_months"
+    );
+    anyhow::ensure!(
+        (1..=120).contains(&f.revocation_window_months),
+        "revocation_window_months must be 1-120"
+    );
+    anyhow::ensure!(
+        f.bar_after_revocation_months <= 120,
+        "bar_after_revocation_months must be at most 120"
+    );
+    for (name, l) in [
+        ("revocation_limits", f.revocation_limits),
+        ("fast_track_grade1", f.fast_track_grade1),
+        ("fast_track_other", f.fast_track_other),
+    ] {
+        anyhow::ensure!(
+            l.seriously_injured > 0 && l.direct_loss_cny > 0,
+            "{name}: both limits must be positive"
+        );
+    }
+    let builtin = GradeRules::builtin();
+    let rules = GradeRules {
+        version: Box::leak(version.to_owned().into_boxed_str()),
+        measures_2021_from: f.measures_2021_from,
+        validity_months: f.validity_months,
+        renewal_window_months: f.renewal_window_months,
+        revocation_window_months: f.revocation_window_months,
+        revocation_limits: limits(f.revocation_limits),
+        fast_track_grade1: limits(f.fast_track_grade1),
+        fast_track_other: limits(f.fast_track_other),
+        bar_after_revocation_months: f.bar_after_revocation_months,
+    };
+    anyhow::ensure!(
+        rules.version != builtin.version || rules == *builtin,
+        "the figures differ from the built-in rule set {}: give the changed set a new version",
+        builtin.version
+    );
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_reads_back_as_the_builtin_rules() -> anyhow::Result<()> {
+        assert_eq!(parse(&builtin_toml()?)?, *GradeRules::builtin());
+        Ok(())
+    }
+
+    #[test]
+    fn a_changed_rule_set_needs_a_new_version_and_sane_figures() -> anyhow::Result<()> {
+        let template = builtin_toml()?;
+        let changed = template.replace(
+            "bar_after_revocation_months = 12",
+            "bar_after_revocation_months = 24",
+        );
+        assert!(parse(&changed).is_err(), "same version, other figures");
+        let renamed = changed.replace("定级办法2021-r1", "绵阳2027-r2");
+        let rules = parse(&renamed)?;
+        assert_eq!(
+            (rules.version, rules.bar_after_revocation_months),
+            ("绵阳2027-r2", 24)
+        );
+        let bad = renamed.replace("validity_months = 36", "validity_months = 2");
+        assert!(parse(&bad).is_err(), "window longer than validity");
+        assert!(
+            parse(&format!("{renamed}\ncolour = 1\n")).is_err(),
+            "unknown key"
+        );
+        Ok(())
+    }
+}
