@@ -28,6 +28,7 @@ both!(
     d11_an_unstorable_event_fails_its_job_alone,
     d12_two_concurrent_demotions_keep_one_city_admin,
     d13_same_idempotency_key_at_the_same_moment,
+    d13_a_claimed_key_is_waited_for,
     d14_concurrent_changes_to_one_enterprise_summary,
     d16_a_stale_if_match_is_judged_after_the_body,
 );
@@ -493,47 +494,121 @@ async fn d12_two_concurrent_demotions_keep_one_city_admin(db: TestDb) {
 /// Defect 13: The same key with two bodies at the same moment: one 201 and one 422, never 500;
 /// with the same body: one 201 and one replay.
 async fn d13_same_idempotency_key_at_the_same_moment(db: TestDb) {
-    let app = std::rc::Rc::new(test_app_at(db.store.clone(), day("2025-01-01")).await);
-    for trial in 0..6u32 {
+    let (_, token) =
+        safegrade_testkit::principal(&db.store, json!({"name": "并发对接", "role": "city_admin"}));
+    for trial in 0..12u32 {
         let same_body = trial % 2 == 0;
         let key = format!("k-{trial}");
-        let bodies = [
-            enterprise_body(&credit_code(1300 + trial * 2)),
-            if same_body {
-                enterprise_body(&credit_code(1300 + trial * 2))
-            } else {
-                enterprise_body(&credit_code(1301 + trial * 2))
-            },
-        ];
-        let calls = bodies.into_iter().map(|b| {
-            let app = app.clone();
-            let key = key.clone();
-            async move {
-                send(
-                    &app,
-                    json_request(Method::POST, "/api/v1/enterprises", &b)
-                        .insert_header(("idempotency-key", key)),
-                )
-                .await
-            }
-        });
-        let replies: Vec<_> = futures_util_join(calls).await;
-        let mut statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
-        statuses.sort_unstable();
+        let base = 1300 + trial * 8;
+        let requests: Vec<Request> = (0..6)
+            .map(|k| {
+                let body = enterprise_body(&credit_code(if same_body { base } else { base + k }));
+                let key = key.clone();
+                Box::new(move || {
+                    json_request(Method::POST, "/api/v1/enterprises", &body)
+                        .insert_header(("idempotency-key", key))
+                }) as Request
+            })
+            .collect();
+        let replies = in_parallel(&db.store, &token, requests);
+        let created = replies
+            .iter()
+            .filter(|r| r.status == StatusCode::CREATED)
+            .count();
+        let reused = replies
+            .iter()
+            .filter(|r| r.body["code"] == "idempotency_key_reused")
+            .count();
         if same_body {
-            assert_eq!(statuses, vec![201, 201], "{replies:?}");
-            assert_eq!(replies[0].body["id"], replies[1].body["id"]);
+            assert_eq!(created, 6, "{replies:?}");
+            let ids: std::collections::BTreeSet<String> =
+                replies.iter().map(|r| r.body["id"].to_string()).collect();
+            assert_eq!(ids.len(), 1, "one record: {replies:?}");
             assert_eq!(
                 replies
                     .iter()
                     .filter(|r| r.header("idempotency-replayed") == "true")
                     .count(),
-                1
+                5
             );
         } else {
-            assert_eq!(statuses, vec![201, 422], "{replies:?}");
+            assert_eq!((created, reused), (1, 5), "{replies:?}");
         }
     }
+}
+
+/// Defect 13, the mechanism: a key claimed by a transaction on one node is waited for by a
+/// claim of the same key on another node, which then finds the committed answer (instead
+/// of failing on the key's primary key).
+async fn d13_a_claimed_key_is_waited_for(db: TestDb) {
+    use safegrade_store::idempotency::{Claim, StoredResponse, claim, complete};
+    let other_node = safegrade_store::Store::open(
+        &safegrade_store::DbUrl::parse(&db.url).unwrap_or_else(|e| panic!("{e}")),
+        &safegrade_store::PoolConfig::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let answer = StoredResponse {
+        request_hash: "{\"a\":1}".into(),
+        status: 201,
+        location: Some("/x".into()),
+        body: "{}".into(),
+    };
+    let first = actix_web::rt::spawn(db.store.write({
+        let answer = answer.clone();
+        move |tx| {
+            assert_eq!(claim(tx, "p POST /x", "k", "{\"a\":1}")?, Claim::Claimed);
+            complete(tx, "p POST /x", "k", &answer)?;
+            // Hold the transaction open while the other node claims the same key.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            Ok::<_, StoreError>(())
+        }
+    }));
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    let second = other_node
+        .write(|tx| claim(tx, "p POST /x", "k", "{\"a\":2}"))
+        .await;
+    first
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        second.unwrap_or_else(|e| panic!("{e:?}")),
+        Claim::Answered(answer)
+    );
+}
+
+/// A request to build on another thread.
+type Request = Box<dyn FnOnce() -> TestRequest + Send>;
+
+/// Sends each request from its own thread, through its own app instance on `store` (as if
+/// from several API nodes), all released at the same moment, with `token`.
+fn in_parallel(
+    store: &safegrade_store::Store,
+    token: &str,
+    requests: Vec<Request>,
+) -> Vec<safegrade_testkit::Reply> {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(requests.len()));
+    let threads: Vec<_> = requests
+        .into_iter()
+        .map(|build| {
+            let (store, token, barrier) = (store.clone(), token.to_owned(), barrier.clone());
+            std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    let app = test_app_at(store, day("2025-01-01")).await;
+                    let req = build();
+                    barrier.wait();
+                    safegrade_testkit::send_as(&app, Some(&token), req).await
+                })
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|t| {
+            t.join()
+                .unwrap_or_else(|_| panic!("a request thread panicked"))
+        })
+        .collect()
 }
 
 /// Runs futures concurrently on this thread (the test app is not `Send`).

@@ -99,6 +99,10 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's Jail closures return its error type"
+    )]
     fn environment_overrides_the_file() -> anyhow::Result<()> {
         figment::Jail::expect_with(|jail| {
             jail.create_file("a.toml", "pool_size = 3\nworkers = 2\n")?;
