@@ -11,9 +11,8 @@
 //! on every other node. `last_used_at` is written once per cache refresh, off the request
 //! path, so it is accurate to within that lifetime.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -32,8 +31,8 @@ use crate::error::{ApiError, ErrorCode};
 /// late a revocation elsewhere takes effect.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5);
 
-/// Most cached token checks per process.
-const MAX_CACHED: usize = 10_000;
+/// Most cached token checks per process (least recently used ones go first).
+const MAX_CACHED: u64 = 10_000;
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -114,15 +113,11 @@ impl FromRequest for Caller {
 
 type Found = Option<(Arc<TokenInfo>, Arc<Principal>)>;
 
-struct Cached {
-    at: Instant,
-    found: Found,
-}
-
-/// Token checks with a bounded, short-lived cache.
+/// Token checks with a bounded, short-lived cache (moka: time to live, capacity, and
+/// eviction of one token's or one principal's entries without clearing the rest).
 pub struct Authenticator {
     ttl: Duration,
-    cache: RwLock<HashMap<String, Cached>>,
+    cache: moka::sync::Cache<String, Found>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -149,7 +144,11 @@ impl Authenticator {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
-            cache: RwLock::new(HashMap::new()),
+            cache: moka::sync::Cache::builder()
+                .max_capacity(MAX_CACHED)
+                .time_to_live(ttl.max(Duration::from_millis(1)))
+                .support_invalidation_closures()
+                .build(),
         }
     }
 
@@ -159,41 +158,36 @@ impl Authenticator {
     }
 
     fn cached(&self, hash: &str) -> Option<Found> {
-        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-        cache
-            .get(hash)
-            .filter(|c| c.at.elapsed() < self.ttl)
-            .map(|c| c.found.clone())
+        if self.ttl.is_zero() {
+            return None;
+        }
+        self.cache.get(hash)
     }
 
     fn remember(&self, hash: String, found: Found) {
-        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= MAX_CACHED {
-            let ttl = self.ttl;
-            cache.retain(|_, c| c.at.elapsed() < ttl);
-            if cache.len() >= MAX_CACHED {
-                cache.clear();
-            }
+        if !self.ttl.is_zero() {
+            self.cache.insert(hash, found);
         }
-        cache.insert(
-            hash,
-            Cached {
-                at: Instant::now(),
-                found,
-            },
-        );
+    }
+
+    fn forget_where(
+        &self,
+        matches: impl Fn(&TokenInfo, &Principal) -> bool + Send + Sync + 'static,
+    ) {
+        // Invalidation closures only fail when not enabled, which the builder does.
+        let _ = self.cache.invalidate_entries_if(move |_, found| {
+            found.as_ref().is_some_and(|(t, p)| matches(t, p))
+        });
     }
 
     /// Forgets cached checks of this token (after revoking it on this node).
     pub fn forget_token(&self, id: TokenId) {
-        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-        cache.retain(|_, c| c.found.as_ref().is_none_or(|(t, _)| t.id != id));
+        self.forget_where(move |t, _| t.id == id);
     }
 
     /// Forgets cached checks of this principal's tokens (after changing it on this node).
     pub fn forget_principal(&self, id: PrincipalId) {
-        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-        cache.retain(|_, c| c.found.as_ref().is_none_or(|(_, p)| p.id != id));
+        self.forget_where(move |_, p| p.id == id);
     }
 
     /// Checks a bearer token: known, not revoked, not expired, principal enabled.
