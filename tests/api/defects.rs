@@ -5,8 +5,8 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
-use safegrade_domain::{Actor, EventType, Scope, SectorMapping};
-use safegrade_store::events::NewEvent;
+use safegrade_domain::{Actor, Scope, SectorMapping};
+use safegrade_store::events::{Changes, EventData, NewEvent};
 use safegrade_store::{StoreError, WriteTx};
 use safegrade_testkit::{
     TestApp, TestDb, credit_code, enterprise_body, json_request, post_enterprise, send, test_app_at,
@@ -418,12 +418,14 @@ async fn d11_an_unstorable_event_fails_its_job_alone(db: TestDb) {
             store
                 .write(move |tx| {
                     tx.record(NewEvent {
-                        event_type: EventType::EnterpriseUpdated,
                         actor: Actor::command_line(),
                         resource_id: id.clone(),
                         area_code: Some("510703".into()),
                         enterprise_id: None,
-                        data: json!({}),
+                        data: EventData::EnterpriseUpdated(Changes {
+                            changes: Default::default(),
+                            version: 2,
+                        }),
                         reason: Some(if i == 7 {
                             "bad\u{0}".into()
                         } else {

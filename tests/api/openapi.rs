@@ -123,3 +123,32 @@ fn schema_limits_match_the_domain() {
         );
     }
 }
+
+#[test]
+fn every_event_type_has_a_payload_schema() {
+    use safegrade_domain::{CodeList, EventType};
+    let spec: Value = serde_json::from_str(&safegrade_http::openapi_json()).unwrap_or_default();
+    let data = &spec["components"]["schemas"]["EventData"];
+    assert_eq!(data["discriminator"]["propertyName"], "type");
+    let mapped: Vec<&str> = data["discriminator"]["mapping"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let mut mapped = mapped;
+    mapped.sort_unstable();
+    let mut types: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+    types.sort_unstable();
+    assert_eq!(mapped, types, "one payload schema per event type");
+    for reference in data["discriminator"]["mapping"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, r)| r.as_str())
+    {
+        let schema = spec.pointer(&reference.replacen('#', "", 1));
+        assert!(
+            schema.is_some_and(|s| s["properties"]["data"].is_object()),
+            "{reference}"
+        );
+    }
+}

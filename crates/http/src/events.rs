@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use safegrade_domain::{EventType, ResourceType, Role};
-use safegrade_store::events::{Event, EventFilter};
+use safegrade_store::events::{Event, EventData, EventFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -39,10 +39,9 @@ pub struct EventResource {
 pub struct EventResponse {
     /// Position in the feed: increasing in commit order, with gaps.
     pub seq: i64,
-    /// What happened.
-    #[serde(rename = "type")]
-    #[schema(value_type = crate::codes::EventType)]
-    pub event_type: EventType,
+    /// What happened (`type`) and its payload (`data`), one schema per type.
+    #[serde(flatten)]
+    pub payload: EventData,
     /// When (RFC 3339, UTC, microseconds).
     #[serde(serialize_with = "crate::instant::serialize")]
     pub occurred_at: DateTime<Utc>,
@@ -57,11 +56,6 @@ pub struct EventResponse {
     /// The enterprise the record belongs to (the enterprise itself, or the holder of a
     /// certificate); null for principals and tokens.
     pub enterprise_id: Option<String>,
-    /// For `*.created`: the record's fields. For `*.updated`: `changes`, each changed field
-    /// with `old` and `new`, and the new `version`. For tokens: `principal_id` and
-    /// `expires_at`, never the token.
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
     /// Why, as the caller said (`reason` of a patch or revocation).
     pub reason: Option<String>,
 }
@@ -70,7 +64,7 @@ impl From<Event> for EventResponse {
     fn from(e: Event) -> Self {
         Self {
             seq: e.seq,
-            event_type: e.event_type,
+            payload: e.data,
             occurred_at: e.occurred_at,
             actor: EventActor {
                 principal_id: e.actor_principal_id,
@@ -83,7 +77,6 @@ impl From<Event> for EventResponse {
             },
             area_code: e.area_code,
             enterprise_id: e.enterprise_id,
-            data: e.data,
             reason: e.reason,
         }
     }

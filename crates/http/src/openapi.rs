@@ -405,7 +405,61 @@ pub fn finish(spec: oa::OpenApi) -> oa::OpenApi {
             }
         }
     }
+    name_event_payloads(&mut doc);
     constrain(serde_json::from_value(doc).unwrap_or(spec))
+}
+
+/// Gives each event type's payload schema a name (`EnterpriseCreatedEvent`, …) and the
+/// `EventData` union a discriminator on `type`, so client generators yield one type per event
+/// type.
+fn name_event_payloads(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let Some(Value::Array(variants)) = schemas
+        .get_mut("EventData")
+        .and_then(|d| d.get_mut("oneOf"))
+        .map(Value::take)
+    else {
+        return;
+    };
+    let mut refs = Vec::new();
+    let mut mapping = serde_json::Map::new();
+    for variant in variants {
+        let Some(event_type) = variant
+            .pointer("/properties/type/enum/0")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let name: String = event_type
+            .split(['.', '_'])
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect::<String>()
+            + "Event";
+        let reference = format!("#/components/schemas/{name}");
+        refs.push(json!({"$ref": reference}));
+        mapping.insert(event_type, Value::from(reference));
+        schemas.insert(name, variant);
+    }
+    schemas.insert(
+        "EventData".into(),
+        json!({
+            "description": "What happened and its payload: one schema per event `type`.",
+            "oneOf": refs,
+            "discriminator": {"propertyName": "type", "mapping": mapping},
+        }),
+    );
 }
 
 /// Adds what the derive cannot say: the closed list of supervision-area codes on every

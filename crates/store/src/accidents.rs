@@ -7,12 +7,12 @@ use diesel::prelude::*;
 use safegrade_domain::grading::{
     AccidentData, AccidentFacts, AccidentKind, Evaluation, GradeRules,
 };
-use safegrade_domain::{AccidentId, Actor, CodeList, EnterpriseId, EventType, Scope};
-use serde_json::{Value, json};
+use safegrade_domain::{AccidentId, Actor, CodeList, EnterpriseId, Scope};
 
 use crate::certificates::{enterprise_area, of_enterprises};
 use crate::enterprises::{Page, now};
-use crate::events::NewEvent;
+use crate::events::payload::{AccidentFields, ImpactFields};
+use crate::events::{EventData, NewEvent};
 use crate::schema::{accidents, enterprises};
 use crate::{DbConn, Store, StoreError, WriteTx};
 
@@ -152,23 +152,28 @@ fn evaluate_all(
 }
 
 /// The `data` of an `accident.recorded` event: the facts and what they mean.
-fn event_data(r: &AccidentRecord, rules: &GradeRules) -> Value {
+fn event_data(r: &AccidentRecord) -> EventData {
     let d = &r.accident.data;
-    json!({
-        "rules_version": rules.version,
-        "kind": d.kind.as_str(),
-        "occurred_on": d.facts.occurred_on.to_string(),
-        "deaths": d.facts.deaths,
-        "seriously_injured": d.facts.seriously_injured,
-        "direct_loss_cny": d.facts.direct_loss_cny,
-        "concealed": d.facts.concealed,
-        "source": d.source,
-        "restart_required": r.evaluation.restart_required,
-        "certificates": r.evaluation.certificates.iter().map(|c| json!({
-            "certificate_id": c.certificate_id.to_string(),
-            "triggers": c.triggers.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-            "fast_track_allowed": c.fast_track.allowed,
-        })).collect::<Vec<_>>(),
+    EventData::AccidentRecorded(AccidentFields {
+        kind: d.kind.as_str().to_owned(),
+        occurred_on: d.facts.occurred_on.to_string(),
+        deaths: d.facts.deaths,
+        seriously_injured: d.facts.seriously_injured,
+        direct_loss_cny: d.facts.direct_loss_cny,
+        concealed: d.facts.concealed,
+        source: d.source.clone(),
+        restart_required: r.evaluation.restart_required,
+        certificates: r
+            .evaluation
+            .certificates
+            .iter()
+            .map(|c| ImpactFields {
+                certificate_id: c.certificate_id.to_string(),
+                triggers: c.triggers.iter().map(|t| t.as_str().to_owned()).collect(),
+                fast_track_allowed: c.fast_track.allowed,
+            })
+            .collect(),
+        rules_version: Some(r.evaluation.rules_version.clone()),
     })
 }
 
@@ -274,12 +279,11 @@ pub fn record(
     let mut records = evaluate_all(tx, vec![accident], rules)?;
     let record = records.pop().ok_or(StoreError::NotFound)?;
     tx.record(NewEvent {
-        event_type: EventType::AccidentRecorded,
         actor: actor.clone(),
         resource_id: record.accident.id.to_string(),
         area_code: Some(area),
         enterprise_id: Some(record.accident.data.enterprise_id),
-        data: event_data(&record, rules),
+        data: event_data(&record),
         reason: None,
     })?;
     Ok(record)

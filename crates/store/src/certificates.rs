@@ -7,12 +7,12 @@ use safegrade_domain::grading::{
     AccidentFacts, AuthorityLevel, Certificate, CertificateData, CertificateStatus, Grade,
     GradeRules, Regime, RenewalTrack, Revocation, RevocationTrigger, transitions,
 };
-use safegrade_domain::{Actor, CertificateId, CodeList, EnterpriseId, EventType, Scope};
-use serde_json::{Map, Value, json};
+use safegrade_domain::{Actor, CertificateId, CodeList, EnterpriseId, Scope};
 
 use crate::enterprises::{Page, now};
 use crate::error::check_version;
-use crate::events::NewEvent;
+use crate::events::payload::{self, CertificateFields};
+use crate::events::{EventData, NewEvent};
 use crate::schema::{certificates, enterprises};
 use crate::{DbConn, Store, StoreError, WriteTx};
 
@@ -105,26 +105,6 @@ impl CertificateRow {
     }
 }
 
-/// The fields of a certificate as they appear in events.
-pub fn audit_fields(c: &Certificate) -> Map<String, Value> {
-    let d = &c.data;
-    let Value::Object(map) = json!({
-        "id": c.id.to_string(),
-        "enterprise_id": d.enterprise_id.to_string(),
-        "regime": d.regime.as_str(),
-        "grade": d.grade.as_str(),
-        "number": d.number,
-        "authority_level": d.authority_level.as_str(),
-        "authority_name": d.authority_name,
-        "issued_on": d.issued_on.to_string(),
-        "valid_until": d.valid_until.to_string(),
-        "standard": d.standard,
-    }) else {
-        unreachable!("json! of an object literal is an object")
-    };
-    map
-}
-
 /// The area of an enterprise inside `scope`, or `NotFound` (outside it, or missing).
 pub(crate) fn enterprise_area(
     conn: &mut DbConn,
@@ -176,20 +156,18 @@ fn latest_revocation(
 }
 
 fn event(
-    event_type: EventType,
     c: &Certificate,
     area: &str,
     actor: &Actor,
-    data: Map<String, Value>,
+    data: EventData,
     reason: Option<String>,
 ) -> NewEvent {
     NewEvent {
-        event_type,
         actor: actor.clone(),
         resource_id: c.id.to_string(),
         area_code: Some(area.to_owned()),
         enterprise_id: Some(c.data.enterprise_id),
-        data: Value::Object(data),
+        data,
         reason,
     }
 }
@@ -277,7 +255,7 @@ where
     let current = find(tx, id)?;
     let area = enterprise_area(tx, current.data.enterprise_id, scope)?;
     let data = validate(&current)?;
-    let (event_type, mut details) = match succession {
+    let (track, fast_track_reasons) = match succession {
         Succession::Renewal(track) => {
             let during: Vec<AccidentFacts> = crate::accidents::facts_between(
                 tx,
@@ -286,14 +264,11 @@ where
             )?;
             let fast = transitions::renew(rules, &current, &data, track, &during)
                 .map_err(StoreError::from)?;
-            let mut details = Map::new();
-            details.insert("track".into(), Value::from(track.as_str()));
-            details.insert("fast_track_reasons".into(), Value::from(fast.reasons));
-            (EventType::CertificateRenewed, details)
+            (Some(track.as_str().to_owned()), Some(fast.reasons))
         }
         Succession::Upgrade => {
             transitions::upgrade(&current, &data).map_err(StoreError::from)?;
-            (EventType::CertificateUpgraded, Map::new())
+            (None, None)
         }
     };
     check_version(if_match, current.version)?;
@@ -315,11 +290,17 @@ where
         .into());
     }
     crate::summaries::refresh(tx, new.data.enterprise_id)?;
-    let mut data = audit_fields(&new);
-    data.insert("previous_id".into(), Value::from(current.id.to_string()));
-    data.insert("rules_version".into(), Value::from(rules.version));
-    data.append(&mut details);
-    tx.record(event(event_type, &new, &area, actor, data, None))?;
+    let payload = payload::Succession {
+        certificate: CertificateFields::from(&new),
+        previous_id: current.id.to_string(),
+        track,
+        fast_track_reasons,
+    };
+    let data = match succession {
+        Succession::Renewal(_) => EventData::CertificateRenewed(payload),
+        Succession::Upgrade => EventData::CertificateUpgraded(payload),
+    };
+    tx.record(event(&new, &area, actor, data, None))?;
     Ok(new)
 }
 
@@ -365,23 +346,14 @@ where
     }
     let revoked = find(tx, id)?;
     crate::summaries::refresh(tx, revoked.data.enterprise_id)?;
-    let Value::Object(data) = json!({
-        "trigger": r.trigger.as_str(),
-        "legal_basis": r.legal_basis,
-        "decided_on": r.decided_on.to_string(),
-        "regrade_opens_on": rules.regrade_opens_on(r.decided_on).to_string(),
-        "rules_version": r.rules_version,
-    }) else {
-        unreachable!("json! of an object literal is an object")
-    };
-    tx.record(event(
-        EventType::CertificateRevoked,
-        &revoked,
-        &area,
-        actor,
-        data,
-        Some(r.reason.clone()),
-    ))?;
+    let data = EventData::CertificateRevoked(payload::RevocationFields {
+        trigger: r.trigger.as_str().to_owned(),
+        legal_basis: r.legal_basis.clone(),
+        decided_on: r.decided_on.to_string(),
+        regrade_opens_on: rules.regrade_opens_on(r.decided_on).to_string(),
+        rules_version: Some(r.rules_version.clone()),
+    });
+    tx.record(event(&revoked, &area, actor, data, Some(r.reason.clone())))?;
     Ok(revoked)
 }
 
@@ -399,14 +371,8 @@ pub fn record(
     transitions::record(rules, revoked, data)?;
     let c = insert(tx, data, rules)?;
     crate::summaries::refresh(tx, c.data.enterprise_id)?;
-    tx.record(event(
-        EventType::CertificateRecorded,
-        &c,
-        &area,
-        actor,
-        audit_fields(&c),
-        None,
-    ))?;
+    let fields = EventData::CertificateRecorded(CertificateFields::from(&c));
+    tx.record(event(&c, &area, actor, fields, None))?;
     Ok(c)
 }
 

@@ -5,12 +5,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use safegrade_domain::drives::{CreationStage, Drive, Visit};
 use safegrade_domain::grading::Grade;
-use safegrade_domain::{Actor, CodeList, EnterpriseId, EventType, Scope};
-use serde_json::{Map, Value, json};
+use safegrade_domain::{Actor, CodeList, EnterpriseId, Scope};
 
 use crate::certificates::enterprise_area;
 use crate::enterprises::now;
-use crate::events::{NewEvent, update_data};
+use crate::events::payload::VisitFields;
+use crate::events::{Changes, EventData, NewEvent};
 use crate::schema::{drives, guidance_visits};
 use crate::{DbConn, Store, StoreError, WriteTx, check_version};
 
@@ -74,22 +74,34 @@ fn from_row(r: DriveRow) -> Result<(Drive, i64), StoreError> {
     ))
 }
 
-/// The fields of a drive as they appear in events.
-fn audit_fields(d: &Drive) -> Map<String, Value> {
-    let Value::Object(map) = json!({
-        "supervision_focus": d.focus.is_some(),
-        "focus_reason": d.focus.as_ref().map(|(r, _)| r),
-        "focus_since": d.focus.as_ref().map(|(_, s)| s.to_string()),
-        "creation_stage": d.creation_stage.as_str(),
-        "stage_since": d.stage_since.map(|s| s.to_string()),
-        "model_enterprise": d.model.is_some(),
-        "model_note": d.model,
-        "upgrade_target_grade": d.upgrade_target.map(|(g, _)| g.as_str()),
-        "upgrade_target_year": d.upgrade_target.map(|(_, y)| y),
-    }) else {
-        unreachable!("json! of an object literal is an object")
-    };
-    map
+/// The fields of a drive as its events record them.
+#[derive(serde::Serialize)]
+struct DriveFields {
+    supervision_focus: bool,
+    focus_reason: Option<String>,
+    focus_since: Option<String>,
+    creation_stage: &'static str,
+    stage_since: Option<String>,
+    model_enterprise: bool,
+    model_note: Option<String>,
+    upgrade_target_grade: Option<&'static str>,
+    upgrade_target_year: Option<i32>,
+}
+
+impl From<&Drive> for DriveFields {
+    fn from(d: &Drive) -> Self {
+        Self {
+            supervision_focus: d.focus.is_some(),
+            focus_reason: d.focus.as_ref().map(|(r, _)| r.clone()),
+            focus_since: d.focus.as_ref().map(|(_, s)| s.to_string()),
+            creation_stage: d.creation_stage.as_str(),
+            stage_since: d.stage_since.map(|s| s.to_string()),
+            model_enterprise: d.model.is_some(),
+            model_note: d.model.clone(),
+            upgrade_target_grade: d.upgrade_target.map(|(g, _)| g.as_str()),
+            upgrade_target_year: d.upgrade_target.map(|(_, y)| y),
+        }
+    }
 }
 
 /// The drive of a joined row (`None`: never changed).
@@ -176,14 +188,17 @@ impl Store {
                 .execute(&mut **tx)
                 .map_err(StoreError::from)?;
             crate::summaries::refresh(tx, id)?;
-            let data = update_data(&audit_fields(&current), &audit_fields(&new), version + 1);
+            let changes = Changes::between(
+                &DriveFields::from(&current),
+                &DriveFields::from(&new),
+                version + 1,
+            )?;
             tx.record(NewEvent {
-                event_type: EventType::DriveUpdated,
                 actor,
                 resource_id: id.to_string(),
                 area_code: Some(area),
                 enterprise_id: Some(id),
-                data: Value::Object(data),
+                data: EventData::DriveUpdated(changes),
                 reason: None,
             })?;
             Ok((new, version + 1))
@@ -265,16 +280,15 @@ pub fn record_visit(
         ))
         .execute(&mut **tx)?;
     tx.record(NewEvent {
-        event_type: EventType::VisitRecorded,
         actor: actor.clone(),
         resource_id: stored.id.clone(),
         area_code: Some(area),
         enterprise_id: Some(id),
-        data: json!({
-            "visited_on": stored.visit.visited_on.to_string(),
-            "visitor": stored.visit.visitor,
-            "findings": stored.visit.findings,
-            "follow_up_on": stored.visit.follow_up_on.map(|d| d.to_string()),
+        data: EventData::VisitRecorded(VisitFields {
+            visited_on: stored.visit.visited_on.to_string(),
+            visitor: stored.visit.visitor.clone(),
+            findings: stored.visit.findings.clone(),
+            follow_up_on: stored.visit.follow_up_on.map(|d| d.to_string()),
         }),
         reason: None,
     })?;

@@ -3,13 +3,13 @@
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use safegrade_domain::{
-    Actor, CodeList, CreditCode, Enterprise, EnterpriseData, EnterpriseId, EventType, IndustryCode,
-    MineKind, OperatingStatus, Ownership, Scale, Scope, Sector,
+    Actor, CodeList, CreditCode, Enterprise, EnterpriseData, EnterpriseId, IndustryCode, MineKind,
+    OperatingStatus, Ownership, Scale, Scope, Sector,
 };
-use serde_json::{Map, Value, json};
 
 use crate::drives::{DRIVE, DriveRow, drive_of};
-use crate::events::{NewEvent, update_data};
+use crate::events::payload::EnterpriseFields;
+use crate::events::{Changes, EventData, NewEvent};
 use crate::schema::{drives, enterprises, grade_summaries};
 use crate::summaries::{SUMMARY, SummaryColumns, from_columns};
 use crate::{Backend, DbConn, Store, StoreError, WriteTx, check_version};
@@ -131,49 +131,13 @@ impl EnterpriseRow {
     }
 }
 
-/// The fields of an enterprise as they appear in events (`data` of `enterprise.created`,
-/// `data.changes` of `enterprise.updated`).
-pub fn audit_fields(e: &Enterprise) -> Map<String, Value> {
-    let d = &e.data;
-    let Value::Object(map) = json!({
-        "id": e.id.to_string(),
-        "credit_code": d.credit_code.to_string(),
-        "name": d.name,
-        "area_code": d.area_code,
-        "address": d.address,
-        "industry_code": d.industry_code.as_str(),
-        "sector": d.sector.as_str(),
-        "mine_kind": d.mine_kind.map(|k| k.as_str()),
-        "scale": d.scale.as_str(),
-        "ownership": d.ownership.as_str(),
-        "operating_status": d.operating_status.as_str(),
-        "principal_name": d.principal_name,
-        "principal_phone": d.principal_phone,
-        "safety_manager_name": d.safety_manager_name,
-        "safety_manager_phone": d.safety_manager_phone,
-        "employees": d.employees,
-        "latitude": d.latitude,
-        "longitude": d.longitude,
-    }) else {
-        unreachable!("json! of an object literal is an object")
-    };
-    map
-}
-
-fn event(
-    event_type: EventType,
-    e: &Enterprise,
-    actor: &Actor,
-    data: Map<String, Value>,
-    reason: Option<String>,
-) -> NewEvent {
+fn event(e: &Enterprise, actor: &Actor, data: EventData, reason: Option<String>) -> NewEvent {
     NewEvent {
-        event_type,
         actor: actor.clone(),
         resource_id: e.id.to_string(),
         area_code: Some(e.data.area_code.clone()),
         enterprise_id: Some(e.id),
-        data: Value::Object(data),
+        data,
         reason,
     }
 }
@@ -259,13 +223,8 @@ pub fn insert(
         .values(&row)
         .execute(&mut **tx)?;
     let e = row.into_domain(GradeSummary::default(), Drive::default())?;
-    tx.record(event(
-        EventType::EnterpriseCreated,
-        &e,
-        actor,
-        audit_fields(&e),
-        None,
-    ))?;
+    let data = EventData::EnterpriseCreated(EnterpriseFields::from(&e));
+    tx.record(event(&e, actor, data, None))?;
     Ok(e)
 }
 
@@ -367,12 +326,15 @@ impl Store {
                     new.data.sector.as_str(),
                 )?;
             }
-            let data = update_data(&audit_fields(&current), &audit_fields(&new), new.version);
+            let changes = Changes::between(
+                &EnterpriseFields::from(&current),
+                &EnterpriseFields::from(&new),
+                new.version,
+            )?;
             tx.record(event(
-                EventType::EnterpriseUpdated,
                 &new,
                 &actor,
-                data,
+                EventData::EnterpriseUpdated(changes),
                 reason,
             ))?;
             Ok(new)

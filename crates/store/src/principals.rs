@@ -4,12 +4,12 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use safegrade_domain::Refusal;
 use safegrade_domain::{
-    Actor, CodeList, EnterpriseId, EventType, Principal, PrincipalData, PrincipalId, Role,
+    Actor, CodeList, EnterpriseId, Principal, PrincipalData, PrincipalId, Role,
 };
-use serde_json::{Map, Value, json};
 
 use crate::enterprises::{Page, now};
-use crate::events::{NewEvent, update_data};
+use crate::events::payload::PrincipalFields;
+use crate::events::{Changes, EventData, NewEvent};
 use crate::schema::{enterprises, principals};
 use crate::{DbConn, Store, StoreError, WriteTx, check_version};
 
@@ -79,36 +79,13 @@ impl PrincipalRow {
     }
 }
 
-/// The fields of a principal as they appear in events.
-pub fn audit_fields(p: &Principal) -> Map<String, Value> {
-    let d = &p.data;
-    let Value::Object(map) = json!({
-        "id": p.id.to_string(),
-        "name": d.name,
-        "role": d.role.as_str(),
-        "area_codes": d.area_codes,
-        "enterprise_id": d.enterprise_id.map(|e| e.to_string()),
-        "read_only": d.read_only,
-        "disabled": d.disabled,
-    }) else {
-        unreachable!("json! of an object literal is an object")
-    };
-    map
-}
-
-fn event(
-    event_type: EventType,
-    p: &Principal,
-    actor: &Actor,
-    data: Map<String, Value>,
-) -> NewEvent {
+fn event(p: &Principal, actor: &Actor, data: EventData) -> NewEvent {
     NewEvent {
-        event_type,
         actor: actor.clone(),
         resource_id: p.id.to_string(),
         area_code: None,
         enterprise_id: None,
-        data: Value::Object(data),
+        data,
         reason: None,
     }
 }
@@ -144,10 +121,9 @@ pub fn insert(
         .execute(&mut **tx)?;
     let p = row.into_domain()?;
     tx.record(event(
-        EventType::PrincipalCreated,
         &p,
         actor,
-        audit_fields(&p),
+        EventData::PrincipalCreated(PrincipalFields::from(&p)),
     ))?;
     Ok(p)
 }
@@ -293,8 +269,12 @@ impl Store {
                 .into());
             }
             let new = row.into_domain()?;
-            let data = update_data(&audit_fields(&current), &audit_fields(&new), new.version);
-            tx.record(event(EventType::PrincipalUpdated, &new, &actor, data))?;
+            let changes = Changes::between(
+                &PrincipalFields::from(&current),
+                &PrincipalFields::from(&new),
+                new.version,
+            )?;
+            tx.record(event(&new, &actor, EventData::PrincipalUpdated(changes)))?;
             Ok(new)
         })
     }

@@ -8,12 +8,12 @@ use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use safegrade_domain::Refusal;
-use safegrade_domain::{Actor, EventType, Principal, PrincipalId, TokenId};
-use serde_json::json;
+use safegrade_domain::{Actor, Principal, PrincipalId, TokenId};
 use sha2::{Digest, Sha256};
 
 use crate::enterprises::now;
-use crate::events::NewEvent;
+use crate::events::payload::TokenFields;
+use crate::events::{EventData, NewEvent};
 use crate::schema::tokens;
 use crate::{DbConn, Store, StoreError, WriteTx};
 
@@ -118,16 +118,20 @@ fn generate() -> Result<String, StoreError> {
     ))
 }
 
-fn event(event_type: EventType, t: &TokenInfo, actor: &Actor, reason: Option<String>) -> NewEvent {
+fn event(
+    kind: fn(TokenFields) -> EventData,
+    t: &TokenInfo,
+    actor: &Actor,
+    reason: Option<String>,
+) -> NewEvent {
     NewEvent {
-        event_type,
         actor: actor.clone(),
         resource_id: t.id.to_string(),
         area_code: None,
         enterprise_id: None,
-        data: json!({
-            "principal_id": t.principal_id.to_string(),
-            "expires_at": t.expires_at.map(|a| a.to_rfc3339()),
+        data: kind(TokenFields {
+            principal_id: t.principal_id.to_string(),
+            expires_at: t.expires_at.map(|a| a.to_rfc3339()),
         }),
         reason,
     }
@@ -158,7 +162,7 @@ pub fn issue(
         .values(&row)
         .execute(&mut **tx)?;
     let info = row.into_info()?;
-    tx.record(event(EventType::TokenCreated, &info, actor, None))?;
+    tx.record(event(EventData::TokenCreated, &info, actor, None))?;
     Ok(IssuedToken { info, secret })
 }
 
@@ -277,7 +281,7 @@ pub fn revoke(
         revoked_at: Some(utc(at)),
         ..current
     };
-    tx.record(event(EventType::TokenRevoked, &info, actor, reason))?;
+    tx.record(event(EventData::TokenRevoked, &info, actor, reason))?;
     Ok(info)
 }
 

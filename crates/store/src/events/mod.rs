@@ -11,7 +11,9 @@ use diesel::prelude::*;
 use safegrade_domain::{
     Actor, CodeList, EnterpriseId, EventType, PrincipalId, ResourceType, Role, Scope,
 };
-use serde_json::{Map, Value};
+pub mod payload;
+
+pub use payload::{Changes, EventData};
 
 use crate::schema::events;
 use crate::{DbConn, Store, StoreError};
@@ -19,8 +21,6 @@ use crate::{DbConn, Store, StoreError};
 /// An event about to be appended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    /// What happened.
-    pub event_type: EventType,
     /// Who did it.
     pub actor: Actor,
     /// The record's id.
@@ -30,13 +30,18 @@ pub struct NewEvent {
     pub area_code: Option<String>,
     /// The enterprise the record belongs to, if any.
     pub enterprise_id: Option<EnterpriseId>,
-    /// What changed.
-    pub data: Value,
+    /// What happened: the type and its payload.
+    pub data: EventData,
     /// Why, as the caller said.
     pub reason: Option<String>,
 }
 
 impl NewEvent {
+    /// The event's type.
+    pub fn event_type(&self) -> EventType {
+        self.data.event_type()
+    }
+
     /// Refuses an event that no backend could store: a U+0000 in a text column (PostgreSQL
     /// cannot hold it; `data` is JSON text, where it is escaped and harmless).
     pub(crate) fn check_storable(&self) -> Result<(), StoreError> {
@@ -50,7 +55,7 @@ impl NewEvent {
             return Err(StoreError::Other(
                 format!(
                     "an event of {} holds U+0000 and cannot be stored",
-                    self.event_type.as_str()
+                    self.event_type().as_str()
                 )
                 .into(),
             ));
@@ -82,8 +87,8 @@ pub struct Event {
     pub area_code: Option<String>,
     /// Enterprise of the record.
     pub enterprise_id: Option<String>,
-    /// What changed.
-    pub data: Value,
+    /// What happened: the type and its payload.
+    pub data: EventData,
     /// Why.
     pub reason: Option<String>,
 }
@@ -128,10 +133,11 @@ fn corrupt(column: &str) -> StoreError {
 
 impl EventRow {
     fn into_event(self) -> Result<Event, StoreError> {
+        let event_type =
+            EventType::from_code(&self.event_type).ok_or_else(|| corrupt("event_type"))?;
         Ok(Event {
             seq: self.seq,
-            event_type: EventType::from_code(&self.event_type)
-                .ok_or_else(|| corrupt("event_type"))?,
+            event_type,
             occurred_at: DateTime::from_naive_utc_and_offset(self.occurred_at, Utc),
             actor_principal_id: self.actor_principal_id,
             actor_role: match self.actor_role.as_deref() {
@@ -144,27 +150,28 @@ impl EventRow {
             resource_id: self.resource_id,
             area_code: self.area_code,
             enterprise_id: self.enterprise_id,
-            data: serde_json::from_str(&self.data).map_err(|_| corrupt("data"))?,
+            data: EventData::from_stored(event_type, &self.data)?,
             reason: self.reason,
         })
     }
 }
 
 impl NewEvent {
-    fn row(&self, at: NaiveDateTime) -> EventInsert {
-        EventInsert {
-            event_type: self.event_type.as_str(),
+    fn row(&self, at: NaiveDateTime) -> Result<EventInsert, StoreError> {
+        let event_type = self.event_type();
+        Ok(EventInsert {
+            event_type: event_type.as_str(),
             occurred_at: at,
             actor_principal_id: self.actor.principal_id.map(|p| p.to_string()),
             actor_role: self.actor.role.map(|r| r.as_str()),
             request_id: self.actor.request_id.clone(),
-            resource_type: self.event_type.resource_type().as_str(),
+            resource_type: event_type.resource_type().as_str(),
             resource_id: self.resource_id.clone(),
             area_code: self.area_code.clone(),
             enterprise_id: self.enterprise_id.map(|e| e.to_string()),
-            data: self.data.to_string(),
+            data: self.data.to_stored()?,
             reason: self.reason.clone(),
-        }
+        })
     }
 }
 
@@ -177,7 +184,7 @@ pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreE
         return Ok(());
     }
     let at = crate::now();
-    let rows: Vec<EventInsert> = batch.iter().map(|e| e.row(at)).collect();
+    let rows: Vec<EventInsert> = batch.iter().map(|e| e.row(at)).collect::<Result<_, _>>()?;
     match conn {
         DbConn::Postgres(_) => {
             crate::locks::hold(conn, crate::locks::Lock::Events)?;
@@ -284,60 +291,11 @@ impl Store {
     }
 }
 
-/// The changes between two field maps: `{"field": {"old": …, "new": …}}` for every field
-/// whose value differs.
-pub fn changes(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (k, v) in new {
-        let before = old.get(k).unwrap_or(&Value::Null);
-        if before != v {
-            out.insert(k.clone(), serde_json::json!({"old": before, "new": v}));
-        }
-    }
-    for (k, v) in old {
-        if !new.contains_key(k) {
-            out.insert(k.clone(), serde_json::json!({"old": v, "new": null}));
-        }
-    }
-    out
-}
-
-/// The `data` of an `*.updated` event: the changed fields (see [`changes`]) and the new
-/// version.
-pub fn update_data(
-    old: &Map<String, Value>,
-    new: &Map<String, Value>,
-    version: i64,
-) -> Map<String, Value> {
-    let mut data = Map::new();
-    data.insert("changes".into(), Value::Object(changes(old, new)));
-    data.insert("version".into(), Value::from(version));
-    data
-}
-
 /// The actor of `principal` in a request.
 pub fn actor(principal: PrincipalId, role: Role, request_id: Option<String>) -> Actor {
     Actor {
         principal_id: Some(principal),
         role: Some(role),
         request_id,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn changes_name_each_changed_field_with_old_and_new() {
-        let old = serde_json::json!({"a": 1, "b": "x", "c": null});
-        let new = serde_json::json!({"a": 1, "b": "y", "c": 2});
-        let (Value::Object(o), Value::Object(n)) = (old, new) else {
-            panic!("objects")
-        };
-        assert_eq!(
-            Value::Object(changes(&o, &n)),
-            serde_json::json!({"b": {"old": "x", "new": "y"}, "c": {"old": null, "new": 2}})
-        );
     }
 }
