@@ -30,6 +30,7 @@ mod openapi;
 mod redact;
 mod reference;
 mod schema;
+mod status;
 
 /// Runs futures concurrently on the current (actix) runtime.
 pub async fn futures_join_all<F: std::future::Future + 'static>(
