@@ -78,3 +78,57 @@ fn layers_point_one_way() {
         "testkit is dev-only"
     );
 }
+
+/// The Rust files under `dir`, recursively.
+fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Each of `domain`, `store` and `http` keeps a folder per capability and one `plumbing`
+/// folder; plumbing never imports a capability (a capability is any other folder of the
+/// crate's `src`), so infrastructure stays reusable and a capability can be read alone.
+#[test]
+fn plumbing_imports_no_capability() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut wrong = Vec::new();
+    for krate in ["domain", "store", "http"] {
+        let src = root.join("crates").join(krate).join("src");
+        let plumbing = src.join("plumbing");
+        assert!(plumbing.is_dir(), "{krate} has a plumbing folder");
+        let capabilities: Vec<String> = std::fs::read_dir(&src)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().is_dir() && e.file_name() != "plumbing")
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            capabilities.len() >= 3,
+            "{krate}: capabilities {capabilities:?}"
+        );
+        for file in rust_files(&plumbing) {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            for cap in &capabilities {
+                for form in [
+                    format!("crate::{cap}::"),
+                    format!("crate::{cap};"),
+                    format!("crate::{{{cap}"),
+                ] {
+                    if text.contains(&form) {
+                        wrong.push(format!("{} imports the capability {cap}", file.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

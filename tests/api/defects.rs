@@ -332,7 +332,7 @@ fn sabotaging_job(tx: &mut WriteTx<'_>, n: u32, fail: bool) -> Result<(), StoreE
     }
     .validate(SectorMapping::builtin())
     .unwrap_or_else(|e| panic!("{e:?}"));
-    safegrade_store::enterprises::insert(tx, &data, &Actor::command_line())?;
+    safegrade_store::ledger::enterprises::insert(tx, &data, &Actor::command_line())?;
     tx.batch_execute("RELEASE job")?;
     if fail {
         return Err(StoreError::NotFound);

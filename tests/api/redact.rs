@@ -83,7 +83,7 @@ pub fn seq(value: Content, _path: ContentPath<'_>) -> &'static str {
 pub fn token(value: Content, _path: ContentPath<'_>) -> &'static str {
     let text = value.as_str().unwrap_or_default();
     assert!(
-        safegrade_store::tokens::looks_like_token(text),
+        safegrade_store::access::tokens::looks_like_token(text),
         "'{text}' is not a token"
     );
     "[token]"

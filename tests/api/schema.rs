@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel_migrations_names as names;
 use safegrade_domain::{Actor, EnterpriseInput, EventType, PrincipalInput, Scope, SectorMapping};
+use safegrade_store::access::tokens::hash_secret;
 use safegrade_store::events::{EventFilter, EventVisibility};
 use safegrade_store::idempotency::{Claim, StoredResponse, claim, complete, find_response};
-use safegrade_store::tokens::hash_secret;
 use safegrade_store::{DbConn, EnterpriseFilter, Store, StoreError};
 use safegrade_testkit::{Kind, TestDb, credit_code};
 
@@ -256,7 +256,7 @@ async fn every_table_round_trips(db: TestDb) {
     };
     let events_before = all_events(store).len();
     let failed: Result<(), StoreError> = store.with_write_tx(move |tx| {
-        safegrade_store::enterprises::insert(tx, &data9, &Actor::command_line())?;
+        safegrade_store::ledger::enterprises::insert(tx, &data9, &Actor::command_line())?;
         Err(StoreError::NotFound)
     });
     assert!(failed.is_err());
@@ -375,7 +375,7 @@ async fn assert_certificates_and_accidents_round_trip(
         .write({
             let cli = cli.clone();
             move |tx| {
-                safegrade_store::certificates::revoke(
+                safegrade_store::grading::certificates::revoke(
                     tx,
                     c.id,
                     (&Scope::City, &cli),
@@ -415,7 +415,7 @@ async fn assert_certificates_and_accidents_round_trip(
     assert_eq!(recorded.accident.data, accident);
     let listed = store
         .list_accidents(
-            &safegrade_store::accidents::AccidentFilter {
+            &safegrade_store::grading::accidents::AccidentFilter {
                 scope: Scope::City,
                 enterprise_id: Some(enterprise),
                 area_code: None,

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use safegrade_domain::grading::{GradeSummary, StandardizationStatus};
 use safegrade_domain::{Actor, CodeList, EnterpriseId, EnterpriseInput, Scope, SectorMapping};
+use safegrade_store::insights::stats::StatsFilter;
 use safegrade_store::schema::grade_summaries;
-use safegrade_store::stats::StatsFilter;
 use safegrade_store::{EnterpriseFilter, StoreError};
 use safegrade_testkit::{TestDb, credit_code};
 

@@ -9,37 +9,32 @@
 //! [`EnterpriseInput::validate`], [`PrincipalInput::validate`], [`Role::may`] and
 //! [`Scope::covers`] (who may do what), and the [`CodeList`] enums.
 
-mod access;
-mod area;
-mod code_list;
-mod credit_code;
+pub mod access;
 pub mod drives;
-mod enterprise;
 pub mod grading;
-mod id;
-mod industry;
+pub mod ledger;
+pub mod plumbing;
 mod refusal;
-mod validation;
 
 pub use access::{
     Action, Actor, EventType, Principal, PrincipalData, PrincipalInput, ResourceType, Role, Scope,
     check_expiry, principal_limits, token_live,
 };
-pub use area::{AREAS, Area, AreaKind, CITY_CODE, find_area};
-pub use code_list::{CodeList, UnknownCode};
-pub use credit_code::{CreditCode, CreditCodeError};
-pub use enterprise::{
+pub use ledger::area::{AREAS, Area, AreaKind, CITY_CODE, find_area};
+pub use ledger::credit_code::{CreditCode, CreditCodeError};
+pub use ledger::enterprise::{
     Enterprise, EnterpriseData, EnterpriseInput, MineKind, OperatingStatus, Ownership, Scale,
     is_phone, limits,
 };
-pub use id::{AccidentId, CertificateId, EnterpriseId, PrincipalId, TokenId};
-pub use industry::{
+pub use ledger::industry::{
     IndustryCode, IndustryCodeError, MappingError, SECTIONS, Sector, SectorMapping, SectorRule,
 };
+pub use plumbing::code_list::{CodeList, UnknownCode};
+pub use plumbing::id::{AccidentId, CertificateId, EnterpriseId, PrincipalId, TokenId};
+pub use plumbing::validation::{Violation, ViolationCode, pointer_to};
 pub use refusal::Refusal;
-pub use validation::{Violation, ViolationCode, pointer_to};
 
 /// Credit-code algorithm constants, for documentation and tests.
 pub mod credit {
-    pub use crate::credit_code::{ALPHABET, LENGTH, WEIGHTS, check_character, normalise};
+    pub use crate::ledger::credit_code::{ALPHABET, LENGTH, WEIGHTS, check_character, normalise};
 }

@@ -4,33 +4,23 @@
 //! Depends on `safegrade_domain` and `safegrade_store`; the server binary depends on it.
 //! Wire types are built from domain types with `From`; diesel rows never reach this crate.
 //!
+//! A folder per capability (`ledger`, `access`, `audit`, `grading`, `drives`, `insights`),
+//! each registering its own routes (`routes.rs` composes them); `plumbing` holds what they
+//! share and imports none of them.
+//!
 //! Entry points: [`app`] (the whole application), [`openapi()`] and [`openapi_json`] (the
 //! contract), [`apidoc::render`] (the book's API reference).
 
-pub mod accidents;
-pub mod alerts;
-pub mod apidoc;
-mod app;
-pub mod auth;
-pub mod certificates;
-pub mod codes;
+pub mod access;
+pub mod audit;
 pub mod drives;
-pub mod enterprises;
-pub mod error;
-pub mod events;
-pub mod extract;
-mod health;
-pub mod instant;
-pub mod list;
-mod members;
-mod openapi;
-pub mod principals;
-pub mod ratelimit;
-pub mod reference;
-pub mod register;
-pub mod stats;
-pub mod write;
+pub mod grading;
+pub mod insights;
+pub mod ledger;
+pub mod plumbing;
+mod routes;
 
-pub use app::{AppState, MAX_BODY_BYTES, RequestId, app, china_today};
-pub use error::{ApiError, ErrorCode, Problem};
-pub use openapi::{PROBLEM_JSON, RouteTable, openapi, openapi_json};
+pub use plumbing::app::{AppState, MAX_BODY_BYTES, RequestId, app, china_today};
+pub use plumbing::error::{ApiError, ErrorCode, Problem};
+pub use plumbing::openapi::{PROBLEM_JSON, RouteTable, openapi, openapi_json};
+pub use plumbing::{apidoc, auth, codes, error, extract, instant, list, ratelimit, write};

@@ -64,7 +64,7 @@ pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
                 let data = input
                     .validate(mapping)
                     .map_err(|v| anyhow::anyhow!("synthetic data invalid: {v:?}"))?;
-                safegrade_store::enterprises::insert(tx, &data, &actor)?;
+                safegrade_store::ledger::enterprises::insert(tx, &data, &actor)?;
             }
             Ok(())
         })?;
@@ -125,7 +125,13 @@ pub fn load_grades(store: &Store, count: u32, today: chrono::NaiveDate) -> anyho
         store.with_write_tx(move |tx| -> anyhow::Result<()> {
             let actor = Actor::command_line();
             for data in &batch {
-                safegrade_store::certificates::record(tx, data, &Scope::City, &actor, rules)?;
+                safegrade_store::grading::certificates::record(
+                    tx,
+                    data,
+                    &Scope::City,
+                    &actor,
+                    rules,
+                )?;
             }
             Ok(())
         })?;

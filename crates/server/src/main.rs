@@ -24,7 +24,7 @@ use settings::Settings;
 #[command(name = "safegrade", version, about, long_about = None)]
 struct Cli {
     /// TOML settings file (keys: bind, database_url, pool_size, workers,
-    /// token_cache_seconds, grade_rules); each key can also be set as SAFEGRADE_<KEY>.
+    /// token_cache_seconds, grade_rules); each key can also be set as `SAFEGRADE_<KEY>`.
     #[arg(long, global = true, env = "SAFEGRADE_CONFIG")]
     config: Option<PathBuf>,
     /// Database URL: sqlite://PATH (default sqlite://./data/safegrade.db) or postgres://…

@@ -8,32 +8,23 @@
 //! [`Store::sync_reference_data`], the enterprise repository methods on [`Store`], and
 //! [`Store::with_write_tx`] for every multi-row write.
 
-pub mod accidents;
-pub mod alerts;
-pub mod certificates;
-mod db;
+pub mod access;
 pub mod drives;
-pub mod enterprises;
-mod error;
-pub mod events;
-pub mod idempotency;
-mod instant;
-mod locks;
-pub mod principals;
-mod reference;
-pub mod schema;
-pub mod stats;
-mod summaries;
-pub mod tokens;
-pub mod writer;
+pub mod grading;
+pub mod insights;
+pub mod ledger;
+pub mod plumbing;
 
-pub use writer::WriteTx;
+pub use plumbing::writer::WriteTx;
+pub use plumbing::{events, idempotency, schema, writer};
 
-pub use db::{
+pub use ledger::enterprises::EnterpriseFilter;
+pub use ledger::reference::SyncReport;
+pub use plumbing::db::{
     Backend, ConnError, ConnManager, DbConn, DbUrl, POSTGRES_MIGRATIONS, Pool, PoolConfig,
     PooledConn, SQLITE_MIGRATIONS, SQLITE_PRAGMAS, Store, UrlError, run_migrations,
 };
-pub use enterprises::{EnterpriseFilter, Page, now};
-pub use error::{Constraint, StoreError, check_version};
-pub use idempotency::StoredResponse;
-pub use reference::SyncReport;
+pub use plumbing::error::{Constraint, StoreError, check_version};
+pub use plumbing::idempotency::StoredResponse;
+pub use plumbing::page::Page;
+pub use plumbing::time::now;

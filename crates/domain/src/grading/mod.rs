@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
 
-use crate::validation::{Checker, Violation, ViolationCode as V};
+use crate::plumbing::validation::{Checker, Violation, ViolationCode as V};
 use crate::{CertificateId, CodeList, EnterpriseId, code_list};
 
 pub mod transitions;

@@ -1,0 +1,555 @@
+//! Who may do what: principals (API callers), their roles and jurisdiction, and the audit
+//! events every change leaves behind.
+//!
+//! Rule: a county-level bureau regulates the enterprises of its own area (属地监管, notice
+//! 绵应急函〔2020〕42号 part 1: each county and park zone keeps the ledger of its own
+//! enterprises; see `book/src/access/index.md`). The role table is [`Role::may`]; the
+//! jurisdiction test is [`Scope::covers`].
+
+use chrono::{DateTime, Utc};
+
+use crate::plumbing::validation::{Checker, Violation, ViolationCode as V};
+use crate::{CodeList, EnterpriseId, PrincipalId, code_list, find_area};
+
+code_list! {
+    /// What a principal is (角色). Decides the kinds of operation it may perform
+    /// ([`Role::may`]); its [`Scope`] decides on which records.
+    pub enum Role {
+        /// The city bureau's administrator: whole city, manages principals and tokens.
+        CityAdmin = ("city_admin", "市局管理员"),
+        /// A city bureau regulator: whole city.
+        CityRegulator = ("city_regulator", "市局监管人员"),
+        /// A county or park-zone regulator: the enterprises of one or more supervision areas.
+        AreaRegulator = ("area_regulator", "县区（园区）监管人员"),
+        /// An enterprise's own software: exactly one enterprise, read-only for now.
+        Enterprise = ("enterprise", "企业"),
+        /// A service account of another system, with explicit areas and a read-only or
+        /// read-write flag.
+        Integration = ("integration", "对接系统"),
+    }
+}
+
+code_list! {
+    /// Kinds of operation, as checked by [`Role::may`].
+    pub enum Action {
+        /// Read the ledger, the reference data and the event feed.
+        Read = ("read", "查询"),
+        /// Create and change enterprises in the ledger.
+        WriteLedger = ("write_ledger", "录入、变更企业台账"),
+        /// Manage principals and tokens.
+        ManageAccess = ("manage_access", "管理账号与令牌"),
+    }
+}
+
+impl Role {
+    /// Whether this role may perform `action` at all (the scope then decides on which
+    /// records). `read_only` applies to integrations.
+    pub fn may(self, action: Action, read_only: bool) -> bool {
+        match action {
+            Action::Read => true,
+            Action::WriteLedger => match self {
+                Self::CityAdmin | Self::CityRegulator | Self::AreaRegulator => true,
+                Self::Integration => !read_only,
+                Self::Enterprise => false,
+            },
+            Action::ManageAccess => self == Self::CityAdmin,
+        }
+    }
+
+    /// Whether the role is scoped by supervision areas (and so needs `area_codes`).
+    pub fn has_areas(self) -> bool {
+        matches!(self, Self::AreaRegulator | Self::Integration)
+    }
+}
+
+/// The records a principal may see and touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole city.
+    City,
+    /// The enterprises of these supervision areas.
+    Areas(Vec<String>),
+    /// One enterprise.
+    Enterprise(EnterpriseId),
+}
+
+impl Scope {
+    /// Whether a record of enterprise `enterprise` in `area_code` is inside this scope.
+    /// Outside the scope a record does not exist for the caller (404, never 403).
+    pub fn covers(&self, area_code: &str, enterprise: EnterpriseId) -> bool {
+        match self {
+            Self::City => true,
+            Self::Areas(areas) => areas.iter().any(|a| a == area_code),
+            Self::Enterprise(id) => *id == enterprise,
+        }
+    }
+
+    /// Whether a new record may be placed in `area_code` (creating or moving an enterprise).
+    pub fn covers_area(&self, area_code: &str) -> bool {
+        match self {
+            Self::City => true,
+            Self::Areas(areas) => areas.iter().any(|a| a == area_code),
+            Self::Enterprise(_) => false,
+        }
+    }
+}
+
+/// The validated facts of a principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalData {
+    /// A name for people (the person, office or system).
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Supervision areas, for `area_regulator` and `integration`; empty otherwise.
+    pub area_codes: Vec<String>,
+    /// The enterprise of an `enterprise` principal.
+    pub enterprise_id: Option<EnterpriseId>,
+    /// For integrations: may only read.
+    pub read_only: bool,
+    /// A disabled principal's tokens stop working.
+    pub disabled: bool,
+}
+
+impl PrincipalData {
+    /// The records this principal may see.
+    pub fn scope(&self) -> Scope {
+        match (self.role, self.enterprise_id) {
+            (Role::Enterprise, Some(id)) => Scope::Enterprise(id),
+            // Validation makes an enterprise principal name its enterprise; a record that
+            // somehow lacks it sees nothing.
+            (Role::Enterprise, None) => Scope::Areas(Vec::new()),
+            (r, _) if r.has_areas() => Scope::Areas(self.area_codes.clone()),
+            _ => Scope::City,
+        }
+    }
+
+    /// Whether this principal may perform `action` at all.
+    pub fn may(&self, action: Action) -> bool {
+        self.role.may(action, self.read_only)
+    }
+}
+
+/// A stored principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Id.
+    pub id: PrincipalId,
+    /// The facts.
+    pub data: PrincipalData,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Limits of principal fields.
+pub mod principal_limits {
+    /// Name length in characters.
+    pub const NAME: usize = 100;
+    /// Most supervision areas one principal may hold.
+    pub const AREAS: usize = 20;
+}
+
+/// Unvalidated principal input (create, or a merge patch applied to the current data).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrincipalInput {
+    /// See [`PrincipalData::name`].
+    pub name: Option<String>,
+    /// See [`PrincipalData::role`].
+    pub role: Option<String>,
+    /// See [`PrincipalData::area_codes`].
+    pub area_codes: Option<Vec<String>>,
+    /// See [`PrincipalData::enterprise_id`].
+    pub enterprise_id: Option<String>,
+    /// See [`PrincipalData::read_only`].
+    pub read_only: Option<bool>,
+    /// See [`PrincipalData::disabled`].
+    pub disabled: Option<bool>,
+}
+
+impl From<&PrincipalData> for PrincipalInput {
+    fn from(d: &PrincipalData) -> Self {
+        Self {
+            name: Some(d.name.clone()),
+            role: Some(d.role.as_str().to_owned()),
+            area_codes: Some(d.area_codes.clone()),
+            enterprise_id: d.enterprise_id.map(|id| id.to_string()),
+            read_only: Some(d.read_only),
+            disabled: Some(d.disabled),
+        }
+    }
+}
+
+impl PrincipalInput {
+    /// Checks every field and reports every violation at once. Area-scoped roles
+    /// (`area_regulator`, `integration`) need at least one supervision area below the city;
+    /// an `enterprise` principal needs its enterprise; an `integration` must say whether it
+    /// is read-only. Fields that do not apply to the role are refused rather than ignored.
+    pub fn validate(&self) -> Result<PrincipalData, Vec<Violation>> {
+        let mut c = Checker::default();
+        let name = c
+            .required("name", &self.name)
+            .and_then(|v| c.text("name", Some(v), principal_limits::NAME));
+        let role: Option<Role> = c
+            .required("role", &self.role)
+            .and_then(|v| c.code("role", Some(v)));
+        let areas = self.area_codes.clone().unwrap_or_default();
+        let mut area_codes = Vec::new();
+        for (i, raw) in areas.iter().enumerate() {
+            let pointer = format!("/area_codes/{i}");
+            match find_area(raw.trim()) {
+                None => c.violations.push(Violation {
+                    pointer,
+                    code: V::UnknownArea,
+                    message: format!("'{raw}' is not a supervision area; see GET /api/v1/areas"),
+                }),
+                Some(a) if !a.holds_enterprises() => c.violations.push(Violation {
+                    pointer,
+                    code: V::AreaNotAssignable,
+                    message: format!(
+                        "{} ({}) is the whole city: give city-wide access with role city_regulator",
+                        a.code, a.name_zh
+                    ),
+                }),
+                Some(a) if !area_codes.contains(&a.code.to_owned()) => {
+                    area_codes.push(a.code.to_owned());
+                }
+                Some(_) => {}
+            }
+        }
+        if areas.len() > principal_limits::AREAS {
+            c.fail(
+                "area_codes",
+                V::TooLong,
+                format!(
+                    "at most {} areas, got {}",
+                    principal_limits::AREAS,
+                    areas.len()
+                ),
+            );
+        }
+        let enterprise_id = match &self.enterprise_id {
+            Some(raw) => {
+                let id = EnterpriseId::parse(raw.trim());
+                if id.is_none() {
+                    c.fail(
+                        "enterprise_id",
+                        V::InvalidValue,
+                        format!("'{raw}' is not an enterprise id"),
+                    );
+                }
+                id
+            }
+            None => None,
+        };
+        if let Some(role) = role {
+            match (role.has_areas(), areas.is_empty()) {
+                (true, true) => c.fail(
+                    "area_codes",
+                    V::Required,
+                    format!("a {role} principal needs at least one supervision area"),
+                ),
+                (false, false) => c.fail(
+                    "area_codes",
+                    V::NotApplicable,
+                    format!(
+                        "a {role} principal has no areas: its scope is {}",
+                        match role {
+                            Role::Enterprise => "its enterprise",
+                            _ => "the whole city",
+                        }
+                    ),
+                ),
+                _ => {}
+            }
+            match (role == Role::Enterprise, self.enterprise_id.is_some()) {
+                (true, false) => c.fail(
+                    "enterprise_id",
+                    V::Required,
+                    "an enterprise principal needs enterprise_id",
+                ),
+                (false, true) => c.fail(
+                    "enterprise_id",
+                    V::NotApplicable,
+                    format!("enterprise_id applies to enterprise principals only, not {role}"),
+                ),
+                _ => {}
+            }
+            match (role == Role::Integration, self.read_only) {
+                (true, None) => c.fail(
+                    "read_only",
+                    V::Required,
+                    "an integration must say whether it is read-only (true) or read-write (false)",
+                ),
+                (false, Some(true)) => c.fail(
+                    "read_only",
+                    V::NotApplicable,
+                    format!("read_only applies to integrations only; a {role} has the rights of its role"),
+                ),
+                _ => {}
+            }
+        }
+        match (name, role) {
+            (Some(name), Some(role)) if c.violations.is_empty() => Ok(PrincipalData {
+                name,
+                role,
+                area_codes: if role.has_areas() {
+                    area_codes
+                } else {
+                    Vec::new()
+                },
+                enterprise_id: if role == Role::Enterprise {
+                    enterprise_id
+                } else {
+                    None
+                },
+                read_only: role == Role::Integration && self.read_only == Some(true),
+                disabled: self.disabled.unwrap_or(false),
+            }),
+            _ => Err(c.violations),
+        }
+    }
+}
+
+code_list! {
+    /// What happened, the `type` of an event.
+    pub enum EventType {
+        /// An enterprise was added to the ledger; `data` is the record.
+        EnterpriseCreated = ("enterprise.created", "录入企业"),
+        /// An enterprise changed; `data.changes` holds each changed field's old and new value.
+        EnterpriseUpdated = ("enterprise.updated", "变更企业信息"),
+        /// A principal was created; `data` is the principal.
+        PrincipalCreated = ("principal.created", "新建账号"),
+        /// A principal changed (role, scope, name, disabled); `data.changes` as above.
+        PrincipalUpdated = ("principal.updated", "变更账号"),
+        /// A token was issued; `data` names the token and its expiry, never the secret.
+        TokenCreated = ("token.created", "签发令牌"),
+        /// A token was revoked.
+        TokenRevoked = ("token.revoked", "吊销令牌"),
+        /// A certificate was recorded; `data` is the certificate.
+        CertificateRecorded = ("certificate.recorded", "登记等级证书"),
+        /// A certificate was revoked; `data` is the revocation decision.
+        CertificateRevoked = ("certificate.revoked", "撤销等级"),
+        /// A certificate was renewed: `data.previous_id` is the certificate it supersedes,
+        /// `data.track` the procedure.
+        CertificateRenewed = ("certificate.renewed", "复评换证"),
+        /// A certificate was upgraded to a higher grade: `data.previous_id` as above.
+        CertificateUpgraded = ("certificate.upgraded", "提档升级"),
+        /// An enterprise's creation or upgrade drive changed (focus, stage, model, target);
+        /// `data.changes` as for updates.
+        DriveUpdated = ("enterprise.drive_updated", "变更创建与提档升级记录"),
+        /// A guidance visit was recorded; `data` is the visit.
+        VisitRecorded = ("visit.recorded", "登记督促指导"),
+        /// An accident was recorded; `data` is the accident and its evaluation.
+        AccidentRecorded = ("accident.recorded", "登记生产安全事故"),
+    }
+}
+
+code_list! {
+    /// The kind of record an event is about.
+    pub enum ResourceType {
+        /// An enterprise in the ledger.
+        Enterprise = ("enterprise", "企业"),
+        /// A principal.
+        Principal = ("principal", "账号"),
+        /// A token.
+        Token = ("token", "令牌"),
+        /// A standardization certificate.
+        Certificate = ("certificate", "等级证书"),
+        /// A production-safety accident.
+        Accident = ("accident", "生产安全事故"),
+        /// A guidance visit.
+        Visit = ("visit", "督促指导"),
+    }
+}
+
+impl EventType {
+    /// The kind of record events of this type are about.
+    pub fn resource_type(self) -> ResourceType {
+        match self {
+            Self::EnterpriseCreated | Self::EnterpriseUpdated | Self::DriveUpdated => {
+                ResourceType::Enterprise
+            }
+            Self::VisitRecorded => ResourceType::Visit,
+            Self::PrincipalCreated | Self::PrincipalUpdated => ResourceType::Principal,
+            Self::TokenCreated | Self::TokenRevoked => ResourceType::Token,
+            Self::CertificateRecorded
+            | Self::CertificateRevoked
+            | Self::CertificateRenewed
+            | Self::CertificateUpgraded => ResourceType::Certificate,
+            Self::AccidentRecorded => ResourceType::Accident,
+        }
+    }
+}
+
+/// Who did something: the principal and its role, or nobody for the command line
+/// (`safegrade principal create`, the first start).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The principal, `None` for the command line.
+    pub principal_id: Option<PrincipalId>,
+    /// Its role at the time.
+    pub role: Option<Role>,
+    /// The request id (`X-Request-Id`), when it came through the API.
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// The command line, outside any request.
+    pub fn command_line() -> Self {
+        Self {
+            principal_id: None,
+            role: None,
+            request_id: None,
+        }
+    }
+}
+
+/// Expiry of a token: `None` never expires.
+pub fn token_live(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    expires_at.is_none_or(|at| now < at)
+}
+
+/// Checks a requested token expiry: it must lie in the future.
+pub fn check_expiry(
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), Violation> {
+    match expires_at {
+        Some(at) if at <= now => Err(Violation::field(
+            "expires_at",
+            V::NotInFuture,
+            format!("expires_at {} is not in the future", at.to_rfc3339()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(role: &str) -> PrincipalInput {
+        PrincipalInput {
+            name: Some("涪城区应急管理局".into()),
+            role: Some(role.into()),
+            ..Default::default()
+        }
+    }
+
+    fn codes(r: Result<PrincipalData, Vec<Violation>>) -> Vec<(String, V)> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| (v.pointer, v.code))
+            .collect()
+    }
+
+    #[test]
+    fn roles_and_actions() {
+        use Action::*;
+        use Role::*;
+        for role in Role::ALL {
+            assert!(role.may(Read, true));
+        }
+        assert!(CityAdmin.may(ManageAccess, false));
+        assert!(!CityRegulator.may(ManageAccess, false));
+        assert!(!Enterprise.may(WriteLedger, false));
+        assert!(Integration.may(WriteLedger, false));
+        assert!(!Integration.may(WriteLedger, true));
+        assert!(AreaRegulator.may(WriteLedger, false));
+    }
+
+    #[test]
+    fn area_roles_need_areas_and_city_roles_refuse_them() {
+        assert_eq!(
+            codes(input("area_regulator").validate()),
+            vec![("/area_codes".into(), V::Required)]
+        );
+        let mut i = input("city_regulator");
+        i.area_codes = Some(vec!["510703".into()]);
+        assert_eq!(
+            codes(i.validate()),
+            vec![("/area_codes".into(), V::NotApplicable)]
+        );
+        let mut i = input("area_regulator");
+        i.area_codes = Some(vec!["510700".into(), "999999".into(), "510703".into()]);
+        assert_eq!(
+            codes(i.validate()),
+            vec![
+                ("/area_codes/0".into(), V::AreaNotAssignable),
+                ("/area_codes/1".into(), V::UnknownArea)
+            ]
+        );
+        i.area_codes = Some(vec!["510703".into(), " 510703 ".into(), "510704".into()]);
+        let d = i.validate().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            d.area_codes,
+            vec!["510703", "510704"],
+            "trimmed and deduplicated"
+        );
+        assert_eq!(
+            d.scope(),
+            Scope::Areas(vec!["510703".into(), "510704".into()])
+        );
+    }
+
+    #[test]
+    fn integrations_state_read_only_and_enterprises_name_theirs() {
+        let mut i = input("integration");
+        i.area_codes = Some(vec!["510703".into()]);
+        assert_eq!(
+            codes(i.validate()),
+            vec![("/read_only".into(), V::Required)]
+        );
+        i.read_only = Some(true);
+        assert!(
+            i.validate()
+                .is_ok_and(|d| d.read_only && !d.may(Action::WriteLedger))
+        );
+        assert_eq!(
+            codes(input("enterprise").validate()),
+            vec![("/enterprise_id".into(), V::Required)]
+        );
+        let mut e = input("enterprise");
+        e.enterprise_id = Some("not-an-id".into());
+        assert_eq!(
+            codes(e.validate()),
+            vec![("/enterprise_id".into(), V::InvalidValue)]
+        );
+        let id = EnterpriseId::new();
+        e.enterprise_id = Some(id.to_string());
+        assert_eq!(e.validate().map(|d| d.scope()), Ok(Scope::Enterprise(id)));
+        let mut r = input("city_admin");
+        r.read_only = Some(true);
+        assert_eq!(
+            codes(r.validate()),
+            vec![("/read_only".into(), V::NotApplicable)]
+        );
+    }
+
+    #[test]
+    fn scopes_cover_their_records_only() {
+        let (a, b) = (EnterpriseId::new(), EnterpriseId::new());
+        assert!(Scope::City.covers("510704", a));
+        let areas = Scope::Areas(vec!["510703".into()]);
+        assert!(areas.covers("510703", a) && !areas.covers("510704", a));
+        assert!(areas.covers_area("510703") && !areas.covers_area("510704"));
+        let own = Scope::Enterprise(a);
+        assert!(own.covers("510704", a) && !own.covers("510704", b));
+        assert!(!own.covers_area("510704"));
+    }
+
+    #[test]
+    fn expiry_must_be_in_the_future() {
+        let now = Utc::now();
+        assert!(check_expiry(Some(now), now).is_err());
+        assert!(check_expiry(Some(now + chrono::Duration::seconds(1)), now).is_ok());
+        assert!(check_expiry(None, now).is_ok());
+        assert!(token_live(None, now));
+        assert!(!token_live(Some(now), now));
+    }
+}

@@ -1,0 +1,589 @@
+//! Principals and tokens (账号与令牌): who may call the API. City administrators only,
+//! except `GET /api/v1/me`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use safegrade_domain::{
+    Action, Principal, PrincipalId, PrincipalInput, Role, TokenId, Violation, ViolationCode as V,
+    check_expiry,
+};
+use safegrade_store::access::tokens::TokenInfo;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::plumbing::app::AppState;
+use crate::plumbing::auth::Caller;
+use crate::plumbing::error::{ApiError, ErrorCode, not_found_as};
+use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject};
+use crate::plumbing::list::{self, ListResponse};
+use crate::plumbing::members::{boolean, text};
+use crate::plumbing::write::Answer;
+
+/// A principal: a person, office or system that calls the API with its tokens.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PrincipalResponse {
+    /// Opaque id.
+    pub id: String,
+    /// A name for people.
+    #[schema(example = "涪城区应急管理局")]
+    pub name: String,
+    /// Role (角色).
+    #[schema(value_type = crate::plumbing::codes::Role)]
+    pub role: Role,
+    /// Supervision areas of an `area_regulator` or `integration`; empty otherwise.
+    #[schema(example = json!(["510703"]))]
+    pub area_codes: Vec<String>,
+    /// The enterprise of an `enterprise` principal.
+    pub enterprise_id: Option<String>,
+    /// An integration that may only read.
+    pub read_only: bool,
+    /// A disabled principal's tokens stop working.
+    pub disabled: bool,
+    /// Version for `If-Match`; also sent as the `ETag`.
+    pub version: i64,
+    /// When it was created.
+    #[serde(serialize_with = "crate::plumbing::instant::serialize")]
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    #[serde(serialize_with = "crate::plumbing::instant::serialize")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Principal> for PrincipalResponse {
+    fn from(p: &Principal) -> Self {
+        let d = &p.data;
+        Self {
+            id: p.id.to_string(),
+            name: d.name.clone(),
+            role: d.role,
+            area_codes: d.area_codes.clone(),
+            enterprise_id: d.enterprise_id.map(|e| e.to_string()),
+            read_only: d.read_only,
+            disabled: d.disabled,
+            version: p.version,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// A new principal. Unknown fields are rejected; every invalid field is reported at once.
+///
+/// The request body as documented: the handler reads it member by member (so every
+/// invalid field is reported at once); the conventions test checks it reads exactly these.
+#[derive(Debug, ToSchema)]
+pub struct PrincipalCreate {
+    /// A name for people, 1–100 characters.
+    #[schema(example = "涪城区应急管理局")]
+    pub name: String,
+    /// Role.
+    #[schema(value_type = crate::plumbing::codes::Role)]
+    pub role: String,
+    /// Required (at least one, at most 20) for `area_regulator` and `integration`; refused
+    /// for other roles. Areas below the city only.
+    #[schema(example = json!(["510703"]))]
+    pub area_codes: Option<Vec<String>>,
+    /// Required for `enterprise`, refused otherwise: an enterprise in the ledger.
+    pub enterprise_id: Option<String>,
+    /// Required for `integration` (true: read-only); refused as `true` for other roles.
+    pub read_only: Option<bool>,
+    /// Starts disabled; default false.
+    pub disabled: Option<bool>,
+}
+
+/// A JSON Merge Patch of a principal; the result is validated as a whole. Changing the role
+/// or scope, or disabling, takes effect on this node at once and on every node within the
+/// token cache lifetime (5 seconds).
+///
+/// The request body as documented: the handler reads it member by member (so every
+/// invalid field is reported at once); the conventions test checks it reads exactly these.
+#[derive(Debug, ToSchema)]
+pub struct PrincipalPatch {
+    /// See the create request.
+    pub name: Option<String>,
+    /// See the create request.
+    #[schema(value_type = Option<crate::plumbing::codes::Role>)]
+    pub role: Option<String>,
+    /// See the create request.
+    pub area_codes: Option<Vec<String>>,
+    /// See the create request.
+    pub enterprise_id: Option<String>,
+    /// See the create request.
+    pub read_only: Option<bool>,
+    /// See the create request.
+    pub disabled: Option<bool>,
+}
+
+/// What is kept of a token: never the token itself.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Opaque id (for revocation).
+    pub id: String,
+    /// The principal it authenticates.
+    pub principal_id: String,
+    /// The first characters of the token, to recognise it (`sg_AbCd`).
+    pub hint: String,
+    /// When it was issued.
+    #[serde(serialize_with = "crate::plumbing::instant::serialize")]
+    pub created_at: DateTime<Utc>,
+    /// When it stops working; null: never.
+    #[serde(serialize_with = "crate::plumbing::instant::serialize_opt")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked; null: not revoked.
+    #[serde(serialize_with = "crate::plumbing::instant::serialize_opt")]
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When it was last used, to within 5 seconds; null: never.
+    #[serde(serialize_with = "crate::plumbing::instant::serialize_opt")]
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<&TokenInfo> for TokenResponse {
+    fn from(t: &TokenInfo) -> Self {
+        Self {
+            id: t.id.to_string(),
+            principal_id: t.principal_id.to_string(),
+            hint: t.hint.clone(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            revoked_at: t.revoked_at,
+            last_used_at: t.last_used_at,
+        }
+    }
+}
+
+/// Issuing a token.
+///
+/// The request body as documented: the handler reads it member by member (so every
+/// invalid field is reported at once); the conventions test checks it reads exactly these.
+#[derive(Debug, ToSchema)]
+pub struct TokenCreate {
+    /// When the token stops working (RFC 3339, in the future); absent: never.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A token just issued. `token` appears in this answer only: store it now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenIssued {
+    /// Token id (for revocation).
+    pub id: String,
+    /// The token: send it as `Authorization: Bearer <token>`.
+    #[schema(example = "sg_3q2-7wDJ0bQy0pWl8mXgA1c5u9Zr4tHk6nVe2sPjLfo")]
+    pub token: String,
+    /// When it stops working; null: never.
+    #[serde(serialize_with = "crate::plumbing::instant::serialize_opt")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Revoking a token.
+///
+/// The request body as documented: the handler reads it member by member (so every
+/// invalid field is reported at once); the conventions test checks it reads exactly these.
+#[derive(Debug, ToSchema)]
+pub struct RevocationRequest {
+    /// Why (kept on the `token.revoked` event), up to 500 characters.
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// The caller: its principal and the token it used.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeResponse {
+    /// The principal.
+    pub principal: PrincipalResponse,
+    /// The token of this request.
+    pub token: TokenResponse,
+}
+
+/// Writes the members of a JSON object onto `input` and returns those that could not be
+/// taken.
+fn apply_members(input: &mut PrincipalInput, body: &Map<String, Value>) -> Vec<Violation> {
+    let mut errors = Vec::new();
+    for (key, v) in body {
+        let k = key.as_str();
+        let result = match k {
+            "name" => text(k, v).map(|x| input.name = x),
+            "role" => text(k, v).map(|x| input.role = x),
+            "enterprise_id" => text(k, v).map(|x| input.enterprise_id = x),
+            "read_only" => boolean(k, v).map(|x| input.read_only = x),
+            "disabled" => boolean(k, v).map(|x| input.disabled = x),
+            "area_codes" => match v {
+                Value::Null => {
+                    input.area_codes = None;
+                    Ok(())
+                }
+                Value::Array(items) if items.iter().all(Value::is_string) => {
+                    input.area_codes = Some(
+                        items
+                            .iter()
+                            .filter_map(|i| i.as_str().map(str::to_owned))
+                            .collect(),
+                    );
+                    Ok(())
+                }
+                _ => Err(Violation::field(
+                    k,
+                    V::InvalidType,
+                    "area_codes must be an array of area codes",
+                )),
+            },
+            "id" | "version" | "created_at" | "updated_at" => Err(Violation::field(
+                k,
+                V::ReadOnly,
+                format!("{k} is managed by SafeGrade and cannot be written"),
+            )),
+            _ => Err(Violation::field(
+                k,
+                V::UnknownField,
+                format!("{k} is not a field of a principal"),
+            )),
+        };
+        if let Err(e) = result {
+            errors.push(e);
+        }
+    }
+    errors
+}
+
+fn build(
+    mut input: PrincipalInput,
+    body: &Map<String, Value>,
+) -> Result<safegrade_domain::PrincipalData, ApiError> {
+    let errors = apply_members(&mut input, body);
+    ApiError::merge_validation(errors, input.validate())
+}
+
+fn parse_principal(raw: &str) -> Result<PrincipalId, ApiError> {
+    PrincipalId::parse(raw).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidPath,
+            format!("'{raw}' is not a principal id"),
+        )
+    })
+}
+
+fn with_principal(mut res: actix_web::HttpResponseBuilder, p: &Principal) -> HttpResponse {
+    res.insert_header((header::ETAG, format!("\"{}\"", p.version)))
+        .json(PrincipalResponse::from(p))
+}
+
+/// Create a principal (新建账号). City administrators only.
+#[utoipa::path(
+    tag = "access",
+    operation_id = "create_principal",
+    request_body(content = PrincipalCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = PrincipalResponse,
+            headers(("Location" = String, description = "URL of the new principal"), ("ETag" = String, description = "Version, quoted"))),
+    )
+)]
+#[post("/principals")]
+pub async fn create_principal(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManageAccess)?;
+    let data = build(PrincipalInput::default(), &body)?;
+    let actor = caller.actor();
+    crate::plumbing::write::post(&state, &caller, &req, key, &body, "principals", move |tx| {
+        let p = safegrade_store::access::principals::insert(tx, &data, &actor)?;
+        Ok(Answer::created(
+            format!("/api/v1/principals/{}", p.id),
+            &PrincipalResponse::from(&p),
+        )?
+        .versioned(p.version))
+    })
+    .await
+}
+
+/// Filters and paging of the principal list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PrincipalListQuery {
+    /// Only principals of this role.
+    #[param(value_type = Option<crate::plumbing::codes::Role>)]
+    pub role: Option<Role>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+const CURSOR_KIND: &str = "principal";
+
+/// List principals in creation order. City administrators only.
+#[utoipa::path(
+    tag = "access",
+    operation_id = "list_principals",
+    params(PrincipalListQuery),
+    responses(
+        (status = 200, description = "One page", body = ListResponse<PrincipalResponse>),
+    )
+)]
+#[get("/principals")]
+pub async fn list_principals(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<PrincipalListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManageAccess)?;
+    let limit = list::limit(query.limit)?;
+    let after = list::id_cursor(CURSOR_KIND, query.cursor.as_deref(), PrincipalId::parse)?;
+    let role = query.role;
+    let page = state
+        .run(move |s| Ok(s.list_principals(role, after, i64::from(limit))?))
+        .await?;
+    let next_cursor = list::next_cursor(
+        CURSOR_KIND,
+        page.has_more,
+        page.items.last().map(|p| p.id.to_string()),
+    );
+    let items = page.items.iter().map(PrincipalResponse::from).collect();
+    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+}
+
+/// Get one principal, with its version as `ETag`. City administrators only.
+#[utoipa::path(
+    tag = "access",
+    operation_id = "get_principal",
+    params(("id" = uuid::Uuid, Path, description = "Principal id")),
+    responses(
+        (status = 200, description = "The principal", body = PrincipalResponse, headers(("ETag" = String, description = "Version, quoted"))),
+    )
+)]
+#[get("/principals/{id}")]
+pub async fn get_principal(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManageAccess)?;
+    let raw = path.into_inner();
+    let id = parse_principal(&raw)?;
+    let p = state
+        .run(move |s| Ok(s.get_principal(id)?))
+        .await
+        .map_err(not_found_as("principal", raw))?;
+    Ok(with_principal(HttpResponse::Ok(), &p))
+}
+
+/// Change a principal with a JSON Merge Patch (role, areas, enterprise, name, disabled).
+/// City administrators only; `If-Match` as for enterprises. The last enabled `city_admin`
+/// cannot be disabled or demoted (409).
+#[utoipa::path(
+    tag = "access",
+    operation_id = "update_principal",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Principal id"),
+    ),
+    request_body(content = PrincipalPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The changed principal", body = PrincipalResponse, headers(("ETag" = String, description = "New version, quoted"))),
+    )
+)]
+#[patch("/principals/{id}")]
+pub async fn update_principal(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManageAccess)?;
+    let raw = path.into_inner();
+    let id = parse_principal(&raw)?;
+    let body = body.into_inner();
+    let p = state
+        .store
+        .update_principal(id, caller.actor(), expected, move |current: &Principal| {
+            build(PrincipalInput::from(&current.data), &body)
+        })
+        .await
+        .map_err(not_found_as("principal", raw))?;
+    state.auth.forget_principal(p.id);
+    Ok(with_principal(HttpResponse::Ok(), &p))
+}
+
+/// Issue a token for a principal (签发令牌). The answer is the only time the token is shown.
+/// City administrators only.
+#[utoipa::path(
+    tag = "access",
+    operation_id = "create_token",
+    params(("id" = uuid::Uuid, Path, description = "Principal id")),
+    request_body(content = TokenCreate, content_type = "application/json", description = "`{}` for a token that never expires"),
+    responses(
+        (status = 201, description = "Issued", body = TokenIssued),
+    )
+)]
+#[post("/principals/{id}/tokens")]
+pub async fn create_token(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    key: IdempotencyKey,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManageAccess)?;
+    let raw = path.into_inner();
+    let id = parse_principal(&raw)?;
+    let mut raw_expiry = None;
+    let mut errors = crate::plumbing::members::texts(
+        &body,
+        &mut [("expires_at", &mut raw_expiry)],
+        "a token request",
+    );
+    let expires_at = match raw_expiry.as_deref().map(DateTime::parse_from_rfc3339) {
+        None => None,
+        Some(Ok(at)) => Some(at.with_timezone(&Utc)),
+        Some(Err(e)) => {
+            errors.push(Violation::field(
+                "expires_at",
+                V::InvalidValue,
+                format!("expires_at must be an RFC 3339 instant with a time zone: {e}"),
+            ));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    check_expiry(expires_at, Utc::now()).map_err(|v| ApiError::invalid(vec![v]))?;
+    let actor = caller.actor();
+    crate::plumbing::write::post(
+        &state,
+        &caller,
+        &req,
+        key,
+        &body,
+        &id.to_string(),
+        move |tx| {
+            let issued = safegrade_store::access::tokens::issue(tx, id, expires_at, &actor)
+                .map_err(ApiError::from)
+                .map_err(not_found_as("principal", raw))?;
+            Answer::created(
+                format!("/api/v1/principals/{id}/tokens"),
+                &TokenIssued {
+                    id: issued.info.id.to_string(),
+                    token: issued.secret,
+                    expires_at: issued.info.expires_at,
+                },
+            )
+        },
+    )
+    .await
+}
+
+/// List a principal's tokens, oldest first; never the tokens themselves. City
+/// administrators only.
+#[utoipa::path(
+    tag = "access",
+    operation_id = "list_tokens",
+    params(("id" = uuid::Uuid, Path, description = "Principal id")),
+    responses(
+        (status = 200, description = "Every token of the principal", body = Vec<TokenResponse>),
+    )
+)]
+#[get("/principals/{id}/tokens")]
+pub async fn list_tokens(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManageAccess)?;
+    let raw = path.into_inner();
+    let id = parse_principal(&raw)?;
+    let tokens = state
+        .run(move |s| Ok(s.list_tokens(id)?))
+        .await
+        .map_err(not_found_as("principal", raw))?;
+    Ok(HttpResponse::Ok().json(tokens.iter().map(TokenResponse::from).collect::<Vec<_>>()))
+}
+
+/// Revoke a token (吊销令牌): it stops working at once on this node and within 5 seconds on
+/// every node. City administrators only.
+#[utoipa::path(
+    tag = "access",
+    operation_id = "revoke_token",
+    params(("id" = uuid::Uuid, Path, description = "Token id")),
+    request_body(content = RevocationRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The revoked token", body = TokenResponse),
+    )
+)]
+#[post("/tokens/{id}/revocation")]
+pub async fn revoke_token(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    key: IdempotencyKey,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManageAccess)?;
+    let raw = path.into_inner();
+    let id = TokenId::parse(&raw).ok_or_else(|| {
+        ApiError::new(ErrorCode::InvalidPath, format!("'{raw}' is not a token id"))
+    })?;
+    let mut members = body.0.clone();
+    let reason = crate::plumbing::members::reason(&mut members);
+    let mut errors: Vec<Violation> = members
+        .keys()
+        .map(|k| {
+            Violation::field(
+                k,
+                V::UnknownField,
+                format!("{k} is not a field of a revocation"),
+            )
+        })
+        .collect();
+    let reason = match reason {
+        Ok(r) => r,
+        Err(v) => {
+            errors.insert(0, v);
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let actor = caller.actor();
+    let answer = crate::plumbing::write::post(
+        &state,
+        &caller,
+        &req,
+        key,
+        &body,
+        &id.to_string(),
+        move |tx| {
+            let t = safegrade_store::access::tokens::revoke(tx, id, &actor, expected, reason)
+                .map_err(ApiError::from)
+                .map_err(not_found_as("token", raw))?;
+            Ok(Answer::ok(&TokenResponse::from(&t))?.versioned(t.version()))
+        },
+    )
+    .await?;
+    state.auth.forget_token(id);
+    Ok(answer)
+}
+
+/// Who am I: the caller's principal and token. Any valid token.
+#[utoipa::path(
+    tag = "access",
+    operation_id = "get_me",
+    responses((status = 200, description = "The caller", body = MeResponse))
+)]
+#[get("/me")]
+pub async fn get_me(caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(MeResponse {
+        principal: PrincipalResponse::from(caller.principal.as_ref()),
+        token: TokenResponse::from(caller.token.as_ref()),
+    })
+}

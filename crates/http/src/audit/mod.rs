@@ -1,0 +1,10 @@
+//! The audit trail and change feed (事件流).
+
+pub mod events;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers the event feed.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(events::list_events);
+}

@@ -1,0 +1,692 @@
+//! Standardization certificates (标准化等级证书): record, read, list, revoke, renew, upgrade. The status is
+//! derived from the dates and the history on the server's "today".
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use safegrade_domain::grading::{
+    AuthorityLevel, Certificate, CertificateInput, CertificateStatus, Grade, Regime, RenewalTrack,
+    RevocationInput, RevocationTrigger,
+};
+use safegrade_domain::{
+    Action, CertificateId, CodeList, EnterpriseId, Violation, ViolationCode as V,
+};
+use safegrade_store::grading::certificates::{self as store, CertificateFilter, Succession};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::plumbing::app::AppState;
+use crate::plumbing::auth::Caller;
+use crate::plumbing::error::{ApiError, ErrorCode, not_found_as};
+use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject};
+use crate::plumbing::list::{self, ListResponse};
+use crate::plumbing::write::Answer;
+
+/// The grading authority (定级部门).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuthorityResponse {
+    /// Its level.
+    #[schema(value_type = crate::plumbing::codes::AuthorityLevel)]
+    pub level: AuthorityLevel,
+    /// Its name.
+    #[schema(example = "绵阳市应急管理局")]
+    pub name: String,
+}
+
+/// A revocation decision (撤销).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RevocationResponse {
+    /// Which trigger of the Grading Measures.
+    #[schema(value_type = crate::plumbing::codes::RevocationTrigger)]
+    pub trigger: RevocationTrigger,
+    /// The legal basis cited.
+    pub legal_basis: String,
+    /// Why.
+    pub reason: String,
+    /// Date of the decision.
+    pub decided_on: NaiveDate,
+    /// From this date a new grade can be granted (1 year later).
+    pub regrade_opens_on: NaiveDate,
+    /// The grade-rule set in force when the revocation was decided.
+    pub rules_version: String,
+}
+
+/// A standardization certificate (标准化等级证书).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CertificateResponse {
+    /// Opaque id.
+    pub id: String,
+    /// The enterprise holding it.
+    pub enterprise_id: String,
+    /// Regime: `legacy_2014` before 2021-10-27, else `grading_2021` or `small_micro`.
+    #[schema(value_type = crate::plumbing::codes::Regime)]
+    pub regime: Regime,
+    /// Grade (等级).
+    #[schema(value_type = crate::plumbing::codes::Grade)]
+    pub grade: Grade,
+    /// Certificate number (证书编号).
+    pub number: String,
+    /// The grading authority.
+    pub authority: AuthorityResponse,
+    /// Issued (announced) on.
+    pub issued_on: NaiveDate,
+    /// Last day of validity.
+    pub valid_until: NaiveDate,
+    /// The grading standard (code and version).
+    pub standard: String,
+    /// Derived on the server's today: `valid`, `expiring` (re-application window open),
+    /// `expired`, `revoked`, `superseded`.
+    #[schema(value_type = crate::plumbing::codes::CertificateStatus)]
+    pub status: CertificateStatus,
+    /// The revocation, when revoked.
+    pub revocation: Option<RevocationResponse>,
+    /// The certificate that replaced it.
+    pub superseded_by: Option<String>,
+    /// The grade-rule set in force when it was recorded (it set the default validity and
+    /// the regime).
+    #[schema(example = "定级办法2021-r1")]
+    pub rules_version: String,
+    /// Version (also the `ETag`).
+    pub version: i64,
+    /// When it was recorded.
+    #[serde(serialize_with = "crate::plumbing::instant::serialize")]
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    #[serde(serialize_with = "crate::plumbing::instant::serialize")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CertificateResponse {
+    fn new(c: &Certificate, state: &AppState) -> Self {
+        let d = &c.data;
+        Self {
+            id: c.id.to_string(),
+            enterprise_id: d.enterprise_id.to_string(),
+            regime: d.regime,
+            grade: d.grade,
+            number: d.number.clone(),
+            authority: AuthorityResponse {
+                level: d.authority_level,
+                name: d.authority_name.clone(),
+            },
+            issued_on: d.issued_on,
+            valid_until: d.valid_until,
+            standard: d.standard.clone(),
+            status: c.status(
+                state.grade_rules,
+                state.today(),
+                state.expiring_window_months,
+            ),
+            revocation: c.revocation.as_ref().map(|r| RevocationResponse {
+                trigger: r.trigger,
+                legal_basis: r.legal_basis.clone(),
+                reason: r.reason.clone(),
+                decided_on: r.decided_on,
+                regrade_opens_on: state.grade_rules.regrade_opens_on(r.decided_on),
+                rules_version: r.rules_version.clone(),
+            }),
+            rules_version: c.rules_version.clone(),
+            superseded_by: c.superseded_by.map(|s| s.to_string()),
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// Recording a certificate. Unknown fields are rejected; every invalid field is reported.
+///
+/// The request body as documented: the handler reads it member by member (so every
+/// invalid field is reported at once); the conventions test checks it reads exactly these.
+#[derive(Debug, ToSchema)]
+pub struct CertificateCreate {
+    /// The enterprise (in the caller's jurisdiction).
+    pub enterprise_id: String,
+    /// Grade.
+    #[schema(value_type = crate::plumbing::codes::Grade)]
+    pub grade: String,
+    /// Certificate number, unique, up to 50 characters.
+    pub number: String,
+    /// Level of the grading authority.
+    #[schema(value_type = crate::plumbing::codes::AuthorityLevel)]
+    pub authority_level: String,
+    /// Name of the grading authority.
+    pub authority_name: String,
+    /// Issued (announced) on, `YYYY-MM-DD`, not after today.
+    pub issued_on: NaiveDate,
+    /// Last day of validity; default: issued_on + 3 years.
+    pub valid_until: Option<NaiveDate>,
+    /// The grading standard (code and version).
+    pub standard: String,
+    /// Regime; default from the issue date and grade.
+    #[schema(value_type = Option<crate::plumbing::codes::Regime>)]
+    pub regime: Option<String>,
+}
+
+/// A revocation decision.
+///
+/// The request body as documented: the handler reads it member by member (so every
+/// invalid field is reported at once); the conventions test checks it reads exactly these.
+#[derive(Debug, ToSchema)]
+pub struct RevocationCreate {
+    /// The trigger, from the closed list of the Grading Measures.
+    #[schema(value_type = crate::plumbing::codes::RevocationTrigger)]
+    pub trigger: String,
+    /// The legal basis cited in the decision, up to 200 characters.
+    pub legal_basis: String,
+    /// Why, up to 500 characters.
+    pub reason: String,
+    /// Date of the decision, between the issue date and today.
+    pub decided_on: NaiveDate,
+}
+
+fn parse_id(raw: &str) -> Result<CertificateId, ApiError> {
+    CertificateId::parse(raw).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidPath,
+            format!("'{raw}' is not a certificate id"),
+        )
+    })
+}
+
+fn with_certificate(
+    mut res: actix_web::HttpResponseBuilder,
+    c: &Certificate,
+    state: &AppState,
+) -> HttpResponse {
+    res.insert_header((header::ETAG, format!("\"{}\"", c.version)))
+        .json(CertificateResponse::new(c, state))
+}
+
+/// Record a certificate (登记等级证书): a grade given by the city, the province or the
+/// ministry, or a legacy (2014-regime) certificate.
+///
+/// The enterprise must be in the caller's jurisdiction (else 404). A grade granted less than
+/// a year after the enterprise's last revocation is refused (409 `regrade_barred`, with the
+/// date it opens).
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "create_certificate",
+    request_body(content = CertificateCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Recorded", body = CertificateResponse,
+            headers(("Location" = String, description = "URL of the certificate"), ("ETag" = String, description = "Version, quoted"))),
+    )
+)]
+#[post("/certificates")]
+pub async fn create_certificate(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
+    let mut input = CertificateInput::default();
+    let errors = crate::plumbing::members::texts(
+        &body,
+        &mut [
+            ("enterprise_id", &mut input.enterprise_id),
+            ("grade", &mut input.grade),
+            ("number", &mut input.number),
+            ("authority_level", &mut input.authority_level),
+            ("authority_name", &mut input.authority_name),
+            ("issued_on", &mut input.issued_on),
+            ("valid_until", &mut input.valid_until),
+            ("standard", &mut input.standard),
+            ("regime", &mut input.regime),
+        ],
+        "a certificate",
+    );
+    let data =
+        ApiError::merge_validation(errors, input.validate(state.grade_rules, state.today()))?;
+    let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());
+    let thread_key = data.enterprise_id.to_string();
+    crate::plumbing::write::post(&state, &caller, &req, key, &body, &thread_key, move |tx| {
+        let c = store::record(tx, &data, &scope, &actor, st.grade_rules).map_err(|e| {
+            match ApiError::from(e) {
+                e if e.code == ErrorCode::NotFound => ApiError::new(
+                    ErrorCode::NotFound,
+                    "no enterprise with this enterprise_id in your jurisdiction",
+                ),
+                e => e,
+            }
+        })?;
+        certificate_answer(
+            Answer::created(location(&c), &CertificateResponse::new(&c, &st))?,
+            &c,
+        )
+    })
+    .await
+}
+
+fn location(c: &Certificate) -> String {
+    format!("/api/v1/certificates/{}", c.id)
+}
+
+fn certificate_answer(a: Answer, c: &Certificate) -> Result<Answer, ApiError> {
+    Ok(a.versioned(c.version))
+}
+
+/// The writer key of a certificate's enterprise (see `Store::enterprise_key_of_certificate`).
+async fn enterprise_key(state: &AppState, id: CertificateId) -> Result<String, ApiError> {
+    state
+        .run(move |s| Ok(s.enterprise_key_of_certificate(id)))
+        .await
+}
+
+/// Filters and paging of the certificate list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CertificateListQuery {
+    /// Of this enterprise.
+    pub enterprise_id: Option<uuid::Uuid>,
+    /// Of enterprises in this supervision area.
+    pub area_code: Option<String>,
+    /// Of this grade.
+    #[param(value_type = Option<crate::plumbing::codes::Grade>)]
+    pub grade: Option<Grade>,
+    /// With this status on the server's today.
+    #[param(value_type = Option<crate::plumbing::codes::CertificateStatus>)]
+    pub status: Option<CertificateStatus>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+const CURSOR_KIND: &str = "certificate";
+
+/// List certificates in the caller's jurisdiction, in recording order.
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "list_certificates",
+    params(CertificateListQuery),
+    responses(
+        (status = 200, description = "One page", body = ListResponse<CertificateResponse>),
+    )
+)]
+#[get("/certificates")]
+pub async fn list_certificates(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<CertificateListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = list::limit(query.limit)?;
+    let after = list::id_cursor(CURSOR_KIND, query.cursor.as_deref(), CertificateId::parse)?;
+    let area_code = list::area_filter(query.area_code.as_deref())?;
+    let filter = CertificateFilter {
+        scope: caller.scope(),
+        enterprise_id: query
+            .enterprise_id
+            .and_then(|u| EnterpriseId::parse(&u.to_string())),
+        area_code,
+        grade: query.grade,
+        status: query.status,
+    };
+    let (today, window) = (state.today(), state.expiring_window_months);
+    let page = state
+        .run(move |s| Ok(s.list_certificates(&filter, today, window, after, i64::from(limit))?))
+        .await?;
+    let next_cursor = list::next_cursor(
+        CURSOR_KIND,
+        page.has_more,
+        page.items.last().map(|c| c.id.to_string()),
+    );
+    let items = page
+        .items
+        .iter()
+        .map(|c| CertificateResponse::new(c, &state))
+        .collect();
+    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+}
+
+/// Get one certificate, with its derived status.
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "get_certificate",
+    params(("id" = uuid::Uuid, Path, description = "Certificate id")),
+    responses(
+        (status = 200, description = "The certificate", body = CertificateResponse, headers(("ETag" = String, description = "Version, quoted"))),
+    )
+)]
+#[get("/certificates/{id}")]
+pub async fn get_certificate(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let id = parse_id(&raw)?;
+    let scope = caller.scope();
+    let c = state
+        .run(move |s| Ok(s.get_certificate(id, &scope)?))
+        .await
+        .map_err(not_found_as("certificate", raw))?;
+    Ok(with_certificate(HttpResponse::Ok(), &c, &state))
+}
+
+/// Revoke a grade (撤销等级) on one of the triggers of the Grading Measures, with the legal
+/// basis, the reason and the decision date. A new grade can be granted one year after the
+/// decision.
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "revoke_certificate",
+    params(("id" = uuid::Uuid, Path, description = "Certificate id")),
+    request_body(content = RevocationCreate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The revoked certificate", body = CertificateResponse),
+    )
+)]
+#[post("/certificates/{id}/revocation")]
+pub async fn revoke_certificate(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    key: IdempotencyKey,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
+    let raw = path.into_inner();
+    let id = parse_id(&raw)?;
+    let mut input = RevocationInput::default();
+    let errors = crate::plumbing::members::texts(
+        &body,
+        &mut [
+            ("trigger", &mut input.trigger),
+            ("legal_basis", &mut input.legal_basis),
+            ("reason", &mut input.reason),
+            ("decided_on", &mut input.decided_on),
+        ],
+        "a revocation",
+    );
+    let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());
+    let thread_key = enterprise_key(&state, id).await?;
+    crate::plumbing::write::post(&state, &caller, &req, key, &body, &thread_key, move |tx| {
+        let today = st.today();
+        let c = store::revoke(
+            tx,
+            id,
+            (&scope, &actor),
+            expected,
+            st.grade_rules,
+            |current: &Certificate| {
+                ApiError::merge_validation(errors, input.validate(current.data.issued_on, today))
+            },
+        )
+        .map_err(not_found_as("certificate", raw))?;
+        certificate_answer(Answer::ok(&CertificateResponse::new(&c, &st))?, &c)
+    })
+    .await
+}
+
+/// Renewing a certificate: the new certificate of the same grade.
+///
+/// The request body as documented: the handler reads it member by member (so every
+/// invalid field is reported at once); the conventions test checks it reads exactly these.
+#[derive(Debug, ToSchema)]
+pub struct RenewalCreate {
+    /// The procedure followed.
+    #[schema(value_type = crate::plumbing::codes::RenewalTrack)]
+    pub track: String,
+    /// The new certificate's number.
+    pub number: String,
+    /// Issued (announced) on, after the current one's issue date and not after today.
+    pub issued_on: NaiveDate,
+    /// Last day of validity; default: issued_on + 3 years.
+    pub valid_until: Option<NaiveDate>,
+    /// Default: the current certificate's.
+    #[schema(value_type = Option<crate::plumbing::codes::AuthorityLevel>)]
+    pub authority_level: Option<String>,
+    /// Default: the current certificate's.
+    pub authority_name: Option<String>,
+    /// Default: the current certificate's.
+    pub standard: Option<String>,
+}
+
+/// Upgrading a certificate: the new certificate of a higher grade.
+///
+/// The request body as documented: the handler reads it member by member (so every
+/// invalid field is reported at once); the conventions test checks it reads exactly these.
+#[derive(Debug, ToSchema)]
+pub struct UpgradeCreate {
+    /// The new, higher grade.
+    #[schema(value_type = crate::plumbing::codes::Grade)]
+    pub grade: String,
+    /// The new certificate's number.
+    pub number: String,
+    /// Issued (announced) on.
+    pub issued_on: NaiveDate,
+    /// Last day of validity; default: issued_on + 3 years.
+    pub valid_until: Option<NaiveDate>,
+    /// The authority of the new grade.
+    #[schema(value_type = crate::plumbing::codes::AuthorityLevel)]
+    pub authority_level: String,
+    /// Its name.
+    pub authority_name: String,
+    /// Default: the current certificate's.
+    pub standard: Option<String>,
+}
+
+/// Fills `input` from the certificate it replaces where the body left a field out, and
+/// validates it against the replaced one (a later issue date).
+fn successor(
+    mut input: CertificateInput,
+    errors: Vec<Violation>,
+    current: &Certificate,
+    state: &AppState,
+) -> Result<safegrade_domain::grading::CertificateData, ApiError> {
+    let d = &current.data;
+    input.enterprise_id = Some(d.enterprise_id.to_string());
+    input
+        .grade
+        .get_or_insert_with(|| d.grade.as_str().to_owned());
+    input
+        .authority_level
+        .get_or_insert_with(|| d.authority_level.as_str().to_owned());
+    input
+        .authority_name
+        .get_or_insert_with(|| d.authority_name.clone());
+    input.standard.get_or_insert_with(|| d.standard.clone());
+    let data =
+        ApiError::merge_validation(errors, input.validate(state.grade_rules, state.today()))?;
+    if data.issued_on <= d.issued_on {
+        return Err(ApiError::invalid(vec![Violation::field(
+            "issued_on",
+            V::OutOfRange,
+            format!(
+                "issued_on must be after the current certificate's issue date {}",
+                d.issued_on
+            ),
+        )]));
+    }
+    Ok(data)
+}
+
+/// Renew a grade (复评 / 再次申请同一等级): record the new certificate of the same grade; the
+/// current one becomes `superseded`.
+///
+/// `track` says which procedure was followed. `fast_track` (straight to publicity and
+/// announcement) is refused with the reasons (409 `fast_track_not_allowed`) when the
+/// enterprise's accidents during the validity period exclude it (a death; for 一级 ≥3
+/// seriously injured or CNY 1 million in total, else ≥5 or CNY 5 million). An expired
+/// certificate cannot be renewed: the enterprise restarts creation (409 `renewal_closed`).
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "renew_certificate",
+    params(("id" = uuid::Uuid, Path, description = "Id of the certificate in force")),
+    request_body(content = RenewalCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new certificate", body = CertificateResponse,
+            headers(("Location" = String, description = "URL of the new certificate"))),
+    )
+)]
+#[post("/certificates/{id}/renewal")]
+pub async fn renew_certificate(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    key: IdempotencyKey,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
+    let raw = path.into_inner();
+    let id = parse_id(&raw)?;
+    let mut input = CertificateInput::default();
+    let mut track = None;
+    let mut errors = crate::plumbing::members::texts(
+        &body,
+        &mut [
+            ("track", &mut track),
+            ("number", &mut input.number),
+            ("issued_on", &mut input.issued_on),
+            ("valid_until", &mut input.valid_until),
+            ("authority_level", &mut input.authority_level),
+            ("authority_name", &mut input.authority_name),
+            ("standard", &mut input.standard),
+        ],
+        "a renewal",
+    );
+    let track = match track.as_deref().map(str::parse::<RenewalTrack>) {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => {
+            errors.push(Violation::field("track", V::InvalidValue, e.to_string()));
+            RenewalTrack::FullReview
+        }
+        None => {
+            errors.push(Violation::field(
+                "track",
+                V::Required,
+                "track is required: fast_track or full_review",
+            ));
+            RenewalTrack::FullReview
+        }
+    };
+    succeed(
+        (req, caller, state, key, body),
+        (id, raw, expected),
+        Succession::Renewal(track),
+        move |current, st| successor(input, errors, current, st),
+    )
+    .await
+}
+
+/// Records the successor of certificate `id` (renewal or upgrade) through the conventions
+/// of every POST.
+async fn succeed<V>(
+    request: (
+        HttpRequest,
+        Caller,
+        web::Data<AppState>,
+        IdempotencyKey,
+        JsonObject,
+    ),
+    target: (CertificateId, String, Option<i64>),
+    succession: Succession,
+    validate: V,
+) -> Result<HttpResponse, ApiError>
+where
+    V: FnOnce(
+            &Certificate,
+            &AppState,
+        ) -> Result<safegrade_domain::grading::CertificateData, ApiError>
+        + Send
+        + 'static,
+{
+    let (req, caller, state, key, body) = request;
+    let (id, raw, expected) = target;
+    let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());
+    let thread_key = enterprise_key(&state, id).await?;
+    crate::plumbing::write::post(&state, &caller, &req, key, &body, &thread_key, move |tx| {
+        let c = store::supersede(
+            tx,
+            id,
+            (&scope, &actor),
+            expected,
+            succession,
+            st.grade_rules,
+            |current: &Certificate| validate(current, &st),
+        )
+        .map_err(not_found_as("certificate", raw))?;
+        certificate_answer(
+            Answer::created(location(&c), &CertificateResponse::new(&c, &st))?,
+            &c,
+        )
+    })
+    .await
+}
+
+/// Upgrade a grade (提档升级): record the new certificate of a higher grade; the current one
+/// becomes `superseded`.
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "upgrade_certificate",
+    params(("id" = uuid::Uuid, Path, description = "Id of the certificate in force")),
+    request_body(content = UpgradeCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new certificate", body = CertificateResponse,
+            headers(("Location" = String, description = "URL of the new certificate"))),
+    )
+)]
+#[post("/certificates/{id}/upgrade")]
+pub async fn upgrade_certificate(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    key: IdempotencyKey,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
+    let raw = path.into_inner();
+    let id = parse_id(&raw)?;
+    let mut input = CertificateInput::default();
+    let mut errors = crate::plumbing::members::texts(
+        &body,
+        &mut [
+            ("grade", &mut input.grade),
+            ("number", &mut input.number),
+            ("issued_on", &mut input.issued_on),
+            ("valid_until", &mut input.valid_until),
+            ("authority_level", &mut input.authority_level),
+            ("authority_name", &mut input.authority_name),
+            ("standard", &mut input.standard),
+        ],
+        "an upgrade",
+    );
+    errors.extend(
+        [
+            ("grade", input.grade.is_none()),
+            ("authority_level", input.authority_level.is_none()),
+            ("authority_name", input.authority_name.is_none()),
+        ]
+        .into_iter()
+        .filter(|(_, absent)| *absent)
+        .map(|(f, _)| Violation::field(f, V::Required, format!("{f} is required"))),
+    );
+    succeed(
+        (req, caller, state, key, body),
+        (id, raw, expected),
+        Succession::Upgrade,
+        move |current, st| {
+            let data = successor(input, errors, current, st)?;
+            if data.grade.rank() <= current.data.grade.rank() {
+                return Err(ApiError::invalid(vec![Violation::field(
+                    "grade",
+                    V::OutOfRange,
+                    format!("an upgrade needs a grade above {}", current.data.grade),
+                )]));
+            }
+            Ok(data)
+        },
+    )
+    .await
+}

@@ -1,0 +1,20 @@
+//! The enterprise ledger (企业台账) and its reference lists.
+
+pub mod enterprises;
+pub mod reference;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers the ledger's operations.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(enterprises::create_enterprise)
+        .service(enterprises::list_enterprises)
+        .service(enterprises::get_enterprise)
+        .service(enterprises::update_enterprise)
+        .service(reference::list_areas)
+        .service(reference::list_sectors)
+        .service(reference::list_scales)
+        .service(reference::list_ownership_levels)
+        .service(reference::list_mine_kinds)
+        .service(reference::list_operating_statuses);
+}

@@ -1,0 +1,87 @@
+//! OpenAPI schemas for the domain's closed code lists: each is a named string enum whose
+//! description carries the Chinese labels. The domain stays free of utoipa; these marker
+//! types stand in for the domain enums in `#[schema(value_type = …)]`.
+
+use std::borrow::Cow;
+
+use safegrade_domain::CodeList;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
+/// The schema of a code list: `type: string`, `enum` of its wire values, and a description
+/// listing every value with its Chinese label.
+pub fn code_list_schema<T: CodeList>() -> RefOr<Schema> {
+    let labels: Vec<String> = T::ALL
+        .iter()
+        .map(|v| format!("`{}` {}", v.as_str(), v.label_zh()))
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(T::codes()))
+        .description(Some(labels.join("; ")))
+        .into()
+}
+
+macro_rules! code_list_schemas {
+    ($($(#[$meta:meta])* $name:ident => $ty:ty),+ $(,)?) => {$(
+        $(#[$meta])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                code_list_schema::<$ty>()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(<$ty as CodeList>::NAME)
+            }
+        }
+    )+};
+}
+
+code_list_schemas! {
+    /// Supervision sector.
+    Sector => safegrade_domain::Sector,
+    /// Mine kind.
+    MineKind => safegrade_domain::MineKind,
+    /// Scale.
+    Scale => safegrade_domain::Scale,
+    /// Ownership level.
+    Ownership => safegrade_domain::Ownership,
+    /// Operating status.
+    OperatingStatus => safegrade_domain::OperatingStatus,
+    /// Area kind.
+    AreaKind => safegrade_domain::AreaKind,
+    /// Field violation code.
+    ViolationCode => safegrade_domain::ViolationCode,
+    /// Problem code.
+    ErrorCode => crate::plumbing::error::ErrorCode,
+    /// Role of a principal (角色).
+    Role => safegrade_domain::Role,
+    /// Type of an event.
+    EventType => safegrade_domain::EventType,
+    /// Kind of record an event is about.
+    ResourceType => safegrade_domain::ResourceType,
+    /// Regime of a certificate.
+    Regime => safegrade_domain::grading::Regime,
+    /// Standardization grade.
+    Grade => safegrade_domain::grading::Grade,
+    /// Derived status of a certificate.
+    CertificateStatus => safegrade_domain::grading::CertificateStatus,
+    /// Revocation trigger of the Grading Measures.
+    RevocationTrigger => safegrade_domain::grading::RevocationTrigger,
+    /// Level of a grading authority.
+    AuthorityLevel => safegrade_domain::grading::AuthorityLevel,
+    /// Standardization status of an enterprise.
+    StandardizationStatus => safegrade_domain::grading::StandardizationStatus,
+    /// Creation stage of an enterprise.
+    CreationStage => safegrade_domain::drives::CreationStage,
+    /// Kind of alert.
+    AlertKind => safegrade_domain::grading::AlertKind,
+    /// Procedure of a same-grade renewal.
+    RenewalTrack => safegrade_domain::grading::RenewalTrack,
+    /// Kind of accident (GB 6441-1986).
+    AccidentKind => safegrade_domain::grading::AccidentKind,
+}

@@ -1,0 +1,224 @@
+//! Typed extractors for the API conventions, implemented once and used by every operation:
+//! the JSON object body (with the NUL check), `If-Match`, `Idempotency-Key`. The conventions
+//! are described in `docs/API-DESIGN.md`; `tests/api/conventions.rs` checks every operation
+//! of the spec against them.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{FromRequest, HttpRequest, web};
+use safegrade_domain::{Violation, ViolationCode};
+use serde_json::{Map, Value};
+
+use crate::plumbing::error::{ApiError, ErrorCode};
+
+/// A request body that is a JSON object (`application/json` or
+/// `application/merge-patch+json`, at most 64 KiB), in which no string holds U+0000: a NUL
+/// is refused with a 422 naming every member that holds one, the same on both backends
+/// (PostgreSQL cannot store it).
+#[derive(Debug, Clone)]
+pub struct JsonObject(pub Map<String, Value>);
+
+impl JsonObject {
+    /// The members.
+    pub fn into_inner(self) -> Map<String, Value> {
+        self.0
+    }
+}
+
+impl std::ops::Deref for JsonObject {
+    type Target = Map<String, Value>;
+    fn deref(&self) -> &Map<String, Value> {
+        &self.0
+    }
+}
+
+/// JSON Pointers (RFC 6901) of every string (key or value) under `v` that holds U+0000.
+fn nul_pointers(v: &Value, at: &str, out: &mut Vec<String>) {
+    let escape = |k: &str| k.replace('~', "~0").replace('/', "~1");
+    match v {
+        Value::String(s) if s.contains('\0') => out.push(at.to_owned()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_pointers(item, &format!("{at}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                let here = format!("{at}/{}", escape(k));
+                if k.contains('\0') {
+                    out.push(here);
+                } else {
+                    nul_pointers(item, &here, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The 422 for a body holding NUL characters, or `None`.
+pub(crate) fn refuse_nul(body: &Map<String, Value>) -> Option<ApiError> {
+    let mut at = Vec::new();
+    for (k, v) in body {
+        nul_pointers(
+            &Value::Object(Map::from_iter([(k.clone(), v.clone())])),
+            "",
+            &mut at,
+        );
+    }
+    if at.is_empty() {
+        return None;
+    }
+    Some(ApiError::invalid(
+        at.into_iter()
+            .map(|pointer| Violation {
+                message: format!("{pointer} contains U+0000 (NUL), which cannot be stored"),
+                pointer,
+                code: ViolationCode::NulCharacter,
+            })
+            .collect(),
+    ))
+}
+
+impl FromRequest for JsonObject {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = web::Json::<Map<String, Value>>::from_request(req, payload);
+        Box::pin(async move {
+            let body = json.await?.into_inner();
+            match refuse_nul(&body) {
+                Some(e) => Err(e.into()),
+                None => Ok(Self(body)),
+            }
+        })
+    }
+}
+
+/// `If-Match: "<version>"` of a change: `Some(version)`, or `None` when absent or `*`
+/// (optional: a client that sends none accepts overwriting a concurrent change). A value of
+/// another shape is 400 `invalid_precondition`. A stale version is answered 412 only after
+/// the body was validated (a request that could never succeed says why first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IfMatch(pub Option<i64>);
+
+impl IfMatch {
+    /// Parses the header.
+    pub fn parse(headers: &HeaderMap) -> Result<Self, ApiError> {
+        let Some(v) = headers.get(header::IF_MATCH) else {
+            return Ok(Self(None));
+        };
+        let bad = || {
+            ApiError::new(
+                ErrorCode::InvalidPrecondition,
+                "If-Match must be the ETag of the record, like \"3\", or *",
+            )
+        };
+        let s = v.to_str().map_err(|_| bad())?.trim();
+        if s == "*" {
+            return Ok(Self(None));
+        }
+        s.strip_prefix('"')
+            .and_then(|r| r.strip_suffix('"'))
+            .filter(|n| !n.is_empty() && n.len() <= 18 && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse().ok())
+            .map(|n| Self(Some(n)))
+            .ok_or_else(bad)
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::parse(req.headers()))
+    }
+}
+
+/// The `Idempotency-Key` of a POST, if any: 1–255 visible ASCII characters, else 400
+/// `invalid_idempotency_key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl IdempotencyKey {
+    /// Parses the header.
+    pub fn parse(headers: &HeaderMap) -> Result<Self, ApiError> {
+        let Some(v) = headers.get("idempotency-key") else {
+            return Ok(Self(None));
+        };
+        match v.to_str() {
+            Ok(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic()) => {
+                Ok(Self(Some(s.to_owned())))
+            }
+            _ => Err(ApiError::new(
+                ErrorCode::InvalidIdempotencyKey,
+                "Idempotency-Key must be 1-255 visible ASCII characters",
+            )),
+        }
+    }
+}
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::parse(req.headers()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
+
+    #[test]
+    fn if_match_forms() {
+        let parse = |v: &'static str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::IF_MATCH, HeaderValue::from_static(v));
+            IfMatch::parse(&m).map(|m| m.0).map_err(|e| e.code)
+        };
+        assert_eq!(parse("\"3\""), Ok(Some(3)));
+        assert_eq!(parse("*"), Ok(None));
+        for bad in [
+            "3",
+            "\"\"",
+            "\"-1\"",
+            "\"+1\"",
+            "W/\"3\"",
+            "\"1234567890123456789\"",
+        ] {
+            assert_eq!(parse(bad), Err(ErrorCode::InvalidPrecondition), "{bad}");
+        }
+        assert_eq!(
+            IfMatch::parse(&HeaderMap::new())
+                .map(|m| m.0)
+                .map_err(|e| e.code),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn nul_is_found_anywhere() {
+        let body = serde_json::json!({"a": "x\u{0}", "b": ["ok", {"c/d": "\u{0}"}], "e": 1});
+        let Value::Object(map) = body else {
+            panic!("object")
+        };
+        let Some(e) = refuse_nul(&map) else {
+            panic!("refused")
+        };
+        let at: Vec<&str> = e.errors.iter().map(|f| f.pointer.as_str()).collect();
+        assert_eq!(at, ["/a", "/b/1/c~1d"]);
+        assert!(
+            e.errors
+                .iter()
+                .all(|f| f.code == ViolationCode::NulCharacter)
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! List responses and opaque cursors (docs/API-DESIGN.md, Lists).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::plumbing::error::{ApiError, ErrorCode};
+
+/// Default page size.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// Largest page size.
+pub const MAX_LIMIT: u32 = 200;
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListResponse<T: ToSchema> {
+    /// The items of this page, in the list's documented order.
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Checks `limit` (1–200, default 50).
+pub fn limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit.unwrap_or(DEFAULT_LIMIT) {
+        n @ 1..=MAX_LIMIT => Ok(n),
+        n => Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            format!("limit must be between 1 and {MAX_LIMIT}, got {n}"),
+        )),
+    }
+}
+
+/// Encodes a position as an opaque cursor.
+pub fn encode_cursor(kind: &str, position: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{kind}:{position}"))
+}
+
+/// Decodes a cursor issued by [`encode_cursor`] for the same `kind`.
+pub fn decode_cursor(kind: &str, cursor: &str) -> Result<String, ApiError> {
+    let invalid = || {
+        ApiError::new(
+            ErrorCode::InvalidQuery,
+            "cursor is not one this list issued; start again without it",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    text.strip_prefix(kind)
+        .and_then(|r| r.strip_prefix(':'))
+        .map(str::to_owned)
+        .ok_or_else(invalid)
+}
+
+/// Checks an `area_code` query filter: a supervision area (normalised), or 400.
+pub fn area_filter(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match raw.map(str::trim) {
+        Some(code) => safegrade_domain::find_area(code)
+            .map(|a| Some(a.code.to_owned()))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidQuery,
+                    format!("area_code '{code}' is not a supervision area"),
+                )
+            }),
+        None => Ok(None),
+    }
+}
+
+/// Decodes a cursor of `kind` holding a record id, parsed with `parse`.
+pub fn id_cursor<T>(
+    kind: &str,
+    cursor: Option<&str>,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
+    let Some(c) = cursor else { return Ok(None) };
+    parse(&decode_cursor(kind, c)?).map(Some).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidQuery,
+            "cursor is not one this list issued",
+        )
+    })
+}
+
+/// The `next_cursor` of a page: the position of its last item when more follow.
+pub fn next_cursor(kind: &str, has_more: bool, last: Option<String>) -> Option<String> {
+    if has_more {
+        last.map(|position| encode_cursor(kind, &position))
+    } else {
+        None
+    }
+}

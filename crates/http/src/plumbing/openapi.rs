@@ -1,0 +1,606 @@
+//! The OpenAPI 3.1 document: collected from the handlers through `utoipa-actix-web` (so no
+//! route can be left out), then completed with the problem responses every operation shares.
+
+use actix_web::dev::{ServiceFactory, ServiceRequest};
+use utoipa::OpenApi;
+use utoipa::openapi as oa;
+use utoipa_actix_web::UtoipaApp;
+
+use safegrade_domain::{AREAS, CodeList, SECTIONS};
+
+use crate::plumbing::error::{ErrorCode, Problem};
+
+/// Media type of problem responses.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "SafeGrade API",
+        description = "The system of record for safety-production standardization (安全生产标准化) \
+regulation in Mianyang: the enterprise ledger (企业台账), supervision areas and reference lists. \
+Conventions (errors as RFC 9457 problem+json, cursor pagination, ETag/If-Match, Idempotency-Key) \
+are explained in the integrator guide (接入指南) of the book.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    tags(
+        (name = "enterprises", description = "The enterprise ledger (企业台账)"),
+        (name = "reference", description = "Supervision areas and code lists (参考数据)"),
+        (name = "certificates", description = "Standardization grades and their certificates: record, renew, upgrade, revoke (标准化等级证书)"),
+        (name = "accidents", description = "Production-safety accidents and what they mean for the grades in force (生产安全事故)"),
+        (name = "drives", description = "Creation and upgrade drives: supervision focus, creation stage, model enterprises, upgrade targets, guidance visits (创建达标与提档升级)"),
+        (name = "alerts", description = "Due actions derived from the records: expiring and expired grades, accidents, follow-ups (提醒)"),
+        (name = "statistics", description = "Attainment figures per area and sector (达标情况统计)"),
+        (name = "register", description = "The public register of grades and certificate verification, no token (公开查询)"),
+        (name = "access", description = "Principals, tokens and the caller (账号与令牌)"),
+        (name = "events", description = "The audit trail and change feed (事件流)"),
+        (name = "health", description = "Liveness and readiness"),
+    ),
+    components(schemas(
+        Problem,
+        crate::plumbing::codes::ErrorCode,
+        crate::plumbing::codes::ViolationCode,
+        crate::plumbing::codes::Sector,
+        crate::plumbing::codes::MineKind,
+        crate::plumbing::codes::Scale,
+        crate::plumbing::codes::Ownership,
+        crate::plumbing::codes::OperatingStatus,
+        crate::plumbing::codes::AreaKind,
+        crate::plumbing::codes::Role,
+        crate::plumbing::codes::EventType,
+        crate::plumbing::codes::ResourceType,
+        crate::plumbing::codes::Regime,
+        crate::plumbing::codes::Grade,
+        crate::plumbing::codes::CertificateStatus,
+        crate::plumbing::codes::RevocationTrigger,
+        crate::plumbing::codes::AuthorityLevel,
+        crate::plumbing::codes::AccidentKind,
+        crate::plumbing::codes::RenewalTrack,
+        crate::plumbing::codes::AlertKind,
+        crate::plumbing::codes::StandardizationStatus,
+        crate::plumbing::codes::CreationStage,
+    )),
+    modifiers(&BearerScheme)
+)]
+struct ApiDoc;
+
+/// Declares the bearer-token security scheme (`Authorization: Bearer sg_…`).
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, spec: &mut oa::OpenApi) {
+        use oa::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        spec.components.get_or_insert_with(Default::default).add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A SafeGrade token (`sg_` and 43 characters), issued by a city administrator"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Registers every route (`crate::routes`) and the base document on a utoipa app.
+pub fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    crate::routes::register(app.openapi(ApiDoc::openapi()))
+}
+
+/// What kind of operation this is, for the conventions it follows (docs/API-DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// GET: reads.
+    Read,
+    /// POST that creates a record: `Idempotency-Key`.
+    Create,
+    /// POST that changes a record's state (revocation, renewal, upgrade): `Idempotency-Key`
+    /// and `If-Match`.
+    Transition,
+    /// PATCH (JSON Merge Patch): `If-Match`.
+    Patch,
+}
+
+impl Shape {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Create => "create",
+            Self::Transition => "transition",
+            Self::Patch => "patch",
+        }
+    }
+
+    /// Takes `Idempotency-Key`.
+    pub fn idempotent(self) -> bool {
+        matches!(self, Self::Create | Self::Transition)
+    }
+
+    /// Takes `If-Match`.
+    pub fn conditional(self) -> bool {
+        matches!(self, Self::Transition | Self::Patch)
+    }
+}
+
+/// Every operation's shape and the domain problem codes it can answer (besides those its
+/// shape implies). An operation missing here has no `x-conventions` in the spec, which the
+/// conventions test refuses: a new operation must say what it is.
+pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode])> {
+    use ErrorCode as C;
+    use Shape::{Create, Patch, Read, Transition};
+    Some(match operation_id {
+        "get_health"
+        | "get_readiness"
+        | "list_enterprises"
+        | "list_areas"
+        | "list_sectors"
+        | "list_scales"
+        | "list_ownership_levels"
+        | "list_mine_kinds"
+        | "list_operating_statuses"
+        | "get_me"
+        | "list_principals"
+        | "list_events"
+        | "list_certificates"
+        | "list_accidents"
+        | "list_alerts"
+        | "get_attainment_stats" => (Read, &[]),
+        "get_enterprise" | "get_principal" | "list_tokens" | "get_certificate" | "get_drive"
+        | "list_visits" => (Read, &[C::NotFound]),
+        "list_register" => (Read, &[C::RateLimited]),
+        "verify_certificate" => (Read, &[C::NotFound, C::RateLimited]),
+        "create_enterprise" => (Create, &[C::DuplicateCreditCode]),
+        "update_enterprise" => (Patch, &[C::NotFound, C::DuplicateCreditCode]),
+        "create_principal" => (Create, &[]),
+        "update_principal" => (Patch, &[C::NotFound, C::LastCityAdmin]),
+        "create_token" => (Create, &[C::NotFound]),
+        "revoke_token" => (Transition, &[C::NotFound, C::TokenAlreadyRevoked]),
+        "create_certificate" => (
+            Create,
+            &[C::NotFound, C::DuplicateCertificateNumber, C::RegradeBarred],
+        ),
+        "revoke_certificate" => (Transition, &[C::NotFound, C::CertificateNotInForce]),
+        "renew_certificate" => (
+            Transition,
+            &[
+                C::NotFound,
+                C::CertificateNotInForce,
+                C::RenewalClosed,
+                C::FastTrackNotAllowed,
+                C::DuplicateCertificateNumber,
+            ],
+        ),
+        "upgrade_certificate" => (
+            Transition,
+            &[
+                C::NotFound,
+                C::CertificateNotInForce,
+                C::RenewalClosed,
+                C::DuplicateCertificateNumber,
+            ],
+        ),
+        "create_accident" | "create_visit" => (Create, &[C::NotFound]),
+        "update_drive" => (Patch, &[C::NotFound]),
+        _ => return None,
+    })
+}
+
+/// The problem codes an operation can answer: from its shape (a body, path or query
+/// parameters, `Idempotency-Key`, `If-Match`, a token, the database) plus its domain codes.
+fn problem_codes(
+    path: &str,
+    op: &serde_json::Value,
+    shape: Shape,
+    domain: &[ErrorCode],
+) -> Vec<ErrorCode> {
+    use ErrorCode as C;
+    let params: Vec<&str> = op["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["in"].as_str())
+        .collect();
+    let mut codes = vec![C::Internal];
+    if path.starts_with("/api/v1/") || path == "/readyz" {
+        codes.push(C::ServiceUnavailable);
+    }
+    if crate::plumbing::auth::is_protected(path) {
+        codes.extend([C::Unauthenticated, C::Forbidden]);
+    }
+    if path.contains('{') {
+        codes.push(C::InvalidPath);
+    }
+    // Every request's query is screened (NUL, UTF-8) before routing.
+    if params.contains(&"query") || path.starts_with("/api/") {
+        codes.push(C::InvalidQuery);
+    }
+    if op.get("requestBody").is_some() {
+        codes.extend([
+            C::MalformedJson,
+            C::PayloadTooLarge,
+            C::UnsupportedMediaType,
+            C::ValidationFailed,
+        ]);
+    }
+    if shape.idempotent() {
+        codes.extend([C::InvalidIdempotencyKey, C::IdempotencyKeyReused]);
+    }
+    if shape.conditional() {
+        codes.extend([C::InvalidPrecondition, C::VersionMismatch]);
+    }
+    codes.extend(domain.iter().copied());
+    let mut unique: Vec<ErrorCode> = Vec::new();
+    for c in codes {
+        if !unique.contains(&c) {
+            unique.push(c);
+        }
+    }
+    unique
+}
+
+fn header_parameter(name: &str, pattern: &str, description: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": name,
+        "in": "header",
+        "description": description,
+        "required": false,
+        "schema": {"type": "string", "pattern": pattern}
+    })
+}
+
+/// The problem response of `status` carrying `codes`.
+fn problem_response(codes: &[ErrorCode]) -> serde_json::Value {
+    use serde_json::json;
+    let names: Vec<String> = codes
+        .iter()
+        .map(|c| format!("`{c}` ({})", c.title()))
+        .collect();
+    let mut response = json!({
+        "description": names.join("; "),
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "x-problem-codes": codes.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+    });
+    let mut headers = serde_json::Map::new();
+    let header =
+        |description: &str| json!({"description": description, "schema": {"type": "string"}});
+    if codes
+        .iter()
+        .any(|c| matches!(c, ErrorCode::ServiceUnavailable | ErrorCode::RateLimited))
+    {
+        headers.insert(
+            "Retry-After".into(),
+            header("Seconds to wait before retrying"),
+        );
+    }
+    if codes.contains(&ErrorCode::VersionMismatch) {
+        headers.insert(
+            "ETag".into(),
+            header("The record's current version, quoted"),
+        );
+    }
+    if codes.contains(&ErrorCode::Unauthenticated) {
+        headers.insert(
+            "WWW-Authenticate".into(),
+            header("`Bearer realm=\"safegrade\"`, with `error=\"invalid_token\"` for a bad token"),
+        );
+    }
+    if !headers.is_empty() {
+        response["headers"] = serde_json::Value::Object(headers);
+    }
+    response
+}
+
+/// Completes one operation from its shape: `x-conventions`, the bearer security, the
+/// `Idempotency-Key` and `If-Match` parameters, and every problem response with the codes
+/// it can carry (`x-problem-codes`).
+fn complete_operation(path: &str, op: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+    let Some((shape, domain)) = operation_rules(&id) else {
+        return;
+    };
+    op["x-conventions"] = json!({
+        "shape": shape.as_str(),
+        "domain_codes": domain.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+    });
+    if crate::plumbing::auth::is_protected(path) {
+        op["security"] = json!([{"bearer": []}]);
+    }
+    let mut extra = Vec::new();
+    if shape.idempotent() {
+        extra.push(header_parameter(
+            "Idempotency-Key",
+            "^[!-~]{1,255}$",
+            "Makes retries safe: the same key and body replay the first answer (`Idempotency-Replayed: true`) for 24 hours; the same key with another body is 422",
+        ));
+    }
+    if shape.conditional() {
+        extra.push(header_parameter(
+            "If-Match",
+            "^(\\*|\"[0-9]{1,18}\")$",
+            "The ETag you read, like \"3\"; `*` or absent: any version. A stale one is 412, after the body was validated",
+        ));
+    }
+    if let Some(Value::Array(list)) = op
+        .as_object_mut()
+        .map(|o| o.entry("parameters").or_insert_with(|| json!([])))
+    {
+        list.extend(extra);
+    }
+    let mut by_status: std::collections::BTreeMap<u16, Vec<ErrorCode>> =
+        std::collections::BTreeMap::new();
+    for c in problem_codes(path, op, shape, domain) {
+        by_status.entry(c.status().as_u16()).or_default().push(c);
+    }
+    if let Some(Value::Object(responses)) = op
+        .as_object_mut()
+        .map(|o| o.entry("responses").or_insert_with(|| json!({})))
+    {
+        for (status, codes) in by_status {
+            responses.insert(status.to_string(), problem_response(&codes));
+        }
+    }
+}
+
+/// Completes the collected document from each operation's shape ([`complete_operation`]),
+/// so no handler writes its problem responses or convention headers by hand and none can be
+/// wrong; then the constraints the derive cannot say.
+pub fn finish(spec: oa::OpenApi) -> oa::OpenApi {
+    use serde_json::Value;
+    let Ok(mut doc) = serde_json::to_value(&spec) else {
+        return spec;
+    };
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                if ["get", "post", "patch", "put", "delete"].contains(&method.as_str()) {
+                    complete_operation(path, op);
+                }
+            }
+        }
+    }
+    name_event_payloads(&mut doc);
+    constrain(serde_json::from_value(doc).unwrap_or(spec))
+}
+
+/// Gives each event type's payload schema a name (`EnterpriseCreatedEvent`, …) and the
+/// `EventData` union a discriminator on `type`, so client generators yield one type per event
+/// type.
+fn name_event_payloads(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let Some(Value::Array(variants)) = schemas
+        .get_mut("EventData")
+        .and_then(|d| d.get_mut("oneOf"))
+        .map(Value::take)
+    else {
+        return;
+    };
+    let mut refs = Vec::new();
+    let mut mapping = serde_json::Map::new();
+    for variant in variants {
+        let Some(event_type) = variant
+            .pointer("/properties/type/enum/0")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let name: String = event_type
+            .split(['.', '_'])
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect::<String>()
+            + "Event";
+        let reference = format!("#/components/schemas/{name}");
+        refs.push(json!({"$ref": reference}));
+        mapping.insert(event_type, Value::from(reference));
+        schemas.insert(name, variant);
+    }
+    schemas.insert(
+        "EventData".into(),
+        json!({
+            "description": "What happened and its payload: one schema per event `type`.",
+            "oneOf": refs,
+            "discriminator": {"propertyName": "type", "mapping": mapping},
+        }),
+    );
+}
+
+/// Adds what the derive cannot say: the closed list of supervision-area codes on every
+/// `area_code` (bodies: the areas that hold enterprises; filters: every area), and optional
+/// headers as plain strings (absent, never `null`).
+fn constrain(spec: oa::OpenApi) -> oa::OpenApi {
+    use serde_json::Value;
+    let Ok(mut doc) = serde_json::to_value(&spec) else {
+        return spec;
+    };
+    let codes = |all: bool| -> Value {
+        AREAS
+            .iter()
+            .filter(|a| all || a.holds_enterprises())
+            .map(|a| Value::from(a.code))
+            .collect()
+    };
+    let industry = Value::from(industry_code_pattern());
+    for schema in ["EnterpriseCreate", "EnterprisePatch"] {
+        for (field, rules) in enterprise_field_rules(codes(false), industry.clone()) {
+            let pointer = format!("/components/schemas/{schema}/properties/{field}");
+            if let (Some(Value::Object(p)), Value::Object(rules)) =
+                (doc.pointer_mut(&pointer), rules)
+            {
+                p.extend(rules);
+            }
+        }
+    }
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for op in item.values_mut() {
+                for param in op
+                    .get_mut("parameters")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    if param["in"] == "query" && param["name"] == "area_code" {
+                        param["schema"]["enum"] = codes(true);
+                    }
+                    if param["in"] == "query" && param["name"] == "industry_code" {
+                        param["schema"]["pattern"] = industry.clone();
+                    }
+                    if param["in"] == "header"
+                        && param["schema"]["type"] == serde_json::json!(["string", "null"])
+                    {
+                        param["schema"]["type"] = Value::from("string");
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(doc).unwrap_or(spec)
+}
+
+/// The constraints of the writable enterprise fields, from the domain's limits and tables,
+/// so the request schemas say exactly what `EnterpriseInput::validate` enforces (cross-field
+/// rules such as `mine_kind` excepted).
+fn enterprise_field_rules(
+    areas: serde_json::Value,
+    industry: serde_json::Value,
+) -> Vec<(&'static str, serde_json::Value)> {
+    use safegrade_domain::limits;
+    use serde_json::json;
+    let text = |max: usize| json!({"minLength": 1, "maxLength": max, "pattern": r"\S"});
+    let phone = json!({"pattern": "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$"});
+    vec![
+        (
+            "credit_code",
+            json!({"pattern": "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"}),
+        ),
+        ("name", text(limits::NAME)),
+        ("area_code", json!({"enum": areas})),
+        ("address", text(limits::ADDRESS)),
+        ("industry_code", json!({"pattern": industry})),
+        ("principal_name", text(limits::PERSON)),
+        ("principal_phone", phone.clone()),
+        ("safety_manager_name", text(limits::PERSON)),
+        ("safety_manager_phone", phone),
+        (
+            "employees",
+            json!({"minimum": 0, "maximum": limits::EMPLOYEES}),
+        ),
+        (
+            "latitude",
+            json!({"minimum": limits::LATITUDE.0, "maximum": limits::LATITUDE.1}),
+        ),
+        (
+            "longitude",
+            json!({"minimum": limits::LONGITUDE.0, "maximum": limits::LONGITUDE.1}),
+        ),
+    ]
+}
+
+/// A regular expression for GB/T 4754-2017 codes whose division belongs to the section,
+/// built from the domain's section table (either letter case; 0–2 more digits).
+fn industry_code_pattern() -> String {
+    let divisions: Vec<String> = SECTIONS
+        .iter()
+        .flat_map(|&(letter, first, last, _)| {
+            let lower = letter.to_ascii_lowercase();
+            (first..=last).map(move |d| format!("[{letter}{lower}]{d:02}"))
+        })
+        .collect();
+    format!("^({})[0-9]{{0,2}}$", divisions.join("|"))
+}
+
+/// The OpenAPI document as the server serves it.
+pub fn openapi() -> oa::OpenApi {
+    let (_, spec) = register(actix_web::App::new().into_utoipa_app()).split_for_parts();
+    finish(spec)
+}
+
+/// The document as pretty JSON with a final newline: the form of `api/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut text = openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+use utoipa_actix_web::AppExt;
+
+/// The routes of the document, to tell an unknown path (404) from a known path with another
+/// method (405).
+#[derive(Debug, Clone)]
+pub struct RouteTable {
+    routes: Vec<(Vec<Option<String>>, Vec<String>)>,
+}
+
+impl RouteTable {
+    /// Reads the paths and methods of a document.
+    pub fn from_spec(spec: &oa::OpenApi) -> Self {
+        let routes = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .split('/')
+                    .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                    .collect();
+                let mut methods: Vec<String> = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, present)| *present)
+                .map(|(m, _)| m.to_owned())
+                .collect();
+                if item.get.is_some() {
+                    methods.push("HEAD".into());
+                }
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The methods allowed on `path`, if it matches a documented path.
+    pub fn methods_for(&self, path: &str) -> Option<Vec<String>> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut found: Vec<String> = Vec::new();
+        for (segments, methods) in &self.routes {
+            let matches = segments.len() == parts.len()
+                && segments.iter().zip(&parts).all(|(s, p)| match s {
+                    Some(lit) => lit == p,
+                    None => !p.is_empty(),
+                });
+            if matches {
+                found.extend(
+                    methods
+                        .iter()
+                        .filter(|m| !found.contains(m))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+        (!found.is_empty()).then_some(found)
+    }
+}

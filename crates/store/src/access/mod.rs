@@ -1,0 +1,4 @@
+//! Principals and their tokens.
+
+pub mod principals;
+pub mod tokens;

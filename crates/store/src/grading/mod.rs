@@ -1,0 +1,6 @@
+//! Grades over time: certificates, accidents, and the per-enterprise grade summary kept in
+//! the transaction of every change to them.
+
+pub mod accidents;
+pub mod certificates;
+pub(crate) mod summaries;

@@ -1,0 +1,460 @@
+//! The enterprise ledger table: rows, conversions and queries.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use safegrade_domain::{
+    Actor, CodeList, CreditCode, Enterprise, EnterpriseData, EnterpriseId, IndustryCode, MineKind,
+    OperatingStatus, Ownership, Scale, Scope, Sector,
+};
+
+use crate::drives::{DRIVE, DriveRow, drive_of};
+use crate::grading::summaries::{SUMMARY, SummaryColumns, from_columns};
+use crate::plumbing::events::payload::EnterpriseFields;
+use crate::plumbing::events::{Changes, EventData, NewEvent};
+use crate::plumbing::schema::{drives, enterprises, grade_summaries};
+use crate::{Backend, DbConn, Store, StoreError, WriteTx, check_version};
+use crate::{Page, now};
+use safegrade_domain::drives::Drive;
+use safegrade_domain::grading::{Grade, GradeSummary, StandardizationStatus};
+
+/// A row of `enterprises`, in column order.
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = enterprises)]
+#[diesel(treat_none_as_null = true)]
+pub struct EnterpriseRow {
+    id: String,
+    credit_code: String,
+    name: String,
+    area_code: String,
+    address: Option<String>,
+    industry_code: String,
+    sector: String,
+    mine_kind: Option<String>,
+    scale: String,
+    ownership: String,
+    operating_status: String,
+    principal_name: String,
+    principal_phone: Option<String>,
+    safety_manager_name: Option<String>,
+    safety_manager_phone: Option<String>,
+    employees: Option<i32>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    version: i64,
+    #[diesel(deserialize_as = crate::plumbing::instant::StoredInstant)]
+    created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::plumbing::instant::StoredInstant)]
+    updated_at: NaiveDateTime,
+}
+
+fn corrupt(column: &str) -> StoreError {
+    StoreError::Other(format!("a stored enterprises.{column} is not valid").into())
+}
+
+fn code<T: CodeList>(column: &str, value: &str) -> Result<T, StoreError> {
+    T::from_code(value).ok_or_else(|| corrupt(column))
+}
+
+impl EnterpriseRow {
+    fn new(
+        id: EnterpriseId,
+        d: &EnterpriseData,
+        version: i64,
+        created: NaiveDateTime,
+        updated: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: id.to_string(),
+            credit_code: d.credit_code.to_string(),
+            name: d.name.clone(),
+            area_code: d.area_code.clone(),
+            address: d.address.clone(),
+            industry_code: d.industry_code.as_str().to_owned(),
+            sector: d.sector.as_str().to_owned(),
+            mine_kind: d.mine_kind.map(|k| k.as_str().to_owned()),
+            scale: d.scale.as_str().to_owned(),
+            ownership: d.ownership.as_str().to_owned(),
+            operating_status: d.operating_status.as_str().to_owned(),
+            principal_name: d.principal_name.clone(),
+            principal_phone: d.principal_phone.clone(),
+            safety_manager_name: d.safety_manager_name.clone(),
+            safety_manager_phone: d.safety_manager_phone.clone(),
+            employees: d.employees,
+            latitude: d.latitude,
+            longitude: d.longitude,
+            version,
+            created_at: created,
+            updated_at: updated,
+        }
+    }
+
+    fn into_domain(self, grading: GradeSummary, drive: Drive) -> Result<Enterprise, StoreError> {
+        let data = EnterpriseData {
+            credit_code: CreditCode::from_stored(self.credit_code)
+                .ok_or_else(|| corrupt("credit_code"))?,
+            industry_code: IndustryCode::from_stored(self.industry_code)
+                .ok_or_else(|| corrupt("industry_code"))?,
+            sector: code::<Sector>("sector", &self.sector)?,
+            mine_kind: self
+                .mine_kind
+                .as_deref()
+                .map(|k| code::<MineKind>("mine_kind", k))
+                .transpose()?,
+            scale: code::<Scale>("scale", &self.scale)?,
+            ownership: code::<Ownership>("ownership", &self.ownership)?,
+            operating_status: code::<OperatingStatus>("operating_status", &self.operating_status)?,
+            name: self.name,
+            area_code: self.area_code,
+            address: self.address,
+            principal_name: self.principal_name,
+            principal_phone: self.principal_phone,
+            safety_manager_name: self.safety_manager_name,
+            safety_manager_phone: self.safety_manager_phone,
+            employees: self.employees,
+            latitude: self.latitude,
+            longitude: self.longitude,
+        };
+        Ok(Enterprise {
+            id: EnterpriseId::parse(&self.id).ok_or_else(|| corrupt("id"))?,
+            data,
+            version: self.version,
+            created_at: DateTime::from_naive_utc_and_offset(self.created_at, Utc),
+            updated_at: DateTime::from_naive_utc_and_offset(self.updated_at, Utc),
+            grading,
+            drive,
+        })
+    }
+}
+
+fn event(e: &Enterprise, actor: &Actor, data: EventData, reason: Option<String>) -> NewEvent {
+    NewEvent {
+        actor: actor.clone(),
+        resource_id: e.id.to_string(),
+        area_code: Some(e.data.area_code.clone()),
+        enterprise_id: Some(e.id),
+        data,
+        reason,
+    }
+}
+
+/// Filters of the ledger list; `None` means any. All given filters must hold, and only
+/// records inside `scope` are listed.
+#[derive(Debug, Clone)]
+pub struct EnterpriseFilter {
+    /// The caller's jurisdiction: nothing outside it is ever listed.
+    pub scope: Scope,
+    /// Supervision area.
+    pub area_code: Option<String>,
+    /// Sector.
+    pub sector: Option<Sector>,
+    /// Industry code, exact (`C3011`).
+    pub industry_code: Option<String>,
+    /// Scale.
+    pub scale: Option<Scale>,
+    /// Ownership level.
+    pub ownership: Option<Ownership>,
+    /// Operating status.
+    pub operating_status: Option<OperatingStatus>,
+    /// Credit code, exact (normalised).
+    pub credit_code: Option<String>,
+    /// Name contains this text.
+    pub name_contains: Option<String>,
+    /// Standardization status on `today`.
+    pub standardization_status: Option<StandardizationStatus>,
+    /// Grade in force on `today`.
+    pub current_grade: Option<Grade>,
+    /// The day the status filters are evaluated on.
+    pub today: chrono::NaiveDate,
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_contains(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl EnterpriseFilter {
+    /// No filter but the scope.
+    pub fn within(scope: Scope) -> Self {
+        Self {
+            scope,
+            area_code: None,
+            sector: None,
+            industry_code: None,
+            scale: None,
+            ownership: None,
+            operating_status: None,
+            credit_code: None,
+            name_contains: None,
+            standardization_status: None,
+            current_grade: None,
+            today: chrono::NaiveDate::MIN,
+        }
+    }
+}
+
+/// Inserts a new enterprise at version 1 and records `enterprise.created`, inside the
+/// caller's write transaction.
+pub fn insert(
+    tx: &mut WriteTx<'_>,
+    data: &EnterpriseData,
+    actor: &Actor,
+) -> Result<Enterprise, StoreError> {
+    let at = now();
+    let row = EnterpriseRow::new(EnterpriseId::new(), data, 1, at, at);
+    diesel::insert_into(enterprises::table)
+        .values(&row)
+        .execute(&mut **tx)?;
+    let e = row.into_domain(GradeSummary::default(), Drive::default())?;
+    let data = EventData::EnterpriseCreated(EnterpriseFields::from(&e));
+    tx.record(event(&e, actor, data, None))?;
+    Ok(e)
+}
+
+/// Loads one enterprise.
+pub fn find(conn: &mut DbConn, id: EnterpriseId) -> Result<Enterprise, StoreError> {
+    let (row, summary, drive): (EnterpriseRow, Option<SummaryColumns>, Option<DriveRow>) =
+        enterprises::table
+            .left_join(grade_summaries::table)
+            .left_join(drives::table)
+            .filter(enterprises::id.eq(id.to_string()))
+            .select((
+                enterprises::all_columns,
+                SUMMARY.nullable(),
+                DRIVE.nullable(),
+            ))
+            .first(conn)?;
+    row.into_domain(from_columns(summary)?, drive_of(drive)?)
+}
+
+impl Store {
+    /// Adds an enterprise at version 1. A second enterprise with the same credit code is
+    /// `Conflict { constraint: "enterprises_credit_code_key" }`.
+    pub fn create_enterprise(
+        &self,
+        data: &EnterpriseData,
+        actor: &Actor,
+    ) -> Result<Enterprise, StoreError> {
+        let (data, actor) = (data.clone(), actor.clone());
+        self.with_write_tx(move |tx| insert(tx, &data, &actor))
+    }
+
+    /// Loads one enterprise; `NotFound` when it is outside `scope`.
+    pub fn get_enterprise(
+        &self,
+        id: EnterpriseId,
+        scope: &Scope,
+    ) -> Result<Enterprise, StoreError> {
+        self.with_read(|conn| {
+            let e = find(conn, id)?;
+            if scope.covers(&e.data.area_code, e.id) {
+                Ok(e)
+            } else {
+                Err(StoreError::NotFound)
+            }
+        })
+    }
+
+    /// Changes an enterprise in one transaction: loads it (`NotFound` outside `scope`),
+    /// asks `change` for the new data, checks `if_match` against its version
+    /// (`VersionMismatch` if it differs), writes it with the version incremented and records
+    /// `enterprise.updated` with the changed fields and `reason`. Errors from `change` roll
+    /// everything back; a change that changes nothing writes nothing.
+    pub fn update_enterprise<E, C>(
+        &self,
+        id: EnterpriseId,
+        access: (Scope, Actor),
+        if_match: Option<i64>,
+        reason: Option<String>,
+        change: C,
+    ) -> impl Future<Output = Result<Enterprise, E>> + use<E, C>
+    where
+        E: From<StoreError> + Send + 'static,
+        C: FnOnce(&Enterprise) -> Result<EnterpriseData, E> + Send + 'static,
+    {
+        let (scope, actor) = access;
+        self.write_keyed(&id.to_string(), move |tx| {
+            let current = find(tx, id)?;
+            if !scope.covers(&current.data.area_code, current.id) {
+                return Err(StoreError::NotFound.into());
+            }
+            // The body is judged before the version: a request that can never succeed
+            // says why (422) rather than asking for a retry (412).
+            let data = change(&current)?;
+            check_version(if_match, current.version)?;
+            if data == current.data {
+                return Ok(current);
+            }
+            let created = current.created_at.naive_utc();
+            let row = EnterpriseRow::new(id, &data, current.version + 1, created, now());
+            let updated = diesel::update(enterprises::table.find(id.to_string()))
+                .filter(enterprises::version.eq(current.version))
+                .set(&row)
+                .execute(&mut **tx)
+                .map_err(StoreError::from)?;
+            if updated != 1 {
+                return Err(StoreError::VersionMismatch {
+                    current: current.version + 1,
+                }
+                .into());
+            }
+            let new = row.into_domain(current.grading.clone(), current.drive.clone())?;
+            if new.data.area_code != current.data.area_code
+                || new.data.sector != current.data.sector
+            {
+                crate::grading::summaries::follow_enterprise(
+                    tx,
+                    id,
+                    &new.data.area_code,
+                    new.data.sector.as_str(),
+                )?;
+            }
+            let changes = Changes::between(
+                &EnterpriseFields::from(&current),
+                &EnterpriseFields::from(&new),
+                new.version,
+            )?;
+            tx.record(event(
+                &new,
+                &actor,
+                EventData::EnterpriseUpdated(changes),
+                reason,
+            ))?;
+            Ok(new)
+        })
+    }
+
+    /// Lists enterprises matching `filter` in id order (creation order: ids are UUIDv7),
+    /// starting after `after`, at most `limit`.
+    pub fn list_enterprises(
+        &self,
+        filter: &EnterpriseFilter,
+        after: Option<EnterpriseId>,
+        limit: i64,
+    ) -> Result<Page<Enterprise>, StoreError> {
+        self.with_read(|conn| {
+            let mut q = enterprises::table
+                .left_join(grade_summaries::table)
+                .left_join(drives::table)
+                .select((enterprises::all_columns, SUMMARY.nullable(), DRIVE.nullable()))
+                .into_boxed();
+            // The scope as the narrowest condition, so the planners keep walking the
+            // (area_code, id) index in id order: an area filter inside the scope replaces it,
+            // one outside it lists nothing, and one scope area is an equality, not `IN`.
+            if let (Scope::Areas(areas), Some(area)) = (&filter.scope, &filter.area_code)
+                && !areas.contains(area)
+            {
+                return Ok(Page {
+                    items: Vec::new(),
+                    has_more: false,
+                });
+            }
+            q = crate::scoped!(
+                q,
+                &filter.scope,
+                enterprises::area_code,
+                enterprises::id,
+                &filter.area_code
+            );
+            if let Some(v) = filter.sector {
+                q = q.filter(enterprises::sector.eq(v.as_str()));
+            }
+            if let Some(v) = &filter.industry_code {
+                q = q.filter(enterprises::industry_code.eq(v.clone()));
+            }
+            if let Some(v) = filter.scale {
+                q = q.filter(enterprises::scale.eq(v.as_str()));
+            }
+            if let Some(v) = filter.ownership {
+                q = q.filter(enterprises::ownership.eq(v.as_str()));
+            }
+            if let Some(v) = filter.operating_status {
+                q = q.filter(enterprises::operating_status.eq(v.as_str()));
+            }
+            if let Some(v) = &filter.credit_code {
+                q = q.filter(enterprises::credit_code.eq(v.clone()));
+            }
+            if let Some(v) = &filter.name_contains {
+                q = q.filter(enterprises::name.like(like_contains(v)).escape('\\'));
+            }
+            if let Some(status) = filter.standardization_status {
+                use grade_summaries as g;
+                let today = filter.today;
+                // Mirrors `GradeSummary::status` (order: in force; creating; revoked; restart;
+                // expired; not started).
+                let in_force = g::grade_valid_until.ge(today);
+                let lapsed = g::grade_valid_until.is_null().or(g::grade_valid_until.lt(today));
+                let creating = g::creating.nullable().eq(true);
+                let idle = g::creating.nullable().eq(false);
+                q = match status {
+                    StandardizationStatus::Attained => {
+                        q.filter(in_force).filter(g::restart_required.nullable().eq(false))
+                    }
+                    StandardizationStatus::RestartRequired => q.filter(
+                        in_force.and(g::restart_required.nullable().eq(true)).or(lapsed
+                            .and(idle)
+                            .and(g::revoked_on.is_null())
+                            .and(g::restart_required.nullable().eq(true))),
+                    ),
+                    StandardizationStatus::Creating => q.filter(lapsed).filter(creating),
+                    StandardizationStatus::Revoked => q
+                        .filter(lapsed)
+                        .filter(idle)
+                        .filter(g::revoked_on.is_not_null()),
+                    StandardizationStatus::Expired => q
+                        .filter(g::grade_valid_until.lt(today))
+                        .filter(idle)
+                        .filter(g::revoked_on.is_null())
+                        .filter(g::restart_required.nullable().eq(false)),
+                    StandardizationStatus::NotStarted => q.filter(
+                        g::enterprise_id.is_null().or(g::grade_valid_until
+                            .is_null()
+                            .and(idle)
+                            .and(g::revoked_on.is_null())
+                            .and(g::restart_required.nullable().eq(false))),
+                    ),
+                };
+            }
+            if let Some(grade) = filter.current_grade {
+                q = q
+                    .filter(grade_summaries::current_grade.eq(grade.as_str()))
+                    .filter(grade_summaries::grade_valid_until.ge(filter.today));
+            }
+            if let Some(after) = after {
+                q = q.filter(enterprises::id.gt(after.to_string()));
+            }
+            let take = usize::try_from(limit + 1).unwrap_or(usize::MAX);
+            let q = q.order(enterprises::id.asc());
+            let rows: Vec<(EnterpriseRow, Option<SummaryColumns>, Option<DriveRow>)> = match conn.backend() {
+                // SQLite streams rows lazily in index order, so reading `limit + 1` rows and
+                // stopping is a LIMIT. A bound `LIMIT ?` would make SQLite recompile the
+                // statement on every execution (its planner looks at the bound value).
+                Backend::Sqlite => q
+                    .load_iter::<(EnterpriseRow, Option<SummaryColumns>, Option<DriveRow>), diesel::connection::DefaultLoadingMode>(conn)?
+                    .take(take)
+                    .collect::<Result<_, _>>()?,
+                Backend::Postgres => q.limit(limit + 1).load(conn)?,
+            };
+            let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+            let items = rows
+                .into_iter()
+                .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                .map(|(row, summary, drive)| row.into_domain(from_columns(summary)?, drive_of(drive)?))
+                .collect::<Result<_, StoreError>>()?;
+            Ok(Page { items, has_more })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_contains;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_contains("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}

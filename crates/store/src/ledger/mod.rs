@@ -1,0 +1,4 @@
+//! The enterprise ledger (企业台账) and its reference data.
+
+pub mod enterprises;
+pub mod reference;

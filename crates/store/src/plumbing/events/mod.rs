@@ -1,0 +1,301 @@
+//! The event log: one row per change, appended in the transaction of the change, read as the
+//! audit trail and as the change feed (docs/API-DESIGN.md, Events).
+//!
+//! Appends are collected per write transaction ([`crate::WriteTx::record`]) and inserted
+//! just before the commit; on PostgreSQL under a transaction-scoped advisory lock, so `seq`
+//! values become visible in order and a consumer that reads `seq > last` never skips one
+//! (`docs/adr/0004-event-feed-ordering.md`). On SQLite the one writer gives the same order.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use safegrade_domain::{
+    Actor, CodeList, EnterpriseId, EventType, PrincipalId, ResourceType, Role, Scope,
+};
+pub mod payload;
+
+pub use payload::{Changes, EventData};
+
+use crate::plumbing::schema::events;
+use crate::{DbConn, Store, StoreError};
+
+/// An event about to be appended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// Who did it.
+    pub actor: Actor,
+    /// The record's id.
+    pub resource_id: String,
+    /// The supervision area of the record, for regulated records (enterprises and what
+    /// hangs off them); `None` for principals and tokens.
+    pub area_code: Option<String>,
+    /// The enterprise the record belongs to, if any.
+    pub enterprise_id: Option<EnterpriseId>,
+    /// What happened: the type and its payload.
+    pub data: EventData,
+    /// Why, as the caller said.
+    pub reason: Option<String>,
+}
+
+impl NewEvent {
+    /// The event's type.
+    pub fn event_type(&self) -> EventType {
+        self.data.event_type()
+    }
+
+    /// Refuses an event that no backend could store: a U+0000 in a text column (PostgreSQL
+    /// cannot hold it; `data` is JSON text, where it is escaped and harmless).
+    pub(crate) fn check_storable(&self) -> Result<(), StoreError> {
+        let texts = [
+            Some(self.resource_id.as_str()),
+            self.area_code.as_deref(),
+            self.reason.as_deref(),
+            self.actor.request_id.as_deref(),
+        ];
+        if texts.into_iter().flatten().any(|t| t.contains('\0')) {
+            return Err(StoreError::Other(
+                format!(
+                    "an event of {} holds U+0000 and cannot be stored",
+                    self.event_type().as_str()
+                )
+                .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Position in the log, increasing in commit order (with gaps).
+    pub seq: i64,
+    /// What happened.
+    pub event_type: EventType,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// The principal, `None` for the command line.
+    pub actor_principal_id: Option<String>,
+    /// Its role at the time.
+    pub actor_role: Option<Role>,
+    /// The API request.
+    pub request_id: Option<String>,
+    /// Kind of record.
+    pub resource_type: ResourceType,
+    /// Its id.
+    pub resource_id: String,
+    /// Supervision area of the record.
+    pub area_code: Option<String>,
+    /// Enterprise of the record.
+    pub enterprise_id: Option<String>,
+    /// What happened: the type and its payload.
+    pub data: EventData,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = events)]
+struct EventInsert {
+    event_type: &'static str,
+    occurred_at: NaiveDateTime,
+    actor_principal_id: Option<String>,
+    actor_role: Option<&'static str>,
+    request_id: Option<String>,
+    resource_type: &'static str,
+    resource_id: String,
+    area_code: Option<String>,
+    enterprise_id: Option<String>,
+    data: String,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Queryable)]
+#[diesel(table_name = events)]
+struct EventRow {
+    seq: i64,
+    event_type: String,
+    #[diesel(deserialize_as = crate::plumbing::instant::StoredInstant)]
+    occurred_at: NaiveDateTime,
+    actor_principal_id: Option<String>,
+    actor_role: Option<String>,
+    request_id: Option<String>,
+    resource_type: String,
+    resource_id: String,
+    area_code: Option<String>,
+    enterprise_id: Option<String>,
+    data: String,
+    reason: Option<String>,
+}
+
+fn corrupt(column: &str) -> StoreError {
+    StoreError::Other(format!("a stored events.{column} is not valid").into())
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<Event, StoreError> {
+        let event_type =
+            EventType::from_code(&self.event_type).ok_or_else(|| corrupt("event_type"))?;
+        Ok(Event {
+            seq: self.seq,
+            event_type,
+            occurred_at: DateTime::from_naive_utc_and_offset(self.occurred_at, Utc),
+            actor_principal_id: self.actor_principal_id,
+            actor_role: match self.actor_role.as_deref() {
+                Some(r) => Some(Role::from_code(r).ok_or_else(|| corrupt("actor_role"))?),
+                None => None,
+            },
+            request_id: self.request_id,
+            resource_type: ResourceType::from_code(&self.resource_type)
+                .ok_or_else(|| corrupt("resource_type"))?,
+            resource_id: self.resource_id,
+            area_code: self.area_code,
+            enterprise_id: self.enterprise_id,
+            data: EventData::from_stored(event_type, &self.data)?,
+            reason: self.reason,
+        })
+    }
+}
+
+impl NewEvent {
+    fn row(&self, at: NaiveDateTime) -> Result<EventInsert, StoreError> {
+        let event_type = self.event_type();
+        Ok(EventInsert {
+            event_type: event_type.as_str(),
+            occurred_at: at,
+            actor_principal_id: self.actor.principal_id.map(|p| p.to_string()),
+            actor_role: self.actor.role.map(|r| r.as_str()),
+            request_id: self.actor.request_id.clone(),
+            resource_type: event_type.resource_type().as_str(),
+            resource_id: self.resource_id.clone(),
+            area_code: self.area_code.clone(),
+            enterprise_id: self.enterprise_id.map(|e| e.to_string()),
+            data: self.data.to_stored()?,
+            reason: self.reason.clone(),
+        })
+    }
+}
+
+/// Appends the events of one write transaction, just before its commit. On PostgreSQL it
+/// first takes the transaction-scoped lock `locks::Lock::Events`: transactions append
+/// (and so draw `seq` values) one after another, each holding the lock until its commit is
+/// visible, so a later `seq` never becomes visible before an earlier one.
+pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let at = crate::now();
+    let rows: Vec<EventInsert> = batch.iter().map(|e| e.row(at)).collect::<Result<_, _>>()?;
+    match conn {
+        DbConn::Postgres(_) => {
+            crate::plumbing::locks::hold(conn, crate::plumbing::locks::Lock::Events)?;
+            let DbConn::Postgres(pg) = conn else {
+                return Ok(());
+            };
+            diesel::insert_into(events::table)
+                .values(&rows)
+                .execute(pg)?;
+        }
+        DbConn::Sqlite(lite) => {
+            // One statement per row: diesel runs a SQLite multi-row insert in a transaction
+            // of its own, which cannot open inside the writer's.
+            for row in &rows {
+                diesel::insert_into(events::table)
+                    .values(row)
+                    .execute(lite)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Which events a caller may read: those about records inside its jurisdiction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventVisibility {
+    /// Everything (city administrators: including principals and tokens).
+    All,
+    /// Events about regulated records anywhere in the city (city regulators).
+    Regulated,
+    /// Events about records in these areas.
+    Areas(Vec<String>),
+    /// Events about this enterprise and its records.
+    Enterprise(EnterpriseId),
+}
+
+impl EventVisibility {
+    /// The visibility of a caller with `scope` who may (or may not) manage access.
+    pub fn of(scope: &Scope, manages_access: bool) -> Self {
+        match scope {
+            Scope::City if manages_access => Self::All,
+            Scope::City => Self::Regulated,
+            Scope::Areas(a) => Self::Areas(a.clone()),
+            Scope::Enterprise(id) => Self::Enterprise(*id),
+        }
+    }
+}
+
+/// Filters of the event feed.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only events with `seq` greater than this.
+    pub after: i64,
+    /// Only these types (any when empty).
+    pub types: Vec<EventType>,
+    /// Only events about this kind of record.
+    pub resource_type: Option<ResourceType>,
+    /// Only events about the record with this id.
+    pub resource_id: Option<String>,
+    /// Only events about this enterprise and its records.
+    pub enterprise_id: Option<String>,
+}
+
+impl Store {
+    /// Events after `filter.after` in `seq` order, at most `limit`, that `visibility` allows.
+    pub fn list_events(
+        &self,
+        visibility: &EventVisibility,
+        filter: &EventFilter,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.with_read(|conn| {
+            let mut q = events::table
+                .filter(events::seq.gt(filter.after))
+                .into_boxed();
+            q = match visibility {
+                EventVisibility::All => q,
+                EventVisibility::Regulated => q.filter(events::area_code.is_not_null()),
+                EventVisibility::Areas(areas) => q.filter(events::area_code.eq_any(areas.clone())),
+                EventVisibility::Enterprise(id) => {
+                    q.filter(events::enterprise_id.eq(id.to_string()))
+                }
+            };
+            if !filter.types.is_empty() {
+                let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
+                q = q.filter(events::event_type.eq_any(types));
+            }
+            if let Some(t) = filter.resource_type {
+                q = q.filter(events::resource_type.eq(t.as_str()));
+            }
+            if let Some(id) = &filter.resource_id {
+                q = q.filter(events::resource_id.eq(id.clone()));
+            }
+            if let Some(id) = &filter.enterprise_id {
+                q = q.filter(events::enterprise_id.eq(id.clone()));
+            }
+            q.order(events::seq.asc())
+                .limit(limit)
+                .load::<EventRow>(conn)?
+                .into_iter()
+                .map(EventRow::into_event)
+                .collect()
+        })
+    }
+}
+
+/// The actor of `principal` in a request.
+pub fn actor(principal: PrincipalId, role: Role, request_id: Option<String>) -> Actor {
+    Actor {
+        principal_id: Some(principal),
+        role: Some(role),
+        request_id,
+    }
+}
