@@ -12,6 +12,7 @@
 pub mod access;
 pub mod drives;
 pub mod grading;
+pub mod insights;
 pub mod ledger;
 pub mod plumbing;
 mod refusal;

@@ -10,8 +10,9 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use safegrade_domain::grading::{
-    AccidentFacts, AlertKind, Certificate, Grade, GradeRules, in_force_on, sub_months,
+    AccidentFacts, AlertKind, Certificate, Grade, GradeRules, sub_months,
 };
+use safegrade_domain::insights::alerts;
 use safegrade_domain::{CodeList, EnterpriseId, Scope};
 
 use crate::grading::certificates::{CertificateRow, of_enterprises};
@@ -37,6 +38,21 @@ pub struct Alert {
     pub rule: String,
     /// What to do next.
     pub next_step: String,
+}
+
+impl Alert {
+    /// The alert a domain rule raised about certificate `c` of an enterprise in `area`.
+    fn new(n: alerts::Notice, c: &Certificate, area: String) -> Self {
+        Self {
+            kind: n.kind,
+            enterprise_id: c.data.enterprise_id,
+            area_code: area,
+            due_on: n.due_on,
+            subject: ("certificate", c.id.to_string()),
+            rule: n.rule,
+            next_step: n.next_step,
+        }
+    }
 }
 
 /// Filters of the alert list.
@@ -97,28 +113,23 @@ impl Store {
                             .eq(grade_summaries::current_certificate_id)),
                     )
                     .filter(grade_summaries::grade_valid_until.ge(today))
-                    .filter(grade_summaries::grade_valid_until.le(GradeRules::expiring_until(today, window_months)))
+                    .filter(
+                        grade_summaries::grade_valid_until
+                            .le(GradeRules::expiring_until(today, window_months)),
+                    )
                     .select((certificates::all_columns, grade_summaries::area_code))
                     .into_boxed();
-                let rows: Vec<(CertificateRow, String)> = scoped!(q, filter, grade_summaries::area_code, grade_summaries::enterprise_id).load(conn)?;
+                let rows: Vec<(CertificateRow, String)> = scoped!(
+                    q,
+                    filter,
+                    grade_summaries::area_code,
+                    grade_summaries::enterprise_id
+                )
+                .load(conn)?;
                 for (row, area) in rows {
                     let c = row.into_domain()?;
-                    out.push(Alert {
-                        kind: AlertKind::GradeExpiring,
-                        enterprise_id: c.data.enterprise_id,
-                        area_code: area,
-                        due_on: c.data.valid_until,
-                        subject: ("certificate", c.id.to_string()),
-                        rule: format!(
-                            "定级办法: re-application opens {} months before expiry (on {}); notice 绵应急函〔2020〕42号 二（三）: remind the enterprise early",
-                            rules.renewal_window_months,
-                            rules.renewal_opens_on(c.data.valid_until)
-                        ),
-                        next_step: format!(
-                            "remind the enterprise to apply for renewal of its {} grade (certificate {}) before {}",
-                            c.data.grade, c.data.number, c.data.valid_until
-                        ),
-                    });
+                    let notice = alerts::grade_expiring(rules, &c, today, window_months);
+                    out.extend(notice.map(|n| Alert::new(n, &c, area)));
                 }
             }
             if filter.wants(AlertKind::GradeExpired) {
@@ -137,25 +148,21 @@ impl Store {
                     .filter(grade_summaries::revoked_on.is_null())
                     .select((certificates::all_columns, grade_summaries::area_code))
                     .into_boxed();
-                let rows: Vec<(CertificateRow, String)> =
-                    scoped!(q, filter, grade_summaries::area_code, grade_summaries::enterprise_id).load(conn)?;
+                let rows: Vec<(CertificateRow, String)> = scoped!(
+                    q,
+                    filter,
+                    grade_summaries::area_code,
+                    grade_summaries::enterprise_id
+                )
+                .load(conn)?;
                 for (row, area) in rows {
                     let c = row.into_domain()?;
-                    out.push(Alert {
-                        kind: AlertKind::GradeExpired,
-                        enterprise_id: c.data.enterprise_id,
-                        area_code: area,
-                        due_on: c.data.valid_until,
-                        subject: ("certificate", c.id.to_string()),
-                        rule: "notice 绵应急函〔2020〕42号 二（三）: an enterprise whose grade expired must restart creation".into(),
-                        next_step: format!(
-                            "the {} grade (certificate {}) expired after {}: push the enterprise to restart creation (重新创建)",
-                            c.data.grade, c.data.number, c.data.valid_until
-                        ),
-                    });
+                    out.extend(alerts::grade_expired(&c, today).map(|n| Alert::new(n, &c, area)));
                 }
             }
-            if filter.wants(AlertKind::AccidentDuringValidity) || filter.wants(AlertKind::RevocationTrigger) {
+            if filter.wants(AlertKind::AccidentDuringValidity)
+                || filter.wants(AlertKind::RevocationTrigger)
+            {
                 // An accident can only matter to a certificate in force on its date, and
                 // certificates last `validity_months`.
                 let since = sub_months(today, rules.validity_months);
@@ -174,7 +181,9 @@ impl Store {
                     ))
                     .into_boxed();
                 type Row = (String, String, NaiveDate, i32, i32, i64, bool, String);
-                let rows: Vec<Row> = scoped!(q, filter, enterprises::area_code, accidents::enterprise_id).load(conn)?;
+                let rows: Vec<Row> =
+                    scoped!(q, filter, enterprises::area_code, accidents::enterprise_id)
+                        .load(conn)?;
                 let mut ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
                 ids.sort_unstable();
                 ids.dedup();
@@ -198,32 +207,7 @@ impl Store {
                         continue;
                     };
                     let accident = facts(on, deaths, injured, loss, concealed);
-                    let mine: Vec<&Certificate> = certs.get(&enterprise_id).map(|v| v.iter().collect()).unwrap_or_default();
-                    // Open while a certificate in force on that day still stands (not revoked,
-                    // not replaced) and no grade was granted since.
-                    let standing: Vec<&&Certificate> = mine
-                        .iter()
-                        .filter(|c| in_force_on(c, on) && c.revocation.is_none() && c.superseded_by.is_none())
-                        .collect();
-                    let regraded = mine.iter().any(|c| c.data.issued_on > on && c.revocation.is_none());
-                    if standing.is_empty() || regraded {
-                        continue;
-                    }
-                    let numbers: Vec<&str> = standing.iter().map(|c| c.data.number.as_str()).collect();
-                    if filter.wants(AlertKind::AccidentDuringValidity) {
-                        out.push(Alert {
-                            kind: AlertKind::AccidentDuringValidity,
-                            enterprise_id,
-                            area_code: area.clone(),
-                            due_on: on,
-                            subject: ("accident", id.clone()),
-                            rule: "notice 绵应急函〔2020〕42号 二（三）: an enterprise with an accident during the validity of its grade must restart creation".into(),
-                            next_step: format!(
-                                "accident on {on} during the validity of certificate {}: push the enterprise to restart creation and have the grading authority decide on revocation",
-                                numbers.join(", ")
-                            ),
-                        });
-                    }
+                    let mine: &[Certificate] = certs.get(&enterprise_id).map_or(&[], Vec::as_slice);
                     let others: Vec<AccidentFacts> = {
                         let mut skipped = false;
                         facts_of(&history, &ent)
@@ -237,21 +221,18 @@ impl Store {
                             })
                             .collect()
                     };
-                    let triggers = rules.triggers_of(&accident, &others);
-                    if filter.wants(AlertKind::RevocationTrigger) && !triggers.is_empty() {
-                        let list: Vec<&str> = triggers.iter().map(|t| t.as_str()).collect();
-                        out.push(Alert {
-                            kind: AlertKind::RevocationTrigger,
-                            enterprise_id,
-                            area_code: area,
-                            due_on: on,
-                            subject: ("accident", id),
-                            rule: format!("定级办法 revocation triggers met: {}", list.join(", ")),
-                            next_step: format!(
-                                "the grading authority decides whether to revoke certificate {} (POST /api/v1/certificates/{{id}}/revocation)",
-                                numbers.join(", ")
-                            ),
-                        });
+                    for notice in alerts::accident(rules, &accident, &others, mine) {
+                        if filter.wants(notice.kind) {
+                            out.push(Alert {
+                                kind: notice.kind,
+                                enterprise_id,
+                                area_code: area.clone(),
+                                due_on: notice.due_on,
+                                subject: ("accident", id.clone()),
+                                rule: notice.rule,
+                                next_step: notice.next_step,
+                            });
+                        }
                     }
                 }
             }
@@ -268,7 +249,13 @@ impl Store {
                     ))
                     .into_boxed();
                 type Row = (String, String, NaiveDate, Option<NaiveDate>, String);
-                let rows: Vec<Row> = scoped!(q, filter, enterprises::area_code, guidance_visits::enterprise_id).load(conn)?;
+                let rows: Vec<Row> = scoped!(
+                    q,
+                    filter,
+                    enterprises::area_code,
+                    guidance_visits::enterprise_id
+                )
+                .load(conn)?;
                 let ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
                 let mut latest: HashMap<String, NaiveDate> = HashMap::new();
                 for (e, on) in guidance_visits::table
@@ -280,29 +267,33 @@ impl Store {
                     *l = (*l).max(on);
                 }
                 for (id, ent, visited_on, follow_up_on, area) in rows {
-                    // Resolved by a later visit.
-                    if latest.get(&ent).is_some_and(|l| *l > visited_on) {
-                        continue;
-                    }
-                    let (Some(enterprise_id), Some(due)) = (EnterpriseId::parse(&ent), follow_up_on) else {
+                    let (Some(enterprise_id), Some(due)) =
+                        (EnterpriseId::parse(&ent), follow_up_on)
+                    else {
                         continue;
                     };
-                    out.push(Alert {
-                        kind: AlertKind::FocusFollowUpDue,
-                        enterprise_id,
-                        area_code: area,
-                        due_on: due,
-                        subject: ("visit", id),
-                        rule: "notice 绵应急函〔2020〕42号 二（一）: guide the enterprises under supervision focus until they create".into(),
-                        next_step: format!("the follow-up of the guidance visit of {visited_on} was due on {due}: visit again (POST /api/v1/enterprises/{{id}}/visits)"),
-                    });
+                    let latest_visit = latest.get(&ent).copied().unwrap_or(visited_on);
+                    if let Some(n) = alerts::follow_up_due(visited_on, due, latest_visit, today) {
+                        out.push(Alert {
+                            kind: n.kind,
+                            enterprise_id,
+                            area_code: area,
+                            due_on: n.due_on,
+                            subject: ("visit", id),
+                            rule: n.rule,
+                            next_step: n.next_step,
+                        });
+                    }
                 }
             }
             if filter.wants(AlertKind::UpgradeTargetDue) {
                 let year = today.year();
                 let q = drives::table
                     .inner_join(enterprises::table)
-                    .left_join(grade_summaries::table.on(grade_summaries::enterprise_id.eq(drives::enterprise_id)))
+                    .left_join(
+                        grade_summaries::table
+                            .on(grade_summaries::enterprise_id.eq(drives::enterprise_id)),
+                    )
                     .filter(drives::upgrade_target_year.le(year))
                     .select((
                         drives::enterprise_id,
@@ -313,8 +304,16 @@ impl Store {
                         grade_summaries::grade_valid_until.nullable(),
                     ))
                     .into_boxed();
-                type Row = (String, Option<String>, Option<i32>, String, Option<String>, Option<NaiveDate>);
-                let rows: Vec<Row> = scoped!(q, filter, enterprises::area_code, drives::enterprise_id).load(conn)?;
+                type Row = (
+                    String,
+                    Option<String>,
+                    Option<i32>,
+                    String,
+                    Option<String>,
+                    Option<NaiveDate>,
+                );
+                let rows: Vec<Row> =
+                    scoped!(q, filter, enterprises::area_code, drives::enterprise_id).load(conn)?;
                 for (ent, grade, target_year, area, current, valid_until) in rows {
                     let (Some(enterprise_id), Some(target), Some(y)) = (
                         EnterpriseId::parse(&ent),
@@ -327,22 +326,25 @@ impl Store {
                         .as_deref()
                         .and_then(Grade::from_code)
                         .filter(|_| valid_until.is_some_and(|u| u >= today));
-                    if !safegrade_domain::drives::upgrade_due((target, y), in_force, today) {
-                        continue;
+                    if let Some(n) = alerts::upgrade_target_due((target, y), in_force, today) {
+                        out.push(Alert {
+                            kind: n.kind,
+                            enterprise_id,
+                            area_code: area,
+                            due_on: n.due_on,
+                            subject: ("enterprise", ent),
+                            rule: n.rule,
+                            next_step: n.next_step,
+                        });
                     }
-                    out.push(Alert {
-                        kind: AlertKind::UpgradeTargetDue,
-                        enterprise_id,
-                        area_code: area,
-                        due_on: NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(today),
-                        subject: ("enterprise", ent),
-                        rule: "notice 绵应急函〔2020〕42号 二（二）: push central, provincial and municipal-key enterprises to grade 一级 or 二级".into(),
-                        next_step: format!("the target of {target} in {y} is not met: follow up the enterprise's upgrade"),
-                    });
                 }
             }
             out.sort_by(|a, b| {
-                (a.due_on, a.kind.as_str(), &a.subject.1).cmp(&(b.due_on, b.kind.as_str(), &b.subject.1))
+                (a.due_on, a.kind.as_str(), &a.subject.1).cmp(&(
+                    b.due_on,
+                    b.kind.as_str(),
+                    &b.subject.1,
+                ))
             });
             Ok(out)
         })

@@ -1,0 +1,236 @@
+//! The alert rules, one per [`AlertKind`]: each takes the facts of one candidate and says
+//! whether it is due and, if so, its due date, its rule with the source, and the next step.
+
+use chrono::NaiveDate;
+
+use crate::grading::{AccidentFacts, AlertKind, Certificate, Grade, GradeRules, in_force_on};
+
+/// What an alert says: its kind, when it is (or was) due, the rule with its source, and
+/// what to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// Kind.
+    pub kind: AlertKind,
+    /// By when (or since when) the action is due.
+    pub due_on: NaiveDate,
+    /// The rule, with its source.
+    pub rule: String,
+    /// What to do next.
+    pub next_step: String,
+}
+
+/// `grade_expiring`: the current certificate `c` (its enterprise's latest in force) is in its
+/// renewal window on `today`. Rule: 定级办法 (re-application from the window's start) and
+/// notice 绵应急函〔2020〕42号 二（三） (remind early).
+pub fn grade_expiring(
+    rules: &GradeRules,
+    c: &Certificate,
+    today: NaiveDate,
+    window_months: u32,
+) -> Option<Notice> {
+    let until = c.data.valid_until;
+    (until >= today && until <= GradeRules::expiring_until(today, window_months)).then(|| Notice {
+        kind: AlertKind::GradeExpiring,
+        due_on: until,
+        rule: format!(
+            "定级办法: re-application opens {} months before expiry (on {}); notice 绵应急函〔2020〕42号 二（三）: remind the enterprise early",
+            rules.renewal_window_months,
+            rules.renewal_opens_on(until)
+        ),
+        next_step: format!(
+            "remind the enterprise to apply for renewal of its {} grade (certificate {}) before {}",
+            c.data.grade, c.data.number, until
+        ),
+    })
+}
+
+/// `grade_expired`: the enterprise's current certificate `c` (its latest, not revoked: the
+/// candidates) is past its validity on `today` — also when the enterprise must restart after
+/// an accident during that validity, however long ago. Rule: notice 绵应急函〔2020〕42号
+/// 二（三）.
+pub fn grade_expired(c: &Certificate, today: NaiveDate) -> Option<Notice> {
+    (c.data.valid_until < today && c.revocation.is_none()).then(|| Notice {
+        kind: AlertKind::GradeExpired,
+        due_on: c.data.valid_until,
+        rule: "notice 绵应急函〔2020〕42号 二（三）: an enterprise whose grade expired must restart creation".into(),
+        next_step: format!(
+            "the {} grade (certificate {}) expired after {}: push the enterprise to restart creation (重新创建)",
+            c.data.grade, c.data.number, c.data.valid_until
+        ),
+    })
+}
+
+/// `accident_during_validity` and `revocation_trigger` for one `accident` of an enterprise
+/// with these `certificates` and `others` (its other accidents): open while a certificate
+/// in force on the accident's date still stands (neither revoked nor replaced) and no grade
+/// was granted since. Rules: notice 绵应急函〔2020〕42号 二（三） (restart creation); 定级办法
+/// revocation items 1, 2 and 4 (the grading authority decides).
+pub fn accident(
+    rules: &GradeRules,
+    accident: &AccidentFacts,
+    others: &[AccidentFacts],
+    certificates: &[Certificate],
+) -> Vec<Notice> {
+    let on = accident.occurred_on;
+    let standing: Vec<&Certificate> = certificates
+        .iter()
+        .filter(|c| in_force_on(c, on) && c.revocation.is_none() && c.superseded_by.is_none())
+        .collect();
+    let regraded = certificates
+        .iter()
+        .any(|c| c.data.issued_on > on && c.revocation.is_none());
+    if standing.is_empty() || regraded {
+        return Vec::new();
+    }
+    let numbers: Vec<&str> = standing.iter().map(|c| c.data.number.as_str()).collect();
+    let mut out = vec![Notice {
+        kind: AlertKind::AccidentDuringValidity,
+        due_on: on,
+        rule: "notice 绵应急函〔2020〕42号 二（三）: an enterprise with an accident during the validity of its grade must restart creation".into(),
+        next_step: format!(
+            "accident on {on} during the validity of certificate {}: push the enterprise to restart creation and have the grading authority decide on revocation",
+            numbers.join(", ")
+        ),
+    }];
+    let triggers = rules.triggers_of(accident, others);
+    if !triggers.is_empty() {
+        let list: Vec<&str> = triggers.iter().map(crate::CodeList::as_str).collect();
+        out.push(Notice {
+            kind: AlertKind::RevocationTrigger,
+            due_on: on,
+            rule: format!("定级办法 revocation triggers met: {}", list.join(", ")),
+            next_step: format!(
+                "the grading authority decides whether to revoke certificate {} (POST /api/v1/certificates/{{id}}/revocation)",
+                numbers.join(", ")
+            ),
+        });
+    }
+    out
+}
+
+/// `focus_follow_up_due`: the follow-up date of a guidance visit of `visited_on` passed on
+/// `today` and no later visit followed (`latest_visit`). Rule: notice 二（一） (guide the
+/// enterprises under supervision focus).
+pub fn follow_up_due(
+    visited_on: NaiveDate,
+    follow_up_on: NaiveDate,
+    latest_visit: NaiveDate,
+    today: NaiveDate,
+) -> Option<Notice> {
+    (follow_up_on < today && latest_visit <= visited_on).then(|| Notice {
+        kind: AlertKind::FocusFollowUpDue,
+        due_on: follow_up_on,
+        rule: "notice 绵应急函〔2020〕42号 二（一）: guide the enterprises under supervision focus until they create".into(),
+        next_step: format!(
+            "the follow-up of the guidance visit of {visited_on} was due on {follow_up_on}: visit again (POST /api/v1/enterprises/{{id}}/visits)"
+        ),
+    })
+}
+
+/// `upgrade_target_due`: the target `(grade, year)` has come on `today` without that grade
+/// (or a higher one) in force. Rule: notice 二（二） (push key enterprises to 一级 or 二级).
+pub fn upgrade_target_due(
+    target: (Grade, i32),
+    in_force: Option<Grade>,
+    today: NaiveDate,
+) -> Option<Notice> {
+    let (grade, year) = target;
+    crate::drives::upgrade_due(target, in_force, today).then(|| Notice {
+        kind: AlertKind::UpgradeTargetDue,
+        due_on: NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today),
+        rule: "notice 绵应急函〔2020〕42号 二（二）: push central, provincial and municipal-key enterprises to grade 一级 or 二级".into(),
+        next_step: format!("the target of {grade} in {year} is not met: follow up the enterprise's upgrade"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::grading::{AuthorityLevel, CertificateData, Regime};
+    use crate::{CertificateId, EnterpriseId};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap_or(NaiveDate::MIN)
+    }
+
+    fn cert(issued_on: &str, valid_until: &str) -> Certificate {
+        let at = Utc.timestamp_opt(0, 0).single().unwrap_or_default();
+        Certificate {
+            id: CertificateId::new(),
+            data: CertificateData {
+                enterprise_id: EnterpriseId::new(),
+                regime: Regime::Grading2021,
+                grade: Grade::Grade3,
+                number: "N".into(),
+                authority_level: AuthorityLevel::City,
+                authority_name: "绵阳市应急管理局".into(),
+                issued_on: d(issued_on),
+                valid_until: d(valid_until),
+                standard: "S".into(),
+            },
+            revocation: None,
+            superseded_by: None,
+            superseded_on: None,
+            rules_version: "r".into(),
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn expiring_agrees_with_the_status_at_month_ends() {
+        let rules = GradeRules::builtin();
+        let c = cert("2022-05-31", "2025-05-31");
+        assert!(grade_expiring(rules, &c, d("2025-02-27"), 3).is_none());
+        let n = grade_expiring(rules, &c, d("2025-02-28"), 3);
+        assert_eq!(n.map(|n| n.due_on), Some(d("2025-05-31")));
+        assert!(grade_expiring(rules, &c, d("2025-06-01"), 3).is_none());
+    }
+
+    #[test]
+    fn an_expired_grade_is_due_from_its_last_day() {
+        let c = cert("2019-06-01", "2022-06-01");
+        assert!(grade_expired(&c, d("2022-06-01")).is_none());
+        assert_eq!(
+            grade_expired(&c, d("2023-01-01")).map(|n| n.kind),
+            Some(AlertKind::GradeExpired)
+        );
+    }
+
+    #[test]
+    fn an_accident_alert_closes_once_a_grade_is_granted_after_it() {
+        let rules = GradeRules::builtin();
+        let fatal = AccidentFacts {
+            occurred_on: d("2023-03-01"),
+            deaths: 1,
+            seriously_injured: 0,
+            direct_loss_cny: 0,
+            concealed: false,
+        };
+        let old = cert("2022-01-10", "2025-01-10");
+        let kinds: Vec<AlertKind> = accident(rules, &fatal, &[], std::slice::from_ref(&old))
+            .into_iter()
+            .map(|n| n.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                AlertKind::AccidentDuringValidity,
+                AlertKind::RevocationTrigger
+            ]
+        );
+        let later = cert("2023-09-01", "2026-09-01");
+        assert!(accident(rules, &fatal, &[], &[old, later]).is_empty());
+    }
+
+    #[test]
+    fn a_follow_up_is_resolved_by_a_later_visit() {
+        let (visited, due) = (d("2025-01-10"), d("2025-02-10"));
+        assert!(follow_up_due(visited, due, visited, d("2025-02-10")).is_none());
+        assert!(follow_up_due(visited, due, visited, d("2025-02-11")).is_some());
+        assert!(follow_up_due(visited, due, d("2025-02-01"), d("2025-02-11")).is_none());
+    }
+}
