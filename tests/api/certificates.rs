@@ -22,7 +22,8 @@ both!(
     legacy_certificate_status_over_time,
     revocation_bars_a_new_grade_for_a_year,
     certificates_are_validated,
-    configured_rules_decide_and_are_shown
+    configured_rules_decide_and_are_shown,
+    drive_stages_go_forward_in_time
 );
 
 fn day(text: &str) -> NaiveDate {
@@ -1232,4 +1233,60 @@ async fn configured_rules_decide_and_are_shown(db: TestDb) {
         "{}",
         after_bar.body
     );
+}
+
+/// A new creation stage cannot be dated before the current one (409 `stage_out_of_order`),
+/// and two first changes of a drive with the same `If-Match` cannot both win.
+async fn drive_stages_go_forward_in_time(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2025-07-01")).await;
+    let (_, uri) = post_enterprise(&app, 41).await;
+    let drive = format!("{uri}/drive");
+    let patch = |body: Value, etag: &str| {
+        json_request(Method::PATCH, &drive, &body)
+            .insert_header(("content-type", "application/merge-patch+json"))
+            .insert_header(("if-match", etag.to_owned()))
+    };
+    let applied = send(
+        &app,
+        patch(
+            json!({"creation_stage": "applied", "stage_since": "2025-05-01"}),
+            "\"0\"",
+        ),
+    )
+    .await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
+    let stale_first = send(
+        &app,
+        patch(
+            json!({"creation_stage": "creating", "stage_since": "2025-06-01"}),
+            "\"0\"",
+        ),
+    )
+    .await;
+    assert_eq!(
+        stale_first.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale_first.body
+    );
+    let back = send(
+        &app,
+        patch(
+            json!({"creation_stage": "creating", "stage_since": "2025-01-01"}),
+            "\"1\"",
+        ),
+    )
+    .await;
+    assert_eq!(back.status, StatusCode::CONFLICT, "{}", back.body);
+    assert_eq!(back.body["code"], "stage_out_of_order");
+    let later = send(
+        &app,
+        patch(
+            json!({"creation_stage": "creating", "stage_since": "2025-06-01"}),
+            "\"1\"",
+        ),
+    )
+    .await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+    assert_eq!(later.body["version"], 2);
 }

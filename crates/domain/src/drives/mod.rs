@@ -10,6 +10,41 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::code_list;
 use crate::grading::Grade;
+
+/// Why a change to a drive is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriveRefusal {
+    /// A new creation stage dated before the current stage began: the stages are a
+    /// history, each later than the one before.
+    #[error(
+        "the creation stage is {current} since {since}: a new stage cannot begin before that ({asked})"
+    )]
+    StageBeforeCurrent {
+        /// The current stage.
+        current: CreationStage,
+        /// Since when it holds.
+        since: NaiveDate,
+        /// The date asked for the new stage.
+        asked: NaiveDate,
+    },
+}
+
+/// Changing a drive: a new creation stage must begin on or after the current stage's date
+/// (going back to an earlier stage, as after a refused application, is allowed, on a later
+/// date). Everything else in a drive may change freely.
+pub fn change(current: &Drive, new: &Drive) -> Result<(), DriveRefusal> {
+    if new.creation_stage != current.creation_stage
+        && let (Some(since), Some(asked)) = (current.stage_since, new.stage_since)
+        && asked < since
+    {
+        return Err(DriveRefusal::StageBeforeCurrent {
+            current: current.creation_stage,
+            since,
+            asked,
+        });
+    }
+    Ok(())
+}
 use crate::plumbing::validation::{Checker, Violation, ViolationCode as V};
 
 code_list! {
@@ -401,5 +436,38 @@ mod tests {
         assert!(upgrade_due(t, Some(Grade::Grade3), day("2025-06-01")));
         assert!(!upgrade_due(t, Some(Grade::Grade2), day("2025-06-01")));
         assert!(!upgrade_due(t, Some(Grade::Grade1), day("2025-06-01")));
+    }
+}
+
+#[cfg(test)]
+mod stage_tests {
+    use super::*;
+
+    fn at(stage: CreationStage, since: Option<&str>) -> Drive {
+        Drive {
+            creation_stage: stage,
+            stage_since: since.and_then(|s| s.parse().ok()),
+            ..Drive::default()
+        }
+    }
+
+    #[test]
+    fn a_new_stage_cannot_begin_before_the_current_one() {
+        let applied = at(CreationStage::Applied, Some("2025-05-01"));
+        assert!(change(&applied, &at(CreationStage::Creating, Some("2025-05-01"))).is_ok());
+        assert!(change(&applied, &at(CreationStage::Creating, Some("2025-06-01"))).is_ok());
+        assert!(matches!(
+            change(&applied, &at(CreationStage::Creating, Some("2025-01-01"))),
+            Err(DriveRefusal::StageBeforeCurrent { .. })
+        ));
+        // The same stage with a corrected date is a correction, not a new stage.
+        assert!(change(&applied, &at(CreationStage::Applied, Some("2025-04-01"))).is_ok());
+        assert!(
+            change(
+                &Drive::default(),
+                &at(CreationStage::Creating, Some("2020-01-01"))
+            )
+            .is_ok()
+        );
     }
 }

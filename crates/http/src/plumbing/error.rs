@@ -6,6 +6,7 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
+use safegrade_domain::drives::DriveRefusal;
 use safegrade_domain::grading::CertificateRefusal;
 use safegrade_domain::{Refusal, Violation, ViolationCode, code_list};
 use safegrade_store::{Constraint, StoreError};
@@ -59,6 +60,8 @@ code_list! {
         /// The certificate had expired by the new certificate's issue date: it cannot be
         /// renewed or upgraded, the enterprise must restart creation.
         RenewalClosed = ("renewal_closed", "证书已过期，须重新创建"),
+        /// A new creation stage was dated before the current stage began.
+        StageOutOfOrder = ("stage_out_of_order", "创建阶段日期早于当前阶段"),
         /// `If-Match` is not a version this API issued.
         InvalidPrecondition = ("invalid_precondition", "If-Match 格式错误"),
         /// `Idempotency-Key` is empty, too long or not visible ASCII.
@@ -100,7 +103,8 @@ impl ErrorCode {
             | Self::RegradeBarred
             | Self::CertificateNotInForce
             | Self::FastTrackNotAllowed
-            | Self::RenewalClosed => StatusCode::CONFLICT,
+            | Self::RenewalClosed
+            | Self::StageOutOfOrder => StatusCode::CONFLICT,
             Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -130,6 +134,7 @@ impl ErrorCode {
             Self::CertificateNotInForce => "Certificate not in force",
             Self::FastTrackNotAllowed => "Fast track not allowed",
             Self::RenewalClosed => "Renewal closed",
+            Self::StageOutOfOrder => "Creation stage out of order",
             Self::InvalidPrecondition => "Invalid If-Match header",
             Self::InvalidIdempotencyKey => "Invalid Idempotency-Key header",
             Self::VersionMismatch => "Version mismatch",
@@ -341,6 +346,9 @@ impl From<Refusal> for ApiError {
                 CertificateRefusal::Expired { .. } => ErrorCode::RenewalClosed,
                 CertificateRefusal::RegradeBarred { .. } => ErrorCode::RegradeBarred,
                 CertificateRefusal::FastTrackNotAllowed { .. } => ErrorCode::FastTrackNotAllowed,
+            },
+            Refusal::Drive(d) => match d {
+                DriveRefusal::StageBeforeCurrent { .. } => ErrorCode::StageOutOfOrder,
             },
             Refusal::LastCityAdmin => ErrorCode::LastCityAdmin,
             Refusal::TokenAlreadyRevoked => ErrorCode::TokenAlreadyRevoked,

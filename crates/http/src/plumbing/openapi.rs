@@ -183,7 +183,7 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
             ],
         ),
         "create_accident" | "create_visit" => (Create, &[C::NotFound]),
-        "update_drive" => (Patch, &[C::NotFound]),
+        "update_drive" => (Patch, &[C::NotFound, C::StageOutOfOrder]),
         _ => return None,
     })
 }

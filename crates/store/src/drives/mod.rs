@@ -162,6 +162,8 @@ impl Store {
             let area = enterprise_area(tx, id, &scope)?;
             let (current, version) = load(tx, id)?;
             let new = change(&current)?;
+            safegrade_domain::drives::change(&current, &new)
+                .map_err(|r| StoreError::Refused(r.into()))?;
             check_version(if_match, version)?;
             if new == current {
                 return Ok((current, version));
@@ -180,13 +182,33 @@ impl Store {
                 drives::version.eq(version + 1),
                 drives::updated_at.eq(now()),
             );
-            diesel::delete(drives::table.find(id.to_string()))
-                .execute(&mut **tx)
-                .map_err(StoreError::from)?;
-            diesel::insert_into(drives::table)
-                .values(values)
-                .execute(&mut **tx)
-                .map_err(StoreError::from)?;
+            // Written only over the version that was read: a change made meanwhile (on
+            // another node) makes this one a version mismatch, never a lost update; the
+            // first change inserts, and a concurrent first change loses the same way.
+            let written = if version == 0 {
+                match &mut **tx {
+                    DbConn::Postgres(pg) => diesel::insert_into(drives::table)
+                        .values(values)
+                        .on_conflict_do_nothing()
+                        .execute(pg),
+                    DbConn::Sqlite(lite) => diesel::insert_into(drives::table)
+                        .values(values)
+                        .on_conflict_do_nothing()
+                        .execute(lite),
+                }
+            } else {
+                diesel::update(drives::table.find(id.to_string()))
+                    .filter(drives::version.eq(version))
+                    .set(values)
+                    .execute(&mut **tx)
+            }
+            .map_err(StoreError::from)?;
+            if written != 1 {
+                return Err(StoreError::VersionMismatch {
+                    current: version + 1,
+                }
+                .into());
+            }
             crate::grading::summaries::refresh(tx, id)?;
             let changes = Changes::between(
                 &DriveFields::from(&current),
