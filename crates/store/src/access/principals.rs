@@ -262,12 +262,7 @@ impl Store {
                 .set(&row)
                 .execute(&mut **tx)
                 .map_err(StoreError::from)?;
-            if n != 1 {
-                return Err(StoreError::VersionMismatch {
-                    current: current.version + 1,
-                }
-                .into());
-            }
+            crate::plumbing::error::written_once(n, current.version)?;
             let new = row.into_domain()?;
             let changes = Changes::between(
                 &PrincipalFields::from(&current),

@@ -186,16 +186,10 @@ impl Store {
             // another node) makes this one a version mismatch, never a lost update; the
             // first change inserts, and a concurrent first change loses the same way.
             let written = if version == 0 {
-                match &mut **tx {
-                    DbConn::Postgres(pg) => diesel::insert_into(drives::table)
-                        .values(values)
-                        .on_conflict_do_nothing()
-                        .execute(pg),
-                    DbConn::Sqlite(lite) => diesel::insert_into(drives::table)
-                        .values(values)
-                        .on_conflict_do_nothing()
-                        .execute(lite),
-                }
+                crate::on_backend!(&mut **tx, c => diesel::insert_into(drives::table)
+                    .values(values)
+                    .on_conflict_do_nothing()
+                    .execute(c))
             } else {
                 diesel::update(drives::table.find(id.to_string()))
                     .filter(drives::version.eq(version))
@@ -203,12 +197,7 @@ impl Store {
                     .execute(&mut **tx)
             }
             .map_err(StoreError::from)?;
-            if written != 1 {
-                return Err(StoreError::VersionMismatch {
-                    current: version + 1,
-                }
-                .into());
-            }
+            crate::plumbing::error::written_once(written, version)?;
             crate::grading::summaries::refresh(tx, id)?;
             let changes = Changes::between(
                 &DriveFields::from(&current),

@@ -267,12 +267,7 @@ where
         ))
         .execute(&mut **tx)
         .map_err(StoreError::from)?;
-    if n != 1 {
-        return Err(StoreError::VersionMismatch {
-            current: current.version + 1,
-        }
-        .into());
-    }
+    crate::plumbing::error::written_once(n, current.version)?;
     crate::grading::summaries::refresh(tx, new.data.enterprise_id)?;
     let payload = payload::Succession {
         certificate: CertificateFields::from(&new),
@@ -322,12 +317,7 @@ where
         ))
         .execute(&mut **tx)
         .map_err(StoreError::from)?;
-    if n != 1 {
-        return Err(StoreError::VersionMismatch {
-            current: current.version + 1,
-        }
-        .into());
-    }
+    crate::plumbing::error::written_once(n, current.version)?;
     let revoked = find(tx, id)?;
     crate::grading::summaries::refresh(tx, revoked.data.enterprise_id)?;
     let data = EventData::CertificateRevoked(payload::RevocationFields {

@@ -104,19 +104,11 @@ pub fn refresh(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<GradeSumma
     );
     // An upsert, never delete-then-insert: two transactions refreshing one enterprise's
     // summary (on two nodes) then wait on the row instead of both inserting it.
-    macro_rules! upsert {
-        ($conn:expr) => {
-            diesel::insert_into(grade_summaries::table)
-                .values(row.clone())
-                .on_conflict(grade_summaries::enterprise_id)
-                .do_update()
-                .set(row.clone())
-                .execute($conn)?
-        };
-    }
-    match conn {
-        DbConn::Postgres(pg) => upsert!(pg),
-        DbConn::Sqlite(lite) => upsert!(lite),
-    };
+    crate::on_backend!(conn, c => diesel::insert_into(grade_summaries::table)
+        .values(row.clone())
+        .on_conflict(grade_summaries::enterprise_id)
+        .do_update()
+        .set(row)
+        .execute(c)?);
     Ok(s)
 }

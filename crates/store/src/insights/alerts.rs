@@ -101,24 +101,29 @@ impl Store {
         today: NaiveDate,
         window_months: u32,
     ) -> Result<Vec<Alert>, StoreError> {
+        // Each enterprise's current certificate (from its summary) and area: the candidates
+        // of the grade alerts.
+        let current_certificates = || {
+            grade_summaries::table
+                .inner_join(
+                    certificates::table.on(certificates::id
+                        .nullable()
+                        .eq(grade_summaries::current_certificate_id)),
+                )
+                .select((certificates::all_columns, grade_summaries::area_code))
+                .into_boxed()
+        };
         self.with_read(|conn| {
             let mut out = Vec::new();
             if filter.wants(AlertKind::GradeExpiring) {
                 // The enterprises whose current grade (from the summaries) ends within the
                 // window, with that certificate.
-                let q = grade_summaries::table
-                    .inner_join(
-                        certificates::table.on(certificates::id
-                            .nullable()
-                            .eq(grade_summaries::current_certificate_id)),
-                    )
+                let q = current_certificates()
                     .filter(grade_summaries::grade_valid_until.ge(today))
                     .filter(
                         grade_summaries::grade_valid_until
                             .le(GradeRules::expiring_until(today, window_months)),
-                    )
-                    .select((certificates::all_columns, grade_summaries::area_code))
-                    .into_boxed();
+                    );
                 let rows: Vec<(CertificateRow, String)> = scoped!(
                     q,
                     filter,
@@ -138,16 +143,9 @@ impl Store {
                 // restart after an accident during its validity (status
                 // `restart_required`): their accident may lie further back than the
                 // accident alerts look, and they must be told to restart all the same.
-                let q = grade_summaries::table
-                    .inner_join(
-                        certificates::table.on(certificates::id
-                            .nullable()
-                            .eq(grade_summaries::current_certificate_id)),
-                    )
+                let q = current_certificates()
                     .filter(grade_summaries::grade_valid_until.lt(today))
-                    .filter(grade_summaries::revoked_on.is_null())
-                    .select((certificates::all_columns, grade_summaries::area_code))
-                    .into_boxed();
+                    .filter(grade_summaries::revoked_on.is_null());
                 let rows: Vec<(CertificateRow, String)> = scoped!(
                     q,
                     filter,

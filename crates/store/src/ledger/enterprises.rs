@@ -295,12 +295,7 @@ impl Store {
                 .set(&row)
                 .execute(&mut **tx)
                 .map_err(StoreError::from)?;
-            if updated != 1 {
-                return Err(StoreError::VersionMismatch {
-                    current: current.version + 1,
-                }
-                .into());
-            }
+            crate::plumbing::error::written_once(updated, current.version)?;
             let new = row.into_domain(current.grading.clone(), current.drive.clone())?;
             if new.data.area_code != current.data.area_code
                 || new.data.sector != current.data.sector

@@ -147,6 +147,17 @@ pub fn check_version(if_match: Option<i64>, current: i64) -> Result<(), StoreErr
     }
 }
 
+/// The outcome of a write guarded by the version that was read (`WHERE version = read`):
+/// one row written, or `VersionMismatch` (a change committed meanwhile, possibly on another
+/// node; the record is at least at `read + 1`).
+pub fn written_once(rows: usize, read: i64) -> Result<(), StoreError> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::VersionMismatch { current: read + 1 })
+    }
+}
+
 impl From<r2d2::Error> for StoreError {
     fn from(e: r2d2::Error) -> Self {
         Self::Unavailable(e.to_string())

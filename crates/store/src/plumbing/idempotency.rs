@@ -99,16 +99,10 @@ pub fn claim(
     );
     // ON CONFLICT DO NOTHING waits for a concurrent claim of the same key to commit (or
     // roll back) and then inserts nothing (or the row), without failing the transaction.
-    let inserted = match conn {
-        DbConn::Postgres(pg) => diesel::insert_into(idempotency_keys::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(pg)?,
-        DbConn::Sqlite(lite) => diesel::insert_into(idempotency_keys::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(lite)?,
-    };
+    let inserted = crate::on_backend!(conn, c => diesel::insert_into(idempotency_keys::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c)?);
     if inserted == 1 {
         return Ok(Claim::Claimed);
     }
