@@ -18,8 +18,8 @@ pub mod plumbing;
 mod refusal;
 
 pub use access::{
-    Action, Actor, EventType, Principal, PrincipalData, PrincipalInput, ResourceType, Role, Scope,
-    check_expiry, principal_limits, token_live,
+    Action, Actor, EventType, Principal, PrincipalData, PrincipalFacts, PrincipalInput,
+    ResourceType, Role, Scope, change_principal, check_expiry, principal_limits, token_live,
 };
 pub use ledger::area::{AREAS, Area, AreaKind, CITY_CODE, find_area};
 pub use ledger::credit_code::{CreditCode, CreditCodeError};

@@ -428,6 +428,31 @@ pub fn check_expiry(
     }
 }
 
+/// Facts about principals that the access rules need from storage (the store implements it
+/// over its transaction).
+pub trait PrincipalFacts {
+    /// The store's error; a refusal converts into it.
+    type Error: From<crate::Refusal>;
+    /// How many enabled city administrators there are, counted so that no concurrent change
+    /// can alter the count before this change commits.
+    fn enabled_city_admins(&mut self) -> Result<i64, Self::Error>;
+}
+
+/// Changing a principal from `current` to `new`: refused when it would leave the city
+/// without an enabled `city_admin` (someone must always be able to manage access). The count
+/// is asked for only when this change demotes or disables an enabled administrator.
+pub fn change_principal<F: PrincipalFacts>(
+    facts: &mut F,
+    current: &PrincipalData,
+    new: &PrincipalData,
+) -> Result<(), F::Error> {
+    let admin = |d: &PrincipalData| d.role == Role::CityAdmin && !d.disabled;
+    if admin(current) && !admin(new) && facts.enabled_city_admins()? <= 1 {
+        return Err(crate::Refusal::LastCityAdmin.into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use safegrade_domain::Refusal;
+use safegrade_domain::PrincipalFacts;
 use safegrade_domain::{
     Actor, CodeList, EnterpriseId, Principal, PrincipalData, PrincipalId, Role,
 };
@@ -87,6 +87,20 @@ fn event(p: &Principal, actor: &Actor, data: EventData) -> NewEvent {
         enterprise_id: None,
         data,
         reason: None,
+    }
+}
+
+/// The facts of the access rules, from the write transaction.
+struct Facts<'t, 'c>(&'t mut WriteTx<'c>);
+
+impl PrincipalFacts for Facts<'_, '_> {
+    type Error = StoreError;
+
+    /// Counted under a lock, so two demotions (on two writer threads or two nodes) cannot
+    /// both count "2 left".
+    fn enabled_city_admins(&mut self) -> Result<i64, StoreError> {
+        crate::plumbing::locks::hold(self.0, crate::plumbing::locks::Lock::CityAdmins)?;
+        enabled_admins(self.0)
     }
 }
 
@@ -245,16 +259,7 @@ impl Store {
                 return Ok(current);
             }
             check_enterprise(tx, &data)?;
-            let was_admin = current.data.role == Role::CityAdmin && !current.data.disabled;
-            let is_admin = data.role == Role::CityAdmin && !data.disabled;
-            if was_admin && !is_admin {
-                // Changes that could remove an administrator take one lock, so two of them
-                // (on two writer threads or two nodes) cannot both count "2 left".
-                crate::plumbing::locks::hold(tx, crate::plumbing::locks::Lock::CityAdmins)?;
-                if enabled_admins(tx)? <= 1 {
-                    return Err(StoreError::Refused(Refusal::LastCityAdmin).into());
-                }
-            }
+            safegrade_domain::change_principal(&mut Facts(tx), &current.data, &data)?;
             let created = current.created_at.naive_utc();
             let row = PrincipalRow::new(id, &data, current.version + 1, created);
             let n = diesel::update(principals::table.find(id.to_string()))
