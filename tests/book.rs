@@ -63,7 +63,10 @@ fn attributes<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
 
 #[test]
 fn book_builds_clean_with_working_links() {
+    // `SAFEGRADE_BOOK_OUT=dir` keeps the built site there, to look at it in a browser.
+    let kept = std::env::var_os("SAFEGRADE_BOOK_OUT").map(std::path::PathBuf::from);
     let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out_dir = kept.clone().unwrap_or_else(|| out.path().to_path_buf());
     let complaints = Complaints::default();
     let subscriber = tracing_subscriber::registry().with(complaints.clone());
     let result = tracing::subscriber::with_default(subscriber, || {
@@ -72,7 +75,7 @@ fn book_builds_clean_with_working_links() {
             !book.config.build.create_missing,
             "book.toml must set create-missing = false"
         );
-        book.config.build.build_dir = out.path().to_path_buf();
+        book.config.build.build_dir = out_dir.clone();
         book.build().map_err(|e| format!("{e:#}"))
     });
     assert_eq!(result, Ok(()), "mdBook failed");
@@ -88,7 +91,7 @@ fn book_builds_clean_with_working_links() {
     );
 
     let mut files = Vec::new();
-    html_files(out.path(), &mut files);
+    html_files(&out_dir, &mut files);
     assert!(files.len() > 10, "only {} pages built", files.len());
     let pages: HashMap<PathBuf, String> = files
         .iter()
@@ -116,8 +119,8 @@ fn book_builds_clean_with_working_links() {
                 .map_or((href, None), |(f, a)| (f, Some(a)));
             let target = match file {
                 "" => page.clone(),
-                f if f.starts_with('/') => out.path().join(f.trim_start_matches('/')),
-                f => page.parent().unwrap_or(out.path()).join(f),
+                f if f.starts_with('/') => out_dir.join(f.trim_start_matches('/')),
+                f => page.parent().unwrap_or(&out_dir).join(f),
             };
             let target = normalise(&target);
             let exists = target.is_file() || target.join("index.html").is_file();
