@@ -5,6 +5,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
 use safegrade_domain::{Actor, Scope, SectorMapping};
 use safegrade_store::events::{Changes, EventData, NewEvent};
 use safegrade_store::{StoreError, WriteTx};
@@ -29,6 +30,7 @@ both!(
     d12_two_concurrent_demotions_keep_one_city_admin,
     d13_same_idempotency_key_at_the_same_moment,
     d13_a_claimed_key_is_waited_for,
+    idempotency_keys_expire_and_are_purged,
     d14_concurrent_changes_to_one_enterprise_summary,
     d16_a_stale_if_match_is_judged_after_the_body,
 );
@@ -577,6 +579,55 @@ async fn d13_a_claimed_key_is_waited_for(db: TestDb) {
         second.unwrap_or_else(|e| panic!("{e:?}")),
         Claim::Answered(answer)
     );
+}
+
+/// Stored answers expire after a day: an expired key is neither replayed nor blocking (the
+/// key can be used again), and the purge removes only expired ones.
+async fn idempotency_keys_expire_and_are_purged(db: TestDb) {
+    use safegrade_store::idempotency::{Claim, StoredResponse, claim, complete, find_response};
+    use safegrade_store::schema::idempotency_keys;
+    let answer = StoredResponse {
+        request_hash: "{}".into(),
+        status: 201,
+        location: None,
+        body: "{}".into(),
+    };
+    for key in ["old", "fresh"] {
+        let answer = answer.clone();
+        db.store
+            .write(move |tx| {
+                claim(tx, "p POST /x", key, "{}")?;
+                complete(tx, "p POST /x", key, &answer)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    let two_days_ago = safegrade_store::now() - chrono::Duration::hours(48);
+    db.store
+        .write(move |tx| {
+            diesel::update(idempotency_keys::table.find(("p POST /x", "old")))
+                .set(idempotency_keys::created_at.eq(two_days_ago))
+                .execute(&mut **tx)?;
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let found = |key: &'static str| {
+        db.store
+            .with_read(|c| find_response(c, "p POST /x", key))
+            .unwrap_or_else(|e| panic!("{e:?}"))
+    };
+    assert_eq!(found("old"), None, "an expired answer is not replayed");
+    assert_eq!(found("fresh"), Some(answer.clone()));
+    assert_eq!(db.store.purge_idempotency_keys().ok(), Some(1));
+    assert_eq!(found("fresh"), Some(answer));
+    // The expired key is free again.
+    let again = db
+        .store
+        .write(|tx| claim(tx, "p POST /x", "old", "{\"b\":1}"))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(again, Claim::Claimed);
 }
 
 /// A request to build on another thread.

@@ -312,6 +312,20 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
         tracing::warn!(%day, "today is pinned (SAFEGRADE_TODAY): certificate statuses use this date");
         state.pinned_today = Some(day);
     }
+    // Stored idempotent answers expire after a day; drop them hourly.
+    let purging = state.store.clone();
+    actix_web::rt::spawn(async move {
+        let mut every_hour = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            let store = purging.clone();
+            match actix_web::web::block(move || store.purge_idempotency_keys()).await {
+                Ok(Ok(n)) => tracing::info!(purged = n, "expired idempotency keys purged"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+                Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+            }
+        }
+    });
     let mut server = HttpServer::new(move || app(state.clone()))
         .bind(&settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?;

@@ -15,8 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
-use crate::plumbing::error::{ApiError, ErrorCode, not_found_as};
-use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject};
+use crate::plumbing::error::{ApiError, not_found_as};
+use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::members::{boolean, text};
 use crate::plumbing::write::Answer;
@@ -254,15 +254,6 @@ fn build(
     ApiError::merge_validation(errors, input.validate())
 }
 
-fn parse_principal(raw: &str) -> Result<PrincipalId, ApiError> {
-    PrincipalId::parse(raw).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::InvalidPath,
-            format!("'{raw}' is not a principal id"),
-        )
-    })
-}
-
 fn with_principal(mut res: actix_web::HttpResponseBuilder, p: &Principal) -> HttpResponse {
     res.insert_header((header::ETAG, format!("\"{}\"", p.version)))
         .json(PrincipalResponse::from(p))
@@ -361,11 +352,9 @@ pub async fn list_principals(
 pub async fn get_principal(
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<PrincipalId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ManageAccess)?;
-    let raw = path.into_inner();
-    let id = parse_principal(&raw)?;
     let p = state
         .run(move |s| Ok(s.get_principal(id)?))
         .await
@@ -391,13 +380,11 @@ pub async fn get_principal(
 pub async fn update_principal(
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<PrincipalId>,
     IfMatch(expected): IfMatch,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ManageAccess)?;
-    let raw = path.into_inner();
-    let id = parse_principal(&raw)?;
     let body = body.into_inner();
     let p = state
         .store
@@ -426,13 +413,11 @@ pub async fn create_token(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<PrincipalId>,
     key: IdempotencyKey,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ManageAccess)?;
-    let raw = path.into_inner();
-    let id = parse_principal(&raw)?;
     let mut raw_expiry = None;
     let mut errors = crate::plumbing::members::texts(
         &body,
@@ -494,11 +479,9 @@ pub async fn create_token(
 pub async fn list_tokens(
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<PrincipalId>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ManageAccess)?;
-    let raw = path.into_inner();
-    let id = parse_principal(&raw)?;
     let tokens = state
         .run(move |s| Ok(s.list_tokens(id)?))
         .await
@@ -522,16 +505,12 @@ pub async fn revoke_token(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<TokenId>,
     key: IdempotencyKey,
     IfMatch(expected): IfMatch,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ManageAccess)?;
-    let raw = path.into_inner();
-    let id = TokenId::parse(&raw).ok_or_else(|| {
-        ApiError::new(ErrorCode::InvalidPath, format!("'{raw}' is not a token id"))
-    })?;
     let mut members = body.0.clone();
     let reason = crate::plumbing::members::reason(&mut members);
     let mut errors: Vec<Violation> = members

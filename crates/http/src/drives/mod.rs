@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
-use crate::plumbing::error::{ApiError, ErrorCode, not_found_as};
-use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject};
+use crate::plumbing::error::{ApiError, not_found_as};
+use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
 use crate::plumbing::members::{boolean, integer, text};
 use crate::plumbing::write::Answer;
 
@@ -149,15 +149,6 @@ pub struct VisitCreate {
     pub follow_up_on: Option<NaiveDate>,
 }
 
-fn parse_id(raw: &str) -> Result<EnterpriseId, ApiError> {
-    EnterpriseId::parse(raw).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::InvalidPath,
-            format!("'{raw}' is not an enterprise id"),
-        )
-    })
-}
-
 fn with_drive(id: EnterpriseId, d: Drive, version: i64) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{version}\"")))
@@ -205,10 +196,8 @@ fn drive_members(input: &mut DriveInput, body: &Map<String, Value>) -> Vec<Viola
 pub async fn get_drive(
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<EnterpriseId>,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = path.into_inner();
-    let id = parse_id(&raw)?;
     let scope = caller.scope();
     let (d, v) = state
         .run(move |s| Ok(s.get_drive(id, &scope)?))
@@ -234,13 +223,11 @@ pub async fn get_drive(
 pub async fn update_drive(
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<EnterpriseId>,
     IfMatch(expected): IfMatch,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
-    let raw = path.into_inner();
-    let id = parse_id(&raw)?;
     let body = body.into_inner();
     let today = state.today();
     let (d, v) = state
@@ -275,13 +262,11 @@ pub async fn create_visit(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<EnterpriseId>,
     key: IdempotencyKey,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
-    let raw = path.into_inner();
-    let id = parse_id(&raw)?;
     let mut input = VisitInput::default();
     let errors = crate::plumbing::members::texts(
         &body,
@@ -326,10 +311,8 @@ pub async fn create_visit(
 pub async fn list_visits(
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<EnterpriseId>,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = path.into_inner();
-    let id = parse_id(&raw)?;
     let scope = caller.scope();
     let visits = state
         .run(move |s| Ok(s.list_visits(id, &scope)?))

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
 use crate::plumbing::error::{ApiError, ErrorCode, not_found_as};
-use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject};
+use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::write::Answer;
 
@@ -179,15 +179,6 @@ pub struct RevocationCreate {
     pub reason: String,
     /// Date of the decision, between the issue date and today.
     pub decided_on: NaiveDate,
-}
-
-fn parse_id(raw: &str) -> Result<CertificateId, ApiError> {
-    CertificateId::parse(raw).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::InvalidPath,
-            format!("'{raw}' is not a certificate id"),
-        )
-    })
 }
 
 fn with_certificate(
@@ -357,10 +348,8 @@ pub async fn list_certificates(
 pub async fn get_certificate(
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<CertificateId>,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = path.into_inner();
-    let id = parse_id(&raw)?;
     let scope = caller.scope();
     let c = state
         .run(move |s| Ok(s.get_certificate(id, &scope)?))
@@ -386,14 +375,12 @@ pub async fn revoke_certificate(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<CertificateId>,
     key: IdempotencyKey,
     IfMatch(expected): IfMatch,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
-    let raw = path.into_inner();
-    let id = parse_id(&raw)?;
     let mut input = RevocationInput::default();
     let errors = crate::plumbing::members::texts(
         &body,
@@ -531,14 +518,12 @@ pub async fn renew_certificate(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<CertificateId>,
     key: IdempotencyKey,
     IfMatch(expected): IfMatch,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
-    let raw = path.into_inner();
-    let id = parse_id(&raw)?;
     let mut input = CertificateInput::default();
     let mut track = None;
     let mut errors = crate::plumbing::members::texts(
@@ -640,14 +625,12 @@ pub async fn upgrade_certificate(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<CertificateId>,
     key: IdempotencyKey,
     IfMatch(expected): IfMatch,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
-    let raw = path.into_inner();
-    let id = parse_id(&raw)?;
     let mut input = CertificateInput::default();
     let mut errors = crate::plumbing::members::texts(
         &body,

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
 use crate::plumbing::error::{ApiError, ErrorCode, not_found_as};
-use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject};
+use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::members::{integer, number, text};
 use crate::plumbing::write::Answer;
@@ -311,15 +311,6 @@ fn build(
     ApiError::merge_validation(errors, input.validate(state.mapping))
 }
 
-fn parse_id(raw: &str) -> Result<EnterpriseId, ApiError> {
-    EnterpriseId::parse(raw).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::InvalidPath,
-            format!("'{raw}' is not an enterprise id"),
-        )
-    })
-}
-
 fn location(e: &Enterprise) -> String {
     format!("/api/v1/enterprises/{}", e.id)
 }
@@ -385,10 +376,8 @@ pub async fn create_enterprise(
 pub async fn get_enterprise(
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<EnterpriseId>,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = path.into_inner();
-    let id = parse_id(&raw)?;
     let scope = caller.scope();
     let e = state
         .run(move |s| Ok(s.get_enterprise(id, &scope)?))
@@ -417,13 +406,11 @@ pub async fn get_enterprise(
 pub async fn update_enterprise(
     caller: Caller,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    PathId(id, raw): PathId<EnterpriseId>,
     body: JsonObject,
     IfMatch(expected): IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
-    let raw = path.into_inner();
-    let id = parse_id(&raw)?;
     let mut body = body.into_inner();
     let reason = crate::plumbing::members::reason(&mut body);
     let st = state.clone();

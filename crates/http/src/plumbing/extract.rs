@@ -172,6 +172,60 @@ impl FromRequest for IdempotencyKey {
     }
 }
 
+/// An id type that names records in paths.
+pub trait RecordId: Sized {
+    /// What it names, for the 400 detail ("an enterprise").
+    const KIND: &'static str;
+    /// Parses the path segment.
+    fn parse_segment(raw: &str) -> Option<Self>;
+}
+
+macro_rules! record_ids {
+    ($($t:ty => $kind:literal),+ $(,)?) => {$(
+        impl RecordId for $t {
+            const KIND: &'static str = $kind;
+            fn parse_segment(raw: &str) -> Option<Self> {
+                <$t>::parse(raw)
+            }
+        }
+    )+};
+}
+
+record_ids!(
+    safegrade_domain::EnterpriseId => "an enterprise",
+    safegrade_domain::CertificateId => "a certificate",
+    safegrade_domain::PrincipalId => "a principal",
+    safegrade_domain::TokenId => "a token",
+);
+
+/// The record id in the path (`{id}`): the parsed id and the segment as sent (for the 404
+/// detail), or 400 `invalid_path` naming what it should have been.
+#[derive(Debug, Clone)]
+pub struct PathId<T>(pub T, pub String);
+
+impl<T: RecordId> PathId<T> {
+    /// Parses `raw` as an id of `T`.
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        T::parse_segment(raw)
+            .map(|id| Self(id, raw.to_owned()))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidPath,
+                    format!("'{raw}' is not {} id", T::KIND),
+                )
+            })
+    }
+}
+
+impl<T: RecordId> FromRequest for PathId<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::parse(req.match_info().get("id").unwrap_or_default()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +255,18 @@ mod tests {
                 .map(|m| m.0)
                 .map_err(|e| e.code),
             Ok(None)
+        );
+    }
+
+    #[test]
+    fn path_ids_say_what_they_should_be() {
+        let e = PathId::<safegrade_domain::CertificateId>::parse("x")
+            .map(|p| p.0)
+            .err();
+        assert_eq!(e.as_ref().map(|e| e.code), Some(ErrorCode::InvalidPath));
+        assert_eq!(
+            e.map(|e| e.detail).as_deref(),
+            Some("'x' is not a certificate id")
         );
     }
 
