@@ -127,6 +127,18 @@ fn find(conn: &mut DbConn, id: CertificateId) -> Result<Certificate, StoreError>
         .into_domain()
 }
 
+/// A certificate of an enterprise inside `scope` and that enterprise's area (`NotFound`
+/// outside it, as for a missing certificate).
+fn in_scope(
+    conn: &mut DbConn,
+    id: CertificateId,
+    scope: &Scope,
+) -> Result<(Certificate, String), StoreError> {
+    let c = find(conn, id)?;
+    let area = enterprise_area(conn, c.data.enterprise_id, scope)?;
+    Ok((c, area))
+}
+
 /// The decision date of the enterprise's latest revocation, if any (a fact for
 /// [`transitions::record`]).
 fn latest_revocation(
@@ -236,8 +248,7 @@ where
     E: From<StoreError>,
 {
     let (scope, actor) = access;
-    let current = find(tx, id)?;
-    let area = enterprise_area(tx, current.data.enterprise_id, scope)?;
+    let (current, area) = in_scope(tx, id, scope)?;
     let data = validate(&current)?;
     let (track, fast_track_reasons) = match succession {
         Succession::Renewal(track) => {
@@ -299,8 +310,7 @@ where
     E: From<StoreError>,
 {
     let (scope, actor) = access;
-    let current = find(tx, id)?;
-    let area = enterprise_area(tx, current.data.enterprise_id, scope)?;
+    let (current, area) = in_scope(tx, id, scope)?;
     let decision = decide(&current)?;
     let r = transitions::revoke(rules, &current, decision).map_err(StoreError::from)?;
     check_version(if_match, current.version)?;
@@ -393,11 +403,7 @@ impl Store {
         id: CertificateId,
         scope: &Scope,
     ) -> Result<Certificate, StoreError> {
-        self.with_read(|conn| {
-            let c = find(conn, id)?;
-            enterprise_area(conn, c.data.enterprise_id, scope)?;
-            Ok(c)
-        })
+        self.with_read(|conn| Ok(in_scope(conn, id, scope)?.0))
     }
 
     /// Certificates matching `filter` in id (recording) order after `after`, at most `limit`.
