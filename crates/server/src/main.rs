@@ -301,11 +301,8 @@ fn main() -> anyhow::Result<()> {
 #[actix_web::main]
 async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::Result<()> {
     let (store, url) = open_store(&settings)?;
-    let first_token = store
-        .bootstrap_admin("市局管理员（初始）")
-        .context("creating the first administrator failed")?;
     let mut state = AppState::with_auth_cache(
-        store,
+        store.clone(),
         std::time::Duration::from_secs(settings.token_cache_seconds),
     );
     if let Some(day) = today {
@@ -326,12 +323,22 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
             }
         }
     });
+    // Listen first: a busy port must fail before an administrator is created whose only
+    // token would then be printed by a server that never runs.
     let mut server = HttpServer::new(move || app(state.clone()))
         .bind(&settings.bind)
-        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another server running there? choose another with --bind 127.0.0.1:8081)",
+                settings.bind
+            )
+        })?;
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }
+    let first_token = store
+        .bootstrap_admin("市局管理员（初始）")
+        .context("creating the first administrator failed")?;
     let addr = server
         .addrs()
         .first()
@@ -351,14 +358,23 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
             println!("{}", issued.secret);
             issued.secret.clone()
         }
-        None => "$SAFEGRADE_TOKEN".to_owned(),
+        None => {
+            println!(
+                "An administrator exists already; its token was shown when it was created. A new one:"
+            );
+            println!(
+                "  safegrade principal create --name \"市局管理员\" --role city_admin --database-url \"{}\"",
+                url.redacted()
+            );
+            "$SAFEGRADE_TOKEN".to_owned()
+        }
     };
     println!("Try:");
-    println!("  curl {base}/readyz");
-    println!("  curl -H 'Authorization: Bearer {token}' {base}/api/v1/me");
-    println!("  curl -H 'Authorization: Bearer {token}' {base}/api/v1/areas");
+    println!("  curl \"{base}/readyz\"");
+    println!("  curl -H \"Authorization: Bearer {token}\" \"{base}/api/v1/me\"");
+    println!("  curl -H \"Authorization: Bearer {token}\" \"{base}/api/v1/areas\"");
     println!(
-        "  curl -H 'Authorization: Bearer {token}' '{base}/api/v1/enterprises?area_code=510703&limit=10'"
+        "  curl -H \"Authorization: Bearer {token}\" \"{base}/api/v1/enterprises?area_code=510703&limit=10\""
     );
     println!("  API docs: {base}/api/docs/   OpenAPI: {base}/api/openapi.json");
     println!("Stop with Ctrl-C.");

@@ -255,3 +255,99 @@ fn help_explains_each_subcommand() {
         assert!(help.contains(sub), "--help lacks {sub}: {help}");
     }
 }
+
+/// A first start on a busy port fails before it creates the administrator, so the next start
+/// (on a free port) still shows the first token: it is never lost.
+#[test]
+fn a_busy_port_does_not_lose_the_first_token() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("data/safegrade.db");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = busy.local_addr().map(|a| a.port()).unwrap_or_default();
+    let out = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &format!("sqlite://{}", db.display()),
+        ])
+        .env_remove("SAFEGRADE_BIND")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.status.success(), "a busy port is an error");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stdout.contains("sg_"),
+        "no token printed by a server that never ran: {stdout}"
+    );
+    assert!(stderr.contains("cannot listen on"), "says why: {stderr}");
+    assert!(stderr.contains("--bind"), "and what to do: {stderr}");
+    drop(busy);
+    let (_server, _, rest) = start(&db);
+    assert_eq!(
+        rest.iter().filter(|l| l.starts_with("sg_")).count(),
+        1,
+        "the next start shows the first token: {rest:?}"
+    );
+    assert!(
+        rest.iter().all(|l| !l.contains("curl -H '")),
+        "curl lines use double quotes, so $SAFEGRADE_TOKEN works when pasted: {rest:?}"
+    );
+}
+
+/// Principals created from the command line before the first start: a non-administrator does
+/// not prevent the first administrator; an administrator does, and `serve` says how to get a
+/// token instead.
+#[test]
+fn principals_created_before_the_first_start() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("a.db");
+    let url = format!("sqlite://{}", db.display());
+    let create = |role: &str, extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+            .args(["principal", "create", "--name", "先建账号", "--role", role])
+            .args(extra)
+            .args(["--database-url", &url])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    create("area_regulator", &["--area", "510703"]);
+    let (server, _, rest) = start(&db);
+    assert_eq!(
+        rest.iter().filter(|l| l.starts_with("sg_")).count(),
+        1,
+        "an area regulator does not prevent the first administrator: {rest:?}"
+    );
+    drop(server);
+
+    let other = dir.path().join("b.db");
+    let url = format!("sqlite://{}", other.display());
+    let out = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+        .args([
+            "principal",
+            "create",
+            "--name",
+            "市局",
+            "--role",
+            "city_admin",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success());
+    let (_server, _, rest) = start(&other);
+    assert!(!rest.iter().any(|l| l.starts_with("sg_")), "{rest:?}");
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("safegrade principal create") && l.contains("city_admin")),
+        "says how to make a token: {rest:?}"
+    );
+}

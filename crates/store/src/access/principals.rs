@@ -159,7 +159,8 @@ fn enabled_admins(conn: &mut DbConn) -> Result<i64, StoreError> {
 }
 
 impl Store {
-    /// On a database without principals, creates one `city_admin` named `name` and issues
+    /// On a database without an enabled `city_admin` (a new one, or one where only other
+    /// principals were created from the command line), creates one named `name` and issues
     /// its first token; otherwise does nothing. Safe when several nodes start at once.
     pub fn bootstrap_admin(
         &self,
@@ -175,8 +176,7 @@ impl Store {
         };
         self.with_write_tx(move |tx| {
             crate::plumbing::locks::hold(tx, crate::plumbing::locks::Lock::Bootstrap)?;
-            let n: i64 = principals::table.count().get_result(&mut **tx)?;
-            if n > 0 {
+            if enabled_admins(tx)? > 0 {
                 return Ok(None);
             }
             let actor = Actor::command_line();

@@ -101,7 +101,13 @@ impl DbUrl {
     /// The URL with any password masked, for logs.
     pub fn redacted(&self) -> String {
         match self {
-            Self::Sqlite(p) => format!("sqlite://{}", p.display()),
+            // Absolute, so a start from another folder is visible at once.
+            Self::Sqlite(p) => format!(
+                "sqlite://{}",
+                std::path::absolute(p)
+                    .unwrap_or_else(|_| p.clone())
+                    .display()
+            ),
             Self::Postgres(u) => match url::Url::parse(u) {
                 Ok(mut parsed) if parsed.password().is_some() => {
                     let _ = parsed.set_password(Some("***"));
