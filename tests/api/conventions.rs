@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::access::{World, certificate, fresh_token, matrix_today, request, world};
 
-both!(conventions_hold_for_every_operation);
+both!(conventions_hold_for_every_operation, optional_bodies_may_be_left_out);
 
 /// Every operation of the served spec, with its method, path and `x-conventions`.
 fn operations(spec: &Value) -> Vec<(String, String, String, Value)> {
@@ -282,4 +282,45 @@ fn path_id(op: &str, w: &World) -> String {
         "update_principal" | "create_token" => w.target.clone(),
         _ => w.inside.clone(),
     }
+}
+
+/// Issuing and revoking a token need no body at all; the spec says the body is optional.
+async fn optional_bodies_may_be_left_out(db: TestDb) {
+    let app = test_app_at(db.store.clone(), matrix_today()).await;
+    let w: World = world(&app).await;
+    let issued = send(
+        &app,
+        TestRequest::post().uri(&format!("/api/v1/principals/{}/tokens", w.target)),
+    )
+    .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+    let id = issued.body["id"].as_str().unwrap_or_default().to_owned();
+    let revoked = send(
+        &app,
+        TestRequest::post().uri(&format!("/api/v1/tokens/{id}/revocation")),
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    let spec = safegrade_http::openapi_json();
+    let spec: Value = serde_json::from_str(&spec).unwrap_or_default();
+    for (path, method) in [
+        ("/api/v1/principals/{id}/tokens", "post"),
+        ("/api/v1/tokens/{id}/revocation", "post"),
+    ] {
+        assert_eq!(
+            spec["paths"][path][method]["requestBody"]["required"],
+            false,
+            "{path}"
+        );
+    }
+    // A body that is there must still be JSON.
+    let bad = send(
+        &app,
+        TestRequest::post()
+            .uri(&format!("/api/v1/principals/{}/tokens", w.target))
+            .insert_header(("content-type", "text/plain"))
+            .set_payload("x"),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", bad.body);
 }

@@ -88,6 +88,17 @@ impl FromRequest for JsonObject {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // No body at all (no Content-Type, no length) is an empty object: `POST …/tokens`
+        // and `…/revocation` need nothing, and clients should not have to send `{}`.
+        let empty = !req.headers().contains_key(header::CONTENT_TYPE)
+            && req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .is_none_or(|l| l.as_bytes() == b"0")
+            && !req.headers().contains_key(header::TRANSFER_ENCODING);
+        if empty {
+            return Box::pin(std::future::ready(Ok(Self(Map::new()))));
+        }
         let json = web::Json::<Map<String, Value>>::from_request(req, payload);
         Box::pin(async move {
             let body = json.await?.into_inner();

@@ -188,6 +188,11 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
     })
 }
 
+/// Operations whose body may be left out entirely (an empty body is `{}`).
+fn body_optional(operation_id: &str) -> bool {
+    matches!(operation_id, "create_token" | "revoke_token")
+}
+
 /// The problem codes an operation can answer: from its shape (a body, path or query
 /// parameters, `Idempotency-Key`, `If-Match`, a token, the database) plus its domain codes.
 fn problem_codes(
@@ -302,6 +307,9 @@ fn complete_operation(path: &str, op: &mut serde_json::Value) {
     let Some((shape, domain)) = operation_rules(&id) else {
         return;
     };
+    if body_optional(&id) && op.get("requestBody").is_some() {
+        op["requestBody"]["required"] = Value::Bool(false);
+    }
     op["x-conventions"] = json!({
         "shape": shape.as_str(),
         "domain_codes": domain.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
