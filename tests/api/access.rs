@@ -637,6 +637,35 @@ async fn one_event_per_mutation(db: TestDb) {
         empty.body["next_after"], u["seq"],
         "an empty page keeps the position"
     );
+    // The list shape: `cursor` / `next_cursor`, with `after` as a deprecated alias.
+    let cursor = page.body["next_cursor"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        empty.body["next_cursor"],
+        json!(cursor),
+        "the same position either way"
+    );
+    let by_cursor = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/events?cursor={cursor}")),
+    )
+    .await;
+    assert_eq!(by_cursor.body["items"], json!([]), "{}", by_cursor.body);
+    assert_eq!(
+        by_cursor.body["next_cursor"],
+        json!(cursor),
+        "an empty page keeps it"
+    );
+    let both = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/events?cursor={cursor}&after=1")),
+    )
+    .await;
+    assert_eq!(both.body["code"], "invalid_query");
+    let foreign = send(&app, TestRequest::get().uri("/api/v1/events?cursor=abc")).await;
+    assert_eq!(foreign.body["code"], "invalid_query");
 
     // Filters of the feed.
     let audit = send(
@@ -938,7 +967,7 @@ async fn principal_and_token_api(db: TestDb) {
     loop {
         let uri = format!("/api/v1/principals/{id}/tokens");
         let list = send(&app, TestRequest::get().uri(&uri)).await;
-        if list.body[0]["last_used_at"].is_string() {
+        if list.body["items"][0]["last_used_at"].is_string() {
             break;
         }
         assert!(
@@ -1062,7 +1091,7 @@ async fn principal_and_token_api(db: TestDb) {
 }
 
 fn items_of(v: &Value) -> Vec<Value> {
-    v.as_array().cloned().unwrap_or_default()
+    v["items"].as_array().cloned().unwrap_or_default()
 }
 
 /// Follows the feed while writers on two "nodes" (two stores on one database, each with

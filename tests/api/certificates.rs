@@ -1116,7 +1116,8 @@ async fn drives_and_their_alerts(db: TestDb) {
     )
     .await;
     let listed = send(&app, TestRequest::get().uri(&visits)).await;
-    assert_eq!(listed.body.as_array().map(Vec::len), Some(2));
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(listed.body["next_cursor"], Value::Null);
     send(&app, json_request(Method::POST, "/api/v1/certificates", &json!({
         "enterprise_id": ent, "grade": "grade_2", "number": "DR-2", "authority_level": "province",
         "authority_name": "四川省应急管理厅", "issued_on": "2025-02-25", "standard": "AQ/T 9006-2010"

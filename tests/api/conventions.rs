@@ -14,7 +14,10 @@ use serde_json::{Value, json};
 
 use crate::access::{World, certificate, fresh_token, matrix_today, request, world};
 
-both!(conventions_hold_for_every_operation, optional_bodies_may_be_left_out);
+both!(
+    conventions_hold_for_every_operation,
+    optional_bodies_may_be_left_out
+);
 
 /// Every operation of the served spec, with its method, path and `x-conventions`.
 fn operations(spec: &Value) -> Vec<(String, String, String, Value)> {
@@ -308,8 +311,7 @@ async fn optional_bodies_may_be_left_out(db: TestDb) {
         ("/api/v1/tokens/{id}/revocation", "post"),
     ] {
         assert_eq!(
-            spec["paths"][path][method]["requestBody"]["required"],
-            false,
+            spec["paths"][path][method]["requestBody"]["required"], false,
             "{path}"
         );
     }
@@ -322,5 +324,10 @@ async fn optional_bodies_may_be_left_out(db: TestDb) {
             .set_payload("x"),
     )
     .await;
-    assert_eq!(bad.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", bad.body);
+    assert_eq!(
+        bad.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        bad.body
+    );
 }

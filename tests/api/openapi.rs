@@ -152,3 +152,29 @@ fn every_event_type_has_a_payload_schema() {
         );
     }
 }
+
+#[test]
+fn every_list_has_the_one_list_shape() {
+    let spec: Value = serde_json::from_str(&safegrade_http::openapi_json()).unwrap_or_default();
+    let mut bare = Vec::new();
+    for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
+            if schema["type"] == "array" {
+                bare.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(
+        bare.is_empty(),
+        "bare arrays instead of {{items, next_cursor}}: {bare:?}"
+    );
+    let page = |name: &str| spec["components"]["schemas"][name]["required"].clone();
+    let events = page("EventPage");
+    assert!(
+        events.as_array().is_some_and(
+            |r| r.contains(&Value::from("items")) && r.contains(&Value::from("next_cursor"))
+        ),
+        "the feed has the list shape too: {events}"
+    );
+}

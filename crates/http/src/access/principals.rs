@@ -472,7 +472,7 @@ pub async fn create_token(
     operation_id = "list_tokens",
     params(("id" = uuid::Uuid, Path, description = "Principal id")),
     responses(
-        (status = 200, description = "Every token of the principal", body = Vec<TokenResponse>),
+        (status = 200, description = "Every token of the principal, in one page (`next_cursor` null)", body = ListResponse<TokenResponse>),
     )
 )]
 #[get("/principals/{id}/tokens")]
@@ -486,7 +486,9 @@ pub async fn list_tokens(
         .run(move |s| Ok(s.list_tokens(id)?))
         .await
         .map_err(not_found_as("principal", raw))?;
-    Ok(HttpResponse::Ok().json(tokens.iter().map(TokenResponse::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(ListResponse::whole(
+        tokens.iter().map(TokenResponse::from).collect(),
+    )))
 }
 
 /// Revoke a token (吊销令牌): it stops working at once on this node and within 5 seconds on

@@ -1,5 +1,5 @@
 //! The event feed (事件流): the audit trail and the change feed in one
-//! (docs/API-DESIGN.md, Events). Follow it with `after=<next_after>`; nothing is skipped
+//! (docs/API-DESIGN.md, Events). Follow it with `cursor=<next_cursor>`; nothing is skipped
 //! (`docs/adr/0004-event-feed-ordering.md`).
 
 use actix_web::{HttpResponse, get, web};
@@ -82,22 +82,29 @@ impl From<Event> for EventResponse {
     }
 }
 
-/// A page of the feed.
+/// A page of the feed: the list shape of every list, `{items, next_cursor}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventPage {
     /// Events in `seq` order.
     pub items: Vec<EventResponse>,
-    /// Pass as `after` to continue: the last `seq` of this page, or the `after` you sent when
-    /// the page is empty.
+    /// Pass as `cursor` to continue. A feed never ends, so this is never null: on an empty
+    /// page it is the cursor you sent; ask again later.
+    pub next_cursor: String,
+    /// Deprecated: the last `seq` of this page for the `after` parameter. Use `next_cursor`.
+    #[schema(deprecated)]
     pub next_after: i64,
 }
+
+const CURSOR_KIND: &str = "event";
 
 /// Filters and paging of the feed. Unknown parameters are rejected (400).
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventListQuery {
-    /// Only events with a greater `seq` (default 0: from the start).
+    /// `next_cursor` of the previous page; absent: from the start.
+    pub cursor: Option<String>,
+    /// Deprecated alias of `cursor`: only events with a greater `seq`. Use `cursor`.
     #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1–200 (default 50).
@@ -130,7 +137,7 @@ fn parse_types(raw: Option<&str>) -> Result<Vec<EventType>, ApiError> {
 /// Follow the event feed (事件流): every change to the records inside the caller's
 /// jurisdiction, in commit order.
 ///
-/// Keep asking with `after` = the `next_after` of the previous page: no event is ever
+/// Keep asking with `cursor` = the `next_cursor` of the previous page: no event is ever
 /// skipped, also with concurrent writers on several nodes. City administrators also see
 /// principal and token events.
 #[utoipa::path(
@@ -148,13 +155,25 @@ pub async fn list_events(
     query: web::Query<EventListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = crate::plumbing::list::limit(query.limit)?;
-    let after = query.after.unwrap_or(0);
-    if after < 0 {
-        return Err(ApiError::new(
-            ErrorCode::InvalidQuery,
-            "after must be 0 or more",
-        ));
-    }
+    let after = match (&query.cursor, query.after) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
+                "send either cursor or its deprecated alias after, not both",
+            ));
+        }
+        (Some(c), None) => crate::plumbing::list::id_cursor(CURSOR_KIND, Some(c.as_str()), |p| {
+            p.parse::<i64>().ok().filter(|n| *n >= 0)
+        })?
+        .unwrap_or(0),
+        (None, Some(a)) if a < 0 => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
+                "after must be 0 or more",
+            ));
+        }
+        (None, a) => a.unwrap_or(0),
+    };
     let filter = EventFilter {
         after,
         types: parse_types(query.types.as_deref())?,
@@ -169,6 +188,7 @@ pub async fn list_events(
     let next_after = events.last().map_or(after, |e| e.seq);
     Ok(HttpResponse::Ok().json(EventPage {
         items: events.into_iter().map(EventResponse::from).collect(),
+        next_cursor: crate::plumbing::list::encode_cursor(CURSOR_KIND, &next_after.to_string()),
         next_after,
     }))
 }

@@ -16,6 +16,7 @@ use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
 use crate::plumbing::error::{ApiError, not_found_as};
 use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
+use crate::plumbing::list::ListResponse;
 use crate::plumbing::members::{boolean, integer, text};
 use crate::plumbing::write::Answer;
 
@@ -304,7 +305,7 @@ pub async fn create_visit(
     operation_id = "list_visits",
     params(("id" = uuid::Uuid, Path, description = "Enterprise id")),
     responses(
-        (status = 200, description = "Every visit", body = Vec<VisitResponse>),
+        (status = 200, description = "Every visit, in one page (`next_cursor` null)", body = ListResponse<VisitResponse>),
     )
 )]
 #[get("/enterprises/{id}/visits")]
@@ -318,12 +319,9 @@ pub async fn list_visits(
         .run(move |s| Ok(s.list_visits(id, &scope)?))
         .await
         .map_err(not_found_as("enterprise", raw))?;
-    Ok(HttpResponse::Ok().json(
-        visits
-            .into_iter()
-            .map(VisitResponse::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(ListResponse::whole(
+        visits.into_iter().map(VisitResponse::from).collect(),
+    )))
 }
 
 /// Registers the creation and upgrade drive's operations.

@@ -21,6 +21,16 @@ pub struct ListResponse<T: ToSchema> {
     pub next_cursor: Option<String>,
 }
 
+impl<T: ToSchema> ListResponse<T> {
+    /// A list small enough to be answered whole: one page, no cursor.
+    pub fn whole(items: Vec<T>) -> Self {
+        Self {
+            items,
+            next_cursor: None,
+        }
+    }
+}
+
 /// Checks `limit` (1–200, default 50).
 pub fn limit(limit: Option<u32>) -> Result<u32, ApiError> {
     match limit.unwrap_or(DEFAULT_LIMIT) {

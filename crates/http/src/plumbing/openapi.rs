@@ -465,6 +465,13 @@ fn constrain(spec: oa::OpenApi) -> oa::OpenApi {
                     .into_iter()
                     .flatten()
                 {
+                    // A parameter documented as deprecated is marked so in the spec.
+                    if param["description"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("Deprecated"))
+                    {
+                        param["deprecated"] = Value::Bool(true);
+                    }
                     if param["in"] == "query" && param["name"] == "area_code" {
                         param["schema"]["enum"] = codes(true);
                     }
