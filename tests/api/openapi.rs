@@ -60,10 +60,8 @@ fn every_operation_is_documented_with_problems() {
         "update_enterprise",
         "list_enterprises",
         "list_areas",
-        "list_sectors",
-        "list_scales",
-        "list_ownership_levels",
-        "list_mine_kinds",
+        "list_reference_lists",
+        "list_reference",
     ] {
         assert!(ids.iter().any(|i| i == id), "{id} missing");
     }

@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use safegrade_testkit::{TestDb, send, test_app};
+use serde_json::Value;
 
 both!(reference_lists_and_probes);
 
@@ -117,4 +118,74 @@ async fn lost_database_connections_answer_503_and_recover() {
     assert!(recovered, "the pool never replaced its dead connections");
     let list = send(&app, TestRequest::get().uri("/api/v1/enterprises")).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+}
+
+both!(every_enum_has_a_reference_list);
+
+/// Every closed list of values in the spec (each string enum among its schemas) can be read
+/// with its Chinese labels from `GET /api/v1/reference/{list}`, one shape for all, and the
+/// values are exactly the spec's.
+async fn every_enum_has_a_reference_list(db: TestDb) {
+    let app = test_app(db.store.clone()).await;
+    let spec: Value = send(&app, TestRequest::get().uri("/api/openapi.json"))
+        .await
+        .body;
+    let index = send(&app, TestRequest::get().uri("/api/v1/reference")).await;
+    assert_eq!(index.status, StatusCode::OK, "{}", index.body);
+    let lists: Vec<(String, String)> = index.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| {
+            assert!(i["label_zh"].as_str().is_some_and(|l| !l.is_empty()), "{i}");
+            (
+                i["schema"].as_str().unwrap_or_default().to_owned(),
+                i["list"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let mut missing = Vec::new();
+    for (name, schema) in spec["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        let Some(values) = schema["enum"].as_array() else {
+            continue;
+        };
+        let Some((_, list)) = lists.iter().find(|(s, _)| s == name) else {
+            missing.push(name.clone());
+            continue;
+        };
+        let got = send(
+            &app,
+            TestRequest::get().uri(&format!("/api/v1/reference/{list}")),
+        )
+        .await;
+        assert_eq!(got.status, StatusCode::OK, "{list}: {}", got.body);
+        assert_eq!(got.body["next_cursor"], Value::Null);
+        let codes: Vec<&Value> = got.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| {
+                assert!(
+                    i["label_zh"].as_str().is_some_and(|l| !l.is_empty()),
+                    "{list}: {i}"
+                );
+                &i["code"]
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            values.iter().collect::<Vec<_>>(),
+            "{list} lists the values of {name}"
+        );
+    }
+    assert!(
+        missing.is_empty(),
+        "enums without a reference list: {missing:?}"
+    );
+    let unknown = send(&app, TestRequest::get().uri("/api/v1/reference/colours")).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }

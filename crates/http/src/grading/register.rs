@@ -56,6 +56,7 @@ pub struct VerificationResponse {
     pub number: String,
     /// `valid` (in force today), `expired`, `revoked`, or `superseded` (replaced by a
     /// renewal or an upgrade: ask about the new number).
+    #[schema(value_type = VerificationStatusSchema)]
     pub status: VerificationStatus,
     /// The enterprise's registered name.
     pub enterprise_name: String,
@@ -68,18 +69,23 @@ pub struct VerificationResponse {
     pub valid_until: NaiveDate,
 }
 
-/// What public verification answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum VerificationStatus {
-    /// In force today.
-    Valid,
-    /// Past its validity.
-    Expired,
-    /// Revoked.
-    Revoked,
-    /// Replaced by a renewal or an upgrade.
-    Superseded,
+safegrade_domain::code_list! {
+    /// What public verification answers.
+    pub enum VerificationStatus {
+        /// In force today.
+        Valid = ("valid", "有效"),
+        /// Past its validity.
+        Expired = ("expired", "已过期"),
+        /// Revoked.
+        Revoked = ("revoked", "已撤销"),
+        /// Replaced by a renewal or an upgrade.
+        Superseded = ("superseded", "已被替代"),
+    }
+}
+
+crate::plumbing::codes::code_list_schemas! {
+    /// What public verification of a certificate answers.
+    VerificationStatusSchema => VerificationStatus,
 }
 
 /// Filters and paging of the public register.

@@ -12,9 +12,6 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(enterprises::get_enterprise)
         .service(enterprises::update_enterprise)
         .service(reference::list_areas)
-        .service(reference::list_sectors)
-        .service(reference::list_scales)
-        .service(reference::list_ownership_levels)
-        .service(reference::list_mine_kinds)
-        .service(reference::list_operating_statuses);
+        .service(reference::list_reference_lists)
+        .service(reference::list_reference);
 }

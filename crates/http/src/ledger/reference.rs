@@ -1,12 +1,13 @@
 //! Supervision areas and the code lists, each value with its Chinese label.
 
-use actix_web::{HttpResponse, get};
+use actix_web::{HttpResponse, get, web};
 use safegrade_domain::{
-    AREAS, Area, AreaKind, CodeList, MineKind, OperatingStatus, Ownership, Scale, Sector,
+    AREAS, Area, AreaKind, CodeList, MineKind, OperatingStatus, Ownership, Scale,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::plumbing::error::{ApiError, ErrorCode};
 use crate::plumbing::list::ListResponse;
 
 /// A supervision area (监管区域).
@@ -53,18 +54,128 @@ pub struct CodeLabel {
     pub label_zh: String,
 }
 
-fn code_list<T: CodeList>() -> HttpResponse {
-    let items = T::ALL
+fn values<T: CodeList>() -> Vec<CodeLabel> {
+    T::ALL
         .iter()
         .map(|v| CodeLabel {
             code: v.as_str().to_owned(),
             label_zh: v.label_zh().to_owned(),
         })
-        .collect();
-    HttpResponse::Ok().json(ListResponse {
-        items,
-        next_cursor: None,
-    })
+        .collect()
+}
+
+/// A code list served at `/api/v1/reference/{list}`.
+struct Reference {
+    list: &'static str,
+    schema: &'static str,
+    label_zh: &'static str,
+    values: fn() -> Vec<CodeLabel>,
+}
+
+macro_rules! references {
+    ($($list:literal => $t:ty, $label:literal;)+) => {
+        &[$(Reference {
+            list: $list,
+            schema: <$t as CodeList>::NAME,
+            label_zh: $label,
+            values: values::<$t>,
+        }),+]
+    };
+}
+
+/// Every code list a person sees, one shape for all: each enum of the spec is here (a test
+/// keeps it so).
+const REFERENCES: &[Reference] = references! {
+    "sectors" => safegrade_domain::Sector, "监管行业";
+    "scales" => Scale, "企业规模";
+    "ownership-levels" => Ownership, "隶属层级";
+    "mine-kinds" => MineKind, "非煤矿山类型";
+    "operating-statuses" => OperatingStatus, "生产经营状态";
+    "area-kinds" => AreaKind, "区域类型";
+    "grades" => safegrade_domain::grading::Grade, "标准化等级";
+    "regimes" => safegrade_domain::grading::Regime, "定级制度";
+    "certificate-statuses" => safegrade_domain::grading::CertificateStatus, "证书状态";
+    "revocation-triggers" => safegrade_domain::grading::RevocationTrigger, "撤销情形";
+    "authority-levels" => safegrade_domain::grading::AuthorityLevel, "定级部门层级";
+    "standardization-statuses" => safegrade_domain::grading::StandardizationStatus, "标准化状态";
+    "accident-kinds" => safegrade_domain::grading::AccidentKind, "事故类别";
+    "renewal-tracks" => safegrade_domain::grading::RenewalTrack, "复评程序";
+    "alert-kinds" => safegrade_domain::grading::AlertKind, "提醒类型";
+    "creation-stages" => safegrade_domain::drives::CreationStage, "创建阶段";
+    "roles" => safegrade_domain::Role, "账号角色";
+    "event-types" => safegrade_domain::EventType, "事件类型";
+    "resource-types" => safegrade_domain::ResourceType, "记录类型";
+    "error-codes" => crate::plumbing::error::ErrorCode, "错误码";
+    "violation-codes" => safegrade_domain::ViolationCode, "字段错误码";
+    "verification-statuses" => crate::grading::register::VerificationStatus, "证书核验结果";
+};
+
+/// The name of a reference list (`/api/v1/reference/{list}`).
+pub struct ReferenceListName;
+
+impl utoipa::PartialSchema for ReferenceListName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(REFERENCES.iter().map(|r| r.list)))
+            .into()
+    }
+}
+
+impl ToSchema for ReferenceListName {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("ReferenceListName")
+    }
+}
+
+/// A code list: its path name, the spec schema it lists, and its Chinese name.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferenceListInfo {
+    /// Path name: `GET /api/v1/reference/{list}`.
+    #[schema(example = "grades")]
+    pub list: String,
+    /// The schema of the spec whose values it lists.
+    #[schema(example = "Grade")]
+    pub schema: String,
+    /// Chinese name (中文名称).
+    #[schema(example = "标准化等级")]
+    pub label_zh: String,
+}
+
+/// List the code lists (代码表): every closed list of values in the API, with where to get
+/// its values and Chinese labels. Not paginated.
+#[utoipa::path(tag = "reference", operation_id = "list_reference_lists",
+    responses((status = 200, body = ListResponse<ReferenceListInfo>)))]
+#[get("/reference")]
+pub async fn list_reference_lists() -> HttpResponse {
+    HttpResponse::Ok().json(ListResponse::whole(
+        REFERENCES
+            .iter()
+            .map(|r| ReferenceListInfo {
+                list: r.list.to_owned(),
+                schema: r.schema.to_owned(),
+                label_zh: r.label_zh.to_owned(),
+            })
+            .collect(),
+    ))
+}
+
+/// List the values of one code list with their Chinese labels (`label_zh`): grades, accident
+/// kinds, revocation triggers, alert kinds, statuses, creation stages, roles, event types, …
+/// (`GET /api/v1/reference` names them all). Not paginated.
+#[utoipa::path(tag = "reference", operation_id = "list_reference",
+    params(("list" = inline(ReferenceListName), Path, description = "Which code list")),
+    responses((status = 200, body = ListResponse<CodeLabel>)))]
+#[get("/reference/{list}")]
+pub async fn list_reference(list: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let name = list.into_inner();
+    let found = REFERENCES.iter().find(|r| r.list == name).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("no code list '{name}'; GET /api/v1/reference names them"),
+        )
+    })?;
+    Ok(HttpResponse::Ok().json(ListResponse::whole((found.values)())))
 }
 
 /// List the supervision areas: the city, its 9 statutory divisions and the park zones.
@@ -73,49 +184,7 @@ fn code_list<T: CodeList>() -> HttpResponse {
     responses((status = 200, body = ListResponse<AreaResponse>)))]
 #[get("/areas")]
 pub async fn list_areas() -> HttpResponse {
-    let items = AREAS.iter().map(AreaResponse::from).collect();
-    HttpResponse::Ok().json(ListResponse::<AreaResponse> {
-        items,
-        next_cursor: None,
-    })
-}
-
-/// List the supervision sectors (监管行业) with their Chinese labels.
-#[utoipa::path(tag = "reference", operation_id = "list_sectors",
-    responses((status = 200, body = ListResponse<CodeLabel>)))]
-#[get("/reference/sectors")]
-pub async fn list_sectors() -> HttpResponse {
-    code_list::<Sector>()
-}
-
-/// List the enterprise scales (企业规模).
-#[utoipa::path(tag = "reference", operation_id = "list_scales",
-    responses((status = 200, body = ListResponse<CodeLabel>)))]
-#[get("/reference/scales")]
-pub async fn list_scales() -> HttpResponse {
-    code_list::<Scale>()
-}
-
-/// List the ownership levels (隶属层级).
-#[utoipa::path(tag = "reference", operation_id = "list_ownership_levels",
-    responses((status = 200, body = ListResponse<CodeLabel>)))]
-#[get("/reference/ownership-levels")]
-pub async fn list_ownership_levels() -> HttpResponse {
-    code_list::<Ownership>()
-}
-
-/// List the kinds of non-coal mine (非煤矿山类型).
-#[utoipa::path(tag = "reference", operation_id = "list_mine_kinds",
-    responses((status = 200, body = ListResponse<CodeLabel>)))]
-#[get("/reference/mine-kinds")]
-pub async fn list_mine_kinds() -> HttpResponse {
-    code_list::<MineKind>()
-}
-
-/// List the operating statuses (生产经营状态).
-#[utoipa::path(tag = "reference", operation_id = "list_operating_statuses",
-    responses((status = 200, body = ListResponse<CodeLabel>)))]
-#[get("/reference/operating-statuses")]
-pub async fn list_operating_statuses() -> HttpResponse {
-    code_list::<OperatingStatus>()
+    HttpResponse::Ok().json(ListResponse::whole(
+        AREAS.iter().map(AreaResponse::from).collect(),
+    ))
 }

@@ -2,8 +2,6 @@
 //! description carries the Chinese labels. The domain stays free of utoipa; these marker
 //! types stand in for the domain enums in `#[schema(value_type = …)]`.
 
-use std::borrow::Cow;
-
 use safegrade_domain::CodeList;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -22,24 +20,28 @@ pub fn code_list_schema<T: CodeList>() -> RefOr<Schema> {
         .into()
 }
 
+/// Declares marker types whose OpenAPI schema is [`code_list_schema`] of a code list (usable
+/// by capabilities for their own lists).
 macro_rules! code_list_schemas {
     ($($(#[$meta:meta])* $name:ident => $ty:ty),+ $(,)?) => {$(
         $(#[$meta])*
         pub struct $name;
 
         impl utoipa::PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                code_list_schema::<$ty>()
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::plumbing::codes::code_list_schema::<$ty>()
             }
         }
 
         impl utoipa::ToSchema for $name {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed(<$ty as CodeList>::NAME)
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(<$ty as safegrade_domain::CodeList>::NAME)
             }
         }
     )+};
 }
+
+pub(crate) use code_list_schemas;
 
 code_list_schemas! {
     /// Supervision sector.

@@ -136,11 +136,7 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
         | "get_readiness"
         | "list_enterprises"
         | "list_areas"
-        | "list_sectors"
-        | "list_scales"
-        | "list_ownership_levels"
-        | "list_mine_kinds"
-        | "list_operating_statuses"
+        | "list_reference_lists"
         | "get_me"
         | "list_principals"
         | "list_events"
@@ -148,8 +144,8 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
         | "list_accidents"
         | "list_alerts"
         | "get_attainment_stats" => (Read, &[]),
-        "get_enterprise" | "get_principal" | "list_tokens" | "get_certificate" | "get_drive"
-        | "list_visits" => (Read, &[C::NotFound]),
+        "list_reference" | "get_enterprise" | "get_principal" | "list_tokens"
+        | "get_certificate" | "get_drive" | "list_visits" => (Read, &[C::NotFound]),
         "list_register" => (Read, &[C::RateLimited]),
         "verify_certificate" => (Read, &[C::NotFound, C::RateLimited]),
         "create_enterprise" => (Create, &[C::DuplicateCreditCode]),
