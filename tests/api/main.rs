@@ -31,6 +31,7 @@ mod redact;
 mod reference;
 mod schema;
 mod status;
+mod transport;
 
 /// Runs futures concurrently on the current (actix) runtime.
 pub async fn futures_join_all<F: std::future::Future + 'static>(

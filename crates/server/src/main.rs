@@ -194,8 +194,10 @@ fn principal_command(store: &Store, command: PrincipalCommand) -> anyhow::Result
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SAFEGRADE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never in files or log collectors.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if std::env::var("SAFEGRADE_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();

@@ -120,7 +120,8 @@ const CURSOR_KIND: &str = "register";
     operation_id = "list_register",
     params(RegisterQuery),
     responses(
-        (status = 200, description = "One page", body = ListResponse<RegisterEntryResponse>),
+        (status = 200, description = "One page", body = ListResponse<RegisterEntryResponse>,
+            headers(("RateLimit-Limit" = String, description = "Requests allowed per client and minute"), ("RateLimit-Remaining" = String, description = "Requests left now"), ("Access-Control-Allow-Origin" = String, description = "`*`: any web page may call it"))),
     )
 )]
 #[get("/register")]
@@ -162,7 +163,8 @@ pub async fn list_register(
     operation_id = "verify_certificate",
     params(("number" = String, Path, description = "Certificate number, as printed")),
     responses(
-        (status = 200, description = "The certificate's standing", body = VerificationResponse),
+        (status = 200, description = "The certificate's standing", body = VerificationResponse,
+            headers(("RateLimit-Limit" = String, description = "Requests allowed per client and minute"), ("RateLimit-Remaining" = String, description = "Requests left now"), ("Access-Control-Allow-Origin" = String, description = "`*`: any web page may call it"))),
     )
 )]
 #[get("/register/certificates/{number}")]

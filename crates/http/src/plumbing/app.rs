@@ -246,6 +246,38 @@ async fn screen_request(
     }
 }
 
+/// Answers `304 Not Modified` (no body) to a GET whose `If-None-Match` names the `ETag` the
+/// answer carries (or is `*`), so clients re-reading a record they hold pay no transfer.
+async fn not_modified(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let wanted = (req.method() == actix_web::http::Method::GET)
+        .then(|| req.headers().get(header::IF_NONE_MATCH).cloned())
+        .flatten();
+    let res = next.call(req).await?;
+    let Some(wanted) = wanted else {
+        return Ok(res);
+    };
+    let matches = |etag: &HeaderValue| {
+        wanted.to_str().is_ok_and(|w| {
+            w.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == "*" || etag.to_str().is_ok_and(|e| e == t))
+        })
+    };
+    match res.headers().get(header::ETAG).cloned() {
+        Some(etag) if res.status() == actix_web::http::StatusCode::OK && matches(&etag) => {
+            let (req, _) = res.into_parts();
+            let response = HttpResponse::NotModified()
+                .insert_header((header::ETAG, etag))
+                .finish();
+            Ok(ServiceResponse::new(req, response))
+        }
+        _ => Ok(res),
+    }
+}
+
 /// Answers a request that matched no route: 405 with `Allow` when the path is an API path
 /// with other methods, else 404.
 async fn fallback(
@@ -342,7 +374,10 @@ pub fn app(
             crate::plumbing::auth::authenticate,
         ))
         .wrap(actix_web::middleware::from_fn(screen_request))
+        .wrap(actix_web::middleware::from_fn(not_modified))
         .wrap(actix_web::middleware::from_fn(finish_response))
+        // gzip when the client asks (Accept-Encoding); lists of 200 records shrink ~10×.
+        .wrap(actix_web::middleware::Compress::default())
         .wrap(TracingLogger::<RequestSpan>::new())
 }
 

@@ -284,21 +284,47 @@ pub async fn authenticate(
     };
     if is_public(req.path()) {
         let addr = req.peer_addr().map(|a| a.ip());
-        if let Err(retry) = state.public_limit.check(addr) {
-            let e = ApiError::new(
-                ErrorCode::RateLimited,
-                format!(
-                    "too many requests to the public register from this address; retry in {retry} s"
-                ),
-            )
-            .with_header(header::RETRY_AFTER, retry.to_string());
-            let (req, _) = req.into_parts();
-            return Ok(ServiceResponse::new(
-                req,
-                actix_web::ResponseError::error_response(&e),
-            ));
+        let limit = state.public_limit.per_minute().to_string();
+        let mut res = match state.public_limit.check(addr) {
+            Err(retry) => {
+                let e = ApiError::new(
+                    ErrorCode::RateLimited,
+                    format!(
+                        "too many requests to the public register from this address; retry in {retry} s"
+                    ),
+                )
+                .with_header(header::RETRY_AFTER, retry.to_string())
+                .with_header(header::HeaderName::from_static("ratelimit-remaining"), "0")
+                .with_header(header::HeaderName::from_static("ratelimit-reset"), retry.to_string());
+                let (req, _) = req.into_parts();
+                ServiceResponse::new(req, actix_web::ResponseError::error_response(&e))
+            }
+            Ok(remaining) => {
+                let mut res = next.call(req).await?;
+                if let Ok(v) = header::HeaderValue::from_str(&remaining.to_string()) {
+                    res.headers_mut()
+                        .insert(header::HeaderName::from_static("ratelimit-remaining"), v);
+                }
+                res
+            }
+        };
+        // The register is public: a bank's or a citizen's web page may verify a certificate
+        // from the browser, and read the limit headers.
+        let headers = res.headers_mut();
+        if let Ok(v) = header::HeaderValue::from_str(&limit) {
+            headers.insert(header::HeaderName::from_static("ratelimit-limit"), v);
         }
-        return next.call(req).await;
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            header::HeaderValue::from_static("*"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            header::HeaderValue::from_static(
+                "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id",
+            ),
+        );
+        return Ok(res);
     }
     if !is_protected(req.path()) {
         return next.call(req).await;

@@ -252,6 +252,19 @@ fn header_parameter(name: &str, pattern: &str, description: &str) -> serde_json:
     })
 }
 
+/// Appends header parameters to an operation.
+fn extra_params(op: &mut serde_json::Value, extra: Vec<serde_json::Value>) {
+    if extra.is_empty() {
+        return;
+    }
+    if let Some(serde_json::Value::Array(list)) = op.as_object_mut().map(|o| {
+        o.entry("parameters")
+            .or_insert_with(|| serde_json::json!([]))
+    }) {
+        list.extend(extra);
+    }
+}
+
 /// The problem response of `status` carrying `codes`.
 fn problem_response(codes: &[ErrorCode]) -> serde_json::Value {
     use serde_json::json;
@@ -328,11 +341,21 @@ fn complete_operation(path: &str, op: &mut serde_json::Value) {
             "The ETag you read, like \"3\"; `*` or absent: any version. A stale one is 412, after the body was validated",
         ));
     }
-    if let Some(Value::Array(list)) = op
-        .as_object_mut()
-        .map(|o| o.entry("parameters").or_insert_with(|| json!([])))
-    {
-        list.extend(extra);
+    extra_params(op, extra);
+    // A GET answered with an ETag honours If-None-Match (304, no body).
+    if shape == Shape::Read && op["responses"]["200"]["headers"].get("ETag").is_some() {
+        extra_params(
+            op,
+            vec![header_parameter(
+                "If-None-Match",
+                "^(\\*|(W/)?\"[0-9]{1,18}\")(, *(W/)?\"[0-9]{1,18}\")*$",
+                "ETags you hold; when one matches, the answer is 304 Not Modified without a body",
+            )],
+        );
+        op["responses"]["304"] = json!({
+            "description": "Not modified: `If-None-Match` named the current ETag",
+            "headers": {"ETag": {"description": "The current version, quoted", "schema": {"type": "string"}}},
+        });
     }
     let mut by_status: std::collections::BTreeMap<u16, Vec<ErrorCode>> =
         std::collections::BTreeMap::new();

@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 
 use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter as Keyed};
 
@@ -55,8 +56,14 @@ impl ClientKey {
 
 /// The limiter.
 pub struct RateLimiter {
-    limiter: Keyed<ClientKey, DefaultKeyedStateStore<ClientKey>, DefaultClock>,
+    limiter: Keyed<
+        ClientKey,
+        DefaultKeyedStateStore<ClientKey>,
+        DefaultClock,
+        StateInformationMiddleware,
+    >,
     clock: DefaultClock,
+    per_minute: u32,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -73,24 +80,31 @@ impl RateLimiter {
         let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
         let clock = DefaultClock::default();
         Self {
-            limiter: Keyed::dashmap_with_clock(Quota::per_minute(n), clock.clone()),
+            limiter: Keyed::dashmap_with_clock(Quota::per_minute(n), clock.clone())
+                .with_middleware::<StateInformationMiddleware>(),
             clock,
+            per_minute: n.get(),
         }
     }
 
-    /// Counts a request from `addr`: `Ok` when allowed, else the whole seconds to wait.
-    pub fn check(&self, addr: Option<IpAddr>) -> Result<(), u64> {
+    /// Counts a request from `addr`: `Ok` with the requests left right now when allowed,
+    /// else the whole seconds to wait.
+    pub fn check(&self, addr: Option<IpAddr>) -> Result<u32, u64> {
         if self.limiter.len() > PRUNE_ABOVE {
             self.limiter.retain_recent();
         }
         self.limiter
             .check_key(&ClientKey::of(addr))
+            .map(|snapshot| snapshot.remaining_burst_capacity())
             .map_err(|not_until| {
                 let wait = not_until.wait_time_from(self.clock.now());
-                wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+                (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
             })
-            .map(|_| ())
-            .map_err(|s| s.max(1))
+    }
+
+    /// Requests allowed per client and minute (`RateLimit-Limit`).
+    pub fn per_minute(&self) -> u32 {
+        self.per_minute
     }
 
     /// How many clients are tracked now.
