@@ -6,6 +6,7 @@
 mod demo;
 mod rules;
 mod settings;
+mod site;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -70,6 +71,11 @@ enum Command {
     },
     /// Print the built-in grade rules as TOML: the template for the `grade_rules` setting.
     GradeRules,
+    /// The book (process guide, integrator guide, API reference) as a static site.
+    Book {
+        #[command(subcommand)]
+        command: BookCommand,
+    },
     /// Load synthetic enterprises spread over every area and sector (for benchmarks).
     DemoData {
         /// How many enterprises to add.
@@ -106,6 +112,16 @@ enum PrincipalCommand {
         /// When the token stops working (RFC 3339); default never.
         #[arg(long)]
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BookCommand {
+    /// Build the site into a folder (the same site `serve` publishes at /book/).
+    Build {
+        /// Where to write it (created if missing).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -245,6 +261,16 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Book {
+            command: BookCommand::Build { out },
+        } => {
+            site::build(&out)?;
+            println!(
+                "built the docs site into {} (open index.html)",
+                out.display()
+            );
+            Ok(())
+        }
         Command::GradeRules => {
             print!("{}", rules::builtin_toml()?);
             Ok(())
@@ -311,6 +337,18 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
         tracing::warn!(%day, "today is pinned (SAFEGRADE_TODAY): certificate statuses use this date");
         state.pinned_today = Some(day);
     }
+    // The docs site at /book/: built from the embedded sources off the start path.
+    let published = state.site.clone();
+    std::thread::Builder::new()
+        .name("docs-site".into())
+        .spawn(move || match site::build_in_memory() {
+            Ok(files) => {
+                tracing::info!(files = files.len(), "docs site ready at /book/");
+                published.publish(files);
+            }
+            Err(e) => tracing::error!(error = %e, "building the docs site failed"),
+        })
+        .context("cannot start the docs-site builder")?;
     // Stored idempotent answers expire after a day; drop them hourly.
     let purging = state.store.clone();
     actix_web::rt::spawn(async move {
@@ -378,7 +416,9 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
     println!(
         "  curl -H \"Authorization: Bearer {token}\" \"{base}/api/v1/enterprises?area_code=510703&limit=10\""
     );
-    println!("  API docs: {base}/api/docs/   OpenAPI: {base}/api/openapi.json");
+    println!(
+        "  Docs: {base}/book/   API docs: {base}/api/docs/   OpenAPI: {base}/api/openapi.json"
+    );
     println!("Stop with Ctrl-C.");
     std::io::stdout().flush()?;
     server.run().await?;

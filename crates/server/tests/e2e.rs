@@ -351,3 +351,52 @@ fn principals_created_before_the_first_start() {
         "says how to make a token: {rest:?}"
     );
 }
+
+/// The docs site is served by the binary itself: `/` leads to it, the problem `type` links
+/// resolve, and `safegrade book build` writes the same site to a folder.
+#[test]
+fn the_binary_serves_the_docs_site() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_server, addr, rest) = start(&dir.path().join("d.db"));
+    assert!(
+        rest.iter().any(|l| l.contains("/book/")),
+        "says where the docs are: {rest:?}"
+    );
+    let (status, head, _) = http(&addr, None, "GET", "/", None);
+    assert_eq!(status, 308, "{head}");
+    assert!(head.contains("location: /book/"), "{head}");
+    // Built in the background at start: wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let (status, head, body) = loop {
+        let got = http(&addr, None, "GET", "/book/errors.html", None);
+        if got.0 != 503 || std::time::Instant::now() > deadline {
+            break got;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("content-type: text/html"), "{head}");
+    assert!(
+        body.contains("id=\"version_mismatch\""),
+        "the anchors of problem types resolve"
+    );
+    let (status, _, index) = http(&addr, None, "GET", "/book/", None);
+    assert_eq!(status, 200);
+    assert!(index.contains("SafeGrade"));
+    assert_eq!(
+        http(&addr, None, "GET", "/book/no-such-page.html", None).0,
+        404
+    );
+
+    let out = dir.path().join("site");
+    let built = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+        .args(["book", "build", "--out", &out.display().to_string()])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    assert!(out.join("index.html").is_file() && out.join("errors.html").is_file());
+}

@@ -42,6 +42,8 @@ pub struct AppState {
     pub pinned_today: Option<NaiveDate>,
     /// The per-address limit of the public register.
     pub public_limit: Arc<RateLimiter>,
+    /// The docs site served at `/book/` (published by the server once built).
+    pub site: Arc<crate::plumbing::site::Site>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             public_limit: Arc::new(RateLimiter::new(
                 crate::plumbing::ratelimit::DEFAULT_PER_MINUTE,
             )),
+            site: Arc::default(),
         }
     }
 
@@ -368,6 +371,22 @@ pub fn app(
                         .validator_url("none")
                         .try_it_out_enabled(true),
                 ),
+        )
+        .route(
+            "/",
+            web::get().to(crate::plumbing::site::redirect("/book/")),
+        )
+        .route(
+            "/book",
+            web::get().to(crate::plumbing::site::redirect("/book/")),
+        )
+        .route(
+            "/api/docs",
+            web::get().to(crate::plumbing::site::redirect("/api/docs/")),
+        )
+        .route(
+            "/book/{path:.*}",
+            web::get().to(crate::plumbing::site::page),
         )
         .default_service(web::to(fallback))
         .wrap(actix_web::middleware::from_fn(

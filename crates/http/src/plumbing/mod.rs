@@ -16,4 +16,5 @@ pub mod list;
 pub(crate) mod members;
 pub(crate) mod openapi;
 pub mod ratelimit;
+pub mod site;
 pub mod write;

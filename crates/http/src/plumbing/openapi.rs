@@ -60,6 +60,7 @@ are explained in the integrator guide (接入指南) of the book.",
         crate::plumbing::codes::StandardizationStatus,
         crate::plumbing::codes::CreationStage,
     )),
+    external_docs(url = "/book/", description = "The SafeGrade book: process guide (zh-CN), integrator guide, error codes, API reference — served by every SafeGrade server"),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
