@@ -55,3 +55,19 @@ async fn compression_conditional_gets_and_public_headers(db: TestDb) {
         public.headers
     );
 }
+
+both!(problem_types_are_absolute_with_a_public_url);
+
+async fn problem_types_are_absolute_with_a_public_url(db: TestDb) {
+    let relative = test_app(db.store.clone()).await;
+    let r = send(&relative, TestRequest::get().uri("/api/v1/nope")).await;
+    assert_eq!(r.body["type"], "/book/errors.html#route_not_found");
+    let mut state = safegrade_http::AppState::new(db.store.clone());
+    state.public_url = Some("https://safegrade.example.gov.cn/".into());
+    let app = safegrade_testkit::test_app_from(state).await;
+    let r = send(&app, TestRequest::get().uri("/api/v1/nope")).await;
+    assert_eq!(
+        r.body["type"],
+        "https://safegrade.example.gov.cn/book/errors.html#route_not_found"
+    );
+}

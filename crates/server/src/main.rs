@@ -337,6 +337,7 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
         tracing::warn!(%day, "today is pinned (SAFEGRADE_TODAY): certificate statuses use this date");
         state.pinned_today = Some(day);
     }
+    state.public_url = settings.public_url.as_deref().map(Into::into);
     // The docs site at /book/: built from the embedded sources off the start path.
     let published = state.site.clone();
     std::thread::Builder::new()

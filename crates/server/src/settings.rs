@@ -27,6 +27,9 @@ pub struct Settings {
     /// A TOML file with the grade rules in force (`SAFEGRADE_GRADE_RULES`); absent: the
     /// built-in rule set. `safegrade grade-rules` prints the built-in one as a template.
     pub grade_rules: Option<PathBuf>,
+    /// The server's public address, like `https://safegrade.example.gov.cn`
+    /// (`SAFEGRADE_PUBLIC_URL`): problem `type` links become absolute. Absent: relative.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -38,19 +41,21 @@ impl Default for Settings {
             workers: 0,
             token_cache_seconds: 5,
             grade_rules: None,
+            public_url: None,
         }
     }
 }
 
 /// The keys a `SAFEGRADE_*` variable may set (other `SAFEGRADE_*` variables, like
 /// `SAFEGRADE_TODAY` or `SAFEGRADE_LOG`, belong to the command line or logging).
-const KEYS: [&str; 6] = [
+const KEYS: [&str; 7] = [
     "bind",
     "database_url",
     "pool_size",
     "workers",
     "token_cache_seconds",
     "grade_rules",
+    "public_url",
 ];
 
 impl Settings {
@@ -68,9 +73,20 @@ impl Settings {
             }
             f = f.merge(Toml::file(path));
         }
-        f.merge(env)
+        let settings: Self = f
+            .merge(env)
             .extract()
-            .map_err(|e| anyhow::anyhow!("settings: {e}"))
+            .map_err(|e| anyhow::anyhow!("settings: {e}"))?;
+        if let Some(u) = &settings.public_url {
+            let ok = (u.starts_with("https://") || u.starts_with("http://"))
+                && !u.contains(char::is_whitespace)
+                && !u.contains(['?', '#']);
+            anyhow::ensure!(
+                ok,
+                "public_url must be an http(s) address without query or fragment, like https://safegrade.example.gov.cn (got {u})"
+            );
+        }
+        Ok(settings)
     }
 }
 

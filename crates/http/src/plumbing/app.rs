@@ -44,6 +44,9 @@ pub struct AppState {
     pub public_limit: Arc<RateLimiter>,
     /// The docs site served at `/book/` (published by the server once built).
     pub site: Arc<crate::plumbing::site::Site>,
+    /// The server's public address (`https://safegrade.example.gov.cn`), when configured:
+    /// problem `type` links are then absolute.
+    pub public_url: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -69,6 +72,7 @@ impl AppState {
                 crate::plumbing::ratelimit::DEFAULT_PER_MINUTE,
             )),
             site: Arc::default(),
+            public_url: None,
         }
     }
 
@@ -128,6 +132,9 @@ impl RootSpanBuilder for RequestSpan {
         request
             .extensions_mut()
             .insert(RequestId(id.clone().into()));
+        request
+            .extensions_mut()
+            .insert(StartedAt(std::time::Instant::now()));
         tracing::info_span!(
             "request",
             method = %request.method(),
@@ -146,17 +153,26 @@ impl RootSpanBuilder for RequestSpan {
             Err(e) => e.as_response_error().status_code(),
         };
         span.record("status", status.as_u16());
-        // 5xx are logged with their cause where they arise; 4xx are the client's business
-        // but worth a line; successes only at debug level, to keep the hot path quiet.
+        let elapsed_ms = outcome
+            .as_ref()
+            .ok()
+            .and_then(|res| res.request().extensions().get::<StartedAt>().map(|s| s.0))
+            .map(|at| at.elapsed().as_secs_f64() * 1000.0);
+        // One line per request at INFO (method, path, request id from the span; status and
+        // latency here); 5xx also log their cause where they arise.
         span.in_scope(|| {
-            if status.is_client_error() {
-                tracing::info!(status = status.as_u16(), "request refused");
-            } else if status.is_success() || status.is_redirection() {
-                tracing::debug!(status = status.as_u16(), "request done");
-            }
+            tracing::info!(
+                status = status.as_u16(),
+                elapsed_ms = elapsed_ms.map(|ms| (ms * 10.0).round() / 10.0),
+                "request"
+            );
         });
     }
 }
+
+/// When a request arrived, for its log line.
+#[derive(Debug, Clone, Copy)]
+struct StartedAt(std::time::Instant);
 
 /// Echoes `X-Request-Id` and completes problem bodies with `instance` and `request_id`.
 async fn finish_response(
@@ -179,6 +195,15 @@ async fn finish_response(
     let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(serde_json::Value::Object(mut map)) => {
             map.insert("instance".into(), req.path().into());
+            // Absolute `type` links when the server knows its public address.
+            if let Some(base) = req
+                .app_data::<web::Data<AppState>>()
+                .and_then(|s| s.public_url.clone())
+                && let Some(serde_json::Value::String(t)) = map.get_mut("type")
+                && t.starts_with('/')
+            {
+                *t = format!("{}{t}", base.trim_end_matches('/'));
+            }
             if let Some(RequestId(id)) = id {
                 map.insert("request_id".into(), id.to_string().into());
             }
