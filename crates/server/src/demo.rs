@@ -28,6 +28,30 @@ pub fn credit_code(salt: u32, n: u32) -> String {
     format!("{first17}{check}")
 }
 
+/// How synthetic enterprises' names begin, so they are told apart from real records (and the
+/// loader can refuse a database that holds real ones).
+pub const MARK: &str = "【演示】";
+
+/// Refuses to add synthetic records to a database that holds real ones, unless `force`.
+pub fn check_target(store: &Store, force: bool) -> anyhow::Result<()> {
+    let real = store.count_enterprises_not_named(MARK)?;
+    anyhow::ensure!(
+        real == 0 || force,
+        "the database holds {real} enterprises that are not demo data; demo-data would mix synthetic records into a real ledger. Use an empty database (--database-url sqlite://./data/demo.db), or --force if you mean it"
+    );
+    Ok(())
+}
+
+fn progress(count: u32, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(u64::from(count));
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{what} {{bar:40}} {{pos}}/{{len}} ({{eta}} left)"
+    )) {
+        bar.set_style(style);
+    }
+    bar
+}
+
 /// Adds `count` enterprises and returns how many were added.
 pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
     let areas: Vec<&str> = AREAS
@@ -40,9 +64,13 @@ pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
         .map(|d| u32::try_from(d.as_secs() % 1000).unwrap_or(0))
         .unwrap_or(0);
     let mapping = SectorMapping::builtin();
+    // Sequence numbers continue after the records already there, so a second load in the
+    // same second does not repeat credit codes.
+    let offset = u32::try_from(store.count_enterprises()?).unwrap_or(0);
     let mut added = 0;
-    for chunk_start in (0..count).step_by(1000) {
-        let end = (chunk_start + 1000).min(count);
+    let bar = progress(count, "enterprises");
+    for chunk_start in (offset..offset + count).step_by(1000) {
+        let end = (chunk_start + 1000).min(offset + count);
         let areas = areas.clone();
         store.with_write_tx(move |tx| -> anyhow::Result<()> {
             let actor = safegrade_domain::Actor::command_line();
@@ -51,7 +79,7 @@ pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
                 let (industry, mine_kind) = INDUSTRIES[i % INDUSTRIES.len()];
                 let input = EnterpriseInput {
                     credit_code: Some(credit_code(salt, n)),
-                    name: Some(format!("绵阳示例企业{n:06}有限公司")),
+                    name: Some(format!("{MARK}绵阳示例企业{n:06}有限公司")),
                     area_code: Some(areas[(i / 7) % areas.len()].to_owned()),
                     industry_code: Some(industry.to_owned()),
                     mine_kind: mine_kind.map(str::to_owned),
@@ -68,8 +96,10 @@ pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
             }
             Ok(())
         })?;
-        added = end;
+        added = end - offset;
+        bar.set_position(u64::from(added));
     }
+    bar.finish_and_clear();
     Ok(added)
 }
 

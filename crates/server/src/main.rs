@@ -84,6 +84,9 @@ enum Command {
         /// Also give about 70 % of them a certificate history (for the grade benchmarks).
         #[arg(long)]
         grades: bool,
+        /// Add them even to a database that holds real (non-demo) enterprises.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -298,9 +301,14 @@ fn main() -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("'{principal}' is not a principal id"))?;
             print_token(&store, id, expires_at)
         }
-        Command::DemoData { count, grades } => {
+        Command::DemoData {
+            count,
+            grades,
+            force,
+        } => {
             init_tracing();
             let (store, _) = open_store(&settings)?;
+            demo::check_target(&store, force)?;
             let added = demo::load(&store, count)?;
             println!("added {added} synthetic enterprises");
             if grades {

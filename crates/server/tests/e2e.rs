@@ -400,3 +400,50 @@ fn the_binary_serves_the_docs_site() {
     );
     assert!(out.join("index.html").is_file() && out.join("errors.html").is_file());
 }
+
+/// `demo-data` marks what it creates and refuses a database that holds real records unless
+/// `--force`.
+#[test]
+fn demo_data_keeps_out_of_a_real_ledger() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("real.db");
+    let url = format!("sqlite://{}", db.display());
+    let demo = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_safegrade"))
+            .args(["demo-data", "--count", "20", "--database-url", &url])
+            .args(extra)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert!(
+        demo(&[]).status.success(),
+        "an empty database takes demo data"
+    );
+    assert!(demo(&[]).status.success(), "and more demo data");
+    let (server, addr, rest) = start(&db);
+    let token = rest
+        .iter()
+        .find(|l| l.starts_with("sg_"))
+        .cloned()
+        .unwrap_or_default();
+    let t = Some(token.as_str());
+    let (_, _, list) = http(&addr, t, "GET", "/api/v1/enterprises?limit=1", None);
+    assert!(
+        list.contains("【演示】"),
+        "synthetic records are marked: {list}"
+    );
+    let body = r#"{"credit_code":"914403001922038216","name":"绵阳市示例建材有限公司","area_code":"510703","industry_code":"C3011","scale":"small","principal_name":"张三"}"#;
+    assert_eq!(
+        http(&addr, t, "POST", "/api/v1/enterprises", Some(body)).0,
+        201
+    );
+    drop(server);
+    let refused = demo(&[]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--force"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(demo(&["--force"]).status.success());
+}

@@ -168,12 +168,14 @@ pub struct EnterpriseFilter {
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-fn like_contains(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
         .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+        .replace('_', "\\_")
+}
+
+fn like_contains(text: &str) -> String {
+    format!("%{}%", like_escape(text))
 }
 
 impl EnterpriseFilter {
@@ -319,6 +321,23 @@ impl Store {
                 reason,
             ))?;
             Ok(new)
+        })
+    }
+
+    /// How many enterprises there are.
+    pub fn count_enterprises(&self) -> Result<i64, StoreError> {
+        self.with_read(|conn| Ok(enterprises::table.count().get_result(conn)?))
+    }
+
+    /// How many enterprises there are whose name does not start with `prefix` (the demo
+    /// loader's mark of synthetic records).
+    pub fn count_enterprises_not_named(&self, prefix: &str) -> Result<i64, StoreError> {
+        let pattern = format!("{}%", like_escape(prefix));
+        self.with_read(|conn| {
+            Ok(enterprises::table
+                .filter(enterprises::name.not_like(pattern).escape('\\'))
+                .count()
+                .get_result(conn)?)
         })
     }
 
