@@ -210,19 +210,26 @@ fn principal_command(store: &Store, command: PrincipalCommand) -> anyhow::Result
     print_token(store, p.id, expires_at)
 }
 
-fn init_tracing() {
+/// Logging to stderr through a background writer (a log line per request must not cost the
+/// request a write system call); the guard flushes it at exit and must be kept alive.
+fn init_tracing() -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SAFEGRADE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Not lossy: under a burst the requests wait for the writer rather than lose lines.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     // Colours only for a person at a terminal, never in files or log collectors.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     if std::env::var("SAFEGRADE_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }
 
 fn open_store(settings: &Settings) -> anyhow::Result<(Store, DbUrl)> {
@@ -279,12 +286,12 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            init_tracing();
+            let _log = init_tracing();
             open_store(&settings)?;
             Ok(())
         }
         Command::Principal { command } => {
-            init_tracing();
+            let _log = init_tracing();
             let (store, _) = open_store(&settings)?;
             principal_command(&store, command)
         }
@@ -295,7 +302,7 @@ fn main() -> anyhow::Result<()> {
                     expires_at,
                 },
         } => {
-            init_tracing();
+            let _log = init_tracing();
             let (store, _) = open_store(&settings)?;
             let id = safegrade_domain::PrincipalId::parse(&principal)
                 .ok_or_else(|| anyhow::anyhow!("'{principal}' is not a principal id"))?;
@@ -306,7 +313,7 @@ fn main() -> anyhow::Result<()> {
             grades,
             force,
         } => {
-            init_tracing();
+            let _log = init_tracing();
             let (store, _) = open_store(&settings)?;
             demo::check_target(&store, force)?;
             let added = demo::load(&store, count)?;
@@ -328,7 +335,7 @@ fn main() -> anyhow::Result<()> {
             if let Some(w) = workers {
                 settings.workers = w;
             }
-            init_tracing();
+            let _log = init_tracing();
             serve(settings, today)
         }
     }
