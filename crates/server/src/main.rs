@@ -353,18 +353,10 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
         state.pinned_today = Some(day);
     }
     state.public_url = settings.public_url.as_deref().map(Into::into);
-    // The docs site at /book/: built from the embedded sources off the start path.
-    let published = state.site.clone();
-    std::thread::Builder::new()
-        .name("docs-site".into())
-        .spawn(move || match site::build_in_memory() {
-            Ok(files) => {
-                tracing::info!(files = files.len(), "docs site ready at /book/");
-                published.publish(files);
-            }
-            Err(e) => tracing::error!(error = %e, "building the docs site failed"),
-        })
-        .context("cannot start the docs-site builder")?;
+    // The docs site at /book/: built from the embedded sources on the first request for it.
+    state.site = std::sync::Arc::new(safegrade_http::plumbing::site::Site::new(Box::new(|| {
+        site::build_in_memory().map_err(|e| format!("{e:#}"))
+    })));
     // Stored idempotent answers expire after a day; drop them hourly.
     let purging = state.store.clone();
     actix_web::rt::spawn(async move {

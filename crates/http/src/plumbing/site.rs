@@ -1,5 +1,5 @@
-//! The docs site at `/book/`: the book built from the sources embedded in the binary (the
-//! server builds it in the background at start and publishes it here), so the problem `type`
+//! The docs site at `/book/`: the book built from the sources embedded in the binary, on the
+//! first request for it (so API-only nodes never spend the memory), so the problem `type`
 //! links (`/book/errors.html#…`) resolve on every server. `/` leads to it.
 
 use std::collections::HashMap;
@@ -11,24 +11,45 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::plumbing::app::AppState;
 use crate::plumbing::error::{ApiError, ErrorCode};
 
-/// The published site: empty until the server has built it.
-#[derive(Debug, Default)]
+/// Builds the site: path inside the site → bytes.
+pub type Builder = Box<dyn Fn() -> Result<HashMap<String, Vec<u8>>, String> + Send + Sync>;
+
+/// The site: built once, on first use, by the builder the server gives it (none in tests that
+/// do not need it: `/book/` then answers 404).
+#[derive(Default)]
 pub struct Site {
-    files: OnceLock<HashMap<String, Vec<u8>>>,
+    builder: Option<Builder>,
+    files: OnceLock<Result<HashMap<String, Vec<u8>>, String>>,
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site")
+            .field("built", &self.files.get().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Site {
-    /// Publishes the built site (path inside the site → bytes). Only the first call counts.
-    pub fn publish(&self, files: HashMap<String, Vec<u8>>) {
-        let _ = self.files.set(files);
+    /// A site built by `builder` when first asked for.
+    pub fn new(builder: Builder) -> Self {
+        Self {
+            builder: Some(builder),
+            files: OnceLock::new(),
+        }
     }
 
-    fn file(&self, path: &str) -> Option<&[u8]> {
-        self.files.get()?.get(path).map(Vec::as_slice)
-    }
-
-    fn ready(&self) -> bool {
-        self.files.get().is_some()
+    /// The built files (building them on the first call; concurrent callers wait for it).
+    fn files(&self) -> Option<&Result<HashMap<String, Vec<u8>>, String>> {
+        let builder = self.builder.as_ref()?;
+        Some(self.files.get_or_init(|| {
+            let built = builder();
+            match &built {
+                Ok(files) => tracing::info!(files = files.len(), "docs site built"),
+                Err(e) => tracing::error!(error = %e, "building the docs site failed"),
+            }
+            built
+        }))
     }
 }
 
@@ -57,14 +78,29 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     } else {
         path.to_owned()
     };
-    if !state.site.ready() {
-        return Err(ApiError::new(
-            ErrorCode::ServiceUnavailable,
-            "the docs site is being built; retry in a few seconds",
-        )
-        .with_header(header::RETRY_AFTER, "2"));
+    let site = state.site.clone();
+    let built = web::block(move || {
+        site.files()
+            .map(|f| f.as_ref().map(|_| ()).map_err(Clone::clone))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match built {
+        None => {
+            return Err(ApiError::new(
+                ErrorCode::RouteNotFound,
+                "this server does not publish the docs site",
+            ));
+        }
+        Some(Err(e)) => return Err(ApiError::internal(e)),
+        Some(Ok(())) => {}
     }
-    let Some(bytes) = state.site.file(&path) else {
+    let Some(bytes) = state
+        .site
+        .files()
+        .and_then(|f| f.as_ref().ok())
+        .and_then(|f| f.get(&path))
+    else {
         return Err(ApiError::new(
             ErrorCode::RouteNotFound,
             format!("no page /book/{path}; the contents are at /book/"),
