@@ -244,3 +244,27 @@ fn every_code_is_documented_and_used() {
         "book/src/errors.md documents unknown codes: {stale:?}"
     );
 }
+
+#[test]
+fn the_errors_page_summary_lists_every_code_with_its_status() {
+    let book = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/book/src/errors.md"))
+        .unwrap_or_default();
+    let mut wrong = Vec::new();
+    for code in ErrorCode::ALL {
+        let status = code.status().as_u16();
+        let retryable = if matches!(status, 429 | 503) {
+            "是"
+        } else {
+            "否"
+        };
+        let row = format!("| [`{code}`](#{code}) | {status} | {retryable} |");
+        if !book.lines().any(|l| l.starts_with(&row)) {
+            wrong.push(row);
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "rows missing or wrong in the summary of errors.md:\n{}",
+        wrong.join("\n")
+    );
+}
