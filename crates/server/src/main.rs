@@ -112,7 +112,8 @@ enum PrincipalCommand {
         /// An integration that may also write.
         #[arg(long)]
         read_write: bool,
-        /// When the token stops working (RFC 3339); default never.
+        /// When the token stops working (RFC 3339 with a time zone, like
+        /// 2027-12-31T16:00:00Z); default never.
         #[arg(long)]
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
     },
@@ -135,7 +136,8 @@ enum TokenCommand {
         /// The principal's id.
         #[arg(long)]
         principal: String,
-        /// When the token stops working (RFC 3339); default never.
+        /// When the token stops working (RFC 3339 with a time zone, like
+        /// 2027-12-31T16:00:00Z); default never.
         #[arg(long)]
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
     },
@@ -194,20 +196,40 @@ fn principal_command(store: &Store, command: PrincipalCommand) -> anyhow::Result
     let data = input.validate().map_err(|violations| {
         let lines: Vec<String> = violations
             .iter()
-            .map(|v| format!("  {}: {}", v.pointer.trim_start_matches('/'), v.message))
+            .map(|v| {
+                let field = v.pointer.trim_start_matches('/');
+                let field = field.split('/').next().unwrap_or(field);
+                format!("  {}: {}", flag_of(field), v.message)
+            })
             .collect();
-        anyhow::anyhow!("invalid principal:\n{}", lines.join("\n"))
+        anyhow::anyhow!(
+            "invalid principal:\n{}\nfor example: safegrade principal create --name 涪城区应急管理局 --role area_regulator --area 510703",
+            lines.join("\n")
+        )
     })?;
     let p = store
         .create_principal(&data, &safegrade_domain::Actor::command_line())
         .map_err(|e| match e {
-            safegrade_store::StoreError::MissingReference { field } => {
-                anyhow::anyhow!("{field}: no such enterprise in the ledger")
-            }
+            safegrade_store::StoreError::MissingReference { .. } => anyhow::anyhow!(
+                "--enterprise: no such enterprise in the ledger (use the id of a ledger record, from GET /api/v1/enterprises)"
+            ),
             e => e.into(),
         })?;
     println!("created principal {} ({})", p.id, p.data.role);
     print_token(store, p.id, expires_at)
+}
+
+/// The command-line flag that sets a principal field, for error messages.
+fn flag_of(field: &str) -> &str {
+    match field {
+        "name" => "--name",
+        "role" => "--role (city_admin, city_regulator, area_regulator, enterprise, integration)",
+        "area_codes" => "--area (repeat for several, like --area 510703 --area 510704)",
+        "enterprise_id" => "--enterprise",
+        "read_only" => "--read-only or --read-write",
+        "expires_at" => "--expires-at (like --expires-at 2027-12-31T16:00:00Z)",
+        other => other,
+    }
 }
 
 /// Logging to stderr through a background writer (a log line per request must not cost the
@@ -253,7 +275,19 @@ fn open_store(settings: &Settings) -> anyhow::Result<(Store, DbUrl)> {
     Ok((store, url))
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the command; an error is printed as one sentence chain (no debug dump or backtrace)
+/// and the process exits with status 1.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut settings = Settings::load(cli.config.as_deref())?;
     if let Some(url) = cli.database_url {

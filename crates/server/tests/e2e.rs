@@ -206,8 +206,8 @@ fn the_command_line_creates_principals_and_tokens() {
         "area_regulator",
     ]);
     assert!(
-        !ok && err.contains("area_codes"),
-        "a missing area is explained: {err}"
+        !ok && err.contains("--area"),
+        "a missing area is explained, by its flag: {err}"
     );
     let (ok, _, err) = run(&[
         "token",
@@ -446,4 +446,38 @@ fn demo_data_keeps_out_of_a_real_ledger() {
         String::from_utf8_lossy(&refused.stderr)
     );
     assert!(demo(&["--force"]).status.success());
+}
+
+/// Command-line errors speak in flags, with an example, as one readable message — no debug
+/// dump, even with `RUST_BACKTRACE=1`.
+#[test]
+fn command_line_errors_name_flags() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+        .args([
+            "principal",
+            "create",
+            "--name",
+            "某区",
+            "--role",
+            "area_regulator",
+        ])
+        .args([
+            "--database-url",
+            &format!("sqlite://{}", dir.path().join("c.db").display()),
+        ])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--area") && stderr.contains("for example"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("area_codes"),
+        "no API field names: {stderr}"
+    );
+    assert!(!stderr.to_lowercase().contains("backtrace"), "{stderr}");
 }
