@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
-use crate::plumbing::error::{ApiError, ErrorCode};
+use crate::plumbing::error::{ApiError, NO_SUCH_ENTERPRISE, not_found_says};
 use crate::plumbing::extract::{IdempotencyKey, JsonObject};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::members::{boolean, integer, text};
@@ -207,13 +207,7 @@ pub async fn create_accident(
     crate::plumbing::write::post(&state, &caller, &req, key, &body, &thread_key, move |tx| {
         let record = safegrade_store::grading::accidents::record(tx, &data, &scope, &actor, rules)
             .map_err(ApiError::from)
-            .map_err(|e| match e.code {
-                ErrorCode::NotFound => ApiError::new(
-                    ErrorCode::NotFound,
-                    "no enterprise with this enterprise_id in your jurisdiction",
-                ),
-                _ => e,
-            })?;
+            .map_err(not_found_says(NO_SUCH_ENTERPRISE))?;
         let location = format!(
             "/api/v1/accidents?enterprise_id={}",
             record.accident.data.enterprise_id

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
-use crate::plumbing::error::{ApiError, ErrorCode, not_found_as};
+use crate::plumbing::error::{ApiError, NO_SUCH_ENTERPRISE, not_found_as, not_found_says};
 use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::write::Answer;
@@ -235,29 +235,16 @@ pub async fn create_certificate(
     let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());
     let thread_key = data.enterprise_id.to_string();
     crate::plumbing::write::post(&state, &caller, &req, key, &body, &thread_key, move |tx| {
-        let c = store::record(tx, &data, &scope, &actor, st.grade_rules).map_err(|e| {
-            match ApiError::from(e) {
-                e if e.code == ErrorCode::NotFound => ApiError::new(
-                    ErrorCode::NotFound,
-                    "no enterprise with this enterprise_id in your jurisdiction",
-                ),
-                e => e,
-            }
-        })?;
-        certificate_answer(
-            Answer::created(location(&c), &CertificateResponse::new(&c, &st))?,
-            &c,
-        )
+        let c = store::record(tx, &data, &scope, &actor, st.grade_rules)
+            .map_err(ApiError::from)
+            .map_err(not_found_says(NO_SUCH_ENTERPRISE))?;
+        Ok(Answer::created(location(&c), &CertificateResponse::new(&c, &st))?.versioned(c.version))
     })
     .await
 }
 
 fn location(c: &Certificate) -> String {
     format!("/api/v1/certificates/{}", c.id)
-}
-
-fn certificate_answer(a: Answer, c: &Certificate) -> Result<Answer, ApiError> {
-    Ok(a.versioned(c.version))
 }
 
 /// The writer key of a certificate's enterprise (see `Store::enterprise_key_of_certificate`).
@@ -407,7 +394,7 @@ pub async fn revoke_certificate(
             },
         )
         .map_err(not_found_as("certificate", raw))?;
-        certificate_answer(Answer::ok(&CertificateResponse::new(&c, &st))?, &c)
+        Ok(Answer::ok(&CertificateResponse::new(&c, &st))?.versioned(c.version))
     })
     .await
 }
@@ -600,10 +587,7 @@ where
             |current: &Certificate| validate(current, &st),
         )
         .map_err(not_found_as("certificate", raw))?;
-        certificate_answer(
-            Answer::created(location(&c), &CertificateResponse::new(&c, &st))?,
-            &c,
-        )
+        Ok(Answer::created(location(&c), &CertificateResponse::new(&c, &st))?.versioned(c.version))
     })
     .await
 }

@@ -326,13 +326,19 @@ impl ApiError {
 /// Gives a `not_found` error the record's kind and id ("no certificate with id …"); other
 /// errors pass through.
 pub fn not_found_as(kind: &'static str, id: String) -> impl FnOnce(ApiError) -> ApiError {
+    not_found_says(format!("no {kind} with id {id}"))
+}
+
+/// Gives a `not_found` error `detail` (what was looked for); other errors pass through.
+pub fn not_found_says(detail: impl Into<String>) -> impl FnOnce(ApiError) -> ApiError {
     move |e| match e.code {
-        ErrorCode::NotFound => {
-            ApiError::new(ErrorCode::NotFound, format!("no {kind} with id {id}"))
-        }
+        ErrorCode::NotFound => ApiError::new(ErrorCode::NotFound, detail),
         _ => e,
     }
 }
+
+/// The detail of a `not_found` for a body's `enterprise_id` outside the caller's reach.
+pub const NO_SUCH_ENTERPRISE: &str = "no enterprise with this enterprise_id in your jurisdiction";
 
 impl From<Refusal> for ApiError {
     /// Every refusal has its code: the match is exhaustive, so a new refusal without one
