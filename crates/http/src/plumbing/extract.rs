@@ -37,7 +37,6 @@ impl std::ops::Deref for JsonObject {
 
 /// JSON Pointers (RFC 6901) of every string (key or value) under `v` that holds U+0000.
 fn nul_pointers(v: &Value, at: &str, out: &mut Vec<String>) {
-    let escape = |k: &str| k.replace('~', "~0").replace('/', "~1");
     match v {
         Value::String(s) if s.contains('\0') => out.push(at.to_owned()),
         Value::Array(items) => {
@@ -45,30 +44,27 @@ fn nul_pointers(v: &Value, at: &str, out: &mut Vec<String>) {
                 nul_pointers(item, &format!("{at}/{i}"), out);
             }
         }
-        Value::Object(map) => {
-            for (k, item) in map {
-                let here = format!("{at}/{}", escape(k));
-                if k.contains('\0') {
-                    out.push(here);
-                } else {
-                    nul_pointers(item, &here, out);
-                }
-            }
-        }
+        Value::Object(map) => nul_members(map, at, out),
         _ => {}
+    }
+}
+
+/// The same for the members of an object at `at` (a key holding U+0000 names the member).
+fn nul_members(map: &Map<String, Value>, at: &str, out: &mut Vec<String>) {
+    for (k, item) in map {
+        let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+        if k.contains('\0') {
+            out.push(here);
+        } else {
+            nul_pointers(item, &here, out);
+        }
     }
 }
 
 /// The 422 for a body holding NUL characters, or `None`.
 pub(crate) fn refuse_nul(body: &Map<String, Value>) -> Option<ApiError> {
     let mut at = Vec::new();
-    for (k, v) in body {
-        nul_pointers(
-            &Value::Object(Map::from_iter([(k.clone(), v.clone())])),
-            "",
-            &mut at,
-        );
-    }
+    nul_members(body, "", &mut at);
     if at.is_empty() {
         return None;
     }

@@ -79,32 +79,29 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         path.to_owned()
     };
     let site = state.site.clone();
-    let built = web::block(move || {
-        site.files()
-            .map(|f| f.as_ref().map(|_| ()).map_err(Clone::clone))
+    let wanted = path.clone();
+    let found = web::block(move || match site.files() {
+        None => Err(None),
+        Some(Err(e)) => Err(Some(e.clone())),
+        Some(Ok(files)) => Ok(files.get(&wanted).cloned()),
     })
     .await
     .map_err(ApiError::internal)?;
-    match built {
-        None => {
+    let bytes = match found {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Err(ApiError::new(
+                ErrorCode::RouteNotFound,
+                format!("no page /book/{path}; the contents are at /book/"),
+            ));
+        }
+        Err(None) => {
             return Err(ApiError::new(
                 ErrorCode::RouteNotFound,
                 "this server does not publish the docs site",
             ));
         }
-        Some(Err(e)) => return Err(ApiError::internal(e)),
-        Some(Ok(())) => {}
-    }
-    let Some(bytes) = state
-        .site
-        .files()
-        .and_then(|f| f.as_ref().ok())
-        .and_then(|f| f.get(&path))
-    else {
-        return Err(ApiError::new(
-            ErrorCode::RouteNotFound,
-            format!("no page /book/{path}; the contents are at /book/"),
-        ));
+        Err(Some(e)) => return Err(ApiError::internal(e)),
     };
     // Pages change with each release; assets carry a content hash in their names.
     let cache = if path.ends_with(".html") {
@@ -115,7 +112,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     Ok(HttpResponse::Ok()
         .content_type(content_type(&path))
         .insert_header((header::CACHE_CONTROL, cache))
-        .body(bytes.to_vec()))
+        .body(bytes))
 }
 
 /// A permanent redirect to `to`.
