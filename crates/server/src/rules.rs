@@ -8,14 +8,6 @@ use chrono::NaiveDate;
 use safegrade_domain::grading::{GradeRules, Limits};
 use serde::{Deserialize, Serialize};
 
-/// Totals of seriously injured people and direct economic loss (CNY).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LimitsFile {
-    seriously_injured: u32,
-    direct_loss_cny: i64,
-}
-
 /// The file's shape: the fields of [`GradeRules`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,27 +23,13 @@ struct RulesFile {
     /// Revocation trigger 2: the window, months.
     revocation_window_months: u32,
     /// Revocation trigger 2: the totals within the window.
-    revocation_limits: LimitsFile,
+    revocation_limits: Limits,
     /// Same-grade fast track: totals over the validity that exclude it, 一级.
-    fast_track_grade1: LimitsFile,
+    fast_track_grade1: Limits,
     /// The same for 二级, 三级 and small/micro.
-    fast_track_other: LimitsFile,
+    fast_track_other: Limits,
     /// Months after a revocation before a new grade may be granted.
     bar_after_revocation_months: u32,
-}
-
-fn limits(l: LimitsFile) -> Limits {
-    Limits {
-        seriously_injured: l.seriously_injured,
-        direct_loss_cny: l.direct_loss_cny,
-    }
-}
-
-fn limits_file(l: Limits) -> LimitsFile {
-    LimitsFile {
-        seriously_injured: l.seriously_injured,
-        direct_loss_cny: l.direct_loss_cny,
-    }
 }
 
 /// The built-in rule set as TOML, with a header saying what the file is.
@@ -63,9 +41,9 @@ pub fn builtin_toml() -> anyhow::Result<String> {
         validity_months: r.validity_months,
         renewal_window_months: r.renewal_window_months,
         revocation_window_months: r.revocation_window_months,
-        revocation_limits: limits_file(r.revocation_limits),
-        fast_track_grade1: limits_file(r.fast_track_grade1),
-        fast_track_other: limits_file(r.fast_track_other),
+        revocation_limits: r.revocation_limits,
+        fast_track_grade1: r.fast_track_grade1,
+        fast_track_other: r.fast_track_other,
         bar_after_revocation_months: r.bar_after_revocation_months,
     };
     Ok(format!(
@@ -125,9 +103,9 @@ fn parse(text: &str) -> anyhow::Result<GradeRules> {
         validity_months: f.validity_months,
         renewal_window_months: f.renewal_window_months,
         revocation_window_months: f.revocation_window_months,
-        revocation_limits: limits(f.revocation_limits),
-        fast_track_grade1: limits(f.fast_track_grade1),
-        fast_track_other: limits(f.fast_track_other),
+        revocation_limits: f.revocation_limits,
+        fast_track_grade1: f.fast_track_grade1,
+        fast_track_other: f.fast_track_other,
         bar_after_revocation_months: f.bar_after_revocation_months,
     };
     anyhow::ensure!(

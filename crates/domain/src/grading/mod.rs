@@ -114,7 +114,8 @@ pub struct AccidentFacts {
 }
 
 /// Injury and loss limits: an accident total at or above either one counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Seriously injured, in total.
     pub seriously_injured: u32,
