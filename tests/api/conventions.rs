@@ -96,7 +96,7 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
             continue;
         }
         // A record for a transition to act on (fresh each time).
-        let fresh = |_: u32| {
+        let fresh = || {
             let app = &app;
             let w = &w;
             let id = id.clone();
@@ -114,7 +114,7 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
         };
         if idempotent {
             n += 3;
-            let target = fresh(n).await;
+            let target = fresh().await;
             let key = format!("conv-{id}");
             let first = send(
                 &app,
@@ -154,15 +154,8 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
             }
             let bad_key = send(
                 &app,
-                request(
-                    &id,
-                    &w,
-                    true,
-                    n + 2,
-                    &app.store,
-                    fresh(n + 2).await.as_deref(),
-                )
-                .insert_header(("idempotency-key", "")),
+                request(&id, &w, true, n + 2, &app.store, fresh().await.as_deref())
+                    .insert_header(("idempotency-key", "")),
             )
             .await;
             if bad_key.body["code"] != "invalid_idempotency_key" {
@@ -174,7 +167,7 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
         }
         if conditional {
             n += 1;
-            let target = fresh(n).await;
+            let target = fresh().await;
             let stale = send(
                 &app,
                 request(&id, &w, true, n, &app.store, target.as_deref())
@@ -221,7 +214,7 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
         };
         if let Some(props) = schema["properties"].as_object() {
             n += 1;
-            let target = fresh(n).await;
+            let target = fresh().await;
             let uri = match target.as_deref() {
                 Some(t) => path.replace("{id}", t),
                 None => path.replace("{id}", &path_id(&id, &w)),
