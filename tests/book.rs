@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use mdbook_driver::MDBook;
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -70,14 +69,14 @@ fn book_builds_clean_with_working_links() {
     let complaints = Complaints::default();
     let subscriber = tracing_subscriber::registry().with(complaints.clone());
     let result = tracing::subscriber::with_default(subscriber, || {
-        let mut book = MDBook::load(BOOK).map_err(|e| format!("{e:#}"))?;
-        assert!(
-            !book.config.build.create_missing,
-            "book.toml must set create-missing = false"
-        );
-        book.config.build.build_dir = out_dir.clone();
-        book.build().map_err(|e| format!("{e:#}"))
+        // The same build as `safegrade book build` and the server's /book/.
+        safegrade_site::build(&out_dir).map_err(|e| format!("{e:#}"))
     });
+    let toml = std::fs::read_to_string(format!("{BOOK}/book.toml")).unwrap_or_default();
+    assert!(
+        toml.contains("create-missing = false"),
+        "book.toml must set create-missing = false"
+    );
     assert_eq!(result, Ok(()), "mdBook failed");
     let complaints = complaints
         .0
@@ -147,6 +146,8 @@ fn book_builds_clean_with_working_links() {
         "only {anchors_checked} anchors checked: is the link check reading the pages?"
     );
 
+    search_finds_chinese_words(&out_dir);
+
     // The examples come from the snapshot files: the guide shows a real response.
     let guide = pages
         .iter()
@@ -159,6 +160,57 @@ fn book_builds_clean_with_working_links() {
             && guide.contains("is not allowed"),
         "snapshot examples missing from the guide"
     );
+}
+
+/// The built search index answers Chinese queries: 复评 leads to the renewal page and 撤销 to
+/// the revocation page (mdBook alone indexes no Chinese at all).
+fn search_finds_chinese_words(site: &Path) {
+    let script = std::fs::read_dir(site)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("searchindex") && n.ends_with(".js"))
+        })
+        .unwrap_or_else(|| panic!("no search index in {}", site.display()));
+    let text = std::fs::read_to_string(&script).unwrap_or_default();
+    assert!(
+        text.starts_with("// SafeGrade: cut search queries"),
+        "the query tokenizer must run before the index loads"
+    );
+    let start = text.find("JSON.parse('").map(|i| i + 12).unwrap_or(0);
+    let end = text.rfind("'));").unwrap_or(text.len());
+    let json = text[start..end].replace("\\'", "'").replace("\\\\", "\\");
+    let search: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("search index: {e}"));
+    let urls = search["doc_urls"].as_array().cloned().unwrap_or_default();
+    for (query, page) in [
+        ("复评", "grades/renewal.html"),
+        ("撤销", "grades/revocation.html"),
+        ("台账", "ledger/index.html"),
+    ] {
+        let mut terms = safegrade_site::tokenize(query);
+        assert_eq!(terms.len(), 1, "{query} is one index term");
+        let term = terms.remove(0);
+        // The inverted index is a trie keyed by character.
+        let mut node = &search["index"]["index"]["body"]["root"];
+        for c in term.chars() {
+            node = &node[c.to_string()];
+        }
+        let docs = node["docs"].as_object().cloned().unwrap_or_default();
+        let pages: Vec<&str> = docs
+            .keys()
+            .filter_map(|r| r.parse::<usize>().ok())
+            .filter_map(|r| urls.get(r).and_then(|u| u.as_str()))
+            .collect();
+        assert!(
+            pages.iter().any(|u| u.starts_with(page)),
+            "searching {query} does not find {page}: {pages:?}"
+        );
+    }
 }
 
 fn normalise(path: &Path) -> PathBuf {

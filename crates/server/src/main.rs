@@ -6,7 +6,6 @@
 mod demo;
 mod rules;
 mod settings;
-mod site;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -308,7 +307,7 @@ fn run() -> anyhow::Result<()> {
         Command::Book {
             command: BookCommand::Build { out },
         } => {
-            site::build(&out)?;
+            safegrade_site::build(&out)?;
             println!(
                 "built the docs site into {} (open index.html)",
                 out.display()
@@ -389,7 +388,7 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
     state.public_url = settings.public_url.as_deref().map(Into::into);
     // The docs site at /book/: built from the embedded sources on the first request for it.
     state.site = std::sync::Arc::new(safegrade_http::plumbing::site::Site::new(Box::new(|| {
-        site::build_in_memory().map_err(|e| format!("{e:#}"))
+        safegrade_site::build_in_memory().map_err(|e| format!("{e:#}"))
     })));
     // Stored idempotent answers expire after a day; drop them hourly.
     let purging = state.store.clone();

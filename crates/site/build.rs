@@ -1,5 +1,5 @@
 //! Rebuilds the binary when the book or the test snapshots it includes change: both are
-//! embedded (`src/site.rs`), and `include_dir!` does not track files by itself.
+//! embedded (`src/lib.rs`), and `include_dir!` does not track files by itself.
 
 fn main() {
     println!("cargo:rerun-if-changed=../../book/src");

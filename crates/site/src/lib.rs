@@ -7,6 +7,10 @@ use std::path::Path;
 
 use include_dir::{Dir, include_dir};
 
+mod search;
+
+pub use search::tokenize;
+
 static BOOK: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../book");
 static SNAPSHOTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../tests/api/snapshots");
 
@@ -26,6 +30,7 @@ pub fn build(out: &Path) -> anyhow::Result<()> {
     md.config.build.build_dir = out.to_path_buf();
     md.build()
         .map_err(|e| anyhow::anyhow!("building the book: {e:#}"))?;
+    search::index_chinese(out)?;
     Ok(())
 }
 
