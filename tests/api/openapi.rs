@@ -65,13 +65,39 @@ fn every_operation_is_documented_with_problems() {
     ] {
         assert!(ids.iter().any(|i| i == id), "{id} missing");
     }
-    let codes = &spec["components"]["schemas"]["ErrorCode"]["enum"];
+    let codes = &spec["components"]["schemas"]["ErrorCode"]["x-extensible-enum"];
     assert!(
         codes
             .as_array()
             .is_some_and(|c| c.iter().any(|v| v == "duplicate_credit_code")),
-        "ErrorCode enum is published"
+        "ErrorCode values are published"
     );
+}
+
+/// The lists that grow within `/api/v1` are published open (`x-extensible-enum`, no `enum`),
+/// so a generated client accepts a value added later; the fixed ones stay closed.
+#[test]
+fn growing_lists_are_open_and_fixed_lists_closed() {
+    let spec: Value = serde_json::from_str(&safegrade_http::openapi_json()).unwrap_or_default();
+    let schemas = &spec["components"]["schemas"];
+    for name in safegrade_http::OPEN_LISTS {
+        assert!(schemas[name].get("enum").is_none(), "{name} is closed");
+        assert!(
+            schemas[name]["x-extensible-enum"]
+                .as_array()
+                .is_some_and(|v| !v.is_empty()),
+            "{name} publishes no values"
+        );
+    }
+    for name in ["AlertKind", "EventType", "ErrorCode"] {
+        assert!(
+            safegrade_http::OPEN_LISTS.contains(&name),
+            "{name} grows with the API and must be open"
+        );
+    }
+    for name in ["Grade", "Sector", "Role"] {
+        assert!(schemas[name]["enum"].is_array(), "{name} is a fixed list");
+    }
 }
 
 #[test]

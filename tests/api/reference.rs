@@ -150,7 +150,11 @@ async fn every_enum_has_a_reference_list(db: TestDb) {
         .into_iter()
         .flatten()
     {
-        let Some(values) = schema["enum"].as_array() else {
+        // Closed lists publish `enum`, open ones `x-extensible-enum`.
+        let Some(values) = schema["enum"]
+            .as_array()
+            .or(schema["x-extensible-enum"].as_array())
+        else {
             continue;
         };
         let Some((_, list)) = lists.iter().find(|(s, _)| s == name) else {

@@ -22,5 +22,5 @@ mod routes;
 
 pub use plumbing::app::{AppState, MAX_BODY_BYTES, RequestId, app, china_today};
 pub use plumbing::error::{ApiError, ErrorCode, Problem};
-pub use plumbing::openapi::{PROBLEM_JSON, RouteTable, openapi, openapi_json};
+pub use plumbing::openapi::{OPEN_LISTS, PROBLEM_JSON, RouteTable, openapi, openapi_json};
 pub use plumbing::{apidoc, auth, codes, error, extract, instant, list, ratelimit, write};

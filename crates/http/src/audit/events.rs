@@ -111,6 +111,7 @@ pub struct EventListQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Only these types, comma-separated (`enterprise.created,enterprise.updated`).
+    #[param(value_type = Option<Vec<crate::plumbing::codes::EventType>>, style = Form, explode = false)]
     pub types: Option<String>,
     /// Only events about this kind of record.
     #[param(value_type = Option<crate::plumbing::codes::ResourceType>)]

@@ -161,13 +161,17 @@ fn schemas_page(spec: &Value) -> String {
         if !description.is_empty() {
             out.push_str(&format!("{}\n\n", description));
         }
-        if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        let closed = schema.get("enum").map(|v| (v, "取值 Values"));
+        let open = schema
+            .get("x-extensible-enum")
+            .map(|v| (v, "取值（开放列表，今后可能增加新值）Values (open list)"));
+        if let Some((Value::Array(values), label)) = closed.or(open) {
             let list: Vec<String> = values
                 .iter()
                 .filter_map(Value::as_str)
                 .map(|v| format!("`{v}`"))
                 .collect();
-            out.push_str(&format!("取值 Values: {}\n\n", list.join(", ")));
+            out.push_str(&format!("{label}: {}\n\n", list.join(", ")));
         }
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
             let required: Vec<&str> = schema

@@ -21,7 +21,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 regulation in Mianyang: the enterprise ledger (企业台账), supervision areas and reference lists. \
 Conventions (errors as RFC 9457 problem+json, cursor pagination, ETag/If-Match, Idempotency-Key) \
 are explained in the integrator guide (接入指南) of the book.",
-        license(name = "MIT OR Apache-2.0"),
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     tags(
         (name = "enterprises", description = "The enterprise ledger (企业台账)"),
@@ -324,9 +324,12 @@ fn complete_operation(path: &str, op: &mut serde_json::Value) {
         "shape": shape.as_str(),
         "domain_codes": domain.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
     });
-    if crate::plumbing::auth::is_protected(path) {
-        op["security"] = json!([{"bearer": []}]);
-    }
+    // Every operation states its security; `[]` marks the public ones (register, health).
+    op["security"] = if crate::plumbing::auth::is_protected(path) {
+        json!([{"bearer": []}])
+    } else {
+        json!([])
+    };
     let mut extra = Vec::new();
     if shape.idempotent() {
         extra.push(header_parameter(
@@ -394,7 +397,82 @@ pub fn finish(spec: oa::OpenApi) -> oa::OpenApi {
         }
     }
     name_event_payloads(&mut doc);
+    name_list_items(&mut doc);
+    open_lists(&mut doc);
+    // Paths are relative to the server that serves the document.
+    doc["servers"] = serde_json::json!([{"url": "/", "description": "The SafeGrade server that serves this document"}]);
     constrain(serde_json::from_value(doc).unwrap_or(spec))
+}
+
+/// Code lists that grow with the API (compatibility promise, book 接入指南): a client must
+/// accept values it does not know, so their values are published as `x-extensible-enum`
+/// (open) instead of `enum` (closed), and generated clients do not reject a new alert kind,
+/// event type or error code.
+pub const OPEN_LISTS: [&str; 5] = [
+    "AlertKind",
+    "EventType",
+    "ResourceType",
+    "ErrorCode",
+    "ViolationCode",
+];
+
+fn open_lists(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    for name in OPEN_LISTS {
+        let Some(Value::Object(schema)) = doc.pointer_mut(&format!("/components/schemas/{name}"))
+        else {
+            continue;
+        };
+        if let Some(values) = schema.remove("enum") {
+            schema.insert("x-extensible-enum".into(), values);
+            let description = schema
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim_end()
+                .to_owned();
+            schema.insert(
+                "description".into(),
+                Value::from(
+                    format!(
+                        "{description}\n\nAn open list: new values are added within `/api/v1` \
+                     without notice beyond the changelog; treat an unknown value as \
+                     \"other\", never as an error."
+                    )
+                    .trim_start(),
+                ),
+            );
+        }
+    }
+}
+
+/// Makes a list page's items refer to their named schema (`ListResponse_AlertResponse` →
+/// `AlertResponse`) instead of an inline copy, so generated clients have one type per record.
+fn name_list_items(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let named: Vec<(String, String)> = schemas
+        .keys()
+        .filter_map(|k| {
+            let item = k.strip_prefix("ListResponse_")?;
+            schemas
+                .contains_key(item)
+                .then(|| (k.clone(), item.to_owned()))
+        })
+        .collect();
+    for (list, item) in named {
+        if let Some(items) = schemas
+            .get_mut(&list)
+            .and_then(|l| l.pointer_mut("/properties/items/items"))
+        {
+            *items = json!({"$ref": format!("#/components/schemas/{item}")});
+        }
+    }
 }
 
 /// Gives each event type's payload schema a name (`EnterpriseCreatedEvent`, …) and the
