@@ -710,7 +710,7 @@ fn kinds(r: &safegrade_testkit::Reply) -> Vec<(String, String)> {
 /// trigger; each disappears when its cause is resolved; a county sees only its own.
 async fn alerts_follow_the_records(db: TestDb) {
     let app = test_app_at(db.store.clone(), day("2021-12-15")).await;
-    let (ents, foreign) = enterprises(&app, 40, 3).await;
+    let (ents, foreign) = enterprises(&app, 40, 4).await;
     let rec = |ent: &str, number: &str, on: &str| {
         json_request(Method::POST, "/api/v1/certificates", &body(ent, number, on))
     };
@@ -727,6 +727,18 @@ async fn alerts_follow_the_records(db: TestDb) {
     )
     .await;
     send(&app, rec(&foreign, "AL-4", "2019-02-01")).await;
+    // In its renewal window, but with an accident during the validity: it must restart
+    // creation, so no renewal reminder contradicts that.
+    send(&app, rec(&ents[3], "AL-5", "2019-02-15")).await;
+    send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/accidents",
+            &accident(&ents[3], "2021-09-01", 0, 1),
+        ),
+    )
+    .await;
 
     let all = send(&app, TestRequest::get().uri("/api/v1/alerts")).await;
     assert_eq!(all.status, StatusCode::OK, "{}", all.body);
@@ -736,17 +748,41 @@ async fn alerts_follow_the_records(db: TestDb) {
             ("grade_expired".to_owned(), ents[1].clone()),
             ("accident_during_validity".to_owned(), ents[2].clone()),
             ("revocation_trigger".to_owned(), ents[2].clone()),
+            ("accident_during_validity".to_owned(), ents[3].clone()),
             ("grade_expiring".to_owned(), foreign.clone()),
             ("grade_expiring".to_owned(), ents[0].clone()),
         ],
         "{}",
         all.body
     );
-    assert_record_snapshot!("alert_expiring", all.body["items"][4]);
+    assert_record_snapshot!("alert_expiring", all.body["items"][5]);
+    // What a regulator reads is Chinese, names the enterprise, and holds no API paths.
+    for alert in all.body["items"].as_array().into_iter().flatten() {
+        let name = alert["enterprise_name"].as_str().unwrap_or_default();
+        assert_eq!(name, "绵阳市示例建材有限公司", "{alert}");
+        for field in ["rule", "next_step"] {
+            let text = alert[field].as_str().unwrap_or_default();
+            assert!(
+                text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+                    && !text.contains("/api/")
+                    && !text.contains('{'),
+                "{field}: {text}"
+            );
+        }
+    }
+    let expiring_only = send(
+        &app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/alerts?kind=grade_expiring&enterprise_id={}",
+            ents[3]
+        )),
+    )
+    .await;
+    assert_eq!(kinds(&expiring_only), vec![], "{}", expiring_only.body);
 
     // The enterprises carry their derived status, and the ledger filters on it.
     for (status, expected) in [
-        ("restart_required", vec![ents[2].clone()]),
+        ("restart_required", vec![ents[2].clone(), ents[3].clone()]),
         ("expired", vec![ents[1].clone()]),
         ("attained", vec![ents[0].clone()]),
     ] {
@@ -766,7 +802,7 @@ async fn alerts_follow_the_records(db: TestDb) {
     .await;
     assert_eq!(
         strings(&graded, "id"),
-        vec![ents[0].clone(), ents[2].clone()],
+        vec![ents[0].clone(), ents[2].clone(), ents[3].clone()],
         "grades in force, restart or not"
     );
     let one = send(
@@ -843,9 +879,14 @@ async fn alerts_follow_the_records(db: TestDb) {
     .await;
     assert_eq!(
         kinds(&after),
-        vec![("grade_expired".to_owned(), ents[1].clone())]
+        vec![
+            ("grade_expired".to_owned(), ents[1].clone()),
+            ("accident_during_validity".to_owned(), ents[3].clone()),
+        ]
     );
     send(&app, rec(&ents[1], "AL-2N", "2021-12-01")).await;
+    // A grade granted after the accident (created anew) resolves it.
+    send(&app, rec(&ents[3], "AL-5N", "2021-12-01")).await;
     let none = send(
         &app,
         TestRequest::get().uri("/api/v1/alerts?area_code=510703"),

@@ -3,7 +3,14 @@
 
 use chrono::NaiveDate;
 
+use crate::CodeList;
 use crate::grading::{AccidentFacts, AlertKind, Certificate, Grade, GradeRules, in_force_on};
+
+/// The notice's short name in alert texts: 《绵阳市应急管理局关于进一步加强非煤矿山和工贸企业
+/// 安全生产标准化工作的通知》.
+const NOTICE: &str = "42号文（绵应急函〔2020〕42号）";
+/// The Grading Measures' short name in alert texts.
+const MEASURES: &str = "定级办法（应急〔2021〕83号）";
 
 /// What an alert says: its kind, when it is (or was) due, the rule with its source, and
 /// what to do next.
@@ -33,13 +40,14 @@ pub fn grade_expiring(
         kind: AlertKind::GradeExpiring,
         due_on: until,
         rule: format!(
-            "定级办法: re-application opens {} months before expiry (on {}); notice 绵应急函〔2020〕42号 二（三）: remind the enterprise early",
+            "{MEASURES}：有效期届满前 {} 个月内可再次申请定级（本证书自 {} 起）；{NOTICE}二（三）：及早提醒复评",
             rules.renewal_window_months,
             rules.renewal_opens_on(until)
         ),
         next_step: format!(
-            "remind the enterprise to apply for renewal of its {} grade (certificate {}) before {}",
-            c.data.grade, c.data.number, until
+            "提醒企业在 {until} 前申请复评（{}，证书编号 {}）",
+            c.data.grade.label_zh(),
+            c.data.number
         ),
     })
 }
@@ -52,10 +60,12 @@ pub fn grade_expired(c: &Certificate, today: NaiveDate) -> Option<Notice> {
     (c.data.valid_until < today && c.revocation.is_none()).then(|| Notice {
         kind: AlertKind::GradeExpired,
         due_on: c.data.valid_until,
-        rule: "notice 绵应急函〔2020〕42号 二（三）: an enterprise whose grade expired must restart creation".into(),
+        rule: format!("{NOTICE}二（三）：等级证书已过期的企业须重新创建"),
         next_step: format!(
-            "the {} grade (certificate {}) expired after {}: push the enterprise to restart creation (重新创建)",
-            c.data.grade, c.data.number, c.data.valid_until
+            "{}证书（编号 {}）有效期已于 {} 届满：督促企业重新创建",
+            c.data.grade.label_zh(),
+            c.data.number,
+            c.data.valid_until
         ),
     })
 }
@@ -86,22 +96,22 @@ pub fn accident(
     let mut out = vec![Notice {
         kind: AlertKind::AccidentDuringValidity,
         due_on: on,
-        rule: "notice 绵应急函〔2020〕42号 二（三）: an enterprise with an accident during the validity of its grade must restart creation".into(),
+        rule: format!("{NOTICE}二（三）：等级有效期内发生生产安全事故的企业须重新创建"),
         next_step: format!(
-            "accident on {on} during the validity of certificate {}: push the enterprise to restart creation and have the grading authority decide on revocation",
-            numbers.join(", ")
+            "{on} 发生的事故在证书（编号 {}）有效期内：督促企业重新创建，并请定级部门决定是否撤销等级",
+            numbers.join("、")
         ),
     }];
     let triggers = rules.triggers_of(accident, others);
     if !triggers.is_empty() {
-        let list: Vec<&str> = triggers.iter().map(crate::CodeList::as_str).collect();
+        let list: Vec<&str> = triggers.iter().map(CodeList::label_zh).collect();
         out.push(Notice {
             kind: AlertKind::RevocationTrigger,
             due_on: on,
-            rule: format!("定级办法 revocation triggers met: {}", list.join(", ")),
+            rule: format!("{MEASURES}撤销情形：{}", list.join("；")),
             next_step: format!(
-                "the grading authority decides whether to revoke certificate {} (POST /api/v1/certificates/{{id}}/revocation)",
-                numbers.join(", ")
+                "由定级部门决定是否撤销证书（编号 {}），并登记撤销决定",
+                numbers.join("、")
             ),
         });
     }
@@ -120,9 +130,9 @@ pub fn follow_up_due(
     (follow_up_on < today && latest_visit <= visited_on).then(|| Notice {
         kind: AlertKind::FocusFollowUpDue,
         due_on: follow_up_on,
-        rule: "notice 绵应急函〔2020〕42号 二（一）: guide the enterprises under supervision focus until they create".into(),
+        rule: format!("{NOTICE}二（一）：对列入监管重点的企业督促指导，直至创建达标"),
         next_step: format!(
-            "the follow-up of the guidance visit of {visited_on} was due on {follow_up_on}: visit again (POST /api/v1/enterprises/{{id}}/visits)"
+            "{visited_on} 督促指导后约定 {follow_up_on} 回访，至今未回访：再次上门督促指导并登记"
         ),
     })
 }
@@ -138,9 +148,23 @@ pub fn upgrade_target_due(
     crate::drives::upgrade_due(target, in_force, today).then(|| Notice {
         kind: AlertKind::UpgradeTargetDue,
         due_on: NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today),
-        rule: "notice 绵应急函〔2020〕42号 二（二）: push central, provincial and municipal-key enterprises to grade 一级 or 二级".into(),
-        next_step: format!("the target of {grade} in {year} is not met: follow up the enterprise's upgrade"),
+        rule: format!("{NOTICE}二（二）：推动中央、省属在绵企业和市属重点企业创建一级、二级"),
+        next_step: format!(
+            "{year} 年达到{}的目标尚未实现：跟进企业提档升级",
+            grade.label_zh()
+        ),
     })
+}
+
+/// The kinds an enterprise's alert of `kind` hides for the same enterprise, so no two of its
+/// alerts contradict each other: after an accident during the validity of its grade the
+/// enterprise must restart creation (notice 二（三）), so a reminder to renew that grade
+/// would say the opposite.
+pub fn hides(kind: AlertKind) -> &'static [AlertKind] {
+    match kind {
+        AlertKind::AccidentDuringValidity => &[AlertKind::GradeExpiring],
+        _ => &[],
+    }
 }
 
 #[cfg(test)]

@@ -32,15 +32,17 @@ pub struct AlertResponse {
     pub kind: AlertKind,
     /// The enterprise concerned.
     pub enterprise_id: String,
+    /// Its name (企业名称).
+    pub enterprise_name: String,
     /// Its supervision area.
     pub area_code: String,
     /// Due by (expiring), or due since (expired, accident date).
     pub due_on: NaiveDate,
     /// The record that raised it.
     pub subject: AlertSubject,
-    /// The rule and its source.
+    /// The rule and its source, in Chinese (document and article).
     pub rule: String,
-    /// What to do next.
+    /// What to do next, in Chinese, for the regulator.
     pub next_step: String,
 }
 
@@ -49,6 +51,7 @@ impl From<Alert> for AlertResponse {
         Self {
             kind: a.kind,
             enterprise_id: a.enterprise_id.to_string(),
+            enterprise_name: a.enterprise_name,
             area_code: a.area_code,
             due_on: a.due_on,
             subject: AlertSubject {

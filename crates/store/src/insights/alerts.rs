@@ -5,7 +5,7 @@
 //! Each kind is computed with an indexed query bounded by what can raise it (certificates
 //! by `valid_until`, accidents by date and enterprise), never by loading every enterprise.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
@@ -28,6 +28,8 @@ pub struct Alert {
     pub kind: AlertKind,
     /// The enterprise concerned.
     pub enterprise_id: EnterpriseId,
+    /// Its name (企业名称), so a regulator can read the alert without looking it up.
+    pub enterprise_name: String,
     /// Its supervision area.
     pub area_code: String,
     /// By when (or since when) the action is due.
@@ -46,6 +48,7 @@ impl Alert {
         Self {
             kind: n.kind,
             enterprise_id: c.data.enterprise_id,
+            enterprise_name: String::new(),
             area_code: area,
             due_on: n.due_on,
             subject: ("certificate", c.id.to_string()),
@@ -158,8 +161,11 @@ impl Store {
                     out.extend(alerts::grade_expired(&c, today).map(|n| Alert::new(n, &c, area)));
                 }
             }
+            // The accident alerts are also needed when only renewal reminders are asked for:
+            // an accident hides them (`alerts::hides`).
             if filter.wants(AlertKind::AccidentDuringValidity)
                 || filter.wants(AlertKind::RevocationTrigger)
+                || filter.wants(AlertKind::GradeExpiring)
             {
                 // An accident can only matter to a certificate in force on its date, and
                 // certificates last `validity_months`.
@@ -220,17 +226,16 @@ impl Store {
                             .collect()
                     };
                     for notice in alerts::accident(rules, &accident, &others, mine) {
-                        if filter.wants(notice.kind) {
-                            out.push(Alert {
-                                kind: notice.kind,
-                                enterprise_id,
-                                area_code: area.clone(),
-                                due_on: notice.due_on,
-                                subject: ("accident", id.clone()),
-                                rule: notice.rule,
-                                next_step: notice.next_step,
-                            });
-                        }
+                        out.push(Alert {
+                            kind: notice.kind,
+                            enterprise_id,
+                            enterprise_name: String::new(),
+                            area_code: area.clone(),
+                            due_on: notice.due_on,
+                            subject: ("accident", id.clone()),
+                            rule: notice.rule,
+                            next_step: notice.next_step,
+                        });
                     }
                 }
             }
@@ -275,6 +280,7 @@ impl Store {
                         out.push(Alert {
                             kind: n.kind,
                             enterprise_id,
+                            enterprise_name: String::new(),
                             area_code: area,
                             due_on: n.due_on,
                             subject: ("visit", id),
@@ -328,6 +334,7 @@ impl Store {
                         out.push(Alert {
                             kind: n.kind,
                             enterprise_id,
+                            enterprise_name: String::new(),
                             area_code: area,
                             due_on: n.due_on,
                             subject: ("enterprise", ent),
@@ -337,6 +344,13 @@ impl Store {
                     }
                 }
             }
+            // No two alerts of an enterprise contradict each other.
+            let hidden: HashSet<(EnterpriseId, AlertKind)> = out
+                .iter()
+                .flat_map(|a| alerts::hides(a.kind).iter().map(|k| (a.enterprise_id, *k)))
+                .collect();
+            out.retain(|a| filter.wants(a.kind) && !hidden.contains(&(a.enterprise_id, a.kind)));
+            name_enterprises(conn, &mut out)?;
             out.sort_by(|a, b| {
                 (a.due_on, a.kind.as_str(), &a.subject.1).cmp(&(
                     b.due_on,
@@ -347,6 +361,31 @@ impl Store {
             Ok(out)
         })
     }
+}
+
+/// Fills in the enterprises' names (one query per 1,000 enterprises).
+fn name_enterprises(
+    conn: &mut crate::plumbing::db::DbConn,
+    out: &mut [Alert],
+) -> Result<(), StoreError> {
+    let mut ids: Vec<String> = out.iter().map(|a| a.enterprise_id.to_string()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut names: HashMap<String, String> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        names.extend(
+            enterprises::table
+                .filter(enterprises::id.eq_any(chunk))
+                .select((enterprises::id, enterprises::name))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    for a in out {
+        if let Some(name) = names.get(&a.enterprise_id.to_string()) {
+            a.enterprise_name.clone_from(name);
+        }
+    }
+    Ok(())
 }
 
 /// Certificates grouped by enterprise.
