@@ -100,7 +100,7 @@ pub(crate) fn matrix_today() -> chrono::NaiveDate {
 fn certificate_body(enterprise: &str, number: &str) -> Value {
     json!({
         "enterprise_id": enterprise, "grade": "grade_3", "number": number,
-        "authority_level": "city", "authority_name": "绵阳市应急管理局",
+        "authority": {"level": "city", "name": "绵阳市应急管理局"},
         "issued_on": "2025-06-01", "standard": "AQ/T 9006-2010"
     })
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::assert_record_snapshot;
 
 both!(
+    authority_is_sent_as_it_is_returned,
     drives_and_their_alerts,
     attainment_statistics,
     alerts_follow_the_records,
@@ -33,9 +34,92 @@ fn day(text: &str) -> NaiveDate {
 fn body(enterprise: &str, number: &str, issued_on: &str) -> Value {
     json!({
         "enterprise_id": enterprise, "grade": "grade_3", "number": number,
-        "authority_level": "city", "authority_name": "绵阳市应急管理局",
+        "authority": {"level": "city", "name": "绵阳市应急管理局"},
         "issued_on": issued_on, "standard": "AQ/T 9006-2010"
     })
+}
+
+/// The grading authority goes in as it comes out (`authority: {level, name}`); the flat pair
+/// of the first release is still accepted; errors point where the caller put the value.
+async fn authority_is_sent_as_it_is_returned(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2021-12-01")).await;
+    let (ents, _) = enterprises(&app, 60, 2).await;
+    let post = |b: &Value| json_request(Method::POST, "/api/v1/certificates", b);
+    let nested = send(&app, post(&body(&ents[0], "AU-1", "2021-01-01"))).await;
+    assert_eq!(nested.status, StatusCode::CREATED, "{}", nested.body);
+    assert_eq!(
+        nested.body["authority"],
+        json!({"level": "city", "name": "绵阳市应急管理局"})
+    );
+    let mut flat = body(&ents[1], "AU-2", "2021-01-01");
+    flat.as_object_mut().map(|o| o.remove("authority"));
+    flat["authority_level"] = json!("province");
+    flat["authority_name"] = json!("四川省应急管理厅");
+    let old = send(&app, post(&flat)).await;
+    assert_eq!(old.status, StatusCode::CREATED, "{}", old.body);
+    assert_eq!(old.body["authority"]["level"], "province");
+
+    let pointers = |r: &safegrade_testkit::Reply| -> Vec<(String, String)> {
+        r.body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                (
+                    e["pointer"].as_str().unwrap_or_default().to_owned(),
+                    e["code"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let pair = |p: &str, c: &str| (p.to_owned(), c.to_owned());
+    for (authority, expected) in [
+        (
+            json!({"level": "township", "name": "涪城区应急管理局", "colour": 1}),
+            vec![
+                pair("/authority/colour", "unknown_field"),
+                pair("/authority/level", "invalid_value"),
+            ],
+        ),
+        (
+            json!({"level": "city"}),
+            vec![pair("/authority/name", "required")],
+        ),
+        (json!("city"), vec![pair("/authority", "invalid_type")]),
+        (Value::Null, vec![pair("/authority", "required")]),
+    ] {
+        let mut b = body(&ents[1], "AU-3", "2021-01-01");
+        b["authority"] = authority.clone();
+        let r = send(&app, post(&b)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{authority}: {}",
+            r.body
+        );
+        let mut got = pointers(&r);
+        got.sort();
+        assert_eq!(got, expected, "{authority}: {}", r.body);
+    }
+    let mut both = body(&ents[1], "AU-3", "2021-01-01");
+    both["authority_level"] = json!("city");
+    let r = send(&app, post(&both)).await;
+    assert_eq!(
+        pointers(&r),
+        vec![pair("/authority_level", "not_applicable")],
+        "{}",
+        r.body
+    );
+    let listed = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/certificates?enterprise_id={}", ents[1])),
+    )
+    .await;
+    assert_eq!(
+        strings(&listed, "number"),
+        vec!["AU-2".to_owned()],
+        "refused bodies change nothing"
+    );
 }
 
 /// A legacy 三级 certificate issued 2019-03-01 is valid until 2022-03-01, `expiring` from
@@ -490,7 +574,7 @@ async fn renewal_fast_track_and_upgrade(db: TestDb) {
             Method::POST,
             &format!("/api/v1/certificates/{third_id}/upgrade"),
             &json!({"grade": grade, "number": number, "issued_on": "2021-12-01",
-                    "authority_level": "province", "authority_name": "四川省应急管理厅"}),
+                    "authority": {"level": "province", "name": "四川省应急管理厅"}}),
         )
     };
     let same = send(&app, upgrade("grade_3", "UP-1")).await;

@@ -23,9 +23,9 @@ use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::write::Answer;
 
-/// The grading authority (定级部门).
+/// The grading authority (定级部门): sent and returned in this one shape.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AuthorityResponse {
+pub struct Authority {
     /// Its level.
     #[schema(value_type = crate::plumbing::codes::AuthorityLevel)]
     pub level: AuthorityLevel,
@@ -68,7 +68,7 @@ pub struct CertificateResponse {
     /// Certificate number (证书编号).
     pub number: String,
     /// The grading authority.
-    pub authority: AuthorityResponse,
+    pub authority: Authority,
     /// Issued (announced) on.
     pub issued_on: NaiveDate,
     /// Last day of validity.
@@ -106,7 +106,7 @@ impl CertificateResponse {
             regime: d.regime,
             grade: d.grade,
             number: d.number.clone(),
-            authority: AuthorityResponse {
+            authority: Authority {
                 level: d.authority_level,
                 name: d.authority_name.clone(),
             },
@@ -148,11 +148,16 @@ pub struct CertificateCreate {
     pub grade: String,
     /// Certificate number, unique, up to 50 characters.
     pub number: String,
-    /// Level of the grading authority.
-    #[schema(value_type = crate::plumbing::codes::AuthorityLevel)]
-    pub authority_level: String,
-    /// Name of the grading authority.
-    pub authority_name: String,
+    /// The grading authority, as certificates return it. Required (or the deprecated flat
+    /// pair `authority_level` and `authority_name`).
+    pub authority: Option<Authority>,
+    /// Deprecated: use `authority.level`.
+    #[schema(value_type = Option<crate::plumbing::codes::AuthorityLevel>)]
+    #[deprecated = "use authority.level"]
+    pub authority_level: Option<String>,
+    /// Deprecated: use `authority.name`.
+    #[deprecated = "use authority.name"]
+    pub authority_name: Option<String>,
     /// Issued (announced) on, `YYYY-MM-DD`, not after today.
     pub issued_on: NaiveDate,
     /// Last day of validity; default: issued_on + 3 years.
@@ -179,6 +184,129 @@ pub struct RevocationCreate {
     pub reason: String,
     /// Date of the decision, between the issue date and today.
     pub decided_on: NaiveDate,
+}
+
+/// How a body gave the grading authority: nested, as certificates return it
+/// (`"authority": {"level": …, "name": …}`), or as the flat pair `authority_level` and
+/// `authority_name` of the first release (deprecated, still accepted). The member reader
+/// sees the flat pair either way; field errors point where the caller put the value.
+struct AuthorityForm {
+    nested: bool,
+    /// Any of the flat pair given.
+    flat: bool,
+    violations: Vec<Violation>,
+}
+
+impl AuthorityForm {
+    const MOVES: [(&'static str, &'static str); 2] = [
+        ("/authority_level", "/authority/level"),
+        ("/authority_name", "/authority/name"),
+    ];
+
+    fn read(
+        body: &serde_json::Map<String, serde_json::Value>,
+    ) -> (serde_json::Map<String, serde_json::Value>, Self) {
+        use serde_json::Value;
+        let mut members = body.clone();
+        let mut form = Self {
+            nested: false,
+            flat: ["authority_level", "authority_name"]
+                .iter()
+                .any(|f| !matches!(body.get(*f), None | Some(Value::Null))),
+            violations: Vec::new(),
+        };
+        match members.remove("authority") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(authority)) => {
+                form.nested = true;
+                for flat in ["authority_level", "authority_name"] {
+                    if members.remove(flat).is_some() {
+                        form.violations.push(Violation::field(
+                            flat,
+                            V::NotApplicable,
+                            format!("{flat} 与 authority 不能同时提供，请只用 authority"),
+                        ));
+                    }
+                }
+                for (key, value) in authority {
+                    match key.as_str() {
+                        "level" => members.insert("authority_level".into(), value),
+                        "name" => members.insert("authority_name".into(), value),
+                        _ => {
+                            form.violations.push(Violation {
+                                pointer: format!(
+                                    "/authority{}",
+                                    safegrade_domain::pointer_to(&key)
+                                ),
+                                code: V::UnknownField,
+                                message: format!(
+                                    "{key} 不是定级部门（authority）的字段，只有 level 和 name"
+                                ),
+                            });
+                            None
+                        }
+                    };
+                }
+            }
+            Some(_) => form.violations.push(Violation::field(
+                "authority",
+                V::InvalidType,
+                "authority 须为对象，例如 {\"level\": \"city\", \"name\": \"绵阳市应急管理局\"}",
+            )),
+        }
+        (members, form)
+    }
+
+    /// Where an error about the flat pair belongs: inside `authority` when it was nested, at
+    /// `authority` itself when neither form was given (one "required" for the object).
+    fn pointer(&self, pointer: &mut String) {
+        if let Some((_, to)) = Self::MOVES.iter().find(|(from, _)| pointer == from) {
+            if self.nested {
+                *pointer = (*to).to_owned();
+            } else if !self.flat {
+                *pointer = "/authority".to_owned();
+            }
+        }
+    }
+
+    /// `violations` with their pointers moved as [`Self::pointer`] says (the form's own
+    /// violations stay where they are), once per place.
+    fn moved(&self, violations: Vec<Violation>) -> Vec<Violation> {
+        let mut out: Vec<Violation> = Vec::with_capacity(violations.len());
+        for mut v in violations {
+            if !self.violations.contains(&v) {
+                self.pointer(&mut v.pointer);
+            }
+            if !out.iter().any(|o| o.pointer == v.pointer) {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    /// The form's own errors, then the member reader's, moved.
+    fn errors(&self, member_errors: Vec<Violation>) -> Vec<Violation> {
+        let mut all = self.violations.clone();
+        all.extend(member_errors);
+        self.moved(all)
+    }
+
+    /// A validation problem's pointers, moved.
+    fn repoint(&self, e: ApiError) -> ApiError {
+        if e.errors.is_empty() {
+            return e;
+        }
+        let violations: Vec<Violation> = e
+            .errors
+            .into_iter()
+            .map(|f| Violation {
+                pointer: f.pointer,
+                code: f.code,
+                message: f.message,
+            })
+            .collect();
+        ApiError::invalid(self.moved(violations))
+    }
 }
 
 fn with_certificate(
@@ -215,8 +343,9 @@ pub async fn create_certificate(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let mut input = CertificateInput::default();
-    let errors = crate::plumbing::members::texts(
-        &body,
+    let (members, authority) = AuthorityForm::read(&body);
+    let errors = authority.errors(crate::plumbing::members::texts(
+        &members,
         &mut [
             ("enterprise_id", &mut input.enterprise_id),
             ("grade", &mut input.grade),
@@ -229,9 +358,9 @@ pub async fn create_certificate(
             ("regime", &mut input.regime),
         ],
         "a certificate",
-    );
-    let data =
-        ApiError::merge_validation(errors, input.validate(state.grade_rules, state.today()))?;
+    ));
+    let data = ApiError::merge_validation(errors, input.validate(state.grade_rules, state.today()))
+        .map_err(|e| authority.repoint(e))?;
     let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());
     let thread_key = data.enterprise_id.to_string();
     crate::plumbing::write::post(&state, &caller, &req, key, &body, &thread_key, move |tx| {
@@ -415,9 +544,13 @@ pub struct RenewalCreate {
     /// Last day of validity; default: issued_on + 3 years.
     pub valid_until: Option<NaiveDate>,
     /// Default: the current certificate's.
+    pub authority: Option<Authority>,
+    /// Deprecated: use `authority.level`.
     #[schema(value_type = Option<crate::plumbing::codes::AuthorityLevel>)]
+    #[deprecated = "use authority.level"]
     pub authority_level: Option<String>,
-    /// Default: the current certificate's.
+    /// Deprecated: use `authority.name`.
+    #[deprecated = "use authority.name"]
     pub authority_name: Option<String>,
     /// Default: the current certificate's.
     pub standard: Option<String>,
@@ -438,11 +571,15 @@ pub struct UpgradeCreate {
     pub issued_on: NaiveDate,
     /// Last day of validity; default: issued_on + 3 years.
     pub valid_until: Option<NaiveDate>,
-    /// The authority of the new grade.
-    #[schema(value_type = crate::plumbing::codes::AuthorityLevel)]
-    pub authority_level: String,
-    /// Its name.
-    pub authority_name: String,
+    /// The authority of the new grade. Required (or the deprecated flat pair).
+    pub authority: Option<Authority>,
+    /// Deprecated: use `authority.level`.
+    #[schema(value_type = Option<crate::plumbing::codes::AuthorityLevel>)]
+    #[deprecated = "use authority.level"]
+    pub authority_level: Option<String>,
+    /// Deprecated: use `authority.name`.
+    #[deprecated = "use authority.name"]
+    pub authority_name: Option<String>,
     /// Default: the current certificate's.
     pub standard: Option<String>,
 }
@@ -513,8 +650,9 @@ pub async fn renew_certificate(
     caller.require(Action::WriteLedger)?;
     let mut input = CertificateInput::default();
     let mut track = None;
-    let mut errors = crate::plumbing::members::texts(
-        &body,
+    let (members, authority) = AuthorityForm::read(&body);
+    let mut errors = authority.errors(crate::plumbing::members::texts(
+        &members,
         &mut [
             ("track", &mut track),
             ("number", &mut input.number),
@@ -525,7 +663,7 @@ pub async fn renew_certificate(
             ("standard", &mut input.standard),
         ],
         "a renewal",
-    );
+    ));
     let track = match track.as_deref().map(str::parse::<RenewalTrack>) {
         Some(Ok(t)) => t,
         Some(Err(e)) => {
@@ -545,7 +683,7 @@ pub async fn renew_certificate(
         (req, caller, state, key, body),
         (id, raw, expected),
         Succession::Renewal(track),
-        move |current, st| successor(input, errors, current, st),
+        move |current, st| successor(input, errors, current, st).map_err(|e| authority.repoint(e)),
     )
     .await
 }
@@ -616,8 +754,9 @@ pub async fn upgrade_certificate(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let mut input = CertificateInput::default();
+    let (members, authority) = AuthorityForm::read(&body);
     let mut errors = crate::plumbing::members::texts(
-        &body,
+        &members,
         &mut [
             ("grade", &mut input.grade),
             ("number", &mut input.number),
@@ -637,14 +776,15 @@ pub async fn upgrade_certificate(
         ]
         .into_iter()
         .filter(|(_, absent)| *absent)
-        .map(|(f, _)| Violation::field(f, V::Required, format!("{f} is required"))),
+        .map(|(f, _)| Violation::field(f, V::Required, format!("{f} 为必填"))),
     );
+    let errors = authority.errors(errors);
     succeed(
         (req, caller, state, key, body),
         (id, raw, expected),
         Succession::Upgrade,
         move |current, st| {
-            let data = successor(input, errors, current, st)?;
+            let data = successor(input, errors, current, st).map_err(|e| authority.repoint(e))?;
             if data.grade.rank() <= current.data.grade.rank() {
                 return Err(ApiError::invalid(vec![Violation::field(
                     "grade",
