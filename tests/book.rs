@@ -157,7 +157,7 @@ fn book_builds_clean_with_working_links() {
     assert!(
         guide.contains("building_materials")
             && guide.contains("[datetime]")
-            && guide.contains("is not allowed"),
+            && guide.contains("不允许使用"),
         "snapshot examples missing from the guide"
     );
 }

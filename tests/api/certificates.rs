@@ -551,7 +551,7 @@ async fn renewal_fast_track_and_upgrade(db: TestDb) {
         refused.body["detail"]
             .as_str()
             .unwrap_or_default()
-            .contains("death"),
+            .contains("死亡事故"),
         "{}",
         refused.body
     );

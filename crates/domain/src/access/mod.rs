@@ -204,13 +204,13 @@ impl PrincipalInput {
                 None => c.violations.push(Violation {
                     pointer,
                     code: V::UnknownArea,
-                    message: format!("'{raw}' is not a supervision area; see GET /api/v1/areas"),
+                    message: format!("'{raw}' 不是监管区域（区域列表见参考数据 areas）"),
                 }),
                 Some(a) if !a.holds_enterprises() => c.violations.push(Violation {
                     pointer,
                     code: V::AreaNotAssignable,
                     message: format!(
-                        "{} ({}) is the whole city: give city-wide access with role city_regulator",
+                        "{}（{}）是全市：全市范围的权限请用 city_regulator 角色",
                         a.code, a.name_zh
                     ),
                 }),
@@ -225,7 +225,7 @@ impl PrincipalInput {
                 "area_codes",
                 V::TooLong,
                 format!(
-                    "at most {} areas, got {}",
+                    "最多 {} 个区域，实际为 {} 个",
                     principal_limits::AREAS,
                     areas.len()
                 ),
@@ -238,7 +238,7 @@ impl PrincipalInput {
                     c.fail(
                         "enterprise_id",
                         V::InvalidValue,
-                        format!("'{raw}' is not an enterprise id"),
+                        format!("'{raw}' 不是企业 id"),
                     );
                 }
                 id
@@ -250,31 +250,29 @@ impl PrincipalInput {
                 (true, true) => c.fail(
                     "area_codes",
                     V::Required,
-                    format!("a {role} principal needs at least one supervision area"),
+                    format!("{role} 账号至少需要一个监管区域"),
                 ),
                 (false, false) => c.fail(
                     "area_codes",
                     V::NotApplicable,
                     format!(
-                        "a {role} principal has no areas: its scope is {}",
+                        "{role} 账号不设区域：其范围是{}",
                         match role {
-                            Role::Enterprise => "its enterprise",
-                            _ => "the whole city",
+                            Role::Enterprise => "本企业",
+                            _ => "全市",
                         }
                     ),
                 ),
                 _ => {}
             }
             match (role == Role::Enterprise, self.enterprise_id.is_some()) {
-                (true, false) => c.fail(
-                    "enterprise_id",
-                    V::Required,
-                    "an enterprise principal needs enterprise_id",
-                ),
+                (true, false) => {
+                    c.fail("enterprise_id", V::Required, "企业账号须填写 enterprise_id")
+                }
                 (false, true) => c.fail(
                     "enterprise_id",
                     V::NotApplicable,
-                    format!("enterprise_id applies to enterprise principals only, not {role}"),
+                    format!("enterprise_id 只适用于企业账号，不适用于 {role}"),
                 ),
                 _ => {}
             }
@@ -282,12 +280,12 @@ impl PrincipalInput {
                 (true, None) => c.fail(
                     "read_only",
                     V::Required,
-                    "an integration must say whether it is read-only (true) or read-write (false)",
+                    "对接账号须说明是只读（true）还是可写（false）",
                 ),
                 (false, Some(true)) => c.fail(
                     "read_only",
                     V::NotApplicable,
-                    format!("read_only applies to integrations only; a {role} has the rights of its role"),
+                    format!("read_only 只适用于对接账号；{role} 的权限由角色决定"),
                 ),
                 _ => {}
             }
@@ -422,7 +420,7 @@ pub fn check_expiry(
         Some(at) if at <= now => Err(Violation::field(
             "expires_at",
             V::NotInFuture,
-            format!("expires_at {} is not in the future", at.to_rfc3339()),
+            format!("expires_at {} 不晚于当前时间", at.to_rfc3339()),
         )),
         _ => Ok(()),
     }

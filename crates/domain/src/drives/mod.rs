@@ -149,7 +149,7 @@ fn date(c: &mut Checker, field: &str, raw: Option<&str>, today: NaiveDate) -> Op
             c.fail(
                 field,
                 V::OutOfRange,
-                format!("{field} {d} is after today ({today})"),
+                format!("{field} {d} 晚于今天（{today}）"),
             );
             None
         }
@@ -157,7 +157,7 @@ fn date(c: &mut Checker, field: &str, raw: Option<&str>, today: NaiveDate) -> Op
             c.fail(
                 field,
                 V::InvalidValue,
-                format!("{field} must be a date YYYY-MM-DD, got '{raw}'"),
+                format!("{field} 须为日期 YYYY-MM-DD，实际为 '{raw}'"),
             );
             None
         }
@@ -189,7 +189,7 @@ impl DriveInput {
                         c.fail(
                             f,
                             V::NotApplicable,
-                            format!("{f} applies only with supervision_focus: true"),
+                            format!("{f} 只在 supervision_focus 为 true 时填写"),
                         );
                     }
                 }
@@ -207,7 +207,7 @@ impl DriveInput {
                 c.fail(
                     "stage_since",
                     V::NotApplicable,
-                    "stage_since applies once creation has started",
+                    "stage_since 只在开始创建后填写",
                 );
                 None
             }
@@ -225,7 +225,7 @@ impl DriveInput {
                     c.fail(
                         "model_note",
                         V::NotApplicable,
-                        "model_note applies only with model_enterprise: true",
+                        "model_note 只在 model_enterprise 为 true 时填写",
                     );
                 }
                 None
@@ -241,7 +241,7 @@ impl DriveInput {
                     c.fail(
                         "upgrade_target_grade",
                         V::InvalidValue,
-                        "an upgrade target is grade_1, grade_2 or grade_3",
+                        "提档升级目标须为 grade_1、grade_2 或 grade_3",
                     );
                 }
                 let y = match year {
@@ -249,7 +249,7 @@ impl DriveInput {
                         c.fail(
                             "upgrade_target_year",
                             V::Required,
-                            "upgrade_target_year is required with a target grade",
+                            "填写目标等级时 upgrade_target_year 为必填",
                         );
                         None
                     }
@@ -261,7 +261,7 @@ impl DriveInput {
                             "upgrade_target_year",
                             V::OutOfRange,
                             format!(
-                                "upgrade_target_year must be between {} and {}, got {y}",
+                                "upgrade_target_year 须在 {} 到 {} 之间，实际为 {y}",
                                 drive_limits::YEARS.0,
                                 drive_limits::YEARS.1
                             ),
@@ -332,7 +332,7 @@ impl VisitInput {
                     c.fail(
                         "follow_up_on",
                         V::OutOfRange,
-                        format!("follow_up_on {d} must be after the visit"),
+                        format!("follow_up_on {d} 须晚于本次督促指导日期"),
                     );
                     None
                 }
@@ -340,7 +340,7 @@ impl VisitInput {
                     c.fail(
                         "follow_up_on",
                         V::InvalidValue,
-                        format!("follow_up_on must be a date YYYY-MM-DD, got '{raw}'"),
+                        format!("follow_up_on 须为日期 YYYY-MM-DD，实际为 '{raw}'"),
                     );
                     None
                 }

@@ -315,7 +315,7 @@ impl GradeRules {
         let deaths: u32 = accidents.iter().map(|a| a.deaths).sum();
         if deaths > 0 {
             reasons.push(format!(
-                "{deaths} death(s) during the validity period: a full review is required"
+                "有效期内发生死亡事故（死亡 {deaths} 人）：须走完整评审程序"
             ));
         }
         let injured: u32 = accidents.iter().map(|a| a.seriously_injured).sum();
@@ -326,14 +326,13 @@ impl GradeRules {
         };
         if limits.reached(injured, loss) {
             reasons.push(format!(
-                "{injured} seriously injured and CNY {loss} direct loss during the validity period reach the fast-track limit for {grade} ({} injured or CNY {}): a full review is required",
+                "有效期内累计重伤 {injured} 人、直接经济损失 {loss} 元，达到{}直接公示公告的限值（重伤 {} 人或损失 {} 元）：须走完整评审程序",
+                grade.label_zh(),
                 limits.seriously_injured, limits.direct_loss_cny
             ));
         }
         if accidents.iter().any(|a| a.concealed) {
-            reasons.push(
-                "an accident was concealed or reported late: a full review is required".into(),
-            );
+            reasons.push("有事故被瞒报、谎报、迟报或漏报：须走完整评审程序".into());
         }
         FastTrack {
             allowed: reasons.is_empty(),
@@ -473,7 +472,7 @@ fn date(c: &mut Checker, field: &str, raw: Option<&str>) -> Option<NaiveDate> {
             c.fail(
                 field,
                 V::InvalidValue,
-                format!("{field} must be a date YYYY-MM-DD, got '{raw}'"),
+                format!("{field} 须为日期 YYYY-MM-DD，实际为 '{raw}'"),
             );
             None
         }
@@ -498,7 +497,7 @@ impl CertificateInput {
                     c.fail(
                         "enterprise_id",
                         V::InvalidValue,
-                        format!("'{raw}' is not an enterprise id"),
+                        format!("'{raw}' 不是企业 id"),
                     );
                 }
                 id
@@ -525,7 +524,7 @@ impl CertificateInput {
             c.fail(
                 "issued_on",
                 V::OutOfRange,
-                format!("issued_on {on} is after today ({today})"),
+                format!("issued_on {on} 晚于今天（{today}）"),
             );
         }
         let valid_until = match (
@@ -536,7 +535,7 @@ impl CertificateInput {
                 c.fail(
                     "valid_until",
                     V::OutOfRange,
-                    format!("valid_until {until} must be after issued_on {on}"),
+                    format!("valid_until {until} 须晚于 issued_on {on}"),
                 );
                 None
             }
@@ -554,7 +553,7 @@ impl CertificateInput {
                 };
                 if wrong {
                     c.fail("regime", V::InvalidValue, format!(
-                        "regime {r} does not fit a {} certificate issued on {}: legacy_2014 is for grades issued before {}, small_micro for grade small_micro",
+                        "regime {r} 与 {} 颁发于 {} 的证书不符：legacy_2014 用于 {} 之前颁发的等级，small_micro 用于小微达标",
                         g.map_or("", |g| g.as_str()),
                         on.map_or_else(String::new, |d| d.to_string()),
                         rules.measures_2021_from
@@ -1040,7 +1039,7 @@ impl AccidentInput {
                     c.fail(
                         "enterprise_id",
                         V::InvalidValue,
-                        format!("'{raw}' is not an enterprise id"),
+                        format!("'{raw}' 不是企业 id"),
                     );
                 }
                 id
@@ -1052,7 +1051,7 @@ impl AccidentInput {
             c.fail(
                 "occurred_on",
                 V::OutOfRange,
-                format!("occurred_on {on} is after today ({today})"),
+                format!("occurred_on {on} 晚于今天（{today}）"),
             );
         }
         let kind: Option<AccidentKind> = c
@@ -1066,7 +1065,7 @@ impl AccidentInput {
                 c.fail(
                     field,
                     V::OutOfRange,
-                    format!("{field} must be between 0 and {max}, got {n}"),
+                    format!("{field} 须在 0 到 {max} 之间，实际为 {n}"),
                 );
                 None
             }

@@ -27,16 +27,16 @@ pub struct CreditCode(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CreditCodeError {
     /// Nothing was given (after trimming).
-    #[error("the credit code is empty")]
+    #[error("统一社会信用代码为空")]
     Empty,
     /// Not 18 characters.
-    #[error("a credit code has 18 characters, got {got}")]
+    #[error("统一社会信用代码应为 18 位，实际为 {got} 位")]
     Length {
         /// Characters given.
         got: usize,
     },
     /// A character outside the GB 32100 alphabet.
-    #[error("character '{ch}' at position {position} is not allowed")]
+    #[error("第 {position} 位的字符 '{ch}' 不允许使用（不含 I、O、Z、S、V）")]
     Character {
         /// The offending character.
         ch: char,
@@ -44,19 +44,19 @@ pub enum CreditCodeError {
         position: usize,
     },
     /// Positions 3–8 must be the digits of a GB/T 2260 region code.
-    #[error("positions 3-8 must be the digits of a region code, got '{got}'")]
+    #[error("第 3–8 位应为行政区划码（6 位数字），实际为 '{got}'")]
     Region {
         /// The characters at positions 3–8.
         got: String,
     },
     /// The region digits do not start with a province code.
-    #[error("region code {got} does not start with a province code (11-65)")]
+    #[error("行政区划码 {got} 不以省级代码（11–65）开头")]
     Province {
         /// The region code given.
         got: String,
     },
     /// The check character does not match positions 1–17.
-    #[error("check character should be {expected}, got {got}")]
+    #[error("校验码应为 {expected}，实际为 {got}（GB 32100-2015）")]
     Check {
         /// What the algorithm computes.
         expected: char,
@@ -214,28 +214,31 @@ mod tests {
     #[test]
     fn says_exactly_what_is_wrong() {
         let cases = [
-            ("", "the credit code is empty"),
+            ("", "统一社会信用代码为空"),
             (
                 "9144030019220382",
-                "a credit code has 18 characters, got 16",
+                "统一社会信用代码应为 18 位，实际为 16 位",
             ),
             (
                 "91440300O92203821",
-                "a credit code has 18 characters, got 17",
+                "统一社会信用代码应为 18 位，实际为 17 位",
             ),
             (
                 "91440300O922038216",
-                "character 'O' at position 9 is not allowed",
+                "第 9 位的字符 'O' 不允许使用（不含 I、O、Z、S、V）",
             ),
             (
                 "9144A300192203821X",
-                "positions 3-8 must be the digits of a region code, got '44A300'",
+                "第 3–8 位应为行政区划码（6 位数字），实际为 '44A300'",
             ),
             (
                 "919903001922038216",
-                "region code 990300 does not start with a province code (11-65)",
+                "行政区划码 990300 不以省级代码（11–65）开头",
             ),
-            ("914403001922038215", "check character should be 6, got 5"),
+            (
+                "914403001922038215",
+                "校验码应为 6，实际为 5（GB 32100-2015）",
+            ),
         ];
         for (input, message) in cases {
             let err = CreditCode::parse(input).err().map(|e| e.to_string());

@@ -251,8 +251,19 @@ impl EnterpriseInput {
             .and_then(|v| c.text("name", Some(v), limits::NAME));
         let area_code = c.required("area_code", &self.area_code).and_then(|raw| {
             match crate::find_area(raw.trim()) {
-                None => c.fail("area_code", V::UnknownArea, format!("'{raw}' is not a supervision area; see GET /api/v1/areas")),
-                Some(a) if !a.holds_enterprises() => c.fail("area_code", V::AreaNotAssignable, format!("{} ({}) is the city; register the enterprise in its county-level area or park zone", a.code, a.name_zh)),
+                None => c.fail(
+                    "area_code",
+                    V::UnknownArea,
+                    format!("'{raw}' 不是监管区域（区域列表见参考数据 areas）"),
+                ),
+                Some(a) if !a.holds_enterprises() => c.fail(
+                    "area_code",
+                    V::AreaNotAssignable,
+                    format!(
+                        "{}（{}）是全市，企业须登记在所在的县（市、区）或园区",
+                        a.code, a.name_zh
+                    ),
+                ),
                 Some(a) => return Some(a.code.to_owned()),
             }
             None
@@ -272,16 +283,14 @@ impl EnterpriseInput {
                 "mine_kind",
                 V::MineKindRequired,
                 format!(
-                    "a non-coal mine needs mine_kind, one of: {}",
+                    "非煤矿山须填写 mine_kind，可选值：{}",
                     MineKind::codes().join(", ")
                 ),
             ),
             (Some(s), true) if s != Sector::NonCoalMine => c.fail(
                 "mine_kind",
                 V::MineKindNotApplicable,
-                format!(
-                    "mine_kind applies to non-coal mines only; this industry code is in sector {s}"
-                ),
+                format!("mine_kind 只适用于非煤矿山；该行业代码属于 {s} 行业"),
             ),
             _ => {}
         }
@@ -313,10 +322,7 @@ impl EnterpriseInput {
                 c.fail(
                     "employees",
                     V::OutOfRange,
-                    format!(
-                        "employees must be between 0 and {}, got {n}",
-                        limits::EMPLOYEES
-                    ),
+                    format!("employees 须在 0 到 {} 之间，实际为 {n}", limits::EMPLOYEES),
                 );
                 None
             }
@@ -332,7 +338,7 @@ impl EnterpriseInput {
             c.fail(
                 missing,
                 V::CoordinatesIncomplete,
-                "latitude and longitude go together: give both or neither",
+                "经度和纬度须同时填写或同时不填",
             );
         }
 

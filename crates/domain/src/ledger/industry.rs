@@ -68,10 +68,10 @@ pub struct IndustryCode(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IndustryCodeError {
     /// Not a letter followed by 2–4 digits.
-    #[error("an industry code is a section letter A-T and 2-4 digits, like C3011; got '{0}'")]
+    #[error("行业代码由门类字母 A–T 加 2–4 位数字组成，如 C3011；实际为 '{0}'")]
     Format(String),
     /// The division does not belong to the section.
-    #[error("division {division:02} is not in section {section} (divisions {first:02}-{last:02})")]
+    #[error("大类 {division:02} 不属于门类 {section}（该门类的大类为 {first:02}–{last:02}）")]
     Section {
         /// Section letter given.
         section: char,
@@ -287,7 +287,7 @@ mod tests {
         let err = |c: &str| IndustryCode::parse(c).err().map(|e| e.to_string());
         assert_eq!(
             err("C0811").as_deref(),
-            Some("division 08 is not in section C (divisions 13-43)")
+            Some("大类 08 不属于门类 C（该门类的大类为 13–43）")
         );
         for bad in ["3011", "C3", "C30111", "Z3011", "C30a1", ""] {
             assert!(err(bad).is_some(), "{bad} accepted");

@@ -23,7 +23,7 @@ pub trait CodeList: Sized + Copy + 'static {
 
 /// The error of parsing a code that is not in its list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{value}' is not a valid {list}; expected one of: {expected}")]
+#[error("'{value}' 不是有效的 {list}，可选值：{expected}")]
 pub struct UnknownCode {
     /// The list's name.
     pub list: &'static str,

@@ -94,11 +94,7 @@ impl Checker {
         value: &'a Option<String>,
     ) -> Option<&'a str> {
         if value.is_none() {
-            self.fail(
-                field,
-                ViolationCode::Required,
-                format!("{field} is required"),
-            );
+            self.fail(field, ViolationCode::Required, format!("{field} 为必填"));
         }
         value.as_deref()
     }
@@ -107,11 +103,7 @@ impl Checker {
     pub(crate) fn text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
         let value = value?.trim();
         if value.is_empty() {
-            self.fail(
-                field,
-                ViolationCode::Blank,
-                format!("{field} must not be blank"),
-            );
+            self.fail(field, ViolationCode::Blank, format!("{field} 不能为空"));
             return None;
         }
         let len = value.chars().count();
@@ -119,7 +111,7 @@ impl Checker {
             self.fail(
                 field,
                 ViolationCode::TooLong,
-                format!("{field} has {len} characters, at most {max}"),
+                format!("{field} 有 {len} 个字符，最多 {max} 个"),
             );
             return None;
         }
@@ -145,7 +137,13 @@ impl Checker {
         if crate::is_phone(&value) {
             Some(value)
         } else {
-            self.fail(field, ViolationCode::InvalidPhone, format!("'{value}' is not a mainland mobile (11 digits starting 13-19) or landline (0XXX-XXXXXXX) number"));
+            self.fail(
+                field,
+                ViolationCode::InvalidPhone,
+                format!(
+                    "'{value}' 不是大陆手机号（13–19 开头的 11 位数字）或固定电话（0XXX-XXXXXXX）"
+                ),
+            );
             None
         }
     }
@@ -163,7 +161,7 @@ impl Checker {
             self.fail(
                 field,
                 ViolationCode::OutOfRange,
-                format!("{field} must be between {lo} and {hi}, got {v}"),
+                format!("{field} 须在 {lo} 到 {hi} 之间，实际为 {v}"),
             );
             None
         }

@@ -225,18 +225,18 @@ fn apply_members(input: &mut PrincipalInput, body: &Map<String, Value>) -> Vec<V
                 _ => Err(Violation::field(
                     k,
                     V::InvalidType,
-                    "area_codes must be an array of area codes",
+                    "area_codes 须为区域代码数组",
                 )),
             },
             "id" | "version" | "created_at" | "updated_at" => Err(Violation::field(
                 k,
                 V::ReadOnly,
-                format!("{k} is managed by SafeGrade and cannot be written"),
+                format!("{k} 由系统维护，不能写入"),
             )),
             _ => Err(Violation::field(
                 k,
                 V::UnknownField,
-                format!("{k} is not a field of a principal"),
+                format!("{k} 不是账号的字段"),
             )),
         };
         if let Err(e) = result {
@@ -431,7 +431,7 @@ pub async fn create_token(
             errors.push(Violation::field(
                 "expires_at",
                 V::InvalidValue,
-                format!("expires_at must be an RFC 3339 instant with a time zone: {e}"),
+                format!("expires_at 须为带时区的 RFC 3339 时间（如 2027-12-31T16:00:00Z）：{e}"),
             ));
             None
         }
@@ -517,13 +517,7 @@ pub async fn revoke_token(
     let reason = crate::plumbing::members::reason(&mut members);
     let mut errors: Vec<Violation> = members
         .keys()
-        .map(|k| {
-            Violation::field(
-                k,
-                V::UnknownField,
-                format!("{k} is not a field of a revocation"),
-            )
-        })
+        .map(|k| Violation::field(k, V::UnknownField, format!("{k} 不是吊销请求的字段")))
         .collect();
     let reason = match reason {
         Ok(r) => r,

@@ -174,7 +174,7 @@ fn drive_members(input: &mut DriveInput, body: &Map<String, Value>) -> Vec<Viola
             _ => Err(Violation::field(
                 k,
                 V::UnknownField,
-                format!("{k} is not a field of a drive"),
+                format!("{k} 不是督促记录的字段"),
             )),
         };
         if let Err(e) = result {
@@ -277,7 +277,7 @@ pub async fn create_visit(
             ("findings", &mut input.findings),
             ("follow_up_on", &mut input.follow_up_on),
         ],
-        "a visit",
+        "督促指导记录",
     );
     let visit = ApiError::merge_validation(errors, input.validate(state.today()))?;
     let (scope, actor) = (caller.scope(), caller.actor());

@@ -164,7 +164,7 @@ fn read_members(input: &mut AccidentInput, body: &Map<String, Value>) -> Vec<Vio
             _ => Err(Violation::field(
                 k,
                 V::UnknownField,
-                format!("{k} is not a field of an accident"),
+                format!("{k} 不是事故记录的字段"),
             )),
         };
         if let Err(e) = result {

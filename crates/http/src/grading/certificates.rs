@@ -357,7 +357,7 @@ pub async fn create_certificate(
             ("standard", &mut input.standard),
             ("regime", &mut input.regime),
         ],
-        "a certificate",
+        "证书",
     ));
     let data = ApiError::merge_validation(errors, input.validate(state.grade_rules, state.today()))
         .map_err(|e| authority.repoint(e))?;
@@ -506,7 +506,7 @@ pub async fn revoke_certificate(
             ("reason", &mut input.reason),
             ("decided_on", &mut input.decided_on),
         ],
-        "a revocation",
+        "撤销决定",
     );
     let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());
     let thread_key = enterprise_key(&state, id).await?;
@@ -610,10 +610,7 @@ fn successor(
         return Err(ApiError::invalid(vec![Violation::field(
             "issued_on",
             V::OutOfRange,
-            format!(
-                "issued_on must be after the current certificate's issue date {}",
-                d.issued_on
-            ),
+            format!("issued_on 须晚于现行证书的颁发日期 {}", d.issued_on),
         )]));
     }
     Ok(data)
@@ -662,7 +659,7 @@ pub async fn renew_certificate(
             ("authority_name", &mut input.authority_name),
             ("standard", &mut input.standard),
         ],
-        "a renewal",
+        "复评",
     ));
     let track = match track.as_deref().map(str::parse::<RenewalTrack>) {
         Some(Ok(t)) => t,
@@ -674,7 +671,7 @@ pub async fn renew_certificate(
             errors.push(Violation::field(
                 "track",
                 V::Required,
-                "track is required: fast_track or full_review",
+                "track 为必填：fast_track（直接公示公告）或 full_review（完整评审）",
             ));
             RenewalTrack::FullReview
         }
@@ -766,7 +763,7 @@ pub async fn upgrade_certificate(
             ("authority_name", &mut input.authority_name),
             ("standard", &mut input.standard),
         ],
-        "an upgrade",
+        "升级",
     );
     errors.extend(
         [
@@ -789,7 +786,7 @@ pub async fn upgrade_certificate(
                 return Err(ApiError::invalid(vec![Violation::field(
                     "grade",
                     V::OutOfRange,
-                    format!("an upgrade needs a grade above {}", current.data.grade),
+                    format!("升级须高于现行等级（{}）", current.data.grade.label_zh()),
                 )]));
             }
             Ok(data)

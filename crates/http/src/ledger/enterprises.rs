@@ -286,12 +286,12 @@ fn apply_members(input: &mut EnterpriseInput, body: &Map<String, Value>) -> Vec<
             _ if READ_ONLY.contains(&k) => Err(Violation::field(
                 k,
                 V::ReadOnly,
-                format!("{k} is managed by SafeGrade and cannot be written"),
+                format!("{k} 由系统维护，不能写入"),
             )),
             _ => Err(Violation::field(
                 k,
                 V::UnknownField,
-                format!("{k} is not a field of an enterprise"),
+                format!("{k} 不是企业的字段"),
             )),
         };
         if let Err(e) = result {

@@ -242,7 +242,7 @@ impl ApiError {
             ErrorCode::ValidationFailed,
             match violations.first() {
                 Some(v) if n == 1 => v.message.clone(),
-                _ => format!("{n} fields are invalid; see errors"),
+                _ => format!("{n} 个字段有误，详见 errors"),
             },
         );
         e.errors = violations.into_iter().map(FieldError::from).collect();
@@ -388,7 +388,7 @@ impl From<StoreError> for ApiError {
             StoreError::MissingReference { field } => Self::invalid(vec![Violation::field(
                 field,
                 ViolationCode::UnknownReference,
-                format!("{field} names no existing record"),
+                format!("{field} 指向的记录不存在"),
             )]),
             e @ (StoreError::Busy(_) | StoreError::Unavailable(_)) => unavailable(e),
             e @ StoreError::Other(_) => Self::internal(e),

@@ -71,7 +71,7 @@ pub(crate) fn refuse_nul(body: &Map<String, Value>) -> Option<ApiError> {
     Some(ApiError::invalid(
         at.into_iter()
             .map(|pointer| Violation {
-                message: format!("{pointer} contains U+0000 (NUL), which cannot be stored"),
+                message: format!("{pointer} 含有空字符（U+0000），无法保存"),
                 pointer,
                 code: ViolationCode::NulCharacter,
             })

@@ -9,7 +9,7 @@ fn type_error(key: &str, expected: &str) -> Violation {
     Violation::field(
         key,
         ViolationCode::InvalidType,
-        format!("{key} must be {expected}"),
+        format!("{key} 须为{expected}"),
     )
 }
 
@@ -18,7 +18,7 @@ pub fn text(key: &str, v: &Value) -> Result<Option<String>, Violation> {
     match v {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s.clone())),
-        _ => Err(type_error(key, "a string")),
+        _ => Err(type_error(key, "字符串")),
     }
 }
 
@@ -26,11 +26,8 @@ pub fn text(key: &str, v: &Value) -> Result<Option<String>, Violation> {
 pub fn integer(key: &str, v: &Value) -> Result<Option<i64>, Violation> {
     match v {
         Value::Null => Ok(None),
-        Value::Number(n) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| type_error(key, "an integer")),
-        _ => Err(type_error(key, "an integer")),
+        Value::Number(n) => n.as_i64().map(Some).ok_or_else(|| type_error(key, "整数")),
+        _ => Err(type_error(key, "整数")),
     }
 }
 
@@ -38,11 +35,8 @@ pub fn integer(key: &str, v: &Value) -> Result<Option<i64>, Violation> {
 pub fn number(key: &str, v: &Value) -> Result<Option<f64>, Violation> {
     match v {
         Value::Null => Ok(None),
-        Value::Number(n) => n
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| type_error(key, "a number")),
-        _ => Err(type_error(key, "a number")),
+        Value::Number(n) => n.as_f64().map(Some).ok_or_else(|| type_error(key, "数字")),
+        _ => Err(type_error(key, "数字")),
     }
 }
 
@@ -51,12 +45,12 @@ pub fn boolean(key: &str, v: &Value) -> Result<Option<bool>, Violation> {
     match v {
         Value::Null => Ok(None),
         Value::Bool(b) => Ok(Some(*b)),
-        _ => Err(type_error(key, "true or false")),
+        _ => Err(type_error(key, " true 或 false")),
     }
 }
 
 /// Reads a body whose members are all strings into named slots; unknown and mistyped members
-/// come back as violations (`kind` names the record, "a visit").
+/// come back as violations (`kind` names the record in Chinese, "督促指导记录").
 pub fn texts(
     body: &Map<String, Value>,
     slots: &mut [(&str, &mut Option<String>)],
@@ -69,7 +63,7 @@ pub fn texts(
             None => Err(Violation::field(
                 key,
                 ViolationCode::UnknownField,
-                format!("{key} is not a field of {kind}"),
+                format!("{key} 不是{kind}的字段"),
             )),
         };
         if let Err(e) = result {
@@ -90,16 +84,16 @@ pub fn reason(body: &mut Map<String, Value>) -> Result<Option<String>, Violation
     match body.remove("reason") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => {
-            invalid(ViolationCode::Blank, "reason must not be blank".into())
+            invalid(ViolationCode::Blank, "reason 不能为空".into())
         }
         Some(Value::String(s)) if s.chars().count() > MAX_REASON => invalid(
             ViolationCode::TooLong,
             format!(
-                "reason has {} characters, at most {MAX_REASON}",
+                "reason 有 {} 个字符，最多 {MAX_REASON} 个",
                 s.chars().count()
             ),
         ),
         Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-        Some(_) => invalid(ViolationCode::InvalidType, "reason must be a string".into()),
+        Some(_) => invalid(ViolationCode::InvalidType, "reason 须为字符串".into()),
     }
 }
