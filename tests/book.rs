@@ -248,6 +248,78 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The regulator chapters speak to regulators: no crate paths, source files, test files or
+/// files outside the repository; where a rule's source could not be checked, the page says
+/// so once (a callout starting "来源未能核对") and says what the bureau can do.
+#[test]
+fn regulator_chapters_speak_to_regulators() {
+    let mut pages = Vec::new();
+    for dir in ["", "ledger", "grades", "access"] {
+        let path = Path::new(BOOK).join("src").join(dir);
+        for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.extension().is_some_and(|e| e == "md")
+                && !["SUMMARY.md", "errors.md", "changelog.md"]
+                    .iter()
+                    .any(|n| p.ends_with(n))
+            {
+                pages.push(p);
+            }
+        }
+    }
+    assert!(
+        pages.len() >= 12,
+        "only {} regulator pages found",
+        pages.len()
+    );
+    let mut complaints = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap_or_default();
+        // Snapshot includes are examples shown to the reader, not references.
+        let prose: String = text
+            .lines()
+            .filter(|l| !l.starts_with("{{#include"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for needle in [
+            "crates/",
+            "tests/",
+            ".rs`",
+            "::",
+            "../shared",
+            "domain.md",
+            "safegrade_",
+        ] {
+            if prose.contains(needle) {
+                complaints.push(format!("{}: mentions {needle}", page.display()));
+            }
+        }
+        let notes = prose.matches("来源未能核对").count();
+        if notes > 1 {
+            complaints.push(format!(
+                "{}: says {notes} times that a source could not be checked",
+                page.display()
+            ));
+        }
+        if prose.contains("待核对") || prose.contains("回忆") {
+            complaints.push(format!(
+                "{}: an unchecked source outside the one callout",
+                page.display()
+            ));
+        }
+    }
+    for unchecked in ["grades/index.md", "grades/revocation.md"] {
+        let text = std::fs::read_to_string(Path::new(BOOK).join("src").join(unchecked))
+            .unwrap_or_default();
+        if !text.contains("> **来源未能核对**") || !text.contains("定级规则") {
+            complaints.push(format!(
+                "{unchecked}: rules from unchecked sources without the callout"
+            ));
+        }
+    }
+    assert!(complaints.is_empty(), "{}", complaints.join("\n"));
+}
+
 #[test]
 fn api_reference_is_generated_from_the_spec() {
     let dir = Path::new(BOOK).join("src/api");
