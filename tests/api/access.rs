@@ -159,9 +159,55 @@ pub(crate) fn request(
     store: &Store,
     fresh_certificate: Option<&str>,
 ) -> TestRequest {
+    call(op, w, inside, n, store, fresh_certificate).build()
+}
+
+/// One operation's request as parts, so a test can show what it sent (the examples).
+pub(crate) struct Call {
+    pub(crate) method: Method,
+    pub(crate) uri: String,
+    pub(crate) body: Option<Value>,
+}
+
+impl Call {
+    fn get(uri: String) -> Self {
+        Self {
+            method: Method::GET,
+            uri,
+            body: None,
+        }
+    }
+
+    fn json(method: Method, uri: &str, body: &Value) -> Self {
+        Self {
+            method,
+            uri: uri.to_owned(),
+            body: Some(body.clone()),
+        }
+    }
+
+    pub(crate) fn build(&self) -> TestRequest {
+        match &self.body {
+            Some(body) => json_request(self.method.clone(), &self.uri, body),
+            None => TestRequest::default()
+                .method(self.method.clone())
+                .uri(&self.uri),
+        }
+    }
+}
+
+/// [`request`] as parts.
+pub(crate) fn call(
+    op: &str,
+    w: &World,
+    inside: bool,
+    n: u32,
+    store: &Store,
+    fresh_certificate: Option<&str>,
+) -> Call {
     let ent = if inside { &w.inside } else { &w.outside };
     let area = if inside { "510703" } else { "510704" };
-    let get = |uri: String| TestRequest::get().uri(&uri);
+    let get = Call::get;
     match op {
         "get_health" => get("/healthz".into()),
         "get_readiness" => get("/readyz".into()),
@@ -170,9 +216,9 @@ pub(crate) fn request(
         "create_enterprise" => {
             let mut body = enterprise_body(&credit_code(10_000 + n));
             body["area_code"] = json!(area);
-            json_request(Method::POST, "/api/v1/enterprises", &body)
+            Call::json(Method::POST, "/api/v1/enterprises", &body)
         }
-        "update_enterprise" => json_request(
+        "update_enterprise" => Call::json(
             Method::PATCH,
             &format!("/api/v1/enterprises/{ent}"),
             &json!({"employees": n, "reason": "矩阵测试"}),
@@ -184,17 +230,17 @@ pub(crate) fn request(
         "list_events" => get("/api/v1/events".into()),
         "list_principals" => get("/api/v1/principals".into()),
         "get_principal" => get(format!("/api/v1/principals/{}", w.target)),
-        "create_principal" => json_request(
+        "create_principal" => Call::json(
             Method::POST,
             "/api/v1/principals",
             &json!({"name": format!("新账号{n}"), "role": "city_regulator"}),
         ),
-        "update_principal" => json_request(
+        "update_principal" => Call::json(
             Method::PATCH,
             &format!("/api/v1/principals/{}", w.target),
             &json!({"name": format!("目标{n}")}),
         ),
-        "create_token" => json_request(
+        "create_token" => Call::json(
             Method::POST,
             &format!("/api/v1/principals/{}/tokens", w.target),
             &json!({"expires_at": format!("2099-01-01T00:00:{:02}Z", n % 60)}),
@@ -203,7 +249,7 @@ pub(crate) fn request(
         "revoke_token" => {
             // A fresh token each time, so an allowed revocation is never a repeat.
             let id = fresh_certificate.map_or_else(|| fresh_token(w, store), str::to_owned);
-            json_request(
+            Call::json(
                 Method::POST,
                 &format!("/api/v1/tokens/{id}/revocation"),
                 &json!({"reason": format!("矩阵测试{n}")}),
@@ -214,12 +260,12 @@ pub(crate) fn request(
         "list_alerts" => get("/api/v1/alerts".into()),
         "get_drive" => get(format!("/api/v1/enterprises/{ent}/drive")),
         "list_visits" => get(format!("/api/v1/enterprises/{ent}/visits")),
-        "update_drive" => json_request(
+        "update_drive" => Call::json(
             Method::PATCH,
             &format!("/api/v1/enterprises/{ent}/drive"),
             &json!({"model_enterprise": true, "model_note": format!("典型{n}")}),
         ),
-        "create_visit" => json_request(
+        "create_visit" => Call::json(
             Method::POST,
             &format!("/api/v1/enterprises/{ent}/visits"),
             &json!({"visited_on": "2025-12-01", "visitor": "涪城区应急管理局", "findings": format!("检查{n}")}),
@@ -227,12 +273,12 @@ pub(crate) fn request(
         "get_attainment_stats" => get("/api/v1/stats/attainment".into()),
         "verify_certificate" => get("/api/v1/register/certificates/W-IN".into()),
         "list_accidents" => get("/api/v1/accidents".into()),
-        "create_accident" => json_request(
+        "create_accident" => Call::json(
             Method::POST,
             "/api/v1/accidents",
             &json!({"enterprise_id": ent, "occurred_on": "2025-08-05", "kind": "machinery", "seriously_injured": 1, "source": format!("矩阵{n}")}),
         ),
-        "renew_certificate" => json_request(
+        "renew_certificate" => Call::json(
             Method::POST,
             &format!(
                 "/api/v1/certificates/{}/renewal",
@@ -240,14 +286,14 @@ pub(crate) fn request(
             ),
             &json!({"track": "full_review", "number": format!("RN-{n}"), "issued_on": "2025-09-01"}),
         ),
-        "upgrade_certificate" => json_request(
+        "upgrade_certificate" => Call::json(
             Method::POST,
             &format!(
                 "/api/v1/certificates/{}/upgrade",
                 fresh_certificate.unwrap_or_else(|| panic!("no fresh certificate"))
             ),
             &json!({"grade": "grade_2", "number": format!("UP-{n}"), "issued_on": "2025-09-01",
-                    "authority_level": "province", "authority_name": "四川省应急管理厅"}),
+                    "authority": {"level": "province", "name": "四川省应急管理厅"}}),
         ),
         "get_certificate" => get(format!(
             "/api/v1/certificates/{}",
@@ -257,7 +303,7 @@ pub(crate) fn request(
                 &w.certificates.1
             }
         )),
-        "create_certificate" => json_request(
+        "create_certificate" => Call::json(
             Method::POST,
             "/api/v1/certificates",
             &certificate_body(ent, &format!("M-{n}")),
@@ -265,7 +311,7 @@ pub(crate) fn request(
         "revoke_certificate" => {
             // A fresh certificate each time, so an allowed revocation is never a repeat.
             let id = fresh_certificate.unwrap_or_else(|| panic!("no fresh certificate"));
-            json_request(
+            Call::json(
                 Method::POST,
                 &format!("/api/v1/certificates/{id}/revocation"),
                 &json!({"trigger": "system_not_run", "legal_basis": "定级办法", "reason": format!("矩阵测试{n}"), "decided_on": "2025-07-01"}),

@@ -56,6 +56,30 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
             ));
             continue;
         };
+        // A Chinese title (the summary) for every operation: the reference's headings.
+        if !op["summary"]
+            .as_str()
+            .is_some_and(|t| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
+        {
+            wrong.push(format!(
+                "{id}: no Chinese summary: add it to openapi::title_zh"
+            ));
+        }
+        // A real example of its request body and its answer (tests/api/examples.rs).
+        if op["requestBody"]["content"]["application/json"].is_object()
+            && op["requestBody"]["content"]["application/json"]["example"].is_null()
+        {
+            wrong.push(format!("{id}: no request example"));
+        }
+        let answered = op["responses"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(status, _)| status.starts_with('2'))
+            .any(|(_, r)| !r["content"]["application/json"]["example"].is_null());
+        if !answered {
+            wrong.push(format!("{id}: no response example"));
+        }
         // Every documented problem code exists and is answered with that status.
         for (status, response) in op["responses"].as_object().into_iter().flatten() {
             for code in response["x-problem-codes"].as_array().into_iter().flatten() {

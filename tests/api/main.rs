@@ -26,6 +26,7 @@ mod conventions;
 mod defects;
 mod enterprises;
 mod errors;
+mod examples;
 mod openapi;
 mod redact;
 mod reference;

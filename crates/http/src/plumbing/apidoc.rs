@@ -69,19 +69,70 @@ pub fn anchor(heading: &str) -> String {
         .collect()
 }
 
+/// A tag's page title: the Chinese name its description ends with in parentheses
+/// ("The enterprise ledger (企业台账)" → "企业台账接口"), else the tag.
+fn tag_title(tag: &str, description: &str) -> String {
+    description
+        .trim_end()
+        .strip_suffix(')')
+        .and_then(|d| d.rsplit_once('('))
+        .map(|(_, zh)| zh.trim())
+        .filter(|zh| zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
+        .map_or_else(|| tag.to_owned(), |zh| format!("{zh}接口"))
+}
+
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// The responses every protected operation shares; said once per page, at its head.
+const COMMON: [&str; 4] = ["401", "403", "500", "503"];
+
+/// The page's head section on the shared responses (from the first operation that has each).
+fn common_responses(out: &mut String, ops: &[&Value]) {
+    let mut rows = Vec::new();
+    for status in COMMON {
+        if let Some(r) = ops
+            .iter()
+            .find_map(|op| op.pointer(&format!("/responses/{status}")))
+        {
+            let codes: Vec<String> = r["x-problem-codes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|c| format!("[`{c}`](../errors.md#{c})"))
+                .collect();
+            rows.push(format!(
+                "| {status} | {} | {} |\n",
+                cell(s(r, "description")),
+                codes.join("、")
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("## 通用响应\n\n本页需要令牌的操作都可能返回下列响应（problem+json），各操作不再重复列出：\n\n| 状态 Status | 说明 Description | 错误码 Codes |\n|---|---|---|\n");
+    for row in rows {
+        out.push_str(&row);
+    }
+    out.push('\n');
+}
+
+fn json_block(out: &mut String, label: &str, value: &Value) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    out.push_str(&format!("{label}\n\n```json\n{text}\n```\n\n"));
+}
 
 fn operation(out: &mut String, path: &str, method: &str, op: &Value) {
     let id = s(op, "operationId");
+    let title = s(op, "summary");
+    // The Chinese title is the heading; the operationId stays the anchor.
     out.push_str(&format!(
-        "## {id}\n\n`{} {path}`\n\n",
+        "## {} {{#{id}}}\n\n`{} {path}` · 操作名 operationId `{id}`\n\n",
+        if title.is_empty() { id } else { title },
         method.to_uppercase()
     ));
     let description = s(op, "description");
-    let summary = s(op, "summary");
-    if !summary.is_empty() {
-        out.push_str(&format!("{summary}\n\n"));
-    }
     if !description.is_empty() {
         out.push_str(&format!("{description}\n\n"));
     }
@@ -110,6 +161,8 @@ fn operation(out: &mut String, path: &str, method: &str, op: &Value) {
         .is_some_and(|s| !s.is_empty())
     {
         out.push_str("认证 Authentication: `Authorization: Bearer <token>`（见[权限与审计](../access/index.md)）\n\n");
+    } else {
+        out.push_str("认证 Authentication: 不需要令牌（公开）\n\n");
     }
     if let Some(content) = op
         .pointer("/requestBody/content")
@@ -118,17 +171,29 @@ fn operation(out: &mut String, path: &str, method: &str, op: &Value) {
         for (media, c) in content {
             let ty = c.get("schema").map(schema_name).unwrap_or_default();
             out.push_str(&format!("请求体 Request body: `{media}`, {ty}\n\n"));
+            if let Some(example) = c.get("example") {
+                json_block(out, "请求示例 Request example:", example);
+            }
         }
     }
     out.push_str("| 状态 Status | 说明 Description | 内容 Content |\n|---|---|---|\n");
+    let mut common = Vec::new();
+    let mut examples = Vec::new();
     if let Some(responses) = op.get("responses").and_then(Value::as_object) {
         for (status, r) in responses {
+            if COMMON.contains(&status.as_str()) {
+                common.push(status.as_str());
+                continue;
+            }
             let content = r
                 .get("content")
                 .and_then(Value::as_object)
                 .map(|c| {
                     c.iter()
                         .map(|(media, m)| {
+                            if let Some(example) = m.get("example") {
+                                examples.push((status.clone(), example.clone()));
+                            }
                             format!(
                                 "`{media}` {}",
                                 m.get("schema").map(schema_name).unwrap_or_default()
@@ -145,6 +210,19 @@ fn operation(out: &mut String, path: &str, method: &str, op: &Value) {
         }
     }
     out.push('\n');
+    if !common.is_empty() {
+        out.push_str(&format!(
+            "另有[通用响应](#通用响应) {}。\n\n",
+            common.join("、")
+        ));
+    }
+    for (status, example) in examples {
+        json_block(
+            out,
+            &format!("响应示例 Response example（{status}）:"),
+            &example,
+        );
+    }
 }
 
 fn schemas_page(spec: &Value) -> String {
@@ -222,10 +300,16 @@ pub fn render(spec: &utoipa::openapi::OpenApi) -> Vec<Page> {
         s(&spec["info"], "version")
     );
     index.push_str("本参考由 OpenAPI 规范自动生成；规范原文见 [`/api/openapi.json`](../integration/index.md#openapi-规范)。\n\n");
-    index.push_str("| 操作 Operation | 方法 Method | 路径 Path |\n|---|---|---|\n");
+    index.push_str("每个操作的标题是中文，`operationId` 是它在页面中的锚点（如 `enterprises.html#create_enterprise`）；每个操作都附有取自自动化测试真实调用的请求和响应示例，规范中的 `example` 与此相同。\n\n");
+    index.push_str("| 操作 Operation | 说明 | 方法 Method | 路径 Path |\n|---|---|---|---|\n");
     let mut pages = Vec::new();
     for (tag, description) in &tags {
-        let mut page = format!("{HEADER}# {tag}\n\n{description}\n\n");
+        let mut page = format!(
+            "{HEADER}# {}\n\n标签 tag `{tag}`：{description}\n\n",
+            tag_title(tag, description)
+        );
+        let mut body = String::new();
+        let mut ops = Vec::new();
         for (path, item) in &paths {
             for method in METHODS {
                 let Some(op) = item.get(method) else { continue };
@@ -239,13 +323,16 @@ pub fn render(spec: &utoipa::openapi::OpenApi) -> Vec<Page> {
                 }
                 let id = s(op, "operationId");
                 index.push_str(&format!(
-                    "| [{id}]({tag}.md#{}) | {} | `{path}` |\n",
-                    anchor(id),
+                    "| [`{id}`]({tag}.md#{id}) | {} | {} | `{path}` |\n",
+                    cell(s(op, "summary")),
                     method.to_uppercase()
                 ));
-                operation(&mut page, path, method, op);
+                operation(&mut body, path, method, op);
+                ops.push(op);
             }
         }
+        common_responses(&mut page, &ops);
+        page.push_str(&body);
         pages.push(Page {
             file: format!("{tag}.md"),
             text: page,

@@ -34,7 +34,7 @@ are explained in the integrator guide (接入指南) of the book.",
         (name = "register", description = "The public register of grades and certificate verification, no token (公开查询)"),
         (name = "access", description = "Principals, tokens and the caller (账号与令牌)"),
         (name = "events", description = "The audit trail and change feed (事件流)"),
-        (name = "health", description = "Liveness and readiness"),
+        (name = "health", description = "Liveness and readiness (健康检查)"),
     ),
     components(schemas(
         Problem,
@@ -185,6 +185,80 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
     })
 }
 
+/// Every operation's Chinese title: the spec's `summary` (Swagger UI and generated clients
+/// show it) and the heading of its section in the book's API reference. The English first
+/// sentence of the handler's documentation moves to the front of the `description`.
+pub fn title_zh(operation_id: &str) -> Option<&'static str> {
+    Some(match operation_id {
+        "list_accidents" => "查询事故记录",
+        "create_accident" => "登记生产安全事故",
+        "list_alerts" => "查询提醒",
+        "list_areas" => "查询监管区域",
+        "list_certificates" => "查询等级证书",
+        "create_certificate" => "登记等级证书",
+        "get_certificate" => "查看一张证书",
+        "renew_certificate" => "复评（再次申请同一等级）",
+        "revoke_certificate" => "撤销等级",
+        "upgrade_certificate" => "提档升级",
+        "list_enterprises" => "查询企业台账",
+        "create_enterprise" => "录入企业",
+        "get_enterprise" => "查看一家企业",
+        "update_enterprise" => "修改企业信息",
+        "get_drive" => "查看创建与提档升级记录",
+        "update_drive" => "修改创建与提档升级记录",
+        "list_visits" => "查询督促指导记录",
+        "create_visit" => "登记督促指导",
+        "list_events" => "查询事件流（审计记录）",
+        "get_me" => "当前调用方",
+        "list_principals" => "查询账号",
+        "create_principal" => "新建账号",
+        "get_principal" => "查看一个账号",
+        "update_principal" => "修改账号",
+        "list_tokens" => "查询账号的令牌",
+        "create_token" => "签发令牌",
+        "list_reference_lists" => "查询代码表目录",
+        "list_reference" => "查询一个代码表",
+        "list_register" => "公开查询现行等级",
+        "verify_certificate" => "核验证书",
+        "get_attainment_stats" => "达标情况统计",
+        "revoke_token" => "吊销令牌",
+        "get_health" => "存活检查",
+        "get_readiness" => "就绪检查",
+        _ => return None,
+    })
+}
+
+/// The test snapshots: `api__examples__<operationId>.snap` holds a real request and answer of
+/// each operation (`tests/api/examples.rs` writes them).
+static SNAPSHOTS: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../tests/api/snapshots");
+
+/// The example of an operation: `{method, status, request, response}`.
+pub fn example(operation_id: &str) -> Option<serde_json::Value> {
+    let file = SNAPSHOTS.get_file(format!("api__examples__{operation_id}.snap"))?;
+    // An insta snapshot: a YAML header between `---` lines, then the JSON.
+    let json = file.contents_utf8()?.splitn(3, "---\n").nth(2)?;
+    serde_json::from_str(json).ok()
+}
+
+/// Puts an operation's example into the spec: the request body's and the success
+/// response's `example`, so Swagger UI's "Try it out" starts from a body that works.
+fn add_example(id: &str, op: &mut serde_json::Value) {
+    let Some(example) = example(id) else {
+        return;
+    };
+    if !example["request"].is_null()
+        && let Some(content) = op.pointer_mut("/requestBody/content/application~1json")
+    {
+        content["example"] = example["request"].clone();
+    }
+    let status = example["status"].to_string();
+    if let Some(content) = op.pointer_mut(&format!("/responses/{status}/content/application~1json"))
+    {
+        content["example"] = example["response"].clone();
+    }
+}
+
 /// Operations whose body may be left out entirely (an empty body is `{}`).
 fn body_optional(operation_id: &str) -> bool {
     matches!(operation_id, "create_token" | "revoke_token")
@@ -271,7 +345,7 @@ fn problem_response(codes: &[ErrorCode]) -> serde_json::Value {
     use serde_json::json;
     let names: Vec<String> = codes
         .iter()
-        .map(|c| format!("`{c}` ({})", c.title()))
+        .map(|c| format!("`{c}` {}（{}）", c.label_zh(), c.title()))
         .collect();
     let mut response = json!({
         "description": names.join("; "),
@@ -320,6 +394,21 @@ fn complete_operation(path: &str, op: &mut serde_json::Value) {
     if body_optional(&id) && op.get("requestBody").is_some() {
         op["requestBody"]["required"] = Value::Bool(false);
     }
+    if let Some(title) = title_zh(&id) {
+        let english = op["summary"].as_str().unwrap_or_default().trim().to_owned();
+        let rest = op["description"]
+            .as_str()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        op["description"] = Value::from(match (english.is_empty(), rest.is_empty()) {
+            (true, _) => rest,
+            (false, true) => english,
+            (false, false) => format!("{english}\n\n{rest}"),
+        });
+        op["summary"] = Value::from(title);
+    }
+    add_example(&id, op);
     op["x-conventions"] = json!({
         "shape": shape.as_str(),
         "domain_codes": domain.iter().map(|c| c.as_str()).collect::<Vec<_>>(),

@@ -1,0 +1,155 @@
+//! The request and response example of every operation, taken from a real call: this test
+//! sends each operation's request (the jurisdiction matrix's, as the city administrator) and
+//! keeps what it sent and what came back as a snapshot (`api__examples__<operationId>.snap`).
+//! The spec carries them as `example`s (so Swagger UI's "Try it out" starts from a body that
+//! works) and the book's API reference shows them; both read these files.
+//!
+//! Values that change from run to run are replaced by stable, valid ones: ids by UUIDs
+//! numbered in order of appearance (the same id gets the same stand-in in the request and the
+//! response), generated instants by one instant, secrets and their hints, cursors and request ids
+//! by fixed strings. Lists keep their first two items.
+
+use std::collections::HashMap;
+
+use safegrade_testkit::{TestDb, send, test_app_at};
+use serde_json::{Value, json};
+
+use crate::access::{World, call, certificate, fresh_token, matrix_today, world};
+
+both!(every_operation_has_a_real_example);
+
+/// How many list items an example keeps.
+const ITEMS: usize = 2;
+
+/// Replaces run-dependent values with stable, valid ones.
+#[derive(Default)]
+struct Stable {
+    ids: HashMap<String, String>,
+}
+
+impl Stable {
+    fn id(&mut self, raw: &str) -> String {
+        let next = self.ids.len() + 1;
+        self.ids
+            .entry(raw.to_owned())
+            .or_insert_with(|| format!("01940000-0000-7000-8000-{next:012}"))
+            .clone()
+    }
+
+    /// `sent`: the strings of the request, kept as they are in the response (a date the
+    /// caller chose is not generated).
+    fn value(&mut self, key: &str, v: &Value, sent: &[String]) -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.value(k, v, sent)))
+                    .collect(),
+            ),
+            Value::Array(items) => {
+                let keep = if key == "items" { ITEMS } else { usize::MAX };
+                Value::Array(
+                    items
+                        .iter()
+                        .take(keep)
+                        .map(|v| self.value(key, v, sent))
+                        .collect(),
+                )
+            }
+            Value::String(s) if uuid::Uuid::try_parse(s).is_ok() => {
+                if key == "request_id" {
+                    Value::from("01940000-0000-7000-9000-000000000000")
+                } else {
+                    Value::from(self.id(s))
+                }
+            }
+            Value::String(s)
+                if s.contains('T')
+                    && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+                    && !sent.contains(s) =>
+            {
+                Value::from("2026-01-01T00:30:00.000000Z")
+            }
+            Value::String(s) if (key == "token" || key == "hint") && s.starts_with("sg_") => {
+                Value::from(format!("sg_{}", "x".repeat(s.len() - 3)))
+            }
+            Value::String(_) if key == "next_cursor" => Value::from("eyJleGFtcGxlIjp0cnVlfQ"),
+            Value::Number(_) if key == "seq" || key == "next_after" => Value::from(42),
+            other => other.clone(),
+        }
+    }
+}
+
+fn strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+        Value::Object(m) => m.values().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}
+
+async fn every_operation_has_a_real_example(db: TestDb) {
+    let app = test_app_at(db.store.clone(), matrix_today()).await;
+    let w: World = world(&app).await;
+    let spec = send(
+        &app,
+        actix_web::test::TestRequest::get().uri("/api/openapi.json"),
+    )
+    .await
+    .body;
+    let mut ids: Vec<String> = spec["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, item)| item.as_object().into_iter().flatten())
+        .filter_map(|(_, op)| op["operationId"].as_str().map(str::to_owned))
+        .collect();
+    // Records made first, so the lists show one of every kind (an accident, a visit, its
+    // alerts); the transitions (a renewal would resolve the accident's alert) last.
+    ids.sort_by_key(|id| {
+        if id.starts_with("create_") || id.starts_with("update_") {
+            0
+        } else if id.starts_with("get_") || id.starts_with("list_") {
+            1
+        } else {
+            2
+        }
+    });
+    assert!(ids.len() > 30, "only {} operations", ids.len());
+    for (n, id) in ids.iter().enumerate() {
+        let fresh = match id.as_str() {
+            "revoke_token" => Some(fresh_token(&w, &app.store)),
+            "revoke_certificate" | "renew_certificate" | "upgrade_certificate" => {
+                Some(certificate(&app, &w.inside, &format!("EX-{n}")).await)
+            }
+            _ => None,
+        };
+        let call = call(id, &w, true, 1, &app.store, fresh.as_deref());
+        let reply = send(&app, call.build()).await;
+        assert!(
+            reply.status.is_success(),
+            "{id}: {} {}",
+            reply.status,
+            reply.body
+        );
+        let mut sent = Vec::new();
+        if let Some(body) = &call.body {
+            strings(body, &mut sent);
+        }
+        let mut stable = Stable::default();
+        let request = call
+            .body
+            .as_ref()
+            .map_or(Value::Null, |b| stable.value("", b, &[]));
+        let response = stable.value("", &reply.body, &sent);
+        insta::assert_json_snapshot!(
+            id.as_str(),
+            json!({
+                "method": call.method.as_str(),
+                "status": reply.status.as_u16(),
+                "request": request,
+                "response": response,
+            })
+        );
+    }
+}
