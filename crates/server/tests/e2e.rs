@@ -49,6 +49,11 @@ fn http(
 /// Starts `safegrade serve` on a free port over `db`; returns the server, its address and
 /// the lines it printed after the first.
 fn start(db: &std::path::Path) -> (Server, String, Vec<String>) {
+    start_logging_to(db, Stdio::null())
+}
+
+/// [`start`], with the log (stderr) going to `log`.
+fn start_logging_to(db: &std::path::Path, log: Stdio) -> (Server, String, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_safegrade"))
         .args([
             "serve",
@@ -58,8 +63,9 @@ fn start(db: &std::path::Path) -> (Server, String, Vec<String>) {
             &format!("sqlite://{}", db.display()),
         ])
         .env_remove("SAFEGRADE_BIND")
+        .env_remove("SAFEGRADE_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap_or_else(|e| panic!("spawn: {e}"));
     let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
@@ -480,4 +486,77 @@ fn command_line_errors_name_flags() {
         "no API field names: {stderr}"
     );
     assert!(!stderr.to_lowercase().contains("backtrace"), "{stderr}");
+}
+
+/// The log has one INFO line per request (method, path, request id, status, route, latency),
+/// a refused request is that one line without a Rust debug dump, and a log that is not a
+/// terminal has no colour codes.
+#[test]
+fn one_log_line_per_request() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let log_path = dir.path().join("serve.log");
+    let log = std::fs::File::create(&log_path).unwrap_or_else(|e| panic!("{e}"));
+    let (server, addr, rest) = start_logging_to(&dir.path().join("l.db"), Stdio::from(log));
+    let token = rest
+        .iter()
+        .find(|l| l.starts_with("sg_"))
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_else(|| panic!("no token: {rest:?}"));
+    assert_eq!(http(&addr, None, "GET", "/healthz", None).0, 200);
+    assert_eq!(http(&addr, None, "GET", "/api/v1/enterprises", None).0, 401);
+    assert_eq!(
+        http(
+            &addr,
+            Some(&token),
+            "POST",
+            "/api/v1/enterprises",
+            Some("{\"colour\": 1}")
+        )
+        .0,
+        422
+    );
+    // The writer is non-blocking: give it a moment before reading.
+    let mut text = String::new();
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if text.matches("request ").count() >= 3 {
+            break;
+        }
+    }
+    drop(server);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("request{")).collect();
+    let done: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("request done"))
+        .collect();
+    assert_eq!(done.len(), 1, "{text}");
+    for field in [
+        " INFO ",
+        "method=GET",
+        "path=/healthz",
+        "request_id=",
+        "status=200",
+        "route=\"/healthz\"",
+        "elapsed_ms=",
+    ] {
+        assert!(done[0].contains(field), "{field} missing: {}", done[0]);
+    }
+    let refused: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("request refused"))
+        .collect();
+    assert_eq!(refused.len(), 2, "{text}");
+    assert!(refused.iter().any(|l| l.contains("status=401")), "{text}");
+    assert!(
+        refused
+            .iter()
+            .any(|l| l.contains("status=422") && l.contains("method=POST")),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 3, "one line per request: {text}");
+    assert!(!text.contains('\u{1b}'), "no colour codes: {text}");
+    for dump in ["ApiError {", "Backtrace", "stack backtrace", "Violation {"] {
+        assert!(!text.contains(dump), "a debug dump ({dump}): {text}");
+    }
 }

@@ -415,7 +415,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         if self.code.status().is_server_error() {
             let chain = source_chain(self.source.as_deref());
-            tracing::error!(code = %self.code, detail = %self.detail, cause = %chain, "request failed");
+            tracing::error!(code = %self.code, detail = %self.detail, cause = %chain, "server error");
         }
         // `instance` and `request_id` are filled in by the request-id middleware, which
         // knows the request; this body is complete without them.
