@@ -15,9 +15,9 @@ pub enum Refusal {
     Drive(#[from] DriveRefusal),
     /// The change would leave no enabled `city_admin` (someone must be able to manage
     /// access). Checked under a lock, so concurrent changes cannot both pass.
-    #[error("this would leave no enabled city_admin; make another principal city_admin first")]
+    #[error("这样将没有启用的市局管理员（city_admin）：请先把另一个账号设为市局管理员")]
     LastCityAdmin,
     /// The token was revoked already.
-    #[error("this token was revoked already")]
+    #[error("该令牌已经吊销")]
     TokenAlreadyRevoked,
 }

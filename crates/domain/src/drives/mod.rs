@@ -17,7 +17,7 @@ pub enum DriveRefusal {
     /// A new creation stage dated before the current stage began: the stages are a
     /// history, each later than the one before.
     #[error(
-        "the creation stage is {current} since {since}: a new stage cannot begin before that ({asked})"
+        "创建阶段自 {since} 起为 {current}：新阶段不能早于该日期开始（{asked}）"
     )]
     StageBeforeCurrent {
         /// The current stage.

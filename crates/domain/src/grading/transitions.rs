@@ -14,15 +14,15 @@ use super::{
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CertificateRefusal {
     /// The certificate was revoked or replaced already.
-    #[error("only a certificate in force (neither revoked nor superseded) can be {action}")]
+    #[error("只有现行有效（未撤销、未被替代）的证书才能{action}")]
     NotInForce {
-        /// What was attempted ("revoked", "renewed", "upgraded").
+        /// What was attempted, in Chinese ("撤销", "复评", "升级").
         action: &'static str,
     },
     /// A revocation decided after the certificate's last valid day: an expired grade is no
     /// longer in force and cannot be revoked (定级办法 revokes grades in force).
     #[error(
-        "the certificate expired on {valid_until}: a grade that is no longer in force cannot be revoked (decision of {decided_on})"
+        "证书有效期已于 {valid_until} 届满：已不在有效期内的等级不能撤销（撤销决定日期 {decided_on}）"
     )]
     RevokedAfterExpiry {
         /// The certificate's last valid day.
@@ -33,7 +33,7 @@ pub enum CertificateRefusal {
     /// A successor (renewal or upgrade) issued after the certificate expired: the
     /// enterprise must restart creation (notice 绵应急函〔2020〕42号 二（三）).
     #[error(
-        "the certificate expired on {valid_until}, before the new certificate's issue date {issued_on}: the enterprise must restart creation (notice 绵应急函〔2020〕42号 二（三）)"
+        "证书有效期已于 {valid_until} 届满，早于新证书的颁发日期 {issued_on}：企业须重新创建（42号文二（三））"
     )]
     Expired {
         /// The certificate's last valid day.
@@ -43,7 +43,7 @@ pub enum CertificateRefusal {
     },
     /// A new grade within the bar after a revocation (定级办法, application condition 8).
     #[error(
-        "the enterprise's grade was revoked on {revoked_on}: a new grade can be granted from {opens_on}"
+        "企业的等级已于 {revoked_on} 被撤销：自 {opens_on} 起方可授予新的等级（定级办法：撤销满 1 年）"
     )]
     RegradeBarred {
         /// The revocation's decision date.
@@ -52,7 +52,7 @@ pub enum CertificateRefusal {
         opens_on: NaiveDate,
     },
     /// The fast track was asked for but the accidents during the validity exclude it.
-    #[error("{}", reasons.join("; "))]
+    #[error("{}", reasons.join("；"))]
     FastTrackNotAllowed {
         /// Why, one sentence per condition.
         reasons: Vec<String>,
@@ -97,7 +97,7 @@ pub fn revoke(
     current: &Certificate,
     mut decision: Revocation,
 ) -> Result<Revocation, CertificateRefusal> {
-    in_force(current, "revoked")?;
+    in_force(current, "撤销")?;
     decision.rules_version = rules.version.to_owned();
     if decision.decided_on > current.data.valid_until {
         return Err(CertificateRefusal::RevokedAfterExpiry {
@@ -134,7 +134,7 @@ pub fn renew(
     track: RenewalTrack,
     during: &[AccidentFacts],
 ) -> Result<FastTrack, CertificateRefusal> {
-    in_force(current, "renewed")?;
+    in_force(current, "复评")?;
     successor_in_time(current, new)?;
     let fast = rules.fast_track(current.data.grade, during);
     if track == RenewalTrack::FastTrack && !fast.allowed {
@@ -148,7 +148,7 @@ pub fn renew(
 /// Upgrading a certificate (提档升级): it must be in force and not expired on the new
 /// certificate's issue date (an expired grade means restarting creation, as for a renewal).
 pub fn upgrade(current: &Certificate, new: &CertificateData) -> Result<(), CertificateRefusal> {
-    in_force(current, "upgraded")?;
+    in_force(current, "升级")?;
     successor_in_time(current, new)
 }
 
@@ -257,11 +257,11 @@ mod tests {
         c.superseded_by = Some(CertificateId::new());
         assert_eq!(
             upgrade(&c, &data("2023-01-10", "2026-01-10")),
-            Err(CertificateRefusal::NotInForce { action: "upgraded" })
+            Err(CertificateRefusal::NotInForce { action: "升级" })
         );
         assert_eq!(
             revoke(GradeRules::builtin(), &c, decision("2023-01-10")).map(|_| ()),
-            Err(CertificateRefusal::NotInForce { action: "revoked" })
+            Err(CertificateRefusal::NotInForce { action: "撤销" })
         );
     }
 
