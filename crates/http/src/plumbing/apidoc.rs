@@ -301,7 +301,7 @@ pub fn render(spec: &utoipa::openapi::OpenApi) -> Vec<Page> {
     );
     index.push_str("本参考由 OpenAPI 规范自动生成；规范原文见 [`/api/openapi.json`](../integration/index.md#openapi-规范)。\n\n");
     index.push_str("每个操作的标题是中文，`operationId` 是它在页面中的锚点（如 `enterprises.html#create_enterprise`）；每个操作都附有取自自动化测试真实调用的请求和响应示例，规范中的 `example` 与此相同。\n\n");
-    index.push_str("| 操作 Operation | 说明 | 方法 Method | 路径 Path |\n|---|---|---|---|\n");
+    index.push_str("| 操作 Operation | operationId | 请求 Request |\n|---|---|---|\n");
     let mut pages = Vec::new();
     for (tag, description) in &tags {
         let mut page = format!(
@@ -323,7 +323,7 @@ pub fn render(spec: &utoipa::openapi::OpenApi) -> Vec<Page> {
                 }
                 let id = s(op, "operationId");
                 index.push_str(&format!(
-                    "| [`{id}`]({tag}.md#{id}) | {} | {} | `{path}` |\n",
+                    "| [{}]({tag}.md#{id}) | `{id}` | `{} {path}` |\n",
                     cell(s(op, "summary")),
                     method.to_uppercase()
                 ));
