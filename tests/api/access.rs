@@ -148,21 +148,7 @@ where
     r.body["id"].as_str().unwrap_or_default().to_owned()
 }
 
-/// A fresh, valid request for an operation. `inside` chooses the record (or area) inside or
-/// outside the scoped roles' jurisdiction; `n` varies the body; `fresh` is the record a
-/// transition acts on (a certificate, or a token for `revoke_token`).
-pub(crate) fn request(
-    op: &str,
-    w: &World,
-    inside: bool,
-    n: u32,
-    store: &Store,
-    fresh_certificate: Option<&str>,
-) -> TestRequest {
-    call(op, w, inside, n, store, fresh_certificate).build()
-}
-
-/// One operation's request as parts, so a test can show what it sent (the examples).
+/// One operation's request as parts; [`Call::build`] makes the test request.
 pub(crate) struct Call {
     pub(crate) method: Method,
     pub(crate) uri: String,
@@ -196,7 +182,10 @@ impl Call {
     }
 }
 
-/// [`request`] as parts.
+/// A fresh, valid request for an operation, as parts (so a test can also show what it sent).
+/// `inside` chooses the record (or area) inside or outside the scoped roles' jurisdiction;
+/// `n` varies the body; `fresh` is the record a transition acts on (a certificate, or a token
+/// for `revoke_token`).
 pub(crate) fn call(
     op: &str,
     w: &World,
@@ -476,7 +465,7 @@ async fn jurisdiction_matrix(db: TestDb) {
                 } else {
                     None
                 };
-                let req = request(op, &w, is_inside, n, &app.store, fresh.as_deref());
+                let req = call(op, &w, is_inside, n, &app.store, fresh.as_deref()).build();
                 let got = send_as(&app, token, req).await;
                 if got.status.as_u16() != *want {
                     wrong.push(format!(

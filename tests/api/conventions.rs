@@ -12,7 +12,7 @@ use safegrade_http::ErrorCode;
 use safegrade_testkit::{TestDb, json_request, send, test_app_at};
 use serde_json::{Value, json};
 
-use crate::access::{World, certificate, fresh_token, matrix_today, request, world};
+use crate::access::{World, call, certificate, fresh_token, matrix_today, world};
 
 both!(
     conventions_hold_for_every_operation,
@@ -142,19 +142,22 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
             let key = format!("conv-{id}");
             let first = send(
                 &app,
-                request(&id, &w, true, n, &app.store, target.as_deref())
+                call(&id, &w, true, n, &app.store, target.as_deref())
+                    .build()
                     .insert_header(("idempotency-key", key.clone())),
             )
             .await;
             let again = send(
                 &app,
-                request(&id, &w, true, n, &app.store, target.as_deref())
+                call(&id, &w, true, n, &app.store, target.as_deref())
+                    .build()
                     .insert_header(("idempotency-key", key.clone())),
             )
             .await;
             let other = send(
                 &app,
-                request(&id, &w, true, n + 1, &app.store, target.as_deref())
+                call(&id, &w, true, n + 1, &app.store, target.as_deref())
+                    .build()
                     .insert_header(("idempotency-key", key.clone())),
             )
             .await;
@@ -178,7 +181,8 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
             }
             let bad_key = send(
                 &app,
-                request(&id, &w, true, n + 2, &app.store, fresh().await.as_deref())
+                call(&id, &w, true, n + 2, &app.store, fresh().await.as_deref())
+                    .build()
                     .insert_header(("idempotency-key", "")),
             )
             .await;
@@ -194,7 +198,8 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
             let target = fresh().await;
             let stale = send(
                 &app,
-                request(&id, &w, true, n, &app.store, target.as_deref())
+                call(&id, &w, true, n, &app.store, target.as_deref())
+                    .build()
                     .insert_header(("if-match", "\"999\"")),
             )
             .await;
@@ -209,7 +214,8 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
             }
             let malformed = send(
                 &app,
-                request(&id, &w, true, n, &app.store, target.as_deref())
+                call(&id, &w, true, n, &app.store, target.as_deref())
+                    .build()
                     .insert_header(("if-match", "3")),
             )
             .await;

@@ -16,9 +16,7 @@ use crate::grading::Grade;
 pub enum DriveRefusal {
     /// A new creation stage dated before the current stage began: the stages are a
     /// history, each later than the one before.
-    #[error(
-        "创建阶段自 {since} 起为 {current}：新阶段不能早于该日期开始（{asked}）"
-    )]
+    #[error("创建阶段自 {since} 起为 {current}：新阶段不能早于该日期开始（{asked}）")]
     StageBeforeCurrent {
         /// The current stage.
         current: CreationStage,
