@@ -364,13 +364,15 @@ fn role_table_matches_the_rules() {
         }) {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
             let read_only = cells[2].contains("read_only: true");
-            let marks: Vec<bool> = cells[cells.len() - 4..cells.len() - 1]
+            // One column per action, in the list's order, after the scope.
+            let n = Action::ALL.len();
+            let marks: Vec<bool> = cells[cells.len() - 1 - n..cells.len() - 1]
                 .iter()
                 .map(|c| *c == "✓")
                 .collect();
-            let rules: Vec<bool> = [Action::Read, Action::WriteLedger, Action::ManageAccess]
-                .into_iter()
-                .map(|a| role.may(a, read_only))
+            let rules: Vec<bool> = Action::ALL
+                .iter()
+                .map(|a| role.may(*a, read_only))
                 .collect();
             assert_eq!(marks, rules, "book row for {code}: {line}");
             rows += 1;

@@ -306,6 +306,18 @@ pub(crate) fn call(
                 &json!({"trigger": "system_not_run", "legal_basis": "定级办法", "reason": format!("矩阵测试{n}"), "decided_on": "2025-07-01"}),
             )
         }
+        "list_calendar_years" => get("/api/v1/calendar".into()),
+        "get_calendar_year" => get("/api/v1/calendar/2024".into()),
+        "get_working_days" => get("/api/v1/calendar/working-days?from=2024-09-27&add=5".into()),
+        "set_calendar_year" => Call::json(
+            Method::PUT,
+            "/api/v1/calendar/2027",
+            &json!({
+                "off": [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-02", "name": "元旦"}, {"date": "2027-01-03", "name": "元旦"}],
+                "work": [],
+                "source": format!("国务院办公厅关于2027年部分节假日安排的通知（测试{n}）"),
+            }),
+        ),
         other => panic!("no request for operation {other}: add it to the jurisdiction matrix"),
     }
 }
@@ -363,6 +375,10 @@ fn matrix() -> Vec<Case> {
         ("list_tokens", admin_only(200), None),
         ("revoke_token", admin_only(200), None),
         ("list_certificates", all(200), None),
+        ("list_calendar_years", all(200), None),
+        ("get_calendar_year", all(200), None),
+        ("get_working_days", all(200), None),
+        ("set_calendar_year", admin_only(200), None),
         ("list_register", [200; 7], None),
         ("list_alerts", all(200), None),
         (

@@ -103,11 +103,11 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
             }
         }
         let idempotent = matches!(shape, "create" | "transition");
-        let conditional = matches!(shape, "patch" | "transition");
+        let conditional = matches!(shape, "patch" | "transition" | "replace");
         if idempotent != (method == "POST") {
             wrong.push(format!("{id}: {method} with shape {shape}"));
         }
-        if conditional && !matches!(method.as_str(), "POST" | "PATCH") {
+        if conditional && !matches!(method.as_str(), "POST" | "PATCH" | "PUT") {
             wrong.push(format!("{id}: {method} with shape {shape}"));
         }
         if idempotent != declares(&op, "Idempotency-Key") {
@@ -248,7 +248,8 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
             let uri = match target.as_deref() {
                 Some(t) => path.replace("{id}", t),
                 None => path.replace("{id}", &path_id(&id, &w)),
-            };
+            }
+            .replace("{year}", "2027");
             let content_type = if method == "PATCH" {
                 "application/merge-patch+json"
             } else {

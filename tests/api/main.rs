@@ -21,6 +21,7 @@ macro_rules! both {
 }
 
 mod access;
+mod calendar;
 mod certificates;
 mod conventions;
 mod defects;

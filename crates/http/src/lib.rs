@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod calendar;
 pub mod drives;
 pub mod grading;
 pub mod insights;

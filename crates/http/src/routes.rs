@@ -16,6 +16,7 @@ where
             crate::ledger::routes(cfg);
             crate::access::routes(cfg);
             crate::audit::routes(cfg);
+            crate::calendar::routes(cfg);
             crate::grading::routes(cfg);
             crate::drives::routes(cfg);
             crate::insights::routes(cfg);

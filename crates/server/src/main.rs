@@ -270,7 +270,7 @@ fn open_store(settings: &Settings) -> anyhow::Result<(Store, DbUrl)> {
     let report = store
         .sync_reference_data(SectorMapping::builtin())
         .context("seeding reference data failed")?;
-    tracing::info!(database = %url.redacted(), migrations_applied = applied.len(), areas = report.areas_written, sectors_rederived = report.sectors_rederived, "database ready");
+    tracing::info!(database = %url.redacted(), migrations_applied = applied.len(), areas = report.areas_written, sectors_rederived = report.sectors_rederived, calendar_years = report.calendar_years_written, "database ready");
     Ok((store, url))
 }
 

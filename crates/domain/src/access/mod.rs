@@ -38,6 +38,8 @@ code_list! {
         WriteLedger = ("write_ledger", "录入、变更企业台账"),
         /// Manage principals and tokens.
         ManageAccess = ("manage_access", "管理账号与令牌"),
+        /// Maintain city-wide reference data (the working-day calendar).
+        ManageReference = ("manage_reference", "维护参考数据（工作日历）"),
     }
 }
 
@@ -52,7 +54,7 @@ impl Role {
                 Self::Integration => !read_only,
                 Self::Enterprise => false,
             },
-            Action::ManageAccess => self == Self::CityAdmin,
+            Action::ManageAccess | Action::ManageReference => self == Self::CityAdmin,
         }
     }
 
@@ -343,6 +345,8 @@ code_list! {
         VisitRecorded = ("visit.recorded", "登记督促指导"),
         /// An accident was recorded; `data` is the accident and its evaluation.
         AccidentRecorded = ("accident.recorded", "登记生产安全事故"),
+        /// A year's holiday arrangement was loaded or corrected (工作日历).
+        CalendarYearSet = ("calendar.year_set", "设定工作日历"),
     }
 }
 
@@ -361,6 +365,8 @@ code_list! {
         Accident = ("accident", "生产安全事故"),
         /// A guidance visit.
         Visit = ("visit", "督促指导"),
+        /// A year of the working-day calendar.
+        CalendarYear = ("calendar_year", "工作日历年度"),
     }
 }
 
@@ -379,6 +385,7 @@ impl EventType {
             | Self::CertificateRenewed
             | Self::CertificateUpgraded => ResourceType::Certificate,
             Self::AccidentRecorded => ResourceType::Accident,
+            Self::CalendarYearSet => ResourceType::CalendarYear,
         }
     }
 }

@@ -19,7 +19,9 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Utc;
-use safegrade_domain::{Action, Actor, Principal, PrincipalId, Scope, TokenId, token_live};
+use safegrade_domain::{
+    Action, Actor, CodeList, Principal, PrincipalId, Scope, TokenId, token_live,
+};
 use safegrade_store::Store;
 use safegrade_store::access::tokens::{TokenInfo, hash_secret, looks_like_token};
 use safegrade_store::events::EventVisibility;
@@ -60,14 +62,10 @@ impl Caller {
             Err(ApiError::new(
                 ErrorCode::Forbidden,
                 format!(
-                    "a {}{} principal may not {}",
-                    if d.read_only { "read-only " } else { "" },
+                    "{}{} 账号无权{}",
+                    if d.read_only { "只读的 " } else { "" },
                     d.role,
-                    match action {
-                        Action::Read => "read this",
-                        Action::WriteLedger => "change the ledger",
-                        Action::ManageAccess => "manage principals and tokens",
-                    }
+                    action.label_zh()
                 ),
             ))
         }
@@ -80,7 +78,7 @@ impl Caller {
         } else {
             Err(ApiError::new(
                 ErrorCode::Forbidden,
-                format!("area {area_code} is outside your jurisdiction"),
+                format!("区域 {area_code} 不在你的管辖范围内"),
             ))
         }
     }

@@ -62,6 +62,9 @@ code_list! {
         RenewalClosed = ("renewal_closed", "证书已过期，须重新创建"),
         /// A new creation stage was dated before the current stage began.
         StageOutOfOrder = ("stage_out_of_order", "创建阶段日期早于当前阶段"),
+        /// A date in working days needs a year whose holiday arrangement the calendar does
+        /// not hold; `detail` names the year. Never guessed.
+        CalendarYearUnknown = ("calendar_year_unknown", "工作日历缺少该年份"),
         /// `If-Match` is not a version this API issued.
         InvalidPrecondition = ("invalid_precondition", "If-Match 格式错误"),
         /// `Idempotency-Key` is empty, too long or not visible ASCII.
@@ -104,7 +107,8 @@ impl ErrorCode {
             | Self::CertificateNotInForce
             | Self::FastTrackNotAllowed
             | Self::RenewalClosed
-            | Self::StageOutOfOrder => StatusCode::CONFLICT,
+            | Self::StageOutOfOrder
+            | Self::CalendarYearUnknown => StatusCode::CONFLICT,
             Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -135,6 +139,7 @@ impl ErrorCode {
             Self::FastTrackNotAllowed => "Fast track not allowed",
             Self::RenewalClosed => "Renewal closed",
             Self::StageOutOfOrder => "Creation stage out of order",
+            Self::CalendarYearUnknown => "Calendar year unknown",
             Self::InvalidPrecondition => "Invalid If-Match header",
             Self::InvalidIdempotencyKey => "Invalid Idempotency-Key header",
             Self::VersionMismatch => "Version mismatch",
@@ -405,6 +410,12 @@ fn unavailable(cause: StoreError) -> ApiError {
     .with_header(header::RETRY_AFTER, "1");
     err.source = Some(Box::new(cause));
     err
+}
+
+impl From<safegrade_domain::calendar::CalendarYearUnknown> for ApiError {
+    fn from(e: safegrade_domain::calendar::CalendarYearUnknown) -> Self {
+        Self::new(ErrorCode::CalendarYearUnknown, e.to_string())
+    }
 }
 
 impl ResponseError for ApiError {

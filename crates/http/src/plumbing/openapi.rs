@@ -34,6 +34,7 @@ are explained in the integrator guide (接入指南) of the book.",
         (name = "register", description = "The public register of grades and certificate verification, no token (公开查询)"),
         (name = "access", description = "Principals, tokens and the caller (账号与令牌)"),
         (name = "events", description = "The audit trail and change feed (事件流)"),
+        (name = "calendar", description = "The working-day calendar: each year's holiday arrangement and working-day arithmetic for deadlines (工作日历)"),
         (name = "health", description = "Liveness and readiness (健康检查)"),
     ),
     components(schemas(
@@ -103,6 +104,8 @@ pub enum Shape {
     Transition,
     /// PATCH (JSON Merge Patch): `If-Match`.
     Patch,
+    /// PUT of a whole record (a calendar year): `If-Match`; idempotent by itself.
+    Replace,
 }
 
 impl Shape {
@@ -112,6 +115,7 @@ impl Shape {
             Self::Create => "create",
             Self::Transition => "transition",
             Self::Patch => "patch",
+            Self::Replace => "replace",
         }
     }
 
@@ -122,7 +126,7 @@ impl Shape {
 
     /// Takes `If-Match`.
     pub fn conditional(self) -> bool {
-        matches!(self, Self::Transition | Self::Patch)
+        matches!(self, Self::Transition | Self::Patch | Self::Replace)
     }
 }
 
@@ -131,7 +135,7 @@ impl Shape {
 /// conventions test refuses: a new operation must say what it is.
 pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode])> {
     use ErrorCode as C;
-    use Shape::{Create, Patch, Read, Transition};
+    use Shape::{Create, Patch, Read, Replace, Transition};
     Some(match operation_id {
         "get_health"
         | "get_readiness"
@@ -144,7 +148,11 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
         | "list_certificates"
         | "list_accidents"
         | "list_alerts"
-        | "get_attainment_stats" => (Read, &[]),
+        | "get_attainment_stats"
+        | "list_calendar_years" => (Read, &[]),
+        "get_calendar_year" => (Read, &[C::NotFound]),
+        "get_working_days" => (Read, &[C::CalendarYearUnknown]),
+        "set_calendar_year" => (Replace, &[]),
         "list_reference" | "get_enterprise" | "get_principal" | "list_tokens"
         | "get_certificate" | "get_drive" | "list_visits" => (Read, &[C::NotFound]),
         "list_register" => (Read, &[C::RateLimited]),
@@ -224,6 +232,10 @@ pub fn title_zh(operation_id: &str) -> Option<&'static str> {
         "revoke_token" => "吊销令牌",
         "get_health" => "存活检查",
         "get_readiness" => "就绪检查",
+        "list_calendar_years" => "查询工作日历",
+        "get_calendar_year" => "查看一年的节假日安排",
+        "set_calendar_year" => "设定一年的节假日安排",
+        "get_working_days" => "工作日计算",
         _ => return None,
     })
 }

@@ -15,14 +15,23 @@ pub struct SyncReport {
     pub areas_written: usize,
     /// Enterprises whose sector was re-derived because the mapping version changed.
     pub sectors_rederived: usize,
+    /// Years of the working-day calendar seeded or refreshed from the shipped file.
+    pub calendar_years_written: usize,
 }
 
 const SECTOR_MAPPING: &str = "sector_mapping";
 
 impl Store {
-    /// Seeds or refreshes the supervision areas, and re-derives every stored sector when the
-    /// sector mapping's version differs from the one they were derived with. Idempotent.
+    /// Seeds or refreshes the supervision areas, re-derives every stored sector when the
+    /// sector mapping's version differs from the one they were derived with, and seeds the
+    /// working-day calendar ([`Store::sync_calendar`]). Idempotent.
     pub fn sync_reference_data(&self, mapping: &SectorMapping) -> Result<SyncReport, StoreError> {
+        let mut report = self.sync_areas_and_sectors(mapping)?;
+        report.calendar_years_written = self.sync_calendar(safegrade_domain::calendar::builtin())?;
+        Ok(report)
+    }
+
+    fn sync_areas_and_sectors(&self, mapping: &SectorMapping) -> Result<SyncReport, StoreError> {
         let mapping = mapping.clone();
         self.with_write_tx(move |tx| {
             let conn: &mut crate::DbConn = tx;

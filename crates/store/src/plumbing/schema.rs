@@ -219,3 +219,25 @@ diesel::allow_tables_to_appear_in_same_query!(drives, grade_summaries);
 diesel::allow_tables_to_appear_in_same_query!(drives, accidents);
 diesel::allow_tables_to_appear_in_same_query!(drives, certificates);
 diesel::allow_tables_to_appear_in_same_query!(drives, guidance_visits);
+
+diesel::table! {
+    calendar_years (year) {
+        year -> Integer,
+        origin -> Text,
+        source -> Nullable<Text>,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_days (year, date) {
+        year -> Integer,
+        date -> Date,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::joinable!(calendar_days -> calendar_years (year));
+diesel::allow_tables_to_appear_in_same_query!(calendar_days, calendar_years);

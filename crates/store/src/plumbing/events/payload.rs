@@ -312,6 +312,30 @@ pub struct VisitFields {
     pub follow_up_on: Option<String>,
 }
 
+/// One special day of a calendar year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CalendarDayFields {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// The holiday.
+    pub name: String,
+}
+
+/// A year's holiday arrangement as loaded or corrected: all of it, not a difference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CalendarYearFields {
+    /// The year.
+    pub year: i32,
+    /// Days off.
+    pub off: Vec<CalendarDayFields>,
+    /// Adjusted working days (调休上班).
+    pub work: Vec<CalendarDayFields>,
+    /// Where it comes from (the notice), as given.
+    pub source: Option<String>,
+    /// The year's version after the change.
+    pub version: i64,
+}
+
 /// The payload of an event, by type: `{"type": …, "data": …}` on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "data")]
@@ -355,6 +379,9 @@ pub enum EventData {
     /// `accident.recorded`: the accident and its evaluation then.
     #[serde(rename = "accident.recorded")]
     AccidentRecorded(AccidentFields),
+    /// `calendar.year_set`: the year's whole arrangement.
+    #[serde(rename = "calendar.year_set")]
+    CalendarYearSet(CalendarYearFields),
 }
 
 impl EventData {
@@ -374,6 +401,7 @@ impl EventData {
             Self::DriveUpdated(_) => EventType::DriveUpdated,
             Self::VisitRecorded(_) => EventType::VisitRecorded,
             Self::AccidentRecorded(_) => EventType::AccidentRecorded,
+            Self::CalendarYearSet(_) => EventType::CalendarYearSet,
         }
     }
 
