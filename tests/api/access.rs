@@ -318,6 +318,30 @@ pub(crate) fn call(
                 "source": format!("国务院办公厅关于2027年部分节假日安排的通知（测试{n}）"),
             }),
         ),
+        "list_standards" => get("/api/v1/standards".into()),
+        "get_standard" => {
+            let demo = store
+                .list_standards()
+                .unwrap_or_else(|e| panic!("{e:?}"))
+                .into_iter()
+                .find(|s| s.builtin && s.item_count > 0)
+                .unwrap_or_else(|| panic!("no shipped demonstration standard"));
+            get(format!("/api/v1/standards/{}", demo.id))
+        }
+        "create_standard" => Call::json(
+            Method::POST,
+            "/api/v1/standards",
+            &json!({
+                "code": "测试评分标准", "version": format!("v{n}"), "title": "测试用评分标准",
+                "sectors": ["building_materials"], "full_points": 10,
+                "thresholds": {"grade_1": 90, "grade_2": 75, "grade_3": 60},
+                "elements": [{"code": "1", "title": "目标职责", "points": 10, "implements": "5.1",
+                    "sub_elements": [{"code": "1.1", "title": "目标", "items": [
+                        {"code": "1.1.1", "text": "制定安全生产目标", "points": 6, "method": "未制定的不得分"},
+                        {"code": "1.1.2", "text": "目标分解到部门", "points": 4, "method": "每缺一个部门扣 1 分", "extra_deduction_max": 5}
+                    ]}]}]
+            }),
+        ),
         other => panic!("no request for operation {other}: add it to the jurisdiction matrix"),
     }
 }
@@ -379,6 +403,9 @@ fn matrix() -> Vec<Case> {
         ("get_calendar_year", all(200), None),
         ("get_working_days", all(200), None),
         ("set_calendar_year", admin_only(200), None),
+        ("list_standards", all(200), None),
+        ("get_standard", all(200), None),
+        ("create_standard", admin_only(201), None),
         ("list_register", [200; 7], None),
         ("list_alerts", all(200), None),
         (

@@ -32,6 +32,7 @@ mod openapi;
 mod redact;
 mod reference;
 mod schema;
+mod standards;
 mod status;
 mod transport;
 

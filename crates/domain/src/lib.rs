@@ -17,6 +17,7 @@ pub mod insights;
 pub mod ledger;
 pub mod plumbing;
 mod refusal;
+pub mod standards;
 
 pub use access::{
     Action, Actor, EventType, Principal, PrincipalData, PrincipalFacts, PrincipalInput,
@@ -32,7 +33,7 @@ pub use ledger::industry::{
     IndustryCode, IndustryCodeError, MappingError, SECTIONS, Sector, SectorMapping, SectorRule,
 };
 pub use plumbing::code_list::{CodeList, UnknownCode};
-pub use plumbing::id::{AccidentId, CertificateId, EnterpriseId, PrincipalId, TokenId};
+pub use plumbing::id::{AccidentId, CertificateId, EnterpriseId, PrincipalId, StandardId, TokenId};
 pub use plumbing::validation::{Violation, ViolationCode, pointer_to};
 pub use refusal::Refusal;
 

@@ -20,6 +20,7 @@ pub mod insights;
 pub mod ledger;
 pub mod plumbing;
 mod routes;
+pub mod standards;
 
 pub use plumbing::app::{AppState, MAX_BODY_BYTES, RequestId, app, china_today};
 pub use plumbing::error::{ApiError, ErrorCode, Problem};

@@ -18,6 +18,7 @@ where
             crate::audit::routes(cfg);
             crate::calendar::routes(cfg);
             crate::grading::routes(cfg);
+            crate::standards::routes(cfg);
             crate::drives::routes(cfg);
             crate::insights::routes(cfg);
         }))

@@ -70,6 +70,11 @@ enum Command {
     },
     /// Print the built-in grade rules as TOML: the template for the `grade_rules` setting.
     GradeRules,
+    /// Grading standards (评定标准): import a version from a JSON file in the API's format.
+    Standard {
+        #[command(subcommand)]
+        command: StandardCommand,
+    },
     /// The book (process guide, integrator guide, API reference) as a static site.
     Book {
         #[command(subcommand)]
@@ -115,6 +120,16 @@ enum PrincipalCommand {
         /// 2027-12-31T16:00:00Z); default never.
         #[arg(long)]
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StandardCommand {
+    /// Import one standard version (the format of POST /api/v1/standards; book chapter
+    /// 评定标准与评分), for example `safegrade standard import 仓储物流-2024.json`.
+    Import {
+        /// The JSON file.
+        file: PathBuf,
     },
 }
 
@@ -270,7 +285,7 @@ fn open_store(settings: &Settings) -> anyhow::Result<(Store, DbUrl)> {
     let report = store
         .sync_reference_data(SectorMapping::builtin())
         .context("seeding reference data failed")?;
-    tracing::info!(database = %url.redacted(), migrations_applied = applied.len(), areas = report.areas_written, sectors_rederived = report.sectors_rederived, calendar_years = report.calendar_years_written, "database ready");
+    tracing::info!(database = %url.redacted(), migrations_applied = applied.len(), areas = report.areas_written, sectors_rederived = report.sectors_rederived, calendar_years = report.calendar_years_written, standards = report.standards_written, "database ready");
     Ok((store, url))
 }
 
@@ -340,6 +355,60 @@ fn run() -> anyhow::Result<()> {
             let id = safegrade_domain::PrincipalId::parse(&principal)
                 .ok_or_else(|| anyhow::anyhow!("'{principal}' is not a principal id"))?;
             print_token(&store, id, expires_at)
+        }
+        Command::Standard {
+            command: StandardCommand::Import { file },
+        } => {
+            let _log = init_tracing();
+            let json = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let data = safegrade_store::standards::parse(&json).map_err(|problems| {
+                let lines: Vec<String> = problems
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "  {}: {}",
+                            if v.pointer.is_empty() {
+                                "/"
+                            } else {
+                                &v.pointer
+                            },
+                            v.message
+                        )
+                    })
+                    .collect();
+                anyhow::anyhow!(
+                    "{} is not a valid standard ({} problems):\n{}",
+                    file.display(),
+                    problems.len(),
+                    lines.join("\n")
+                )
+            })?;
+            let (store, _) = open_store(&settings)?;
+            let stored = store
+                .with_write_tx(move |tx| {
+                    safegrade_store::standards::create(
+                        tx,
+                        &data,
+                        &safegrade_domain::Actor::command_line(),
+                    )
+                })
+                .map_err(|e| match e {
+                    safegrade_store::StoreError::Conflict(_) => anyhow::anyhow!(
+                        "this version of the standard is imported already: a revised standard needs a new \"version\""
+                    ),
+                    other => anyhow::anyhow!("import failed: {other}"),
+                })?;
+            println!(
+                "imported {} {} ({} elements, {} check items, {} points) as {}",
+                stored.standard.data.code,
+                stored.standard.data.version,
+                stored.standard.data.elements.len(),
+                stored.standard.data.item_count(),
+                stored.standard.data.full_points,
+                stored.standard.id
+            );
+            Ok(())
         }
         Command::DemoData {
             count,

@@ -560,3 +560,57 @@ fn one_log_line_per_request() {
         assert!(!text.contains(dump), "a debug dump ({dump}): {text}");
     }
 }
+
+/// `safegrade standard import FILE` stores a version in the API's format, refuses the same
+/// version twice, and lists every problem of a bad file with its JSON Pointer.
+#[test]
+fn the_command_line_imports_a_standard() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let import = |file: &std::path::Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+            .args(["standard", "import"])
+            .arg(file)
+            .args(["--database-url", &url])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let good = dir.path().join("good.json");
+    std::fs::write(
+        &good,
+        r#"{"code": "测试标准", "version": "1", "title": "测试", "full_points": 5,
+            "thresholds": {"grade_3": 60},
+            "elements": [{"code": "1", "title": "目标职责", "points": 5, "sub_elements": [
+              {"code": "1.1", "title": "目标", "items": [
+                {"code": "1.1.1", "text": "制定目标", "points": 5, "method": "未制定不得分"}]}]}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (ok, out, err) = import(&good);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("imported 测试标准 1 (1 elements, 1 check items, 5 points)"),
+        "{out}"
+    );
+    let (ok, _, err) = import(&good);
+    assert!(!ok && err.contains("imported already"), "{err}");
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"code": "测试标准", "version": "2", "title": "测试", "full_points": 9,
+            "elements": [{"code": "1", "title": "目标职责", "points": 5, "sub_elements": []}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (ok, _, err) = import(&bad);
+    assert!(!ok, "a bad file is refused");
+    assert!(
+        err.contains("/elements/0/points") && err.contains("/full_points"),
+        "names each problem: {err}"
+    );
+    assert!(!err.to_lowercase().contains("backtrace"), "{err}");
+}

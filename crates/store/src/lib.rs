@@ -15,6 +15,7 @@ pub mod grading;
 pub mod insights;
 pub mod ledger;
 pub mod plumbing;
+pub mod standards;
 
 pub use plumbing::writer::WriteTx;
 pub use plumbing::{events, idempotency, schema, writer};

@@ -125,6 +125,10 @@ fn template(admin_url: &str) -> String {
         feed(&std::fs::read(f).unwrap_or_default());
     }
     feed(include_str!("../../domain/data/sector-mapping.csv").as_bytes());
+    feed(include_str!("../../domain/data/cn-holidays.csv").as_bytes());
+    for standard in safegrade_domain::standards::BUILTIN {
+        feed(standard.as_bytes());
+    }
     let name = format!("sg_template_{hash:016x}");
     let mut admin =
         PgConnection::establish(admin_url).unwrap_or_else(|e| panic!("{admin_url}: {e}"));

@@ -38,8 +38,8 @@ code_list! {
         WriteLedger = ("write_ledger", "录入、变更企业台账"),
         /// Manage principals and tokens.
         ManageAccess = ("manage_access", "管理账号与令牌"),
-        /// Maintain city-wide reference data (the working-day calendar).
-        ManageReference = ("manage_reference", "维护参考数据（工作日历）"),
+        /// Maintain city-wide reference data (the working-day calendar, grading standards).
+        ManageReference = ("manage_reference", "维护参考数据（工作日历、评定标准）"),
     }
 }
 
@@ -347,6 +347,8 @@ code_list! {
         AccidentRecorded = ("accident.recorded", "登记生产安全事故"),
         /// A year's holiday arrangement was loaded or corrected (工作日历).
         CalendarYearSet = ("calendar.year_set", "设定工作日历"),
+        /// A version of a grading standard was imported (评定标准).
+        StandardCreated = ("standard.created", "导入评定标准"),
     }
 }
 
@@ -367,6 +369,8 @@ code_list! {
         Visit = ("visit", "督促指导"),
         /// A year of the working-day calendar.
         CalendarYear = ("calendar_year", "工作日历年度"),
+        /// A version of a grading standard.
+        Standard = ("standard", "评定标准"),
     }
 }
 
@@ -386,6 +390,7 @@ impl EventType {
             | Self::CertificateUpgraded => ResourceType::Certificate,
             Self::AccidentRecorded => ResourceType::Accident,
             Self::CalendarYearSet => ResourceType::CalendarYear,
+            Self::StandardCreated => ResourceType::Standard,
         }
     }
 }

@@ -60,3 +60,8 @@ id_type!(
     /// The id of an accident record.
     AccidentId
 );
+
+id_type!(
+    /// The id of one version of a grading standard (评定标准).
+    StandardId
+);

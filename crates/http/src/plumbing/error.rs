@@ -48,6 +48,9 @@ code_list! {
         TokenAlreadyRevoked = ("token_already_revoked", "令牌已吊销"),
         /// Another certificate already has this number.
         DuplicateCertificateNumber = ("duplicate_certificate_number", "证书编号已存在"),
+        /// This version of this standard is stored already: a changed standard is a new
+        /// version.
+        DuplicateStandardVersion = ("duplicate_standard_version", "该版本的评定标准已存在"),
         /// The enterprise's grade was revoked less than a year ago; `detail` gives the date a
         /// new grade can be granted.
         RegradeBarred = ("regrade_barred", "撤销等级未满一年"),
@@ -103,6 +106,7 @@ impl ErrorCode {
             | Self::LastCityAdmin
             | Self::TokenAlreadyRevoked
             | Self::DuplicateCertificateNumber
+            | Self::DuplicateStandardVersion
             | Self::RegradeBarred
             | Self::CertificateNotInForce
             | Self::FastTrackNotAllowed
@@ -134,6 +138,7 @@ impl ErrorCode {
             Self::LastCityAdmin => "Last city administrator",
             Self::TokenAlreadyRevoked => "Token already revoked",
             Self::DuplicateCertificateNumber => "Duplicate certificate number",
+            Self::DuplicateStandardVersion => "Duplicate standard version",
             Self::RegradeBarred => "New grade barred after revocation",
             Self::CertificateNotInForce => "Certificate not in force",
             Self::FastTrackNotAllowed => "Fast track not allowed",
@@ -380,11 +385,15 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(constraint) => match constraint {
                 Constraint::EnterpriseCreditCode => Self::new(
                     ErrorCode::DuplicateCreditCode,
-                    "an enterprise with this credit code is already in the ledger",
+                    "台账中已有使用该统一社会信用代码的企业",
                 ),
                 Constraint::CertificateNumber => Self::new(
                     ErrorCode::DuplicateCertificateNumber,
-                    "a certificate with this number is already recorded",
+                    "已登记过该编号的证书",
+                ),
+                Constraint::StandardVersion => Self::new(
+                    ErrorCode::DuplicateStandardVersion,
+                    "该评定标准的这一版本已经存在；版本一经导入不再修改，修订后的标准请用新的 version 导入",
                 ),
                 Constraint::IdempotencyKey => unavailable(StoreError::Conflict(constraint)),
                 Constraint::Other(name) => Self::internal(StoreError::Conflict(Constraint::Other(name))),

@@ -201,6 +201,7 @@ macro_rules! record_ids {
 record_ids!(
     safegrade_domain::EnterpriseId => "an enterprise",
     safegrade_domain::CertificateId => "a certificate",
+    safegrade_domain::StandardId => "a standard",
     safegrade_domain::PrincipalId => "a principal",
     safegrade_domain::TokenId => "a token",
 );

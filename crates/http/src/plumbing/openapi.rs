@@ -34,6 +34,7 @@ are explained in the integrator guide (接入指南) of the book.",
         (name = "register", description = "The public register of grades and certificate verification, no token (公开查询)"),
         (name = "access", description = "Principals, tokens and the caller (账号与令牌)"),
         (name = "events", description = "The audit trail and change feed (事件流)"),
+        (name = "standards", description = "Grading standards as versioned element trees: elements, sub-elements, check items with points, deduction methods, extra deductions and vetoes (评定标准)"),
         (name = "calendar", description = "The working-day calendar: each year's holiday arrangement and working-day arithmetic for deadlines (工作日历)"),
         (name = "health", description = "Liveness and readiness (健康检查)"),
     ),
@@ -149,7 +150,10 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
         | "list_accidents"
         | "list_alerts"
         | "get_attainment_stats"
-        | "list_calendar_years" => (Read, &[]),
+        | "list_calendar_years"
+        | "list_standards" => (Read, &[]),
+        "get_standard" => (Read, &[C::NotFound]),
+        "create_standard" => (Create, &[C::DuplicateStandardVersion]),
         "get_calendar_year" => (Read, &[C::NotFound]),
         "get_working_days" => (Read, &[C::CalendarYearUnknown]),
         "set_calendar_year" => (Replace, &[]),
@@ -236,6 +240,9 @@ pub fn title_zh(operation_id: &str) -> Option<&'static str> {
         "get_calendar_year" => "查看一年的节假日安排",
         "set_calendar_year" => "设定一年的节假日安排",
         "get_working_days" => "工作日计算",
+        "list_standards" => "查询评定标准",
+        "get_standard" => "查看评定标准（要素树）",
+        "create_standard" => "导入评定标准",
         _ => return None,
     })
 }

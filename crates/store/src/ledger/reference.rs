@@ -17,6 +17,8 @@ pub struct SyncReport {
     pub sectors_rederived: usize,
     /// Years of the working-day calendar seeded or refreshed from the shipped file.
     pub calendar_years_written: usize,
+    /// Shipped grading standards stored (first start, or a release adding one).
+    pub standards_written: usize,
 }
 
 const SECTOR_MAPPING: &str = "sector_mapping";
@@ -24,10 +26,12 @@ const SECTOR_MAPPING: &str = "sector_mapping";
 impl Store {
     /// Seeds or refreshes the supervision areas, re-derives every stored sector when the
     /// sector mapping's version differs from the one they were derived with, and seeds the
-    /// working-day calendar ([`Store::sync_calendar`]). Idempotent.
+    /// working-day calendar ([`Store::sync_calendar`]) and the shipped grading standards
+    /// ([`Store::sync_standards`]). Idempotent.
     pub fn sync_reference_data(&self, mapping: &SectorMapping) -> Result<SyncReport, StoreError> {
         let mut report = self.sync_areas_and_sectors(mapping)?;
         report.calendar_years_written = self.sync_calendar(safegrade_domain::calendar::builtin())?;
+        report.standards_written = self.sync_standards()?;
         Ok(report)
     }
 

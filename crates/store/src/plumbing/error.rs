@@ -12,6 +12,8 @@ pub enum Constraint {
     EnterpriseCreditCode,
     /// `certificates_number_key`: another certificate has this number.
     CertificateNumber,
+    /// `standards_code_key`: this version of this standard is stored already.
+    StandardVersion,
     /// `idempotency_keys_pkey`: another request with the same key is committing right now.
     IdempotencyKey,
     /// Any other constraint (a defect: the code should have prevented it).
@@ -24,6 +26,7 @@ impl Constraint {
         match name {
             "enterprises_credit_code_key" => Self::EnterpriseCreditCode,
             "certificates_number_key" => Self::CertificateNumber,
+            "standards_code_key" => Self::StandardVersion,
             "idempotency_keys_pkey" | "idempotency_keys_scope_key" => Self::IdempotencyKey,
             other => Self::Other(other.to_owned()),
         }

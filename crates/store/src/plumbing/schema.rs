@@ -241,3 +241,17 @@ diesel::table! {
 
 diesel::joinable!(calendar_days -> calendar_years (year));
 diesel::allow_tables_to_appear_in_same_query!(calendar_days, calendar_years);
+
+diesel::table! {
+    standards (id) {
+        id -> Text,
+        code -> Text,
+        version -> Text,
+        title -> Text,
+        full_points -> Integer,
+        item_count -> Integer,
+        tree -> Text,
+        builtin -> Bool,
+        created_at -> Timestamp,
+    }
+}

@@ -336,6 +336,26 @@ pub struct CalendarYearFields {
     pub version: i64,
 }
 
+/// A standard version as imported: its summary and its whole tree (the API's format).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StandardFields {
+    /// Id.
+    pub id: String,
+    /// Code.
+    pub code: String,
+    /// Version.
+    pub version: String,
+    /// Title.
+    pub title: String,
+    /// Full points.
+    pub full_points: u32,
+    /// Check items.
+    pub items: usize,
+    /// The tree as imported.
+    #[schema(value_type = Object)]
+    pub tree: serde_json::Value,
+}
+
 /// The payload of an event, by type: `{"type": …, "data": …}` on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "data")]
@@ -382,6 +402,9 @@ pub enum EventData {
     /// `calendar.year_set`: the year's whole arrangement.
     #[serde(rename = "calendar.year_set")]
     CalendarYearSet(CalendarYearFields),
+    /// `standard.created`: the version imported.
+    #[serde(rename = "standard.created")]
+    StandardCreated(StandardFields),
 }
 
 impl EventData {
@@ -402,6 +425,7 @@ impl EventData {
             Self::VisitRecorded(_) => EventType::VisitRecorded,
             Self::AccidentRecorded(_) => EventType::AccidentRecorded,
             Self::CalendarYearSet(_) => EventType::CalendarYearSet,
+            Self::StandardCreated(_) => EventType::StandardCreated,
         }
     }
 
