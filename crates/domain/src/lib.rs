@@ -10,6 +10,7 @@
 //! [`Scope::covers`] (who may do what), and the [`CodeList`] enums.
 
 pub mod access;
+pub mod assessments;
 pub mod calendar;
 pub mod drives;
 pub mod grading;
