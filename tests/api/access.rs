@@ -52,6 +52,10 @@ pub(crate) struct World {
     pub(crate) target: String,
     /// A certificate of `inside` and one of `outside`.
     pub(crate) certificates: (String, String),
+    /// A standard that fits both enterprises.
+    pub(crate) standard: String,
+    /// A draft self-assessment of `inside` and one of `outside`.
+    pub(crate) assessments: (String, String),
 }
 
 pub(crate) async fn world<S, B>(app: &TestApp<S>) -> World
@@ -83,13 +87,64 @@ where
         certificate(app, &inside, "W-IN").await,
         certificate(app, &outside, "W-OUT").await,
     );
+    let standard = send(
+        app,
+        json_request(Method::POST, "/api/v1/standards", &standard_body("world")),
+    )
+    .await;
+    assert_eq!(standard.status, StatusCode::CREATED, "{}", standard.body);
+    let standard = standard.body["id"].as_str().unwrap_or_default().to_owned();
+    let assessments = (
+        assessment(app, &inside, &standard).await,
+        assessment(app, &outside, &standard).await,
+    );
     World {
         tokens,
         inside,
         outside,
         target,
         certificates,
+        standard,
+        assessments,
     }
+}
+
+/// A small standard for any sector (10 points, one element, two items).
+fn standard_body(version: &str) -> Value {
+    json!({
+        "code": "测试评分标准", "version": version, "title": "测试用评分标准",
+        "full_points": 10,
+        "thresholds": {"grade_1": 90, "grade_2": 75, "grade_3": 60},
+        "elements": [{"code": "1", "title": "目标职责", "points": 10, "implements": "5.1",
+            "sub_elements": [{"code": "1.1", "title": "目标", "items": [
+                {"code": "1.1.1", "text": "制定安全生产目标", "points": 6, "method": "未制定的不得分"},
+                {"code": "1.1.2", "text": "目标分解到部门", "points": 4, "method": "每缺一个部门扣 1 分", "extra_deduction_max": 5}
+            ]}]}]
+    })
+}
+
+/// Starts a draft self-assessment of `enterprise` on `standard` as the administrator and
+/// returns its id.
+pub(crate) async fn assessment<S, B>(app: &TestApp<S>, enterprise: &str, standard: &str) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = send(
+        app,
+        json_request(
+            Method::POST,
+            "/api/v1/assessments",
+            &json!({"enterprise_id": enterprise, "standard_id": standard, "kind": "self"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["id"].as_str().unwrap_or_default().to_owned()
 }
 
 /// The matrix runs on a fixed day, so its certificates (issued 2025-06-01) stay in force.
@@ -331,16 +386,47 @@ pub(crate) fn call(
         "create_standard" => Call::json(
             Method::POST,
             "/api/v1/standards",
-            &json!({
-                "code": "测试评分标准", "version": format!("v{n}"), "title": "测试用评分标准",
-                "sectors": ["building_materials"], "full_points": 10,
-                "thresholds": {"grade_1": 90, "grade_2": 75, "grade_3": 60},
-                "elements": [{"code": "1", "title": "目标职责", "points": 10, "implements": "5.1",
-                    "sub_elements": [{"code": "1.1", "title": "目标", "items": [
-                        {"code": "1.1.1", "text": "制定安全生产目标", "points": 6, "method": "未制定的不得分"},
-                        {"code": "1.1.2", "text": "目标分解到部门", "points": 4, "method": "每缺一个部门扣 1 分", "extra_deduction_max": 5}
-                    ]}]}]
-            }),
+            &standard_body(&format!("v{n}")),
+        ),
+        "list_assessments" => get("/api/v1/assessments".into()),
+        "get_assessment" => get(format!(
+            "/api/v1/assessments/{}",
+            if inside {
+                &w.assessments.0
+            } else {
+                &w.assessments.1
+            }
+        )),
+        "create_assessment" => Call::json(
+            Method::POST,
+            "/api/v1/assessments",
+            &json!({"enterprise_id": ent, "standard_id": w.standard, "kind": "self",
+                    "assessors": format!("自评工作组：主要负责人、安全管理人员、职工代表（{n}）")}),
+        ),
+        "update_assessment" => Call::json(
+            Method::PATCH,
+            &format!(
+                "/api/v1/assessments/{}",
+                if inside {
+                    &w.assessments.0
+                } else {
+                    &w.assessments.1
+                }
+            ),
+            &json!({"items": {"1.1.1": {"deducted": n % 6, "evidence": format!("检查记录{n}")}}, "extra": {"1": n % 5}}),
+        ),
+        "submit_assessment" | "discard_assessment" => Call::json(
+            Method::POST,
+            &format!(
+                "/api/v1/assessments/{}/{}",
+                fresh_certificate.unwrap_or_else(|| panic!("no fresh assessment")),
+                if op == "submit_assessment" {
+                    "submission"
+                } else {
+                    "discard"
+                }
+            ),
+            &json!({"reason": format!("按计划完成（{n}）")}),
         ),
         other => panic!("no request for operation {other}: add it to the jurisdiction matrix"),
     }
@@ -406,6 +492,32 @@ fn matrix() -> Vec<Case> {
         ("list_standards", all(200), None),
         ("get_standard", all(200), None),
         ("create_standard", admin_only(201), None),
+        ("list_assessments", all(200), None),
+        (
+            "get_assessment",
+            all(200),
+            Some([401, 200, 200, 404, 404, 404, 404]),
+        ),
+        (
+            "create_assessment",
+            [401, 201, 201, 201, 201, 403, 201],
+            Some([401, 201, 201, 404, 404, 403, 404]),
+        ),
+        (
+            "update_assessment",
+            [401, 200, 200, 200, 200, 403, 200],
+            Some([401, 200, 200, 404, 404, 404, 404]),
+        ),
+        (
+            "submit_assessment",
+            [401, 200, 200, 200, 200, 403, 200],
+            Some([401, 200, 200, 404, 404, 404, 404]),
+        ),
+        (
+            "discard_assessment",
+            [401, 200, 200, 200, 200, 403, 200],
+            Some([401, 200, 200, 404, 404, 404, 404]),
+        ),
         ("list_register", [200; 7], None),
         ("list_alerts", all(200), None),
         (
@@ -496,6 +608,7 @@ async fn jurisdiction_matrix(db: TestDb) {
             for (col, want) in expected.iter().enumerate() {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 let token = col.checked_sub(1).map(|i| w.tokens[i].as_str());
+                let ent = if is_inside { &w.inside } else { &w.outside };
                 let fresh = if [
                     "revoke_certificate",
                     "renew_certificate",
@@ -503,8 +616,9 @@ async fn jurisdiction_matrix(db: TestDb) {
                 ]
                 .contains(op)
                 {
-                    let ent = if is_inside { &w.inside } else { &w.outside };
                     Some(certificate(&app, ent, &format!("R-{n}")).await)
+                } else if ["submit_assessment", "discard_assessment"].contains(op) {
+                    Some(assessment(&app, ent, &w.standard).await)
                 } else {
                     None
                 };
@@ -602,7 +716,11 @@ async fn nothing_foreign_leaks(db: TestDb) {
         .collect();
     assert_eq!(
         seen,
-        BTreeSet::from(["certificate".to_owned(), "enterprise".to_owned()]),
+        BTreeSet::from([
+            "assessment".to_owned(),
+            "certificate".to_owned(),
+            "enterprise".to_owned()
+        ]),
         "regulated records only"
     );
     assert_eq!(

@@ -12,7 +12,7 @@ use safegrade_http::ErrorCode;
 use safegrade_testkit::{TestDb, json_request, send, test_app_at};
 use serde_json::{Value, json};
 
-use crate::access::{World, call, certificate, fresh_token, matrix_today, world};
+use crate::access::{World, assessment, call, certificate, fresh_token, matrix_today, world};
 
 both!(
     conventions_hold_for_every_operation,
@@ -131,6 +131,9 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
                     "revoke_token" => Some(fresh_token(w, &app.store)),
                     "revoke_certificate" | "renew_certificate" | "upgrade_certificate" => {
                         Some(certificate(app, &w.inside, &format!("CV-{n}")).await)
+                    }
+                    "submit_assessment" | "discard_assessment" => {
+                        Some(assessment(app, &w.inside, &w.standard).await)
                     }
                     _ => None,
                 }
@@ -307,6 +310,7 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
 fn path_id(op: &str, w: &World) -> String {
     match op {
         "update_principal" | "create_token" => w.target.clone(),
+        "update_assessment" => w.assessments.0.clone(),
         _ => w.inside.clone(),
     }
 }

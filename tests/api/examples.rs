@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use safegrade_testkit::{TestDb, send, test_app_at};
 use serde_json::{Value, json};
 
-use crate::access::{World, call, certificate, fresh_token, matrix_today, world};
+use crate::access::{World, assessment, call, certificate, fresh_token, matrix_today, world};
 
 both!(every_operation_has_a_real_example);
 
@@ -121,6 +121,9 @@ async fn every_operation_has_a_real_example(db: TestDb) {
             "revoke_token" => Some(fresh_token(&w, &app.store)),
             "revoke_certificate" | "renew_certificate" | "upgrade_certificate" => {
                 Some(certificate(&app, &w.inside, &format!("EX-{n}")).await)
+            }
+            "submit_assessment" | "discard_assessment" => {
+                Some(assessment(&app, &w.inside, &w.standard).await)
             }
             _ => None,
         };

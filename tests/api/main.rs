@@ -21,6 +21,7 @@ macro_rules! both {
 }
 
 mod access;
+mod assessments;
 mod calendar;
 mod certificates;
 mod conventions;

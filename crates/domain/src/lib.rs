@@ -34,7 +34,9 @@ pub use ledger::industry::{
     IndustryCode, IndustryCodeError, MappingError, SECTIONS, Sector, SectorMapping, SectorRule,
 };
 pub use plumbing::code_list::{CodeList, UnknownCode};
-pub use plumbing::id::{AccidentId, CertificateId, EnterpriseId, PrincipalId, StandardId, TokenId};
+pub use plumbing::id::{
+    AccidentId, AssessmentId, CertificateId, EnterpriseId, PrincipalId, StandardId, TokenId,
+};
 pub use plumbing::validation::{Violation, ViolationCode, pointer_to};
 pub use refusal::Refusal;
 

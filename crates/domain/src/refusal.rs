@@ -1,6 +1,7 @@
 //! Every rule-based refusal of a change, in one type the store returns and the HTTP layer maps
 //! with an exhaustive match (a new refusal without a problem code does not compile).
 
+use crate::assessments::AssessmentRefusal;
 use crate::drives::DriveRefusal;
 use crate::grading::CertificateRefusal;
 
@@ -13,6 +14,9 @@ pub enum Refusal {
     /// A drive change was refused.
     #[error(transparent)]
     Drive(#[from] DriveRefusal),
+    /// An assessment change was refused.
+    #[error(transparent)]
+    Assessment(#[from] AssessmentRefusal),
     /// The change would leave no enabled `city_admin` (someone must be able to manage
     /// access). Checked under a lock, so concurrent changes cannot both pass.
     #[error("这样将没有启用的市局管理员（city_admin）：请先把另一个账号设为市局管理员")]

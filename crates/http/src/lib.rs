@@ -12,6 +12,7 @@
 //! contract), [`apidoc::render`] (the book's API reference).
 
 pub mod access;
+pub mod assessments;
 pub mod audit;
 pub mod calendar;
 pub mod drives;

@@ -19,6 +19,7 @@ where
             crate::calendar::routes(cfg);
             crate::grading::routes(cfg);
             crate::standards::routes(cfg);
+            crate::assessments::routes(cfg);
             crate::drives::routes(cfg);
             crate::insights::routes(cfg);
         }))

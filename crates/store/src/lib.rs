@@ -9,6 +9,7 @@
 //! [`Store::with_write_tx`] for every multi-row write.
 
 pub mod access;
+pub mod assessments;
 pub mod calendar;
 pub mod drives;
 pub mod grading;

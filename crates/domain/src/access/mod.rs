@@ -349,6 +349,14 @@ code_list! {
         CalendarYearSet = ("calendar.year_set", "设定工作日历"),
         /// A version of a grading standard was imported (评定标准).
         StandardCreated = ("standard.created", "导入评定标准"),
+        /// An assessment was started (自评、评审、监督检查).
+        AssessmentCreated = ("assessment.created", "开始评分"),
+        /// A draft assessment's results changed.
+        AssessmentUpdated = ("assessment.updated", "填写评分结果"),
+        /// An assessment was submitted; it never changes again.
+        AssessmentSubmitted = ("assessment.submitted", "提交评分"),
+        /// A draft assessment was discarded.
+        AssessmentDiscarded = ("assessment.discarded", "作废评分草稿"),
     }
 }
 
@@ -371,6 +379,8 @@ code_list! {
         CalendarYear = ("calendar_year", "工作日历年度"),
         /// A version of a grading standard.
         Standard = ("standard", "评定标准"),
+        /// An assessment.
+        Assessment = ("assessment", "评分"),
     }
 }
 
@@ -391,6 +401,10 @@ impl EventType {
             Self::AccidentRecorded => ResourceType::Accident,
             Self::CalendarYearSet => ResourceType::CalendarYear,
             Self::StandardCreated => ResourceType::Standard,
+            Self::AssessmentCreated
+            | Self::AssessmentUpdated
+            | Self::AssessmentSubmitted
+            | Self::AssessmentDiscarded => ResourceType::Assessment,
         }
     }
 }

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 
 use crate::grading::{AccidentFacts, Grade, GradeRules, sub_months};
 use crate::standards::{StandardData, VetoEffect};
-use crate::{Violation, ViolationCode as V, code_list};
+use crate::{CodeList, Violation, ViolationCode as V, code_list};
 
 code_list! {
     /// Which pass an assessment is.
@@ -170,6 +170,70 @@ impl Results {
             Err(errors)
         }
     }
+}
+
+/// Why a change to an assessment is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssessmentRefusal {
+    /// Only a draft can be changed, submitted or discarded.
+    #[error("评分已{}，不能再修改、提交或作废（只有草稿可以）", state.label_zh())]
+    NotDraft {
+        /// Where it stands.
+        state: AssessmentState,
+    },
+}
+
+/// A draft may become `to` (submitted or discarded); anything else is refused.
+pub fn transition(current: AssessmentState) -> Result<(), AssessmentRefusal> {
+    match current {
+        AssessmentState::Draft => Ok(()),
+        state => Err(AssessmentRefusal::NotDraft { state }),
+    }
+}
+
+/// Who may record an assessment of this kind (the scope then decides which enterprises):
+/// the enterprise its own self-assessment, regulators every kind, a read-write integration
+/// (an enterprise's or a review organisation's software) self-assessments and reviews.
+/// Rule: 定级办法 — the enterprise self-assesses, the review organisation reviews, the
+/// grading authority and the regulators check (notice 三（三）: 运行质量审计).
+pub fn may_assess(role: crate::Role, read_only: bool, kind: AssessmentKind) -> bool {
+    use crate::Role as R;
+    match role {
+        R::CityAdmin | R::CityRegulator | R::AreaRegulator => true,
+        R::Enterprise => kind == AssessmentKind::SelfAssessment,
+        R::Integration => !read_only && kind != AssessmentKind::Regulator,
+    }
+}
+
+/// Whether `standard` applies to an enterprise of `sector` and `scale`, and can score at all
+/// (a frame without items cannot); the reason when not.
+pub fn fits(
+    standard: &StandardData,
+    sector: crate::Sector,
+    scale: crate::Scale,
+) -> Result<(), String> {
+    use crate::CodeList as _;
+    if standard.full_points == 0 {
+        return Err(format!(
+            "{} 是没有评分项的框架，不能用来评分",
+            standard.title
+        ));
+    }
+    if !standard.sectors.is_empty() && !standard.sectors.contains(&sector) {
+        return Err(format!(
+            "{} 不适用于{}行业的企业",
+            standard.title,
+            sector.label_zh()
+        ));
+    }
+    if !standard.scales.is_empty() && !standard.scales.contains(&scale) {
+        return Err(format!(
+            "{} 不适用于{}企业",
+            standard.title,
+            scale.label_zh()
+        ));
+    }
+    Ok(())
 }
 
 /// One element's outcome.

@@ -65,3 +65,8 @@ id_type!(
     /// The id of one version of a grading standard (评定标准).
     StandardId
 );
+
+id_type!(
+    /// The id of an assessment (自评, 评审 or 监督检查).
+    AssessmentId
+);

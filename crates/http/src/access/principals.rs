@@ -513,22 +513,7 @@ pub async fn revoke_token(
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::ManageAccess)?;
-    let mut members = body.0.clone();
-    let reason = crate::plumbing::members::reason(&mut members);
-    let mut errors: Vec<Violation> = members
-        .keys()
-        .map(|k| Violation::field(k, V::UnknownField, format!("{k} 不是吊销请求的字段")))
-        .collect();
-    let reason = match reason {
-        Ok(r) => r,
-        Err(v) => {
-            errors.insert(0, v);
-            None
-        }
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
+    let reason = crate::plumbing::members::reason_only(&body, "吊销请求")?;
     let actor = caller.actor();
     let answer = crate::plumbing::write::post(
         &state,

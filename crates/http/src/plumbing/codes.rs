@@ -80,6 +80,12 @@ code_list_schemas! {
     StandardizationStatus => safegrade_domain::grading::StandardizationStatus,
     /// Creation stage of an enterprise.
     CreationStage => safegrade_domain::drives::CreationStage,
+    /// Which pass an assessment is (自评、评审、监督检查).
+    AssessmentKind => safegrade_domain::assessments::AssessmentKind,
+    /// Where an assessment stands.
+    AssessmentState => safegrade_domain::assessments::AssessmentState,
+    /// What hitting a veto item does.
+    VetoEffect => safegrade_domain::standards::VetoEffect,
     /// Kind of alert.
     AlertKind => safegrade_domain::grading::AlertKind,
     /// Procedure of a same-grade renewal.

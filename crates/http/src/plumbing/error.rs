@@ -48,6 +48,9 @@ code_list! {
         TokenAlreadyRevoked = ("token_already_revoked", "令牌已吊销"),
         /// Another certificate already has this number.
         DuplicateCertificateNumber = ("duplicate_certificate_number", "证书编号已存在"),
+        /// The assessment is submitted or discarded: only a draft can be changed, submitted
+        /// or discarded.
+        AssessmentNotDraft = ("assessment_not_draft", "评分已提交或已作废"),
         /// This version of this standard is stored already: a changed standard is a new
         /// version.
         DuplicateStandardVersion = ("duplicate_standard_version", "该版本的评定标准已存在"),
@@ -107,6 +110,7 @@ impl ErrorCode {
             | Self::TokenAlreadyRevoked
             | Self::DuplicateCertificateNumber
             | Self::DuplicateStandardVersion
+            | Self::AssessmentNotDraft
             | Self::RegradeBarred
             | Self::CertificateNotInForce
             | Self::FastTrackNotAllowed
@@ -139,6 +143,7 @@ impl ErrorCode {
             Self::TokenAlreadyRevoked => "Token already revoked",
             Self::DuplicateCertificateNumber => "Duplicate certificate number",
             Self::DuplicateStandardVersion => "Duplicate standard version",
+            Self::AssessmentNotDraft => "Assessment not a draft",
             Self::RegradeBarred => "New grade barred after revocation",
             Self::CertificateNotInForce => "Certificate not in force",
             Self::FastTrackNotAllowed => "Fast track not allowed",
@@ -366,6 +371,11 @@ impl From<Refusal> for ApiError {
             Refusal::Drive(d) => match d {
                 DriveRefusal::StageBeforeCurrent { .. } => ErrorCode::StageOutOfOrder,
             },
+            Refusal::Assessment(a) => match a {
+                safegrade_domain::assessments::AssessmentRefusal::NotDraft { .. } => {
+                    ErrorCode::AssessmentNotDraft
+                }
+            },
             Refusal::LastCityAdmin => ErrorCode::LastCityAdmin,
             Refusal::TokenAlreadyRevoked => ErrorCode::TokenAlreadyRevoked,
         };
@@ -399,6 +409,7 @@ impl From<StoreError> for ApiError {
                 Constraint::Other(name) => Self::internal(StoreError::Conflict(Constraint::Other(name))),
             },
             StoreError::Refused(r) => Self::from(r),
+            StoreError::Invalid(violations) => Self::invalid(violations),
             StoreError::MissingReference { field } => Self::invalid(vec![Violation::field(
                 field,
                 ViolationCode::UnknownReference,

@@ -97,3 +97,35 @@ pub fn reason(body: &mut Map<String, Value>) -> Result<Option<String>, Violation
         Some(_) => invalid(ViolationCode::InvalidType, "reason 须为字符串".into()),
     }
 }
+
+/// A body that may only say why (`reason`), as transitions take it: the reason, or 422 for
+/// a bad reason and for any other member (`kind` names the request in Chinese, "吊销请求").
+pub fn reason_only(
+    body: &Map<String, Value>,
+    kind: &str,
+) -> Result<Option<String>, crate::plumbing::error::ApiError> {
+    let mut members = body.clone();
+    let reason = reason(&mut members);
+    let mut errors: Vec<Violation> = members
+        .keys()
+        .map(|k| {
+            Violation::field(
+                k,
+                ViolationCode::UnknownField,
+                format!("{k} 不是{kind}的字段"),
+            )
+        })
+        .collect();
+    let reason = match reason {
+        Ok(r) => r,
+        Err(v) => {
+            errors.insert(0, v);
+            None
+        }
+    };
+    if errors.is_empty() {
+        Ok(reason)
+    } else {
+        Err(crate::plumbing::error::ApiError::invalid(errors))
+    }
+}

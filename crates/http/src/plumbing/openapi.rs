@@ -35,6 +35,7 @@ are explained in the integrator guide (接入指南) of the book.",
         (name = "access", description = "Principals, tokens and the caller (账号与令牌)"),
         (name = "events", description = "The audit trail and change feed (事件流)"),
         (name = "standards", description = "Grading standards as versioned element trees: elements, sub-elements, check items with points, deduction methods, extra deductions and vetoes (评定标准)"),
+        (name = "assessments", description = "Assessments in three passes against a standard: self-assessment, review, supervisory check; results item by item, the score computed (评分)"),
         (name = "calendar", description = "The working-day calendar: each year's holiday arrangement and working-day arithmetic for deadlines (工作日历)"),
         (name = "health", description = "Liveness and readiness (健康检查)"),
     ),
@@ -61,6 +62,9 @@ are explained in the integrator guide (接入指南) of the book.",
         crate::plumbing::codes::AlertKind,
         crate::plumbing::codes::StandardizationStatus,
         crate::plumbing::codes::CreationStage,
+        crate::plumbing::codes::AssessmentKind,
+        crate::plumbing::codes::AssessmentState,
+        crate::plumbing::codes::VetoEffect,
     )),
     external_docs(url = "/book/", description = "The SafeGrade book: process guide (zh-CN), integrator guide, error codes, API reference — served by every SafeGrade server"),
     modifiers(&BearerScheme)
@@ -154,6 +158,13 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
         | "list_standards" => (Read, &[]),
         "get_standard" => (Read, &[C::NotFound]),
         "create_standard" => (Create, &[C::DuplicateStandardVersion]),
+        "list_assessments" => (Read, &[]),
+        "get_assessment" => (Read, &[C::NotFound]),
+        "create_assessment" => (Create, &[C::NotFound]),
+        "update_assessment" => (Patch, &[C::NotFound, C::AssessmentNotDraft]),
+        "submit_assessment" | "discard_assessment" => {
+            (Transition, &[C::NotFound, C::AssessmentNotDraft])
+        }
         "get_calendar_year" => (Read, &[C::NotFound]),
         "get_working_days" => (Read, &[C::CalendarYearUnknown]),
         "set_calendar_year" => (Replace, &[]),
@@ -243,6 +254,12 @@ pub fn title_zh(operation_id: &str) -> Option<&'static str> {
         "list_standards" => "查询评定标准",
         "get_standard" => "查看评定标准（要素树）",
         "create_standard" => "导入评定标准",
+        "list_assessments" => "查询评分",
+        "get_assessment" => "查看评分及得分",
+        "create_assessment" => "开始自评、评审或监督检查",
+        "update_assessment" => "填写评分结果",
+        "submit_assessment" => "提交评分",
+        "discard_assessment" => "作废评分草稿",
         _ => return None,
     })
 }
@@ -280,7 +297,10 @@ fn add_example(id: &str, op: &mut serde_json::Value) {
 
 /// Operations whose body may be left out entirely (an empty body is `{}`).
 fn body_optional(operation_id: &str) -> bool {
-    matches!(operation_id, "create_token" | "revoke_token")
+    matches!(
+        operation_id,
+        "create_token" | "revoke_token" | "submit_assessment" | "discard_assessment"
+    )
 }
 
 /// The problem codes an operation can answer: from its shape (a body, path or query

@@ -22,7 +22,7 @@ use crate::plumbing::write::Answer;
 #[derive(Debug, ToSchema)]
 pub struct VetoDoc {
     /// `no_grade` (不予定级) or `cap` (等级封顶).
-    #[schema(value_type = String, example = "cap")]
+    #[schema(value_type = crate::plumbing::codes::VetoEffect)]
     pub effect: String,
     /// For `cap`: the highest grade still possible.
     #[schema(value_type = Option<crate::plumbing::codes::Grade>)]

@@ -70,6 +70,10 @@ pub enum StoreError {
     /// A rule of the domain refused the change.
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// The input does not fit what is stored (results for items the standard lacks, a
+    /// standard that does not apply to the enterprise): field violations, as a 422.
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<safegrade_domain::Violation>),
     /// Anything else.
     #[error("database error")]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),

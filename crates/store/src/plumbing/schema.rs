@@ -255,3 +255,22 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    assessments (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        standard_id -> Text,
+        kind -> Text,
+        state -> Text,
+        assessors -> Nullable<Text>,
+        results -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_on -> Nullable<Date>,
+    }
+}
+
+diesel::joinable!(assessments -> enterprises (enterprise_id));
+diesel::allow_tables_to_appear_in_same_query!(assessments, enterprises);

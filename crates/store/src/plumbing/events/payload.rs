@@ -356,6 +356,34 @@ pub struct StandardFields {
     pub tree: serde_json::Value,
 }
 
+/// An assessment as started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AssessmentFields {
+    /// Id.
+    pub id: String,
+    /// The enterprise assessed.
+    pub enterprise_id: String,
+    /// The standard version scored against.
+    pub standard_id: String,
+    /// `self`, `review` or `regulator`.
+    pub kind: String,
+    /// Who assessed (the self-assessment working group, the review team), as given.
+    pub assessors: Option<String>,
+}
+
+/// An assessment's outcome when submitted (or that it was discarded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AssessmentOutcomeFields {
+    /// `submitted` or `discarded`.
+    pub state: String,
+    /// The score then (submitted).
+    pub score: Option<f64>,
+    /// The grade reached then (submitted; null: none).
+    pub grade_reached: Option<String>,
+    /// The version after the change.
+    pub version: i64,
+}
+
 /// The payload of an event, by type: `{"type": …, "data": …}` on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "data")]
@@ -405,6 +433,18 @@ pub enum EventData {
     /// `standard.created`: the version imported.
     #[serde(rename = "standard.created")]
     StandardCreated(StandardFields),
+    /// `assessment.created`.
+    #[serde(rename = "assessment.created")]
+    AssessmentCreated(AssessmentFields),
+    /// `assessment.updated`: the changed results.
+    #[serde(rename = "assessment.updated")]
+    AssessmentUpdated(Changes),
+    /// `assessment.submitted`: the outcome then.
+    #[serde(rename = "assessment.submitted")]
+    AssessmentSubmitted(AssessmentOutcomeFields),
+    /// `assessment.discarded`.
+    #[serde(rename = "assessment.discarded")]
+    AssessmentDiscarded(AssessmentOutcomeFields),
 }
 
 impl EventData {
@@ -426,6 +466,10 @@ impl EventData {
             Self::AccidentRecorded(_) => EventType::AccidentRecorded,
             Self::CalendarYearSet(_) => EventType::CalendarYearSet,
             Self::StandardCreated(_) => EventType::StandardCreated,
+            Self::AssessmentCreated(_) => EventType::AssessmentCreated,
+            Self::AssessmentUpdated(_) => EventType::AssessmentUpdated,
+            Self::AssessmentSubmitted(_) => EventType::AssessmentSubmitted,
+            Self::AssessmentDiscarded(_) => EventType::AssessmentDiscarded,
         }
     }
 

@@ -1,0 +1,2 @@
+DROP INDEX assessments_enterprise;
+DROP TABLE assessments;
