@@ -56,6 +56,8 @@ pub(crate) struct World {
     pub(crate) standard: String,
     /// A draft self-assessment of `inside` and one of `outside`.
     pub(crate) assessments: (String, String),
+    /// A draft review of `inside`, on the same standard.
+    pub(crate) review: String,
 }
 
 pub(crate) async fn world<S, B>(app: &TestApp<S>) -> World
@@ -98,6 +100,17 @@ where
         assessment(app, &inside, &standard).await,
         assessment(app, &outside, &standard).await,
     );
+    let review = send(
+        app,
+        json_request(
+            Method::POST,
+            "/api/v1/assessments",
+            &json!({"enterprise_id": inside, "standard_id": standard, "kind": "review"}),
+        ),
+    )
+    .await;
+    assert_eq!(review.status, StatusCode::CREATED, "{}", review.body);
+    let review = review.body["id"].as_str().unwrap_or_default().to_owned();
     World {
         tokens,
         inside,
@@ -106,6 +119,7 @@ where
         certificates,
         standard,
         assessments,
+        review,
     }
 }
 
@@ -389,6 +403,10 @@ pub(crate) fn call(
             &standard_body(&format!("v{n}")),
         ),
         "list_assessments" => get("/api/v1/assessments".into()),
+        "compare_assessments" => get(format!(
+            "/api/v1/assessments/compare?ids={},{}",
+            w.assessments.0, w.review
+        )),
         "get_assessment" => get(format!(
             "/api/v1/assessments/{}",
             if inside {
@@ -493,6 +511,7 @@ fn matrix() -> Vec<Case> {
         ("get_standard", all(200), None),
         ("create_standard", admin_only(201), None),
         ("list_assessments", all(200), None),
+        ("compare_assessments", all(200), None),
         (
             "get_assessment",
             all(200),

@@ -9,7 +9,11 @@ use serde_json::{Value, json};
 
 use crate::access::matrix_today;
 
-both!(the_worked_example_end_to_end, who_may_assess_and_what_fits);
+both!(
+    the_worked_example_end_to_end,
+    who_may_assess_and_what_fits,
+    passes_are_compared_element_by_element
+);
 
 /// 1000 points: A (500, extra up to 10), B (460), C (40, the major-hazard element).
 fn thousand_points() -> Value {
@@ -266,4 +270,96 @@ async fn who_may_assess_and_what_fits(db: TestDb) {
         missing.body
     );
     assert_eq!(missing.body["errors"][0]["code"], "unknown_reference");
+}
+
+async fn passes_are_compared_element_by_element(db: TestDb) {
+    let app = test_app_at(db.store.clone(), matrix_today()).await;
+    let (ent, std) = setup(&app).await;
+    let mut ids = Vec::new();
+    // Deductions on A (500 points) and B (460): self lenient on both, the review on A only.
+    for (kind, a, b) in [("self", 0, 0), ("review", 25, 138), ("regulator", 150, 161)] {
+        let started = send(
+            &app,
+            json_request(
+                Method::POST,
+                "/api/v1/assessments",
+                &json!({"enterprise_id": ent, "standard_id": std, "kind": kind}),
+            ),
+        )
+        .await;
+        assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+        let url = started.header("location");
+        let filled = send(
+            &app,
+            json_request(
+                Method::PATCH,
+                url,
+                &json!({"items": {"A.1.1": {"deducted": a}, "B.1.1": {"deducted": b}}}),
+            )
+            .insert_header(("content-type", "application/merge-patch+json")),
+        )
+        .await;
+        assert_eq!(filled.status, StatusCode::OK, "{}", filled.body);
+        ids.push(started.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let r = send(
+        &app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/assessments/compare?ids={}",
+            ids.join(",")
+        )),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        r.body["elements"][0]["rates"],
+        json!({"self": 100.0, "review": 95.0, "regulator": 70.0})
+    );
+    assert_eq!(
+        r.body["elements"][1]["rates"],
+        json!({"self": 100.0, "review": 70.0, "regulator": 65.0})
+    );
+    let flags: Vec<(String, String, f64)> = r.body["flags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap_or_default().to_owned(),
+                f["element"].as_str().unwrap_or_default().to_owned(),
+                f["difference"].as_f64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            ("lenient_review".to_owned(), "A".to_owned(), 25.0),
+            ("optimistic_self".to_owned(), "B".to_owned(), 30.0)
+        ],
+        "{}",
+        r.body
+    );
+    // A wider margin flags nothing; two passes of one kind or one id are refused.
+    let wide = send(
+        &app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/assessments/compare?ids={}&margin=31",
+            ids.join(",")
+        )),
+    )
+    .await;
+    assert_eq!(wide.body["flags"], json!([]));
+    for bad in [
+        ids[0].clone(),
+        format!("{},{}", ids[0], ids[0]),
+        format!("{},nope", ids[0]),
+    ] {
+        let r = send(
+            &app,
+            TestRequest::get().uri(&format!("/api/v1/assessments/compare?ids={bad}")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
+    }
 }

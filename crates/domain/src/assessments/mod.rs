@@ -236,6 +236,68 @@ pub fn fits(
     Ok(())
 }
 
+code_list! {
+    /// What comparing the passes of one enterprise on one standard can show.
+    pub enum ComparisonFlag {
+        /// The review scored an element well above the regulator's check (评审偏宽).
+        LenientReview = ("lenient_review", "评审偏宽"),
+        /// The self-assessment scored an element well above the review, or above the
+        /// regulator's check when there is no review (自评偏高).
+        OptimisticSelf = ("optimistic_self", "自评偏高"),
+    }
+}
+
+/// The default margin, in rate points, from which a difference is flagged.
+pub const DEFAULT_MARGIN: f64 = 15.0;
+
+/// A difference worth a look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flag {
+    /// What it shows.
+    pub kind: ComparisonFlag,
+    /// The element.
+    pub element: String,
+    /// The pass that scored higher, and the one it is compared with.
+    pub passes: (AssessmentKind, AssessmentKind),
+    /// The difference in rate points.
+    pub difference: f64,
+}
+
+/// Flags elements where a pass rates at least `margin` points above the stricter one:
+/// review above regulator (`lenient_review`), self above review — or above the regulator
+/// when there is no review — (`optimistic_self`). Rule: notice 二、三（一） asks that
+/// self-assessments and reviews be strict (严格把关); the margin is a setting of the call.
+pub fn flags(
+    elements: &[(String, BTreeMap<AssessmentKind, Option<f64>>)],
+    margin: f64,
+) -> Vec<Flag> {
+    use AssessmentKind::{Regulator, Review, SelfAssessment};
+    let mut out = Vec::new();
+    for (code, rates) in elements {
+        let rate = |k| rates.get(&k).copied().flatten();
+        let mut check = |kind, high, low| {
+            if let (Some(h), Some(l)) = (rate(high), rate(low)) {
+                let difference = ((h - l) * 10.0).round() / 10.0;
+                if difference >= margin {
+                    out.push(Flag {
+                        kind,
+                        element: code.clone(),
+                        passes: (high, low),
+                        difference,
+                    });
+                }
+            }
+        };
+        check(ComparisonFlag::LenientReview, Review, Regulator);
+        if rates.contains_key(&Review) {
+            check(ComparisonFlag::OptimisticSelf, SelfAssessment, Review);
+        } else {
+            check(ComparisonFlag::OptimisticSelf, SelfAssessment, Regulator);
+        }
+    }
+    out
+}
+
 /// One element's outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementScore {
@@ -553,6 +615,38 @@ mod tests {
         assert_eq!(
             (s.grade_by_score, s.grade_reached),
             (Some(Grade::Grade1), Some(Grade::Grade3))
+        );
+    }
+
+    #[test]
+    fn lenient_reviews_and_optimistic_self_assessments_are_flagged() {
+        use AssessmentKind::{Regulator, Review, SelfAssessment};
+        let rates = |s: Option<f64>, r: Option<f64>, g: Option<f64>| {
+            let mut m = BTreeMap::new();
+            for (k, v) in [(SelfAssessment, s), (Review, r), (Regulator, g)] {
+                if v.is_some() {
+                    m.insert(k, v);
+                }
+            }
+            m
+        };
+        let elements = vec![
+            ("1".to_owned(), rates(Some(95.0), Some(90.0), Some(70.0))),
+            ("2".to_owned(), rates(Some(95.0), Some(80.0), Some(79.9))),
+            ("3".to_owned(), rates(Some(90.0), None, Some(74.9))),
+        ];
+        let f = flags(&elements, DEFAULT_MARGIN);
+        let seen: Vec<(ComparisonFlag, &str, f64)> = f
+            .iter()
+            .map(|x| (x.kind, x.element.as_str(), x.difference))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (ComparisonFlag::LenientReview, "1", 20.0),
+                (ComparisonFlag::OptimisticSelf, "2", 15.0),
+                (ComparisonFlag::OptimisticSelf, "3", 15.1),
+            ]
         );
     }
 

@@ -787,9 +787,234 @@ pub async fn discard_assessment(
     .await
 }
 
-/// The assessments' operations.
+/// Which assessments to compare.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CompareQuery {
+    /// Two or three assessment ids, comma-separated: passes of one enterprise on one
+    /// standard version, each of another kind.
+    pub ids: String,
+    /// Rate points from which a difference is flagged, 1–100 (default 15).
+    #[param(minimum = 1, maximum = 100)]
+    pub margin: Option<f64>,
+}
+
+/// One pass in a comparison.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComparedPass {
+    /// The assessment.
+    pub id: String,
+    /// Which pass.
+    #[schema(value_type = crate::plumbing::codes::AssessmentKind)]
+    pub kind: AssessmentKind,
+    /// Where it stands.
+    #[schema(value_type = crate::plumbing::codes::AssessmentState)]
+    pub state: AssessmentState,
+    /// Its score.
+    pub score: f64,
+    /// The grade it reaches.
+    #[schema(value_type = Option<crate::plumbing::codes::Grade>)]
+    pub grade_reached: Option<Grade>,
+}
+
+/// One element across the passes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComparedElement {
+    /// Its code.
+    pub code: String,
+    /// Its title.
+    pub title: String,
+    /// Pass kind → its rate (null when nothing applies).
+    pub rates: BTreeMap<String, Option<f64>>,
+}
+
+/// A difference worth a look.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComparisonFlagResponse {
+    /// `lenient_review` (评审偏宽) or `optimistic_self` (自评偏高).
+    #[schema(value_type = crate::plumbing::codes::ComparisonFlag)]
+    pub kind: safegrade_domain::assessments::ComparisonFlag,
+    /// The element.
+    pub element: String,
+    /// The pass that rated higher.
+    #[schema(value_type = crate::plumbing::codes::AssessmentKind)]
+    pub higher: AssessmentKind,
+    /// The pass it is compared with.
+    #[schema(value_type = crate::plumbing::codes::AssessmentKind)]
+    pub lower: AssessmentKind,
+    /// The difference in rate points.
+    pub difference: f64,
+}
+
+/// Passes of one enterprise on one standard, element by element.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComparisonResponse {
+    /// The enterprise.
+    pub enterprise_id: String,
+    /// The standard version.
+    pub standard_id: String,
+    /// The margin used.
+    pub margin: f64,
+    /// The passes, as asked.
+    pub passes: Vec<ComparedPass>,
+    /// Per element, the rate of each pass.
+    pub elements: Vec<ComparedElement>,
+    /// Differences at or above the margin.
+    pub flags: Vec<ComparisonFlagResponse>,
+}
+
+/// Compare the passes (评分比对): the self-assessment, the review and the regulator's
+/// check of one enterprise on one standard, element by element; an element the review rates
+/// `margin` points or more above the regulator is flagged `lenient_review`, one the
+/// self-assessment rates that far above the review (or the regulator) `optimistic_self`.
+#[utoipa::path(
+    tag = "assessments",
+    operation_id = "compare_assessments",
+    params(CompareQuery),
+    responses(
+        (status = 200, description = "The comparison", body = ComparisonResponse),
+    )
+)]
+#[get("/assessments/compare")]
+pub async fn compare_assessments(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<CompareQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let invalid = |m: String| ApiError::new(ErrorCode::InvalidQuery, m);
+    let margin = q
+        .margin
+        .unwrap_or(safegrade_domain::assessments::DEFAULT_MARGIN);
+    if !(1.0..=100.0).contains(&margin) {
+        return Err(invalid(format!(
+            "margin must be between 1 and 100, got {margin}"
+        )));
+    }
+    let ids: Vec<AssessmentId> = q
+        .ids
+        .split(',')
+        .map(|raw| {
+            AssessmentId::parse(raw.trim())
+                .ok_or_else(|| invalid(format!("ids: '{raw}' is not an assessment id")))
+        })
+        .collect::<Result<_, _>>()?;
+    if !(2..=3).contains(&ids.len()) {
+        return Err(invalid("ids: give two or three assessment ids".into()));
+    }
+    let scope = caller.scope();
+    let all = state
+        .run(move |s| {
+            ids.iter()
+                .map(|id| s.get_assessment(*id, &scope).map_err(ApiError::from))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(not_found_says(
+            "one of the assessments does not exist or is outside your jurisdiction",
+        ))?;
+    let first = &all[0].assessment;
+    if all.iter().any(|a| {
+        a.assessment.enterprise_id != first.enterprise_id
+            || a.assessment.standard_id != first.standard_id
+    }) {
+        return Err(invalid(
+            "ids: the assessments must be of one enterprise on one standard version".into(),
+        ));
+    }
+    let mut kinds: Vec<AssessmentKind> = all.iter().map(|a| a.assessment.kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if kinds.len() != all.len() {
+        return Err(invalid(
+            "ids: give one assessment of each kind (self, review, regulator)".into(),
+        ));
+    }
+    let standard = all[0].standard.clone();
+    let (enterprise_id, standard_id) = (
+        first.enterprise_id.to_string(),
+        first.standard_id.to_string(),
+    );
+    let scored: Vec<(
+        AssessmentKind,
+        AssessmentWithFacts,
+        safegrade_domain::assessments::Score,
+    )> = all
+        .into_iter()
+        .map(|a| {
+            let on = a.assessment.submitted_on.unwrap_or_else(|| state.today());
+            let s = score(
+                &a.standard,
+                &a.assessment.results,
+                &a.accidents,
+                on,
+                state.grade_rules,
+            );
+            (a.assessment.kind, a, s)
+        })
+        .collect();
+    let per_element: Vec<(String, BTreeMap<AssessmentKind, Option<f64>>)> = standard
+        .elements
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            (
+                e.code.clone(),
+                scored
+                    .iter()
+                    .map(|(k, _, s)| (*k, s.elements.get(i).and_then(|x| x.rate)))
+                    .collect(),
+            )
+        })
+        .collect();
+    let flags = safegrade_domain::assessments::flags(&per_element, margin)
+        .into_iter()
+        .map(|f| ComparisonFlagResponse {
+            kind: f.kind,
+            element: f.element,
+            higher: f.passes.0,
+            lower: f.passes.1,
+            difference: f.difference,
+        })
+        .collect();
+    let elements = standard
+        .elements
+        .iter()
+        .zip(per_element)
+        .map(|(e, (code, rates))| ComparedElement {
+            code,
+            title: e.title.clone(),
+            rates: rates
+                .into_iter()
+                .map(|(k, r)| (k.as_str().to_owned(), r))
+                .collect(),
+        })
+        .collect();
+    let passes = scored
+        .iter()
+        .map(|(k, a, s)| ComparedPass {
+            id: a.assessment.id.to_string(),
+            kind: *k,
+            state: a.assessment.state,
+            score: s.score,
+            grade_reached: s.grade_reached,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(ComparisonResponse {
+        enterprise_id,
+        standard_id,
+        margin,
+        passes,
+        elements,
+        flags,
+    }))
+}
+
+/// The assessments' operations (compare before `{id}`, so it is not read as an id).
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(list_assessments)
+    cfg.service(compare_assessments)
+        .service(list_assessments)
         .service(create_assessment)
         .service(get_assessment)
         .service(update_assessment)

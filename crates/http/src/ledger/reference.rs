@@ -105,6 +105,7 @@ const REFERENCES: &[Reference] = references! {
     "assessment-kinds" => safegrade_domain::assessments::AssessmentKind, "评分类型";
     "assessment-states" => safegrade_domain::assessments::AssessmentState, "评分状态";
     "veto-effects" => safegrade_domain::standards::VetoEffect, "否决项效果";
+    "comparison-flags" => safegrade_domain::assessments::ComparisonFlag, "评分比对标记";
     "roles" => safegrade_domain::Role, "账号角色";
     "event-types" => safegrade_domain::EventType, "事件类型";
     "resource-types" => safegrade_domain::ResourceType, "记录类型";

@@ -86,6 +86,8 @@ code_list_schemas! {
     AssessmentState => safegrade_domain::assessments::AssessmentState,
     /// What hitting a veto item does.
     VetoEffect => safegrade_domain::standards::VetoEffect,
+    /// What comparing assessment passes shows.
+    ComparisonFlag => safegrade_domain::assessments::ComparisonFlag,
     /// Kind of alert.
     AlertKind => safegrade_domain::grading::AlertKind,
     /// Procedure of a same-grade renewal.
