@@ -12,7 +12,8 @@ use crate::access::matrix_today;
 both!(
     the_worked_example_end_to_end,
     who_may_assess_and_what_fits,
-    passes_are_compared_element_by_element
+    passes_are_compared_element_by_element,
+    a_submitted_self_assessment_clears_the_annual_reminder
 );
 
 /// 1000 points: A (500, extra up to 10), B (460), C (40, the major-hazard element).
@@ -362,4 +363,73 @@ async fn passes_are_compared_element_by_element(db: TestDb) {
         .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
     }
+}
+
+async fn a_submitted_self_assessment_clears_the_annual_reminder(db: TestDb) {
+    let app = test_app_at(db.store.clone(), matrix_today()).await;
+    let (ent, std) = setup(&app).await;
+    let cert = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/certificates",
+            &json!({
+                "enterprise_id": ent, "grade": "grade_3", "number": "ANNUAL-1",
+                "authority": {"level": "city", "name": "绵阳市应急管理局"},
+                "issued_on": "2024-06-01", "standard": "算例标准"
+            }),
+        ),
+    )
+    .await;
+    assert_eq!(cert.status, StatusCode::CREATED, "{}", cert.body);
+    let reminders = || {
+        TestRequest::get().uri(&format!(
+            "/api/v1/alerts?kind=annual_self_assessment_missing&enterprise_id={ent}"
+        ))
+    };
+    let due = send(&app, reminders()).await;
+    assert_eq!(
+        due.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        due.body
+    );
+    assert_eq!(due.body["items"][0]["due_on"], "2025-06-01");
+    // A review does not count; a draft self-assessment does not either; a submitted one does.
+    let start = |kind: &str| {
+        json_request(
+            Method::POST,
+            "/api/v1/assessments",
+            &json!({"enterprise_id": ent, "standard_id": std, "kind": kind}),
+        )
+    };
+    let review = send(&app, start("review")).await;
+    send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("{}/submission", review.header("location")),
+            &json!({}),
+        ),
+    )
+    .await;
+    let own = send(&app, start("self")).await;
+    assert_eq!(
+        send(&app, reminders()).await.body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let submitted = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("{}/submission", own.header("location")),
+            &json!({}),
+        ),
+    )
+    .await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
+    let cleared = send(&app, reminders()).await;
+    assert_eq!(cleared.body["items"], json!([]), "{}", cleared.body);
 }

@@ -30,6 +30,14 @@ struct RulesFile {
     fast_track_other: Limits,
     /// Months after a revocation before a new grade may be granted.
     bar_after_revocation_months: u32,
+    /// Months between an enterprise's self-assessments (annual duty); files written before
+    /// this rule existed get the built-in 12.
+    #[serde(default = "default_self_assessment_interval")]
+    self_assessment_interval_months: u32,
+}
+
+fn default_self_assessment_interval() -> u32 {
+    GradeRules::builtin().self_assessment_interval_months
 }
 
 /// The built-in rule set as TOML, with a header saying what the file is.
@@ -45,6 +53,7 @@ pub fn builtin_toml() -> anyhow::Result<String> {
         fast_track_grade1: r.fast_track_grade1,
         fast_track_other: r.fast_track_other,
         bar_after_revocation_months: r.bar_after_revocation_months,
+        self_assessment_interval_months: r.self_assessment_interval_months,
     };
     Ok(format!(
         "# SafeGrade grade rules (《企业安全生产标准化建设定级办法》, 应急〔2021〕83号).\n\
@@ -86,6 +95,10 @@ fn parse(text: &str) -> anyhow::Result<GradeRules> {
         f.bar_after_revocation_months <= 120,
         "bar_after_revocation_months must be at most 120"
     );
+    anyhow::ensure!(
+        (1..=60).contains(&f.self_assessment_interval_months),
+        "self_assessment_interval_months must be 1-60"
+    );
     for (name, l) in [
         ("revocation_limits", f.revocation_limits),
         ("fast_track_grade1", f.fast_track_grade1),
@@ -107,6 +120,7 @@ fn parse(text: &str) -> anyhow::Result<GradeRules> {
         fast_track_grade1: f.fast_track_grade1,
         fast_track_other: f.fast_track_other,
         bar_after_revocation_months: f.bar_after_revocation_months,
+        self_assessment_interval_months: f.self_assessment_interval_months,
     };
     anyhow::ensure!(
         rules.version != builtin.version || rules == *builtin,

@@ -156,6 +156,9 @@ pub struct GradeRules {
     /// Months after a revocation before a new grade may be granted (定级办法, application condition 8 and
     /// the consequences of revocation, (R)).
     pub bar_after_revocation_months: u32,
+    /// Months between an attained enterprise's self-assessments (定级办法: the enterprise
+    /// self-assesses at least once a year, (R)); the `annual_self_assessment_missing` alert.
+    pub self_assessment_interval_months: u32,
 }
 
 impl GradeRules {
@@ -183,6 +186,7 @@ impl GradeRules {
                 direct_loss_cny: 5_000_000,
             },
             bar_after_revocation_months: 12,
+            self_assessment_interval_months: 12,
         };
         &RULES
     }
@@ -780,6 +784,9 @@ code_list! {
         /// The upgrade target's year has come without the target grade.
         /// Rule: notice 二（二） (push key enterprises to grade 一级 or 二级).
         UpgradeTargetDue = ("upgrade_target_due", "提档升级目标到期"),
+        /// An attained enterprise has submitted no self-assessment within the interval
+        /// (定级办法: at least once a year).
+        AnnualSelfAssessmentMissing = ("annual_self_assessment_missing", "年度自评缺失"),
     }
 }
 

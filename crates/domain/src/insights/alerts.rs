@@ -156,13 +156,48 @@ pub fn upgrade_target_due(
     })
 }
 
+/// `annual_self_assessment_missing`: the certificate `c` is in force on `today` and the
+/// enterprise's last submitted self-assessment (`last_self`; the grade's issue date when there
+/// is none since) is more than the interval old. Rule: 定级办法 — the enterprise
+/// self-assesses at least once a year ((R), the interval is the grade rules').
+pub fn annual_self_assessment_missing(
+    rules: &GradeRules,
+    c: &Certificate,
+    last_self: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<Notice> {
+    let from = last_self.map_or(c.data.issued_on, |d| d.max(c.data.issued_on));
+    let due = crate::grading::add_months(from, rules.self_assessment_interval_months);
+    (in_force_on(c, today) && due < today).then(|| Notice {
+        kind: AlertKind::AnnualSelfAssessmentMissing,
+        due_on: due,
+        rule: format!(
+            "{MEASURES}：企业每年至少开展一次自评（每 {} 个月）",
+            rules.self_assessment_interval_months
+        ),
+        next_step: match last_self {
+            Some(d) => {
+                format!("上次提交自评是 {d}，已超过一年：督促企业开展年度自评并在系统中提交")
+            }
+            None => format!(
+                "取得{}（证书编号 {}）后系统中没有提交过自评：督促企业开展年度自评并在系统中提交",
+                c.data.grade.label_zh(),
+                c.data.number
+            ),
+        },
+    })
+}
+
 /// The kinds an enterprise's alert of `kind` hides for the same enterprise, so no two of its
 /// alerts contradict each other: after an accident during the validity of its grade the
-/// enterprise must restart creation (notice 二（三）), so a reminder to renew that grade
-/// would say the opposite.
+/// enterprise must restart creation (notice 二（三）), so a reminder to renew that grade, or
+/// to self-assess under it, would say the opposite.
 pub fn hides(kind: AlertKind) -> &'static [AlertKind] {
     match kind {
-        AlertKind::AccidentDuringValidity => &[AlertKind::GradeExpiring],
+        AlertKind::AccidentDuringValidity => &[
+            AlertKind::GradeExpiring,
+            AlertKind::AnnualSelfAssessmentMissing,
+        ],
         _ => &[],
     }
 }

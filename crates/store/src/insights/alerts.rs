@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
+use safegrade_domain::assessments::{AssessmentKind, AssessmentState};
 use safegrade_domain::grading::{
     AccidentFacts, AlertKind, Certificate, Grade, GradeRules, sub_months,
 };
@@ -17,7 +18,7 @@ use safegrade_domain::{CodeList, EnterpriseId, Scope};
 
 use crate::grading::certificates::{CertificateRow, of_enterprises};
 use crate::plumbing::schema::{
-    accidents, certificates, drives, enterprises, grade_summaries, guidance_visits,
+    accidents, assessments, certificates, drives, enterprises, grade_summaries, guidance_visits,
 };
 use crate::{Store, StoreError};
 
@@ -140,6 +141,54 @@ impl Store {
                     out.extend(notice.map(|n| Alert::new(n, &c, area)));
                 }
             }
+            if filter.wants(AlertKind::AnnualSelfAssessmentMissing) {
+                // Enterprises with a grade in force, and when each last submitted a
+                // self-assessment.
+                let q = current_certificates()
+                    .filter(grade_summaries::grade_valid_until.ge(today))
+                    .filter(grade_summaries::revoked_on.is_null())
+                    .filter(
+                        certificates::issued_on
+                            .lt(sub_months(today, rules.self_assessment_interval_months)),
+                    );
+                let rows: Vec<(CertificateRow, String)> = scoped!(
+                    q,
+                    filter,
+                    grade_summaries::area_code,
+                    grade_summaries::enterprise_id
+                )
+                .load(conn)?;
+                if !rows.is_empty() {
+                    let q = assessments::table
+                        .inner_join(enterprises::table)
+                        .filter(assessments::kind.eq(AssessmentKind::SelfAssessment.as_str()))
+                        .filter(assessments::state.eq(AssessmentState::Submitted.as_str()))
+                        .select((assessments::enterprise_id, assessments::submitted_on))
+                        .into_boxed();
+                    let mut last: HashMap<String, NaiveDate> = HashMap::new();
+                    for (e, on) in scoped!(
+                        q,
+                        filter,
+                        enterprises::area_code,
+                        assessments::enterprise_id
+                    )
+                    .load::<(String, Option<NaiveDate>)>(conn)?
+                    {
+                        if let Some(on) = on {
+                            let l = last.entry(e).or_insert(on);
+                            *l = (*l).max(on);
+                        }
+                    }
+                    for (row, area) in rows {
+                        let c = row.into_domain()?;
+                        let last_self = last.get(&c.data.enterprise_id.to_string()).copied();
+                        out.extend(
+                            alerts::annual_self_assessment_missing(rules, &c, last_self, today)
+                                .map(|n| Alert::new(n, &c, area)),
+                        );
+                    }
+                }
+            }
             if filter.wants(AlertKind::GradeExpired) {
                 // The enterprises whose current grade is past its validity, with no later
                 // grade and not revoked, with that certificate — including those that must
@@ -161,11 +210,12 @@ impl Store {
                     out.extend(alerts::grade_expired(&c, today).map(|n| Alert::new(n, &c, area)));
                 }
             }
-            // The accident alerts are also needed when only renewal reminders are asked for:
-            // an accident hides them (`alerts::hides`).
+            // The accident alerts are also needed when only renewal or self-assessment
+            // reminders are asked for: an accident hides them (`alerts::hides`).
             if filter.wants(AlertKind::AccidentDuringValidity)
                 || filter.wants(AlertKind::RevocationTrigger)
                 || filter.wants(AlertKind::GradeExpiring)
+                || filter.wants(AlertKind::AnnualSelfAssessmentMissing)
             {
                 // An accident can only matter to a certificate in force on its date, and
                 // certificates last `validity_months`.
