@@ -148,13 +148,19 @@ pub async fn list_alerts(
             .unwrap_or(all.len()),
         None => 0,
     };
-    let page: Vec<Alert> = all.iter().skip(start).take(limit).cloned().collect();
+    let mut page: Vec<Alert> = all.iter().skip(start).take(limit).cloned().collect();
     let next_cursor = (start + page.len() < all.len())
         .then(|| {
             page.last()
                 .map(|a| list::encode_cursor(CURSOR_KIND, &position(a)))
         })
         .flatten();
+    let page = state
+        .run(move |s| {
+            s.name_alerts(&mut page)?;
+            Ok(page)
+        })
+        .await?;
     let items = page.into_iter().map(AlertResponse::from).collect();
     Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
 }

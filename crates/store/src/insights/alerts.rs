@@ -29,7 +29,8 @@ pub struct Alert {
     pub kind: AlertKind,
     /// The enterprise concerned.
     pub enterprise_id: EnterpriseId,
-    /// Its name (企业名称), so a regulator can read the alert without looking it up.
+    /// Its name (企业名称), so a regulator can read the alert without looking it up; empty
+    /// until [`Store::name_alerts`] fills it in.
     pub enterprise_name: String,
     /// Its supervision area.
     pub area_code: String,
@@ -97,6 +98,12 @@ macro_rules! scoped {
 }
 
 impl Store {
+    /// Fills in the enterprises' names of `alerts` (a page of [`Store::alerts`]: naming only
+    /// what is answered keeps a long list cheap).
+    pub fn name_alerts(&self, alerts: &mut [Alert]) -> Result<(), StoreError> {
+        self.with_read(|conn| name_enterprises(conn, alerts))
+    }
+
     /// The alerts on `today` matching `filter`, ordered by due date, kind and subject.
     pub fn alerts(
         &self,
@@ -400,7 +407,6 @@ impl Store {
                 .flat_map(|a| alerts::hides(a.kind).iter().map(|k| (a.enterprise_id, *k)))
                 .collect();
             out.retain(|a| filter.wants(a.kind) && !hidden.contains(&(a.enterprise_id, a.kind)));
-            name_enterprises(conn, &mut out)?;
             out.sort_by(|a, b| {
                 (a.due_on, a.kind.as_str(), &a.subject.1).cmp(&(
                     b.due_on,
