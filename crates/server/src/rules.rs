@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 use safegrade_domain::grading::{GradeRules, Limits};
+use safegrade_domain::gradings::GradingLimits;
 use serde::{Deserialize, Serialize};
 
 /// The file's shape: the fields of [`GradeRules`].
@@ -34,6 +35,14 @@ struct RulesFile {
     /// this rule existed get the built-in 12.
     #[serde(default = "default_self_assessment_interval")]
     self_assessment_interval_months: u32,
+    /// Working-day limits of the grading procedure; files written before this rule existed
+    /// get the built-in ones.
+    #[serde(default = "default_grading_limits")]
+    grading_limits: GradingLimits,
+}
+
+fn default_grading_limits() -> GradingLimits {
+    GradeRules::builtin().grading_limits
 }
 
 fn default_self_assessment_interval() -> u32 {
@@ -54,6 +63,7 @@ pub fn builtin_toml() -> anyhow::Result<String> {
         fast_track_other: r.fast_track_other,
         bar_after_revocation_months: r.bar_after_revocation_months,
         self_assessment_interval_months: r.self_assessment_interval_months,
+        grading_limits: r.grading_limits,
     };
     Ok(format!(
         "# SafeGrade grade rules (《企业安全生产标准化建设定级办法》, 应急〔2021〕83号).\n\
@@ -99,6 +109,21 @@ fn parse(text: &str) -> anyhow::Result<GradeRules> {
         (1..=60).contains(&f.self_assessment_interval_months),
         "self_assessment_interval_months must be 1-60"
     );
+    let g = f.grading_limits;
+    for (name, days) in [
+        ("correction_notice", g.correction_notice),
+        ("acceptance", g.acceptance),
+        ("review", g.review),
+        ("rectification", g.rectification),
+        ("extension_max", g.extension_max),
+        ("verification", g.verification),
+        ("publicity", g.publicity),
+    ] {
+        anyhow::ensure!(
+            (1..=120).contains(&days),
+            "grading_limits.{name} must be 1-120 working days"
+        );
+    }
     for (name, l) in [
         ("revocation_limits", f.revocation_limits),
         ("fast_track_grade1", f.fast_track_grade1),
@@ -121,6 +146,7 @@ fn parse(text: &str) -> anyhow::Result<GradeRules> {
         fast_track_other: f.fast_track_other,
         bar_after_revocation_months: f.bar_after_revocation_months,
         self_assessment_interval_months: f.self_assessment_interval_months,
+        grading_limits: f.grading_limits,
     };
     anyhow::ensure!(
         rules.version != builtin.version || rules == *builtin,
@@ -137,6 +163,30 @@ mod tests {
     #[test]
     fn the_template_reads_back_as_the_builtin_rules() -> anyhow::Result<()> {
         assert_eq!(parse(&builtin_toml()?)?, *GradeRules::builtin());
+        Ok(())
+    }
+
+    /// A file written before the self-assessment interval and the grading limits existed
+    /// still loads, with the built-in values for them; a bad limit is refused by name.
+    #[test]
+    fn older_files_get_the_new_rules_built_in() -> anyhow::Result<()> {
+        let template = builtin_toml()?;
+        // The template with the two newer rules left out: the interval line, and the
+        // grading-limits table (the last one).
+        let older: String = template
+            .split_once("\n[grading_limits]")
+            .map_or(template.as_str(), |(before, _)| before)
+            .lines()
+            .filter(|l| !l.starts_with("self_assessment_interval_months"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(!older.contains("grading_limits") && !older.contains("self_assessment"));
+        let rules = parse(&older)?;
+        assert_eq!(rules.self_assessment_interval_months, 12);
+        assert_eq!(rules.grading_limits, GradeRules::builtin().grading_limits);
+        let bad = template.replace("publicity = 7", "publicity = 0");
+        let err = parse(&bad).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("grading_limits.publicity"), "{err}");
         Ok(())
     }
 

@@ -159,6 +159,8 @@ pub struct GradeRules {
     /// Months between an attained enterprise's self-assessments (定级办法: the enterprise
     /// self-assesses at least once a year, (R)); the `annual_self_assessment_missing` alert.
     pub self_assessment_interval_months: u32,
+    /// The working-day limits of the grading procedure (定级办法, (R)).
+    pub grading_limits: crate::gradings::GradingLimits,
 }
 
 impl GradeRules {
@@ -187,6 +189,7 @@ impl GradeRules {
             },
             bar_after_revocation_months: 12,
             self_assessment_interval_months: 12,
+            grading_limits: crate::gradings::GradingLimits::BUILTIN,
         };
         &RULES
     }

@@ -82,8 +82,10 @@ code_list! {
     }
 }
 
-/// The working-day limits of the procedure (定级办法, (R)): the bureau may correct them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The working-day limits of the procedure (定级办法, (R)): the bureau corrects them in the
+/// grade rules file (`grading_limits`), like the other recalled figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GradingLimits {
     /// Telling the enterprise, once, what to correct.
     pub correction_notice: u32,
