@@ -58,6 +58,10 @@ pub(crate) struct World {
     pub(crate) assessments: (String, String),
     /// A draft review of `inside`, on the same standard.
     pub(crate) review: String,
+    /// A submitted self-assessment of `inside` and one of `outside` (they reach 一级).
+    pub(crate) submitted: (String, String),
+    /// An upgrade application (to 二级) of `inside` and one of `outside`.
+    pub(crate) gradings: (String, String),
 }
 
 pub(crate) async fn world<S, B>(app: &TestApp<S>) -> World
@@ -111,6 +115,14 @@ where
     .await;
     assert_eq!(review.status, StatusCode::CREATED, "{}", review.body);
     let review = review.body["id"].as_str().unwrap_or_default().to_owned();
+    let submitted = (
+        submitted_self_assessment(app, &inside, &standard).await,
+        submitted_self_assessment(app, &outside, &standard).await,
+    );
+    let gradings = (
+        grading(app, &inside, &submitted.0).await,
+        grading(app, &outside, &submitted.1).await,
+    );
     World {
         tokens,
         inside,
@@ -120,7 +132,75 @@ where
         standard,
         assessments,
         review,
+        submitted,
+        gradings,
     }
+}
+
+/// A self-assessment of `enterprise` with nothing deducted, submitted; returns its id.
+async fn submitted_self_assessment<S, B>(
+    app: &TestApp<S>,
+    enterprise: &str,
+    standard: &str,
+) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let id = assessment(app, enterprise, standard).await;
+    let r = send(
+        app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/assessments/{id}/submission"),
+            &json!({}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    id
+}
+
+/// The body of an upgrade application to 二级 (the world's enterprises hold 三级).
+pub(crate) fn grading_body(enterprise: &str, self_assessment: &str) -> Value {
+    json!({
+        "enterprise_id": enterprise, "kind": "upgrade", "grade": "grade_2",
+        "self_assessment_id": self_assessment,
+        "commitments": {"licences_valid": true, "safety_body": true, "personnel_certified": true,
+                        "no_major_social_impact": true, "not_on_dishonesty_list": true,
+                        "major_hazards_rectified": true}
+    })
+}
+
+/// Submits an upgrade application of `enterprise` as the administrator; returns its id.
+pub(crate) async fn grading<S, B>(
+    app: &TestApp<S>,
+    enterprise: &str,
+    self_assessment: &str,
+) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = send(
+        app,
+        json_request(
+            Method::POST,
+            "/api/v1/gradings",
+            &grading_body(enterprise, self_assessment),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["id"].as_str().unwrap_or_default().to_owned()
 }
 
 /// A small standard for any sector (10 points, one element, two items).
@@ -446,6 +526,35 @@ pub(crate) fn call(
             ),
             &json!({"reason": format!("按计划完成（{n}）")}),
         ),
+        "list_gradings" => get("/api/v1/gradings".into()),
+        "get_grading" => get(format!(
+            "/api/v1/gradings/{}",
+            if inside { &w.gradings.0 } else { &w.gradings.1 }
+        )),
+        "create_grading" => {
+            let mut body = grading_body(
+                ent,
+                if inside {
+                    &w.submitted.0
+                } else {
+                    &w.submitted.1
+                },
+            );
+            body["grade"] = json!(if n.is_multiple_of(2) {
+                "grade_2"
+            } else {
+                "grade_1"
+            });
+            Call::json(Method::POST, "/api/v1/gradings", &body)
+        }
+        "take_grading_step" => Call::json(
+            Method::POST,
+            &format!(
+                "/api/v1/gradings/{}/correction_request",
+                fresh_certificate.unwrap_or_else(|| panic!("no fresh grading"))
+            ),
+            &json!({"note": format!("请补充自评报告的公示记录（{n}）")}),
+        ),
         other => panic!("no request for operation {other}: add it to the jurisdiction matrix"),
     }
 }
@@ -512,6 +621,22 @@ fn matrix() -> Vec<Case> {
         ("create_standard", admin_only(201), None),
         ("list_assessments", all(200), None),
         ("compare_assessments", all(200), None),
+        ("list_gradings", all(200), None),
+        (
+            "get_grading",
+            all(200),
+            Some([401, 200, 200, 404, 404, 404, 404]),
+        ),
+        (
+            "create_grading",
+            [401, 201, 201, 201, 201, 403, 201],
+            Some([401, 201, 201, 404, 404, 403, 404]),
+        ),
+        (
+            "take_grading_step",
+            [401, 200, 200, 200, 403, 403, 403],
+            Some([401, 200, 200, 404, 403, 403, 403]),
+        ),
         (
             "get_assessment",
             all(200),
@@ -638,6 +763,13 @@ async fn jurisdiction_matrix(db: TestDb) {
                     Some(certificate(&app, ent, &format!("R-{n}")).await)
                 } else if ["submit_assessment", "discard_assessment"].contains(op) {
                     Some(assessment(&app, ent, &w.standard).await)
+                } else if *op == "take_grading_step" {
+                    let own = if is_inside {
+                        &w.submitted.0
+                    } else {
+                        &w.submitted.1
+                    };
+                    Some(grading(&app, ent, own).await)
                 } else {
                     None
                 };
@@ -738,7 +870,8 @@ async fn nothing_foreign_leaks(db: TestDb) {
         BTreeSet::from([
             "assessment".to_owned(),
             "certificate".to_owned(),
-            "enterprise".to_owned()
+            "enterprise".to_owned(),
+            "grading".to_owned()
         ]),
         "regulated records only"
     );

@@ -14,7 +14,9 @@ use std::collections::HashMap;
 use safegrade_testkit::{TestDb, send, test_app_at};
 use serde_json::{Value, json};
 
-use crate::access::{World, assessment, call, certificate, fresh_token, matrix_today, world};
+use crate::access::{
+    World, assessment, call, certificate, fresh_token, grading, matrix_today, world,
+};
 
 both!(every_operation_has_a_real_example);
 
@@ -125,6 +127,8 @@ async fn every_operation_has_a_real_example(db: TestDb) {
             "submit_assessment" | "discard_assessment" => {
                 Some(assessment(&app, &w.inside, &w.standard).await)
             }
+            // The outside enterprise: the inside one's grades are revoked and upgraded above.
+            "take_grading_step" => Some(grading(&app, &w.outside, &w.submitted.1).await),
             _ => None,
         };
         let call = call(id, &w, true, 1, &app.store, fresh.as_deref());

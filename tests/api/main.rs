@@ -29,6 +29,7 @@ mod defects;
 mod enterprises;
 mod errors;
 mod examples;
+mod gradings;
 mod openapi;
 mod redact;
 mod reference;

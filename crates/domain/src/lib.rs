@@ -36,7 +36,8 @@ pub use ledger::industry::{
 };
 pub use plumbing::code_list::{CodeList, UnknownCode};
 pub use plumbing::id::{
-    AccidentId, AssessmentId, CertificateId, EnterpriseId, PrincipalId, StandardId, TokenId,
+    AccidentId, AssessmentId, CertificateId, EnterpriseId, GradingId, PrincipalId, StandardId,
+    TokenId,
 };
 pub use plumbing::validation::{Violation, ViolationCode, pointer_to};
 pub use refusal::Refusal;

@@ -4,6 +4,7 @@
 use crate::assessments::AssessmentRefusal;
 use crate::drives::DriveRefusal;
 use crate::grading::CertificateRefusal;
+use crate::gradings::GradingRefusal;
 
 /// A change refused by a rule of the domain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,6 +18,9 @@ pub enum Refusal {
     /// An assessment change was refused.
     #[error(transparent)]
     Assessment(#[from] AssessmentRefusal),
+    /// A grading application or step was refused.
+    #[error(transparent)]
+    Grading(#[from] GradingRefusal),
     /// The change would leave no enabled `city_admin` (someone must be able to manage
     /// access). Checked under a lock, so concurrent changes cannot both pass.
     #[error("这样将没有启用的市局管理员（city_admin）：请先把另一个账号设为市局管理员")]

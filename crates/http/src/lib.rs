@@ -17,6 +17,7 @@ pub mod audit;
 pub mod calendar;
 pub mod drives;
 pub mod grading;
+pub mod gradings;
 pub mod insights;
 pub mod ledger;
 pub mod plumbing;

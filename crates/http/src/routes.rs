@@ -20,6 +20,7 @@ where
             crate::grading::routes(cfg);
             crate::standards::routes(cfg);
             crate::assessments::routes(cfg);
+            crate::gradings::routes(cfg);
             crate::drives::routes(cfg);
             crate::insights::routes(cfg);
         }))

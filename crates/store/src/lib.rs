@@ -13,6 +13,7 @@ pub mod assessments;
 pub mod calendar;
 pub mod drives;
 pub mod grading;
+pub mod gradings;
 pub mod insights;
 pub mod ledger;
 pub mod plumbing;

@@ -357,6 +357,10 @@ code_list! {
         AssessmentSubmitted = ("assessment.submitted", "提交评分"),
         /// A draft assessment was discarded.
         AssessmentDiscarded = ("assessment.discarded", "作废评分草稿"),
+        /// A grading application was submitted (定级申请).
+        GradingApplied = ("grading.applied", "提交定级申请"),
+        /// A step of a grading application was taken.
+        GradingStepTaken = ("grading.step_taken", "定级办理"),
     }
 }
 
@@ -381,6 +385,8 @@ code_list! {
         Standard = ("standard", "评定标准"),
         /// An assessment.
         Assessment = ("assessment", "评分"),
+        /// A grading application.
+        Grading = ("grading", "定级申请"),
     }
 }
 
@@ -405,6 +411,7 @@ impl EventType {
             | Self::AssessmentUpdated
             | Self::AssessmentSubmitted
             | Self::AssessmentDiscarded => ResourceType::Assessment,
+            Self::GradingApplied | Self::GradingStepTaken => ResourceType::Grading,
         }
     }
 }

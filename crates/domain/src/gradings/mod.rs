@@ -242,6 +242,12 @@ pub enum GradingRefusal {
     /// A date needs a year the calendar does not know.
     #[error(transparent)]
     Calendar(#[from] CalendarYearUnknown),
+    /// The enterprise may not apply now ([`ineligible`]).
+    #[error("不能提交定级申请：{}", reasons.join("；"))]
+    Ineligible {
+        /// Each reason, naming its rule.
+        reasons: Vec<String>,
+    },
 }
 
 /// The day by which the party that must act has to act in `p`, if the state has a deadline
@@ -363,6 +369,129 @@ pub fn take(
         },
         _ => return Err(not_now()),
     })
+}
+
+/// Who may submit an application: the enterprise itself, its software (a read-write
+/// integration) and the regulators.
+pub fn may_apply(role: crate::Role, read_only: bool) -> bool {
+    use crate::Role as R;
+    match role {
+        R::CityAdmin | R::CityRegulator | R::AreaRegulator | R::Enterprise => true,
+        R::Integration => !read_only,
+    }
+}
+
+/// Who may take `step`: the enterprise (or its software) resubmits and reports its
+/// rectification; a review organisation's software (a read-write integration) records the
+/// review and the verification; the regulators take every step (定级办法: the organising unit
+/// and the grading authority act for the bureau here).
+pub fn may_take(role: crate::Role, read_only: bool, step: GradingStep) -> bool {
+    use crate::Role as R;
+    use GradingStep as G;
+    match role {
+        R::CityAdmin | R::CityRegulator | R::AreaRegulator => true,
+        R::Enterprise => matches!(step, G::Resubmission | G::RectificationReport),
+        R::Integration => {
+            !read_only
+                && matches!(
+                    step,
+                    G::Resubmission
+                        | G::RectificationReport
+                        | G::Review
+                        | G::RectificationVerification
+                )
+        }
+    }
+}
+
+/// What eligibility is judged on, as the system knows it when an application is submitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Eligibility {
+    /// What is applied for.
+    pub kind: GradingKind,
+    /// The grade applied for.
+    pub grade: crate::grading::Grade,
+    /// The day of the application.
+    pub on: NaiveDate,
+    /// The grade in force and its last valid day, if any.
+    pub in_force: Option<(crate::grading::Grade, NaiveDate)>,
+    /// The enterprise's accidents.
+    pub accidents: Vec<crate::grading::AccidentFacts>,
+    /// The latest application not passed (refused or rejected): when, and whether for a
+    /// false commitment.
+    pub last_refusal: Option<(NaiveDate, bool)>,
+    /// The latest revocation of a grade.
+    pub last_revocation: Option<NaiveDate>,
+}
+
+/// Why an application cannot be submitted, each naming its rule (定级办法 application
+/// conditions, (R)); empty when it can. The conditions the system cannot check are the
+/// applicant's written commitments.
+pub fn ineligible(e: &Eligibility, rules: &crate::grading::GradeRules) -> Vec<String> {
+    use crate::grading::{add_months, sub_months};
+    let mut why = Vec::new();
+    let year_ago = sub_months(e.on, 12);
+    let recent: Vec<&crate::grading::AccidentFacts> = e
+        .accidents
+        .iter()
+        .filter(|a| a.occurred_on > year_ago && a.occurred_on <= e.on)
+        .collect();
+    let deaths: u32 = recent.iter().map(|a| a.deaths).sum();
+    let injured: u32 = recent.iter().map(|a| a.seriously_injured).sum();
+    let loss: i64 = recent.iter().map(|a| a.direct_loss_cny).sum();
+    if deaths > 0 || rules.revocation_limits.reached(injured, loss) {
+        why.push(format!(
+            "申请前 1 年内发生死亡事故或累计重伤 {injured} 人、直接经济损失 {loss} 元，达到限值（定级办法申请条件第 4 项）"
+        ));
+    }
+    match e.last_refusal {
+        Some((on, true)) if add_months(on, 36) > e.on => why.push(format!(
+            "{on} 因承诺不实被终止定级，3 年内不受理申请（{} 起可以申请）",
+            add_months(on, 36)
+        )),
+        Some((on, false)) if add_months(on, 12) > e.on => why.push(format!(
+            "{on} 被告知未通过，满 1 年后方可再次申请（{} 起，定级办法申请条件第 7 项）",
+            add_months(on, 12)
+        )),
+        _ => {}
+    }
+    if let Some(on) = e.last_revocation
+        && add_months(on, rules.bar_after_revocation_months) > e.on
+    {
+        why.push(format!(
+            "{on} 被撤销等级，满 {} 个月后方可申请（{} 起，定级办法申请条件第 8 项）",
+            rules.bar_after_revocation_months,
+            add_months(on, rules.bar_after_revocation_months)
+        ));
+    }
+    let in_force = e.in_force.filter(|(_, until)| *until >= e.on);
+    match (e.kind, in_force) {
+        (GradingKind::First, Some((g, _))) => why.push(format!(
+            "企业已有现行有效的{}，请申请复评或升级",
+            g.label_zh()
+        )),
+        (GradingKind::Renewal, Some((g, until))) => {
+            if g != e.grade {
+                why.push(format!("复评须申请现行的{}", g.label_zh()));
+            }
+            let opens = rules.renewal_opens_on(until);
+            if e.on < opens {
+                why.push(format!(
+                    "复评自 {opens} 起才能申请（有效期届满前 {} 个月）",
+                    rules.renewal_window_months
+                ));
+            }
+        }
+        (GradingKind::Renewal, None) => {
+            why.push("没有现行有效的等级，不能复评，须重新创建并申请首次定级".into())
+        }
+        (GradingKind::Upgrade, Some((g, _))) if e.grade.rank() <= g.rank() => {
+            why.push(format!("升级须申请高于现行{}的等级", g.label_zh()));
+        }
+        (GradingKind::Upgrade, None) => why.push("没有现行有效的等级，不能申请升级".into()),
+        _ => {}
+    }
+    why
 }
 
 #[cfg(test)]
@@ -502,6 +631,52 @@ mod tests {
         let refused = take(&renewal, Step::Refusal(true), d("2024-05-10"), &c, &L)
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(refused.false_commitment && refused.state == GradingState::Refused);
+    }
+
+    #[test]
+    fn eligibility_names_each_rule() {
+        use crate::grading::{AccidentFacts, Grade, GradeRules};
+        let rules = GradeRules::builtin();
+        let base = Eligibility {
+            kind: GradingKind::First,
+            grade: Grade::Grade3,
+            on: d("2024-10-10"),
+            in_force: None,
+            accidents: vec![],
+            last_refusal: None,
+            last_revocation: None,
+        };
+        assert!(ineligible(&base, rules).is_empty());
+        let blocked = Eligibility {
+            accidents: vec![AccidentFacts {
+                occurred_on: d("2024-03-01"),
+                deaths: 1,
+                seriously_injured: 0,
+                direct_loss_cny: 0,
+                concealed: false,
+            }],
+            last_refusal: Some((d("2024-01-01"), false)),
+            last_revocation: Some(d("2024-02-01")),
+            ..base.clone()
+        };
+        let why = ineligible(&blocked, rules);
+        assert_eq!(why.len(), 3, "{why:?}");
+        assert!(
+            why[1].contains("2025-01-01") && why[2].contains("2025-02-01"),
+            "{why:?}"
+        );
+        let early = Eligibility {
+            kind: GradingKind::Renewal,
+            in_force: Some((Grade::Grade3, d("2025-06-01"))),
+            ..base.clone()
+        };
+        assert!(ineligible(&early, rules)[0].contains("2025-03-01"));
+        let upgrade = Eligibility {
+            kind: GradingKind::Upgrade,
+            in_force: Some((Grade::Grade2, d("2025-06-01"))),
+            ..base
+        };
+        assert_eq!(ineligible(&upgrade, rules).len(), 1);
     }
 
     #[test]

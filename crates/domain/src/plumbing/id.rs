@@ -70,3 +70,8 @@ id_type!(
     /// The id of an assessment (自评, 评审 or 监督检查).
     AssessmentId
 );
+
+id_type!(
+    /// The id of a grading application (定级申请).
+    GradingId
+);

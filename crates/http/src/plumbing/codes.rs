@@ -88,6 +88,12 @@ code_list_schemas! {
     VetoEffect => safegrade_domain::standards::VetoEffect,
     /// What comparing assessment passes shows.
     ComparisonFlag => safegrade_domain::assessments::ComparisonFlag,
+    /// What a grading application asks for.
+    GradingKind => safegrade_domain::gradings::GradingKind,
+    /// Where a grading application stands.
+    GradingState => safegrade_domain::gradings::GradingState,
+    /// A step of a grading application.
+    GradingStep => safegrade_domain::gradings::GradingStep,
     /// Kind of alert.
     AlertKind => safegrade_domain::grading::AlertKind,
     /// Procedure of a same-grade renewal.

@@ -51,6 +51,14 @@ code_list! {
         /// The assessment is submitted or discarded: only a draft can be changed, submitted
         /// or discarded.
         AssessmentNotDraft = ("assessment_not_draft", "评分已提交或已作废"),
+        /// The enterprise may not apply now; `detail` names each rule (an accident in the
+        /// last year, a refusal or revocation less than a year ago, a false commitment less
+        /// than three years ago, a renewal outside its window, an upgrade without a lower
+        /// grade in force).
+        GradingNotEligible = ("grading_not_eligible", "不符合定级申请条件"),
+        /// The step does not apply to the application now (wrong state, a second correction
+        /// request or extension, an announcement during publicity); `detail` says why.
+        GradingStepNotAllowed = ("grading_step_not_allowed", "当前不能办理该步骤"),
         /// This version of this standard is stored already: a changed standard is a new
         /// version.
         DuplicateStandardVersion = ("duplicate_standard_version", "该版本的评定标准已存在"),
@@ -111,6 +119,8 @@ impl ErrorCode {
             | Self::DuplicateCertificateNumber
             | Self::DuplicateStandardVersion
             | Self::AssessmentNotDraft
+            | Self::GradingNotEligible
+            | Self::GradingStepNotAllowed
             | Self::RegradeBarred
             | Self::CertificateNotInForce
             | Self::FastTrackNotAllowed
@@ -144,6 +154,8 @@ impl ErrorCode {
             Self::DuplicateCertificateNumber => "Duplicate certificate number",
             Self::DuplicateStandardVersion => "Duplicate standard version",
             Self::AssessmentNotDraft => "Assessment not a draft",
+            Self::GradingNotEligible => "Not eligible to apply",
+            Self::GradingStepNotAllowed => "Grading step not allowed",
             Self::RegradeBarred => "New grade barred after revocation",
             Self::CertificateNotInForce => "Certificate not in force",
             Self::FastTrackNotAllowed => "Fast track not allowed",
@@ -370,6 +382,20 @@ impl From<Refusal> for ApiError {
             },
             Refusal::Drive(d) => match d {
                 DriveRefusal::StageBeforeCurrent { .. } => ErrorCode::StageOutOfOrder,
+            },
+            Refusal::Grading(g) => match g {
+                safegrade_domain::gradings::GradingRefusal::Ineligible { .. } => {
+                    ErrorCode::GradingNotEligible
+                }
+                safegrade_domain::gradings::GradingRefusal::Calendar(_) => {
+                    ErrorCode::CalendarYearUnknown
+                }
+                safegrade_domain::gradings::GradingRefusal::NotNow { .. }
+                | safegrade_domain::gradings::GradingRefusal::SecondCorrection
+                | safegrade_domain::gradings::GradingRefusal::Extension { .. }
+                | safegrade_domain::gradings::GradingRefusal::PublicityRunning { .. } => {
+                    ErrorCode::GradingStepNotAllowed
+                }
             },
             Refusal::Assessment(a) => match a {
                 safegrade_domain::assessments::AssessmentRefusal::NotDraft { .. } => {

@@ -203,6 +203,7 @@ record_ids!(
     safegrade_domain::CertificateId => "a certificate",
     safegrade_domain::StandardId => "a standard",
     safegrade_domain::AssessmentId => "an assessment",
+    safegrade_domain::GradingId => "a grading application",
     safegrade_domain::PrincipalId => "a principal",
     safegrade_domain::TokenId => "a token",
 );

@@ -201,6 +201,16 @@ fn results_json(r: &Results) -> Result<String, StoreError> {
     serde_json::to_string(r).map_err(|e| corrupt(&e.to_string()))
 }
 
+/// One assessment inside `scope` with what its score needs, in a transaction or a read.
+pub(crate) fn load_facts(
+    conn: &mut DbConn,
+    id: AssessmentId,
+    scope: &Scope,
+) -> Result<AssessmentWithFacts, StoreError> {
+    let (a, _) = load(conn, id, scope)?;
+    with_facts(conn, a)
+}
+
 /// Starts an assessment (a draft with no results) of an enterprise inside `scope`, on a
 /// standard that fits it (422 at `standard_id` otherwise), and records `assessment.created`.
 pub fn create(

@@ -274,3 +274,37 @@ diesel::table! {
 
 diesel::joinable!(assessments -> enterprises (enterprise_id));
 diesel::allow_tables_to_appear_in_same_query!(assessments, enterprises);
+
+diesel::table! {
+    gradings (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        kind -> Text,
+        grade -> Text,
+        self_assessment_id -> Text,
+        state -> Text,
+        since -> Date,
+        applied_on -> Date,
+        corrected -> Bool,
+        extended_by -> Nullable<Integer>,
+        false_commitment -> Bool,
+        certificate_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    grading_steps (grading_id, seq) {
+        grading_id -> Text,
+        seq -> Integer,
+        step -> Text,
+        taken_on -> Date,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(gradings -> enterprises (enterprise_id));
+diesel::allow_tables_to_appear_in_same_query!(gradings, enterprises);

@@ -384,6 +384,41 @@ pub struct AssessmentOutcomeFields {
     pub version: i64,
 }
 
+/// A grading application as submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GradingFields {
+    /// Id.
+    pub id: String,
+    /// The enterprise.
+    pub enterprise_id: String,
+    /// `first`, `renewal` or `upgrade`.
+    pub kind: String,
+    /// The grade applied for.
+    pub grade: String,
+    /// The self-assessment it rests on.
+    pub self_assessment_id: String,
+    /// The day of the application.
+    pub applied_on: String,
+}
+
+/// A step taken on a grading application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GradingStepFields {
+    /// The step.
+    pub step: String,
+    /// The day it was taken.
+    pub taken_on: String,
+    /// The state before.
+    pub from: String,
+    /// The state after.
+    pub to: String,
+    /// The certificate the announcement created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_id: Option<String>,
+    /// The version after the step.
+    pub version: i64,
+}
+
 /// The payload of an event, by type: `{"type": …, "data": …}` on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "data")]
@@ -445,6 +480,12 @@ pub enum EventData {
     /// `assessment.discarded`.
     #[serde(rename = "assessment.discarded")]
     AssessmentDiscarded(AssessmentOutcomeFields),
+    /// `grading.applied`.
+    #[serde(rename = "grading.applied")]
+    GradingApplied(GradingFields),
+    /// `grading.step_taken`.
+    #[serde(rename = "grading.step_taken")]
+    GradingStepTaken(GradingStepFields),
 }
 
 impl EventData {
@@ -470,6 +511,8 @@ impl EventData {
             Self::AssessmentUpdated(_) => EventType::AssessmentUpdated,
             Self::AssessmentSubmitted(_) => EventType::AssessmentSubmitted,
             Self::AssessmentDiscarded(_) => EventType::AssessmentDiscarded,
+            Self::GradingApplied(_) => EventType::GradingApplied,
+            Self::GradingStepTaken(_) => EventType::GradingStepTaken,
         }
     }
 

@@ -1,0 +1,483 @@
+//! Grading applications: scoped like their enterprise; submitted on a self-assessment,
+//! checked for eligibility, then moved step by step (`domain::gradings::take`), each step kept
+//! in order with an event; the announcement records the certificate.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use safegrade_domain::assessments::{AssessmentKind, AssessmentState, score};
+use safegrade_domain::calendar::Calendar;
+use safegrade_domain::grading::{
+    AccidentFacts, AuthorityLevel, CertificateData, Grade, GradeRules, add_months, sub_months,
+};
+use safegrade_domain::gradings::{
+    Eligibility, GradingKind, GradingRefusal, GradingState, GradingStep, Progress, Step,
+    ineligible, take,
+};
+use safegrade_domain::{
+    Actor, AssessmentId, CodeList, EnterpriseId, GradingId, Scope, Violation, ViolationCode,
+};
+
+use crate::now;
+use crate::plumbing::events::payload::{GradingFields, GradingStepFields};
+use crate::plumbing::events::{EventData, NewEvent};
+use crate::plumbing::jurisdiction::enterprise_area;
+use crate::plumbing::schema::{accidents, certificates, grade_summaries, grading_steps, gradings};
+use crate::{DbConn, Store, StoreError, WriteTx, check_version};
+
+/// A step as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRecord {
+    /// The step.
+    pub step: GradingStep,
+    /// The day it was taken.
+    pub taken_on: NaiveDate,
+    /// What was said.
+    pub note: Option<String>,
+}
+
+/// A stored application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grading {
+    /// Id.
+    pub id: GradingId,
+    /// The enterprise.
+    pub enterprise_id: EnterpriseId,
+    /// Its area.
+    pub area_code: String,
+    /// What is applied for.
+    pub kind: GradingKind,
+    /// The grade applied for.
+    pub grade: Grade,
+    /// The self-assessment it rests on.
+    pub self_assessment_id: AssessmentId,
+    /// Where it stands.
+    pub progress: Progress,
+    /// The certificate the announcement created.
+    pub certificate_id: Option<String>,
+    /// Version.
+    pub version: i64,
+    /// The steps taken, in order.
+    pub steps: Vec<StepRecord>,
+    /// When it was submitted.
+    pub created_at: NaiveDateTime,
+}
+
+/// What an application asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGrading {
+    /// The enterprise.
+    pub enterprise_id: EnterpriseId,
+    /// What is applied for.
+    pub kind: GradingKind,
+    /// The grade applied for.
+    pub grade: Grade,
+    /// The submitted self-assessment it rests on.
+    pub self_assessment_id: AssessmentId,
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDate,
+    NaiveDate,
+    bool,
+    Option<i32>,
+    bool,
+    Option<String>,
+    i64,
+    NaiveDateTime,
+);
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Other(format!("a stored grading is not valid: {what}").into())
+}
+
+fn invalid(field: &str, message: String) -> StoreError {
+    StoreError::Invalid(vec![Violation::field(
+        field,
+        ViolationCode::InvalidValue,
+        message,
+    )])
+}
+
+fn load(conn: &mut DbConn, id: GradingId, scope: &Scope) -> Result<Grading, StoreError> {
+    let r: Row = gradings::table
+        .find(id.to_string())
+        .select((
+            gradings::id,
+            gradings::enterprise_id,
+            gradings::kind,
+            gradings::grade,
+            gradings::self_assessment_id,
+            gradings::state,
+            gradings::since,
+            gradings::applied_on,
+            gradings::corrected,
+            gradings::extended_by,
+            gradings::false_commitment,
+            gradings::certificate_id,
+            gradings::version,
+            gradings::created_at,
+        ))
+        .first(conn)?;
+    let enterprise_id = EnterpriseId::parse(&r.1).ok_or_else(|| corrupt("enterprise"))?;
+    let area_code = enterprise_area(conn, enterprise_id, scope)?;
+    let steps = grading_steps::table
+        .filter(grading_steps::grading_id.eq(&r.0))
+        .order(grading_steps::seq.asc())
+        .select((
+            grading_steps::step,
+            grading_steps::taken_on,
+            grading_steps::note,
+        ))
+        .load::<(String, NaiveDate, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(step, taken_on, note)| {
+            Ok(StepRecord {
+                step: GradingStep::from_code(&step).ok_or_else(|| corrupt("step"))?,
+                taken_on,
+                note,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Grading {
+        id,
+        enterprise_id,
+        area_code,
+        kind: GradingKind::from_code(&r.2).ok_or_else(|| corrupt("kind"))?,
+        grade: Grade::from_code(&r.3).ok_or_else(|| corrupt("grade"))?,
+        self_assessment_id: AssessmentId::parse(&r.4).ok_or_else(|| corrupt("assessment"))?,
+        progress: Progress {
+            state: GradingState::from_code(&r.5).ok_or_else(|| corrupt("state"))?,
+            since: r.6,
+            applied_on: r.7,
+            corrected: r.8,
+            extended_by: r.9.and_then(|d| u32::try_from(d).ok()),
+            false_commitment: r.10,
+        },
+        certificate_id: r.11,
+        version: r.12,
+        steps,
+        created_at: r.13,
+    })
+}
+
+fn accidents_of(
+    conn: &mut DbConn,
+    enterprise: EnterpriseId,
+) -> Result<Vec<AccidentFacts>, StoreError> {
+    Ok(accidents::table
+        .filter(accidents::enterprise_id.eq(enterprise.to_string()))
+        .select((
+            accidents::occurred_on,
+            accidents::deaths,
+            accidents::seriously_injured,
+            accidents::direct_loss_cny,
+            accidents::concealed,
+        ))
+        .load::<(NaiveDate, i32, i32, i64, bool)>(conn)?
+        .into_iter()
+        .map(|(on, d, i, l, c)| AccidentFacts {
+            occurred_on: on,
+            deaths: u32::try_from(d).unwrap_or(0),
+            seriously_injured: u32::try_from(i).unwrap_or(0),
+            direct_loss_cny: l,
+            concealed: c,
+        })
+        .collect())
+}
+
+/// Submits an application on `on` for an enterprise inside `scope`: the self-assessment must
+/// be the enterprise's, submitted within the last 12 months and reach the grade applied for
+/// (422 at `self_assessment_id` otherwise); eligibility is checked (409
+/// `grading_not_eligible`, each reason naming its rule); records `grading.applied`.
+pub fn apply(
+    tx: &mut WriteTx<'_>,
+    new: &NewGrading,
+    (scope, actor, on, rules): (&Scope, &Actor, NaiveDate, &GradeRules),
+) -> Result<Grading, StoreError> {
+    let area = enterprise_area(tx, new.enterprise_id, scope)?;
+    let assessment =
+        crate::assessments::load_facts(tx, new.self_assessment_id, scope).map_err(|e| match e {
+            StoreError::NotFound => StoreError::MissingReference {
+                field: "self_assessment_id",
+            },
+            other => other,
+        })?;
+    let a = &assessment.assessment;
+    if a.enterprise_id != new.enterprise_id || a.kind != AssessmentKind::SelfAssessment {
+        return Err(invalid("self_assessment_id", "须为本企业的自评".into()));
+    }
+    let Some(submitted_on) = a
+        .submitted_on
+        .filter(|_| a.state == AssessmentState::Submitted)
+    else {
+        return Err(invalid("self_assessment_id", "自评尚未提交".into()));
+    };
+    if submitted_on <= sub_months(on, 12) {
+        return Err(invalid(
+            "self_assessment_id",
+            format!("自评提交于 {submitted_on}，已超过 12 个月，请重新自评"),
+        ));
+    }
+    let reached = score(
+        &assessment.standard,
+        &a.results,
+        &assessment.accidents,
+        submitted_on,
+        rules,
+    )
+    .grade_reached;
+    if reached.is_none_or(|g| g.rank() < new.grade.rank()) {
+        return Err(invalid(
+            "self_assessment_id",
+            format!(
+                "自评达到的等级（{}）低于申请的{}",
+                reached.map_or("未达到任何等级", |g| g.label_zh()),
+                new.grade.label_zh()
+            ),
+        ));
+    }
+    let in_force: Option<(Option<String>, Option<NaiveDate>, Option<NaiveDate>)> =
+        grade_summaries::table
+            .find(new.enterprise_id.to_string())
+            .select((
+                grade_summaries::current_grade,
+                grade_summaries::grade_valid_until,
+                grade_summaries::revoked_on,
+            ))
+            .first(&mut **tx)
+            .optional()?;
+    let in_force = in_force.and_then(|(g, until, revoked)| {
+        revoked.is_none().then_some(())?;
+        Some((Grade::from_code(&g?)?, until?))
+    });
+    let last_revocation: Option<NaiveDate> = certificates::table
+        .filter(certificates::enterprise_id.eq(new.enterprise_id.to_string()))
+        .select(diesel::dsl::max(certificates::revoked_on))
+        .first(&mut **tx)?;
+    let last_refusal: Option<(NaiveDate, bool)> = gradings::table
+        .filter(gradings::enterprise_id.eq(new.enterprise_id.to_string()))
+        .filter(gradings::state.eq_any([
+            GradingState::Refused.as_str(),
+            GradingState::Rejected.as_str(),
+        ]))
+        .order(gradings::since.desc())
+        .select((gradings::since, gradings::false_commitment))
+        .first(&mut **tx)
+        .optional()?;
+    let facts = Eligibility {
+        kind: new.kind,
+        grade: new.grade,
+        on,
+        in_force,
+        accidents: accidents_of(tx, new.enterprise_id)?,
+        last_refusal,
+        last_revocation,
+    };
+    let reasons = ineligible(&facts, rules);
+    if !reasons.is_empty() {
+        return Err(StoreError::Refused(
+            GradingRefusal::Ineligible { reasons }.into(),
+        ));
+    }
+    let id = GradingId::new();
+    let at = now();
+    diesel::insert_into(gradings::table)
+        .values((
+            gradings::id.eq(id.to_string()),
+            gradings::enterprise_id.eq(new.enterprise_id.to_string()),
+            gradings::kind.eq(new.kind.as_str()),
+            gradings::grade.eq(new.grade.as_str()),
+            gradings::self_assessment_id.eq(new.self_assessment_id.to_string()),
+            gradings::state.eq(GradingState::Applied.as_str()),
+            gradings::since.eq(on),
+            gradings::applied_on.eq(on),
+            gradings::corrected.eq(false),
+            gradings::false_commitment.eq(false),
+            gradings::version.eq(1i64),
+            gradings::created_at.eq(at),
+            gradings::updated_at.eq(at),
+        ))
+        .execute(&mut **tx)?;
+    tx.record(NewEvent {
+        actor: actor.clone(),
+        resource_id: id.to_string(),
+        area_code: Some(area),
+        enterprise_id: Some(new.enterprise_id),
+        data: EventData::GradingApplied(GradingFields {
+            id: id.to_string(),
+            enterprise_id: new.enterprise_id.to_string(),
+            kind: new.kind.as_str().to_owned(),
+            grade: new.grade.as_str().to_owned(),
+            self_assessment_id: new.self_assessment_id.to_string(),
+            applied_on: on.to_string(),
+        }),
+        reason: None,
+    })?;
+    load(tx, id, scope)
+}
+
+/// A step and what it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRequest {
+    /// The step with its facts.
+    pub step: Step,
+    /// The day it is taken.
+    pub on: NaiveDate,
+    /// What is said (reasons, non-conformities, the complaint).
+    pub note: Option<String>,
+    /// For an announcement: the certificate's number, authority and standard (its
+    /// enterprise, grade, regime and dates come from the application and the day).
+    pub certificate: Option<Announced>,
+}
+
+/// What an announcement says of the certificate it creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announced {
+    /// Certificate number.
+    pub number: String,
+    /// The grading authority.
+    pub authority: (AuthorityLevel, String),
+    /// The standard the grade was scored under.
+    pub standard: String,
+}
+
+/// Takes a step on an application inside `scope` over version `if_match`; the announcement
+/// records the certificate (issued on the announcement day). Records `grading.step_taken`.
+pub fn step(
+    tx: &mut WriteTx<'_>,
+    id: GradingId,
+    (scope, actor, if_match): (&Scope, &Actor, Option<i64>),
+    request: StepRequest,
+    (calendar, rules): (&Calendar, &GradeRules),
+) -> Result<Grading, StoreError> {
+    let g = load(tx, id, scope)?;
+    let next = take(
+        &g.progress,
+        request.step,
+        request.on,
+        calendar,
+        &rules.grading_limits,
+    )
+    .map_err(|r| StoreError::Refused(r.into()))?;
+    check_version(if_match, g.version)?;
+    let mut certificate_id = g.certificate_id.clone();
+    if next.state == GradingState::Announced {
+        let Some(announced) = request.certificate.clone() else {
+            return Err(StoreError::Invalid(vec![Violation::field(
+                "certificate",
+                ViolationCode::Required,
+                "公告须写明证书编号和定级部门（certificate）",
+            )]));
+        };
+        // Valid from the announcement, for the validity of the rules (domain research §1.6,
+        // §15: the announcement, not the review, creates the certificate).
+        let data = CertificateData {
+            enterprise_id: g.enterprise_id,
+            regime: rules.regime_for(request.on, g.grade == Grade::SmallMicro),
+            grade: g.grade,
+            number: announced.number,
+            authority_level: announced.authority.0,
+            authority_name: announced.authority.1,
+            issued_on: request.on,
+            valid_until: add_months(request.on, rules.validity_months),
+            standard: announced.standard,
+        };
+        let c = crate::grading::certificates::record(tx, &data, scope, actor, rules)?;
+        certificate_id = Some(c.id.to_string());
+    }
+    let written = diesel::update(gradings::table.find(id.to_string()))
+        .filter(gradings::version.eq(g.version))
+        .set((
+            gradings::state.eq(next.state.as_str()),
+            gradings::since.eq(next.since),
+            gradings::corrected.eq(next.corrected),
+            gradings::extended_by.eq(next.extended_by.and_then(|d| i32::try_from(d).ok())),
+            gradings::false_commitment.eq(next.false_commitment),
+            gradings::certificate_id.eq(&certificate_id),
+            gradings::version.eq(g.version + 1),
+            gradings::updated_at.eq(now()),
+        ))
+        .execute(&mut **tx)?;
+    crate::plumbing::error::written_once(written, g.version)?;
+    diesel::insert_into(grading_steps::table)
+        .values((
+            grading_steps::grading_id.eq(id.to_string()),
+            grading_steps::seq.eq(i32::try_from(g.steps.len() + 1).unwrap_or(i32::MAX)),
+            grading_steps::step.eq(request.step.code().as_str()),
+            grading_steps::taken_on.eq(request.on),
+            grading_steps::note.eq(&request.note),
+            grading_steps::created_at.eq(now()),
+        ))
+        .execute(&mut **tx)?;
+    tx.record(NewEvent {
+        actor: actor.clone(),
+        resource_id: id.to_string(),
+        area_code: Some(g.area_code.clone()),
+        enterprise_id: Some(g.enterprise_id),
+        data: EventData::GradingStepTaken(GradingStepFields {
+            step: request.step.code().as_str().to_owned(),
+            taken_on: request.on.to_string(),
+            from: g.progress.state.as_str().to_owned(),
+            to: next.state.as_str().to_owned(),
+            certificate_id: certificate_id.clone(),
+            version: g.version + 1,
+        }),
+        reason: request.note.clone(),
+    })?;
+    load(tx, id, scope)
+}
+
+/// Filters of the application list.
+#[derive(Debug, Clone)]
+pub struct GradingFilter {
+    /// The caller's jurisdiction.
+    pub scope: Scope,
+    /// Only this area.
+    pub area_code: Option<String>,
+    /// Only this enterprise.
+    pub enterprise_id: Option<EnterpriseId>,
+    /// Only this state.
+    pub state: Option<GradingState>,
+}
+
+impl Store {
+    /// One application inside `scope`, with its steps.
+    pub fn get_grading(&self, id: GradingId, scope: &Scope) -> Result<Grading, StoreError> {
+        self.with_read(|conn| load(conn, id, scope))
+    }
+
+    /// The applications matching `filter`, oldest first.
+    pub fn list_gradings(&self, filter: &GradingFilter) -> Result<Vec<Grading>, StoreError> {
+        self.with_read(|conn| {
+            let q = gradings::table
+                .inner_join(crate::plumbing::schema::enterprises::table)
+                .select(gradings::id)
+                .order(gradings::id.asc())
+                .into_boxed();
+            let mut q = crate::scoped!(
+                q,
+                &filter.scope,
+                crate::plumbing::schema::enterprises::area_code,
+                gradings::enterprise_id,
+                &filter.area_code
+            );
+            if let Some(e) = filter.enterprise_id {
+                q = q.filter(gradings::enterprise_id.eq(e.to_string()));
+            }
+            if let Some(s) = filter.state {
+                q = q.filter(gradings::state.eq(s.as_str()));
+            }
+            let ids: Vec<String> = q.load(conn)?;
+            ids.iter()
+                .filter_map(|i| GradingId::parse(i))
+                .map(|id| load(conn, id, &filter.scope))
+                .collect()
+        })
+    }
+}

@@ -1,0 +1,350 @@
+//! Grading applications through the API: a first grading from the self-assessment to the
+//! announcement (which records the certificate), with a correction request, rectification and
+//! an objection dismissed; a failed rectification; a refusal and the one-year bar; who may
+//! take which step; an enterprise that cannot act on another.
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::TestRequest;
+use safegrade_testkit::{TestDb, json_request, principal, send, send_as, test_app_at};
+use serde_json::{Value, json};
+
+both!(a_first_grading_to_announcement, refusals_bars_and_who_acts);
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap_or_default()
+}
+
+/// A 10-point standard for any sector, and a self-assessment of `ent` on it with nothing
+/// deducted, submitted (it reaches 一级).
+async fn self_assessed<S, B>(
+    app: &safegrade_testkit::TestApp<S>,
+    ent: &str,
+    version: &str,
+) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let std = send(app, json_request(Method::POST, "/api/v1/standards", &json!({
+        "code": "定级测试标准", "version": version, "title": "定级测试标准", "full_points": 10,
+        "thresholds": {"grade_1": 90, "grade_2": 75, "grade_3": 60},
+        "elements": [{"code": "1", "title": "目标职责", "points": 10, "sub_elements": [{"code": "1.1", "title": "目标",
+            "items": [{"code": "1.1.1", "text": "制定目标", "points": 10, "method": "未制定不得分"}]}]}]
+    }))).await;
+    let std = std.body["id"].as_str().unwrap_or_default().to_owned();
+    let a = send(
+        app,
+        json_request(
+            Method::POST,
+            "/api/v1/assessments",
+            &json!({"enterprise_id": ent, "standard_id": std, "kind": "self"}),
+        ),
+    )
+    .await;
+    let url = a.header("location");
+    let done = send(
+        app,
+        json_request(Method::POST, &format!("{url}/submission"), &json!({})),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    a.body["id"].as_str().unwrap_or_default().to_owned()
+}
+
+fn application(ent: &str, assessment: &str, kind: &str, grade: &str) -> Value {
+    json!({"enterprise_id": ent, "kind": kind, "grade": grade, "self_assessment_id": assessment,
+           "commitments": {"licences_valid": true, "safety_body": true, "personnel_certified": true,
+                           "no_major_social_impact": true, "not_on_dishonesty_list": true,
+                           "major_hazards_rectified": true}})
+}
+
+async fn a_first_grading_to_announcement(db: TestDb) {
+    // Wednesday 2024-09-25, before the National Day holiday.
+    let app = test_app_at(db.store.clone(), day("2024-09-25")).await;
+    let (ent, _) = safegrade_testkit::post_enterprise(&app, 950).await;
+    let ent = ent.body["id"].as_str().unwrap_or_default().to_owned();
+    let sa = self_assessed(&app, &ent, "1").await;
+    let applied = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/gradings",
+            &application(&ent, &sa, "first", "grade_3"),
+        ),
+    )
+    .await;
+    assert_eq!(applied.status, StatusCode::CREATED, "{}", applied.body);
+    assert_eq!(applied.body["state"], "applied");
+    // 5 working days for a correction notice, 10 to check and forward: Sunday 09-29 works,
+    // 10-01 to 10-07 are off, Saturday 10-12 works.
+    assert_eq!(applied.body["correction_due_on"], "2024-10-08");
+    assert_eq!(applied.body["due_on"], "2024-10-14");
+    let url = applied.header("location");
+    // The later steps, each on its day, recorded at the end of the year.
+    let app = test_app_at(db.store.clone(), day("2024-12-31")).await;
+    let take =
+        |step: &str, body: Value| json_request(Method::POST, &format!("{url}/{step}"), &body);
+
+    let r = send(
+        &app,
+        take(
+            "correction_request",
+            json!({"on": "2024-09-30", "note": "缺自评报告公示记录"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.body["state"], "correction_requested", "{}", r.body);
+    let r = send(&app, take("resubmission", json!({"on": "2024-09-30"}))).await;
+    assert_eq!(r.body["due_on"], "2024-10-18", "{}", r.body);
+    let again = send(
+        &app,
+        take("correction_request", json!({"on": "2024-10-08"})),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert_eq!(again.body["code"], "grading_step_not_allowed");
+    let r = send(&app, take("acceptance", json!({"on": "2024-10-10"}))).await;
+    assert_eq!(
+        (r.body["state"].clone(), r.body["due_on"].clone()),
+        (json!("accepted"), json!("2024-11-06")),
+        "{}",
+        r.body
+    );
+    let r = send(
+        &app,
+        take(
+            "review",
+            json!({"on": "2024-11-01", "outcome": "non_conformities", "note": "安全管理制度不全"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (r.body["state"].clone(), r.body["due_on"].clone()),
+        (json!("rectifying"), json!("2024-11-29")),
+        "{}",
+        r.body
+    );
+    let bad = send(
+        &app,
+        take("extension", json!({"on": "2024-11-20", "days": 25})),
+    )
+    .await;
+    assert_eq!(bad.body["code"], "grading_step_not_allowed", "{}", bad.body);
+    let r = send(
+        &app,
+        take("rectification_report", json!({"on": "2024-11-20"})),
+    )
+    .await;
+    assert_eq!(r.body["state"], "verifying", "{}", r.body);
+    let r = send(
+        &app,
+        take(
+            "rectification_verification",
+            json!({"on": "2024-12-16", "passed": true}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (r.body["state"].clone(), r.body["due_on"].clone()),
+        (json!("publicity"), json!("2024-12-25")),
+        "7 working days: {}",
+        r.body
+    );
+    let certificate = json!({"number": "川AQB-T-3", "authority": {"level": "city", "name": "绵阳市应急管理局"}, "standard": "定级测试标准"});
+    let early = send(
+        &app,
+        take(
+            "announcement",
+            json!({"on": "2024-12-20", "certificate": certificate}),
+        ),
+    )
+    .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    let r = send(
+        &app,
+        take(
+            "objection",
+            json!({"on": "2024-12-20", "upheld": false, "note": "举报不属实"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.body["state"], "publicity");
+    let missing = send(&app, take("announcement", json!({"on": "2024-12-26"}))).await;
+    assert_eq!(
+        missing.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        missing.body
+    );
+    let r = send(
+        &app,
+        take(
+            "announcement",
+            json!({"on": "2024-12-26", "certificate": certificate}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["state"], "announced");
+    let steps: Vec<&str> = r.body["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["step"].as_str())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "correction_request",
+            "resubmission",
+            "acceptance",
+            "review",
+            "rectification_report",
+            "rectification_verification",
+            "objection",
+            "announcement"
+        ]
+    );
+    let cert = send(
+        &app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/certificates/{}",
+            r.body["certificate_id"].as_str().unwrap_or_default()
+        )),
+    )
+    .await;
+    assert_eq!(
+        cert.body["issued_on"], "2024-12-26",
+        "valid from the announcement"
+    );
+    assert_eq!(cert.body["valid_until"], "2027-12-26");
+    assert_eq!(cert.body["grade"], "grade_3");
+}
+
+async fn refusals_bars_and_who_acts(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2024-09-02")).await;
+    let (ent, _) = safegrade_testkit::post_enterprise(&app, 951).await;
+    let ent = ent.body["id"].as_str().unwrap_or_default().to_owned();
+    let (other, _) = safegrade_testkit::post_enterprise(&app, 952).await;
+    let other = other.body["id"].as_str().unwrap_or_default().to_owned();
+    let sa = self_assessed(&app, &ent, "1").await;
+    let (_, token) = principal(
+        &db.store,
+        json!({"name": "企业", "role": "enterprise", "enterprise_id": ent}),
+    );
+
+    // The enterprise applies itself; it may not accept its own application, nor apply for
+    // another enterprise.
+    let own = send_as(
+        &app,
+        Some(&token),
+        json_request(
+            Method::POST,
+            "/api/v1/gradings",
+            &application(&ent, &sa, "first", "grade_3"),
+        ),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.body);
+    let url = own.header("location");
+    let accept = send_as(
+        &app,
+        Some(&token),
+        json_request(Method::POST, &format!("{url}/acceptance"), &json!({})),
+    )
+    .await;
+    assert_eq!(accept.status, StatusCode::FORBIDDEN, "{}", accept.body);
+    let foreign = send_as(
+        &app,
+        Some(&token),
+        json_request(
+            Method::POST,
+            "/api/v1/gradings",
+            &application(&other, &sa, "first", "grade_3"),
+        ),
+    )
+    .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.body);
+    // Renewal without a grade, or missing commitments: refused.
+    let renewal = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/gradings",
+            &application(&ent, &sa, "renewal", "grade_3"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        renewal.body["code"], "grading_not_eligible",
+        "{}",
+        renewal.body
+    );
+    let mut uncommitted = application(&ent, &sa, "first", "grade_3");
+    uncommitted["commitments"]["major_hazards_rectified"] = json!(false);
+    let r = send(
+        &app,
+        json_request(Method::POST, "/api/v1/gradings", &uncommitted),
+    )
+    .await;
+    assert_eq!(
+        r.body["errors"][0]["pointer"], "/commitments/major_hazards_rectified",
+        "{}",
+        r.body
+    );
+
+    // Rectification reported after its deadline fails: accepted 09-02, reviewed 09-02,
+    // 20 working days → 09-30 (Saturday 09-14 worked, 09-15 to 09-17 off).
+    let take =
+        |step: &str, body: Value| json_request(Method::POST, &format!("{url}/{step}"), &body);
+    send(&app, take("acceptance", json!({}))).await;
+    let r = send(&app, take("review", json!({"outcome": "non_conformities"}))).await;
+    assert_eq!(r.body["due_on"], "2024-09-30", "{}", r.body);
+    let late_day = test_app_at(db.store.clone(), day("2024-10-08")).await;
+    let listed = send(
+        &late_day,
+        TestRequest::get().uri("/api/v1/gradings?overdue=true"),
+    )
+    .await;
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.body
+    );
+    let late = send_as(
+        &late_day,
+        Some(&token),
+        json_request(
+            Method::POST,
+            &format!("{url}/rectification_report"),
+            &json!({}),
+        ),
+    )
+    .await;
+    assert_eq!(late.status, StatusCode::OK, "{}", late.body);
+    assert_eq!(late.body["state"], "refused", "late = failed");
+
+    // Refused: a new application waits a year, naming the date.
+    let again = send(
+        &late_day,
+        json_request(
+            Method::POST,
+            "/api/v1/gradings",
+            &application(&ent, &sa, "first", "grade_3"),
+        ),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(
+        again.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("2025-10-08")),
+        "{}",
+        again.body
+    );
+}
