@@ -316,6 +316,27 @@ async fn refusals_bars_and_who_acts(db: TestDb) {
         "{}",
         listed.body
     );
+    let reminder = send(
+        &late_day,
+        TestRequest::get().uri(&format!(
+            "/api/v1/alerts?kind=grading_step_overdue&enterprise_id={ent}"
+        )),
+    )
+    .await;
+    let items = reminder.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(items.len(), 1, "{}", reminder.body);
+    assert_eq!(items[0]["due_on"], "2024-09-30");
+    assert_eq!(items[0]["subject"]["type"], "grading");
+    assert!(
+        items[0]["next_step"]
+            .as_str()
+            .is_some_and(|t| t.contains("企业")),
+        "{}",
+        reminder.body
+    );
     let late = send_as(
         &late_day,
         Some(&token),
@@ -328,6 +349,18 @@ async fn refusals_bars_and_who_acts(db: TestDb) {
     .await;
     assert_eq!(late.status, StatusCode::OK, "{}", late.body);
     assert_eq!(late.body["state"], "refused", "late = failed");
+    let cleared = send(
+        &late_day,
+        TestRequest::get().uri(&format!(
+            "/api/v1/alerts?kind=grading_step_overdue&enterprise_id={ent}"
+        )),
+    )
+    .await;
+    assert_eq!(
+        cleared.body["items"],
+        json!([]),
+        "a closed application is due nothing"
+    );
 
     // Refused: a new application waits a year, naming the date.
     let again = send(

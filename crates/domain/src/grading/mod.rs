@@ -790,6 +790,8 @@ code_list! {
         /// An attained enterprise has submitted no self-assessment within the interval
         /// (定级办法: at least once a year).
         AnnualSelfAssessmentMissing = ("annual_self_assessment_missing", "年度自评缺失"),
+        /// A step of a grading application is past its working-day deadline.
+        GradingStepOverdue = ("grading_step_overdue", "定级办理超期"),
     }
 }
 

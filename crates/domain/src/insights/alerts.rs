@@ -188,6 +188,30 @@ pub fn annual_self_assessment_missing(
     })
 }
 
+/// `grading_step_overdue`: the grading application in `state` was due on `due_on` and
+/// `today` is later; the party that must act is named. Rule: 定级办法's working-day limits
+/// (the grade rules' `grading_limits`).
+pub fn grading_step_overdue(
+    state: crate::gradings::GradingState,
+    due_on: NaiveDate,
+    today: NaiveDate,
+) -> Option<Notice> {
+    use crate::gradings::GradingState as S;
+    let (who, what) = match state {
+        S::Applied => ("组织单位", "审核并报送定级申请（或一次性告知补正）"),
+        S::Accepted => ("评审单位", "完成现场评审"),
+        S::Rectifying => ("企业", "报告整改情况（逾期视为整改不合格）"),
+        S::Verifying => ("评审组", "完成整改验证"),
+        _ => return None,
+    };
+    (today > due_on).then(|| Notice {
+        kind: AlertKind::GradingStepOverdue,
+        due_on,
+        rule: format!("{MEASURES}：定级各环节按工作日时限办理"),
+        next_step: format!("应由{who}在 {due_on} 前{what}，已超期：督促办理"),
+    })
+}
+
 /// The kinds an enterprise's alert of `kind` hides for the same enterprise, so no two of its
 /// alerts contradict each other: after an accident during the validity of its grade the
 /// enterprise must restart creation (notice 二（三）), so a reminder to renew that grade, or

@@ -44,6 +44,13 @@ fn corrupt() -> StoreError {
     StoreError::Other("a stored calendar day is not valid".into())
 }
 
+/// The calendar of every loaded year, on a connection already held.
+pub(crate) fn calendar_of(conn: &mut DbConn) -> Result<Calendar, StoreError> {
+    Ok(Calendar::new(
+        load(conn, None)?.into_iter().map(|y| y.arrangement),
+    ))
+}
+
 /// The years `only` (all when `None`) with their days.
 fn load(conn: &mut DbConn, only: Option<i32>) -> Result<Vec<CalendarYear>, StoreError> {
     let mut years = calendar_years::table

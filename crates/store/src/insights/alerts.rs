@@ -13,12 +13,14 @@ use safegrade_domain::assessments::{AssessmentKind, AssessmentState};
 use safegrade_domain::grading::{
     AccidentFacts, AlertKind, Certificate, Grade, GradeRules, sub_months,
 };
+use safegrade_domain::gradings::{GradingState, Progress, due_on};
 use safegrade_domain::insights::alerts;
 use safegrade_domain::{CodeList, EnterpriseId, Scope};
 
 use crate::grading::certificates::{CertificateRow, of_enterprises};
 use crate::plumbing::schema::{
-    accidents, assessments, certificates, drives, enterprises, grade_summaries, guidance_visits,
+    accidents, assessments, certificates, drives, enterprises, grade_summaries, gradings,
+    guidance_visits,
 };
 use crate::{Store, StoreError};
 
@@ -193,6 +195,75 @@ impl Store {
                             alerts::annual_self_assessment_missing(rules, &c, last_self, today)
                                 .map(|n| Alert::new(n, &c, area)),
                         );
+                    }
+                }
+            }
+            if filter.wants(AlertKind::GradingStepOverdue) {
+                // Open applications whose party that must act is late.
+                let calendar = crate::calendar::calendar_of(conn)?;
+                let open = [
+                    GradingState::Applied,
+                    GradingState::Accepted,
+                    GradingState::Rectifying,
+                    GradingState::Verifying,
+                ]
+                .map(|s| s.as_str());
+                let q = gradings::table
+                    .inner_join(enterprises::table)
+                    .filter(gradings::state.eq_any(open))
+                    .select((
+                        gradings::id,
+                        gradings::enterprise_id,
+                        enterprises::area_code,
+                        gradings::state,
+                        gradings::since,
+                        gradings::applied_on,
+                        gradings::corrected,
+                        gradings::extended_by,
+                    ))
+                    .into_boxed();
+                type Row = (
+                    String,
+                    String,
+                    String,
+                    String,
+                    NaiveDate,
+                    NaiveDate,
+                    bool,
+                    Option<i32>,
+                );
+                let rows: Vec<Row> =
+                    scoped!(q, filter, enterprises::area_code, gradings::enterprise_id)
+                        .load(conn)?;
+                for (id, ent, area, state, since, applied_on, corrected, extended_by) in rows {
+                    let (Some(enterprise_id), Some(state)) =
+                        (EnterpriseId::parse(&ent), GradingState::from_code(&state))
+                    else {
+                        continue;
+                    };
+                    let progress = Progress {
+                        state,
+                        since,
+                        applied_on,
+                        corrected,
+                        extended_by: extended_by.and_then(|d| u32::try_from(d).ok()),
+                        false_commitment: false,
+                    };
+                    // A deadline in a year the calendar lacks cannot be judged late.
+                    let Ok(Some(due)) = due_on(&progress, &calendar, &rules.grading_limits) else {
+                        continue;
+                    };
+                    if let Some(n) = alerts::grading_step_overdue(state, due, today) {
+                        out.push(Alert {
+                            kind: n.kind,
+                            enterprise_id,
+                            enterprise_name: String::new(),
+                            area_code: area,
+                            due_on: n.due_on,
+                            subject: ("grading", id),
+                            rule: n.rule,
+                            next_step: n.next_step,
+                        });
                     }
                 }
             }
