@@ -104,10 +104,10 @@ fn invalid(field: &str, message: String) -> StoreError {
     )])
 }
 
-fn load(conn: &mut DbConn, id: GradingId, scope: &Scope) -> Result<Grading, StoreError> {
-    let r: Row = gradings::table
-        .find(id.to_string())
-        .select((
+/// The columns of an application, in [`Row`] order.
+macro_rules! columns {
+    () => {
+        (
             gradings::id,
             gradings::enterprise_id,
             gradings::kind,
@@ -122,31 +122,15 @@ fn load(conn: &mut DbConn, id: GradingId, scope: &Scope) -> Result<Grading, Stor
             gradings::certificate_id,
             gradings::version,
             gradings::created_at,
-        ))
-        .first(conn)?;
-    let enterprise_id = EnterpriseId::parse(&r.1).ok_or_else(|| corrupt("enterprise"))?;
-    let area_code = enterprise_area(conn, enterprise_id, scope)?;
-    let steps = grading_steps::table
-        .filter(grading_steps::grading_id.eq(&r.0))
-        .order(grading_steps::seq.asc())
-        .select((
-            grading_steps::step,
-            grading_steps::taken_on,
-            grading_steps::note,
-        ))
-        .load::<(String, NaiveDate, Option<String>)>(conn)?
-        .into_iter()
-        .map(|(step, taken_on, note)| {
-            Ok(StepRecord {
-                step: GradingStep::from_code(&step).ok_or_else(|| corrupt("step"))?,
-                taken_on,
-                note,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        )
+    };
+}
+
+/// An application from its row, its area and its steps.
+fn assemble(r: Row, area_code: String, steps: Vec<StepRecord>) -> Result<Grading, StoreError> {
     Ok(Grading {
-        id,
-        enterprise_id,
+        id: GradingId::parse(&r.0).ok_or_else(|| corrupt("id"))?,
+        enterprise_id: EnterpriseId::parse(&r.1).ok_or_else(|| corrupt("enterprise"))?,
         area_code,
         kind: GradingKind::from_code(&r.2).ok_or_else(|| corrupt("kind"))?,
         grade: Grade::from_code(&r.3).ok_or_else(|| corrupt("grade"))?,
@@ -164,6 +148,48 @@ fn load(conn: &mut DbConn, id: GradingId, scope: &Scope) -> Result<Grading, Stor
         steps,
         created_at: r.13,
     })
+}
+
+/// The steps of these applications, by application id, in order.
+fn steps_of(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<StepRecord>>, StoreError> {
+    let mut out: std::collections::HashMap<String, Vec<StepRecord>> =
+        std::collections::HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let rows = grading_steps::table
+            .filter(grading_steps::grading_id.eq_any(chunk))
+            .order((grading_steps::grading_id.asc(), grading_steps::seq.asc()))
+            .select((
+                grading_steps::grading_id,
+                grading_steps::step,
+                grading_steps::taken_on,
+                grading_steps::note,
+            ))
+            .load::<(String, String, NaiveDate, Option<String>)>(conn)?;
+        for (id, step, taken_on, note) in rows {
+            out.entry(id).or_default().push(StepRecord {
+                step: GradingStep::from_code(&step).ok_or_else(|| corrupt("step"))?,
+                taken_on,
+                note,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn load(conn: &mut DbConn, id: GradingId, scope: &Scope) -> Result<Grading, StoreError> {
+    let r: Row = gradings::table
+        .find(id.to_string())
+        .select(columns!())
+        .first(conn)?;
+    let enterprise_id = EnterpriseId::parse(&r.1).ok_or_else(|| corrupt("enterprise"))?;
+    let area_code = enterprise_area(conn, enterprise_id, scope)?;
+    let steps = steps_of(conn, std::slice::from_ref(&r.0))?
+        .remove(&r.0)
+        .unwrap_or_default();
+    assemble(r, area_code, steps)
 }
 
 fn accidents_of(
@@ -452,18 +478,20 @@ impl Store {
         self.with_read(|conn| load(conn, id, scope))
     }
 
-    /// The applications matching `filter`, oldest first.
+    /// The applications matching `filter`, oldest first: one query for them, one for their
+    /// steps.
     pub fn list_gradings(&self, filter: &GradingFilter) -> Result<Vec<Grading>, StoreError> {
+        use crate::plumbing::schema::enterprises;
         self.with_read(|conn| {
             let q = gradings::table
-                .inner_join(crate::plumbing::schema::enterprises::table)
-                .select(gradings::id)
+                .inner_join(enterprises::table)
+                .select((columns!(), enterprises::area_code))
                 .order(gradings::id.asc())
                 .into_boxed();
             let mut q = crate::scoped!(
                 q,
                 &filter.scope,
-                crate::plumbing::schema::enterprises::area_code,
+                enterprises::area_code,
                 gradings::enterprise_id,
                 &filter.area_code
             );
@@ -473,10 +501,14 @@ impl Store {
             if let Some(s) = filter.state {
                 q = q.filter(gradings::state.eq(s.as_str()));
             }
-            let ids: Vec<String> = q.load(conn)?;
-            ids.iter()
-                .filter_map(|i| GradingId::parse(i))
-                .map(|id| load(conn, id, &filter.scope))
+            let rows: Vec<(Row, String)> = q.load(conn)?;
+            let ids: Vec<String> = rows.iter().map(|(r, _)| r.0.clone()).collect();
+            let mut steps = steps_of(conn, &ids)?;
+            rows.into_iter()
+                .map(|(r, area)| {
+                    let s = steps.remove(&r.0).unwrap_or_default();
+                    assemble(r, area, s)
+                })
                 .collect()
         })
     }
