@@ -91,10 +91,10 @@ impl Results {
             .map(|i| (i.code.as_str(), i))
             .collect();
         for (code, r) in &self.items {
-            let at = |m: &str| format!("/items/{}/{m}", code.replace('~', "~0").replace('/', "~1"));
+            let at = |m: &str| format!("/items{}/{m}", crate::pointer_to(code));
             let Some(item) = items.get(code.as_str()) else {
                 errors.push(Violation {
-                    pointer: format!("/items/{code}"),
+                    pointer: format!("/items{}", crate::pointer_to(code)),
                     code: V::UnknownReference,
                     message: format!("评定标准中没有评分项 {code}"),
                 });
@@ -144,7 +144,7 @@ impl Results {
         for (code, points) in &self.extra {
             let Some(element) = standard.elements.iter().find(|e| &e.code == code) else {
                 errors.push(Violation {
-                    pointer: format!("/extra/{code}"),
+                    pointer: format!("/extra{}", crate::pointer_to(code)),
                     code: V::UnknownReference,
                     message: format!("评定标准中没有一级要素 {code}"),
                 });
@@ -158,7 +158,7 @@ impl Results {
                 .sum();
             if *points > cap {
                 errors.push(Violation {
-                    pointer: format!("/extra/{code}"),
+                    pointer: format!("/extra{}", crate::pointer_to(code)),
                     code: V::OutOfRange,
                     message: format!("一级要素 {code} 的追加扣分最多 {cap} 分（其评分项的追加扣分上限之和），实际为 {points}"),
                 });

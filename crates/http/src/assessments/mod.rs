@@ -528,9 +528,7 @@ fn merge(results: &Results, body: &Map<String, Value>) -> Result<Results, ApiErr
         match (key.as_str(), value) {
             ("items", Value::Object(items)) => {
                 for (code, v) in items {
-                    let at = |m: &str| {
-                        format!("/items/{}/{m}", code.replace('~', "~0").replace('/', "~1"))
-                    };
+                    let at = |m: &str| format!("/items{}/{m}", safegrade_domain::pointer_to(code));
                     match v {
                         Value::Null => {
                             out.items.remove(code);
@@ -574,7 +572,7 @@ fn merge(results: &Results, body: &Map<String, Value>) -> Result<Results, ApiErr
                             out.items.insert(code.clone(), r);
                         }
                         _ => errors.push(Violation {
-                            pointer: format!("/items/{code}"),
+                            pointer: format!("/items{}", safegrade_domain::pointer_to(code)),
                             code: V::InvalidType,
                             message: "每个评分项的结果须为对象或 null".into(),
                         }),
@@ -592,7 +590,7 @@ fn merge(results: &Results, body: &Map<String, Value>) -> Result<Results, ApiErr
                                 out.extra.insert(code.clone(), n);
                             }
                             None => errors.push(Violation {
-                                pointer: format!("/extra/{code}"),
+                                pointer: format!("/extra{}", safegrade_domain::pointer_to(code)),
                                 code: V::InvalidType,
                                 message: "追加扣分须为非负整数或 null".into(),
                             }),

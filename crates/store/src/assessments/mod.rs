@@ -16,7 +16,7 @@ use crate::now;
 use crate::plumbing::events::payload::{AssessmentFields, AssessmentOutcomeFields};
 use crate::plumbing::events::{Changes, EventData, NewEvent};
 use crate::plumbing::jurisdiction::enterprise_area;
-use crate::plumbing::schema::{accidents, assessments, enterprises, standards};
+use crate::plumbing::schema::{assessments, enterprises, standards};
 use crate::{DbConn, Store, StoreError, WriteTx, check_version};
 
 /// A stored assessment.
@@ -171,25 +171,7 @@ fn load(
 fn with_facts(conn: &mut DbConn, a: Assessment) -> Result<AssessmentWithFacts, StoreError> {
     let standard =
         standard_tree(conn, a.standard_id)?.ok_or_else(|| corrupt("its standard is gone"))?;
-    let accidents: Vec<AccidentFacts> = accidents::table
-        .filter(accidents::enterprise_id.eq(a.enterprise_id.to_string()))
-        .select((
-            accidents::occurred_on,
-            accidents::deaths,
-            accidents::seriously_injured,
-            accidents::direct_loss_cny,
-            accidents::concealed,
-        ))
-        .load::<(NaiveDate, i32, i32, i64, bool)>(conn)?
-        .into_iter()
-        .map(|(on, d, i, l, c)| AccidentFacts {
-            occurred_on: on,
-            deaths: u32::try_from(d).unwrap_or(0),
-            seriously_injured: u32::try_from(i).unwrap_or(0),
-            direct_loss_cny: l,
-            concealed: c,
-        })
-        .collect();
+    let accidents = crate::grading::accidents::facts_between(conn, a.enterprise_id, None)?;
     Ok(AssessmentWithFacts {
         assessment: a,
         standard,

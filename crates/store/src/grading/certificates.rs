@@ -141,7 +141,7 @@ fn in_scope(
 
 /// The decision date of the enterprise's latest revocation, if any (a fact for
 /// [`transitions::record`]).
-fn latest_revocation(
+pub(crate) fn latest_revocation(
     conn: &mut DbConn,
     enterprise: EnterpriseId,
 ) -> Result<Option<NaiveDate>, StoreError> {

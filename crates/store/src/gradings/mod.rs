@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use safegrade_domain::assessments::{AssessmentKind, AssessmentState, score};
 use safegrade_domain::calendar::Calendar;
 use safegrade_domain::grading::{
-    AccidentFacts, AuthorityLevel, CertificateData, Grade, GradeRules, add_months, sub_months,
+    AuthorityLevel, CertificateData, Grade, GradeRules, add_months, sub_months,
 };
 use safegrade_domain::gradings::{
     Eligibility, GradingKind, GradingRefusal, GradingState, GradingStep, Progress, Step,
@@ -21,7 +21,7 @@ use crate::now;
 use crate::plumbing::events::payload::{GradingFields, GradingStepFields};
 use crate::plumbing::events::{EventData, NewEvent};
 use crate::plumbing::jurisdiction::enterprise_area;
-use crate::plumbing::schema::{accidents, certificates, grade_summaries, grading_steps, gradings};
+use crate::plumbing::schema::{grade_summaries, grading_steps, gradings};
 use crate::{DbConn, Store, StoreError, WriteTx, check_version};
 
 /// A step as kept.
@@ -192,31 +192,6 @@ fn load(conn: &mut DbConn, id: GradingId, scope: &Scope) -> Result<Grading, Stor
     assemble(r, area_code, steps)
 }
 
-fn accidents_of(
-    conn: &mut DbConn,
-    enterprise: EnterpriseId,
-) -> Result<Vec<AccidentFacts>, StoreError> {
-    Ok(accidents::table
-        .filter(accidents::enterprise_id.eq(enterprise.to_string()))
-        .select((
-            accidents::occurred_on,
-            accidents::deaths,
-            accidents::seriously_injured,
-            accidents::direct_loss_cny,
-            accidents::concealed,
-        ))
-        .load::<(NaiveDate, i32, i32, i64, bool)>(conn)?
-        .into_iter()
-        .map(|(on, d, i, l, c)| AccidentFacts {
-            occurred_on: on,
-            deaths: u32::try_from(d).unwrap_or(0),
-            seriously_injured: u32::try_from(i).unwrap_or(0),
-            direct_loss_cny: l,
-            concealed: c,
-        })
-        .collect())
-}
-
 /// Submits an application on `on` for an enterprise inside `scope`: the self-assessment must
 /// be the enterprise's, submitted within the last 12 months and reach the grade applied for
 /// (422 at `self_assessment_id` otherwise); eligibility is checked (409
@@ -282,10 +257,7 @@ pub fn apply(
         revoked.is_none().then_some(())?;
         Some((Grade::from_code(&g?)?, until?))
     });
-    let last_revocation: Option<NaiveDate> = certificates::table
-        .filter(certificates::enterprise_id.eq(new.enterprise_id.to_string()))
-        .select(diesel::dsl::max(certificates::revoked_on))
-        .first(&mut **tx)?;
+    let last_revocation = crate::grading::certificates::latest_revocation(tx, new.enterprise_id)?;
     let last_refusal: Option<(NaiveDate, bool)> = gradings::table
         .filter(gradings::enterprise_id.eq(new.enterprise_id.to_string()))
         .filter(gradings::state.eq_any([
@@ -301,7 +273,7 @@ pub fn apply(
         grade: new.grade,
         on,
         in_force,
-        accidents: accidents_of(tx, new.enterprise_id)?,
+        accidents: crate::grading::accidents::facts_between(tx, new.enterprise_id, None)?,
         last_refusal,
         last_revocation,
     };

@@ -127,9 +127,7 @@ fn parse_members(value: serde_json::Value) -> Result<StandardData, Vec<Violation
             .iter()
             .map(|segment| match segment {
                 serde_path_to_error::Segment::Seq { index } => format!("/{index}"),
-                serde_path_to_error::Segment::Map { key } => {
-                    format!("/{}", key.replace('~', "~0").replace('/', "~1"))
-                }
+                serde_path_to_error::Segment::Map { key } => safegrade_domain::pointer_to(key),
                 _ => String::new(),
             })
             .collect();
