@@ -262,15 +262,7 @@ fn require(caller: &Caller, kind: AssessmentKind) -> Result<(), ApiError> {
     if may_assess(d.role, d.read_only, kind) {
         Ok(())
     } else {
-        Err(ApiError::new(
-            ErrorCode::Forbidden,
-            format!(
-                "{}{} 账号不能做{}",
-                if d.read_only { "只读的 " } else { "" },
-                d.role,
-                kind.label_zh()
-            ),
-        ))
+        Err(caller.forbidden(&format!("不能做{}", kind.label_zh())))
     }
 }
 

@@ -191,18 +191,6 @@ pub struct GradingCreate {
     pub commitments: CommitmentsDoc,
 }
 
-fn forbidden(caller: &Caller, what: &str) -> ApiError {
-    let d = &caller.principal.data;
-    ApiError::new(
-        ErrorCode::Forbidden,
-        format!(
-            "{}{} 账号不能{what}",
-            if d.read_only { "只读的 " } else { "" },
-            d.role
-        ),
-    )
-}
-
 /// Submit a grading application (提交定级申请).
 ///
 /// Eligibility is checked from what the system knows — an accident in the last year beyond
@@ -229,45 +217,30 @@ pub async fn create_grading(
 ) -> Result<HttpResponse, ApiError> {
     let d = &caller.principal.data;
     if !may_apply(d.role, d.read_only) {
-        return Err(forbidden(&caller, "提交定级申请"));
+        return Err(caller.forbidden("不能提交定级申请"));
     }
-    let mut errors = Vec::new();
-    let mut text = |key: &str| -> Option<String> {
-        match body.get(key) {
-            None | Some(Value::Null) => {
-                errors.push(Violation::field(key, V::Required, format!("{key} 为必填")));
-                None
-            }
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                errors.push(Violation::field(
-                    key,
-                    V::InvalidType,
-                    format!("{key} 须为字符串"),
-                ));
-                None
-            }
-        }
-    };
-    let enterprise = text("enterprise_id");
-    let kind = text("kind");
-    let grade = text("grade");
-    let assessment = text("self_assessment_id");
-    for k in body.keys() {
-        if ![
-            "enterprise_id",
-            "kind",
-            "grade",
-            "self_assessment_id",
-            "commitments",
-        ]
-        .contains(&k.as_str())
-        {
-            errors.push(Violation::field(
-                k,
-                V::UnknownField,
-                format!("{k} 不是定级申请的字段"),
-            ));
+    let mut members = (*body).clone();
+    let commitments = members.remove("commitments");
+    let (mut enterprise, mut kind, mut grade, mut assessment) = (None, None, None, None);
+    let mut errors = crate::plumbing::members::texts(
+        &members,
+        &mut [
+            ("enterprise_id", &mut enterprise),
+            ("kind", &mut kind),
+            ("grade", &mut grade),
+            ("self_assessment_id", &mut assessment),
+        ],
+        "定级申请",
+    );
+    for (key, value) in [
+        ("enterprise_id", &enterprise),
+        ("kind", &kind),
+        ("grade", &grade),
+        ("self_assessment_id", &assessment),
+    ] {
+        let pointer = safegrade_domain::pointer_to(key);
+        if value.is_none() && !errors.iter().any(|e| e.pointer == pointer) {
+            errors.push(Violation::field(key, V::Required, format!("{key} 为必填")));
         }
     }
     let enterprise = enterprise.and_then(|r| {
@@ -300,7 +273,7 @@ pub async fn create_grading(
             .map_err(|e| errors.push(Violation::field("grade", V::InvalidValue, e.to_string())))
             .ok()
     });
-    match body.get("commitments") {
+    match commitments.as_ref() {
         Some(Value::Object(c)) => {
             for (name, what) in COMMITMENTS {
                 if c.get(name) != Some(&Value::Bool(true)) {
@@ -646,7 +619,7 @@ pub async fn take_grading_step(
         .map_err(|e| ApiError::new(ErrorCode::InvalidPath, e.to_string()))?;
     let d = &caller.principal.data;
     if !may_take(d.role, d.read_only, kind) {
-        return Err(forbidden(&caller, &format!("办理“{}”", kind.label_zh())));
+        return Err(caller.forbidden(&format!("不能办理“{}”", kind.label_zh())));
     }
     let today = state.today();
     let mut errors: Vec<Violation> = body

@@ -58,17 +58,22 @@ impl Caller {
         if self.principal.data.may(action) {
             Ok(())
         } else {
-            let d = &self.principal.data;
-            Err(ApiError::new(
-                ErrorCode::Forbidden,
-                format!(
-                    "{}{} 账号无权{}",
-                    if d.read_only { "只读的 " } else { "" },
-                    d.role,
-                    action.label_zh()
-                ),
-            ))
+            Err(self.forbidden(&format!("无权{}", action.label_zh())))
         }
+    }
+
+    /// The 403 for what the caller's role may not do (`what` starts with its verb, "无权…",
+    /// "不能…"), naming the role: "只读的 integration 账号不能做评审".
+    pub fn forbidden(&self, what: &str) -> ApiError {
+        let d = &self.principal.data;
+        ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "{}{} 账号{what}",
+                if d.read_only { "只读的 " } else { "" },
+                d.role
+            ),
+        )
     }
 
     /// 403 unless a record may be placed in `area_code` (creating or moving an enterprise).
