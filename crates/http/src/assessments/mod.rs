@@ -198,7 +198,6 @@ impl AssessmentResponse {
     }
 
     fn from_parts(x: Assessment, result: Option<ScoreResponse>) -> Self {
-        let utc = |at| DateTime::from_naive_utc_and_offset(at, Utc);
         Self {
             id: x.id.to_string(),
             enterprise_id: x.enterprise_id.to_string(),
@@ -212,8 +211,8 @@ impl AssessmentResponse {
             },
             result,
             version: x.version,
-            created_at: utc(x.created_at),
-            updated_at: utc(x.updated_at),
+            created_at: x.created_at,
+            updated_at: x.updated_at,
             submitted_on: x.submitted_on,
         }
     }

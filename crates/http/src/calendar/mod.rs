@@ -4,7 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, put, web};
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, Utc};
 use safegrade_domain::calendar::{ArrangementInput, DayInput, DayKind, limits};
 use safegrade_domain::{Action, Violation, ViolationCode as V};
 use safegrade_store::calendar::CalendarYear;
@@ -49,10 +49,6 @@ pub struct CalendarYearResponse {
     pub updated_at: chrono::DateTime<Utc>,
 }
 
-fn utc(at: NaiveDateTime) -> chrono::DateTime<Utc> {
-    chrono::DateTime::from_naive_utc_and_offset(at, Utc)
-}
-
 impl From<CalendarYear> for CalendarYearResponse {
     fn from(y: CalendarYear) -> Self {
         let of = |kind: DayKind| {
@@ -77,7 +73,7 @@ impl From<CalendarYear> for CalendarYearResponse {
                 y.origin.clone()
             },
             version: y.version,
-            updated_at: utc(y.updated_at),
+            updated_at: y.updated_at,
         }
     }
 }

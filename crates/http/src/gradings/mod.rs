@@ -121,7 +121,7 @@ impl GradingResponse {
                     note: s.note,
                 })
                 .collect(),
-            created_at: DateTime::from_naive_utc_and_offset(g.created_at, Utc),
+            created_at: g.created_at,
         }
     }
 }

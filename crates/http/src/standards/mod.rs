@@ -146,7 +146,7 @@ impl From<StoredStandard> for StandardResponse {
         Self {
             id: s.standard.id.to_string(),
             builtin: s.builtin,
-            created_at: DateTime::from_naive_utc_and_offset(s.created_at, Utc),
+            created_at: s.created_at,
             standard: s.standard.data,
         }
     }
@@ -183,7 +183,7 @@ impl From<StandardSummary> for StandardSummaryResponse {
             full_points: s.full_points,
             item_count: s.item_count,
             builtin: s.builtin,
-            created_at: DateTime::from_naive_utc_and_offset(s.created_at, Utc),
+            created_at: s.created_at,
         }
     }
 }

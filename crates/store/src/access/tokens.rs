@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::now;
 use crate::plumbing::events::payload::TokenFields;
 use crate::plumbing::events::{EventData, NewEvent};
+use crate::plumbing::instant::utc;
 use crate::plumbing::schema::tokens;
 use crate::{DbConn, Store, StoreError, WriteTx};
 
@@ -65,10 +66,6 @@ struct TokenRow {
     expires_at: Option<NaiveDateTime>,
     revoked_at: Option<NaiveDateTime>,
     last_used_at: Option<NaiveDateTime>,
-}
-
-fn utc(at: NaiveDateTime) -> DateTime<Utc> {
-    DateTime::from_naive_utc_and_offset(at, Utc)
 }
 
 impl TokenRow {

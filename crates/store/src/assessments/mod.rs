@@ -2,7 +2,7 @@
 //! (then never) or discarded; every change records an event. The score is computed on read
 //! from the standard, the results and the enterprise's accidents (`domain::assessments`).
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use safegrade_domain::assessments::{AssessmentKind, AssessmentState, Results, fits, transition};
 use safegrade_domain::grading::AccidentFacts;
@@ -15,6 +15,7 @@ use safegrade_domain::{
 use crate::now;
 use crate::plumbing::events::payload::{AssessmentFields, AssessmentOutcomeFields};
 use crate::plumbing::events::{Changes, EventData, NewEvent};
+use crate::plumbing::instant::utc;
 use crate::plumbing::jurisdiction::enterprise_area;
 use crate::plumbing::schema::{assessments, enterprises, standards};
 use crate::{DbConn, Store, StoreError, WriteTx, check_version};
@@ -39,9 +40,9 @@ pub struct Assessment {
     /// Version.
     pub version: i64,
     /// When it was started.
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
     /// When it last changed.
-    pub updated_at: NaiveDateTime,
+    pub updated_at: DateTime<Utc>,
     /// The day it was submitted (the day its safety performance is judged on).
     pub submitted_on: Option<NaiveDate>,
 }
@@ -137,8 +138,8 @@ fn from_row(r: Row) -> Result<Assessment, StoreError> {
         assessors,
         results: serde_json::from_str(&results).map_err(|e| corrupt(&e.to_string()))?,
         version,
-        created_at,
-        updated_at,
+        created_at: utc(created_at),
+        updated_at: utc(updated_at),
         submitted_on,
     })
 }

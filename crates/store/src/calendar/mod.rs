@@ -1,7 +1,7 @@
 //! The working-day calendar: each year's holiday arrangement, seeded from the file shipped
 //! with SafeGrade and corrected or extended by a city administrator (every change an event).
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use safegrade_domain::calendar::{Arrangement, BuiltinCalendar, Calendar, DayKind, SpecialDay};
 use safegrade_domain::{Actor, CodeList};
@@ -9,6 +9,7 @@ use safegrade_domain::{Actor, CodeList};
 use crate::now;
 use crate::plumbing::events::payload::{CalendarDayFields, CalendarYearFields};
 use crate::plumbing::events::{EventData, NewEvent};
+use crate::plumbing::instant::utc;
 use crate::plumbing::schema::{calendar_days, calendar_years};
 use crate::{DbConn, Store, StoreError, check_version};
 
@@ -34,7 +35,7 @@ pub struct CalendarYear {
     /// Version, from 1.
     pub version: i64,
     /// When it last changed.
-    pub updated_at: NaiveDateTime,
+    pub updated_at: DateTime<Utc>,
 }
 
 type YearRow = (i32, String, Option<String>, i64, NaiveDateTime);
@@ -97,7 +98,7 @@ fn load(conn: &mut DbConn, only: Option<i32>) -> Result<Vec<CalendarYear>, Store
                 origin,
                 source,
                 version,
-                updated_at,
+                updated_at: utc(updated_at),
             })
         })
         .collect()

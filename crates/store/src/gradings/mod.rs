@@ -2,7 +2,7 @@
 //! checked for eligibility, then moved step by step (`domain::gradings::take`), each step kept
 //! in order with an event; the announcement records the certificate.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use safegrade_domain::assessments::{AssessmentKind, AssessmentState, score};
 use safegrade_domain::calendar::Calendar;
@@ -20,6 +20,7 @@ use safegrade_domain::{
 use crate::now;
 use crate::plumbing::events::payload::{GradingFields, GradingStepFields};
 use crate::plumbing::events::{EventData, NewEvent};
+use crate::plumbing::instant::utc;
 use crate::plumbing::jurisdiction::enterprise_area;
 use crate::plumbing::schema::{grade_summaries, grading_steps, gradings};
 use crate::{DbConn, Store, StoreError, WriteTx, check_version};
@@ -59,7 +60,7 @@ pub struct Grading {
     /// The steps taken, in order.
     pub steps: Vec<StepRecord>,
     /// When it was submitted.
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
 }
 
 /// What an application asks.
@@ -146,7 +147,7 @@ fn assemble(r: Row, area_code: String, steps: Vec<StepRecord>) -> Result<Grading
         certificate_id: r.11,
         version: r.12,
         steps,
-        created_at: r.13,
+        created_at: utc(r.13),
     })
 }
 

@@ -4,7 +4,7 @@
 //! so this reads that form directly and falls back to diesel for anything else. PostgreSQL's
 //! binary timestamps go through diesel unchanged.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
 use diesel::sql_types::Timestamp;
@@ -13,6 +13,11 @@ use diesel::sqlite::Sqlite;
 use crate::DbConn;
 
 type MultiBackend = <DbConn as diesel::Connection>::Backend;
+
+/// A stored instant (UTC, without its zone) as the instant it is.
+pub(crate) fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(at, Utc)
+}
 
 /// A stored instant, decoded as described in the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::deserialize::FromSqlRow)]

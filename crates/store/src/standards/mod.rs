@@ -2,7 +2,7 @@
 //! immutable once stored; the shipped ones (the GB/T 33000-2016 frame and a demonstration
 //! standard) seeded at start-up.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use safegrade_domain::standards::{BUILTIN, Standard, StandardData, StandardInput};
 use safegrade_domain::{Actor, StandardId, Violation, ViolationCode};
@@ -10,6 +10,7 @@ use safegrade_domain::{Actor, StandardId, Violation, ViolationCode};
 use crate::now;
 use crate::plumbing::events::payload::StandardFields;
 use crate::plumbing::events::{EventData, NewEvent};
+use crate::plumbing::instant::utc;
 use crate::plumbing::schema::standards;
 use crate::{DbConn, Store, StoreError, WriteTx};
 
@@ -21,7 +22,7 @@ pub struct StoredStandard {
     /// Shipped with SafeGrade (the frame, the demonstration standard).
     pub builtin: bool,
     /// When it was stored.
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A standard version without its tree, for lists.
@@ -42,7 +43,7 @@ pub struct StandardSummary {
     /// Shipped with SafeGrade.
     pub builtin: bool,
     /// When it was stored.
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
 }
 
 /// The columns of a list row: id, code, version, title, full points, items, builtin, stored.
@@ -225,7 +226,7 @@ impl Store {
                             full_points: u32::try_from(full).unwrap_or(0),
                             item_count: u32::try_from(items).unwrap_or(0),
                             builtin,
-                            created_at,
+                            created_at: utc(created_at),
                         })
                     },
                 )
@@ -281,7 +282,7 @@ fn load(conn: &mut DbConn, id: StandardId) -> Result<StoredStandard, StoreError>
     Ok(StoredStandard {
         standard: Standard { id, data },
         builtin,
-        created_at,
+        created_at: utc(created_at),
     })
 }
 
