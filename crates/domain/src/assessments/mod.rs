@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::grading::{AccidentFacts, Grade, GradeRules, sub_months};
+use crate::grading::{AccidentFacts, Grade, GradeRules};
 use crate::standards::{StandardData, VetoEffect};
 use crate::{CodeList, Violation, ViolationCode as V, code_list};
 
@@ -418,14 +418,11 @@ pub fn score(
             VetoEffect::NoGrade => None,
             VetoEffect::Cap => lower(g, *cap),
         });
-    let since = sub_months(on, standard.performance_lookback_months.unwrap_or(12));
-    let window: Vec<&AccidentFacts> = accidents
-        .iter()
-        .filter(|a| a.occurred_on > since && a.occurred_on <= on)
-        .collect();
-    let deaths: u32 = window.iter().map(|a| a.deaths).sum();
-    let injured: u32 = window.iter().map(|a| a.seriously_injured).sum();
-    let loss: i64 = window.iter().map(|a| a.direct_loss_cny).sum();
+    let (deaths, injured, loss) = crate::grading::totals_before(
+        accidents,
+        on,
+        standard.performance_lookback_months.unwrap_or(12),
+    );
     let mut performance_reasons = Vec::new();
     if deaths > 0 {
         performance_reasons.push(format!("回溯期内发生死亡事故（死亡 {deaths} 人）"));

@@ -369,6 +369,19 @@ pub fn during_validity(issued_on: NaiveDate, valid_until: NaiveDate, on: NaiveDa
     issued_on <= on && on <= valid_until
 }
 
+/// The totals of the accidents in the `months` months up to and including `on`: deaths,
+/// seriously injured, direct loss in CNY. The record application condition 4 and the
+/// safety-performance grade are judged on (定级办法, (R)).
+pub fn totals_before(accidents: &[AccidentFacts], on: NaiveDate, months: u32) -> (u32, u32, i64) {
+    let since = sub_months(on, months);
+    accidents
+        .iter()
+        .filter(|a| a.occurred_on > since && a.occurred_on <= on)
+        .fold((0, 0, 0), |(d, i, l), a| {
+            (d + a.deaths, i + a.seriously_injured, l + a.direct_loss_cny)
+        })
+}
+
 /// `date` plus `months`, clamped to the last day of a shorter month.
 pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
     date.checked_add_months(Months::new(months))

@@ -428,17 +428,9 @@ pub struct Eligibility {
 /// conditions, (R)); empty when it can. The conditions the system cannot check are the
 /// applicant's written commitments.
 pub fn ineligible(e: &Eligibility, rules: &crate::grading::GradeRules) -> Vec<String> {
-    use crate::grading::{add_months, sub_months};
+    use crate::grading::add_months;
     let mut why = Vec::new();
-    let year_ago = sub_months(e.on, 12);
-    let recent: Vec<&crate::grading::AccidentFacts> = e
-        .accidents
-        .iter()
-        .filter(|a| a.occurred_on > year_ago && a.occurred_on <= e.on)
-        .collect();
-    let deaths: u32 = recent.iter().map(|a| a.deaths).sum();
-    let injured: u32 = recent.iter().map(|a| a.seriously_injured).sum();
-    let loss: i64 = recent.iter().map(|a| a.direct_loss_cny).sum();
+    let (deaths, injured, loss) = crate::grading::totals_before(&e.accidents, e.on, 12);
     if deaths > 0 || rules.revocation_limits.reached(injured, loss) {
         why.push(format!(
             "申请前 1 年内发生死亡事故或累计重伤 {injured} 人、直接经济损失 {loss} 元，达到限值（定级办法申请条件第 4 项）"

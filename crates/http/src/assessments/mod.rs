@@ -8,7 +8,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use safegrade_domain::assessments::{
-    AssessmentKind, AssessmentState, ItemResult, Results, may_assess, score,
+    AssessmentKind, AssessmentState, ItemResult, Results, may_assess,
 };
 use safegrade_domain::grading::Grade;
 use safegrade_domain::{
@@ -148,20 +148,9 @@ pub struct AssessmentResponse {
 
 impl AssessmentResponse {
     fn new(a: AssessmentWithFacts, state: &AppState) -> Self {
-        let AssessmentWithFacts {
-            assessment: x,
-            standard,
-            accidents,
-        } = a;
-        let judged_on = x.submitted_on.unwrap_or_else(|| state.today());
-        let result = (x.state != AssessmentState::Discarded).then(|| {
-            let s = score(
-                &standard,
-                &x.results,
-                &accidents,
-                judged_on,
-                state.grade_rules,
-            );
+        let judged_on = a.judged_on(state.today());
+        let result = (a.assessment.state != AssessmentState::Discarded).then(|| {
+            let s = a.score(state.today(), state.grade_rules);
             ScoreResponse {
                 full: s.full,
                 not_applicable: s.not_applicable,
@@ -194,7 +183,7 @@ impl AssessmentResponse {
                 judged_on,
             }
         });
-        Self::from_parts(x, result)
+        Self::from_parts(a.assessment, result)
     }
 
     fn from_parts(x: Assessment, result: Option<ScoreResponse>) -> Self {
@@ -698,13 +687,7 @@ async fn settle(
                 expected,
                 (to, today),
                 |a| {
-                    let s = score(
-                        &a.standard,
-                        &a.assessment.results,
-                        &a.accidents,
-                        today,
-                        rules,
-                    );
+                    let s = a.score(today, rules);
                     (
                         Some(s.score),
                         s.grade_reached.map(|g| g.as_str().to_owned()),
@@ -932,14 +915,7 @@ pub async fn compare_assessments(
     )> = all
         .into_iter()
         .map(|a| {
-            let on = a.assessment.submitted_on.unwrap_or_else(|| state.today());
-            let s = score(
-                &a.standard,
-                &a.assessment.results,
-                &a.accidents,
-                on,
-                state.grade_rules,
-            );
+            let s = a.score(state.today(), state.grade_rules);
             (a.assessment.kind, a, s)
         })
         .collect();

@@ -4,8 +4,11 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use safegrade_domain::assessments::{AssessmentKind, AssessmentState, Results, fits, transition};
+use safegrade_domain::assessments::{
+    AssessmentKind, AssessmentState, Results, Score, fits, score, transition,
+};
 use safegrade_domain::grading::AccidentFacts;
+use safegrade_domain::grading::GradeRules;
 use safegrade_domain::standards::StandardData;
 use safegrade_domain::{
     Actor, AssessmentId, CodeList, EnterpriseId, Scale, Scope, Sector, StandardId, Violation,
@@ -56,6 +59,25 @@ pub struct AssessmentWithFacts {
     pub standard: StandardData,
     /// The enterprise's accidents.
     pub accidents: Vec<AccidentFacts>,
+}
+
+impl AssessmentWithFacts {
+    /// The day its safety performance is judged on: the submission day, or `today` for a
+    /// draft.
+    pub fn judged_on(&self, today: NaiveDate) -> NaiveDate {
+        self.assessment.submitted_on.unwrap_or(today)
+    }
+
+    /// Its score and grade reached, judged on [`Self::judged_on`].
+    pub fn score(&self, today: NaiveDate, rules: &GradeRules) -> Score {
+        score(
+            &self.standard,
+            &self.assessment.results,
+            &self.accidents,
+            self.judged_on(today),
+            rules,
+        )
+    }
 }
 
 /// What starts an assessment.

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use safegrade_domain::assessments::{AssessmentKind, AssessmentState, score};
+use safegrade_domain::assessments::{AssessmentKind, AssessmentState};
 use safegrade_domain::calendar::Calendar;
 use safegrade_domain::grading::{
     AuthorityLevel, CertificateData, Grade, GradeRules, add_months, sub_months,
@@ -226,14 +226,7 @@ pub fn apply(
             format!("自评提交于 {submitted_on}，已超过 12 个月，请重新自评"),
         ));
     }
-    let reached = score(
-        &assessment.standard,
-        &a.results,
-        &assessment.accidents,
-        submitted_on,
-        rules,
-    )
-    .grade_reached;
+    let reached = assessment.score(on, rules).grade_reached;
     if reached.is_none_or(|g| g.rank() < new.grade.rank()) {
         return Err(invalid(
             "self_assessment_id",
