@@ -200,7 +200,6 @@ impl Store {
             }
             if filter.wants(AlertKind::GradingStepOverdue) {
                 // Open applications whose party that must act is late.
-                let calendar = crate::calendar::calendar_of(conn)?;
                 let open = [
                     GradingState::Applied,
                     GradingState::Accepted,
@@ -235,6 +234,12 @@ impl Store {
                 let rows: Vec<Row> =
                     scoped!(q, filter, enterprises::area_code, gradings::enterprise_id)
                         .load(conn)?;
+                // The calendar only when there is a deadline to judge.
+                let calendar = if rows.is_empty() {
+                    Default::default()
+                } else {
+                    crate::calendar::calendar_of(conn)?
+                };
                 for (id, ent, area, state, since, applied_on, corrected, extended_by) in rows {
                     let (Some(enterprise_id), Some(state)) =
                         (EnterpriseId::parse(&ent), GradingState::from_code(&state))
