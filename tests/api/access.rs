@@ -30,14 +30,21 @@ both!(
 );
 
 /// The roles of the matrix, in column order.
-const ROLES: [&str; 6] = [
+const ROLES: [&str; 7] = [
     "city_admin",
     "city_regulator",
     "area_regulator",
     "enterprise",
     "integration_ro",
     "integration_rw",
+    "reviewer",
 ];
+
+/// The review organisation of the matrix's reviewer; the inside application is assigned to
+/// it, the outside one to nobody.
+pub(crate) fn world_organisation() -> Value {
+    json!({"id": credit_code(9_000), "name": "矩阵评审公司"})
+}
 
 /// The callers and records every matrix case runs against.
 pub(crate) struct World {
@@ -83,6 +90,7 @@ where
         json!({"name": "企业", "role": "enterprise", "enterprise_id": inside}),
         json!({"name": "只读对接", "role": "integration", "area_codes": ["510703"], "read_only": true}),
         json!({"name": "读写对接", "role": "integration", "area_codes": ["510703"], "read_only": false}),
+        json!({"name": "评审员", "role": "reviewer", "review_organisation": world_organisation()}),
     ] {
         tokens.push(principal(store, spec).1);
     }
@@ -123,6 +131,7 @@ where
         grading(app, &inside, &submitted.0).await,
         grading(app, &outside, &submitted.1).await,
     );
+    assign(app, &gradings.0).await;
     World {
         tokens,
         inside,
@@ -201,6 +210,28 @@ where
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     r.body["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Assigns application `id` to the matrix's review organisation as the administrator.
+pub(crate) async fn assign<S, B>(app: &TestApp<S>, id: &str)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = send(
+        app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/gradings/{id}/assignment"),
+            &json!({"review_organisation": world_organisation()}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
 /// A small standard for any sector (10 points, one element, two items).
@@ -571,33 +602,33 @@ pub(crate) fn fresh_token(w: &World, store: &Store) -> String {
 }
 
 /// Statuses `[anonymous, ROLES…]` of one operation.
-type Statuses = [u16; 7];
+type Statuses = [u16; 8];
 /// `(operation, inside, outside)`.
 type Case = (&'static str, Statuses, Option<Statuses>);
 
 /// Expected statuses: `(operation, inside, outside)`, each `[anonymous, ROLES…]`; `outside`
 /// is `None` where the operation has no record in an area.
 fn matrix() -> Vec<Case> {
-    let all = |ok: u16| [401, ok, ok, ok, ok, ok, ok];
-    let admin_only = |ok: u16| [401, ok, 403, 403, 403, 403, 403];
+    let all = |ok: u16| [401, ok, ok, ok, ok, ok, ok, ok];
+    let admin_only = |ok: u16| [401, ok, 403, 403, 403, 403, 403, 403];
     vec![
-        ("get_health", [200; 7], None),
-        ("get_readiness", [200; 7], None),
+        ("get_health", [200; 8], None),
+        ("get_readiness", [200; 8], None),
         ("list_enterprises", all(200), None),
         (
             "get_enterprise",
             all(200),
-            Some([401, 200, 200, 404, 404, 404, 404]),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
         ),
         (
             "create_enterprise",
-            [401, 201, 201, 201, 403, 403, 201],
-            Some([401, 201, 201, 403, 403, 403, 403]),
+            [401, 201, 201, 201, 403, 403, 201, 403],
+            Some([401, 201, 201, 403, 403, 403, 403, 403]),
         ),
         (
             "update_enterprise",
-            [401, 200, 200, 200, 403, 403, 200],
-            Some([401, 200, 200, 404, 403, 403, 404]),
+            [401, 200, 200, 200, 403, 403, 200, 403],
+            Some([401, 200, 200, 404, 403, 403, 404, 403]),
         ),
         ("list_areas", all(200), None),
         ("list_reference_lists", all(200), None),
@@ -625,97 +656,97 @@ fn matrix() -> Vec<Case> {
         (
             "get_grading",
             all(200),
-            Some([401, 200, 200, 404, 404, 404, 404]),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
         ),
         (
             "create_grading",
-            [401, 201, 201, 201, 201, 403, 201],
-            Some([401, 201, 201, 404, 404, 403, 404]),
+            [401, 201, 201, 201, 201, 403, 201, 403],
+            Some([401, 201, 201, 404, 404, 403, 404, 403]),
         ),
         (
             "take_grading_step",
-            [401, 200, 200, 200, 403, 403, 403],
-            Some([401, 200, 200, 404, 403, 403, 403]),
+            [401, 200, 200, 200, 403, 403, 403, 403],
+            Some([401, 200, 200, 404, 403, 403, 403, 403]),
         ),
         (
             "get_assessment",
             all(200),
-            Some([401, 200, 200, 404, 404, 404, 404]),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
         ),
         (
             "create_assessment",
-            [401, 201, 201, 201, 201, 403, 201],
-            Some([401, 201, 201, 404, 404, 403, 404]),
+            [401, 201, 201, 201, 201, 403, 201, 403],
+            Some([401, 201, 201, 404, 404, 403, 404, 403]),
         ),
         (
             "update_assessment",
-            [401, 200, 200, 200, 200, 403, 200],
-            Some([401, 200, 200, 404, 404, 404, 404]),
+            [401, 200, 200, 200, 200, 403, 200, 403],
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
         ),
         (
             "submit_assessment",
-            [401, 200, 200, 200, 200, 403, 200],
-            Some([401, 200, 200, 404, 404, 404, 404]),
+            [401, 200, 200, 200, 200, 403, 200, 403],
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
         ),
         (
             "discard_assessment",
-            [401, 200, 200, 200, 200, 403, 200],
-            Some([401, 200, 200, 404, 404, 404, 404]),
+            [401, 200, 200, 200, 200, 403, 200, 403],
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
         ),
-        ("list_register", [200; 7], None),
+        ("list_register", [200; 8], None),
         ("list_alerts", all(200), None),
         (
             "get_drive",
             all(200),
-            Some([401, 200, 200, 404, 404, 404, 404]),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
         ),
         (
             "list_visits",
             all(200),
-            Some([401, 200, 200, 404, 404, 404, 404]),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
         ),
         (
             "update_drive",
-            [401, 200, 200, 200, 403, 403, 200],
-            Some([401, 200, 200, 404, 403, 403, 404]),
+            [401, 200, 200, 200, 403, 403, 200, 403],
+            Some([401, 200, 200, 404, 403, 403, 404, 403]),
         ),
         (
             "create_visit",
-            [401, 201, 201, 201, 403, 403, 201],
-            Some([401, 201, 201, 404, 403, 403, 404]),
+            [401, 201, 201, 201, 403, 403, 201, 403],
+            Some([401, 201, 201, 404, 403, 403, 404, 403]),
         ),
         ("get_attainment_stats", all(200), None),
-        ("verify_certificate", [200; 7], None),
+        ("verify_certificate", [200; 8], None),
         ("list_accidents", all(200), None),
         (
             "renew_certificate",
-            [401, 201, 201, 201, 403, 403, 201],
-            Some([401, 201, 201, 404, 403, 403, 404]),
+            [401, 201, 201, 201, 403, 403, 201, 403],
+            Some([401, 201, 201, 404, 403, 403, 404, 403]),
         ),
         (
             "upgrade_certificate",
-            [401, 201, 201, 201, 403, 403, 201],
-            Some([401, 201, 201, 404, 403, 403, 404]),
+            [401, 201, 201, 201, 403, 403, 201, 403],
+            Some([401, 201, 201, 404, 403, 403, 404, 403]),
         ),
         (
             "create_accident",
-            [401, 201, 201, 201, 403, 403, 201],
-            Some([401, 201, 201, 404, 403, 403, 404]),
+            [401, 201, 201, 201, 403, 403, 201, 403],
+            Some([401, 201, 201, 404, 403, 403, 404, 403]),
         ),
         (
             "get_certificate",
             all(200),
-            Some([401, 200, 200, 404, 404, 404, 404]),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
         ),
         (
             "create_certificate",
-            [401, 201, 201, 201, 403, 403, 201],
-            Some([401, 201, 201, 404, 403, 403, 404]),
+            [401, 201, 201, 201, 403, 403, 201, 403],
+            Some([401, 201, 201, 404, 403, 403, 404, 403]),
         ),
         (
             "revoke_certificate",
-            [401, 200, 200, 200, 403, 403, 200],
-            Some([401, 200, 200, 404, 403, 403, 404]),
+            [401, 200, 200, 200, 403, 403, 200, 403],
+            Some([401, 200, 200, 404, 403, 403, 404, 403]),
         ),
     ]
 }
@@ -769,7 +800,11 @@ async fn jurisdiction_matrix(db: TestDb) {
                     } else {
                         &w.submitted.1
                     };
-                    Some(grading(&app, ent, own).await)
+                    let g = grading(&app, ent, own).await;
+                    if is_inside {
+                        assign(&app, &g).await;
+                    }
+                    Some(g)
                 } else {
                     None
                 };

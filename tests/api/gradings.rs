@@ -1,14 +1,19 @@
 //! Grading applications through the API: a first grading from the self-assessment to the
 //! announcement (which records the certificate), with a correction request, rectification and
 //! an objection dismissed; a failed rectification; a refusal and the one-year bar; who may
-//! take which step; an enterprise that cannot act on another.
+//! take which step; an enterprise that cannot act on another; a review organisation that
+//! sees and reviews only the applications assigned to it.
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use safegrade_testkit::{TestDb, json_request, principal, send, send_as, test_app_at};
 use serde_json::{Value, json};
 
-both!(a_first_grading_to_announcement, refusals_bars_and_who_acts);
+both!(
+    a_first_grading_to_announcement,
+    refusals_bars_and_who_acts,
+    reviewers_see_and_review_only_their_assignments
+);
 
 fn day(s: &str) -> chrono::NaiveDate {
     s.parse().unwrap_or_default()
@@ -53,6 +58,66 @@ where
     .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     a.body["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A review of the application at `url` on the standard of its self-assessment, created and
+/// submitted as `token` with `deducted` points off item
+/// 1.1.1; returns its id.
+async fn reviewed<S, B>(
+    app: &safegrade_testkit::TestApp<S>,
+    token: &str,
+    url: &str,
+    deducted: u32,
+) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let g = send(app, TestRequest::get().uri(url)).await;
+    let sa = send(
+        app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/assessments/{}",
+            g.body["self_assessment_id"].as_str().unwrap_or_default()
+        )),
+    )
+    .await;
+    let r = send_as(
+        app,
+        Some(token),
+        json_request(
+            Method::POST,
+            "/api/v1/assessments",
+            &json!({"enterprise_id": g.body["enterprise_id"], "standard_id": sa.body["standard_id"],
+                    "kind": "review", "grading_id": g.body["id"], "assessors": "评审组"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let at = r.header("location");
+    let p = send_as(
+        app,
+        Some(token),
+        json_request(
+            Method::PATCH,
+            at,
+            &json!({"items": {"1.1.1": {"deducted": deducted}}}),
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    let done = send_as(
+        app,
+        Some(token),
+        json_request(Method::POST, &format!("{at}/submission"), &json!({})),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    r.body["id"].as_str().unwrap_or_default().to_owned()
 }
 
 fn application(ent: &str, assessment: &str, kind: &str, grade: &str) -> Value {
@@ -114,14 +179,44 @@ async fn a_first_grading_to_announcement(db: TestDb) {
         "{}",
         r.body
     );
+    let bare = send(
+        &app,
+        take("review", json!({"on": "2024-11-01", "outcome": "passed"})),
+    )
+    .await;
+    assert_eq!(
+        (bare.status, bare.body["errors"][0]["pointer"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("/assessment_id")),
+        "a review rests on a review assessment: {}",
+        bare.body
+    );
+    // 5 of 10 points: 50, below 三级 (60) — it cannot be called passed.
+    let weak = reviewed(&app, &app.admin_token, url, 5).await;
     let r = send(
         &app,
         take(
             "review",
-            json!({"on": "2024-11-01", "outcome": "non_conformities", "note": "安全管理制度不全"}),
+            json!({"on": "2024-11-01", "outcome": "passed", "assessment_id": weak}),
         ),
     )
     .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "passed needs the grade: {}",
+        r.body
+    );
+    let review = reviewed(&app, &app.admin_token, url, 3).await;
+    let r = send(
+        &app,
+        take(
+            "review",
+            json!({"on": "2024-11-01", "outcome": "non_conformities", "note": "安全管理制度不全",
+                   "assessment_id": review}),
+        ),
+    )
+    .await;
+    assert_eq!(r.body["review_assessment_id"], json!(review), "{}", r.body);
     assert_eq!(
         (r.body["state"].clone(), r.body["due_on"].clone()),
         (json!("rectifying"), json!("2024-11-29")),
@@ -302,7 +397,15 @@ async fn refusals_bars_and_who_acts(db: TestDb) {
     let take =
         |step: &str, body: Value| json_request(Method::POST, &format!("{url}/{step}"), &body);
     send(&app, take("acceptance", json!({}))).await;
-    let r = send(&app, take("review", json!({"outcome": "non_conformities"}))).await;
+    let review = reviewed(&app, &app.admin_token, url, 0).await;
+    let r = send(
+        &app,
+        take(
+            "review",
+            json!({"outcome": "non_conformities", "assessment_id": review}),
+        ),
+    )
+    .await;
     assert_eq!(r.body["due_on"], "2024-09-30", "{}", r.body);
     let late_day = test_app_at(db.store.clone(), day("2024-10-08")).await;
     let listed = send(
@@ -379,5 +482,327 @@ async fn refusals_bars_and_who_acts(db: TestDb) {
             .is_some_and(|d| d.contains("2025-10-08")),
         "{}",
         again.body
+    );
+}
+
+/// A review organisation: assigned by a regulator, it sees only the applications assigned
+/// to it and their enterprises (404 elsewhere), reviews with an assessment of the
+/// application, may not take the regulators' steps, and loses sight of an application
+/// reassigned to another organisation.
+async fn reviewers_see_and_review_only_their_assignments(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2024-09-02")).await;
+    let mut ids = Vec::new();
+    for n in [960, 961] {
+        let (ent, _) = safegrade_testkit::post_enterprise(&app, n).await;
+        let ent = ent.body["id"].as_str().unwrap_or_default().to_owned();
+        let sa = self_assessed(&app, &ent, &format!("r{n}")).await;
+        let g = send(
+            &app,
+            json_request(
+                Method::POST,
+                "/api/v1/gradings",
+                &application(&ent, &sa, "first", "grade_3"),
+            ),
+        )
+        .await;
+        assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
+        ids.push((ent, g.header("location").to_owned()));
+    }
+    let [(ent_a, url_a), (ent_b, url_b)] = [ids[0].clone(), ids[1].clone()];
+    let org = |n: u32, name: &str| json!({"id": safegrade_testkit::credit_code(n), "name": name});
+    let (x, y) = (org(970, "甲评审公司"), org(971, "乙评审公司"));
+    let (_, tx) = principal(
+        &db.store,
+        json!({"name": "甲评审员", "role": "reviewer", "review_organisation": x}),
+    );
+    let (_, ty) = principal(
+        &db.store,
+        json!({"name": "乙评审员", "role": "reviewer", "review_organisation": y}),
+    );
+    let (tx, ty) = (Some(tx.as_str()), Some(ty.as_str()));
+
+    // Principals: the organisation is required, checked, and refused for other roles.
+    let bad = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/principals",
+            &json!({"name": "评审员", "role": "reviewer", "review_organisation": {"id": "123", "name": "丙"}}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        bad.body["errors"][0]["pointer"], "/review_organisation/id",
+        "{}",
+        bad.body
+    );
+    let bad = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/principals",
+            &json!({"name": "监管", "role": "city_regulator", "review_organisation": x}),
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+
+    // Nothing is assigned yet: the reviewers see nothing.
+    let seen = send_as(&app, tx, TestRequest::get().uri("/api/v1/gradings")).await;
+    assert_eq!(seen.body["items"], json!([]), "{}", seen.body);
+    let take = |url: &str, step: &str, body: Value| {
+        json_request(Method::POST, &format!("{url}/{step}"), &body)
+    };
+    // Only regulators assign, and only to a valid organisation.
+    let r = send_as(
+        &app,
+        tx,
+        take(&url_a, "assignment", json!({"review_organisation": x})),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "only regulators assign: {}",
+        r.body
+    );
+    let r = send(&app, take(&url_a, "assignment", json!({}))).await;
+    assert_eq!(
+        r.body["errors"][0]["pointer"], "/review_organisation",
+        "{}",
+        r.body
+    );
+    let r = send(
+        &app,
+        take(&url_a, "assignment", json!({"review_organisation": x})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        (
+            r.body["state"].clone(),
+            r.body["review_organisation"].clone()
+        ),
+        (json!("applied"), x.clone()),
+        "the state and its deadline stay"
+    );
+    let r = send(
+        &app,
+        take(&url_b, "assignment", json!({"review_organisation": y})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // X sees A and its enterprise, never B.
+    let seen = send_as(&app, tx, TestRequest::get().uri("/api/v1/gradings")).await;
+    let listed: Vec<&str> = seen.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g["enterprise_id"].as_str())
+        .collect();
+    assert_eq!(listed, [ent_a.as_str()], "{}", seen.body);
+    for (uri, want) in [
+        (url_a.to_string(), StatusCode::OK),
+        (url_b.to_string(), StatusCode::NOT_FOUND),
+        (format!("/api/v1/enterprises/{ent_a}"), StatusCode::OK),
+        (
+            format!("/api/v1/enterprises/{ent_b}"),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let r = send_as(&app, tx, TestRequest::get().uri(&uri)).await;
+        assert_eq!(r.status, want, "{uri}: {}", r.body);
+    }
+    let ents = send_as(&app, tx, TestRequest::get().uri("/api/v1/enterprises")).await;
+    assert_eq!(
+        ents.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        ents.body
+    );
+
+    // X may not accept, assign or act on B; Y may not act on A.
+    for (token, url, step, body, want) in [
+        (tx, &url_a, "acceptance", json!({}), StatusCode::FORBIDDEN),
+        (
+            tx,
+            &url_a,
+            "assignment",
+            json!({"review_organisation": y}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            tx,
+            &url_b,
+            "review",
+            json!({"outcome": "passed"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            ty,
+            &url_a,
+            "review",
+            json!({"outcome": "passed"}),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let r = send_as(&app, token, take(url, step, body)).await;
+        assert_eq!(r.status, want, "{step} on {url}: {}", r.body);
+    }
+    send(&app, take(&url_a, "acceptance", json!({}))).await;
+
+    // X reviews A: only a review, only of an assigned application.
+    let sa_a = send(&app, TestRequest::get().uri(&url_a)).await.body["self_assessment_id"].clone();
+    let standard = send(
+        &app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/assessments/{}",
+            sa_a.as_str().unwrap_or_default()
+        )),
+    )
+    .await
+    .body["standard_id"]
+        .clone();
+    for (body, want, pointer) in [
+        (
+            json!({"enterprise_id": ent_a, "standard_id": standard, "kind": "review"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/grading_id",
+        ),
+        (
+            json!({"enterprise_id": ent_a, "standard_id": standard, "kind": "self", "grading_id": r.body["id"]}),
+            StatusCode::FORBIDDEN,
+            "",
+        ),
+        (
+            json!({"enterprise_id": ent_b, "standard_id": standard, "kind": "review", "grading_id": r.body["id"]}),
+            StatusCode::NOT_FOUND,
+            "",
+        ),
+    ] {
+        let got = send_as(
+            &app,
+            tx,
+            json_request(Method::POST, "/api/v1/assessments", &body),
+        )
+        .await;
+        assert_eq!(got.status, want, "{body}: {}", got.body);
+        if !pointer.is_empty() {
+            assert_eq!(got.body["errors"][0]["pointer"], pointer, "{}", got.body);
+        }
+    }
+    // A regulator's review not tied to the application: X sees it but may not change it.
+    let loose = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/assessments",
+            &json!({"enterprise_id": ent_a, "standard_id": standard, "kind": "review"}),
+        ),
+    )
+    .await;
+    let patched = send_as(
+        &app,
+        tx,
+        json_request(
+            Method::PATCH,
+            loose.header("location"),
+            &json!({"items": {}}),
+        ),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::FORBIDDEN, "{}", patched.body);
+    let review = reviewed(&app, tx.unwrap_or_default(), &url_a, 0).await;
+    let done = send_as(
+        &app,
+        tx,
+        take(
+            &url_a,
+            "review",
+            json!({"outcome": "passed", "assessment_id": review}),
+        ),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.body["state"], "publicity");
+    let actor = send(
+        &app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/events?resource_id={}",
+            done.body["id"].as_str().unwrap_or_default()
+        )),
+    )
+    .await;
+    let last = actor.body["items"]
+        .as_array()
+        .and_then(|i| i.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last["actor"]["role"], "reviewer", "{last}");
+    assert_eq!(
+        last["data"]["review_assessment_id"],
+        json!(review),
+        "{last}"
+    );
+
+    // Y sees neither X's review nor A's application in the feed.
+    let r = send_as(
+        &app,
+        ty,
+        TestRequest::get().uri(&format!("/api/v1/assessments/{review}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let feed = send_as(&app, ty, TestRequest::get().uri("/api/v1/events")).await;
+    assert!(
+        feed.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|e| e["enterprise_id"] != json!(ent_a)),
+        "{}",
+        feed.body
+    );
+    let feed = send_as(
+        &app,
+        tx,
+        TestRequest::get().uri("/api/v1/events?resource_type=grading"),
+    )
+    .await;
+    let about: Vec<&str> = feed.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["enterprise_id"].as_str())
+        .collect();
+    assert!(
+        !about.is_empty() && about.iter().all(|e| *e == ent_a),
+        "{}",
+        feed.body
+    );
+
+    // Reassigned (B, before its review): Y loses nothing, X gains B; then B goes to X and Y
+    // sees nothing more.
+    let r = send(
+        &app,
+        take(&url_b, "assignment", json!({"review_organisation": x})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = send_as(&app, ty, TestRequest::get().uri(&url_b)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = send_as(&app, tx, TestRequest::get().uri(&url_b)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // No assignment once the review work is done.
+    let late = send(
+        &app,
+        take(&url_a, "assignment", json!({"review_organisation": y})),
+    )
+    .await;
+    assert_eq!(
+        late.body["code"], "grading_step_not_allowed",
+        "{}",
+        late.body
     );
 }

@@ -22,8 +22,9 @@ mod refusal;
 pub mod standards;
 
 pub use access::{
-    Action, Actor, EventType, Principal, PrincipalData, PrincipalFacts, PrincipalInput,
-    ResourceType, Role, Scope, change_principal, check_expiry, principal_limits, token_live,
+    Action, Actor, EventType, OrganisationInput, Principal, PrincipalData, PrincipalFacts,
+    PrincipalInput, ResourceType, ReviewOrganisation, Role, Scope, change_principal, check_expiry,
+    principal_limits, token_live,
 };
 pub use ledger::area::{AREAS, Area, AreaKind, CITY_CODE, find_area};
 pub use ledger::credit_code::{CreditCode, CreditCodeError};

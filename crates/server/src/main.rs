@@ -116,6 +116,12 @@ enum PrincipalCommand {
         /// An integration that may also write.
         #[arg(long)]
         read_write: bool,
+        /// The unified social credit code of a reviewer's review organisation.
+        #[arg(long)]
+        review_org_id: Option<String>,
+        /// The name of a reviewer's review organisation.
+        #[arg(long)]
+        review_org_name: Option<String>,
         /// When the token stops working (RFC 3339 with a time zone, like
         /// 2027-12-31T16:00:00Z); default never.
         #[arg(long)]
@@ -197,6 +203,8 @@ fn principal_command(store: &Store, command: PrincipalCommand) -> anyhow::Result
         enterprise,
         read_only,
         read_write,
+        review_org_id,
+        review_org_name,
         expires_at,
     } = command;
     let input = safegrade_domain::PrincipalInput {
@@ -205,6 +213,8 @@ fn principal_command(store: &Store, command: PrincipalCommand) -> anyhow::Result
         area_codes: (!areas.is_empty()).then_some(areas),
         enterprise_id: enterprise,
         read_only: (read_only || read_write).then_some(read_only),
+        review_organisation: (review_org_id.is_some() || review_org_name.is_some())
+            .then_some((review_org_id, review_org_name)),
         disabled: None,
     };
     let data = input.validate().map_err(|violations| {
@@ -237,7 +247,10 @@ fn principal_command(store: &Store, command: PrincipalCommand) -> anyhow::Result
 fn flag_of(field: &str) -> &str {
     match field {
         "name" => "--name",
-        "role" => "--role (city_admin, city_regulator, area_regulator, enterprise, integration)",
+        "role" => {
+            "--role (city_admin, city_regulator, area_regulator, enterprise, integration, reviewer)"
+        }
+        "review_organisation" => "--review-org-id and --review-org-name",
         "area_codes" => "--area (repeat for several, like --area 510703 --area 510704)",
         "enterprise_id" => "--enterprise",
         "read_only" => "--read-only or --read-write",

@@ -323,7 +323,7 @@ pub async fn test_app_from(
 }
 
 /// Creates a principal from a JSON description (`name`, `role`, `area_codes`,
-/// `enterprise_id`, `read_only`) straight in the store, and issues a token for it. Panics
+/// `enterprise_id`, `read_only`, `review_organisation`) straight in the store, and issues a token for it. Panics
 /// if the description is invalid.
 pub fn principal(store: &Store, spec: serde_json::Value) -> (PrincipalId, String) {
     let text = |k: &str| spec.get(k).and_then(|v| v.as_str()).map(str::to_owned);
@@ -337,6 +337,10 @@ pub fn principal(store: &Store, spec: serde_json::Value) -> (PrincipalId, String
         }),
         enterprise_id: text("enterprise_id"),
         read_only: spec.get("read_only").and_then(serde_json::Value::as_bool),
+        review_organisation: spec.get("review_organisation").map(|o| {
+            let member = |k: &str| o.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+            (member("id"), member("name"))
+        }),
         disabled: None,
     };
     let data = input.validate().unwrap_or_else(|e| panic!("{spec}: {e:?}"));

@@ -26,6 +26,9 @@ code_list! {
         /// A service account of another system, with explicit areas and a read-only or
         /// read-write flag.
         Integration = ("integration", "对接系统"),
+        /// A review organisation (评审机构): the grading applications assigned to it and
+        /// their enterprises; records the review and the rectification verification.
+        Reviewer = ("reviewer", "评审机构"),
     }
 }
 
@@ -52,7 +55,7 @@ impl Role {
             Action::WriteLedger => match self {
                 Self::CityAdmin | Self::CityRegulator | Self::AreaRegulator => true,
                 Self::Integration => !read_only,
-                Self::Enterprise => false,
+                Self::Enterprise | Self::Reviewer => false,
             },
             Action::ManageAccess | Action::ManageReference => self == Self::CityAdmin,
         }
@@ -73,6 +76,10 @@ pub enum Scope {
     Areas(Vec<String>),
     /// One enterprise.
     Enterprise(EnterpriseId),
+    /// The enterprises with a grading application assigned to this review organisation (by
+    /// its id), and of gradings only those assigned to it. Which enterprises that is lives in
+    /// storage, so [`Scope::covers`] cannot answer and the store decides.
+    Organisation(String),
 }
 
 impl Scope {
@@ -83,6 +90,8 @@ impl Scope {
             Self::City => true,
             Self::Areas(areas) => areas.iter().any(|a| a == area_code),
             Self::Enterprise(id) => *id == enterprise,
+            // Decided by the store against the assignments (`jurisdiction::enterprise_area`).
+            Self::Organisation(_) => false,
         }
     }
 
@@ -91,7 +100,72 @@ impl Scope {
         match self {
             Self::City => true,
             Self::Areas(areas) => areas.iter().any(|a| a == area_code),
-            Self::Enterprise(_) => false,
+            Self::Enterprise(_) | Self::Organisation(_) => false,
+        }
+    }
+}
+
+/// A review organisation's id and name as given, before [`ReviewOrganisation::check`].
+pub type OrganisationInput = (Option<String>, Option<String>);
+
+/// The review organisation (评审机构) a `reviewer` principal speaks for, and a grading is
+/// assigned to: its unified social credit code as the id, and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewOrganisation {
+    /// Unified social credit code (统一社会信用代码), checked like an enterprise's.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+impl ReviewOrganisation {
+    /// Checks an organisation given as id and name, reporting violations under `at`
+    /// (`/review_organisation`).
+    pub fn check(at: &str, id: Option<&str>, name: Option<&str>) -> Result<Self, Vec<Violation>> {
+        let mut violations = Vec::new();
+        let id = match id.map(str::trim) {
+            None | Some("") => {
+                violations.push(Violation {
+                    pointer: format!("{at}/id"),
+                    code: V::Required,
+                    message: "评审机构须填写统一社会信用代码（id）".into(),
+                });
+                None
+            }
+            Some(raw) => match crate::CreditCode::parse(raw) {
+                Ok(c) => Some(c.as_str().to_owned()),
+                Err(e) => {
+                    violations.push(Violation {
+                        pointer: format!("{at}/id"),
+                        code: V::InvalidCreditCode,
+                        message: e.to_string(),
+                    });
+                    None
+                }
+            },
+        };
+        let name = match name.map(str::trim) {
+            None | Some("") => {
+                violations.push(Violation {
+                    pointer: format!("{at}/name"),
+                    code: V::Required,
+                    message: "评审机构须填写名称（name）".into(),
+                });
+                None
+            }
+            Some(n) if n.chars().count() > principal_limits::NAME => {
+                violations.push(Violation {
+                    pointer: format!("{at}/name"),
+                    code: V::TooLong,
+                    message: format!("名称最多 {} 个字符", principal_limits::NAME),
+                });
+                None
+            }
+            Some(n) => Some(n.to_owned()),
+        };
+        match (id, name) {
+            (Some(id), Some(name)) => Ok(Self { id, name }),
+            _ => Err(violations),
         }
     }
 }
@@ -109,6 +183,8 @@ pub struct PrincipalData {
     pub enterprise_id: Option<EnterpriseId>,
     /// For integrations: may only read.
     pub read_only: bool,
+    /// The review organisation of a `reviewer`.
+    pub review_organisation: Option<ReviewOrganisation>,
     /// A disabled principal's tokens stop working.
     pub disabled: bool,
 }
@@ -121,6 +197,10 @@ impl PrincipalData {
             // Validation makes an enterprise principal name its enterprise; a record that
             // somehow lacks it sees nothing.
             (Role::Enterprise, None) => Scope::Areas(Vec::new()),
+            (Role::Reviewer, _) => match &self.review_organisation {
+                Some(o) => Scope::Organisation(o.id.clone()),
+                None => Scope::Areas(Vec::new()),
+            },
             (r, _) if r.has_areas() => Scope::Areas(self.area_codes.clone()),
             _ => Scope::City,
         }
@@ -168,6 +248,8 @@ pub struct PrincipalInput {
     pub enterprise_id: Option<String>,
     /// See [`PrincipalData::read_only`].
     pub read_only: Option<bool>,
+    /// See [`PrincipalData::review_organisation`]: its id and name as given.
+    pub review_organisation: Option<OrganisationInput>,
     /// See [`PrincipalData::disabled`].
     pub disabled: Option<bool>,
 }
@@ -180,6 +262,10 @@ impl From<&PrincipalData> for PrincipalInput {
             area_codes: Some(d.area_codes.clone()),
             enterprise_id: d.enterprise_id.map(|id| id.to_string()),
             read_only: Some(d.read_only),
+            review_organisation: d
+                .review_organisation
+                .as_ref()
+                .map(|o| (Some(o.id.clone()), Some(o.name.clone()))),
             disabled: Some(d.disabled),
         }
     }
@@ -261,6 +347,7 @@ impl PrincipalInput {
                         "{role} 账号不设区域：其范围是{}",
                         match role {
                             Role::Enterprise => "本企业",
+                            Role::Reviewer => "指派给本机构的定级申请",
                             _ => "全市",
                         }
                     ),
@@ -292,6 +379,38 @@ impl PrincipalInput {
                 _ => {}
             }
         }
+        let organisation = match (role, &self.review_organisation) {
+            (Some(Role::Reviewer), Some((id, name))) => {
+                match ReviewOrganisation::check(
+                    "/review_organisation",
+                    id.as_deref(),
+                    name.as_deref(),
+                ) {
+                    Ok(o) => Some(o),
+                    Err(v) => {
+                        c.violations.extend(v);
+                        None
+                    }
+                }
+            }
+            (Some(Role::Reviewer), None) => {
+                c.fail(
+                    "review_organisation",
+                    V::Required,
+                    "评审机构账号须填写所属评审机构（review_organisation 的 id 和 name）",
+                );
+                None
+            }
+            (Some(role), Some(_)) => {
+                c.fail(
+                    "review_organisation",
+                    V::NotApplicable,
+                    format!("review_organisation 只适用于评审机构账号，不适用于 {role}"),
+                );
+                None
+            }
+            _ => None,
+        };
         match (name, role) {
             (Some(name), Some(role)) if c.violations.is_empty() => Ok(PrincipalData {
                 name,
@@ -307,6 +426,7 @@ impl PrincipalInput {
                     None
                 },
                 read_only: role == Role::Integration && self.read_only == Some(true),
+                review_organisation: organisation,
                 disabled: self.disabled.unwrap_or(false),
             }),
             _ => Err(c.violations),
@@ -585,6 +705,39 @@ mod tests {
             codes(r.validate()),
             vec![("/read_only".into(), V::NotApplicable)]
         );
+    }
+
+    #[test]
+    fn reviewers_name_a_valid_organisation_and_nobody_else_does() {
+        let mut r = input("reviewer");
+        assert_eq!(
+            codes(r.validate()),
+            vec![("/review_organisation".into(), V::Required)]
+        );
+        r.review_organisation = Some((Some("91510703MA00000000".into()), None));
+        assert_eq!(
+            codes(r.validate()),
+            vec![
+                ("/review_organisation/id".into(), V::InvalidCreditCode),
+                ("/review_organisation/name".into(), V::Required)
+            ]
+        );
+        let code = {
+            let first17 = "91510703000000970";
+            let check = crate::ledger::credit_code::check_character(first17).unwrap_or('0');
+            format!("{first17}{check}")
+        };
+        r.review_organisation = Some((Some(code.to_lowercase()), Some(" 甲评审公司 ".into())));
+        let d = r.validate().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(d.scope(), Scope::Organisation(code.clone()), "normalised");
+        assert!(!d.may(Action::WriteLedger) && d.may(Action::Read));
+        let mut other = input("city_regulator");
+        other.review_organisation = Some((Some(code), Some("甲".into())));
+        assert_eq!(
+            codes(other.validate()),
+            vec![("/review_organisation".into(), V::NotApplicable)]
+        );
+        assert!(!Scope::Organisation("x".into()).covers("510703", EnterpriseId::new()));
     }
 
     #[test]

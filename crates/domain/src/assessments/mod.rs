@@ -193,7 +193,8 @@ pub fn transition(current: AssessmentState) -> Result<(), AssessmentRefusal> {
 
 /// Who may record an assessment of this kind (the scope then decides which enterprises):
 /// the enterprise its own self-assessment, regulators every kind, a read-write integration
-/// (an enterprise's or a review organisation's software) self-assessments and reviews.
+/// (an enterprise's or a county platform's software) self-assessments and reviews, a review
+/// organisation (`reviewer`) reviews of the applications assigned to it.
 /// Rule: 定级办法 — the enterprise self-assesses, the review organisation reviews, the
 /// grading authority and the regulators check (notice 三（三）: 运行质量审计).
 pub fn may_assess(role: crate::Role, read_only: bool, kind: AssessmentKind) -> bool {
@@ -202,6 +203,7 @@ pub fn may_assess(role: crate::Role, read_only: bool, kind: AssessmentKind) -> b
         R::CityAdmin | R::CityRegulator | R::AreaRegulator => true,
         R::Enterprise => kind == AssessmentKind::SelfAssessment,
         R::Integration => !read_only && kind != AssessmentKind::Regulator,
+        R::Reviewer => kind == AssessmentKind::Review,
     }
 }
 

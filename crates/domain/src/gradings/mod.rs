@@ -63,6 +63,9 @@ code_list! {
         Acceptance = ("acceptance", "受理并报送"),
         /// The organising unit does not accept it, with reasons.
         Rejection = ("rejection", "不予受理"),
+        /// A regulator assigns (or reassigns) the review organisation; the state and its
+        /// deadline do not change.
+        Assignment = ("assignment", "指派评审机构"),
         /// The on-site review: passed, passed with non-conformities, or failed.
         Review = ("review", "现场评审"),
         /// The enterprise reports its rectification.
@@ -142,6 +145,8 @@ pub enum Step {
     },
     /// See [`GradingStep::Rejection`].
     Rejection,
+    /// See [`GradingStep::Assignment`].
+    Assignment,
     /// See [`GradingStep::Review`].
     Review(ReviewOutcome),
     /// See [`GradingStep::RectificationReport`].
@@ -168,6 +173,7 @@ impl Step {
             Self::Resubmission => GradingStep::Resubmission,
             Self::Acceptance { .. } => GradingStep::Acceptance,
             Self::Rejection => GradingStep::Rejection,
+            Self::Assignment => GradingStep::Assignment,
             Self::Review(_) => GradingStep::Review,
             Self::RectificationReport => GradingStep::RectificationReport,
             Self::Extension(_) => GradingStep::Extension,
@@ -324,6 +330,12 @@ pub fn take(
         (S::Applied, Step::Acceptance { fast_track: true }) => to(S::Publicity),
         (S::Applied, Step::Acceptance { fast_track: false }) => to(S::Accepted),
         (S::Applied | S::CorrectionRequested, Step::Rejection) => to(S::Rejected),
+        // Until the review work is done: before the review, during rectification and its
+        // verification. The deadline keeps counting from where it was.
+        (
+            S::Applied | S::CorrectionRequested | S::Accepted | S::Rectifying | S::Verifying,
+            Step::Assignment,
+        ) => p.clone(),
         (S::Accepted, Step::Review(ReviewOutcome::Passed)) => to(S::Publicity),
         (S::Accepted, Step::Review(ReviewOutcome::NonConformities)) => to(S::Rectifying),
         (S::Accepted, Step::Review(ReviewOutcome::Failed)) => to(S::Refused),
@@ -378,19 +390,22 @@ pub fn may_apply(role: crate::Role, read_only: bool) -> bool {
     match role {
         R::CityAdmin | R::CityRegulator | R::AreaRegulator | R::Enterprise => true,
         R::Integration => !read_only,
+        R::Reviewer => false,
     }
 }
 
 /// Who may take `step`: the enterprise (or its software) resubmits and reports its
-/// rectification; a review organisation's software (a read-write integration) records the
-/// review and the verification; the regulators take every step (定级办法: the organising unit
-/// and the grading authority act for the bureau here).
+/// rectification; the review organisation assigned (`reviewer`) records the review and the
+/// verification, as may a read-write integration; the regulators take every step (定级办法:
+/// the organising unit and the grading authority act for the bureau here), and only they
+/// assign the review organisation.
 pub fn may_take(role: crate::Role, read_only: bool, step: GradingStep) -> bool {
     use crate::Role as R;
     use GradingStep as G;
     match role {
         R::CityAdmin | R::CityRegulator | R::AreaRegulator => true,
         R::Enterprise => matches!(step, G::Resubmission | G::RectificationReport),
+        R::Reviewer => matches!(step, G::Review | G::RectificationVerification),
         R::Integration => {
             !read_only
                 && matches!(
@@ -623,6 +638,35 @@ mod tests {
         let refused = take(&renewal, Step::Refusal(true), d("2024-05-10"), &c, &L)
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(refused.false_commitment && refused.state == GradingState::Refused);
+    }
+
+    #[test]
+    fn assignment_keeps_the_state_and_only_regulators_assign() {
+        use crate::Role;
+        let c = cal();
+        let p = Progress {
+            state: GradingState::Accepted,
+            since: d("2024-09-02"),
+            ..Progress::applied(d("2024-08-01"))
+        };
+        assert_eq!(
+            take(&p, Step::Assignment, d("2024-09-10"), &c, &L),
+            Ok(p.clone())
+        );
+        let public = Progress {
+            state: GradingState::Publicity,
+            ..p
+        };
+        assert!(take(&public, Step::Assignment, d("2024-09-10"), &c, &L).is_err());
+        assert!(may_take(
+            Role::AreaRegulator,
+            false,
+            GradingStep::Assignment
+        ));
+        assert!(!may_take(Role::Reviewer, false, GradingStep::Assignment));
+        assert!(may_take(Role::Reviewer, false, GradingStep::Review));
+        assert!(!may_take(Role::Reviewer, false, GradingStep::Acceptance));
+        assert!(!may_apply(Role::Reviewer, false));
     }
 
     #[test]

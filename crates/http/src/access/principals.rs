@@ -39,6 +39,8 @@ pub struct PrincipalResponse {
     pub enterprise_id: Option<String>,
     /// An integration that may only read.
     pub read_only: bool,
+    /// The review organisation of a `reviewer`; null otherwise.
+    pub review_organisation: Option<ReviewOrganisationDoc>,
     /// A disabled principal's tokens stop working.
     pub disabled: bool,
     /// Version for `If-Match`; also sent as the `ETag`.
@@ -61,6 +63,7 @@ impl From<&Principal> for PrincipalResponse {
             area_codes: d.area_codes.clone(),
             enterprise_id: d.enterprise_id.map(|e| e.to_string()),
             read_only: d.read_only,
+            review_organisation: d.review_organisation.as_ref().map(Into::into),
             disabled: d.disabled,
             version: p.version,
             created_at: p.created_at,
@@ -89,8 +92,66 @@ pub struct PrincipalCreate {
     pub enterprise_id: Option<String>,
     /// Required for `integration` (true: read-only); refused as `true` for other roles.
     pub read_only: Option<bool>,
+    /// Required for `reviewer`, refused otherwise: the review organisation it speaks for
+    /// (its unified social credit code and name). It sees only the grading applications a
+    /// regulator assigned to that organisation.
+    pub review_organisation: Option<ReviewOrganisationDoc>,
     /// Starts disabled; default false.
     pub disabled: Option<bool>,
+}
+
+/// A review organisation (评审机构).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReviewOrganisationDoc {
+    /// Unified social credit code (统一社会信用代码, 18 characters, check character verified).
+    #[schema(example = "91510700MA6ABCDE1X")]
+    pub id: String,
+    /// Name, up to 100 characters.
+    #[schema(example = "四川某安全技术评审有限公司")]
+    pub name: String,
+}
+
+impl From<&safegrade_domain::ReviewOrganisation> for ReviewOrganisationDoc {
+    fn from(o: &safegrade_domain::ReviewOrganisation) -> Self {
+        Self {
+            id: o.id.clone(),
+            name: o.name.clone(),
+        }
+    }
+}
+
+/// Reads a `review_organisation` member (`{"id", "name"}`, or null) as given; the domain
+/// checks the values.
+pub(crate) fn organisation_member(
+    k: &str,
+    v: &Value,
+) -> Result<Option<safegrade_domain::OrganisationInput>, Violation> {
+    let shape = || {
+        Violation::field(
+            k,
+            V::InvalidType,
+            format!("{k} 须为对象：{{\"id\": 统一社会信用代码, \"name\": 名称}}"),
+        )
+    };
+    match v {
+        Value::Null => Ok(None),
+        Value::Object(o) => {
+            if let Some(extra) = o.keys().find(|m| !["id", "name"].contains(&m.as_str())) {
+                return Err(Violation {
+                    pointer: format!("/{k}/{extra}"),
+                    code: V::UnknownField,
+                    message: format!("{extra} 不是评审机构的字段（只有 id 和 name）"),
+                });
+            }
+            let member = |m: &str| match o.get(m) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(t)) => Ok(Some(t.clone())),
+                Some(_) => Err(shape()),
+            };
+            Ok(Some((member("id")?, member("name")?)))
+        }
+        _ => Err(shape()),
+    }
 }
 
 /// A JSON Merge Patch of a principal; the result is validated as a whole. Changing the role
@@ -112,6 +173,8 @@ pub struct PrincipalPatch {
     pub enterprise_id: Option<String>,
     /// See the create request.
     pub read_only: Option<bool>,
+    /// See the create request; replaced as a whole (null removes it).
+    pub review_organisation: Option<ReviewOrganisationDoc>,
     /// See the create request.
     pub disabled: Option<bool>,
 }
@@ -207,6 +270,9 @@ fn apply_members(input: &mut PrincipalInput, body: &Map<String, Value>) -> Vec<V
             "role" => text(k, v).map(|x| input.role = x),
             "enterprise_id" => text(k, v).map(|x| input.enterprise_id = x),
             "read_only" => boolean(k, v).map(|x| input.read_only = x),
+            "review_organisation" => {
+                organisation_member(k, v).map(|x| input.review_organisation = x)
+            }
             "disabled" => boolean(k, v).map(|x| input.disabled = x),
             "area_codes" => match v {
                 Value::Null => {

@@ -12,7 +12,8 @@ use safegrade_domain::assessments::{
 };
 use safegrade_domain::grading::Grade;
 use safegrade_domain::{
-    AssessmentId, CodeList, EnterpriseId, StandardId, Violation, ViolationCode as V,
+    AssessmentId, CodeList, EnterpriseId, GradingId, Role, StandardId, Violation,
+    ViolationCode as V,
 };
 use safegrade_store::assessments::{
     Assessment, AssessmentFilter, AssessmentWithFacts, NewAssessment, create,
@@ -132,6 +133,8 @@ pub struct AssessmentResponse {
     pub state: AssessmentState,
     /// Who assessed (the self-assessment working group, the review team).
     pub assessors: Option<String>,
+    /// The grading application a review or check belongs to.
+    pub grading_id: Option<String>,
     /// What was recorded.
     pub results: ResultsResponse,
     /// The score and grade (absent for a discarded draft).
@@ -194,6 +197,7 @@ impl AssessmentResponse {
             kind: x.kind,
             state: x.state,
             assessors: x.assessors,
+            grading_id: x.grading_id.map(|g| g.to_string()),
             results: ResultsResponse {
                 items: x.results.items,
                 extra: x.results.extra,
@@ -230,6 +234,10 @@ pub struct AssessmentCreate {
     /// Who assesses: the self-assessment working group led by the principal, with employee
     /// representatives (定级办法 自评), or the review team; up to 500 characters.
     pub assessors: Option<String>,
+    /// The grading application a `review` or `regulator` pass belongs to (same enterprise);
+    /// required for a review organisation (`reviewer`), which may review only the
+    /// applications assigned to it. The application's `review` step then rests on it.
+    pub grading_id: Option<String>,
 }
 
 /// A change to a draft's results (JSON Merge Patch of `results`): per item code the result
@@ -245,7 +253,7 @@ pub struct AssessmentPatch {
 }
 
 /// 403 unless the caller may record an assessment of `kind`.
-fn require(caller: &Caller, kind: AssessmentKind) -> Result<(), ApiError> {
+fn require_kind(caller: &Caller, kind: AssessmentKind) -> Result<(), ApiError> {
     let d = &caller.principal.data;
     if may_assess(d.role, d.read_only, kind) {
         Ok(())
@@ -254,10 +262,26 @@ fn require(caller: &Caller, kind: AssessmentKind) -> Result<(), ApiError> {
     }
 }
 
+/// 403 unless the caller may change an assessment of `kind` belonging to `grading`: a
+/// review organisation only the reviews of an application (its scope already limits those
+/// to the applications assigned to it).
+fn require(
+    caller: &Caller,
+    kind: AssessmentKind,
+    grading: Option<GradingId>,
+) -> Result<(), ApiError> {
+    require_kind(caller, kind)?;
+    if caller.principal.data.role == Role::Reviewer && grading.is_none() {
+        return Err(caller.forbidden("只能填写指派给本机构的定级申请的评审"));
+    }
+    Ok(())
+}
+
 /// Start an assessment (开始自评、评审或监督检查): a draft with no results yet.
 ///
 /// The enterprise may start its own self-assessment; regulators any kind within their
-/// jurisdiction; a read-write integration self-assessments and reviews.
+/// jurisdiction; a read-write integration self-assessments and reviews; a review
+/// organisation (`reviewer`) reviews of the applications assigned to it (`grading_id`).
 #[utoipa::path(
     tag = "assessments",
     operation_id = "create_assessment",
@@ -275,7 +299,8 @@ pub async fn create_assessment(
     key: IdempotencyKey,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut enterprise, mut standard, mut kind, mut assessors) = (None, None, None, None);
+    let (mut enterprise, mut standard, mut kind, mut assessors, mut grading) =
+        (None, None, None, None, None);
     let errors = crate::plumbing::members::texts(
         &body,
         &mut [
@@ -283,6 +308,7 @@ pub async fn create_assessment(
             ("standard_id", &mut standard),
             ("kind", &mut kind),
             ("assessors", &mut assessors),
+            ("grading_id", &mut grading),
         ],
         "评分",
     );
@@ -310,6 +336,10 @@ pub async fn create_assessment(
     };
     let enterprise = id_of("enterprise_id", enterprise).and_then(|r| EnterpriseId::parse(&r));
     let standard = id_of("standard_id", standard).and_then(|r| StandardId::parse(&r));
+    let grading = match grading {
+        None => None,
+        raw => id_of("grading_id", raw).and_then(|r| GradingId::parse(&r)),
+    };
     let kind = match kind.as_deref().map(str::parse::<AssessmentKind>) {
         None => {
             violations.push(Violation::field(
@@ -340,12 +370,20 @@ pub async fn create_assessment(
     else {
         return Err(ApiError::invalid(violations));
     };
-    require(&caller, kind)?;
+    require_kind(&caller, kind)?;
+    if caller.principal.data.role == Role::Reviewer && grading.is_none() {
+        return Err(ApiError::invalid(vec![Violation::field(
+            "grading_id",
+            V::Required,
+            "评审机构的评审须写明所属定级申请（grading_id）",
+        )]));
+    }
     let new = NewAssessment {
         enterprise_id,
         standard_id,
         kind,
         assessors,
+        grading_id: grading,
     };
     let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());
     crate::plumbing::write::post(
@@ -382,6 +420,8 @@ pub struct AssessmentQuery {
     /// Only this state.
     #[param(value_type = Option<crate::plumbing::codes::AssessmentState>)]
     pub state: Option<AssessmentState>,
+    /// Only the reviews and checks of this grading application.
+    pub grading_id: Option<uuid::Uuid>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -421,6 +461,7 @@ pub async fn list_assessments(
             .and_then(|u| EnterpriseId::parse(&u.to_string())),
         kind: q.kind,
         state: q.state,
+        grading_id: q.grading_id.and_then(|u| GradingId::parse(&u.to_string())),
     };
     let rows = state
         .run(move |s| Ok(s.list_assessments(&filter, after, i64::from(limit) + 1)?))
@@ -456,6 +497,8 @@ pub struct AssessmentSummary {
     /// Where it stands.
     #[schema(value_type = crate::plumbing::codes::AssessmentState)]
     pub state: AssessmentState,
+    /// The grading application a review or check belongs to.
+    pub grading_id: Option<String>,
     /// Version.
     pub version: i64,
     /// The day it was submitted.
@@ -470,6 +513,7 @@ impl From<Assessment> for AssessmentSummary {
             standard_id: a.standard_id.to_string(),
             kind: a.kind,
             state: a.state,
+            grading_id: a.grading_id.map(|g| g.to_string()),
             version: a.version,
             submitted_on: a.submitted_on,
         }
@@ -598,16 +642,20 @@ fn merge(results: &Results, body: &Map<String, Value>) -> Result<Results, ApiErr
     }
 }
 
-/// The kind of an assessment the caller can see (404 otherwise), for the permission check.
+/// The kind and application of an assessment the caller can see (404 otherwise), for the
+/// permission check.
 async fn kind_of(
     state: &AppState,
     caller: &Caller,
     id: AssessmentId,
     raw: String,
-) -> Result<AssessmentKind, ApiError> {
+) -> Result<(AssessmentKind, Option<GradingId>), ApiError> {
     let scope = caller.scope();
     state
-        .run(move |s| Ok(s.get_assessment(id, &scope)?.assessment.kind))
+        .run(move |s| {
+            let a = s.get_assessment(id, &scope)?.assessment;
+            Ok((a.kind, a.grading_id))
+        })
         .await
         .map_err(not_found_as("assessment", raw))
 }
@@ -632,8 +680,8 @@ pub async fn update_assessment(
     IfMatch(expected): IfMatch,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let kind = kind_of(&state, &caller, id, raw.clone()).await?;
-    require(&caller, kind)?;
+    let (kind, grading) = kind_of(&state, &caller, id, raw.clone()).await?;
+    require(&caller, kind, grading)?;
     let body = body.into_inner();
     let a = state
         .store
@@ -667,8 +715,8 @@ async fn settle(
     to: AssessmentState,
 ) -> Result<HttpResponse, ApiError> {
     let reason = crate::plumbing::members::reason_only(&body, "提交或作废请求")?;
-    let kind = kind_of(&state, &caller, id, raw.clone()).await?;
-    require(&caller, kind)?;
+    let (kind, grading) = kind_of(&state, &caller, id, raw.clone()).await?;
+    require(&caller, kind, grading)?;
     let today = state.today();
     let rules = state.grade_rules;
     let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());

@@ -12,7 +12,8 @@ use safegrade_domain::gradings::{
     may_apply, may_take, overdue,
 };
 use safegrade_domain::{
-    AssessmentId, CodeList, EnterpriseId, GradingId, Violation, ViolationCode as V,
+    AssessmentId, CodeList, EnterpriseId, GradingId, ReviewOrganisation, Violation,
+    ViolationCode as V,
 };
 use safegrade_store::gradings::{
     Announced, Grading, GradingFilter, NewGrading, StepRequest, apply, step,
@@ -77,6 +78,11 @@ pub struct GradingResponse {
     pub calendar_note: Option<String>,
     /// The certificate the announcement created.
     pub certificate_id: Option<String>,
+    /// The review organisation a regulator assigned (`assignment`); its `reviewer`
+    /// principals see this application and record its review and verification.
+    pub review_organisation: Option<crate::access::principals::ReviewOrganisationDoc>,
+    /// The review assessment the on-site review rests on.
+    pub review_assessment_id: Option<String>,
     /// Version for `If-Match`; also the `ETag`.
     pub version: i64,
     /// The steps taken, in order.
@@ -111,6 +117,8 @@ impl GradingResponse {
             correction_due_on: correction,
             calendar_note: note,
             certificate_id: g.certificate_id,
+            review_organisation: g.review_organisation.as_ref().map(Into::into),
+            review_assessment_id: g.review_assessment_id.map(|a| a.to_string()),
             version: g.version,
             steps: g
                 .steps
@@ -451,8 +459,13 @@ pub struct GradingStepBody {
     /// `acceptance`: a same-grade renewal whose conditions held through the validity goes
     /// straight to publicity.
     pub fast_track: Option<bool>,
+    /// `assignment`: the review organisation (its unified social credit code and name).
+    pub review_organisation: Option<crate::access::principals::ReviewOrganisationDoc>,
     /// `review`: `passed`, `non_conformities` or `failed`.
     pub outcome: Option<String>,
+    /// `review`: the submitted review assessment of this application it rests on (created
+    /// with this `grading_id`); `passed` needs it to reach the grade applied for.
+    pub assessment_id: Option<String>,
     /// `extension`: working days, at most the limit (20).
     pub days: Option<u32>,
     /// `rectification_verification`: whether the rectification passed.
@@ -502,6 +515,7 @@ fn step_of(kind: GradingStep, body: &Map<String, Value>, errors: &mut Vec<Violat
             fast_track: flag("fast_track", errors),
         },
         GradingStep::Rejection => Step::Rejection,
+        GradingStep::Assignment => Step::Assignment,
         GradingStep::Review => Step::Review(match body.get("outcome").and_then(Value::as_str) {
             Some("passed") => ReviewOutcome::Passed,
             Some("non_conformities") => ReviewOutcome::NonConformities,
@@ -572,11 +586,13 @@ fn announced(body: &Map<String, Value>, errors: &mut Vec<Violation>) -> Option<A
     }
 }
 
-const STEP_MEMBERS: [&str; 9] = [
+const STEP_MEMBERS: [&str; 11] = [
     "on",
     "note",
     "fast_track",
+    "review_organisation",
     "outcome",
+    "assessment_id",
     "days",
     "passed",
     "upheld",
@@ -586,7 +602,9 @@ const STEP_MEMBERS: [&str; 9] = [
 
 /// Take a step of a grading application (定级办理): `correction_request` (once, within 5
 /// working days), `resubmission`, `acceptance` (or `rejection`; check and forward within 10;
-/// `fast_track` for a same-grade renewal), `review` (within 20), `rectification_report`
+/// `fast_track` for a same-grade renewal), `assignment` of the review organisation (a
+/// regulator; the deadline keeps running), `review` (within 20, resting on a submitted review
+/// assessment of the application), `rectification_report`
 /// (within 20, one `extension`; late = failed), `rectification_verification` (within 10),
 /// `publicity` (at least 7), `objection`, `announcement` (creates the certificate) or
 /// `refusal`. Each step says who may take it (book 定级申请流程).
@@ -681,6 +699,47 @@ pub async fn take_grading_step(
     } else {
         None
     };
+    let review_organisation = match body.get("review_organisation") {
+        Some(v) if kind == GradingStep::Assignment => {
+            match crate::access::principals::organisation_member("review_organisation", v) {
+                Ok(Some((id, name))) => ReviewOrganisation::check(
+                    "/review_organisation",
+                    id.as_deref(),
+                    name.as_deref(),
+                )
+                .map_err(|v| errors.extend(v))
+                .ok(),
+                Ok(None) => None,
+                Err(v) => {
+                    errors.push(v);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let review_assessment_id = match body.get("assessment_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => {
+            let id = AssessmentId::parse(s.trim());
+            if id.is_none() {
+                errors.push(Violation::field(
+                    "assessment_id",
+                    V::InvalidValue,
+                    format!("'{s}' 不是评分 id"),
+                ));
+            }
+            id
+        }
+        Some(_) => {
+            errors.push(Violation::field(
+                "assessment_id",
+                V::InvalidType,
+                "assessment_id 须为字符串",
+            ));
+            None
+        }
+    };
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
@@ -689,6 +748,8 @@ pub async fn take_grading_step(
         on,
         note,
         certificate,
+        review_organisation,
+        review_assessment_id,
     };
     let (scope, actor, st) = (caller.scope(), caller.actor(), state.clone());
     let calendar = state.run(|s| Ok(s.calendar()?)).await?;

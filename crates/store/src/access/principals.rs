@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use safegrade_domain::PrincipalFacts;
 use safegrade_domain::{
-    Actor, CodeList, EnterpriseId, Principal, PrincipalData, PrincipalId, Role,
+    Actor, CodeList, EnterpriseId, Principal, PrincipalData, PrincipalId, ReviewOrganisation, Role,
 };
 
 use crate::plumbing::events::payload::PrincipalFields;
@@ -29,6 +29,8 @@ struct PrincipalRow {
     created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::plumbing::instant::StoredInstant)]
     updated_at: NaiveDateTime,
+    review_org_id: Option<String>,
+    review_org_name: Option<String>,
 }
 
 fn corrupt(column: &str) -> StoreError {
@@ -48,6 +50,8 @@ impl PrincipalRow {
             version,
             created_at: created,
             updated_at: now(),
+            review_org_id: d.review_organisation.as_ref().map(|o| o.id.clone()),
+            review_org_name: d.review_organisation.as_ref().map(|o| o.name.clone()),
         }
     }
 
@@ -70,6 +74,10 @@ impl PrincipalRow {
                     None => None,
                 },
                 read_only: self.read_only,
+                review_organisation: match (self.review_org_id, self.review_org_name) {
+                    (Some(id), Some(name)) => Some(ReviewOrganisation { id, name }),
+                    _ => None,
+                },
                 disabled: self.disabled,
             },
             version: self.version,
@@ -172,6 +180,7 @@ impl Store {
             area_codes: Vec::new(),
             enterprise_id: None,
             read_only: false,
+            review_organisation: None,
             disabled: false,
         };
         self.with_write_tx(move |tx| {

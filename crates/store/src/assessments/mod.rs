@@ -11,8 +11,8 @@ use safegrade_domain::grading::AccidentFacts;
 use safegrade_domain::grading::GradeRules;
 use safegrade_domain::standards::StandardData;
 use safegrade_domain::{
-    Actor, AssessmentId, CodeList, EnterpriseId, Scale, Scope, Sector, StandardId, Violation,
-    ViolationCode,
+    Actor, AssessmentId, CodeList, EnterpriseId, GradingId, Scale, Scope, Sector, StandardId,
+    Violation, ViolationCode,
 };
 
 use crate::now;
@@ -48,6 +48,8 @@ pub struct Assessment {
     pub updated_at: DateTime<Utc>,
     /// The day it was submitted (the day its safety performance is judged on).
     pub submitted_on: Option<NaiveDate>,
+    /// The grading application a review or check belongs to.
+    pub grading_id: Option<GradingId>,
 }
 
 /// An assessment with what its score needs: the standard and the enterprise's accidents.
@@ -91,6 +93,9 @@ pub struct NewAssessment {
     pub kind: AssessmentKind,
     /// Who assessed (the self-assessment working group, the review team).
     pub assessors: Option<String>,
+    /// The grading application a review or check belongs to (in the caller's scope, of the
+    /// same enterprise; not for a self-assessment).
+    pub grading_id: Option<GradingId>,
 }
 
 type Row = (
@@ -105,6 +110,7 @@ type Row = (
     NaiveDateTime,
     NaiveDateTime,
     Option<NaiveDate>,
+    Option<String>,
 );
 
 const COLUMNS: (
@@ -119,6 +125,7 @@ const COLUMNS: (
     assessments::created_at,
     assessments::updated_at,
     assessments::submitted_on,
+    assessments::grading_id,
 ) = (
     assessments::id,
     assessments::enterprise_id,
@@ -131,6 +138,7 @@ const COLUMNS: (
     assessments::created_at,
     assessments::updated_at,
     assessments::submitted_on,
+    assessments::grading_id,
 );
 
 fn corrupt(what: &str) -> StoreError {
@@ -150,6 +158,7 @@ fn from_row(r: Row) -> Result<Assessment, StoreError> {
         created_at,
         updated_at,
         submitted_on,
+        grading_id,
     ) = r;
     Ok(Assessment {
         id: AssessmentId::parse(&id).ok_or_else(|| corrupt("id"))?,
@@ -163,6 +172,10 @@ fn from_row(r: Row) -> Result<Assessment, StoreError> {
         created_at: utc(created_at),
         updated_at: utc(updated_at),
         submitted_on,
+        grading_id: match grading_id {
+            Some(g) => Some(GradingId::parse(&g).ok_or_else(|| corrupt("grading"))?),
+            None => None,
+        },
     })
 }
 
@@ -188,6 +201,12 @@ fn load(
         .first(conn)?;
     let a = from_row(row)?;
     let area = enterprise_area(conn, a.enterprise_id, scope)?;
+    if let (Scope::Organisation(org), Some(g)) = (scope, a.grading_id)
+        && !crate::gradings::assigned_to(conn, g, org)?
+    {
+        // Another organisation's review: not there for this one.
+        return Err(StoreError::NotFound);
+    }
     Ok((a, area))
 }
 
@@ -243,6 +262,28 @@ pub fn create(
             why,
         )]));
     }
+    if let Some(g) = new.grading_id {
+        let grading = crate::gradings::load(tx, g, scope).map_err(|e| match e {
+            StoreError::NotFound => StoreError::MissingReference {
+                field: "grading_id",
+            },
+            other => other,
+        })?;
+        let why = if grading.enterprise_id != new.enterprise_id {
+            Some("定级申请不是这家企业的")
+        } else if new.kind == AssessmentKind::SelfAssessment {
+            Some("自评不属于某次定级申请：申请通过 self_assessment_id 引用自评")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(StoreError::Invalid(vec![Violation::field(
+                "grading_id",
+                ViolationCode::InvalidValue,
+                why,
+            )]));
+        }
+    }
     let id = AssessmentId::new();
     let at = now();
     diesel::insert_into(assessments::table)
@@ -257,6 +298,7 @@ pub fn create(
             assessments::version.eq(1i64),
             assessments::created_at.eq(at),
             assessments::updated_at.eq(at),
+            assessments::grading_id.eq(new.grading_id.map(|g| g.to_string())),
         ))
         .execute(&mut **tx)?;
     tx.record(NewEvent {
@@ -270,6 +312,7 @@ pub fn create(
             standard_id: new.standard_id.to_string(),
             kind: new.kind.as_str().to_owned(),
             assessors: new.assessors.clone(),
+            grading_id: new.grading_id.map(|g| g.to_string()),
         }),
         reason: None,
     })?;
@@ -288,6 +331,8 @@ pub struct AssessmentFilter {
     pub kind: Option<AssessmentKind>,
     /// Only this state.
     pub state: Option<AssessmentState>,
+    /// Only those of this grading application.
+    pub grading_id: Option<GradingId>,
 }
 
 impl Store {
@@ -324,6 +369,22 @@ impl Store {
                 assessments::enterprise_id,
                 &None
             );
+            if let Scope::Organisation(org) = &filter.scope {
+                // Not the reviews of other organisations' applications.
+                use crate::plumbing::schema::gradings;
+                q = q.filter(
+                    assessments::grading_id
+                        .is_null()
+                        .or(assessments::grading_id.eq_any(
+                            gradings::table
+                                .filter(gradings::review_org_id.eq(org.clone()))
+                                .select(gradings::id.nullable()),
+                        )),
+                );
+            }
+            if let Some(g) = filter.grading_id {
+                q = q.filter(assessments::grading_id.eq(g.to_string()));
+            }
             if let Some(e) = filter.enterprise_id {
                 q = q.filter(assessments::enterprise_id.eq(e.to_string()));
             }

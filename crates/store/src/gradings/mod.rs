@@ -10,11 +10,12 @@ use safegrade_domain::grading::{
     AuthorityLevel, CertificateData, Grade, GradeRules, add_months, sub_months,
 };
 use safegrade_domain::gradings::{
-    Eligibility, GradingKind, GradingRefusal, GradingState, GradingStep, Progress, Step,
-    ineligible, take,
+    Eligibility, GradingKind, GradingRefusal, GradingState, GradingStep, Progress, ReviewOutcome,
+    Step, ineligible, take,
 };
 use safegrade_domain::{
-    Actor, AssessmentId, CodeList, EnterpriseId, GradingId, Scope, Violation, ViolationCode,
+    Actor, AssessmentId, CodeList, EnterpriseId, GradingId, ReviewOrganisation, Scope, Violation,
+    ViolationCode,
 };
 
 use crate::now;
@@ -55,6 +56,10 @@ pub struct Grading {
     pub progress: Progress,
     /// The certificate the announcement created.
     pub certificate_id: Option<String>,
+    /// The review organisation assigned (`assignment`).
+    pub review_organisation: Option<ReviewOrganisation>,
+    /// The review assessment the on-site review rests on.
+    pub review_assessment_id: Option<AssessmentId>,
     /// Version.
     pub version: i64,
     /// The steps taken, in order.
@@ -91,6 +96,9 @@ type Row = (
     Option<String>,
     i64,
     NaiveDateTime,
+    Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
 fn corrupt(what: &str) -> StoreError {
@@ -123,6 +131,9 @@ macro_rules! columns {
             gradings::certificate_id,
             gradings::version,
             gradings::created_at,
+            gradings::review_org_id,
+            gradings::review_org_name,
+            gradings::review_assessment_id,
         )
     };
 }
@@ -145,6 +156,14 @@ fn assemble(r: Row, area_code: String, steps: Vec<StepRecord>) -> Result<Grading
             false_commitment: r.10,
         },
         certificate_id: r.11,
+        review_organisation: match (r.14, r.15) {
+            (Some(id), Some(name)) => Some(ReviewOrganisation { id, name }),
+            _ => None,
+        },
+        review_assessment_id: match r.16 {
+            Some(a) => Some(AssessmentId::parse(&a).ok_or_else(|| corrupt("review"))?),
+            None => None,
+        },
         version: r.12,
         steps,
         created_at: utc(r.13),
@@ -180,11 +199,28 @@ fn steps_of(
     Ok(out)
 }
 
-fn load(conn: &mut DbConn, id: GradingId, scope: &Scope) -> Result<Grading, StoreError> {
+/// Whether application `id` is assigned to review organisation `org`.
+pub(crate) fn assigned_to(conn: &mut DbConn, id: GradingId, org: &str) -> Result<bool, StoreError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        gradings::table
+            .find(id.to_string())
+            .filter(gradings::review_org_id.eq(org)),
+    ))
+    .get_result(conn)?)
+}
+
+/// One application inside `scope` (for a review organisation: assigned to it), with its
+/// steps; `NotFound` otherwise.
+pub(crate) fn load(conn: &mut DbConn, id: GradingId, scope: &Scope) -> Result<Grading, StoreError> {
     let r: Row = gradings::table
         .find(id.to_string())
         .select(columns!())
         .first(conn)?;
+    if let Scope::Organisation(org) = scope
+        && r.14.as_deref() != Some(org.as_str())
+    {
+        return Err(StoreError::NotFound);
+    }
     let enterprise_id = EnterpriseId::parse(&r.1).ok_or_else(|| corrupt("enterprise"))?;
     let area_code = enterprise_area(conn, enterprise_id, scope)?;
     let steps = steps_of(conn, std::slice::from_ref(&r.0))?
@@ -326,6 +362,10 @@ pub struct StepRequest {
     /// For an announcement: the certificate's number, authority and standard (its
     /// enterprise, grade, regime and dates come from the application and the day).
     pub certificate: Option<Announced>,
+    /// For an assignment: the review organisation.
+    pub review_organisation: Option<ReviewOrganisation>,
+    /// For a review: the submitted review assessment of this application it rests on.
+    pub review_assessment_id: Option<AssessmentId>,
 }
 
 /// What an announcement says of the certificate it creates.
@@ -358,6 +398,25 @@ pub fn step(
     )
     .map_err(|r| StoreError::Refused(r.into()))?;
     check_version(if_match, g.version)?;
+    let organisation = match request.step {
+        Step::Assignment => Some(request.review_organisation.clone().ok_or_else(|| {
+            StoreError::Invalid(vec![Violation::field(
+                "review_organisation",
+                ViolationCode::Required,
+                "指派须写明评审机构（review_organisation 的 id 和 name）",
+            )])
+        })?),
+        _ => g.review_organisation.clone(),
+    };
+    let review_assessment_id = match request.step {
+        Step::Review(outcome) => Some(review_basis(
+            tx,
+            &g,
+            request.review_assessment_id,
+            (scope, outcome, request.on, rules),
+        )?),
+        _ => g.review_assessment_id,
+    };
     let mut certificate_id = g.certificate_id.clone();
     if next.state == GradingState::Announced {
         let Some(announced) = request.certificate.clone() else {
@@ -392,6 +451,9 @@ pub fn step(
             gradings::extended_by.eq(next.extended_by.and_then(|d| i32::try_from(d).ok())),
             gradings::false_commitment.eq(next.false_commitment),
             gradings::certificate_id.eq(&certificate_id),
+            gradings::review_org_id.eq(organisation.as_ref().map(|o| o.id.clone())),
+            gradings::review_org_name.eq(organisation.as_ref().map(|o| o.name.clone())),
+            gradings::review_assessment_id.eq(review_assessment_id.map(|a| a.to_string())),
             gradings::version.eq(g.version + 1),
             gradings::updated_at.eq(now()),
         ))
@@ -418,11 +480,61 @@ pub fn step(
             from: g.progress.state.as_str().to_owned(),
             to: next.state.as_str().to_owned(),
             certificate_id: certificate_id.clone(),
+            review_organisation: (request.step == Step::Assignment)
+                .then(|| organisation.as_ref().map(Into::into))
+                .flatten(),
+            review_assessment_id: matches!(request.step, Step::Review(_))
+                .then(|| review_assessment_id.map(|a| a.to_string()))
+                .flatten(),
             version: g.version + 1,
         }),
         reason: request.note.clone(),
     })?;
     load(tx, id, scope)
+}
+
+/// The review assessment a review step rests on: given, one of this application's reviews
+/// (its `grading_id`), submitted; a `passed` outcome needs its score to reach the grade
+/// applied for (定级办法: the review team scores the enterprise against the standard). 422 at
+/// `assessment_id` otherwise.
+fn review_basis(
+    tx: &mut WriteTx<'_>,
+    g: &Grading,
+    given: Option<AssessmentId>,
+    (scope, outcome, on, rules): (&Scope, ReviewOutcome, NaiveDate, &GradeRules),
+) -> Result<AssessmentId, StoreError> {
+    let field = "assessment_id";
+    let Some(id) = given else {
+        return Err(StoreError::Invalid(vec![Violation::field(
+            field,
+            ViolationCode::Required,
+            "现场评审须附评审评分（assessment_id：本申请的已提交评审）",
+        )]));
+    };
+    let review = crate::assessments::load_facts(tx, id, scope).map_err(|e| match e {
+        StoreError::NotFound => StoreError::MissingReference { field },
+        other => other,
+    })?;
+    let a = &review.assessment;
+    let why = if a.kind != AssessmentKind::Review || a.grading_id != Some(g.id) {
+        Some("须为本申请的评审评分（kind 为 review、grading_id 为本申请）".to_owned())
+    } else if a.state != AssessmentState::Submitted {
+        Some("评审评分尚未提交".to_owned())
+    } else {
+        let reached = review.score(on, rules).grade_reached;
+        (outcome == ReviewOutcome::Passed && reached.is_none_or(|r| r.rank() < g.grade.rank()))
+            .then(|| {
+                format!(
+                    "评审评分达到的等级（{}）低于申请的{}，不能判定为通过",
+                    reached.map_or("未达到任何等级", |r| r.label_zh()),
+                    g.grade.label_zh()
+                )
+            })
+    };
+    match why {
+        Some(why) => Err(invalid(field, why)),
+        None => Ok(id),
+    }
 }
 
 /// Filters of the application list.
@@ -461,6 +573,9 @@ impl Store {
                 gradings::enterprise_id,
                 &filter.area_code
             );
+            if let Scope::Organisation(org) = &filter.scope {
+                q = q.filter(gradings::review_org_id.eq(org.clone()));
+            }
             if let Some(e) = filter.enterprise_id {
                 q = q.filter(gradings::enterprise_id.eq(e.to_string()));
             }

@@ -252,7 +252,7 @@ impl Store {
     ) -> Result<Enterprise, StoreError> {
         self.with_read(|conn| {
             let e = find(conn, id)?;
-            if scope.covers(&e.data.area_code, e.id) {
+            if crate::plumbing::jurisdiction::covers(conn, scope, &e.data.area_code, e.id)? {
                 Ok(e)
             } else {
                 Err(StoreError::NotFound)
@@ -280,7 +280,12 @@ impl Store {
         let (scope, actor) = access;
         self.write_keyed(&id.to_string(), move |tx| {
             let current = find(tx, id)?;
-            if !scope.covers(&current.data.area_code, current.id) {
+            if !crate::plumbing::jurisdiction::covers(
+                tx,
+                &scope,
+                &current.data.area_code,
+                current.id,
+            )? {
                 return Err(StoreError::NotFound.into());
             }
             // The body is judged before the version: a request that can never succeed

@@ -7,7 +7,7 @@ use safegrade_domain::{EnterpriseId, Scope};
 
 use crate::plumbing::db::DbConn;
 use crate::plumbing::error::StoreError;
-use crate::plumbing::schema::enterprises;
+use crate::plumbing::schema::{enterprises, gradings};
 
 /// The area of an enterprise inside `scope`, or `NotFound` (outside it, or missing): the
 /// check before reading or changing anything that belongs to one enterprise.
@@ -20,11 +20,30 @@ pub fn enterprise_area(
         .find(id.to_string())
         .select(enterprises::area_code)
         .first(conn)?;
-    if scope.covers(&area, id) {
+    if covers(conn, scope, &area, id)? {
         Ok(area)
     } else {
         Err(StoreError::NotFound)
     }
+}
+
+/// Whether enterprise `id` of `area` is inside `scope`: [`Scope::covers`], and for a review
+/// organisation whether an application of the enterprise is assigned to it.
+pub fn covers(
+    conn: &mut DbConn,
+    scope: &Scope,
+    area: &str,
+    id: EnterpriseId,
+) -> Result<bool, StoreError> {
+    Ok(match scope {
+        Scope::Organisation(org) => diesel::select(diesel::dsl::exists(
+            gradings::table
+                .filter(gradings::review_org_id.eq(org))
+                .filter(gradings::enterprise_id.eq(id.to_string())),
+        ))
+        .get_result(conn)?,
+        _ => scope.covers(area, id),
+    })
 }
 
 /// Limits a boxed query to `scope` (and an optional area filter inside it), given the
@@ -56,6 +75,22 @@ macro_rules! scoped {
                     q = q.filter($area_col.eq(area.clone()));
                 }
             }
+            // The enterprises with an application assigned to the review organisation.
+            (safegrade_domain::Scope::Organisation(org), area) => {
+                // An alias, so queries that already read `gradings` can hold it too.
+                use $crate::plumbing::schema::gradings;
+                let assigned = diesel::alias!(gradings as assigned_gradings);
+                q = q.filter(
+                    $enterprise_col.eq_any(
+                        assigned
+                            .filter(assigned.field(gradings::review_org_id).eq(org.clone()))
+                            .select(assigned.field(gradings::enterprise_id)),
+                    ),
+                );
+                if let Some(area) = area {
+                    q = q.filter($area_col.eq(area.clone()));
+                }
+            }
         }
         q
     }};
@@ -82,6 +117,13 @@ pub fn sql_condition(
         Scope::Enterprise(id) => {
             sql.push_str(&format!(" AND {enterprise} = {}", mark()));
             values.push(id.to_string());
+        }
+        Scope::Organisation(org) => {
+            sql.push_str(&format!(
+                " AND {enterprise} IN (SELECT enterprise_id FROM gradings WHERE review_org_id = {})",
+                mark()
+            ));
+            values.push(org.clone());
         }
     }
     if let Some(a) = area_filter {

@@ -59,7 +59,6 @@ diesel::table! {
 }
 
 diesel::joinable!(enterprises -> areas (area_code));
-diesel::allow_tables_to_appear_in_same_query!(areas, enterprises);
 
 diesel::table! {
     principals (id) {
@@ -73,6 +72,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        review_org_id -> Nullable<Text>,
+        review_org_name -> Nullable<Text>,
     }
 }
 
@@ -107,7 +108,6 @@ diesel::table! {
 }
 
 diesel::joinable!(tokens -> principals (principal_id));
-diesel::allow_tables_to_appear_in_same_query!(tokens, principals);
 
 diesel::table! {
     certificates (id) {
@@ -136,7 +136,6 @@ diesel::table! {
 }
 
 diesel::joinable!(certificates -> enterprises (enterprise_id));
-diesel::allow_tables_to_appear_in_same_query!(certificates, enterprises);
 
 diesel::table! {
     accidents (id) {
@@ -155,7 +154,6 @@ diesel::table! {
 }
 
 diesel::joinable!(accidents -> enterprises (enterprise_id));
-diesel::allow_tables_to_appear_in_same_query!(accidents, enterprises);
 
 diesel::table! {
     grade_summaries (enterprise_id) {
@@ -172,15 +170,12 @@ diesel::table! {
 }
 
 diesel::joinable!(grade_summaries -> enterprises (enterprise_id));
-diesel::allow_tables_to_appear_in_same_query!(grade_summaries, enterprises);
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(
     enterprises::area_code,
     enterprises::sector,
     certificates::grade,
 );
-
-diesel::allow_tables_to_appear_in_same_query!(grade_summaries, certificates);
 
 diesel::table! {
     drives (enterprise_id) {
@@ -213,12 +208,6 @@ diesel::table! {
 
 diesel::joinable!(drives -> enterprises (enterprise_id));
 diesel::joinable!(guidance_visits -> enterprises (enterprise_id));
-diesel::allow_tables_to_appear_in_same_query!(drives, enterprises);
-diesel::allow_tables_to_appear_in_same_query!(guidance_visits, enterprises);
-diesel::allow_tables_to_appear_in_same_query!(drives, grade_summaries);
-diesel::allow_tables_to_appear_in_same_query!(drives, accidents);
-diesel::allow_tables_to_appear_in_same_query!(drives, certificates);
-diesel::allow_tables_to_appear_in_same_query!(drives, guidance_visits);
 
 diesel::table! {
     calendar_years (year) {
@@ -240,7 +229,6 @@ diesel::table! {
 }
 
 diesel::joinable!(calendar_days -> calendar_years (year));
-diesel::allow_tables_to_appear_in_same_query!(calendar_days, calendar_years);
 
 diesel::table! {
     standards (id) {
@@ -269,11 +257,11 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         submitted_on -> Nullable<Date>,
+        grading_id -> Nullable<Text>,
     }
 }
 
 diesel::joinable!(assessments -> enterprises (enterprise_id));
-diesel::allow_tables_to_appear_in_same_query!(assessments, enterprises);
 
 diesel::table! {
     gradings (id) {
@@ -292,6 +280,9 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        review_org_id -> Nullable<Text>,
+        review_org_name -> Nullable<Text>,
+        review_assessment_id -> Nullable<Text>,
     }
 }
 
@@ -307,4 +298,26 @@ diesel::table! {
 }
 
 diesel::joinable!(gradings -> enterprises (enterprise_id));
-diesel::allow_tables_to_appear_in_same_query!(gradings, enterprises);
+
+// Any two tables may meet in one query (joins, and the subqueries of a review
+// organisation's jurisdiction, which name `gradings` inside queries of other tables).
+diesel::allow_tables_to_appear_in_same_query!(
+    areas,
+    reference_versions,
+    enterprises,
+    idempotency_keys,
+    principals,
+    tokens,
+    events,
+    certificates,
+    accidents,
+    grade_summaries,
+    drives,
+    guidance_visits,
+    calendar_years,
+    calendar_days,
+    standards,
+    assessments,
+    gradings,
+    grading_steps,
+);

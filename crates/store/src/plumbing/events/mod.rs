@@ -219,6 +219,9 @@ pub enum EventVisibility {
     Areas(Vec<String>),
     /// Events about this enterprise and its records.
     Enterprise(EnterpriseId),
+    /// Events about the enterprises with an application assigned to this review
+    /// organisation, except those about other applications and their reviews.
+    Organisation(String),
 }
 
 impl EventVisibility {
@@ -229,6 +232,7 @@ impl EventVisibility {
             Scope::City => Self::Regulated,
             Scope::Areas(a) => Self::Areas(a.clone()),
             Scope::Enterprise(id) => Self::Enterprise(*id),
+            Scope::Organisation(org) => Self::Organisation(org.clone()),
         }
     }
 }
@@ -266,6 +270,30 @@ impl Store {
                 EventVisibility::Areas(areas) => q.filter(events::area_code.eq_any(areas.clone())),
                 EventVisibility::Enterprise(id) => {
                     q.filter(events::enterprise_id.eq(id.to_string()))
+                }
+                EventVisibility::Organisation(org) => {
+                    use crate::plumbing::schema::{assessments, gradings};
+                    let assigned =
+                        || gradings::table.filter(gradings::review_org_id.eq(org.clone()));
+                    let enterprises = assigned().select(gradings::enterprise_id.nullable());
+                    let others_reviews = assessments::table
+                        .filter(assessments::grading_id.is_not_null())
+                        .filter(
+                            assessments::grading_id
+                                .ne_all(assigned().select(gradings::id.nullable())),
+                        )
+                        .select(assessments::id);
+                    q.filter(events::enterprise_id.eq_any(enterprises))
+                        .filter(
+                            events::resource_type
+                                .ne(ResourceType::Grading.as_str())
+                                .or(events::resource_id.eq_any(assigned().select(gradings::id))),
+                        )
+                        .filter(
+                            events::resource_type
+                                .ne(ResourceType::Assessment.as_str())
+                                .or(events::resource_id.ne_all(others_reviews)),
+                        )
                 }
             };
             if !filter.types.is_empty() {

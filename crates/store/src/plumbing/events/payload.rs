@@ -94,8 +94,29 @@ pub struct PrincipalFields {
     pub enterprise_id: Option<String>,
     /// An integration that may only read.
     pub read_only: bool,
+    /// The review organisation (reviewer role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_organisation: Option<ReviewOrganisationFields>,
     /// Disabled: its tokens stop working.
     pub disabled: bool,
+}
+
+/// A review organisation (评审机构): its unified social credit code and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReviewOrganisationFields {
+    /// Unified social credit code.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+impl From<&safegrade_domain::ReviewOrganisation> for ReviewOrganisationFields {
+    fn from(o: &safegrade_domain::ReviewOrganisation) -> Self {
+        Self {
+            id: o.id.clone(),
+            name: o.name.clone(),
+        }
+    }
 }
 
 impl From<&Principal> for PrincipalFields {
@@ -108,6 +129,7 @@ impl From<&Principal> for PrincipalFields {
             area_codes: d.area_codes.clone(),
             enterprise_id: d.enterprise_id.map(|e| e.to_string()),
             read_only: d.read_only,
+            review_organisation: d.review_organisation.as_ref().map(Into::into),
             disabled: d.disabled,
         }
     }
@@ -369,6 +391,9 @@ pub struct AssessmentFields {
     pub kind: String,
     /// Who assessed (the self-assessment working group, the review team), as given.
     pub assessors: Option<String>,
+    /// The grading application a review or check belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grading_id: Option<String>,
 }
 
 /// An assessment's outcome when submitted (or that it was discarded).
@@ -415,6 +440,12 @@ pub struct GradingStepFields {
     /// The certificate the announcement created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_id: Option<String>,
+    /// The review organisation assigned (`assignment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_organisation: Option<ReviewOrganisationFields>,
+    /// The review assessment the review rests on (`review`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_assessment_id: Option<String>,
     /// The version after the step.
     pub version: i64,
 }
