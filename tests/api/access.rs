@@ -185,7 +185,45 @@ pub(crate) fn grading_body(enterprise: &str, self_assessment: &str) -> Value {
     })
 }
 
-/// Submits an upgrade application of `enterprise` as the administrator; returns its id.
+/// Rejects (不予受理, which bars nothing) the open applications of `enterprise` as the
+/// administrator, so that it may apply again (one open application per enterprise).
+pub(crate) async fn close_open<S, B>(app: &TestApp<S>, enterprise: &str)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let list = send(
+        app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/gradings?enterprise_id={enterprise}&limit=200"
+        )),
+    )
+    .await;
+    for g in items(&list) {
+        if ["applied", "correction_requested"].contains(&g["state"].as_str().unwrap_or_default()) {
+            let r = send(
+                app,
+                json_request(
+                    Method::POST,
+                    &format!(
+                        "/api/v1/gradings/{}/rejection",
+                        g["id"].as_str().unwrap_or_default()
+                    ),
+                    &json!({"note": "申请材料不全，不予受理"}),
+                ),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+    }
+}
+
+/// Submits an upgrade application of `enterprise` as the administrator, after rejecting its
+/// open ones; returns its id.
 pub(crate) async fn grading<S, B>(
     app: &TestApp<S>,
     enterprise: &str,
@@ -199,6 +237,7 @@ where
         >,
     B: actix_web::body::MessageBody,
 {
+    close_open(app, enterprise).await;
     let r = send(
         app,
         json_request(
@@ -806,6 +845,9 @@ async fn jurisdiction_matrix(db: TestDb) {
                     }
                     Some(g)
                 } else {
+                    if *op == "create_grading" {
+                        close_open(&app, ent).await;
+                    }
                     None
                 };
                 let req = call(op, &w, is_inside, n, &app.store, fresh.as_deref()).build();

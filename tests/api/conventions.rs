@@ -13,7 +13,7 @@ use safegrade_testkit::{TestDb, json_request, send, test_app_at};
 use serde_json::{Value, json};
 
 use crate::access::{
-    World, assessment, call, certificate, fresh_token, grading, matrix_today, world,
+    World, assessment, call, certificate, close_open, fresh_token, grading, matrix_today, world,
 };
 
 both!(
@@ -142,6 +142,10 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
                         Some(assessment(app, &w.inside, &w.standard).await)
                     }
                     "take_grading_step" => Some(grading(app, &w.outside, &w.submitted.1).await),
+                    "create_grading" => {
+                        close_open(app, &w.inside).await;
+                        None
+                    }
                     _ => None,
                 }
             }

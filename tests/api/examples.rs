@@ -15,7 +15,7 @@ use safegrade_testkit::{TestDb, send, test_app_at};
 use serde_json::{Value, json};
 
 use crate::access::{
-    World, assessment, call, certificate, fresh_token, grading, matrix_today, world,
+    World, assessment, call, certificate, close_open, fresh_token, grading, matrix_today, world,
 };
 
 both!(every_operation_has_a_real_example);
@@ -129,6 +129,10 @@ async fn every_operation_has_a_real_example(db: TestDb) {
             }
             // The outside enterprise: the inside one's grades are revoked and upgraded above.
             "take_grading_step" => Some(grading(&app, &w.outside, &w.submitted.1).await),
+            "create_grading" => {
+                close_open(&app, &w.inside).await;
+                None
+            }
             _ => None,
         };
         let call = call(id, &w, true, 1, &app.store, fresh.as_deref());

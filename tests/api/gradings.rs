@@ -364,6 +364,24 @@ async fn refusals_bars_and_who_acts(db: TestDb) {
     )
     .await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.body);
+    // One open application per enterprise.
+    let twice = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/gradings",
+            &application(&ent, &sa, "first", "grade_3"),
+        ),
+    )
+    .await;
+    assert_eq!(twice.body["code"], "grading_not_eligible", "{}", twice.body);
+    assert!(
+        twice.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("仍在办理")),
+        "{}",
+        twice.body
+    );
     // Renewal without a grade, or missing commitments: refused.
     let renewal = send(
         &app,

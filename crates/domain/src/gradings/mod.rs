@@ -85,6 +85,16 @@ code_list! {
     }
 }
 
+impl GradingState {
+    /// The states where the procedure has ended (announced, not accepted, not passed).
+    pub const CLOSED: [Self; 3] = [Self::Announced, Self::Rejected, Self::Refused];
+
+    /// Whether the procedure is still running.
+    pub fn is_open(self) -> bool {
+        !Self::CLOSED.contains(&self)
+    }
+}
+
 /// The working-day limits of the procedure (定级办法, (R)): the bureau corrects them in the
 /// grade rules file (`grading_limits`), like the other recalled figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -432,9 +442,11 @@ pub struct Eligibility {
     pub in_force: Option<(crate::grading::Grade, NaiveDate)>,
     /// The enterprise's accidents.
     pub accidents: Vec<crate::grading::AccidentFacts>,
-    /// The latest application not passed (refused or rejected): when, and whether for a
-    /// false commitment.
+    /// The latest application not passed (refused, not a rejection of incomplete
+    /// materials): when, and whether for a false commitment.
     pub last_refusal: Option<(NaiveDate, bool)>,
+    /// An application still in progress: its state and the day it was submitted.
+    pub open: Option<(GradingState, NaiveDate)>,
     /// The latest revocation of a grade.
     pub last_revocation: Option<NaiveDate>,
 }
@@ -445,6 +457,12 @@ pub struct Eligibility {
 pub fn ineligible(e: &Eligibility, rules: &crate::grading::GradeRules) -> Vec<String> {
     use crate::grading::add_months;
     let mut why = Vec::new();
+    if let Some((state, applied_on)) = e.open {
+        why.push(format!(
+            "企业 {applied_on} 提交的定级申请仍在办理（{}），办结前不能再次申请",
+            state.label_zh()
+        ));
+    }
     let (deaths, injured, loss) = crate::grading::totals_before(&e.accidents, e.on, 12);
     if deaths > 0 || rules.revocation_limits.reached(injured, loss) {
         why.push(format!(
@@ -681,8 +699,14 @@ mod tests {
             accidents: vec![],
             last_refusal: None,
             last_revocation: None,
+            open: None,
         };
         assert!(ineligible(&base, rules).is_empty());
+        let busy = Eligibility {
+            open: Some((GradingState::Rectifying, d("2024-06-03"))),
+            ..base.clone()
+        };
+        assert!(ineligible(&busy, rules)[0].contains("2024-06-03"));
         let blocked = Eligibility {
             accidents: vec![AccidentFacts {
                 occurred_on: d("2024-03-01"),

@@ -232,7 +232,8 @@ pub(crate) fn load(conn: &mut DbConn, id: GradingId, scope: &Scope) -> Result<Gr
 /// Submits an application on `on` for an enterprise inside `scope`: the self-assessment must
 /// be the enterprise's, submitted within the last 12 months and reach the grade applied for
 /// (422 at `self_assessment_id` otherwise); eligibility is checked (409
-/// `grading_not_eligible`, each reason naming its rule); records `grading.applied`.
+/// `grading_not_eligible`, each reason naming its rule), including that no other application
+/// of the enterprise is still open; records `grading.applied`.
 pub fn apply(
     tx: &mut WriteTx<'_>,
     new: &NewGrading,
@@ -290,14 +291,30 @@ pub fn apply(
     let last_revocation = crate::grading::certificates::latest_revocation(tx, new.enterprise_id)?;
     let last_refusal: Option<(NaiveDate, bool)> = gradings::table
         .filter(gradings::enterprise_id.eq(new.enterprise_id.to_string()))
-        .filter(gradings::state.eq_any([
-            GradingState::Refused.as_str(),
-            GradingState::Rejected.as_str(),
-        ]))
+        // Item 7 bars after "told not passed"; a rejection of incomplete materials
+        // (不予受理) does not.
+        .filter(gradings::state.eq(GradingState::Refused.as_str()))
         .order(gradings::since.desc())
         .select((gradings::since, gradings::false_commitment))
         .first(&mut **tx)
         .optional()?;
+    // One open application per enterprise, even with writers on several nodes.
+    crate::plumbing::locks::hold(tx, crate::plumbing::locks::Lock::Applications)?;
+    let closed: Vec<&str> = GradingState::CLOSED.iter().map(|s| s.as_str()).collect();
+    let open: Option<(String, NaiveDate)> = gradings::table
+        .filter(gradings::enterprise_id.eq(new.enterprise_id.to_string()))
+        .filter(gradings::state.ne_all(closed))
+        .select((gradings::state, gradings::applied_on))
+        .first(&mut **tx)
+        .optional()?;
+    let open = open
+        .map(|(s, on)| {
+            Ok::<_, StoreError>((
+                GradingState::from_code(&s).ok_or_else(|| corrupt("state"))?,
+                on,
+            ))
+        })
+        .transpose()?;
     let facts = Eligibility {
         kind: new.kind,
         grade: new.grade,
@@ -306,6 +323,7 @@ pub fn apply(
         accidents: crate::grading::accidents::facts_between(tx, new.enterprise_id, None)?,
         last_refusal,
         last_revocation,
+        open,
     };
     let reasons = ineligible(&facts, rules);
     if !reasons.is_empty() {

@@ -17,15 +17,19 @@ pub(crate) enum Lock {
     Bootstrap,
     /// Changes that could leave the city without an enabled `city_admin`.
     CityAdmins,
+    /// Submitting a grading application: one open application per enterprise, checked
+    /// under it (applications are few, so one lock for all is cheap).
+    Applications,
 }
 
 impl Lock {
     /// The advisory lock key: the lock's name as ASCII bytes.
     fn key(self) -> i64 {
         match self {
-            Self::Events => 0x5347_4556_454e_5453, // "SGEVENTS"
-            Self::Bootstrap => 0x5347_424f_4f54,   // "SGBOOT"
-            Self::CityAdmins => 0x5347_4144_4d4e,  // "SGADMN"
+            Self::Events => 0x5347_4556_454e_5453,  // "SGEVENTS"
+            Self::Bootstrap => 0x5347_424f_4f54,    // "SGBOOT"
+            Self::CityAdmins => 0x5347_4144_4d4e,   // "SGADMN"
+            Self::Applications => 0x5347_4150_504c, // "SGAPPL"
         }
     }
 }
