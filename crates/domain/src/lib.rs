@@ -15,6 +15,7 @@ pub mod calendar;
 pub mod drives;
 pub mod grading;
 pub mod gradings;
+pub mod hazards;
 pub mod insights;
 pub mod ledger;
 pub mod plumbing;
@@ -37,8 +38,8 @@ pub use ledger::industry::{
 };
 pub use plumbing::code_list::{CodeList, UnknownCode};
 pub use plumbing::id::{
-    AccidentId, AssessmentId, CertificateId, EnterpriseId, GradingId, PrincipalId, StandardId,
-    TokenId,
+    AccidentId, AssessmentId, CertificateId, EnterpriseId, GradingId, HazardId, PrincipalId,
+    StandardId, TokenId,
 };
 pub use plumbing::validation::{Violation, ViolationCode, pointer_to};
 pub use refusal::Refusal;

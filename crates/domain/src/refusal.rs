@@ -5,6 +5,7 @@ use crate::assessments::AssessmentRefusal;
 use crate::drives::DriveRefusal;
 use crate::grading::CertificateRefusal;
 use crate::gradings::GradingRefusal;
+use crate::hazards::HazardRefusal;
 
 /// A change refused by a rule of the domain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +22,9 @@ pub enum Refusal {
     /// A grading application or step was refused.
     #[error(transparent)]
     Grading(#[from] GradingRefusal),
+    /// A hazard step was refused.
+    #[error(transparent)]
+    Hazard(#[from] HazardRefusal),
     /// The change would leave no enabled `city_admin` (someone must be able to manage
     /// access). Checked under a lock, so concurrent changes cannot both pass.
     #[error("这样将没有启用的市局管理员（city_admin）：请先把另一个账号设为市局管理员")]

@@ -481,6 +481,10 @@ code_list! {
         GradingApplied = ("grading.applied", "提交定级申请"),
         /// A step of a grading application was taken.
         GradingStepTaken = ("grading.step_taken", "定级办理"),
+        /// A hidden hazard was registered (隐患登记).
+        HazardRegistered = ("hazard.registered", "登记隐患"),
+        /// A step of a hazard's rectification was taken (整改、验收、延期、挂牌督办…).
+        HazardStepTaken = ("hazard.step_taken", "隐患治理"),
     }
 }
 
@@ -507,6 +511,8 @@ code_list! {
         Assessment = ("assessment", "评分"),
         /// A grading application.
         Grading = ("grading", "定级申请"),
+        /// A hidden hazard.
+        Hazard = ("hazard", "事故隐患"),
     }
 }
 
@@ -532,6 +538,7 @@ impl EventType {
             | Self::AssessmentSubmitted
             | Self::AssessmentDiscarded => ResourceType::Assessment,
             Self::GradingApplied | Self::GradingStepTaken => ResourceType::Grading,
+            Self::HazardRegistered | Self::HazardStepTaken => ResourceType::Hazard,
         }
     }
 }

@@ -447,6 +447,8 @@ pub struct Eligibility {
     pub last_refusal: Option<(NaiveDate, bool)>,
     /// An application still in progress: its state and the day it was submitted.
     pub open: Option<(GradingState, NaiveDate)>,
+    /// How many major hazards of the enterprise are not yet rectified and closed.
+    pub open_major_hazards: usize,
     /// The latest revocation of a grade.
     pub last_revocation: Option<NaiveDate>,
 }
@@ -461,6 +463,12 @@ pub fn ineligible(e: &Eligibility, rules: &crate::grading::GradeRules) -> Vec<St
         why.push(format!(
             "企业 {applied_on} 提交的定级申请仍在办理（{}），办结前不能再次申请",
             state.label_zh()
+        ));
+    }
+    if e.open_major_hazards > 0 {
+        why.push(format!(
+            "有 {} 项重大事故隐患尚未整改销号（定级办法申请条件第 9 项：发现的重大事故隐患均已整改到位）",
+            e.open_major_hazards
         ));
     }
     let (deaths, injured, loss) = crate::grading::totals_before(&e.accidents, e.on, 12);
@@ -700,6 +708,7 @@ mod tests {
             last_refusal: None,
             last_revocation: None,
             open: None,
+            open_major_hazards: 0,
         };
         assert!(ineligible(&base, rules).is_empty());
         let busy = Eligibility {
@@ -707,6 +716,11 @@ mod tests {
             ..base.clone()
         };
         assert!(ineligible(&busy, rules)[0].contains("2024-06-03"));
+        let hazardous = Eligibility {
+            open_major_hazards: 2,
+            ..base.clone()
+        };
+        assert!(ineligible(&hazardous, rules)[0].contains("第 9 项"));
         let blocked = Eligibility {
             accidents: vec![AccidentFacts {
                 occurred_on: d("2024-03-01"),

@@ -75,3 +75,8 @@ id_type!(
     /// The id of a grading application (定级申请).
     GradingId
 );
+
+id_type!(
+    /// The id of a hidden hazard (事故隐患).
+    HazardId
+);

@@ -59,6 +59,10 @@ code_list! {
         /// The step does not apply to the application now (wrong state, a second correction
         /// request or extension, an announcement during publicity); `detail` says why.
         GradingStepNotAllowed = ("grading_step_not_allowed", "当前不能办理该步骤"),
+        /// The hazard step does not apply now (wrong state, a major hazard without its
+        /// 五落实 plan or post-rectification assessment, a second pending extension, a
+        /// listing of a general hazard); `detail` says why.
+        HazardStepNotAllowed = ("hazard_step_not_allowed", "当前不能办理该隐患治理步骤"),
         /// This version of this standard is stored already: a changed standard is a new
         /// version.
         DuplicateStandardVersion = ("duplicate_standard_version", "该版本的评定标准已存在"),
@@ -121,6 +125,7 @@ impl ErrorCode {
             | Self::AssessmentNotDraft
             | Self::GradingNotEligible
             | Self::GradingStepNotAllowed
+            | Self::HazardStepNotAllowed
             | Self::RegradeBarred
             | Self::CertificateNotInForce
             | Self::FastTrackNotAllowed
@@ -156,6 +161,7 @@ impl ErrorCode {
             Self::AssessmentNotDraft => "Assessment not a draft",
             Self::GradingNotEligible => "Not eligible to apply",
             Self::GradingStepNotAllowed => "Grading step not allowed",
+            Self::HazardStepNotAllowed => "Hazard step not allowed",
             Self::RegradeBarred => "New grade barred after revocation",
             Self::CertificateNotInForce => "Certificate not in force",
             Self::FastTrackNotAllowed => "Fast track not allowed",
@@ -397,6 +403,7 @@ impl From<Refusal> for ApiError {
                     ErrorCode::GradingStepNotAllowed
                 }
             },
+            Refusal::Hazard(_) => ErrorCode::HazardStepNotAllowed,
             Refusal::Assessment(a) => match a {
                 safegrade_domain::assessments::AssessmentRefusal::NotDraft { .. } => {
                     ErrorCode::AssessmentNotDraft

@@ -324,6 +324,7 @@ pub fn apply(
         last_refusal,
         last_revocation,
         open,
+        open_major_hazards: crate::hazards::open_major(tx, new.enterprise_id)?,
     };
     let reasons = ineligible(&facts, rules);
     if !reasons.is_empty() {

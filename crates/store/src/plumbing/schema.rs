@@ -299,6 +299,34 @@ diesel::table! {
 
 diesel::joinable!(gradings -> enterprises (enterprise_id));
 
+diesel::table! {
+    hazards (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        found_on -> Date,
+        found_by -> Text,
+        source -> Text,
+        hazard_type -> Text,
+        management_class -> Text,
+        description -> Text,
+        cause -> Nullable<Text>,
+        location -> Nullable<Text>,
+        grade -> Text,
+        criterion -> Nullable<Text>,
+        criteria_version -> Nullable<Text>,
+        major_reason -> Nullable<Text>,
+        state -> Text,
+        deadline -> Nullable<Date>,
+        listed -> Bool,
+        progress -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(hazards -> enterprises (enterprise_id));
+
 // Any two tables may meet in one query (joins, and the subqueries of a review
 // organisation's jurisdiction, which name `gradings` inside queries of other tables).
 diesel::allow_tables_to_appear_in_same_query!(
@@ -320,4 +348,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     assessments,
     gradings,
     grading_steps,
+    hazards,
 );

@@ -450,6 +450,44 @@ pub struct GradingStepFields {
     pub version: i64,
 }
 
+/// A hidden hazard as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HazardFields {
+    /// Id.
+    pub id: String,
+    /// The enterprise.
+    pub enterprise_id: String,
+    /// Found on.
+    pub found_on: String,
+    /// `general` or `major`.
+    pub grade: String,
+    /// The determination criterion matched (`MEM-2023-10/3/2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion: Option<String>,
+    /// What was found.
+    pub description: String,
+}
+
+/// A step taken on a hazard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HazardStepFields {
+    /// The step.
+    pub step: String,
+    /// The day it was taken.
+    pub taken_on: String,
+    /// The state before.
+    pub from: String,
+    /// The state after.
+    pub to: String,
+    /// The grade after.
+    pub grade: String,
+    /// The deadline in force after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
+    /// The version after the step.
+    pub version: i64,
+}
+
 /// The payload of an event, by type: `{"type": …, "data": …}` on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "data")]
@@ -517,6 +555,12 @@ pub enum EventData {
     /// `grading.step_taken`.
     #[serde(rename = "grading.step_taken")]
     GradingStepTaken(GradingStepFields),
+    /// `hazard.registered`: the hazard as registered.
+    #[serde(rename = "hazard.registered")]
+    HazardRegistered(HazardFields),
+    /// `hazard.step_taken`: the step, the day, the states before and after.
+    #[serde(rename = "hazard.step_taken")]
+    HazardStepTaken(HazardStepFields),
 }
 
 impl EventData {
@@ -544,6 +588,8 @@ impl EventData {
             Self::AssessmentDiscarded(_) => EventType::AssessmentDiscarded,
             Self::GradingApplied(_) => EventType::GradingApplied,
             Self::GradingStepTaken(_) => EventType::GradingStepTaken,
+            Self::HazardRegistered(_) => EventType::HazardRegistered,
+            Self::HazardStepTaken(_) => EventType::HazardStepTaken,
         }
     }
 

@@ -1,0 +1,443 @@
+//! Hidden hazards: scoped like their enterprise; registered (major when a determination
+//! criterion matches, or a regulator says why), then moved step by step
+//! (`domain::hazards::take`), each step recorded as an event.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use safegrade_domain::hazards::criteria::Criterion;
+use safegrade_domain::hazards::{
+    Acceptance, Extension, HazardGrade, HazardSource, HazardState, HazardType, Listing,
+    ManagementClass, Plan, Progress, Step, take,
+};
+use safegrade_domain::{Actor, CodeList, EnterpriseId, HazardId, Scope};
+use serde::{Deserialize, Serialize};
+
+use crate::now;
+use crate::plumbing::events::payload::{HazardFields, HazardStepFields};
+use crate::plumbing::events::{EventData, NewEvent};
+use crate::plumbing::instant::utc;
+use crate::plumbing::jurisdiction::enterprise_area;
+use crate::plumbing::schema::{enterprises, hazards};
+use crate::{DbConn, Store, StoreError, WriteTx, check_version};
+
+/// What a hazard says about itself when registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HazardFacts {
+    /// The enterprise.
+    pub enterprise_id: EnterpriseId,
+    /// Found on.
+    pub found_on: NaiveDate,
+    /// Found by (a person or team).
+    pub found_by: String,
+    /// How it was found.
+    pub source: HazardSource,
+    /// Its type.
+    pub hazard_type: HazardType,
+    /// Its management class.
+    pub management_class: ManagementClass,
+    /// What was found.
+    pub description: String,
+    /// The cause analysis.
+    pub cause: Option<String>,
+    /// Where.
+    pub location: Option<String>,
+}
+
+/// A hazard to register: its facts and how its grade is decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewHazard {
+    /// The facts.
+    pub facts: HazardFacts,
+    /// The determination criterion it matches (then it is major), with the catalog version.
+    pub criterion: Option<(Criterion, String)>,
+    /// A regulator's reason for grading it major without a criterion.
+    pub major_reason: Option<String>,
+}
+
+/// A stored hazard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hazard {
+    /// Id.
+    pub id: HazardId,
+    /// Its area (its enterprise's).
+    pub area_code: String,
+    /// The facts.
+    pub facts: HazardFacts,
+    /// The criterion matched (`MEM-2023-10/3/2`) and the catalog version.
+    pub criterion: Option<(String, String)>,
+    /// Why a regulator graded it major.
+    pub major_reason: Option<String>,
+    /// Where it stands.
+    pub progress: Progress,
+    /// Version.
+    pub version: i64,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The progress kept as JSON beside the state, grade and deadline columns.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Kept {
+    plan: Option<Plan>,
+    listing: Option<Listing>,
+    #[serde(default)]
+    extensions: Vec<Extension>,
+    acceptance: Option<Acceptance>,
+}
+
+type Row = (
+    (
+        String,
+        String,
+        NaiveDate,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    ),
+    (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<NaiveDate>,
+        String,
+        i64,
+        NaiveDateTime,
+        NaiveDateTime,
+    ),
+);
+
+/// The columns of a hazard, in [`Row`] order.
+macro_rules! columns {
+    () => {
+        (
+            (
+                hazards::id,
+                hazards::enterprise_id,
+                hazards::found_on,
+                hazards::found_by,
+                hazards::source,
+                hazards::hazard_type,
+                hazards::management_class,
+                hazards::description,
+                hazards::cause,
+                hazards::location,
+            ),
+            (
+                hazards::grade,
+                hazards::criterion,
+                hazards::criteria_version,
+                hazards::major_reason,
+                hazards::state,
+                hazards::deadline,
+                hazards::progress,
+                hazards::version,
+                hazards::created_at,
+                hazards::updated_at,
+            ),
+        )
+    };
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Other(format!("a stored hazard is not valid: {what}").into())
+}
+
+fn assemble((a, b): Row, area_code: String) -> Result<Hazard, StoreError> {
+    let kept: Kept = serde_json::from_str(&b.6).map_err(|e| corrupt(&e.to_string()))?;
+    Ok(Hazard {
+        id: HazardId::parse(&a.0).ok_or_else(|| corrupt("id"))?,
+        area_code,
+        facts: HazardFacts {
+            enterprise_id: EnterpriseId::parse(&a.1).ok_or_else(|| corrupt("enterprise"))?,
+            found_on: a.2,
+            found_by: a.3,
+            source: HazardSource::from_code(&a.4).ok_or_else(|| corrupt("source"))?,
+            hazard_type: HazardType::from_code(&a.5).ok_or_else(|| corrupt("type"))?,
+            management_class: ManagementClass::from_code(&a.6)
+                .ok_or_else(|| corrupt("management class"))?,
+            description: a.7,
+            cause: a.8,
+            location: a.9,
+        },
+        criterion: b.1.zip(b.2),
+        major_reason: b.3,
+        progress: Progress {
+            state: HazardState::from_code(&b.4).ok_or_else(|| corrupt("state"))?,
+            grade: HazardGrade::from_code(&b.0).ok_or_else(|| corrupt("grade"))?,
+            deadline: b.5,
+            plan: kept.plan,
+            listing: kept.listing,
+            extensions: kept.extensions,
+            acceptance: kept.acceptance,
+        },
+        version: b.7,
+        created_at: utc(b.8),
+        updated_at: utc(b.9),
+    })
+}
+
+fn kept_json(p: &Progress) -> Result<String, StoreError> {
+    serde_json::to_string(&Kept {
+        plan: p.plan.clone(),
+        listing: p.listing.clone(),
+        extensions: p.extensions.clone(),
+        acceptance: p.acceptance.clone(),
+    })
+    .map_err(|e| corrupt(&e.to_string()))
+}
+
+/// One hazard inside `scope`; `NotFound` otherwise.
+fn load(conn: &mut DbConn, id: HazardId, scope: &Scope) -> Result<Hazard, StoreError> {
+    let row: Row = hazards::table
+        .find(id.to_string())
+        .select(columns!())
+        .first(conn)?;
+    let enterprise = EnterpriseId::parse(&row.0.1).ok_or_else(|| corrupt("enterprise"))?;
+    let area = enterprise_area(conn, enterprise, scope)?;
+    assemble(row, area)
+}
+
+/// Registers a hazard of an enterprise inside `scope`: major when it matches a criterion
+/// or a regulator gave a reason; records `hazard.registered`.
+pub fn register(
+    tx: &mut WriteTx<'_>,
+    new: &NewHazard,
+    scope: &Scope,
+    actor: &Actor,
+) -> Result<Hazard, StoreError> {
+    let f = &new.facts;
+    let area = enterprise_area(tx, f.enterprise_id, scope)?;
+    let grade = if new.criterion.is_some() || new.major_reason.is_some() {
+        HazardGrade::Major
+    } else {
+        HazardGrade::General
+    };
+    let progress = Progress::registered(grade);
+    let id = HazardId::new();
+    let at = now();
+    let reference = new.criterion.as_ref().map(|(c, _)| c.reference());
+    diesel::insert_into(hazards::table)
+        .values((
+            (
+                hazards::id.eq(id.to_string()),
+                hazards::enterprise_id.eq(f.enterprise_id.to_string()),
+                hazards::found_on.eq(f.found_on),
+                hazards::found_by.eq(&f.found_by),
+                hazards::source.eq(f.source.as_str()),
+                hazards::hazard_type.eq(f.hazard_type.as_str()),
+                hazards::management_class.eq(f.management_class.as_str()),
+                hazards::description.eq(&f.description),
+                hazards::cause.eq(&f.cause),
+                hazards::location.eq(&f.location),
+            ),
+            (
+                hazards::grade.eq(grade.as_str()),
+                hazards::criterion.eq(&reference),
+                hazards::criteria_version.eq(new.criterion.as_ref().map(|(_, v)| v.clone())),
+                hazards::major_reason.eq(&new.major_reason),
+                hazards::state.eq(progress.state.as_str()),
+                hazards::deadline.eq(progress.effective_deadline()),
+                hazards::listed.eq(false),
+                hazards::progress.eq(kept_json(&progress)?),
+                hazards::version.eq(1i64),
+                hazards::created_at.eq(at),
+                hazards::updated_at.eq(at),
+            ),
+        ))
+        .execute(&mut **tx)?;
+    tx.record(NewEvent {
+        actor: actor.clone(),
+        resource_id: id.to_string(),
+        area_code: Some(area),
+        enterprise_id: Some(f.enterprise_id),
+        data: EventData::HazardRegistered(HazardFields {
+            id: id.to_string(),
+            enterprise_id: f.enterprise_id.to_string(),
+            found_on: f.found_on.to_string(),
+            grade: grade.as_str().to_owned(),
+            criterion: reference,
+            description: f.description.clone(),
+        }),
+        reason: new.major_reason.clone(),
+    })?;
+    load(tx, id, scope)
+}
+
+/// What a step changes besides the progress: a regulator's regrade names its reason or
+/// criterion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRequest {
+    /// The step with its facts.
+    pub step: Step,
+    /// The day it is taken.
+    pub on: NaiveDate,
+    /// What is said (kept on the event).
+    pub note: Option<String>,
+    /// For a regrade: the criterion matched (with the catalog version).
+    pub criterion: Option<(Criterion, String)>,
+}
+
+/// Takes a step on a hazard inside `scope` over version `if_match`; records
+/// `hazard.step_taken`.
+pub fn step(
+    tx: &mut WriteTx<'_>,
+    id: HazardId,
+    (scope, actor, if_match): (&Scope, &Actor, Option<i64>),
+    request: StepRequest,
+) -> Result<Hazard, StoreError> {
+    let h = load(tx, id, scope)?;
+    let code = request.step.code();
+    let next =
+        take(&h.progress, request.step, request.on).map_err(|r| StoreError::Refused(r.into()))?;
+    check_version(if_match, h.version)?;
+    let (criterion, major_reason) = match &request.criterion {
+        Some((c, v)) => (Some((c.reference(), v.clone())), h.major_reason.clone()),
+        None if next.grade != h.progress.grade => (h.criterion.clone(), request.note.clone()),
+        None => (h.criterion.clone(), h.major_reason.clone()),
+    };
+    let written = diesel::update(hazards::table.find(id.to_string()))
+        .filter(hazards::version.eq(h.version))
+        .set((
+            hazards::grade.eq(next.grade.as_str()),
+            hazards::criterion.eq(criterion.as_ref().map(|c| c.0.clone())),
+            hazards::criteria_version.eq(criterion.as_ref().map(|c| c.1.clone())),
+            hazards::major_reason.eq(&major_reason),
+            hazards::state.eq(next.state.as_str()),
+            hazards::deadline.eq(next.effective_deadline()),
+            hazards::listed.eq(next
+                .listing
+                .as_ref()
+                .is_some_and(|l| l.delisted_on.is_none())),
+            hazards::progress.eq(kept_json(&next)?),
+            hazards::version.eq(h.version + 1),
+            hazards::updated_at.eq(now()),
+        ))
+        .execute(&mut **tx)?;
+    crate::plumbing::error::written_once(written, h.version)?;
+    tx.record(NewEvent {
+        actor: actor.clone(),
+        resource_id: id.to_string(),
+        area_code: Some(h.area_code.clone()),
+        enterprise_id: Some(h.facts.enterprise_id),
+        data: EventData::HazardStepTaken(HazardStepFields {
+            step: code.as_str().to_owned(),
+            taken_on: request.on.to_string(),
+            from: h.progress.state.as_str().to_owned(),
+            to: next.state.as_str().to_owned(),
+            grade: next.grade.as_str().to_owned(),
+            deadline: next.effective_deadline().map(|d| d.to_string()),
+            version: h.version + 1,
+        }),
+        reason: request.note.clone(),
+    })?;
+    load(tx, id, scope)
+}
+
+/// How many major hazards of an enterprise are open (a grading application is ineligible
+/// while any is, 定级办法 application condition 9).
+pub(crate) fn open_major(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<usize, StoreError> {
+    let n: i64 = hazards::table
+        .filter(hazards::enterprise_id.eq(enterprise.to_string()))
+        .filter(hazards::grade.eq(HazardGrade::Major.as_str()))
+        .filter(hazards::state.eq_any(OPEN.map(|s| s.as_str())))
+        .count()
+        .get_result(conn)?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// The open states.
+const OPEN: [HazardState; 3] = [
+    HazardState::Registered,
+    HazardState::Rectifying,
+    HazardState::AwaitingAcceptance,
+];
+
+/// Filters of the hazard list.
+#[derive(Debug, Clone)]
+pub struct HazardFilter {
+    /// The caller's jurisdiction.
+    pub scope: Scope,
+    /// Only this area.
+    pub area_code: Option<String>,
+    /// Only this enterprise.
+    pub enterprise_id: Option<EnterpriseId>,
+    /// Only this state.
+    pub state: Option<HazardState>,
+    /// Only this grade.
+    pub grade: Option<HazardGrade>,
+    /// Only open (or only closed) hazards.
+    pub open: Option<bool>,
+    /// Only open hazards past their deadline on this day.
+    pub overdue_on: Option<NaiveDate>,
+    /// Only listed (挂牌) hazards.
+    pub listed: Option<bool>,
+}
+
+impl Store {
+    /// One hazard inside `scope`.
+    pub fn get_hazard(&self, id: HazardId, scope: &Scope) -> Result<Hazard, StoreError> {
+        self.with_read(|conn| load(conn, id, scope))
+    }
+
+    /// The hazards matching `filter`, in id order after `after`, at most `limit`.
+    pub fn list_hazards(
+        &self,
+        filter: &HazardFilter,
+        after: Option<String>,
+        limit: i64,
+    ) -> Result<Vec<Hazard>, StoreError> {
+        self.with_read(|conn| {
+            let q = hazards::table
+                .inner_join(enterprises::table)
+                .select((columns!(), enterprises::area_code))
+                .order(hazards::id.asc())
+                .limit(limit)
+                .into_boxed();
+            let mut q = crate::scoped!(
+                q,
+                &filter.scope,
+                enterprises::area_code,
+                hazards::enterprise_id,
+                &filter.area_code
+            );
+            let open = OPEN.map(|s| s.as_str());
+            if let Some(e) = filter.enterprise_id {
+                q = q.filter(hazards::enterprise_id.eq(e.to_string()));
+            }
+            if let Some(s) = filter.state {
+                q = q.filter(hazards::state.eq(s.as_str()));
+            }
+            if let Some(g) = filter.grade {
+                q = q.filter(hazards::grade.eq(g.as_str()));
+            }
+            match filter.open {
+                Some(true) => q = q.filter(hazards::state.eq_any(open)),
+                Some(false) => q = q.filter(hazards::state.ne_all(open)),
+                None => {}
+            }
+            if let Some(day) = filter.overdue_on {
+                q = q
+                    .filter(hazards::state.eq_any(open))
+                    .filter(hazards::deadline.lt(day));
+            }
+            if let Some(l) = filter.listed {
+                q = q.filter(hazards::listed.eq(l));
+            }
+            if let Some(after) = after {
+                q = q.filter(hazards::id.gt(after));
+            }
+            q.load::<(Row, String)>(conn)?
+                .into_iter()
+                .map(|(r, area)| assemble(r, area))
+                .collect()
+        })
+    }
+}
