@@ -254,7 +254,7 @@ fn percent_decode(s: &str) -> String {
 #[test]
 fn regulator_chapters_speak_to_regulators() {
     let mut pages = Vec::new();
-    for dir in ["", "ledger", "grades", "access"] {
+    for dir in ["", "ledger", "grades", "access", "dual"] {
         let path = Path::new(BOOK).join("src").join(dir);
         for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
             let p = entry.path();

@@ -69,6 +69,8 @@ pub(crate) struct World {
     pub(crate) submitted: (String, String),
     /// An upgrade application (to 二级) of `inside` and one of `outside`.
     pub(crate) gradings: (String, String),
+    /// A general hazard of `inside` and one of `outside`, registered.
+    pub(crate) hazards: (String, String),
 }
 
 pub(crate) async fn world<S, B>(app: &TestApp<S>) -> World
@@ -132,6 +134,7 @@ where
         grading(app, &outside, &submitted.1).await,
     );
     assign(app, &gradings.0).await;
+    let hazards = (hazard(app, &inside).await, hazard(app, &outside).await);
     World {
         tokens,
         inside,
@@ -143,7 +146,36 @@ where
         review,
         submitted,
         gradings,
+        hazards,
     }
+}
+
+/// The body of a general hazard of `enterprise` (varied by `n`).
+pub(crate) fn hazard_body(enterprise: &str, n: u32) -> Value {
+    json!({
+        "enterprise_id": enterprise, "found_on": "2025-12-20", "found_by": "安全员 张三",
+        "source": "routine", "hazard_type": "electrical", "management_class": "unsafe_condition",
+        "description": format!("配电箱门未关闭，警示标识缺失（{n}）"), "location": "二号车间"
+    })
+}
+
+/// Registers a general hazard of `enterprise` as the administrator; returns its id.
+pub(crate) async fn hazard<S, B>(app: &TestApp<S>, enterprise: &str) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = send(
+        app,
+        json_request(Method::POST, "/api/v1/hazards", &hazard_body(enterprise, 0)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["id"].as_str().unwrap_or_default().to_owned()
 }
 
 /// A self-assessment of `enterprise` with nothing deducted, submitted; returns its id.
@@ -625,6 +657,21 @@ pub(crate) fn call(
             ),
             &json!({"note": format!("请补充自评报告的公示记录（{n}）")}),
         ),
+        "list_hazard_criteria" => get("/api/v1/hazard-criteria?sector=metallurgy".into()),
+        "list_hazards" => get("/api/v1/hazards?open=true".into()),
+        "get_hazard" => get(format!(
+            "/api/v1/hazards/{}",
+            if inside { &w.hazards.0 } else { &w.hazards.1 }
+        )),
+        "create_hazard" => Call::json(Method::POST, "/api/v1/hazards", &hazard_body(ent, n)),
+        "take_hazard_step" => Call::json(
+            Method::POST,
+            &format!(
+                "/api/v1/hazards/{}/rectification",
+                fresh_certificate.unwrap_or_else(|| panic!("no fresh hazard"))
+            ),
+            &json!({"deadline": "2026-03-31", "note": format!("限期整改（{n}）")}),
+        ),
         other => panic!("no request for operation {other}: add it to the jurisdiction matrix"),
     }
 }
@@ -701,6 +748,23 @@ fn matrix() -> Vec<Case> {
             "create_grading",
             [401, 201, 201, 201, 201, 403, 201, 403],
             Some([401, 201, 201, 404, 404, 403, 404, 403]),
+        ),
+        ("list_hazard_criteria", all(200), None),
+        ("list_hazards", all(200), None),
+        (
+            "get_hazard",
+            all(200),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
+        ),
+        (
+            "create_hazard",
+            [401, 201, 201, 201, 201, 403, 201, 403],
+            Some([401, 201, 201, 404, 404, 403, 404, 403]),
+        ),
+        (
+            "take_hazard_step",
+            [401, 200, 200, 200, 200, 403, 200, 403],
+            Some([401, 200, 200, 404, 404, 403, 404, 403]),
         ),
         (
             "take_grading_step",
@@ -833,6 +897,8 @@ async fn jurisdiction_matrix(db: TestDb) {
                     Some(certificate(&app, ent, &format!("R-{n}")).await)
                 } else if ["submit_assessment", "discard_assessment"].contains(op) {
                     Some(assessment(&app, ent, &w.standard).await)
+                } else if *op == "take_hazard_step" {
+                    Some(hazard(&app, ent).await)
                 } else if *op == "take_grading_step" {
                     let own = if is_inside {
                         &w.submitted.0
@@ -948,7 +1014,8 @@ async fn nothing_foreign_leaks(db: TestDb) {
             "assessment".to_owned(),
             "certificate".to_owned(),
             "enterprise".to_owned(),
-            "grading".to_owned()
+            "grading".to_owned(),
+            "hazard".to_owned()
         ]),
         "regulated records only"
     );

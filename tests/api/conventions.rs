@@ -13,7 +13,8 @@ use safegrade_testkit::{TestDb, json_request, send, test_app_at};
 use serde_json::{Value, json};
 
 use crate::access::{
-    World, assessment, call, certificate, close_open, fresh_token, grading, matrix_today, world,
+    World, assessment, call, certificate, close_open, fresh_token, grading, hazard, matrix_today,
+    world,
 };
 
 both!(
@@ -146,6 +147,7 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
                         close_open(app, &w.inside).await;
                         None
                     }
+                    "take_hazard_step" => Some(hazard(app, &w.inside).await),
                     _ => None,
                 }
             }
@@ -264,7 +266,14 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
                 None => path.replace("{id}", &path_id(&id, &w)),
             }
             .replace("{year}", "2027")
-            .replace("{step}", "correction_request");
+            .replace(
+                "{step}",
+                if id == "take_hazard_step" {
+                    "rectification"
+                } else {
+                    "correction_request"
+                },
+            );
             let content_type = if method == "PATCH" {
                 "application/merge-patch+json"
             } else {

@@ -15,7 +15,8 @@ use safegrade_testkit::{TestDb, send, test_app_at};
 use serde_json::{Value, json};
 
 use crate::access::{
-    World, assessment, call, certificate, close_open, fresh_token, grading, matrix_today, world,
+    World, assessment, call, certificate, close_open, fresh_token, grading, hazard, matrix_today,
+    world,
 };
 
 both!(every_operation_has_a_real_example);
@@ -133,6 +134,7 @@ async fn every_operation_has_a_real_example(db: TestDb) {
                 close_open(&app, &w.inside).await;
                 None
             }
+            "take_hazard_step" => Some(hazard(&app, &w.inside).await),
             _ => None,
         };
         let call = call(id, &w, true, 1, &app.store, fresh.as_deref());

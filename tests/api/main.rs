@@ -30,6 +30,7 @@ mod enterprises;
 mod errors;
 mod examples;
 mod gradings;
+mod hazards;
 mod openapi;
 mod redact;
 mod reference;

@@ -18,6 +18,7 @@ pub mod calendar;
 pub mod drives;
 pub mod grading;
 pub mod gradings;
+pub mod hazards;
 pub mod insights;
 pub mod ledger;
 pub mod plumbing;

@@ -21,6 +21,7 @@ where
             crate::standards::routes(cfg);
             crate::assessments::routes(cfg);
             crate::gradings::routes(cfg);
+            crate::hazards::routes(cfg);
             crate::drives::routes(cfg);
             crate::insights::routes(cfg);
         }))

@@ -805,6 +805,10 @@ code_list! {
         AnnualSelfAssessmentMissing = ("annual_self_assessment_missing", "年度自评缺失"),
         /// A step of a grading application is past its working-day deadline.
         GradingStepOverdue = ("grading_step_overdue", "定级办理超期"),
+        /// A major hazard is still open past its deadline (重大事故隐患逾期未整改); for an
+        /// enterprise holding a grade it is also a `revocation_trigger` (定级办法 revocation
+        /// item 8).
+        MajorHazardOverdue = ("major_hazard_overdue", "重大事故隐患逾期未整改"),
     }
 }
 

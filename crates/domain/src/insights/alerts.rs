@@ -212,6 +212,43 @@ pub fn grading_step_overdue(
     })
 }
 
+/// `major_hazard_overdue` for an open major hazard past its `deadline` on `today`, and, when
+/// the enterprise holds a grade in force (`certificate` names it), `revocation_trigger`.
+/// Rules: 安全生产事故隐患排查治理 (major hazards rectified within the plan's deadline, domain
+/// research §5.3); 定级办法 revocation item 8 (a major hazard not rectified in time).
+pub fn major_hazard_overdue(
+    description: &str,
+    deadline: NaiveDate,
+    today: NaiveDate,
+    certificate: Option<&str>,
+) -> Vec<Notice> {
+    if today <= deadline {
+        return Vec::new();
+    }
+    let mut out = vec![Notice {
+        kind: AlertKind::MajorHazardOverdue,
+        due_on: deadline,
+        rule: format!(
+            "重大事故隐患须在治理方案确定的期限内整改到位（事故隐患排查治理规定）；{NOTICE}三（二）：对照重大事故隐患判定标准排查治理"
+        ),
+        next_step: format!(
+            "重大事故隐患“{description}”整改期限 {deadline} 已过仍未销号：督促整改，必要时挂牌督办或责令停产"
+        ),
+    }];
+    if let Some(number) = certificate {
+        out.push(Notice {
+            kind: AlertKind::RevocationTrigger,
+            due_on: deadline,
+            rule: format!(
+                "{MEASURES}撤销情形：{}",
+                crate::grading::RevocationTrigger::OverdueMajorHazard.label_zh()
+            ),
+            next_step: format!("由定级部门决定是否撤销证书（编号 {number}），并登记撤销决定"),
+        });
+    }
+    out
+}
+
 /// The kinds an enterprise's alert of `kind` hides for the same enterprise, so no two of its
 /// alerts contradict each other: after an accident during the validity of its grade the
 /// enterprise must restart creation (notice 二（三）), so a reminder to renew that grade, or

@@ -17,7 +17,8 @@ use crate::plumbing::list::{self, ListResponse};
 /// The record that raised an alert.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AlertSubject {
-    /// `certificate` or `accident`.
+    /// `certificate`, `accident`, `grading` or `hazard` (more may come: treat others as
+    /// opaque).
     #[serde(rename = "type")]
     pub subject_type: String,
     /// Its id.

@@ -96,6 +96,18 @@ code_list_schemas! {
     GradingStep => safegrade_domain::gradings::GradingStep,
     /// Kind of alert.
     AlertKind => safegrade_domain::grading::AlertKind,
+    /// A hazard's grade.
+    HazardGrade => safegrade_domain::hazards::HazardGrade,
+    /// How a hazard was found.
+    HazardSource => safegrade_domain::hazards::HazardSource,
+    /// A hazard's type.
+    HazardType => safegrade_domain::hazards::HazardType,
+    /// A hazard's management class.
+    ManagementClass => safegrade_domain::hazards::ManagementClass,
+    /// Where a hazard stands.
+    HazardState => safegrade_domain::hazards::HazardState,
+    /// A step of a hazard's rectification.
+    HazardStep => safegrade_domain::hazards::HazardStep,
     /// Procedure of a same-grade renewal.
     RenewalTrack => safegrade_domain::grading::RenewalTrack,
     /// Kind of accident (GB 6441-1986).

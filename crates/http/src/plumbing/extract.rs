@@ -204,6 +204,7 @@ record_ids!(
     safegrade_domain::StandardId => "a standard",
     safegrade_domain::AssessmentId => "an assessment",
     safegrade_domain::GradingId => "a grading application",
+    safegrade_domain::HazardId => "a hazard",
     safegrade_domain::PrincipalId => "a principal",
     safegrade_domain::TokenId => "a token",
 );

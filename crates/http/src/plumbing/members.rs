@@ -129,3 +129,191 @@ pub fn reason_only(
         Err(crate::plumbing::error::ApiError::invalid(errors))
     }
 }
+
+/// Reads the members of a JSON object one by one, collecting every violation (pointers under
+/// `prefix`, so a nested object reports `/plan/deadline`), and refusing members it was never
+/// asked for ([`Reader::finish`]).
+#[derive(Debug)]
+pub struct Reader<'a> {
+    body: &'a Map<String, Value>,
+    prefix: String,
+    read: Vec<&'static str>,
+    /// The violations so far.
+    pub errors: Vec<Violation>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader of `body`, a top-level object.
+    pub fn new(body: &'a Map<String, Value>) -> Self {
+        Self::nested(body, "")
+    }
+
+    /// A reader of `body` found at `prefix` (like `/plan`).
+    pub fn nested(body: &'a Map<String, Value>, prefix: &str) -> Self {
+        Self {
+            body,
+            prefix: prefix.to_owned(),
+            read: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn fail(&mut self, key: &str, code: ViolationCode, message: String) {
+        self.errors.push(Violation {
+            pointer: format!("{}{}", self.prefix, safegrade_domain::pointer_to(key)),
+            code,
+            message,
+        });
+    }
+
+    fn get(&mut self, key: &'static str) -> Option<&'a Value> {
+        self.read.push(key);
+        self.body.get(key).filter(|v| !v.is_null())
+    }
+
+    /// A string member, trimmed; blank is absent; at most `max` characters.
+    pub fn text(&mut self, key: &'static str, max: usize) -> Option<String> {
+        match self.get(key) {
+            None => None,
+            Some(Value::String(s)) if s.chars().count() > max => {
+                self.fail(
+                    key,
+                    ViolationCode::TooLong,
+                    format!("{key} 最多 {max} 个字符"),
+                );
+                None
+            }
+            Some(Value::String(s)) => Some(s.trim().to_owned()).filter(|t| !t.is_empty()),
+            Some(_) => {
+                self.fail(key, ViolationCode::InvalidType, format!("{key} 须为字符串"));
+                None
+            }
+        }
+    }
+
+    /// A string member that must be given (`what` says what it is, in Chinese).
+    pub fn required_text(&mut self, key: &'static str, max: usize, what: &str) -> Option<String> {
+        let before = self.errors.len();
+        let v = self.text(key, max);
+        if v.is_none() && self.errors.len() == before {
+            self.require(key, what);
+        }
+        v
+    }
+
+    /// A date member (`YYYY-MM-DD`).
+    pub fn date(&mut self, key: &'static str) -> Option<chrono::NaiveDate> {
+        match self.get(key) {
+            None => None,
+            Some(Value::String(s)) => match s.parse() {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    self.fail(
+                        key,
+                        ViolationCode::InvalidValue,
+                        format!("{key} 须为日期 YYYY-MM-DD，实际为 '{s}'"),
+                    );
+                    None
+                }
+            },
+            Some(_) => {
+                self.fail(
+                    key,
+                    ViolationCode::InvalidType,
+                    format!("{key} 须为字符串（YYYY-MM-DD）"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A boolean member.
+    pub fn flag(&mut self, key: &'static str) -> Option<bool> {
+        match self.get(key) {
+            None => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                self.fail(
+                    key,
+                    ViolationCode::InvalidType,
+                    format!("{key} 须为 true 或 false"),
+                );
+                None
+            }
+        }
+    }
+
+    /// An integer member.
+    pub fn integer(&mut self, key: &'static str) -> Option<i64> {
+        match self.get(key) {
+            None => None,
+            Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64(),
+            Some(_) => {
+                self.fail(key, ViolationCode::InvalidType, format!("{key} 须为整数"));
+                None
+            }
+        }
+    }
+
+    /// A member holding a code of list `T`.
+    pub fn code<T: std::str::FromStr>(&mut self, key: &'static str) -> Option<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let raw = self.text(key, 100)?;
+        match raw.parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(key, ViolationCode::InvalidValue, format!("{e}"));
+                None
+            }
+        }
+    }
+
+    /// An object member, for a nested reader.
+    pub fn object(&mut self, key: &'static str) -> Option<&'a Map<String, Value>> {
+        match self.get(key) {
+            None => None,
+            Some(Value::Object(o)) => Some(o),
+            Some(_) => {
+                self.fail(key, ViolationCode::InvalidType, format!("{key} 须为对象"));
+                None
+            }
+        }
+    }
+
+    /// Refuses member `key`, if given, as not applicable here (`why` says why).
+    pub fn not_applicable(&mut self, key: &'static str, why: &str) {
+        if self.get(key).is_some() {
+            self.fail(key, ViolationCode::NotApplicable, format!("{key} {why}"));
+        }
+    }
+
+    /// Records that `key` must be given.
+    pub fn require(&mut self, key: &'static str, what: &str) {
+        self.fail(
+            key,
+            ViolationCode::Required,
+            format!("{key} 为必填：{what}"),
+        );
+    }
+
+    /// Refuses the members never read (`kind` names the record in Chinese) and hands back
+    /// every violation.
+    pub fn finish(mut self, kind: &str) -> Vec<Violation> {
+        let unknown: Vec<String> = self
+            .body
+            .keys()
+            .filter(|k| !self.read.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for k in unknown {
+            self.errors.push(Violation {
+                pointer: format!("{}{}", self.prefix, safegrade_domain::pointer_to(&k)),
+                code: ViolationCode::UnknownField,
+                message: format!("{k} 不是{kind}的字段"),
+            });
+        }
+        self.errors
+    }
+}

@@ -9,7 +9,9 @@ use safegrade_domain::hazards::{
     Acceptance, Extension, HazardGrade, HazardSource, HazardState, HazardType, Listing,
     ManagementClass, Plan, Progress, Step, take,
 };
-use safegrade_domain::{Actor, CodeList, EnterpriseId, HazardId, Scope};
+use safegrade_domain::{
+    Actor, CodeList, EnterpriseId, HazardId, Scope, Sector, Violation, ViolationCode,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::now;
@@ -184,6 +186,36 @@ fn assemble((a, b): Row, area_code: String) -> Result<Hazard, StoreError> {
     })
 }
 
+/// Refuses a criterion that cannot apply to the enterprise's sector (422 at `criterion`).
+fn check_fits(
+    conn: &mut DbConn,
+    enterprise: EnterpriseId,
+    criterion: Option<&(Criterion, String)>,
+) -> Result<(), StoreError> {
+    let Some((c, _)) = criterion else {
+        return Ok(());
+    };
+    let sector: String = enterprises::table
+        .find(enterprise.to_string())
+        .select(enterprises::sector)
+        .first(conn)?;
+    let sector = Sector::from_code(&sector).ok_or_else(|| corrupt("sector"))?;
+    if c.applies_to(sector) {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(vec![Violation::field(
+            "criterion",
+            ViolationCode::InvalidValue,
+            format!(
+                "{}（{}）不适用于{}行业的企业",
+                c.reference(),
+                c.topic_zh,
+                sector.label_zh()
+            ),
+        )]))
+    }
+}
+
 fn kept_json(p: &Progress) -> Result<String, StoreError> {
     serde_json::to_string(&Kept {
         plan: p.plan.clone(),
@@ -215,6 +247,7 @@ pub fn register(
 ) -> Result<Hazard, StoreError> {
     let f = &new.facts;
     let area = enterprise_area(tx, f.enterprise_id, scope)?;
+    check_fits(tx, f.enterprise_id, new.criterion.as_ref())?;
     let grade = if new.criterion.is_some() || new.major_reason.is_some() {
         HazardGrade::Major
     } else {
@@ -298,6 +331,7 @@ pub fn step(
     let next =
         take(&h.progress, request.step, request.on).map_err(|r| StoreError::Refused(r.into()))?;
     check_version(if_match, h.version)?;
+    check_fits(tx, h.facts.enterprise_id, request.criterion.as_ref())?;
     let (criterion, major_reason) = match &request.criterion {
         Some((c, v)) => (Some((c.reference(), v.clone())), h.major_reason.clone()),
         None if next.grade != h.progress.grade => (h.criterion.clone(), request.note.clone()),

@@ -20,7 +20,7 @@ use safegrade_domain::{CodeList, EnterpriseId, Scope};
 use crate::grading::certificates::{CertificateRow, of_enterprises};
 use crate::plumbing::schema::{
     accidents, assessments, certificates, drives, enterprises, grade_summaries, gradings,
-    guidance_visits,
+    guidance_visits, hazards,
 };
 use crate::{Store, StoreError};
 
@@ -38,7 +38,7 @@ pub struct Alert {
     pub area_code: String,
     /// By when (or since when) the action is due.
     pub due_on: NaiveDate,
-    /// The record that raised it: `("certificate" | "accident", id)`.
+    /// The record that raised it: `("certificate" | "accident" | "grading" | "hazard", id)`.
     pub subject: (&'static str, String),
     /// The rule, with its source.
     pub rule: String,
@@ -195,6 +195,94 @@ impl Store {
                             alerts::annual_self_assessment_missing(rules, &c, last_self, today)
                                 .map(|n| Alert::new(n, &c, area)),
                         );
+                    }
+                }
+            }
+            // Open major hazards past their deadline; a revocation trigger too for those of
+            // an enterprise holding a grade in force.
+            if filter.wants(AlertKind::MajorHazardOverdue)
+                || filter.wants(AlertKind::RevocationTrigger)
+            {
+                use safegrade_domain::hazards::{HazardGrade, HazardState};
+                let open = [
+                    HazardState::Registered,
+                    HazardState::Rectifying,
+                    HazardState::AwaitingAcceptance,
+                ]
+                .map(|s| s.as_str());
+                let q = hazards::table
+                    .inner_join(enterprises::table)
+                    .left_join(
+                        grade_summaries::table
+                            .on(grade_summaries::enterprise_id.eq(hazards::enterprise_id)),
+                    )
+                    .filter(hazards::grade.eq(HazardGrade::Major.as_str()))
+                    .filter(hazards::state.eq_any(open))
+                    .filter(hazards::deadline.lt(today))
+                    .select((
+                        hazards::id,
+                        hazards::enterprise_id,
+                        enterprises::area_code,
+                        hazards::description,
+                        hazards::deadline.assume_not_null(),
+                        grade_summaries::current_certificate_id.nullable(),
+                        grade_summaries::grade_valid_until.nullable(),
+                        grade_summaries::revoked_on.nullable(),
+                    ))
+                    .into_boxed();
+                type Row = (
+                    String,
+                    String,
+                    String,
+                    String,
+                    NaiveDate,
+                    Option<String>,
+                    Option<NaiveDate>,
+                    Option<NaiveDate>,
+                );
+                let rows: Vec<Row> =
+                    scoped!(q, filter, enterprises::area_code, hazards::enterprise_id)
+                        .load(conn)?;
+                let in_force: Vec<String> = rows
+                    .iter()
+                    .filter(|r| r.7.is_none() && r.6.is_some_and(|u| u >= today))
+                    .filter_map(|r| r.5.clone())
+                    .collect();
+                let numbers: HashMap<String, String> = in_force
+                    .chunks(1000)
+                    .map(|chunk| {
+                        certificates::table
+                            .filter(certificates::id.eq_any(chunk))
+                            .select((certificates::id, certificates::number))
+                            .load::<(String, String)>(conn)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                for (id, ent, area, description, deadline, certificate, _, _) in rows {
+                    let Some(enterprise_id) = EnterpriseId::parse(&ent) else {
+                        continue;
+                    };
+                    let number = certificate.and_then(|c| numbers.get(&c));
+                    for n in alerts::major_hazard_overdue(
+                        &description,
+                        deadline,
+                        today,
+                        number.map(String::as_str),
+                    ) {
+                        if filter.wants(n.kind) {
+                            out.push(Alert {
+                                kind: n.kind,
+                                enterprise_id,
+                                enterprise_name: String::new(),
+                                area_code: area.clone(),
+                                due_on: n.due_on,
+                                subject: ("hazard", id.clone()),
+                                rule: n.rule,
+                                next_step: n.next_step,
+                            });
+                        }
                     }
                 }
             }

@@ -1,0 +1,423 @@
+//! Hidden hazards through the API: a general hazard fixed on the spot; a major hazard matched
+//! to an Order No. 10 item that cannot start rectifying without 五落实, is listed, extended
+//! once, goes overdue (a `major_hazard_overdue` alert and a `revocation_trigger` on the
+//! enterprise's certificate, and a grading application refused), then is closed after
+//! acceptance with its assessment and de-listed; who may grade, list and decide; an area
+//! regulator who sees none of another county's hazards.
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::TestRequest;
+use safegrade_testkit::{TestDb, json_request, principal, send, send_as, test_app_at};
+use serde_json::{Value, json};
+
+use crate::access::{certificate, hazard_body};
+
+both!(
+    a_general_hazard_is_fixed_on_the_spot,
+    a_major_hazard_from_criterion_to_closure
+);
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap_or_default()
+}
+
+async fn a_general_hazard_is_fixed_on_the_spot(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2026-01-05")).await;
+    let (ent, _) = safegrade_testkit::post_enterprise(&app, 970).await;
+    let ent = ent.body["id"].as_str().unwrap_or_default().to_owned();
+    let (_, token) = principal(
+        &db.store,
+        json!({"name": "企业", "role": "enterprise", "enterprise_id": ent}),
+    );
+    let token = Some(token.as_str());
+    // Every field is checked at once.
+    let bad = send_as(
+        &app,
+        token,
+        json_request(
+            Method::POST,
+            "/api/v1/hazards",
+            &json!({"enterprise_id": ent, "found_on": "2026-02-01", "source": "daily",
+                    "criterion": "MEM-2023-10/99/1", "colour": "red"}),
+        ),
+    )
+    .await;
+    let pointers: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    for p in [
+        "/found_on",
+        "/source",
+        "/criterion",
+        "/colour",
+        "/found_by",
+        "/description",
+        "/hazard_type",
+        "/management_class",
+    ] {
+        assert!(pointers.contains(&p), "{p}: {}", bad.body);
+    }
+    let r = send_as(
+        &app,
+        token,
+        json_request(Method::POST, "/api/v1/hazards", &hazard_body(&ent, 1)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(
+        (r.body["grade"].clone(), r.body["state"].clone()),
+        (json!("general"), json!("registered"))
+    );
+    let url = r.header("location");
+    // An enterprise may not grade its own hazard major without a criterion.
+    let mut major = hazard_body(&ent, 2);
+    major["major_reason"] = json!("企业自认为重大");
+    let r = send_as(
+        &app,
+        token,
+        json_request(Method::POST, "/api/v1/hazards", &major),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let wrong = send_as(
+        &app,
+        token,
+        json_request(
+            Method::POST,
+            &format!("{url}/fix_on_the_spot"),
+            &json!({"deadline": "2026-02-01"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (wrong.status, wrong.body["errors"][0]["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("not_applicable")),
+        "{}",
+        wrong.body
+    );
+    let fixed = send_as(
+        &app,
+        token,
+        json_request(
+            Method::POST,
+            &format!("{url}/fix_on_the_spot"),
+            &json!({"note": "当场关闭配电箱门并补设警示标识"}),
+        ),
+    )
+    .await;
+    assert_eq!(fixed.status, StatusCode::OK, "{}", fixed.body);
+    assert_eq!(fixed.body["state"], "fixed_on_the_spot");
+    let again = send_as(
+        &app,
+        token,
+        json_request(Method::POST, &format!("{url}/completion"), &json!({})),
+    )
+    .await;
+    assert_eq!(
+        again.body["code"], "hazard_step_not_allowed",
+        "{}",
+        again.body
+    );
+    let open = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/hazards?enterprise_id={ent}&open=true")),
+    )
+    .await;
+    assert_eq!(open.body["items"], json!([]), "{}", open.body);
+}
+
+async fn a_major_hazard_from_criterion_to_closure(db: TestDb) {
+    let app = test_app_at(db.store.clone(), day("2026-01-05")).await;
+    let (ent, _) = safegrade_testkit::post_enterprise(&app, 971).await;
+    let ent = ent.body["id"].as_str().unwrap_or_default().to_owned();
+    let number = "川AQBJC-HZ-1";
+    certificate(&app, &ent, number).await;
+    let (_, token) = principal(
+        &db.store,
+        json!({"name": "企业", "role": "enterprise", "enterprise_id": ent}),
+    );
+    let (_, county) = principal(
+        &db.store,
+        json!({"name": "游仙区应急管理局", "role": "area_regulator", "area_codes": ["510704"]}),
+    );
+    let (token, county) = (Some(token.as_str()), Some(county.as_str()));
+
+    // The criterion must apply to the enterprise (cement: 工贸, not tobacco).
+    let mut body = hazard_body(&ent, 3);
+    body["criterion"] = json!("MEM-2023-10/10/1");
+    let r = send_as(
+        &app,
+        token,
+        json_request(Method::POST, "/api/v1/hazards", &body),
+    )
+    .await;
+    assert_eq!(r.body["errors"][0]["pointer"], "/criterion", "{}", r.body);
+    body["criterion"] = json!("MEM-2023-10/3/2");
+    body["description"] = json!("两名电工未取得特种作业操作证上岗作业");
+    let r = send_as(
+        &app,
+        token,
+        json_request(Method::POST, "/api/v1/hazards", &body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["grade"], "major", "a criterion makes it major");
+    assert_eq!(r.body["criterion"], "MEM-2023-10/3/2");
+    assert!(r.body["criteria_version"].is_string(), "{}", r.body);
+    let url = r.header("location");
+    let take =
+        |step: &str, body: Value| json_request(Method::POST, &format!("{url}/{step}"), &body);
+
+    // Not fixed on the spot, not rectified without the five implementations.
+    let r = send_as(&app, token, take("fix_on_the_spot", json!({}))).await;
+    assert_eq!(r.body["code"], "hazard_step_not_allowed", "{}", r.body);
+    let r = send_as(
+        &app,
+        token,
+        take("rectification", json!({"deadline": "2026-02-27"})),
+    )
+    .await;
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("五落实")),
+        "{}",
+        r.body
+    );
+    let r = send_as(
+        &app,
+        token,
+        take(
+            "rectification",
+            json!({"plan": {"measures": "停止无证人员作业并组织培训取证"}}),
+        ),
+    )
+    .await;
+    let pointers: Vec<&str> = r.body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/plan/responsible",
+            "/plan/contingency",
+            "/plan/principal",
+            "/plan/funds_cny",
+            "/plan/deadline"
+        ],
+        "{}",
+        r.body
+    );
+    let plan = json!({"measures": "停止无证人员作业，送培取证", "responsible": "安全科 李明",
+                      "funds_cny": 12000, "deadline": "2026-02-27",
+                      "contingency": "无证人员调离电工岗位，由持证电工监护作业", "principal": "王总"});
+    let r = send_as(&app, token, take("rectification", json!({"plan": plan}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        (r.body["state"].clone(), r.body["deadline"].clone()),
+        (json!("rectifying"), json!("2026-02-27"))
+    );
+
+    // Listed by the regulator (not by the enterprise), which sets an earlier deadline.
+    let listing = json!({"listing": {"level": "市级", "authority": "绵阳市应急管理局",
+                         "document_no": "绵应急督〔2026〕3号", "deadline": "2026-02-20"},
+                         "notice_on": "2026-01-08"});
+    let r = send_as(&app, token, take("listing", listing.clone())).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = send(&app, take("listing", listing)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        r.body["deadline"], "2026-02-20",
+        "the listing's earlier deadline"
+    );
+    let listed = send(&app, TestRequest::get().uri("/api/v1/hazards?listed=true")).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+
+    // Extended once: asked by the enterprise, decided by the regulator.
+    let ask = json!({"deadline": "2026-03-13", "reason": "培训班 3 月初才开班"});
+    let r = send_as(&app, token, take("extension_request", ask.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = send_as(&app, token, take("extension_request", ask)).await;
+    assert_eq!(
+        r.body["code"], "hazard_step_not_allowed",
+        "one pending at a time"
+    );
+    let r = send_as(
+        &app,
+        token,
+        take("extension_decision", json!({"approved": true})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = send(&app, take("extension_decision", json!({"approved": true}))).await;
+    assert_eq!(r.body["deadline"], "2026-03-13", "{}", r.body);
+    assert_eq!(r.body["extensions"][0]["approved"], true);
+
+    // Overdue: the alerts, and a grading application refused (condition 9).
+    let late = test_app_at(db.store.clone(), day("2026-03-16")).await;
+    let alerts = send(
+        &late,
+        TestRequest::get().uri(&format!("/api/v1/alerts?enterprise_id={ent}")),
+    )
+    .await;
+    let kinds: Vec<(String, String)> = alerts.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["subject"]["type"] == "hazard")
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap_or_default().to_owned(),
+                a["due_on"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("major_hazard_overdue".to_owned(), "2026-03-13".to_owned()),
+            ("revocation_trigger".to_owned(), "2026-03-13".to_owned())
+        ],
+        "{}",
+        alerts.body
+    );
+    assert!(
+        alerts.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a["next_step"].as_str().is_some_and(|t| t.contains(number))),
+        "names the certificate: {}",
+        alerts.body
+    );
+    let overdue = send(
+        &late,
+        TestRequest::get().uri("/api/v1/hazards?overdue=true"),
+    )
+    .await;
+    assert_eq!(
+        overdue.body["items"][0]["overdue"], true,
+        "{}",
+        overdue.body
+    );
+    let sa = crate::access::assessment(&late, &ent, &standard(&late).await).await;
+    send(
+        &late,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/assessments/{sa}/submission"),
+            &json!({}),
+        ),
+    )
+    .await;
+    let applied = send(
+        &late,
+        json_request(
+            Method::POST,
+            "/api/v1/gradings",
+            &crate::access::grading_body(&ent, &sa),
+        ),
+    )
+    .await;
+    assert!(
+        applied.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("第 9 项")),
+        "{}",
+        applied.body
+    );
+
+    // Another county sees none of it.
+    let theirs = send_as(&late, county, TestRequest::get().uri("/api/v1/hazards")).await;
+    assert_eq!(theirs.body["items"], json!([]), "{}", theirs.body);
+    let r = send_as(&late, county, TestRequest::get().uri(url)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = send_as(
+        &late,
+        county,
+        TestRequest::get().uri("/api/v1/alerts?kind=major_hazard_overdue"),
+    )
+    .await;
+    assert_eq!(r.body["items"], json!([]), "{}", r.body);
+
+    // Rectified, accepted with the assessment, closed, de-listed.
+    let take =
+        |step: &str, body: Value| json_request(Method::POST, &format!("{url}/{step}"), &body);
+    let r = send_as(
+        &late,
+        token,
+        take("completion", json!({"note": "两人已取证"})),
+    )
+    .await;
+    assert_eq!(r.body["state"], "awaiting_acceptance", "{}", r.body);
+    let acceptance =
+        json!({"accepted_by": "市局 赵工", "opinion": "证件齐全，整改到位", "passed": true});
+    let r = send_as(&late, token, take("acceptance", acceptance.clone())).await;
+    assert_eq!(r.body["code"], "hazard_step_not_allowed", "{}", r.body);
+    let mut with = acceptance;
+    with["assessment"] = json!("整改后评估：电工岗位全部持证，隐患消除");
+    let r = send_as(&late, token, take("acceptance", with)).await;
+    assert_eq!(r.body["state"], "closed", "{}", r.body);
+    let r = send(&late, take("delisting", json!({"notice_on": "2026-03-20"}))).await;
+    assert_eq!(r.body["listing"]["delisted_on"], "2026-03-16", "{}", r.body);
+    let alerts = send(
+        &late,
+        TestRequest::get().uri(&format!(
+            "/api/v1/alerts?enterprise_id={ent}&kind=major_hazard_overdue,revocation_trigger"
+        )),
+    )
+    .await;
+    assert_eq!(alerts.body["items"], json!([]), "closed: {}", alerts.body);
+    let events = send(
+        &late,
+        TestRequest::get().uri(&format!(
+            "/api/v1/events?resource_type=hazard&enterprise_id={ent}"
+        )),
+    )
+    .await;
+    let steps: Vec<&str> = events.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["data"]["step"].as_str().unwrap_or("registered"))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "registered",
+            "rectification",
+            "listing",
+            "extension_request",
+            "extension_decision",
+            "completion",
+            "acceptance",
+            "delisting"
+        ]
+    );
+}
+
+/// A one-item standard for any sector, as the administrator; its id.
+async fn standard<S, B>(app: &safegrade_testkit::TestApp<S>) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = send(app, json_request(Method::POST, "/api/v1/standards", &json!({
+        "code": "隐患测试标准", "version": "1", "title": "隐患测试标准", "full_points": 10,
+        "thresholds": {"grade_1": 90, "grade_2": 75, "grade_3": 60},
+        "elements": [{"code": "1", "title": "目标职责", "points": 10, "sub_elements": [{"code": "1.1", "title": "目标",
+            "items": [{"code": "1.1.1", "text": "制定目标", "points": 10, "method": "未制定不得分"}]}]}]
+    }))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["id"].as_str().unwrap_or_default().to_owned()
+}
