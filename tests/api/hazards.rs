@@ -306,6 +306,14 @@ async fn a_major_hazard_from_criterion_to_closure(db: TestDb) {
         "{}",
         overdue.body
     );
+    let others = send(
+        &late,
+        TestRequest::get().uri(&format!(
+            "/api/v1/hazards?overdue=false&enterprise_id={ent}"
+        )),
+    )
+    .await;
+    assert_eq!(others.body["items"], json!([]), "{}", others.body);
     let sa = crate::access::assessment(&late, &ent, &standard(&late).await).await;
     send(
         &late,

@@ -466,20 +466,11 @@ pub async fn list_assessments(
     let rows = state
         .run(move |s| Ok(s.list_assessments(&filter, after, i64::from(limit) + 1)?))
         .await?;
-    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    let items: Vec<AssessmentSummary> = rows
-        .into_iter()
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(AssessmentSummary::from)
-        .collect();
-    let next_cursor = more
-        .then(|| {
-            items
-                .last()
-                .map(|a| list::encode_cursor(CURSOR_KIND, &a.id))
-        })
-        .flatten();
-    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+    let rows = rows.into_iter().map(AssessmentSummary::from).collect();
+    let page = list::page(rows, limit, CURSOR_KIND, |a: &AssessmentSummary| {
+        a.id.clone()
+    });
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// An assessment in a list.

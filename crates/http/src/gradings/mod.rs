@@ -24,11 +24,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
-use crate::plumbing::error::{
-    ApiError, ErrorCode, NO_SUCH_ENTERPRISE, not_found_as, not_found_says,
-};
-use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
+use crate::plumbing::error::{ApiError, NO_SUCH_ENTERPRISE, not_found_as, not_found_says};
+use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId, step_path};
 use crate::plumbing::list::{self, ListResponse};
+use crate::plumbing::members::Reader;
 use crate::plumbing::write::Answer;
 
 /// A step taken.
@@ -630,69 +629,15 @@ pub async fn take_grading_step(
     IfMatch(expected): IfMatch,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let (raw, step_raw) = path.into_inner();
-    let PathId(id, raw) = PathId::<GradingId>::parse(&raw)?;
-    let kind = step_raw
-        .parse::<GradingStep>()
-        .map_err(|e| ApiError::new(ErrorCode::InvalidPath, e.to_string()))?;
-    let d = &caller.principal.data;
-    if !may_take(d.role, d.read_only, kind) {
-        return Err(caller.forbidden(&format!("不能办理“{}”", kind.label_zh())));
-    }
+    let (PathId(id, raw), kind) =
+        step_path::<GradingId, GradingStep>(path.into_inner(), &caller, may_take)?;
     let today = state.today();
-    let mut errors: Vec<Violation> = body
-        .keys()
-        .filter(|k| !STEP_MEMBERS.contains(&k.as_str()))
-        .map(|k| Violation::field(k, V::UnknownField, format!("{k} 不是定级办理的字段")))
-        .collect();
-    let on = match body.get("on") {
-        None | Some(Value::Null) => today,
-        Some(Value::String(s)) => match s.parse::<NaiveDate>() {
-            Ok(d) if d <= today => d,
-            Ok(d) => {
-                errors.push(Violation::field(
-                    "on",
-                    V::OutOfRange,
-                    format!("on {d} 晚于今天（{today}）"),
-                ));
-                today
-            }
-            Err(_) => {
-                errors.push(Violation::field(
-                    "on",
-                    V::InvalidValue,
-                    format!("on 须为日期 YYYY-MM-DD，实际为 '{s}'"),
-                ));
-                today
-            }
-        },
-        Some(_) => {
-            errors.push(Violation::field(
-                "on",
-                V::InvalidType,
-                "on 须为字符串（YYYY-MM-DD）",
-            ));
-            today
-        }
-    };
-    let note = match body.get("note") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.chars().count() <= 2000 => {
-            Some(s.trim().to_owned()).filter(|s| !s.is_empty())
-        }
-        Some(Value::String(_)) => {
-            errors.push(Violation::field(
-                "note",
-                V::TooLong,
-                "note 最多 2000 个字符",
-            ));
-            None
-        }
-        Some(_) => {
-            errors.push(Violation::field("note", V::InvalidType, "note 须为字符串"));
-            None
-        }
-    };
+    let mut r = Reader::new(&body);
+    let on = r.step_day(today);
+    let note = r.text("note", 2000);
+    // The others are read by the step.
+    r.known(&STEP_MEMBERS);
+    let mut errors = r.finish("定级办理");
     let step_facts = step_of(kind, &body, &mut errors);
     let certificate = if kind == GradingStep::Announcement {
         announced(&body, &mut errors)

@@ -21,10 +21,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
-use crate::plumbing::error::{
-    ApiError, ErrorCode, NO_SUCH_ENTERPRISE, not_found_as, not_found_says,
-};
-use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
+use crate::plumbing::error::{ApiError, NO_SUCH_ENTERPRISE, not_found_as, not_found_says};
+use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId, step_path};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::members::Reader;
 use crate::plumbing::write::Answer;
@@ -542,7 +540,7 @@ pub struct HazardQuery {
     pub grade: Option<HazardGrade>,
     /// Only open hazards (registered, rectifying, awaiting acceptance), or only the others.
     pub open: Option<bool>,
-    /// Only open hazards past their deadline today.
+    /// Only open hazards past their deadline today (`true`), or only the others (`false`).
     pub overdue: Option<bool>,
     /// Only hazards under listed supervision (挂牌督办), or only the others.
     pub listed: Option<bool>,
@@ -587,28 +585,18 @@ pub async fn list_hazards(
         state: q.state,
         grade: q.grade,
         open: q.open,
-        overdue_on: q.overdue.filter(|o| *o).map(|_| today),
+        overdue: q.overdue.map(|o| (o, today)),
         listed: q.listed,
     };
     let rows = state
         .run(move |s| Ok(s.list_hazards(&filter, after, i64::from(limit) + 1)?))
         .await?;
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let more = rows.len() > limit;
-    let items: Vec<HazardResponse> = rows
+    let rows = rows
         .into_iter()
-        .take(limit)
         .map(|h| HazardResponse::new(h, today))
-        .filter(|h| q.overdue != Some(false) || !h.overdue)
         .collect();
-    let next_cursor = more
-        .then(|| {
-            items
-                .last()
-                .map(|h| list::encode_cursor(CURSOR_KIND, &h.id))
-        })
-        .flatten();
-    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+    let page = list::page(rows, limit, CURSOR_KIND, |h: &HazardResponse| h.id.clone());
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One hazard with its plan, listing, extensions and acceptance.
@@ -854,25 +842,11 @@ pub async fn take_hazard_step(
     IfMatch(expected): IfMatch,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let (raw, step_raw) = path.into_inner();
-    let PathId(id, raw) = PathId::<HazardId>::parse(&raw)?;
-    let kind = step_raw
-        .parse::<HazardStep>()
-        .map_err(|e| ApiError::new(ErrorCode::InvalidPath, e.to_string()))?;
-    let d = &caller.principal.data;
-    if !may_take(d.role, d.read_only, kind) {
-        return Err(caller.forbidden(&format!("不能办理“{}”", kind.label_zh())));
-    }
+    let (PathId(id, raw), kind) =
+        step_path::<HazardId, HazardStep>(path.into_inner(), &caller, may_take)?;
     let today = state.today();
     let mut r = Reader::new(&body);
-    let on = r.date("on").unwrap_or(today);
-    if on > today {
-        r.errors.push(Violation::field(
-            "on",
-            V::OutOfRange,
-            format!("on {on} 晚于今天（{today}）"),
-        ));
-    }
+    let on = r.step_day(today);
     let note = r.text("note", TEXT);
     for k in STEP_MEMBERS {
         if !applies(kind, k) {

@@ -228,6 +228,31 @@ impl<T: RecordId> PathId<T> {
     }
 }
 
+/// The record and the step of a transition path (`/…/{id}/{step}`), for a caller whose role
+/// may take that step (`may` asks the domain's rule with the role and the read-only flag): 400
+/// `invalid_path` for a bad id or an unknown step, 403 naming the step otherwise.
+pub fn step_path<T, S>(
+    (raw, step): (String, String),
+    caller: &crate::plumbing::auth::Caller,
+    may: impl FnOnce(safegrade_domain::Role, bool, S) -> bool,
+) -> Result<(PathId<T>, S), ApiError>
+where
+    T: RecordId,
+    S: std::str::FromStr + safegrade_domain::CodeList,
+    S::Err: std::fmt::Display,
+{
+    let id = PathId::<T>::parse(&raw)?;
+    let kind = step
+        .parse::<S>()
+        .map_err(|e| ApiError::new(ErrorCode::InvalidPath, e.to_string()))?;
+    let d = &caller.principal.data;
+    if may(d.role, d.read_only, kind) {
+        Ok((id, kind))
+    } else {
+        Err(caller.forbidden(&format!("不能办理“{}”", kind.label_zh())))
+    }
+}
+
 impl<T: RecordId> FromRequest for PathId<T> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;

@@ -101,3 +101,21 @@ pub fn next_cursor(kind: &str, has_more: bool, last: Option<String>) -> Option<S
         None
     }
 }
+
+/// One page out of `rows`, read with a limit of `limit + 1`: at most `limit` items and the
+/// `next_cursor` (of `kind`, at the last item's `position`) when more follow.
+pub fn page<T: ToSchema>(
+    mut rows: Vec<T>,
+    limit: u32,
+    kind: &str,
+    position: impl Fn(&T) -> String,
+) -> ListResponse<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = next_cursor(kind, more, rows.last().map(position));
+    ListResponse {
+        items: rows,
+        next_cursor,
+    }
+}

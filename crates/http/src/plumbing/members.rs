@@ -282,6 +282,27 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Marks `keys` as known: members read elsewhere, not refused by [`Reader::finish`].
+    pub fn known(&mut self, keys: &[&'static str]) {
+        self.read.extend_from_slice(keys);
+    }
+
+    /// The day a step is taken: `on`, not after `today`; `today` when not given.
+    pub fn step_day(&mut self, today: chrono::NaiveDate) -> chrono::NaiveDate {
+        match self.date("on") {
+            Some(on) if on > today => {
+                self.fail(
+                    "on",
+                    ViolationCode::OutOfRange,
+                    format!("on {on} 晚于今天（{today}）"),
+                );
+                today
+            }
+            Some(on) => on,
+            None => today,
+        }
+    }
+
     /// Refuses member `key`, if given, as not applicable here (`why` says why).
     pub fn not_applicable(&mut self, key: &'static str, why: &str) {
         if self.get(key).is_some() {

@@ -409,8 +409,8 @@ pub struct HazardFilter {
     pub grade: Option<HazardGrade>,
     /// Only open (or only closed) hazards.
     pub open: Option<bool>,
-    /// Only open hazards past their deadline on this day.
-    pub overdue_on: Option<NaiveDate>,
+    /// Only open hazards past their deadline on this day (`true`), or only the others.
+    pub overdue: Option<(bool, NaiveDate)>,
     /// Only listed (挂牌) hazards.
     pub listed: Option<bool>,
 }
@@ -457,10 +457,21 @@ impl Store {
                 Some(false) => q = q.filter(hazards::state.ne_all(open)),
                 None => {}
             }
-            if let Some(day) = filter.overdue_on {
-                q = q
-                    .filter(hazards::state.eq_any(open))
-                    .filter(hazards::deadline.lt(day));
+            match filter.overdue {
+                Some((true, day)) => {
+                    q = q
+                        .filter(hazards::state.eq_any(open))
+                        .filter(hazards::deadline.lt(day));
+                }
+                Some((false, day)) => {
+                    q = q.filter(
+                        hazards::state
+                            .ne_all(open)
+                            .or(hazards::deadline.is_null())
+                            .or(hazards::deadline.ge(day)),
+                    );
+                }
+                None => {}
             }
             if let Some(l) = filter.listed {
                 q = q.filter(hazards::listed.eq(l));
