@@ -275,6 +275,37 @@ async fn a_first_grading_to_announcement(db: TestDb) {
         "{}",
         missing.body
     );
+    // 三级 is the city's to announce (a province-level authority is refused), and a county
+    // bureau has no grading power.
+    let mut provincial = certificate.clone();
+    provincial["authority"] = json!({"level": "province", "name": "四川省应急管理厅"});
+    let r = send(
+        &app,
+        take(
+            "announcement",
+            json!({"on": "2024-12-26", "certificate": provincial}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.body["errors"][0]["pointer"], "/certificate/authority/level",
+        "{}",
+        r.body
+    );
+    let (_, county) = principal(
+        &db.store,
+        json!({"name": "涪城区应急管理局", "role": "area_regulator", "area_codes": ["510703"]}),
+    );
+    let r = send_as(
+        &app,
+        Some(&county),
+        take(
+            "announcement",
+            json!({"on": "2024-12-26", "certificate": certificate}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let r = send(
         &app,
         take(

@@ -393,6 +393,23 @@ pub fn take(
     })
 }
 
+/// The grading authorities (定级部门) that may announce `grade` (定级办法 on grading
+/// authorities, (R); domain research §1.3): the ministry grades 一级, the provincial department
+/// 二级, the city department 三级; small and micro enterprises the city, or the county where
+/// the province allows it. SafeGrade records a 一级 or 二级 announcement as decided by the
+/// ministry or the province.
+pub fn announcing_authorities(
+    grade: crate::grading::Grade,
+) -> &'static [crate::grading::AuthorityLevel] {
+    use crate::grading::{AuthorityLevel as A, Grade as G};
+    match grade {
+        G::Grade1 => &[A::Ministry],
+        G::Grade2 => &[A::Province],
+        G::Grade3 => &[A::City],
+        G::SmallMicro => &[A::City, A::County],
+    }
+}
+
 /// Who may submit an application: the enterprise itself, its software (a read-write
 /// integration) and the regulators.
 pub fn may_apply(role: crate::Role, read_only: bool) -> bool {
@@ -406,14 +423,20 @@ pub fn may_apply(role: crate::Role, read_only: bool) -> bool {
 
 /// Who may take `step`: the enterprise (or its software) resubmits and reports its
 /// rectification; the review organisation assigned (`reviewer`) records the review and the
-/// verification, as may a read-write integration; the regulators take every step (定级办法:
-/// the organising unit and the grading authority act for the bureau here), and only they
-/// assign the review organisation.
+/// verification, as may a read-write integration; the regulators take the organising unit's
+/// steps (定级办法: the organising unit acts for the bureau here), and only they assign the
+/// review organisation; the grading authority's steps — publicity, objections, the
+/// announcement and the refusal — are the city bureau's (county bureaus have no grading
+/// power, domain research §1.3).
 pub fn may_take(role: crate::Role, read_only: bool, step: GradingStep) -> bool {
     use crate::Role as R;
     use GradingStep as G;
     match role {
-        R::CityAdmin | R::CityRegulator | R::AreaRegulator => true,
+        R::CityAdmin | R::CityRegulator => true,
+        R::AreaRegulator => !matches!(
+            step,
+            G::Publicity | G::Objection | G::Announcement | G::Refusal
+        ),
         R::Enterprise => matches!(step, G::Resubmission | G::RectificationReport),
         R::Reviewer => matches!(step, G::Review | G::RectificationVerification),
         R::Integration => {
@@ -693,6 +716,26 @@ mod tests {
         assert!(may_take(Role::Reviewer, false, GradingStep::Review));
         assert!(!may_take(Role::Reviewer, false, GradingStep::Acceptance));
         assert!(!may_apply(Role::Reviewer, false));
+        assert!(may_take(
+            Role::AreaRegulator,
+            false,
+            GradingStep::Acceptance
+        ));
+        assert!(!may_take(
+            Role::AreaRegulator,
+            false,
+            GradingStep::Announcement
+        ));
+        assert!(may_take(
+            Role::CityRegulator,
+            false,
+            GradingStep::Announcement
+        ));
+        use crate::grading::{AuthorityLevel, Grade};
+        assert_eq!(
+            announcing_authorities(Grade::Grade2),
+            [AuthorityLevel::Province]
+        );
     }
 
     #[test]

@@ -445,6 +445,20 @@ pub fn step(
                 "公告须写明证书编号和定级部门（certificate）",
             )]));
         };
+        let allowed = safegrade_domain::gradings::announcing_authorities(g.grade);
+        if !allowed.contains(&announced.authority.0) {
+            let names: Vec<&str> = allowed.iter().map(|a| a.label_zh()).collect();
+            return Err(StoreError::Invalid(vec![Violation {
+                pointer: "/certificate/authority/level".into(),
+                code: ViolationCode::InvalidValue,
+                message: format!(
+                    "{}由{}定级，不是{}（定级办法关于定级部门的规定）",
+                    g.grade.label_zh(),
+                    names.join("或"),
+                    announced.authority.0.label_zh()
+                ),
+            }]));
+        }
         // Valid from the announcement, for the validity of the rules (domain research §1.6,
         // §15: the announcement, not the review, creates the certificate).
         let data = CertificateData {
