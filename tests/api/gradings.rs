@@ -10,6 +10,7 @@ use safegrade_testkit::{TestDb, json_request, principal, send, send_as, test_app
 use serde_json::{Value, json};
 
 both!(
+    a_fast_track_renewal_supersedes_the_grade,
     a_first_grading_to_announcement,
     refusals_bars_and_who_acts,
     reviewers_see_and_review_only_their_assignments
@@ -853,5 +854,138 @@ async fn reviewers_see_and_review_only_their_assignments(db: TestDb) {
         late.body["code"], "grading_step_not_allowed",
         "{}",
         late.body
+    );
+}
+
+/// A same-grade renewal whose conditions held goes from acceptance straight to publicity and
+/// its announcement renews the grade in force (the old certificate superseded); a fatal
+/// accident during the validity keeps another enterprise off the fast track.
+async fn a_fast_track_renewal_supersedes_the_grade(db: TestDb) {
+    // 三级 valid until 2024-12-15: the renewal window opened on 2024-09-15.
+    let app = test_app_at(db.store.clone(), day("2024-10-08")).await;
+    let mut urls = Vec::new();
+    for n in [980, 981] {
+        let (ent, _) = safegrade_testkit::post_enterprise(&app, n).await;
+        let ent = ent.body["id"].as_str().unwrap_or_default().to_owned();
+        let c = send(
+            &app,
+            json_request(
+                Method::POST,
+                "/api/v1/certificates",
+                &json!({"enterprise_id": ent, "grade": "grade_3", "number": format!("FT-{n}"),
+                        "authority": {"level": "city", "name": "绵阳市应急管理局"},
+                        "issued_on": "2021-12-15", "standard": "AQ/T 9006-2010"}),
+            ),
+        )
+        .await;
+        assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
+        if n == 981 {
+            // A death during the validity, more than a year before applying.
+            let a = send(
+                &app,
+                json_request(
+                    Method::POST,
+                    "/api/v1/accidents",
+                    &json!({"enterprise_id": ent, "occurred_on": "2022-06-01", "kind": "machinery",
+                            "deaths": 1, "source": "事故调查报告"}),
+                ),
+            )
+            .await;
+            assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        }
+        let sa = self_assessed(&app, &ent, &format!("ft{n}")).await;
+        let g = send(
+            &app,
+            json_request(
+                Method::POST,
+                "/api/v1/gradings",
+                &application(&ent, &sa, "renewal", "grade_3"),
+            ),
+        )
+        .await;
+        assert_eq!(g.status, StatusCode::CREATED, "{}", g.body);
+        urls.push((g.header("location").to_owned(), c.body["id"].clone()));
+    }
+    let later = test_app_at(db.store.clone(), day("2024-10-31")).await;
+    let take = |url: &str, step: &str, body: Value| {
+        json_request(Method::POST, &format!("{url}/{step}"), &body)
+    };
+    let (url, old) = &urls[0];
+    let r = send(
+        &later,
+        take(
+            url,
+            "acceptance",
+            json!({"on": "2024-10-09", "fast_track": true}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (r.body["state"].clone(), r.body["due_on"].clone()),
+        (json!("publicity"), json!("2024-10-17")),
+        "straight to 7 working days of publicity (Saturday 10-12 works): {}",
+        r.body
+    );
+    let certificate = json!({"number": "FT-980-2", "authority": {"level": "city", "name": "绵阳市应急管理局"}, "standard": "定级测试标准"});
+    let r = send(
+        &later,
+        take(
+            url,
+            "announcement",
+            json!({"on": "2024-10-21", "certificate": certificate}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let renewed = send(
+        &later,
+        TestRequest::get().uri(&format!(
+            "/api/v1/certificates/{}",
+            old.as_str().unwrap_or_default()
+        )),
+    )
+    .await;
+    assert_eq!(
+        renewed.body["superseded_by"], r.body["certificate_id"],
+        "{}",
+        renewed.body
+    );
+    let events = send(
+        &later,
+        TestRequest::get().uri(&format!(
+            "/api/v1/events?types=certificate.renewed&resource_id={}",
+            r.body["certificate_id"].as_str().unwrap_or_default()
+        )),
+    )
+    .await;
+    assert_eq!(
+        events.body["items"][0]["data"]["track"], "fast_track",
+        "{}",
+        events.body
+    );
+
+    let (url, _) = &urls[1];
+    let r = send(
+        &later,
+        take(
+            url,
+            "acceptance",
+            json!({"on": "2024-10-09", "fast_track": true}),
+        ),
+    )
+    .await;
+    assert_eq!(r.body["code"], "fast_track_not_allowed", "{}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("死亡")),
+        "{}",
+        r.body
+    );
+    let r = send(&later, take(url, "acceptance", json!({"on": "2024-10-09"}))).await;
+    assert_eq!(
+        r.body["state"], "accepted",
+        "the full review instead: {}",
+        r.body
     );
 }

@@ -189,6 +189,8 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
                 C::CalendarYearUnknown,
                 C::DuplicateCertificateNumber,
                 C::RegradeBarred,
+                C::FastTrackNotAllowed,
+                C::RenewalClosed,
             ],
         ),
         "submit_assessment" | "discard_assessment" => {

@@ -139,6 +139,27 @@ fn in_scope(
     Ok((c, area))
 }
 
+/// The enterprise's certificate in force on `on` (its grade summary's current one, neither
+/// revoked nor past its validity), if any.
+pub(crate) fn in_force(
+    conn: &mut DbConn,
+    enterprise: EnterpriseId,
+    on: NaiveDate,
+) -> Result<Option<Certificate>, StoreError> {
+    use crate::plumbing::schema::grade_summaries;
+    let current: Option<Option<String>> = grade_summaries::table
+        .find(enterprise.to_string())
+        .filter(grade_summaries::revoked_on.is_null())
+        .filter(grade_summaries::grade_valid_until.ge(on))
+        .select(grade_summaries::current_certificate_id)
+        .first(conn)
+        .optional()?;
+    match current.flatten().and_then(|id| CertificateId::parse(&id)) {
+        Some(id) => find(conn, id).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The decision date of the enterprise's latest revocation, if any (a fact for
 /// [`transitions::record`]).
 pub(crate) fn latest_revocation(

@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use safegrade_domain::assessments::{AssessmentKind, AssessmentState};
 use safegrade_domain::calendar::Calendar;
 use safegrade_domain::grading::{
-    AuthorityLevel, CertificateData, Grade, GradeRules, add_months, sub_months,
+    AuthorityLevel, CertificateData, CertificateRefusal, Grade, GradeRules, RenewalTrack,
+    add_months, sub_months,
 };
 use safegrade_domain::gradings::{
     Eligibility, GradingKind, GradingRefusal, GradingState, GradingStep, Progress, ReviewOutcome,
@@ -18,6 +19,7 @@ use safegrade_domain::{
     ViolationCode,
 };
 
+use crate::grading::certificates::Succession;
 use crate::now;
 use crate::plumbing::events::payload::{GradingFields, GradingStepFields};
 use crate::plumbing::events::{EventData, NewEvent};
@@ -417,6 +419,9 @@ pub fn step(
     )
     .map_err(|r| StoreError::Refused(r.into()))?;
     check_version(if_match, g.version)?;
+    if request.step == (Step::Acceptance { fast_track: true }) {
+        fast_track(tx, &g, request.on, rules)?;
+    }
     let organisation = match request.step {
         Step::Assignment => Some(request.review_organisation.clone().ok_or_else(|| {
             StoreError::Invalid(vec![Violation::field(
@@ -472,7 +477,29 @@ pub fn step(
             valid_until: add_months(request.on, rules.validity_months),
             standard: announced.standard,
         };
-        let c = crate::grading::certificates::record(tx, &data, scope, actor, rules)?;
+        // A renewal or an upgrade replaces the grade in force (certificate.renewed /
+        // upgraded, by the procedure the application went through); otherwise a new grade.
+        let current = crate::grading::certificates::in_force(tx, g.enterprise_id, request.on)?;
+        let succession = match g.kind {
+            GradingKind::Renewal if g.steps.iter().any(|s| s.step == GradingStep::Review) => {
+                Some(Succession::Renewal(RenewalTrack::FullReview))
+            }
+            GradingKind::Renewal => Some(Succession::Renewal(RenewalTrack::FastTrack)),
+            GradingKind::Upgrade => Some(Succession::Upgrade),
+            GradingKind::First => None,
+        };
+        let c = match (current, succession) {
+            (Some(current), Some(succession)) => crate::grading::certificates::supersede(
+                tx,
+                current.id,
+                (scope, actor),
+                None,
+                succession,
+                rules,
+                |_| Ok::<_, StoreError>(data),
+            )?,
+            _ => crate::grading::certificates::record(tx, &data, scope, actor, rules)?,
+        };
         certificate_id = Some(c.id.to_string());
     }
     let written = diesel::update(gradings::table.find(id.to_string()))
@@ -567,6 +594,41 @@ fn review_basis(
     match why {
         Some(why) => Err(invalid(field, why)),
         None => Ok(id),
+    }
+}
+
+/// The fast track (直接公示公告) is for a same-grade renewal whose conditions held through the
+/// validity of the grade in force: the rule of [`GradeRules::fast_track`] over the accidents
+/// during that validity, the one renewals of certificates use (定级办法 same-grade
+/// re-application). 409 `fast_track_not_allowed` with the reasons otherwise.
+fn fast_track(
+    tx: &mut WriteTx<'_>,
+    g: &Grading,
+    on: NaiveDate,
+    rules: &GradeRules,
+) -> Result<(), StoreError> {
+    let refused = |reasons: Vec<String>| {
+        StoreError::from(CertificateRefusal::FastTrackNotAllowed { reasons })
+    };
+    if g.kind != GradingKind::Renewal {
+        return Err(refused(vec![format!(
+            "只有同一等级的复评可以直接公示公告，本申请是{}",
+            g.kind.label_zh()
+        )]));
+    }
+    let Some(current) = crate::grading::certificates::in_force(tx, g.enterprise_id, on)? else {
+        return Err(refused(vec!["企业没有现行有效的等级".into()]));
+    };
+    let during = crate::grading::accidents::facts_between(
+        tx,
+        g.enterprise_id,
+        Some((current.data.issued_on, current.data.valid_until)),
+    )?;
+    let fast = rules.fast_track(current.data.grade, &during);
+    if fast.allowed {
+        Ok(())
+    } else {
+        Err(refused(fast.reasons))
     }
 }
 
