@@ -20,6 +20,7 @@ pub mod insights;
 pub mod ledger;
 pub mod plumbing;
 mod refusal;
+pub mod risks;
 pub mod standards;
 
 pub use access::{
@@ -38,8 +39,8 @@ pub use ledger::industry::{
 };
 pub use plumbing::code_list::{CodeList, UnknownCode};
 pub use plumbing::id::{
-    AccidentId, AssessmentId, CertificateId, EnterpriseId, GradingId, HazardId, PrincipalId,
-    StandardId, TokenId,
+    AccidentId, AssessmentId, CertificateId, EnterpriseId, GradingId, HazardId, MeasureId,
+    PrincipalId, RiskId, RiskUnitId, StandardId, TokenId,
 };
 pub use plumbing::validation::{Violation, ViolationCode, pointer_to};
 pub use refusal::Refusal;

@@ -18,6 +18,7 @@ pub mod hazards;
 pub mod insights;
 pub mod ledger;
 pub mod plumbing;
+pub mod risks;
 pub mod standards;
 
 pub use plumbing::writer::WriteTx;

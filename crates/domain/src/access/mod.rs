@@ -43,6 +43,9 @@ code_list! {
         ManageAccess = ("manage_access", "管理账号与令牌"),
         /// Maintain city-wide reference data (the working-day calendar, grading standards).
         ManageReference = ("manage_reference", "维护参考数据（工作日历、评定标准）"),
+        /// Record an enterprise's dual-prevention work: its risk register, control measures
+        /// and hidden hazards (the enterprise its own).
+        RecordDualPrevention = ("record_dual_prevention", "登记风险管控与隐患排查"),
     }
 }
 
@@ -56,6 +59,13 @@ impl Role {
                 Self::CityAdmin | Self::CityRegulator | Self::AreaRegulator => true,
                 Self::Integration => !read_only,
                 Self::Enterprise | Self::Reviewer => false,
+            },
+            Action::RecordDualPrevention => match self {
+                Self::CityAdmin | Self::CityRegulator | Self::AreaRegulator | Self::Enterprise => {
+                    true
+                }
+                Self::Integration => !read_only,
+                Self::Reviewer => false,
             },
             Action::ManageAccess | Action::ManageReference => self == Self::CityAdmin,
         }
@@ -485,6 +495,12 @@ code_list! {
         HazardRegistered = ("hazard.registered", "登记隐患"),
         /// A step of a hazard's rectification was taken (整改、验收、延期、挂牌督办…).
         HazardStepTaken = ("hazard.step_taken", "隐患治理"),
+        /// A risk analysis unit was added (风险分析单元).
+        RiskUnitCreated = ("risk_unit.created", "新增风险分析单元"),
+        /// A risk was assessed and registered (风险辨识评价).
+        RiskCreated = ("risk.created", "登记风险"),
+        /// A control measure was added to a risk (管控措施).
+        MeasureCreated = ("risk_measure.created", "新增管控措施"),
     }
 }
 
@@ -513,6 +529,12 @@ code_list! {
         Grading = ("grading", "定级申请"),
         /// A hidden hazard.
         Hazard = ("hazard", "事故隐患"),
+        /// A risk analysis unit.
+        RiskUnit = ("risk_unit", "风险分析单元"),
+        /// A risk.
+        Risk = ("risk", "风险"),
+        /// A control measure.
+        RiskMeasure = ("risk_measure", "管控措施"),
     }
 }
 
@@ -539,6 +561,9 @@ impl EventType {
             | Self::AssessmentDiscarded => ResourceType::Assessment,
             Self::GradingApplied | Self::GradingStepTaken => ResourceType::Grading,
             Self::HazardRegistered | Self::HazardStepTaken => ResourceType::Hazard,
+            Self::RiskUnitCreated => ResourceType::RiskUnit,
+            Self::RiskCreated => ResourceType::Risk,
+            Self::MeasureCreated => ResourceType::RiskMeasure,
         }
     }
 }

@@ -491,17 +491,8 @@ pub fn may_take(role: crate::Role, read_only: bool, step: HazardStep) -> bool {
         step,
         H::Regrade | H::ExtensionDecision | H::Listing | H::Delisting
     );
-    match role {
-        R::CityAdmin | R::CityRegulator | R::AreaRegulator => true,
-        R::Enterprise => !regulator_only,
-        R::Integration => !read_only && !regulator_only,
-        R::Reviewer => false,
-    }
-}
-
-/// Who may register hazards: the enterprise, its software, the regulators.
-pub fn may_register(role: crate::Role, read_only: bool) -> bool {
-    may_take(role, read_only, HazardStep::Completion)
+    let regulator = matches!(role, R::CityAdmin | R::CityRegulator | R::AreaRegulator);
+    role.may(crate::Action::RecordDualPrevention, read_only) && (regulator || !regulator_only)
 }
 
 #[cfg(test)]
@@ -648,6 +639,6 @@ mod tests {
         assert!(!may_take(Role::Integration, false, HazardStep::Listing));
         assert!(!may_take(Role::Integration, true, HazardStep::Completion));
         assert!(may_take(Role::AreaRegulator, false, HazardStep::Regrade));
-        assert!(!may_register(Role::Reviewer, false));
+        assert!(!may_take(Role::Reviewer, false, HazardStep::Completion));
     }
 }

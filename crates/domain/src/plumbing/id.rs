@@ -80,3 +80,18 @@ id_type!(
     /// The id of a hidden hazard (事故隐患).
     HazardId
 );
+
+id_type!(
+    /// The id of a risk analysis unit (风险分析单元).
+    RiskUnitId
+);
+
+id_type!(
+    /// The id of a risk (风险).
+    RiskId
+);
+
+id_type!(
+    /// The id of a control measure (管控措施).
+    MeasureId
+);

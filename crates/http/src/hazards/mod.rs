@@ -8,10 +8,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use safegrade_domain::hazards::criteria::{Catalog, CriteriaStandard, Criterion, builtin};
 use safegrade_domain::hazards::{
     Acceptance, Extension, HazardGrade, HazardSource, HazardState, HazardStep, HazardType, Listing,
-    ManagementClass, Plan, Step, may_register, may_take,
+    ManagementClass, Plan, Step, may_take,
 };
 use safegrade_domain::{
-    CodeList, EnterpriseId, HazardId, Role, Sector, Violation, ViolationCode as V,
+    Action, CodeList, EnterpriseId, HazardId, Role, Sector, Violation, ViolationCode as V,
 };
 use safegrade_store::hazards::{
     Hazard, HazardFacts, HazardFilter, NewHazard, StepRequest, register, step,
@@ -410,10 +410,7 @@ pub async fn create_hazard(
     key: IdempotencyKey,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let d = &caller.principal.data;
-    if !may_register(d.role, d.read_only) {
-        return Err(caller.forbidden("不能登记隐患"));
-    }
+    caller.require(Action::RecordDualPrevention)?;
     let today = state.today();
     let mut r = Reader::new(&body);
     let enterprise = r.required_text("enterprise_id", 100, "企业 id");

@@ -187,7 +187,7 @@ fn assemble((a, b): Row, area_code: String) -> Result<Hazard, StoreError> {
 }
 
 /// Refuses a criterion that cannot apply to the enterprise's sector (422 at `criterion`).
-fn check_fits(
+pub(crate) fn check_fits(
     conn: &mut DbConn,
     enterprise: EnterpriseId,
     criterion: Option<&(Criterion, String)>,

@@ -327,6 +327,61 @@ diesel::table! {
 
 diesel::joinable!(hazards -> enterprises (enterprise_id));
 
+diesel::table! {
+    risk_units (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        kind -> Text,
+        name -> Text,
+        location -> Nullable<Text>,
+        department -> Text,
+        responsible -> Text,
+        control_level -> Text,
+        installation -> Nullable<Text>,
+        stops -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    risks (id) {
+        id -> Text,
+        unit_id -> Text,
+        enterprise_id -> Text,
+        name -> Text,
+        accident_kinds -> Text,
+        inherent_level -> Text,
+        residual_level -> Nullable<Text>,
+        assessment -> Text,
+        criterion -> Nullable<Text>,
+        criteria_version -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    risk_measures (id) {
+        id -> Text,
+        risk_id -> Text,
+        enterprise_id -> Text,
+        description -> Text,
+        mode -> Text,
+        class -> Text,
+        subclass -> Nullable<Text>,
+        check_content -> Nullable<Text>,
+        owner -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(risk_units -> enterprises (enterprise_id));
+diesel::joinable!(risks -> enterprises (enterprise_id));
+diesel::joinable!(risk_measures -> enterprises (enterprise_id));
+
 // Any two tables may meet in one query (joins, and the subqueries of a review
 // organisation's jurisdiction, which name `gradings` inside queries of other tables).
 diesel::allow_tables_to_appear_in_same_query!(
@@ -349,4 +404,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     gradings,
     grading_steps,
     hazards,
+    risk_units,
+    risks,
+    risk_measures,
 );

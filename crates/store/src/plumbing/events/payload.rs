@@ -468,6 +468,53 @@ pub struct HazardFields {
     pub description: String,
 }
 
+/// A risk analysis unit as added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RiskUnitFields {
+    /// Id.
+    pub id: String,
+    /// The enterprise.
+    pub enterprise_id: String,
+    /// `post`, `process_step`, `equipment`, `place` or `activity`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Where it is controlled.
+    pub control_level: String,
+}
+
+/// A risk as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RiskFields {
+    /// Id.
+    pub id: String,
+    /// Its unit.
+    pub unit_id: String,
+    /// Name.
+    pub name: String,
+    /// The inherent level.
+    pub inherent_level: String,
+    /// The residual level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residual_level: Option<String>,
+    /// The determination criterion that forces 重大.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion: Option<String>,
+}
+
+/// A control measure as added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MeasureFields {
+    /// Id.
+    pub id: String,
+    /// Its risk.
+    pub risk_id: String,
+    /// What it does.
+    pub description: String,
+    /// `monitoring` or `inspection`.
+    pub mode: String,
+}
+
 /// A step taken on a hazard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HazardStepFields {
@@ -561,6 +608,15 @@ pub enum EventData {
     /// `hazard.step_taken`: the step, the day, the states before and after.
     #[serde(rename = "hazard.step_taken")]
     HazardStepTaken(HazardStepFields),
+    /// `risk_unit.created`: the unit.
+    #[serde(rename = "risk_unit.created")]
+    RiskUnitCreated(RiskUnitFields),
+    /// `risk.created`: the risk and its levels.
+    #[serde(rename = "risk.created")]
+    RiskCreated(RiskFields),
+    /// `risk_measure.created`: the measure.
+    #[serde(rename = "risk_measure.created")]
+    MeasureCreated(MeasureFields),
 }
 
 impl EventData {
@@ -590,6 +646,9 @@ impl EventData {
             Self::GradingStepTaken(_) => EventType::GradingStepTaken,
             Self::HazardRegistered(_) => EventType::HazardRegistered,
             Self::HazardStepTaken(_) => EventType::HazardStepTaken,
+            Self::RiskUnitCreated(_) => EventType::RiskUnitCreated,
+            Self::RiskCreated(_) => EventType::RiskCreated,
+            Self::MeasureCreated(_) => EventType::MeasureCreated,
         }
     }
 
