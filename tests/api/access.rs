@@ -71,6 +71,10 @@ pub(crate) struct World {
     pub(crate) gradings: (String, String),
     /// A general hazard of `inside` and one of `outside`, registered.
     pub(crate) hazards: (String, String),
+    /// A risk analysis unit of `inside` and one of `outside`.
+    pub(crate) units: (String, String),
+    /// A risk of each of those units.
+    pub(crate) risks: (String, String),
 }
 
 pub(crate) async fn world<S, B>(app: &TestApp<S>) -> World
@@ -135,6 +139,14 @@ where
     );
     assign(app, &gradings.0).await;
     let hazards = (hazard(app, &inside).await, hazard(app, &outside).await);
+    let units = (
+        created(app, "/api/v1/risk-units", &unit_body(&inside, 0)).await,
+        created(app, "/api/v1/risk-units", &unit_body(&outside, 0)).await,
+    );
+    let risks = (
+        created(app, "/api/v1/risks", &risk_body(&units.0, 0)).await,
+        created(app, "/api/v1/risks", &risk_body(&units.1, 0)).await,
+    );
     World {
         tokens,
         inside,
@@ -147,7 +159,42 @@ where
         submitted,
         gradings,
         hazards,
+        units,
+        risks,
     }
+}
+
+/// Creates a record with `body` at `uri` as the administrator; returns its id.
+pub(crate) async fn created<S, B>(app: &TestApp<S>, uri: &str, body: &Value) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = send(app, json_request(Method::POST, uri, body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{uri}: {}", r.body);
+    r.body["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The body of a risk analysis unit (a post) of `enterprise`.
+pub(crate) fn unit_body(enterprise: &str, n: u32) -> Value {
+    json!({
+        "enterprise_id": enterprise, "kind": "post", "name": format!("配电房值班电工（{n}）"),
+        "location": "二号车间配电房", "department": "设备部", "responsible": "李明",
+        "control_level": "team", "stops": [{"from": "2026-02-01", "to": "2026-02-03", "reason": "检维修"}]
+    })
+}
+
+/// The body of an LEC-scored risk of `unit`.
+pub(crate) fn risk_body(unit: &str, n: u32) -> Value {
+    json!({
+        "unit_id": unit, "name": format!("带电作业触电（{n}）"), "accident_kinds": ["electric_shock"],
+        "inherent": {"method": "lec", "l": 3, "e": 6, "c": 15},
+        "residual": {"method": "lec", "l": 1, "e": 6, "c": 15}
+    })
 }
 
 /// The body of a general hazard of `enterprise` (varied by `n`).
@@ -658,6 +705,36 @@ pub(crate) fn call(
             &json!({"note": format!("请补充自评报告的公示记录（{n}）")}),
         ),
         "list_hazard_criteria" => get("/api/v1/hazard-criteria?sector=metallurgy".into()),
+        "list_risk_units" => get("/api/v1/risk-units".into()),
+        "list_risks" => get("/api/v1/risks?level=significant".into()),
+        "get_risk_unit" => get(format!(
+            "/api/v1/risk-units/{}",
+            if inside { &w.units.0 } else { &w.units.1 }
+        )),
+        "get_risk" => get(format!(
+            "/api/v1/risks/{}",
+            if inside { &w.risks.0 } else { &w.risks.1 }
+        )),
+        "list_measures" => get(format!(
+            "/api/v1/risks/{}/measures",
+            if inside { &w.risks.0 } else { &w.risks.1 }
+        )),
+        "create_risk_unit" => Call::json(Method::POST, "/api/v1/risk-units", &unit_body(ent, n)),
+        "create_risk" => Call::json(
+            Method::POST,
+            "/api/v1/risks",
+            &risk_body(if inside { &w.units.0 } else { &w.units.1 }, n),
+        ),
+        "create_measure" => Call::json(
+            Method::POST,
+            &format!(
+                "/api/v1/risks/{}/measures",
+                if inside { &w.risks.0 } else { &w.risks.1 }
+            ),
+            &json!({"description": format!("停电验电挂牌后作业（{n}）"), "mode": "inspection",
+                    "class": "operation", "subclass": "3-2", "check_content": "检查停送电记录",
+                    "owner": "李明"}),
+        ),
         "list_hazards" => get("/api/v1/hazards?open=true".into()),
         "get_hazard" => get(format!(
             "/api/v1/hazards/{}",
@@ -750,6 +827,38 @@ fn matrix() -> Vec<Case> {
             Some([401, 201, 201, 404, 404, 403, 404, 403]),
         ),
         ("list_hazard_criteria", all(200), None),
+        ("list_risk_units", all(200), None),
+        ("list_risks", all(200), None),
+        (
+            "get_risk_unit",
+            all(200),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
+        ),
+        (
+            "get_risk",
+            all(200),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
+        ),
+        (
+            "list_measures",
+            all(200),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
+        ),
+        (
+            "create_risk_unit",
+            [401, 201, 201, 201, 201, 403, 201, 403],
+            Some([401, 201, 201, 404, 404, 403, 404, 403]),
+        ),
+        (
+            "create_risk",
+            [401, 201, 201, 201, 201, 403, 201, 403],
+            Some([401, 201, 201, 404, 404, 403, 404, 403]),
+        ),
+        (
+            "create_measure",
+            [401, 201, 201, 201, 201, 403, 201, 403],
+            Some([401, 201, 201, 404, 404, 403, 404, 403]),
+        ),
         ("list_hazards", all(200), None),
         (
             "get_hazard",
@@ -1015,7 +1124,9 @@ async fn nothing_foreign_leaks(db: TestDb) {
             "certificate".to_owned(),
             "enterprise".to_owned(),
             "grading".to_owned(),
-            "hazard".to_owned()
+            "hazard".to_owned(),
+            "risk".to_owned(),
+            "risk_unit".to_owned()
         ]),
         "regulated records only"
     );

@@ -34,6 +34,7 @@ mod hazards;
 mod openapi;
 mod redact;
 mod reference;
+mod risks;
 mod schema;
 mod standards;
 mod status;

@@ -22,6 +22,7 @@ pub mod hazards;
 pub mod insights;
 pub mod ledger;
 pub mod plumbing;
+pub mod risks;
 mod routes;
 pub mod standards;
 

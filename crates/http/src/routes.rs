@@ -22,6 +22,7 @@ where
             crate::assessments::routes(cfg);
             crate::gradings::routes(cfg);
             crate::hazards::routes(cfg);
+            crate::risks::routes(cfg);
             crate::drives::routes(cfg);
             crate::insights::routes(cfg);
         }))

@@ -363,7 +363,7 @@ pub struct HazardCreate {
 
 /// The criterion named by `reference`, checked against the enterprise's sector later (by
 /// the store); a violation at `field` when it names nothing.
-fn criterion_of(reference: &str, field: &str) -> Result<Criterion, Violation> {
+pub(crate) fn criterion_of(reference: &str, field: &str) -> Result<Criterion, Violation> {
     let catalog = builtin();
     let mut parts = reference.split('/');
     let found = match (parts.next(), parts.next(), parts.next(), parts.next()) {

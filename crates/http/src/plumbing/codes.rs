@@ -108,6 +108,18 @@ code_list_schemas! {
     HazardState => safegrade_domain::hazards::HazardState,
     /// A step of a hazard's rectification.
     HazardStep => safegrade_domain::hazards::HazardStep,
+    /// What a risk analysis unit is.
+    UnitKind => safegrade_domain::risks::UnitKind,
+    /// Where a risk is controlled.
+    ControlLevel => safegrade_domain::risks::ControlLevel,
+    /// A risk level and its colour.
+    RiskLevel => safegrade_domain::risks::RiskLevel,
+    /// How a risk is scored.
+    RiskMethod => safegrade_domain::risks::RiskMethod,
+    /// How a control measure works.
+    MeasureMode => safegrade_domain::risks::MeasureMode,
+    /// A control measure's first class.
+    MeasureClass => safegrade_domain::risks::MeasureClass,
     /// Procedure of a same-grade renewal.
     RenewalTrack => safegrade_domain::grading::RenewalTrack,
     /// Kind of accident (GB 6441-1986).

@@ -205,6 +205,8 @@ record_ids!(
     safegrade_domain::AssessmentId => "an assessment",
     safegrade_domain::GradingId => "a grading application",
     safegrade_domain::HazardId => "a hazard",
+    safegrade_domain::RiskUnitId => "a risk analysis unit",
+    safegrade_domain::RiskId => "a risk",
     safegrade_domain::PrincipalId => "a principal",
     safegrade_domain::TokenId => "a token",
 );

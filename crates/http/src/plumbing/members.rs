@@ -270,6 +270,30 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A number member.
+    pub fn number(&mut self, key: &'static str) -> Option<f64> {
+        match self.get(key) {
+            None => None,
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(_) => {
+                self.fail(key, ViolationCode::InvalidType, format!("{key} 须为数字"));
+                None
+            }
+        }
+    }
+
+    /// An array member.
+    pub fn array(&mut self, key: &'static str) -> Option<&'a Vec<Value>> {
+        match self.get(key) {
+            None => None,
+            Some(Value::Array(a)) => Some(a),
+            Some(_) => {
+                self.fail(key, ViolationCode::InvalidType, format!("{key} 须为数组"));
+                None
+            }
+        }
+    }
+
     /// An object member, for a nested reader.
     pub fn object(&mut self, key: &'static str) -> Option<&'a Map<String, Value>> {
         match self.get(key) {

@@ -300,7 +300,7 @@ fn load_risk(conn: &mut DbConn, id: RiskId, scope: &Scope) -> Result<Risk, Store
     risk_of(r, area)
 }
 
-/// Registers a risk of a unit inside `scope` (`MissingReference` at `unit_id` otherwise); a
+/// Registers a risk of a unit inside `scope` (`NotFound` otherwise); a
 /// criterion must fit the enterprise's sector; records `risk.created`.
 pub fn create_risk(
     tx: &mut WriteTx<'_>,
@@ -308,10 +308,7 @@ pub fn create_risk(
     scope: &Scope,
     actor: &Actor,
 ) -> Result<Risk, StoreError> {
-    let unit = load_unit(tx, d.unit_id, scope).map_err(|e| match e {
-        StoreError::NotFound => StoreError::MissingReference { field: "unit_id" },
-        other => other,
-    })?;
+    let unit = load_unit(tx, d.unit_id, scope)?;
     let enterprise = unit.data.enterprise_id;
     crate::hazards::check_fits(tx, enterprise, d.criterion.as_ref())?;
     let id = RiskId::new();
