@@ -75,6 +75,8 @@ pub(crate) struct World {
     pub(crate) units: (String, String),
     /// A risk of each of those units.
     pub(crate) risks: (String, String),
+    /// An inspection task on each of those units.
+    pub(crate) tasks: (String, String),
 }
 
 pub(crate) async fn world<S, B>(app: &TestApp<S>) -> World
@@ -147,6 +149,10 @@ where
         created(app, "/api/v1/risks", &risk_body(&units.0, 0)).await,
         created(app, "/api/v1/risks", &risk_body(&units.1, 0)).await,
     );
+    let tasks = (
+        created(app, "/api/v1/inspection-tasks", &task_body(&units.0, 0)).await,
+        created(app, "/api/v1/inspection-tasks", &task_body(&units.1, 0)).await,
+    );
     World {
         tokens,
         inside,
@@ -161,7 +167,17 @@ where
         hazards,
         units,
         risks,
+        tasks,
     }
+}
+
+/// The body of a daily working-day inspection task on `unit`.
+pub(crate) fn task_body(unit: &str, n: u32) -> Value {
+    json!({
+        "unit_id": unit, "content": format!("检查配电柜门锁、接地和警示标识（{n}）"),
+        "every": 1, "cycle_unit": "day", "day_type": "working_days",
+        "assignee": "值班电工", "starts_on": "2025-12-01"
+    })
 }
 
 /// Creates a record with `body` at `uri` as the administrator; returns its id.
@@ -720,6 +736,28 @@ pub(crate) fn call(
             if inside { &w.risks.0 } else { &w.risks.1 }
         )),
         "create_risk_unit" => Call::json(Method::POST, "/api/v1/risk-units", &unit_body(ent, n)),
+        "list_inspection_tasks" => get("/api/v1/inspection-tasks".into()),
+        "list_inspection_records" => get("/api/v1/inspection-records".into()),
+        "get_inspection_task" => get(format!(
+            "/api/v1/inspection-tasks/{}",
+            if inside { &w.tasks.0 } else { &w.tasks.1 }
+        )),
+        "list_occurrences" => get(format!(
+            "/api/v1/inspection-tasks/{}/occurrences",
+            if inside { &w.tasks.0 } else { &w.tasks.1 }
+        )),
+        "create_inspection_task" => Call::json(
+            Method::POST,
+            "/api/v1/inspection-tasks",
+            &task_body(if inside { &w.units.0 } else { &w.units.1 }, n),
+        ),
+        "create_inspection_record" => Call::json(
+            Method::POST,
+            "/api/v1/inspection-records",
+            &json!({"task_id": if inside { &w.tasks.0 } else { &w.tasks.1 },
+                    "performed_at": format!("2025-12-31T09:{:02}:00", n % 60),
+                    "performed_by": "值班电工 王强", "result": "normal"}),
+        ),
         "create_risk" => Call::json(
             Method::POST,
             "/api/v1/risks",
@@ -828,6 +866,28 @@ fn matrix() -> Vec<Case> {
         ),
         ("list_hazard_criteria", all(200), None),
         ("list_risk_units", all(200), None),
+        ("list_inspection_tasks", all(200), None),
+        ("list_inspection_records", all(200), None),
+        (
+            "get_inspection_task",
+            all(200),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
+        ),
+        (
+            "list_occurrences",
+            all(200),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
+        ),
+        (
+            "create_inspection_task",
+            [401, 201, 201, 201, 201, 403, 201, 403],
+            Some([401, 201, 201, 404, 404, 403, 404, 403]),
+        ),
+        (
+            "create_inspection_record",
+            [401, 201, 201, 201, 201, 403, 201, 403],
+            Some([401, 201, 201, 404, 404, 403, 404, 403]),
+        ),
         ("list_risks", all(200), None),
         (
             "get_risk_unit",
@@ -1125,6 +1185,7 @@ async fn nothing_foreign_leaks(db: TestDb) {
             "enterprise".to_owned(),
             "grading".to_owned(),
             "hazard".to_owned(),
+            "inspection_task".to_owned(),
             "risk".to_owned(),
             "risk_unit".to_owned()
         ]),

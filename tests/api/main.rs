@@ -31,6 +31,7 @@ mod errors;
 mod examples;
 mod gradings;
 mod hazards;
+mod inspections;
 mod openapi;
 mod redact;
 mod reference;

@@ -83,8 +83,9 @@ fn table_count(conn: &mut DbConn, backend: Kind) -> i64 {
 /// Tables the migrations make: areas, reference_versions, enterprises, idempotency_keys,
 /// principals, tokens, events, certificates, accidents, grade_summaries, drives,
 /// guidance_visits, calendar_years, calendar_days, standards, assessments, gradings,
-/// grading_steps, hazards, risk_units, risks, risk_measures.
-const TABLES: i64 = 22;
+/// grading_steps, hazards, risk_units, risks, risk_measures, inspection_tasks,
+/// inspection_records.
+const TABLES: i64 = 24;
 
 async fn migrations_run_up_down_up(db: TestDb) {
     let mut conn = db.store.read().unwrap_or_else(|e| panic!("{e}"));

@@ -17,6 +17,7 @@ pub mod grading;
 pub mod gradings;
 pub mod hazards;
 pub mod insights;
+pub mod inspections;
 pub mod ledger;
 pub mod plumbing;
 mod refusal;
@@ -40,7 +41,7 @@ pub use ledger::industry::{
 pub use plumbing::code_list::{CodeList, UnknownCode};
 pub use plumbing::id::{
     AccidentId, AssessmentId, CertificateId, EnterpriseId, GradingId, HazardId, MeasureId,
-    PrincipalId, RiskId, RiskUnitId, StandardId, TokenId,
+    PrincipalId, RecordId, RiskId, RiskUnitId, StandardId, TaskId, TokenId,
 };
 pub use plumbing::validation::{Violation, ViolationCode, pointer_to};
 pub use refusal::Refusal;

@@ -20,6 +20,7 @@ pub mod grading;
 pub mod gradings;
 pub mod hazards;
 pub mod insights;
+pub mod inspections;
 pub mod ledger;
 pub mod plumbing;
 pub mod risks;

@@ -23,6 +23,7 @@ where
             crate::gradings::routes(cfg);
             crate::hazards::routes(cfg);
             crate::risks::routes(cfg);
+            crate::inspections::routes(cfg);
             crate::drives::routes(cfg);
             crate::insights::routes(cfg);
         }))

@@ -16,6 +16,7 @@ pub mod grading;
 pub mod gradings;
 pub mod hazards;
 pub mod insights;
+pub mod inspections;
 pub mod ledger;
 pub mod plumbing;
 pub mod risks;

@@ -501,6 +501,10 @@ code_list! {
         RiskCreated = ("risk.created", "登记风险"),
         /// A control measure was added to a risk (管控措施).
         MeasureCreated = ("risk_measure.created", "新增管控措施"),
+        /// An inspection task was set up (隐患排查任务).
+        TaskCreated = ("inspection_task.created", "新增排查任务"),
+        /// An inspection was recorded (排查记录).
+        InspectionRecorded = ("inspection.recorded", "登记排查记录"),
     }
 }
 
@@ -535,6 +539,10 @@ code_list! {
         Risk = ("risk", "风险"),
         /// A control measure.
         RiskMeasure = ("risk_measure", "管控措施"),
+        /// An inspection task.
+        InspectionTask = ("inspection_task", "排查任务"),
+        /// An inspection record.
+        InspectionRecord = ("inspection_record", "排查记录"),
     }
 }
 
@@ -564,6 +572,8 @@ impl EventType {
             Self::RiskUnitCreated => ResourceType::RiskUnit,
             Self::RiskCreated => ResourceType::Risk,
             Self::MeasureCreated => ResourceType::RiskMeasure,
+            Self::TaskCreated => ResourceType::InspectionTask,
+            Self::InspectionRecorded => ResourceType::InspectionRecord,
         }
     }
 }

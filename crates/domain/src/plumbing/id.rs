@@ -95,3 +95,13 @@ id_type!(
     /// The id of a control measure (管控措施).
     MeasureId
 );
+
+id_type!(
+    /// The id of an inspection task (隐患排查任务).
+    TaskId
+);
+
+id_type!(
+    /// The id of an inspection record (排查记录).
+    RecordId
+);

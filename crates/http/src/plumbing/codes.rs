@@ -120,6 +120,16 @@ code_list_schemas! {
     MeasureMode => safegrade_domain::risks::MeasureMode,
     /// A control measure's first class.
     MeasureClass => safegrade_domain::risks::MeasureClass,
+    /// The unit of an inspection cycle.
+    CycleUnit => safegrade_domain::inspections::CycleUnit,
+    /// Which days an inspection task is due on.
+    DayType => safegrade_domain::inspections::DayType,
+    /// Whose inspection task it is.
+    TaskType => safegrade_domain::inspections::TaskType,
+    /// What an inspection found.
+    InspectionResult => safegrade_domain::inspections::InspectionResult,
+    /// Where a due occurrence stands.
+    OccurrenceStatus => safegrade_domain::inspections::OccurrenceStatus,
     /// Procedure of a same-grade renewal.
     RenewalTrack => safegrade_domain::grading::RenewalTrack,
     /// Kind of accident (GB 6441-1986).

@@ -382,6 +382,44 @@ diesel::joinable!(risk_units -> enterprises (enterprise_id));
 diesel::joinable!(risks -> enterprises (enterprise_id));
 diesel::joinable!(risk_measures -> enterprises (enterprise_id));
 
+diesel::table! {
+    inspection_tasks (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        unit_id -> Text,
+        measure_id -> Nullable<Text>,
+        content -> Text,
+        every -> Integer,
+        cycle_unit -> Text,
+        day_type -> Text,
+        window_start -> Nullable<Text>,
+        window_end -> Nullable<Text>,
+        task_type -> Text,
+        item_no -> Nullable<Integer>,
+        assignee -> Text,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inspection_records (id) {
+        id -> Text,
+        task_id -> Text,
+        enterprise_id -> Text,
+        performed_at -> Timestamp,
+        performed_by -> Text,
+        result -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(inspection_tasks -> enterprises (enterprise_id));
+diesel::joinable!(inspection_records -> enterprises (enterprise_id));
+
 // Any two tables may meet in one query (joins, and the subqueries of a review
 // organisation's jurisdiction, which name `gradings` inside queries of other tables).
 diesel::allow_tables_to_appear_in_same_query!(
@@ -407,4 +445,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     risk_units,
     risks,
     risk_measures,
+    inspection_tasks,
+    inspection_records,
 );

@@ -134,7 +134,11 @@ fn unit_of(r: UnitRow, area_code: String) -> Result<Unit, StoreError> {
     })
 }
 
-fn load_unit(conn: &mut DbConn, id: RiskUnitId, scope: &Scope) -> Result<Unit, StoreError> {
+pub(crate) fn load_unit(
+    conn: &mut DbConn,
+    id: RiskUnitId,
+    scope: &Scope,
+) -> Result<Unit, StoreError> {
     let r: UnitRow = risk_units::table
         .find(id.to_string())
         .select(unit_columns!())

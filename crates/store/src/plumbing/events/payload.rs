@@ -515,6 +515,36 @@ pub struct MeasureFields {
     pub mode: String,
 }
 
+/// An inspection task as set up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TaskFields {
+    /// Id.
+    pub id: String,
+    /// Its unit.
+    pub unit_id: String,
+    /// What to inspect.
+    pub content: String,
+    /// The cycle, like `1 day`.
+    pub cycle: String,
+    /// Which days.
+    pub day_type: String,
+}
+
+/// An inspection as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct InspectionFields {
+    /// Id.
+    pub id: String,
+    /// Its task.
+    pub task_id: String,
+    /// When (local time).
+    pub performed_at: String,
+    /// By whom.
+    pub performed_by: String,
+    /// The result.
+    pub result: String,
+}
+
 /// A step taken on a hazard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HazardStepFields {
@@ -617,6 +647,12 @@ pub enum EventData {
     /// `risk_measure.created`: the measure.
     #[serde(rename = "risk_measure.created")]
     MeasureCreated(MeasureFields),
+    /// `inspection_task.created`: the task.
+    #[serde(rename = "inspection_task.created")]
+    TaskCreated(TaskFields),
+    /// `inspection.recorded`: the record.
+    #[serde(rename = "inspection.recorded")]
+    InspectionRecorded(InspectionFields),
 }
 
 impl EventData {
@@ -649,6 +685,8 @@ impl EventData {
             Self::RiskUnitCreated(_) => EventType::RiskUnitCreated,
             Self::RiskCreated(_) => EventType::RiskCreated,
             Self::MeasureCreated(_) => EventType::MeasureCreated,
+            Self::TaskCreated(_) => EventType::TaskCreated,
+            Self::InspectionRecorded(_) => EventType::InspectionRecorded,
         }
     }
 
