@@ -4,7 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use safegrade_domain::calendar::Calendar;
 use safegrade_domain::inspections::{
     CycleUnit, DayType, InspectionResult, OccurrenceStatus, Schedule, TaskType, status,
@@ -35,6 +35,22 @@ const WINDOW_DAYS: i64 = 6;
 /// The longest window, in days.
 const MAX_WINDOW_DAYS: i64 = 366;
 
+/// Beijing time (UTC+8), the local time of inspections and their occurrences.
+fn beijing(t: NaiveDateTime) -> DateTime<FixedOffset> {
+    FixedOffset::east_opt(8 * 3600)
+        .and_then(|o| t.and_local_timezone(o).single())
+        .unwrap_or_else(|| t.and_utc().fixed_offset())
+}
+
+/// A local time given as RFC 3339 (`2024-09-25T09:00:00+08:00`, any offset) or without an
+/// offset (`2024-09-25T09:00:00`, taken as Beijing time), as Beijing time.
+fn local_time(raw: &str) -> Option<NaiveDateTime> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.naive_utc() + Duration::hours(8))
+        .ok()
+        .or_else(|| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S").ok())
+}
+
 /// How a task did over a window of days.
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct TaskSummary {
@@ -57,10 +73,10 @@ pub struct TaskSummary {
 /// One due occurrence of a task.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OccurrenceResponse {
-    /// Start (local time).
-    pub start: NaiveDateTime,
-    /// End, exclusive (local time).
-    pub end: NaiveDateTime,
+    /// Start (Beijing time, RFC 3339 with +08:00).
+    pub start: DateTime<FixedOffset>,
+    /// End, exclusive.
+    pub end: DateTime<FixedOffset>,
     /// Done, missed or open.
     #[schema(value_type = crate::plumbing::codes::OccurrenceStatus)]
     pub status: OccurrenceStatus,
@@ -129,8 +145,8 @@ fn occurrences(
         .map(|os| {
             os.into_iter()
                 .map(|o| OccurrenceResponse {
-                    start: o.start,
-                    end: o.end,
+                    start: beijing(o.start),
+                    end: beijing(o.end),
                     status: status(&o, &t.done_at, now),
                 })
                 .collect()
@@ -557,8 +573,8 @@ pub struct RecordResponse {
     pub enterprise_id: String,
     /// Its task.
     pub task_id: String,
-    /// When (local time, Beijing).
-    pub performed_at: NaiveDateTime,
+    /// When (Beijing time, RFC 3339 with +08:00).
+    pub performed_at: DateTime<FixedOffset>,
     /// By whom.
     pub performed_by: String,
     /// What it found.
@@ -576,7 +592,7 @@ impl From<Record> for RecordResponse {
             id: r.id.to_string(),
             enterprise_id: r.enterprise_id.to_string(),
             task_id: r.data.task_id.to_string(),
-            performed_at: r.data.performed_at,
+            performed_at: beijing(r.data.performed_at),
             performed_by: r.data.performed_by,
             result: r.data.result,
             note: r.data.note,
@@ -593,8 +609,10 @@ impl From<Record> for RecordResponse {
 pub struct RecordCreate {
     /// The task.
     pub task_id: String,
-    /// When it was done, local time (Beijing), `YYYY-MM-DDTHH:MM:SS`; not in the future.
-    pub performed_at: NaiveDateTime,
+    /// When it was done: RFC 3339 (`2024-09-25T09:00:00+08:00`), or without an offset
+    /// (`2024-09-25T09:00:00`) taken as Beijing time; not after today.
+    #[schema(value_type = String, example = "2024-09-25T09:00:00+08:00")]
+    pub performed_at: String,
     /// By whom.
     pub performed_by: String,
     /// What it found: `normal`, `hazard_found`, `not_inspected` or `other`.
@@ -629,13 +647,15 @@ pub async fn create_inspection_record(
     if task.is_none() && !body.contains_key("task_id") {
         r.require("task_id", "排查任务");
     }
-    let performed_at = r.text("performed_at", 30).and_then(|raw| {
-        let t = NaiveDateTime::parse_from_str(&raw, "%Y-%m-%dT%H:%M:%S").ok();
+    let performed_at = r.text("performed_at", 40).and_then(|raw| {
+        let t = local_time(&raw);
         if t.is_none() {
             r.errors.push(Violation::field(
                 "performed_at",
                 V::InvalidValue,
-                format!("performed_at 须为 YYYY-MM-DDTHH:MM:SS（北京时间），实际为 '{raw}'"),
+                format!(
+                    "performed_at 须为 RFC 3339 时间（如 2024-09-25T09:00:00+08:00，不带时区按北京时间），实际为 '{raw}'"
+                ),
             ));
         }
         t

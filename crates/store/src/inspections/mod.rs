@@ -331,7 +331,7 @@ pub fn create_record(
         data: EventData::InspectionRecorded(InspectionFields {
             id: id.to_string(),
             task_id: d.task_id.to_string(),
-            performed_at: d.performed_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            performed_at: d.performed_at.format("%Y-%m-%dT%H:%M:%S+08:00").to_string(),
             performed_by: d.performed_by.clone(),
             result: d.result.as_str().to_owned(),
         }),

@@ -537,7 +537,7 @@ pub struct InspectionFields {
     pub id: String,
     /// Its task.
     pub task_id: String,
-    /// When (local time).
+    /// When (Beijing time, RFC 3339 with +08:00).
     pub performed_at: String,
     /// By whom.
     pub performed_by: String,
