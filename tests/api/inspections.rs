@@ -34,6 +34,7 @@ async fn a_working_day_task_across_national_day(db: TestDb) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let task = r.body["id"].as_str().unwrap_or_default().to_owned();
     // Done on 09-25 and 10-08 (a "not inspected" record on 09-26 does not count).
+    let mut found = String::new();
     for (at, result) in [
         ("2024-09-25T09:00:00", "normal"),
         ("2024-09-26T09:00:00", "not_inspected"),
@@ -50,7 +51,40 @@ async fn a_working_day_task_across_national_day(db: TestDb) {
         )
         .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert!(
+            r.body["performed_at"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("+08:00"))
+        );
+        if result == "hazard_found" {
+            found = r.body["id"].as_str().unwrap_or_default().to_owned();
+        }
     }
+    // The hazard it found is registered with the record; a record of another enterprise
+    // is refused.
+    let mut hazard = crate::access::hazard_body(&ent, 1);
+    hazard["record_id"] = json!(found);
+    hazard["found_on"] = json!("2024-10-08");
+    let r = send_as(
+        &app,
+        token,
+        json_request(Method::POST, "/api/v1/hazards", &hazard),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["record_id"].clone()),
+        (StatusCode::CREATED, json!(found)),
+        "{}",
+        r.body
+    );
+    hazard["record_id"] = json!(task);
+    let r = send_as(
+        &app,
+        token,
+        json_request(Method::POST, "/api/v1/hazards", &hazard),
+    )
+    .await;
+    assert_eq!(r.body["errors"][0]["pointer"], "/record_id", "{}", r.body);
     let r = send(
         &app,
         TestRequest::get().uri(&format!(

@@ -14,7 +14,7 @@ use safegrade_domain::{
     Action, CodeList, EnterpriseId, HazardId, Role, Sector, Violation, ViolationCode as V,
 };
 use safegrade_store::hazards::{
-    Hazard, HazardFacts, HazardFilter, NewHazard, StepRequest, register, step,
+    Hazard, HazardFacts, HazardFilter, Links, NewHazard, StepRequest, register, step,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -229,6 +229,12 @@ pub struct HazardResponse {
     pub cause: Option<String>,
     /// Where.
     pub location: Option<String>,
+    /// The risk it came from.
+    pub risk_id: Option<String>,
+    /// The control measure that failed or was checked.
+    pub measure_id: Option<String>,
+    /// The inspection record that found it.
+    pub record_id: Option<String>,
     /// `general` or `major`.
     #[schema(value_type = crate::plumbing::codes::HazardGrade)]
     pub grade: HazardGrade,
@@ -276,6 +282,9 @@ impl HazardResponse {
             description: h.facts.description,
             cause: h.facts.cause,
             location: h.facts.location,
+            risk_id: h.facts.links.risk_id.map(|x| x.to_string()),
+            measure_id: h.facts.links.measure_id.map(|x| x.to_string()),
+            record_id: h.facts.links.record_id.map(|x| x.to_string()),
             grade: p.grade,
             criterion: h.criterion.as_ref().map(|c| c.0.clone()),
             criteria_version: h.criterion.map(|c| c.1),
@@ -353,6 +362,12 @@ pub struct HazardCreate {
     pub cause: Option<String>,
     /// Where.
     pub location: Option<String>,
+    /// The risk it came from (the enterprise's).
+    pub risk_id: Option<String>,
+    /// The control measure that failed or was checked (the enterprise's).
+    pub measure_id: Option<String>,
+    /// The inspection record that found it (the enterprise's).
+    pub record_id: Option<String>,
     /// The determination criterion it matches (`GET /api/v1/hazard-criteria`, its
     /// `reference`): then it is a major hazard. It must apply to the enterprise's sector.
     #[schema(example = "MEM-2023-10/11/7")]
@@ -424,6 +439,11 @@ pub async fn create_hazard(
     let location = r.text("location", NAME * 2);
     let criterion = r.text("criterion", NAME);
     let major_reason = r.text("major_reason", TEXT);
+    let links = Links {
+        risk_id: r.id("risk_id", "风险", safegrade_domain::RiskId::parse),
+        measure_id: r.id("measure_id", "管控措施", safegrade_domain::MeasureId::parse),
+        record_id: r.id("record_id", "排查记录", safegrade_domain::RecordId::parse),
+    };
     let mut errors = r.finish("隐患");
     let enterprise_id = enterprise.and_then(|e| {
         let id = EnterpriseId::parse(&e);
@@ -497,6 +517,7 @@ pub async fn create_hazard(
             description,
             cause,
             location,
+            links,
         },
         criterion: criterion.map(|c| (c, version)),
         major_reason,

@@ -245,24 +245,6 @@ pub struct TaskCreate {
     pub ends_on: Option<NaiveDate>,
 }
 
-fn id_of<T>(
-    r: &mut Reader<'_>,
-    key: &'static str,
-    what: &str,
-    parse: fn(&str) -> Option<T>,
-) -> Option<T> {
-    let raw = r.text(key, NAME)?;
-    let id = parse(&raw);
-    if id.is_none() {
-        r.errors.push(Violation::field(
-            key,
-            V::InvalidValue,
-            format!("'{raw}' 不是{what} id"),
-        ));
-    }
-    id
-}
-
 fn time(r: &mut Reader<'_>, key: &'static str) -> Option<NaiveTime> {
     let raw = r.text(key, 5)?;
     let t = NaiveTime::parse_from_str(&raw, "%H:%M").ok();
@@ -298,11 +280,11 @@ pub async fn create_inspection_task(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::RecordDualPrevention)?;
     let mut r = Reader::new(&body);
-    let unit = id_of(&mut r, "unit_id", "风险分析单元", RiskUnitId::parse);
+    let unit = r.id("unit_id", "风险分析单元", RiskUnitId::parse);
     if unit.is_none() && !body.contains_key("unit_id") {
         r.require("unit_id", "排查的风险分析单元");
     }
-    let measure = id_of(&mut r, "measure_id", "管控措施", MeasureId::parse);
+    let measure = r.id("measure_id", "管控措施", MeasureId::parse);
     let content = r.required_text("content", TEXT, "排查内容");
     let every = r.integer("every");
     let cycle_unit = r.code::<CycleUnit>("cycle_unit");
@@ -643,7 +625,7 @@ pub async fn create_inspection_record(
     caller.require(Action::RecordDualPrevention)?;
     let today = state.today();
     let mut r = Reader::new(&body);
-    let task = id_of(&mut r, "task_id", "排查任务", TaskId::parse);
+    let task = r.id("task_id", "排查任务", TaskId::parse);
     if task.is_none() && !body.contains_key("task_id") {
         r.require("task_id", "排查任务");
     }

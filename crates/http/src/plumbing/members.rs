@@ -270,6 +270,25 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A record id member (`what` names the record in Chinese), parsed with `parse`.
+    pub fn id<T>(
+        &mut self,
+        key: &'static str,
+        what: &str,
+        parse: fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let raw = self.text(key, 100)?;
+        let id = parse(&raw);
+        if id.is_none() {
+            self.fail(
+                key,
+                ViolationCode::InvalidValue,
+                format!("'{raw}' 不是{what} id"),
+            );
+        }
+        id
+    }
+
     /// A number member.
     pub fn number(&mut self, key: &'static str) -> Option<f64> {
         match self.get(key) {

@@ -43,6 +43,20 @@ pub struct HazardFacts {
     pub cause: Option<String>,
     /// Where.
     pub location: Option<String>,
+    /// The risk, control measure and inspection record it came from (the same
+    /// enterprise's).
+    pub links: Links,
+}
+
+/// What a hazard came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    /// The risk.
+    pub risk_id: Option<safegrade_domain::RiskId>,
+    /// The control measure (failed, or checked by the inspection).
+    pub measure_id: Option<safegrade_domain::MeasureId>,
+    /// The inspection record that found it.
+    pub record_id: Option<safegrade_domain::RecordId>,
 }
 
 /// A hazard to register: its facts and how its grade is decided.
@@ -114,6 +128,7 @@ type Row = (
         NaiveDateTime,
         NaiveDateTime,
     ),
+    (Option<String>, Option<String>, Option<String>),
 );
 
 /// The columns of a hazard, in [`Row`] order.
@@ -144,6 +159,7 @@ macro_rules! columns {
                 hazards::created_at,
                 hazards::updated_at,
             ),
+            (hazards::risk_id, hazards::measure_id, hazards::record_id),
         )
     };
 }
@@ -152,7 +168,7 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Other(format!("a stored hazard is not valid: {what}").into())
 }
 
-fn assemble((a, b): Row, area_code: String) -> Result<Hazard, StoreError> {
+fn assemble((a, b, c): Row, area_code: String) -> Result<Hazard, StoreError> {
     let kept: Kept = serde_json::from_str(&b.6).map_err(|e| corrupt(&e.to_string()))?;
     Ok(Hazard {
         id: HazardId::parse(&a.0).ok_or_else(|| corrupt("id"))?,
@@ -168,6 +184,11 @@ fn assemble((a, b): Row, area_code: String) -> Result<Hazard, StoreError> {
             description: a.7,
             cause: a.8,
             location: a.9,
+            links: Links {
+                risk_id: c.0.and_then(|x| safegrade_domain::RiskId::parse(&x)),
+                measure_id: c.1.and_then(|x| safegrade_domain::MeasureId::parse(&x)),
+                record_id: c.2.and_then(|x| safegrade_domain::RecordId::parse(&x)),
+            },
         },
         criterion: b.1.zip(b.2),
         major_reason: b.3,
@@ -216,6 +237,53 @@ pub(crate) fn check_fits(
     }
 }
 
+/// Refuses a link to a risk, measure or record that is not the enterprise's (422 at the
+/// link).
+fn check_links(conn: &mut DbConn, enterprise: EnterpriseId, l: &Links) -> Result<(), StoreError> {
+    use crate::plumbing::schema::{inspection_records, risk_measures, risks};
+    let e = enterprise.to_string();
+    let mut bad = Vec::new();
+    if let Some(id) = l.risk_id {
+        let n: i64 = risks::table
+            .filter(risks::id.eq(id.to_string()))
+            .filter(risks::enterprise_id.eq(&e))
+            .count()
+            .get_result(conn)?;
+        if n == 0 {
+            bad.push(("risk_id", "须为本企业的风险"));
+        }
+    }
+    if let Some(id) = l.measure_id {
+        let n: i64 = risk_measures::table
+            .filter(risk_measures::id.eq(id.to_string()))
+            .filter(risk_measures::enterprise_id.eq(&e))
+            .count()
+            .get_result(conn)?;
+        if n == 0 {
+            bad.push(("measure_id", "须为本企业的管控措施"));
+        }
+    }
+    if let Some(id) = l.record_id {
+        let n: i64 = inspection_records::table
+            .filter(inspection_records::id.eq(id.to_string()))
+            .filter(inspection_records::enterprise_id.eq(&e))
+            .count()
+            .get_result(conn)?;
+        if n == 0 {
+            bad.push(("record_id", "须为本企业的排查记录"));
+        }
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(
+            bad.into_iter()
+                .map(|(f, m)| Violation::field(f, ViolationCode::UnknownReference, m))
+                .collect(),
+        ))
+    }
+}
+
 fn kept_json(p: &Progress) -> Result<String, StoreError> {
     serde_json::to_string(&Kept {
         plan: p.plan.clone(),
@@ -248,6 +316,7 @@ pub fn register(
     let f = &new.facts;
     let area = enterprise_area(tx, f.enterprise_id, scope)?;
     check_fits(tx, f.enterprise_id, new.criterion.as_ref())?;
+    check_links(tx, f.enterprise_id, &f.links)?;
     let grade = if new.criterion.is_some() || new.major_reason.is_some() {
         HazardGrade::Major
     } else {
@@ -283,6 +352,11 @@ pub fn register(
                 hazards::version.eq(1i64),
                 hazards::created_at.eq(at),
                 hazards::updated_at.eq(at),
+            ),
+            (
+                hazards::risk_id.eq(f.links.risk_id.map(|x| x.to_string())),
+                hazards::measure_id.eq(f.links.measure_id.map(|x| x.to_string())),
+                hazards::record_id.eq(f.links.record_id.map(|x| x.to_string())),
             ),
         ))
         .execute(&mut **tx)?;

@@ -322,6 +322,9 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        risk_id -> Nullable<Text>,
+        measure_id -> Nullable<Text>,
+        record_id -> Nullable<Text>,
     }
 }
 

@@ -1,0 +1,3 @@
+ALTER TABLE hazards DROP COLUMN record_id;
+ALTER TABLE hazards DROP COLUMN measure_id;
+ALTER TABLE hazards DROP COLUMN risk_id;
