@@ -774,6 +774,8 @@ pub(crate) fn call(
                     "owner": "李明"}),
         ),
         "list_hazards" => get("/api/v1/hazards?open=true".into()),
+        "get_hazard_stats" => get("/api/v1/stats/hazards?period=2025".into()),
+        "export_hazard_ledger" => get("/api/v1/hazard-ledger".into()),
         "get_hazard" => get(format!(
             "/api/v1/hazards/{}",
             if inside { &w.hazards.0 } else { &w.hazards.1 }
@@ -920,6 +922,8 @@ fn matrix() -> Vec<Case> {
             Some([401, 201, 201, 404, 404, 403, 404, 403]),
         ),
         ("list_hazards", all(200), None),
+        ("get_hazard_stats", all(200), None),
+        ("export_hazard_ledger", all(200), None),
         (
             "get_hazard",
             all(200),

@@ -58,6 +58,16 @@ impl Stable {
                         .collect(),
                 )
             }
+            // A text answer (a CSV export): the ids inside it.
+            Value::String(s) if key.is_empty() && s.contains('\n') => {
+                let mut out = s.clone();
+                for token in s.split([',', '\r', '\n']) {
+                    if uuid::Uuid::try_parse(token).is_ok() {
+                        out = out.replace(token, &self.id(token));
+                    }
+                }
+                Value::String(out)
+            }
             Value::String(s) if uuid::Uuid::try_parse(s).is_ok() => {
                 if key == "request_id" {
                     Value::from("01940000-0000-7000-9000-000000000000")

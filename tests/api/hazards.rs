@@ -382,6 +382,48 @@ async fn a_major_hazard_from_criterion_to_closure(db: TestDb) {
     )
     .await;
     assert_eq!(alerts.body["items"], json!([]), "closed: {}", alerts.body);
+    // The period figures: found in 2025-Q4 and open at its end; closed in 2026-Q1.
+    let stats = |period: &str| {
+        TestRequest::get().uri(&format!(
+            "/api/v1/stats/hazards?period={period}&area_code=510703"
+        ))
+    };
+    let q4 = send(&late, stats("2025-Q4")).await;
+    assert_eq!(
+        q4.body["total"]["major"],
+        json!({"found": 1, "closed": 0, "open": 1, "overdue": 0}),
+        "{}",
+        q4.body
+    );
+    assert_eq!(q4.body["report_due_on"], "2026-01-15");
+    let q1 = send(&late, stats("2026-Q1")).await;
+    assert_eq!(
+        q1.body["total"]["major"],
+        json!({"found": 0, "closed": 1, "open": 0, "overdue": 0}),
+        "{}",
+        q1.body
+    );
+    let year = send(&late, stats("2026")).await;
+    assert_eq!(year.body["report_due_on"], "2027-01-31");
+    let bad = send(&late, stats("2026-Q5")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let theirs = send_as(&late, county, stats("2025-Q4")).await;
+    assert_eq!(theirs.body["areas"], json!([]), "{}", theirs.body);
+    // The ledger as CSV, with the enterprise's name.
+    let csv = actix_web::test::call_and_read_body(
+        &late.service,
+        TestRequest::get()
+            .uri(&format!("/api/v1/hazard-ledger?enterprise_id={ent}"))
+            .insert_header(("authorization", format!("Bearer {}", late.admin_token)))
+            .to_request(),
+    )
+    .await;
+    let csv = String::from_utf8_lossy(&csv);
+    assert!(csv.starts_with("\u{feff}隐患编号,企业名称"), "{csv}");
+    assert!(
+        csv.contains("两名电工未取得特种作业操作证上岗作业") && csv.contains("已销号"),
+        "{csv}"
+    );
     let events = send(
         &late,
         TestRequest::get().uri(&format!(

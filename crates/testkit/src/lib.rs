@@ -361,7 +361,7 @@ pub struct Reply {
     pub status: StatusCode,
     /// Headers.
     pub headers: HeaderMap,
-    /// Body as JSON (`Null` when empty or not JSON).
+    /// Body as JSON (`Null` when empty or not JSON; a `text/*` answer as one string).
     pub body: serde_json::Value,
 }
 
@@ -416,7 +416,16 @@ where
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = actix_web::test::read_body(res).await;
-    let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    let text = headers
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/"));
+    let body = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        // A text answer (CSV) as one string.
+        Err(_) if text => serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(_) => serde_json::Value::Null,
+    };
     Reply {
         status,
         headers,

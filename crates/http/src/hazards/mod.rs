@@ -939,5 +939,325 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(list_hazards)
         .service(create_hazard)
         .service(get_hazard)
-        .service(take_hazard_step);
+        .service(take_hazard_step)
+        .service(get_hazard_stats)
+        .service(export_hazard_ledger);
+}
+
+/// A period of the hazard statistics: a quarter (`2025-Q3`) or a year (`2025`).
+fn period_of(
+    raw: Option<&str>,
+    today: NaiveDate,
+) -> Result<(String, NaiveDate, NaiveDate, NaiveDate), ApiError> {
+    use chrono::Datelike;
+    let bad = |raw: &str| {
+        ApiError::invalid(vec![Violation::field(
+            "period",
+            V::InvalidValue,
+            format!("period 须为季度（如 2025-Q3）或年度（如 2025），实际为 '{raw}'"),
+        )])
+    };
+    let raw = raw.map_or_else(
+        || format!("{}-Q{}", today.year(), today.month0() / 3 + 1),
+        str::to_owned,
+    );
+    let day = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| bad(&raw));
+    let (from, to, due) = match raw.split_once("-Q") {
+        Some((y, q)) => {
+            let (y, q): (i32, u32) = (
+                y.parse().map_err(|_| bad(&raw))?,
+                q.parse().map_err(|_| bad(&raw))?,
+            );
+            if !(1..=4).contains(&q) {
+                return Err(bad(&raw));
+            }
+            let from = day(y, q * 3 - 2, 1)?;
+            let next = if q == 4 {
+                day(y + 1, 1, 1)?
+            } else {
+                day(y, q * 3 + 1, 1)?
+            };
+            // Reported by the 15th of the month after the quarter (令16号, (R)).
+            (
+                from,
+                next - chrono::Duration::days(1),
+                next + chrono::Duration::days(14),
+            )
+        }
+        None => {
+            let y: i32 = raw.parse().map_err(|_| bad(&raw))?;
+            // Reported by 31 January of the next year.
+            (day(y, 1, 1)?, day(y, 12, 31)?, day(y + 1, 1, 31)?)
+        }
+    };
+    Ok((raw, from, to, due))
+}
+
+/// Hazards of one grade over the period.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct HazardCounts {
+    /// Found in the period.
+    pub found: i64,
+    /// Closed (accepted or fixed on the spot) in the period.
+    pub closed: i64,
+    /// Open at the period's end.
+    pub open: i64,
+    /// Open at the period's end and past their deadline.
+    pub overdue: i64,
+}
+
+/// Risks per colour (the residual level where assessed, else the inherent).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct RiskColours {
+    /// 重大风险 (red).
+    pub red: i64,
+    /// 较大风险 (orange).
+    pub orange: i64,
+    /// 一般风险 (yellow).
+    pub yellow: i64,
+    /// 低风险 (blue).
+    pub blue: i64,
+}
+
+/// One area's figures (or the total, with `area_code` null).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct AreaHazardStats {
+    /// The area; null for the total.
+    pub area_code: Option<String>,
+    /// Its name.
+    pub area_name: Option<String>,
+    /// 一般事故隐患.
+    pub general: HazardCounts,
+    /// 重大事故隐患.
+    pub major: HazardCounts,
+    /// The four-colour distribution of the risks (now, not for the period).
+    pub risks: RiskColours,
+}
+
+/// The hazard statistics of a period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HazardStatsResponse {
+    /// The period asked: `2025-Q3` or `2025`.
+    pub period: String,
+    /// Its first day.
+    pub from: NaiveDate,
+    /// Its last day.
+    pub to: NaiveDate,
+    /// By when enterprises report these figures (15th of the month after a quarter, 31
+    /// January after a year).
+    pub report_due_on: NaiveDate,
+    /// Per area within the jurisdiction.
+    pub areas: Vec<AreaHazardStats>,
+    /// All areas together.
+    pub total: AreaHazardStats,
+}
+
+/// Filters of the hazard statistics.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HazardStatsQuery {
+    /// Only this supervision area.
+    pub area_code: Option<String>,
+    /// Only enterprises of this supervised sector.
+    #[param(value_type = Option<crate::plumbing::codes::Sector>)]
+    pub sector: Option<Sector>,
+    /// A quarter (`2025-Q3`) or a year (`2025`); default the current quarter.
+    pub period: Option<String>,
+}
+
+/// Hazard statistics (隐患排查治理统计) per area for a quarter or a year: found, closed, open
+/// and overdue at the period's end, by grade — the figures enterprises report quarterly and
+/// yearly — with the four-colour distribution of the risks.
+#[utoipa::path(
+    tag = "hazards",
+    operation_id = "get_hazard_stats",
+    params(HazardStatsQuery),
+    responses(
+        (status = 200, description = "The figures", body = HazardStatsResponse),
+    )
+)]
+#[get("/stats/hazards")]
+pub async fn get_hazard_stats(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<HazardStatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let (period, from, to, report_due_on) = period_of(q.period.as_deref(), state.today())?;
+    let filter = safegrade_store::hazards::HazardStatsFilter {
+        scope: caller.scope(),
+        area_code: list::area_filter(q.area_code.as_deref())?,
+        sector: q.sector,
+    };
+    let (hazards, risks) = state
+        .run(move |s| Ok(s.hazard_stats(&filter, (from, to))?))
+        .await?;
+    let mut areas: std::collections::BTreeMap<String, AreaHazardStats> = Default::default();
+    let mut total = AreaHazardStats::default();
+    for h in hazards {
+        for a in [areas.entry(h.area_code.clone()).or_default(), &mut total] {
+            let c = if h.grade == HazardGrade::Major.as_str() {
+                &mut a.major
+            } else {
+                &mut a.general
+            };
+            c.found += h.found;
+            c.closed += h.closed;
+            c.open += h.open;
+            c.overdue += h.overdue;
+        }
+    }
+    for r in risks {
+        for a in [areas.entry(r.area_code.clone()).or_default(), &mut total] {
+            match safegrade_domain::risks::RiskLevel::from_code(&r.level) {
+                Some(safegrade_domain::risks::RiskLevel::Major) => a.risks.red += r.n,
+                Some(safegrade_domain::risks::RiskLevel::Significant) => a.risks.orange += r.n,
+                Some(safegrade_domain::risks::RiskLevel::General) => a.risks.yellow += r.n,
+                Some(safegrade_domain::risks::RiskLevel::Low) => a.risks.blue += r.n,
+                None => {}
+            }
+        }
+    }
+    let areas = areas
+        .into_iter()
+        .map(|(code, mut a)| {
+            a.area_name = safegrade_domain::find_area(&code).map(|x| x.name_zh.to_owned());
+            a.area_code = Some(code);
+            a
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(HazardStatsResponse {
+        period,
+        from,
+        to,
+        report_due_on,
+        areas,
+        total,
+    }))
+}
+
+/// Filters of the hazard ledger export.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerQuery {
+    /// Only this enterprise.
+    pub enterprise_id: Option<uuid::Uuid>,
+    /// Only this supervision area.
+    pub area_code: Option<String>,
+    /// Only open hazards (or only closed ones).
+    pub open: Option<bool>,
+}
+
+/// One CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The hazard ledger (隐患排查治理台账) as CSV (UTF-8 with a byte-order mark, so spreadsheet
+/// programs show the Chinese): one row per hazard in the caller's jurisdiction, for one
+/// enterprise or one area.
+#[utoipa::path(
+    tag = "hazards",
+    operation_id = "export_hazard_ledger",
+    params(LedgerQuery),
+    responses(
+        (status = 200, description = "The ledger", content_type = "text/csv", body = String),
+    )
+)]
+#[get("/hazard-ledger")]
+pub async fn export_hazard_ledger(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<LedgerQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let today = state.today();
+    let filter = HazardFilter {
+        scope: caller.scope(),
+        area_code: list::area_filter(q.area_code.as_deref())?,
+        enterprise_id: q
+            .enterprise_id
+            .and_then(|u| EnterpriseId::parse(&u.to_string())),
+        state: None,
+        grade: None,
+        open: q.open,
+        overdue: None,
+        listed: None,
+    };
+    let rows = state
+        .run(move |s| {
+            let mut all = Vec::new();
+            let mut after = None;
+            loop {
+                let page = s.list_hazards(&filter, after.clone(), 1000)?;
+                let done = page.len() < 1000;
+                after = page.last().map(|h| h.id.to_string());
+                all.extend(page);
+                if done {
+                    break;
+                }
+            }
+            let ids: Vec<EnterpriseId> = all.iter().map(|h| h.facts.enterprise_id).collect();
+            let names = s.enterprise_names(&ids)?;
+            Ok((all, names))
+        })
+        .await?;
+    let (all, names) = rows;
+    let mut out = String::from("\u{feff}");
+    out.push_str("隐患编号,企业名称,监管区域,发现日期,排查人,隐患来源,隐患类型,管理类别,隐患描述,隐患等级,判定标准条目,状态,整改期限,是否逾期,挂牌督办,验收人,验收日期\r\n");
+    for h in all {
+        let p = &h.progress;
+        let fields = [
+            h.id.to_string(),
+            names
+                .get(&h.facts.enterprise_id)
+                .cloned()
+                .unwrap_or_default(),
+            h.area_code.clone(),
+            h.facts.found_on.to_string(),
+            h.facts.found_by.clone(),
+            h.facts.source.label_zh().to_owned(),
+            h.facts.hazard_type.label_zh().to_owned(),
+            h.facts.management_class.label_zh().to_owned(),
+            h.facts.description.clone(),
+            p.grade.label_zh().to_owned(),
+            h.criterion
+                .as_ref()
+                .map(|c| c.0.clone())
+                .unwrap_or_default(),
+            p.state.label_zh().to_owned(),
+            p.effective_deadline()
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            if p.overdue(today) { "是" } else { "否" }.to_owned(),
+            p.listing
+                .as_ref()
+                .map(|l| format!("{} {}", l.level, l.document_no))
+                .unwrap_or_default(),
+            p.acceptance
+                .as_ref()
+                .map(|a| a.by.clone())
+                .unwrap_or_default(),
+            p.acceptance
+                .as_ref()
+                .map(|a| a.on.to_string())
+                .unwrap_or_default(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"hazard-ledger-{today}.csv\""),
+        ))
+        .body(out))
 }

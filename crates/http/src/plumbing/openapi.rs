@@ -190,7 +190,12 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
         "list_gradings" => (Read, &[]),
         "get_grading" => (Read, &[C::NotFound]),
         "create_grading" => (Create, &[C::NotFound, C::GradingNotEligible]),
-        "list_hazard_criteria" | "list_hazards" | "list_risk_units" | "list_risks" => (Read, &[]),
+        "list_hazard_criteria"
+        | "list_hazards"
+        | "list_risk_units"
+        | "list_risks"
+        | "get_hazard_stats"
+        | "export_hazard_ledger" => (Read, &[]),
         "get_risk_unit" | "get_risk" | "list_measures" => (Read, &[C::NotFound]),
         "list_inspection_tasks" | "list_inspection_records" => (Read, &[]),
         "get_inspection_task" => (Read, &[C::NotFound]),
@@ -311,6 +316,8 @@ pub fn title_zh(operation_id: &str) -> Option<&'static str> {
         "take_grading_step" => "定级办理（受理、评审、整改、公示、公告等）",
         "compare_assessments" => "评分比对（自评、评审、监督检查）",
         "list_hazard_criteria" => "查询重大事故隐患判定标准",
+        "get_hazard_stats" => "隐患排查治理统计（季度、年度）与风险四色分布",
+        "export_hazard_ledger" => "导出隐患排查治理台账（CSV）",
         "create_risk_unit" => "新增风险分析单元",
         "create_inspection_task" => "新增排查任务",
         "list_inspection_tasks" => "查询排查任务及完成情况",
@@ -363,7 +370,11 @@ fn add_example(id: &str, op: &mut serde_json::Value) {
         content["example"] = example["request"].clone();
     }
     let status = example["status"].to_string();
-    if let Some(content) = op.pointer_mut(&format!("/responses/{status}/content/application~1json"))
+    // Whichever media type the answer has (JSON, or CSV for an export).
+    if let Some(content) = op
+        .pointer_mut(&format!("/responses/{status}/content"))
+        .and_then(|c| c.as_object_mut())
+        .and_then(|c| c.values_mut().next())
     {
         content["example"] = example["response"].clone();
     }

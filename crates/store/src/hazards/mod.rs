@@ -425,6 +425,7 @@ pub fn step(
                 .as_ref()
                 .is_some_and(|l| l.delisted_on.is_none())),
             hazards::progress.eq(kept_json(&next)?),
+            hazards::closed_on.eq((!next.state.is_open()).then_some(request.on)),
             hazards::version.eq(h.version + 1),
             hazards::updated_at.eq(now()),
         ))
@@ -557,6 +558,119 @@ impl Store {
                 .into_iter()
                 .map(|(r, area)| assemble(r, area))
                 .collect()
+        })
+    }
+}
+
+/// Hazard figures of one area and grade over a period.
+#[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
+pub struct HazardFigures {
+    /// The area.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub area_code: String,
+    /// `general` or `major`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub grade: String,
+    /// Found in the period.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub found: i64,
+    /// Closed (accepted or fixed on the spot) in the period.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub closed: i64,
+    /// Open at the period's end.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub open: i64,
+    /// Open at the period's end and past the deadline in force.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub overdue: i64,
+}
+
+/// Risks of one area at one level (the residual level where assessed, else the inherent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
+pub struct RiskFigures {
+    /// The area.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub area_code: String,
+    /// The level.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub level: String,
+    /// How many.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}
+
+/// Filters of the hazard statistics.
+#[derive(Debug, Clone)]
+pub struct HazardStatsFilter {
+    /// The caller's jurisdiction.
+    pub scope: Scope,
+    /// Only this area.
+    pub area_code: Option<String>,
+    /// Only enterprises of this supervised sector.
+    pub sector: Option<Sector>,
+}
+
+impl Store {
+    /// Hazard figures per area and grade for the period `from`…`to` (one grouped query),
+    /// and the four-colour distribution of the risks per area (another).
+    pub fn hazard_stats(
+        &self,
+        filter: &HazardStatsFilter,
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Result<(Vec<HazardFigures>, Vec<RiskFigures>), StoreError> {
+        use crate::plumbing::db::Backend;
+        use diesel::sql_types::Text;
+        self.with_read(|conn| {
+            let pg = conn.backend() == Backend::Postgres;
+            // Dates come from parsed `NaiveDate`s, so they are written into the text; the
+            // jurisdiction's values are bound.
+            let (f, t) = (format!("'{from}'"), format!("'{to}'"));
+            let condition = |conn_pg: bool| {
+                let mut n = 0;
+                let mut mark = || {
+                    n += 1;
+                    if conn_pg { format!("${n}") } else { "?".to_owned() }
+                };
+                let (mut sql, mut values) = crate::plumbing::jurisdiction::sql_condition(
+                    &filter.scope,
+                    filter.area_code.as_deref(),
+                    ("e.area_code", "e.id"),
+                    &mut mark,
+                );
+                if let Some(s) = filter.sector {
+                    sql.push_str(&format!(" AND e.sector = {}", mark()));
+                    values.push(s.as_str().to_owned());
+                }
+                (sql, values)
+            };
+            let (cond, values) = condition(pg);
+            let open_at_end = format!("h.found_on <= {t} AND (h.closed_on IS NULL OR h.closed_on > {t})");
+            let sql = format!(
+                "SELECT e.area_code AS area_code, h.grade AS grade, \
+                 CAST(SUM(CASE WHEN h.found_on >= {f} AND h.found_on <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS found, \
+                 CAST(SUM(CASE WHEN h.closed_on >= {f} AND h.closed_on <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS closed, \
+                 CAST(SUM(CASE WHEN {open_at_end} THEN 1 ELSE 0 END) AS BIGINT) AS open, \
+                 CAST(SUM(CASE WHEN {open_at_end} AND h.deadline < {t} THEN 1 ELSE 0 END) AS BIGINT) AS overdue \
+                 FROM hazards h JOIN enterprises e ON e.id = h.enterprise_id \
+                 WHERE h.found_on <= {t} AND (h.closed_on IS NULL OR h.closed_on >= {f}){cond} \
+                 GROUP BY e.area_code, h.grade ORDER BY 1, 2"
+            );
+            let mut q = diesel::sql_query(sql).into_boxed();
+            for v in &values {
+                q = q.bind::<Text, _>(v.clone());
+            }
+            let hazards: Vec<HazardFigures> = q.load(conn)?;
+            let sql = format!(
+                "SELECT e.area_code AS area_code, COALESCE(r.residual_level, r.inherent_level) AS level, \
+                 COUNT(*) AS n FROM risks r JOIN enterprises e ON e.id = r.enterprise_id \
+                 WHERE 1 = 1{cond} GROUP BY 1, 2 ORDER BY 1, 2"
+            );
+            let mut q = diesel::sql_query(sql).into_boxed();
+            for v in values {
+                q = q.bind::<Text, _>(v);
+            }
+            let risks: Vec<RiskFigures> = q.load(conn)?;
+            Ok((hazards, risks))
         })
     }
 }

@@ -588,20 +588,9 @@ fn name_enterprises(
     conn: &mut crate::plumbing::db::DbConn,
     out: &mut [Alert],
 ) -> Result<(), StoreError> {
-    let mut ids: Vec<String> = out.iter().map(|a| a.enterprise_id.to_string()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut names: HashMap<String, String> = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(1000) {
-        names.extend(
-            enterprises::table
-                .filter(enterprises::id.eq_any(chunk))
-                .select((enterprises::id, enterprises::name))
-                .load::<(String, String)>(conn)?,
-        );
-    }
+    let names = crate::ledger::enterprises::names_of(conn, out.iter().map(|a| a.enterprise_id))?;
     for a in out {
-        if let Some(name) = names.get(&a.enterprise_id.to_string()) {
+        if let Some(name) = names.get(&a.enterprise_id) {
             a.enterprise_name.clone_from(name);
         }
     }

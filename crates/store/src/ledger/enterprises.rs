@@ -232,7 +232,38 @@ pub fn find(conn: &mut DbConn, id: EnterpriseId) -> Result<Enterprise, StoreErro
     row.into_domain(from_columns(summary)?, drive_of(drive)?)
 }
 
+/// The names (企业名称) of these enterprises, by id, in chunks of 1,000.
+pub(crate) fn names_of(
+    conn: &mut DbConn,
+    ids: impl IntoIterator<Item = EnterpriseId>,
+) -> Result<std::collections::HashMap<EnterpriseId, String>, StoreError> {
+    let mut ids: Vec<String> = ids.into_iter().map(|i| i.to_string()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut names = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        for (id, name) in enterprises::table
+            .filter(enterprises::id.eq_any(chunk))
+            .select((enterprises::id, enterprises::name))
+            .load::<(String, String)>(conn)?
+        {
+            if let Some(id) = EnterpriseId::parse(&id) {
+                names.insert(id, name);
+            }
+        }
+    }
+    Ok(names)
+}
+
 impl Store {
+    /// The names of these enterprises, by id (for lists that show them).
+    pub fn enterprise_names(
+        &self,
+        ids: &[EnterpriseId],
+    ) -> Result<std::collections::HashMap<EnterpriseId, String>, StoreError> {
+        self.with_read(|conn| names_of(conn, ids.iter().copied()))
+    }
+
     /// Adds an enterprise at version 1. A second enterprise with the same credit code is
     /// `Conflict { constraint: "enterprises_credit_code_key" }`.
     pub fn create_enterprise(

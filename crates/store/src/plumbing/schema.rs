@@ -325,6 +325,7 @@ diesel::table! {
         risk_id -> Nullable<Text>,
         measure_id -> Nullable<Text>,
         record_id -> Nullable<Text>,
+        closed_on -> Nullable<Date>,
     }
 }
 
