@@ -775,6 +775,7 @@ pub(crate) fn call(
         ),
         "list_hazards" => get("/api/v1/hazards?open=true".into()),
         "get_hazard_stats" => get("/api/v1/stats/hazards?period=2025".into()),
+        "get_operation_stats" => get("/api/v1/stats/operation?week=2025-W52".into()),
         "export_hazard_ledger" => get("/api/v1/hazard-ledger".into()),
         "get_hazard" => get(format!(
             "/api/v1/hazards/{}",
@@ -923,6 +924,7 @@ fn matrix() -> Vec<Case> {
         ),
         ("list_hazards", all(200), None),
         ("get_hazard_stats", all(200), None),
+        ("get_operation_stats", all(200), None),
         ("export_hazard_ledger", all(200), None),
         (
             "get_hazard",

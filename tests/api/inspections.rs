@@ -190,6 +190,44 @@ async fn a_working_day_task_across_national_day(db: TestDb) {
         r.body
     );
 
+    // The week of National Day (09-30 to 10-06): one working day, nothing done; no hazard
+    // found in the four weeks up to it. A = 0 of 50, B = 50 − 10, no veto.
+    let r = send(
+        &app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/stats/operation?week=2024-W40&enterprise_id={ent}"
+        )),
+    )
+    .await;
+    let item = &r.body["items"][0];
+    assert_eq!(
+        (
+            item["planned"].clone(),
+            item["done"].clone(),
+            item["a"].clone(),
+            item["b"].clone(),
+            item["alpha"].clone(),
+            item["score"].clone()
+        ),
+        (
+            json!(8),
+            json!(0),
+            json!(0.0),
+            json!(40.0),
+            json!(1),
+            json!(40.0)
+        ),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["from"], "2024-09-30");
+    let bad = send(
+        &app,
+        TestRequest::get().uri("/api/v1/stats/operation?week=2024-40"),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
     // Another county sees none of it.
     let (_, county) = principal(
         &db.store,

@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use safegrade_domain::grading::{GradeRules, Limits};
 use safegrade_domain::gradings::GradingLimits;
+use safegrade_domain::insights::operation::OperationRules;
 use serde::{Deserialize, Serialize};
 
 /// The file's shape: the fields of [`GradeRules`].
@@ -39,6 +40,14 @@ struct RulesFile {
     /// get the built-in ones.
     #[serde(default = "default_grading_limits")]
     grading_limits: GradingLimits,
+    /// Weights and deductions of the weekly dual-prevention score; files written before
+    /// this rule existed get the built-in ones.
+    #[serde(default = "default_operation")]
+    operation: OperationRules,
+}
+
+fn default_operation() -> OperationRules {
+    GradeRules::builtin().operation
 }
 
 fn default_grading_limits() -> GradingLimits {
@@ -64,6 +73,7 @@ pub fn builtin_toml() -> anyhow::Result<String> {
         bar_after_revocation_months: r.bar_after_revocation_months,
         self_assessment_interval_months: r.self_assessment_interval_months,
         grading_limits: r.grading_limits,
+        operation: r.operation,
     };
     Ok(format!(
         "# SafeGrade grade rules (《企业安全生产标准化建设定级办法》, 应急〔2021〕83号).\n\
@@ -124,6 +134,17 @@ fn parse(text: &str) -> anyhow::Result<GradeRules> {
             "grading_limits.{name} must be 1-120 working days"
         );
     }
+    let o = f.operation;
+    anyhow::ensure!(
+        o.task_weight + o.hazard_weight > 0 && o.task_weight <= 100 && o.hazard_weight <= 100,
+        "operation: the weights must be 0-100 and not both 0"
+    );
+    anyhow::ensure!(
+        (1..=52).contains(&o.quiet_weeks)
+            && o.in_charge_missed_deduction <= 100
+            && o.quiet_deduction <= 100,
+        "operation: quiet_weeks must be 1-52 and the deductions 0-100"
+    );
     for (name, l) in [
         ("revocation_limits", f.revocation_limits),
         ("fast_track_grade1", f.fast_track_grade1),
@@ -147,6 +168,7 @@ fn parse(text: &str) -> anyhow::Result<GradeRules> {
         bar_after_revocation_months: f.bar_after_revocation_months,
         self_assessment_interval_months: f.self_assessment_interval_months,
         grading_limits: f.grading_limits,
+        operation: f.operation,
     };
     anyhow::ensure!(
         rules.version != builtin.version || rules == *builtin,

@@ -161,6 +161,8 @@ pub struct GradeRules {
     pub self_assessment_interval_months: u32,
     /// The working-day limits of the grading procedure (定级办法, (R)).
     pub grading_limits: crate::gradings::GradingLimits,
+    /// The weights and deductions of the weekly dual-prevention score (运行效果).
+    pub operation: crate::insights::operation::OperationRules,
 }
 
 impl GradeRules {
@@ -190,6 +192,7 @@ impl GradeRules {
             bar_after_revocation_months: 12,
             self_assessment_interval_months: 12,
             grading_limits: crate::gradings::GradingLimits::BUILTIN,
+            operation: crate::insights::operation::OperationRules::BUILTIN,
         };
         &RULES
     }

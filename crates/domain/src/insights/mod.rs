@@ -3,3 +3,4 @@
 //! under which rule and what to do next is decided here.
 
 pub mod alerts;
+pub mod operation;

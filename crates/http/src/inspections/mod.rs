@@ -760,5 +760,259 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(get_inspection_task)
         .service(list_occurrences)
         .service(list_inspection_records)
-        .service(create_inspection_record);
+        .service(create_inspection_record)
+        .service(get_operation_stats);
+}
+
+/// What one enterprise's weekly score is computed from, and the score.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperationResponse {
+    /// The enterprise.
+    pub enterprise_id: String,
+    /// Its name.
+    pub enterprise_name: String,
+    /// Its supervision area.
+    pub area_code: String,
+    /// Inspection occurrences due in the week.
+    pub planned: u32,
+    /// Of those, done.
+    pub done: u32,
+    /// Missed occurrences of major-hazard responsible persons' tasks.
+    pub in_charge_missed: u32,
+    /// Hazards whose deadline fell in the week.
+    pub hazards_due: u32,
+    /// Of those, closed by their deadline.
+    pub hazards_on_time: u32,
+    /// Hazards found in the look-back weeks up to the week's end.
+    pub hazards_found_recently: u32,
+    /// Open major hazards past their deadline at the week's end (the veto).
+    pub overdue_major: u32,
+    /// A: inspection tasks (of `task_weight`).
+    pub a: f64,
+    /// B: hazard rectification (of `hazard_weight`).
+    pub b: f64,
+    /// α: 0 under the veto, else 1.
+    pub alpha: u8,
+    /// E = (A + B) × α.
+    pub score: f64,
+}
+
+/// The weights and deductions in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperationRulesResponse {
+    /// A's full points.
+    pub task_weight: u32,
+    /// B's full points.
+    pub hazard_weight: u32,
+    /// Points off A per missed occurrence of a major-hazard responsible person's task.
+    pub in_charge_missed_deduction: u32,
+    /// Weeks looked back for hazards found.
+    pub quiet_weeks: u32,
+    /// Points off B when none was found in them.
+    pub quiet_deduction: u32,
+}
+
+/// The weekly scores of the enterprises in a jurisdiction.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperationStatsResponse {
+    /// The ISO week, like `2025-W40`.
+    pub week: String,
+    /// Its Monday.
+    pub from: NaiveDate,
+    /// Its Sunday.
+    pub to: NaiveDate,
+    /// The weights and deductions used.
+    pub rules: OperationRulesResponse,
+    /// Per enterprise with inspection tasks or hazards, lowest score first.
+    pub items: Vec<OperationResponse>,
+    /// Why some inspection occurrences could not be counted (a year missing from the
+    /// working-day calendar).
+    pub calendar_note: Option<String>,
+}
+
+/// Filters of the weekly scores.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OperationQuery {
+    /// The ISO week, `2025-W40`; default the last whole week.
+    pub week: Option<String>,
+    /// Only this supervision area.
+    pub area_code: Option<String>,
+    /// Only this enterprise.
+    pub enterprise_id: Option<uuid::Uuid>,
+}
+
+fn week_of(raw: Option<&str>, today: NaiveDate) -> Result<(String, NaiveDate), ApiError> {
+    use chrono::{Datelike, Weekday};
+    match raw {
+        None => {
+            let monday =
+                today - Duration::days(i64::from(today.weekday().num_days_from_monday()) + 7);
+            let w = monday.iso_week();
+            Ok((format!("{}-W{:02}", w.year(), w.week()), monday))
+        }
+        Some(raw) => raw
+            .split_once("-W")
+            .and_then(|(y, w)| Some((y.parse::<i32>().ok()?, w.parse::<u32>().ok()?)))
+            .and_then(|(y, w)| NaiveDate::from_isoywd_opt(y, w, Weekday::Mon))
+            .map(|monday| (raw.to_owned(), monday))
+            .ok_or_else(|| {
+                ApiError::invalid(vec![Violation::field(
+                    "week",
+                    V::InvalidValue,
+                    format!("week 须为 ISO 周，如 2025-W40，实际为 '{raw}'"),
+                )])
+            }),
+    }
+}
+
+/// The weekly dual-prevention score (运行效果) of each enterprise in the jurisdiction: E = (A
+/// + B) × α from its inspection tasks and hazards, with every input shown — the signal for
+/// choosing look-back (回头看) samples. Weights and deductions come from the grade rules.
+#[utoipa::path(
+    tag = "inspections",
+    operation_id = "get_operation_stats",
+    params(OperationQuery),
+    responses(
+        (status = 200, description = "The scores", body = OperationStatsResponse),
+    )
+)]
+#[get("/stats/operation")]
+pub async fn get_operation_stats(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<OperationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    use safegrade_domain::insights::operation::{OperationInputs, score};
+    let q = query.into_inner();
+    let today = state.today();
+    let (week, monday) = week_of(q.week.as_deref(), today)?;
+    let sunday = monday + Duration::days(6);
+    let rules = state.grade_rules.operation;
+    let area_code = list::area_filter(q.area_code.as_deref())?;
+    let enterprise_id = q
+        .enterprise_id
+        .and_then(|u| EnterpriseId::parse(&u.to_string()));
+    let scope = caller.scope();
+    let found_since = sunday - Duration::days(i64::from(rules.quiet_weeks) * 7 - 1);
+    let (tasks, hazards, calendar) = state
+        .run(move |s| {
+            let filter = InspectionFilter {
+                scope: scope.clone(),
+                area_code: area_code.clone(),
+                enterprise_id,
+                unit_id: None,
+                task_id: None,
+            };
+            let mut tasks = Vec::new();
+            let mut after = None;
+            loop {
+                let page = s.list_tasks(&filter, (monday, sunday), after.clone(), 1000)?;
+                let done = page.len() < 1000;
+                after = page.last().map(|t| t.task.id.to_string());
+                tasks.extend(page);
+                if done {
+                    break;
+                }
+            }
+            let hazards = s.hazard_weeks(
+                &safegrade_store::hazards::HazardStatsFilter {
+                    scope,
+                    area_code,
+                    sector: None,
+                },
+                (monday, sunday),
+                found_since,
+            )?;
+            Ok((tasks, hazards, s.calendar()?))
+        })
+        .await?;
+    let mut inputs: std::collections::BTreeMap<String, (String, OperationInputs)> =
+        Default::default();
+    let mut calendar_note = None;
+    for t in &tasks {
+        let entry = inputs
+            .entry(t.task.enterprise_id.to_string())
+            .or_insert_with(|| (t.task.area_code.clone(), OperationInputs::default()));
+        match occurrences(
+            t,
+            (monday, sunday),
+            today.min(sunday + Duration::days(1)),
+            &calendar,
+        ) {
+            Ok(os) => {
+                let n = |s| {
+                    u32::try_from(os.iter().filter(|o| o.status == s).count()).unwrap_or(u32::MAX)
+                };
+                entry.1.planned += u32::try_from(os.len()).unwrap_or(u32::MAX);
+                entry.1.done += n(OccurrenceStatus::Done);
+                if t.task.data.task_type != TaskType::Routine {
+                    entry.1.in_charge_missed += n(OccurrenceStatus::Missed);
+                }
+            }
+            Err(note) => calendar_note = Some(note),
+        }
+    }
+    for h in hazards {
+        if enterprise_id.is_some_and(|e| e.to_string() != h.enterprise_id) {
+            continue;
+        }
+        let entry = inputs
+            .entry(h.enterprise_id.clone())
+            .or_insert_with(|| (h.area_code.clone(), OperationInputs::default()));
+        let n = |x: i64| u32::try_from(x).unwrap_or(u32::MAX);
+        entry.1.hazards_due = n(h.due);
+        entry.1.hazards_on_time = n(h.on_time);
+        entry.1.hazards_found_recently = n(h.found_recently);
+        entry.1.overdue_major = n(h.overdue_major);
+    }
+    let ids: Vec<EnterpriseId> = inputs
+        .keys()
+        .filter_map(|k| EnterpriseId::parse(k))
+        .collect();
+    let names = state.run(move |s| Ok(s.enterprise_names(&ids)?)).await?;
+    let mut items: Vec<OperationResponse> = inputs
+        .into_iter()
+        .map(|(id, (area, i))| {
+            let s = score(&i, &rules);
+            OperationResponse {
+                enterprise_name: EnterpriseId::parse(&id)
+                    .and_then(|e| names.get(&e).cloned())
+                    .unwrap_or_default(),
+                enterprise_id: id,
+                area_code: area,
+                planned: i.planned,
+                done: i.done,
+                in_charge_missed: i.in_charge_missed,
+                hazards_due: i.hazards_due,
+                hazards_on_time: i.hazards_on_time,
+                hazards_found_recently: i.hazards_found_recently,
+                overdue_major: i.overdue_major,
+                a: s.a,
+                b: s.b,
+                alpha: s.alpha,
+                score: s.score,
+            }
+        })
+        .collect();
+    items.sort_by(|x, y| {
+        x.score
+            .total_cmp(&y.score)
+            .then_with(|| x.enterprise_id.cmp(&y.enterprise_id))
+    });
+    Ok(HttpResponse::Ok().json(OperationStatsResponse {
+        week,
+        from: monday,
+        to: sunday,
+        rules: OperationRulesResponse {
+            task_weight: rules.task_weight,
+            hazard_weight: rules.hazard_weight,
+            in_charge_missed_deduction: rules.in_charge_missed_deduction,
+            quiet_weeks: rules.quiet_weeks,
+            quiet_deduction: rules.quiet_deduction,
+        },
+        items,
+        calendar_note,
+    }))
 }

@@ -195,7 +195,8 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
         | "list_risk_units"
         | "list_risks"
         | "get_hazard_stats"
-        | "export_hazard_ledger" => (Read, &[]),
+        | "export_hazard_ledger"
+        | "get_operation_stats" => (Read, &[]),
         "get_risk_unit" | "get_risk" | "list_measures" => (Read, &[C::NotFound]),
         "list_inspection_tasks" | "list_inspection_records" => (Read, &[]),
         "get_inspection_task" => (Read, &[C::NotFound]),
@@ -317,6 +318,7 @@ pub fn title_zh(operation_id: &str) -> Option<&'static str> {
         "compare_assessments" => "评分比对（自评、评审、监督检查）",
         "list_hazard_criteria" => "查询重大事故隐患判定标准",
         "get_hazard_stats" => "隐患排查治理统计（季度、年度）与风险四色分布",
+        "get_operation_stats" => "双重预防机制运行效果（周评分）",
         "export_hazard_ledger" => "导出隐患排查治理台账（CSV）",
         "create_risk_unit" => "新增风险分析单元",
         "create_inspection_task" => "新增排查任务",

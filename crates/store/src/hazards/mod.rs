@@ -674,3 +674,71 @@ impl Store {
         })
     }
 }
+
+/// One enterprise's hazard facts for a week's dual-prevention score.
+#[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
+pub struct HazardWeek {
+    /// The enterprise.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub enterprise_id: String,
+    /// Its area.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub area_code: String,
+    /// Hazards whose deadline fell in the week.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub due: i64,
+    /// Of those, closed by their deadline.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub on_time: i64,
+    /// Found in the look-back weeks up to the week's end.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub found_recently: i64,
+    /// Open major hazards past their deadline at the week's end.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub overdue_major: i64,
+}
+
+impl Store {
+    /// Per enterprise inside the filter: the hazard facts of the week `from`…`to` for the
+    /// dual-prevention score, hazards found since `found_since` counted as recent (one grouped
+    /// query).
+    pub fn hazard_weeks(
+        &self,
+        filter: &HazardStatsFilter,
+        (from, to): (NaiveDate, NaiveDate),
+        found_since: NaiveDate,
+    ) -> Result<Vec<HazardWeek>, StoreError> {
+        use crate::plumbing::db::Backend;
+        use diesel::sql_types::Text;
+        self.with_read(|conn| {
+            let pg = conn.backend() == Backend::Postgres;
+            let mut n = 0;
+            let mut mark = || {
+                n += 1;
+                if pg { format!("${n}") } else { "?".to_owned() }
+            };
+            let (cond, values) = crate::plumbing::jurisdiction::sql_condition(
+                &filter.scope,
+                filter.area_code.as_deref(),
+                ("e.area_code", "e.id"),
+                &mut mark,
+            );
+            // Dates come from parsed `NaiveDate`s and are written into the text.
+            let (f, t, s) = (format!("'{from}'"), format!("'{to}'"), format!("'{found_since}'"));
+            let sql = format!(
+                "SELECT h.enterprise_id AS enterprise_id, e.area_code AS area_code, \
+                 CAST(SUM(CASE WHEN h.deadline >= {f} AND h.deadline <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS due, \
+                 CAST(SUM(CASE WHEN h.deadline >= {f} AND h.deadline <= {t} AND h.closed_on <= h.deadline THEN 1 ELSE 0 END) AS BIGINT) AS on_time, \
+                 CAST(SUM(CASE WHEN h.found_on >= {s} AND h.found_on <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS found_recently, \
+                 CAST(SUM(CASE WHEN h.grade = 'major' AND h.found_on <= {t} AND (h.closed_on IS NULL OR h.closed_on > {t}) AND h.deadline < {t} THEN 1 ELSE 0 END) AS BIGINT) AS overdue_major \
+                 FROM hazards h JOIN enterprises e ON e.id = h.enterprise_id \
+                 WHERE h.found_on <= {t}{cond} GROUP BY h.enterprise_id, e.area_code"
+            );
+            let mut q = diesel::sql_query(sql).into_boxed();
+            for v in values {
+                q = q.bind::<Text, _>(v);
+            }
+            Ok(q.load(conn)?)
+        })
+    }
+}
