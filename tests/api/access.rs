@@ -77,6 +77,8 @@ pub(crate) struct World {
     pub(crate) risks: (String, String),
     /// An inspection task on each of those units.
     pub(crate) tasks: (String, String),
+    /// A post-responsibility list of `inside` and one of `outside`.
+    pub(crate) checklists: (String, String),
 }
 
 pub(crate) async fn world<S, B>(app: &TestApp<S>) -> World
@@ -153,6 +155,10 @@ where
         created(app, "/api/v1/inspection-tasks", &task_body(&units.0, 0)).await,
         created(app, "/api/v1/inspection-tasks", &task_body(&units.1, 0)).await,
     );
+    let checklists = (
+        created(app, "/api/v1/checklists", &checklist_body(&inside, 0)).await,
+        created(app, "/api/v1/checklists", &checklist_body(&outside, 0)).await,
+    );
     World {
         tokens,
         inside,
@@ -168,7 +174,20 @@ where
         units,
         risks,
         tasks,
+        checklists,
     }
+}
+
+/// The body of a post-responsibility list of `enterprise`.
+pub(crate) fn checklist_body(enterprise: &str, n: u32) -> Value {
+    json!({
+        "checklist_type": "post_responsibility", "owner_scope": "post", "enterprise_id": enterprise,
+        "title": format!("配电房值班电工岗位责任清单（{n}）"), "owner": "配电房值班电工",
+        "items": [
+            {"code": "1", "text": "每班巡检配电柜并记录", "responsible": "值班电工", "frequency": "每班"},
+            {"code": "2", "text": "停送电严格执行工作票制度", "responsible": "值班电工"}
+        ]
+    })
 }
 
 /// The body of a daily working-day inspection task on `unit`.
@@ -737,6 +756,39 @@ pub(crate) fn call(
         )),
         "create_risk_unit" => Call::json(Method::POST, "/api/v1/risk-units", &unit_body(ent, n)),
         "list_inspection_tasks" => get("/api/v1/inspection-tasks".into()),
+        "list_checklists" => get("/api/v1/checklists".into()),
+        "get_checklist" => get(format!(
+            "/api/v1/checklists/{}",
+            if inside {
+                &w.checklists.0
+            } else {
+                &w.checklists.1
+            }
+        )),
+        "list_duty_records" => get(format!(
+            "/api/v1/checklists/{}/duties",
+            if inside {
+                &w.checklists.0
+            } else {
+                &w.checklists.1
+            }
+        )),
+        "create_checklist" => {
+            Call::json(Method::POST, "/api/v1/checklists", &checklist_body(ent, n))
+        }
+        "create_duty_record" => Call::json(
+            Method::POST,
+            &format!(
+                "/api/v1/checklists/{}/duties",
+                if inside {
+                    &w.checklists.0
+                } else {
+                    &w.checklists.1
+                }
+            ),
+            &json!({"item_code": "1", "performed_on": "2025-12-31", "performed_by": "值班电工 王强",
+                    "note": format!("巡检 4 次，无异常（{n}）")}),
+        ),
         "list_inspection_records" => get("/api/v1/inspection-records".into()),
         "get_inspection_task" => get(format!(
             "/api/v1/inspection-tasks/{}",
@@ -870,6 +922,27 @@ fn matrix() -> Vec<Case> {
         ("list_hazard_criteria", all(200), None),
         ("list_risk_units", all(200), None),
         ("list_inspection_tasks", all(200), None),
+        ("list_checklists", all(200), None),
+        (
+            "get_checklist",
+            all(200),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
+        ),
+        (
+            "list_duty_records",
+            all(200),
+            Some([401, 200, 200, 404, 404, 404, 404, 404]),
+        ),
+        (
+            "create_checklist",
+            [401, 201, 201, 201, 201, 403, 201, 403],
+            Some([401, 201, 201, 404, 404, 403, 404, 403]),
+        ),
+        (
+            "create_duty_record",
+            [401, 201, 201, 201, 201, 403, 201, 403],
+            Some([401, 201, 201, 404, 404, 403, 404, 403]),
+        ),
         ("list_inspection_records", all(200), None),
         (
             "get_inspection_task",
@@ -1190,6 +1263,7 @@ async fn nothing_foreign_leaks(db: TestDb) {
             "certificate".to_owned(),
             "enterprise".to_owned(),
             "grading".to_owned(),
+            "checklist".to_owned(),
             "hazard".to_owned(),
             "inspection_task".to_owned(),
             "risk".to_owned(),

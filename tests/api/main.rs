@@ -24,6 +24,7 @@ mod access;
 mod assessments;
 mod calendar;
 mod certificates;
+mod checklists;
 mod conventions;
 mod defects;
 mod enterprises;

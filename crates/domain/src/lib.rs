@@ -12,6 +12,7 @@
 pub mod access;
 pub mod assessments;
 pub mod calendar;
+pub mod checklists;
 pub mod drives;
 pub mod grading;
 pub mod gradings;
@@ -40,8 +41,8 @@ pub use ledger::industry::{
 };
 pub use plumbing::code_list::{CodeList, UnknownCode};
 pub use plumbing::id::{
-    AccidentId, AssessmentId, CertificateId, EnterpriseId, GradingId, HazardId, MeasureId,
-    PrincipalId, RecordId, RiskId, RiskUnitId, StandardId, TaskId, TokenId,
+    AccidentId, AssessmentId, CertificateId, ChecklistId, EnterpriseId, GradingId, HazardId,
+    MeasureId, PrincipalId, RecordId, RiskId, RiskUnitId, StandardId, TaskId, TokenId,
 };
 pub use plumbing::validation::{Violation, ViolationCode, pointer_to};
 pub use refusal::Refusal;

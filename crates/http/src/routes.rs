@@ -24,6 +24,7 @@ where
             crate::hazards::routes(cfg);
             crate::risks::routes(cfg);
             crate::inspections::routes(cfg);
+            crate::checklists::routes(cfg);
             crate::drives::routes(cfg);
             crate::insights::routes(cfg);
         }))

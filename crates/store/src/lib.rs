@@ -11,6 +11,7 @@
 pub mod access;
 pub mod assessments;
 pub mod calendar;
+pub mod checklists;
 pub mod drives;
 pub mod grading;
 pub mod gradings;

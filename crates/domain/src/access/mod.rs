@@ -505,6 +505,10 @@ code_list! {
         TaskCreated = ("inspection_task.created", "新增排查任务"),
         /// An inspection was recorded (排查记录).
         InspectionRecorded = ("inspection.recorded", "登记排查记录"),
+        /// A list was drawn up (清单制).
+        ChecklistCreated = ("checklist.created", "制定清单"),
+        /// A duty on a list was performed (履职记录).
+        DutyRecorded = ("checklist.duty_recorded", "登记履职记录"),
     }
 }
 
@@ -543,6 +547,8 @@ code_list! {
         InspectionTask = ("inspection_task", "排查任务"),
         /// An inspection record.
         InspectionRecord = ("inspection_record", "排查记录"),
+        /// A list (清单).
+        Checklist = ("checklist", "清单"),
     }
 }
 
@@ -574,6 +580,7 @@ impl EventType {
             Self::MeasureCreated => ResourceType::RiskMeasure,
             Self::TaskCreated => ResourceType::InspectionTask,
             Self::InspectionRecorded => ResourceType::InspectionRecord,
+            Self::ChecklistCreated | Self::DutyRecorded => ResourceType::Checklist,
         }
     }
 }

@@ -105,3 +105,8 @@ id_type!(
     /// The id of an inspection record (排查记录).
     RecordId
 );
+
+id_type!(
+    /// The id of a list (清单).
+    ChecklistId
+);

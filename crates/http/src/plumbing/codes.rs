@@ -130,6 +130,10 @@ code_list_schemas! {
     InspectionResult => safegrade_domain::inspections::InspectionResult,
     /// Where a due occurrence stands.
     OccurrenceStatus => safegrade_domain::inspections::OccurrenceStatus,
+    /// A list's type (清单制).
+    ChecklistType => safegrade_domain::checklists::ChecklistType,
+    /// Whose a list is.
+    OwnerScope => safegrade_domain::checklists::OwnerScope,
     /// Procedure of a same-grade renewal.
     RenewalTrack => safegrade_domain::grading::RenewalTrack,
     /// Kind of accident (GB 6441-1986).

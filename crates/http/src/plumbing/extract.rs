@@ -208,6 +208,7 @@ record_ids!(
     safegrade_domain::RiskUnitId => "a risk analysis unit",
     safegrade_domain::RiskId => "a risk",
     safegrade_domain::TaskId => "an inspection task",
+    safegrade_domain::ChecklistId => "a list",
     safegrade_domain::PrincipalId => "a principal",
     safegrade_domain::TokenId => "a token",
 );

@@ -424,6 +424,33 @@ diesel::table! {
 diesel::joinable!(inspection_tasks -> enterprises (enterprise_id));
 diesel::joinable!(inspection_records -> enterprises (enterprise_id));
 
+diesel::table! {
+    checklists (id) {
+        id -> Text,
+        checklist_type -> Text,
+        owner_scope -> Text,
+        enterprise_id -> Nullable<Text>,
+        area_code -> Text,
+        title -> Text,
+        owner -> Text,
+        items -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checklist_records (id) {
+        id -> Text,
+        checklist_id -> Text,
+        item_code -> Text,
+        performed_on -> Date,
+        performed_by -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 // Any two tables may meet in one query (joins, and the subqueries of a review
 // organisation's jurisdiction, which name `gradings` inside queries of other tables).
 diesel::allow_tables_to_appear_in_same_query!(
@@ -451,4 +478,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     risk_measures,
     inspection_tasks,
     inspection_records,
+    checklists,
+    checklist_records,
 );

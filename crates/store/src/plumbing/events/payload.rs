@@ -545,6 +545,34 @@ pub struct InspectionFields {
     pub result: String,
 }
 
+/// A list as drawn up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChecklistFields {
+    /// Id.
+    pub id: String,
+    /// Its type.
+    pub checklist_type: String,
+    /// Whose it is.
+    pub owner_scope: String,
+    /// Title.
+    pub title: String,
+    /// How many items.
+    pub items: usize,
+}
+
+/// A performance record (履职记录) as made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DutyFields {
+    /// The record's id.
+    pub id: String,
+    /// The item's code.
+    pub item_code: String,
+    /// Performed on.
+    pub performed_on: String,
+    /// By whom.
+    pub performed_by: String,
+}
+
 /// A step taken on a hazard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HazardStepFields {
@@ -653,6 +681,12 @@ pub enum EventData {
     /// `inspection.recorded`: the record.
     #[serde(rename = "inspection.recorded")]
     InspectionRecorded(InspectionFields),
+    /// `checklist.created`: the list.
+    #[serde(rename = "checklist.created")]
+    ChecklistCreated(ChecklistFields),
+    /// `checklist.duty_recorded`: the item and the performance.
+    #[serde(rename = "checklist.duty_recorded")]
+    DutyRecorded(DutyFields),
 }
 
 impl EventData {
@@ -687,6 +721,8 @@ impl EventData {
             Self::MeasureCreated(_) => EventType::MeasureCreated,
             Self::TaskCreated(_) => EventType::TaskCreated,
             Self::InspectionRecorded(_) => EventType::InspectionRecorded,
+            Self::ChecklistCreated(_) => EventType::ChecklistCreated,
+            Self::DutyRecorded(_) => EventType::DutyRecorded,
         }
     }
 
