@@ -448,12 +448,7 @@ pub async fn list_assessments(
     query: web::Query<AssessmentQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let limit = list::limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| list::decode_cursor(CURSOR_KIND, c))
-        .transpose()?;
+    let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), CURSOR_KIND)?;
     let filter = AssessmentFilter {
         scope: caller.scope(),
         enterprise_id: q

@@ -328,12 +328,7 @@ pub async fn list_checklists(
 ) -> Result<HttpResponse, ApiError> {
     const KIND: &str = "checklist";
     let q = query.into_inner();
-    let limit = list::limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| list::decode_cursor(KIND, c))
-        .transpose()?;
+    let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), KIND)?;
     let filter = ChecklistFilter {
         scope: caller.scope(),
         area_code: q.area_code,

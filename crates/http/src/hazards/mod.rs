@@ -587,12 +587,7 @@ pub async fn list_hazards(
     query: web::Query<HazardQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let limit = list::limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| list::decode_cursor(CURSOR_KIND, c))
-        .transpose()?;
+    let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), CURSOR_KIND)?;
     let today = state.today();
     let filter = HazardFilter {
         scope: caller.scope(),

@@ -435,12 +435,7 @@ pub async fn list_inspection_tasks(
 ) -> Result<HttpResponse, ApiError> {
     const KIND: &str = "inspection_task";
     let q = query.into_inner();
-    let limit = list::limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| list::decode_cursor(KIND, c))
-        .transpose()?;
+    let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), KIND)?;
     let today = state.today();
     let days = window(q.from, q.to, today)?;
     let filter = InspectionFilter {
@@ -727,12 +722,7 @@ pub async fn list_inspection_records(
 ) -> Result<HttpResponse, ApiError> {
     const KIND: &str = "inspection_record";
     let q = query.into_inner();
-    let limit = list::limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| list::decode_cursor(KIND, c))
-        .transpose()?;
+    let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), KIND)?;
     let filter = InspectionFilter {
         scope: caller.scope(),
         area_code: list::area_filter(q.area_code.as_deref())?,

@@ -119,3 +119,16 @@ pub fn page<T: ToSchema>(
         next_cursor,
     }
 }
+
+/// The page size and the position after which a page starts, from a list's `limit` and
+/// `cursor` (of `kind`).
+pub fn paging(
+    limit: Option<u32>,
+    cursor: Option<&str>,
+    kind: &str,
+) -> Result<(u32, Option<String>), ApiError> {
+    Ok((
+        self::limit(limit)?,
+        cursor.map(|c| decode_cursor(kind, c)).transpose()?,
+    ))
+}

@@ -319,12 +319,7 @@ pub async fn list_risk_units(
 ) -> Result<HttpResponse, ApiError> {
     const KIND: &str = "risk_unit";
     let q = query.into_inner();
-    let limit = list::limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| list::decode_cursor(KIND, c))
-        .transpose()?;
+    let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), KIND)?;
     let filter = RegisterFilter {
         scope: caller.scope(),
         area_code: list::area_filter(q.area_code.as_deref())?,
@@ -693,12 +688,7 @@ pub async fn list_risks(
 ) -> Result<HttpResponse, ApiError> {
     const KIND: &str = "risk";
     let q = query.into_inner();
-    let limit = list::limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| list::decode_cursor(KIND, c))
-        .transpose()?;
+    let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), KIND)?;
     let filter = RegisterFilter {
         scope: caller.scope(),
         area_code: list::area_filter(q.area_code.as_deref())?,
