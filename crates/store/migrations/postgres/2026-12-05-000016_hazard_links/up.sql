@@ -5,5 +5,3 @@ ALTER TABLE hazards ADD COLUMN measure_id TEXT;
 ALTER TABLE hazards ADD COLUMN record_id TEXT;
 -- The day it was closed (accepted, or fixed on the spot), for the period statistics.
 ALTER TABLE hazards ADD COLUMN closed_on DATE;
-
-CREATE INDEX hazards_found ON hazards (found_on);

@@ -1,4 +1,3 @@
-DROP INDEX hazards_found;
 ALTER TABLE hazards DROP COLUMN closed_on;
 ALTER TABLE hazards DROP COLUMN record_id;
 ALTER TABLE hazards DROP COLUMN measure_id;
