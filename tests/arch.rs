@@ -132,3 +132,51 @@ fn plumbing_imports_no_capability() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Every type the spec documents has its own name: utoipa names a schema after the type and
+/// silently keeps one of two types with the same name, so the spec would describe one with
+/// the other's fields (it happened: two `ItemDoc`s). Schema types are the `ToSchema` derives
+/// of the http and store crates, and the code lists of `codes.rs`.
+#[test]
+fn schema_names_are_unique() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut seen: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for krate in ["crates/http/src", "crates/store/src"] {
+        for file in rust_files(&root.join(krate)) {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                if !(line.trim_start().starts_with("#[derive(") && line.contains("ToSchema")) {
+                    continue;
+                }
+                // The item follows its attributes and doc lines.
+                let item = lines[i + 1..]
+                    .iter()
+                    .map(|l| l.trim_start())
+                    .find(|l| l.starts_with("pub struct ") || l.starts_with("pub enum "));
+                if let Some(name) = item
+                    .and_then(|l| l.split_whitespace().nth(2))
+                    .map(|n| n.split(['<', '(', '{', ';']).next().unwrap_or(n).to_owned())
+                {
+                    seen.entry(name).or_default().push(
+                        file.strip_prefix(root)
+                            .unwrap_or(&file)
+                            .display()
+                            .to_string(),
+                    );
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 50, "only {} schema types found", seen.len());
+    let twins: Vec<String> = seen
+        .iter()
+        .filter(|(_, files)| files.len() > 1)
+        .map(|(name, files)| format!("{name}: {}", files.join(", ")))
+        .collect();
+    assert!(
+        twins.is_empty(),
+        "schema names used twice:\n{}",
+        twins.join("\n")
+    );
+}
