@@ -755,6 +755,14 @@ pub(crate) fn call(
             if inside { &w.risks.0 } else { &w.risks.1 }
         )),
         "create_risk_unit" => Call::json(Method::POST, "/api/v1/risk-units", &unit_body(ent, n)),
+        "add_unit_stop" => Call::json(
+            Method::POST,
+            &format!(
+                "/api/v1/risk-units/{}/stops",
+                fresh_certificate.unwrap_or_else(|| panic!("no fresh unit"))
+            ),
+            &json!({"from": "2026-03-02", "to": "2026-03-04", "reason": format!("检维修（{n}）")}),
+        ),
         "list_inspection_tasks" => get("/api/v1/inspection-tasks".into()),
         "list_checklists" => get("/api/v1/checklists".into()),
         "get_checklist" => get(format!(
@@ -921,6 +929,11 @@ fn matrix() -> Vec<Case> {
         ),
         ("list_hazard_criteria", all(200), None),
         ("list_risk_units", all(200), None),
+        (
+            "add_unit_stop",
+            [401, 200, 200, 200, 200, 403, 200, 403],
+            Some([401, 200, 200, 404, 404, 403, 404, 403]),
+        ),
         ("list_inspection_tasks", all(200), None),
         ("list_checklists", all(200), None),
         (
@@ -1145,6 +1158,8 @@ async fn jurisdiction_matrix(db: TestDb) {
                     Some(certificate(&app, ent, &format!("R-{n}")).await)
                 } else if ["submit_assessment", "discard_assessment"].contains(op) {
                     Some(assessment(&app, ent, &w.standard).await)
+                } else if *op == "add_unit_stop" {
+                    Some(created(&app, "/api/v1/risk-units", &unit_body(ent, n)).await)
                 } else if *op == "take_hazard_step" {
                     Some(hazard(&app, ent).await)
                 } else if *op == "take_grading_step" {

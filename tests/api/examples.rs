@@ -15,8 +15,8 @@ use safegrade_testkit::{TestDb, send, test_app_at};
 use serde_json::{Value, json};
 
 use crate::access::{
-    World, assessment, call, certificate, close_open, fresh_token, grading, hazard, matrix_today,
-    world,
+    World, assessment, call, certificate, close_open, created, fresh_token, grading, hazard,
+    matrix_today, unit_body, world,
 };
 
 both!(every_operation_has_a_real_example);
@@ -145,6 +145,9 @@ async fn every_operation_has_a_real_example(db: TestDb) {
                 None
             }
             "take_hazard_step" => Some(hazard(&app, &w.inside).await),
+            "add_unit_stop" => {
+                Some(created(&app, "/api/v1/risk-units", &unit_body(&w.inside, 1)).await)
+            }
             _ => None,
         };
         let call = call(id, &w, true, 1, &app.store, fresh.as_deref());

@@ -170,10 +170,22 @@ async fn a_working_day_task_across_national_day(db: TestDb) {
         r.body
     );
 
-    // A stopped unit owes nothing while stopped.
+    // A stopped unit owes nothing while stopped (the period added after the unit was set
+    // up; an overlapping one is refused).
     let mut stopped = unit_body(&ent, 2);
-    stopped["stops"] = json!([{"from": "2024-10-08", "to": "2024-10-11", "reason": "检维修"}]);
+    stopped["stops"] = json!([]);
     let stopped = created(&app, "/api/v1/risk-units", &stopped).await;
+    let stop = |from: &str, to: &str| {
+        json_request(
+            Method::POST,
+            &format!("/api/v1/risk-units/{stopped}/stops"),
+            &json!({"from": from, "to": to, "reason": "检维修"}),
+        )
+    };
+    let r = send_as(&app, token, stop("2024-10-08", "2024-10-11")).await;
+    assert_eq!(r.body["stops"][0]["to"], "2024-10-11", "{}", r.body);
+    let r = send_as(&app, token, stop("2024-10-11", "2024-10-12")).await;
+    assert_eq!(r.body["errors"][0]["pointer"], "/from", "{}", r.body);
     let mut paused = body.clone();
     paused["unit_id"] = json!(stopped);
     let paused = created(&app, "/api/v1/inspection-tasks", &paused).await;

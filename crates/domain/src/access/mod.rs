@@ -497,6 +497,8 @@ code_list! {
         HazardStepTaken = ("hazard.step_taken", "隐患治理"),
         /// A risk analysis unit was added (风险分析单元).
         RiskUnitCreated = ("risk_unit.created", "新增风险分析单元"),
+        /// A stop period (检维修、停用) was added to a unit.
+        UnitStopped = ("risk_unit.stop_added", "登记单元停用时段"),
         /// A risk was assessed and registered (风险辨识评价).
         RiskCreated = ("risk.created", "登记风险"),
         /// A control measure was added to a risk (管控措施).
@@ -575,7 +577,7 @@ impl EventType {
             | Self::AssessmentDiscarded => ResourceType::Assessment,
             Self::GradingApplied | Self::GradingStepTaken => ResourceType::Grading,
             Self::HazardRegistered | Self::HazardStepTaken => ResourceType::Hazard,
-            Self::RiskUnitCreated => ResourceType::RiskUnit,
+            Self::RiskUnitCreated | Self::UnitStopped => ResourceType::RiskUnit,
             Self::RiskCreated => ResourceType::Risk,
             Self::MeasureCreated => ResourceType::RiskMeasure,
             Self::TaskCreated => ResourceType::InspectionTask,

@@ -14,8 +14,8 @@ use safegrade_domain::{
     Action, CodeList, EnterpriseId, RiskId, RiskUnitId, Violation, ViolationCode as V,
 };
 use safegrade_store::risks::{
-    Measure, MeasureData, RegisterFilter, Risk, RiskData, Stop, Unit, UnitData, create_measure,
-    create_risk, create_unit,
+    Measure, MeasureData, RegisterFilter, Risk, RiskData, Stop, Unit, UnitData, add_stop,
+    create_measure, create_risk, create_unit,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -24,7 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
 use crate::plumbing::error::{ApiError, NO_SUCH_ENTERPRISE, not_found_as, not_found_says};
-use crate::plumbing::extract::{IdempotencyKey, JsonObject, PathId};
+use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::members::Reader;
 use crate::plumbing::write::Answer;
@@ -364,6 +364,83 @@ pub async fn get_risk_unit(
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{}\"", u.version)))
         .json(RiskUnitResponse::from(u)))
+}
+
+/// A stop period to add.
+///
+/// The request body as documented: the handler reads it member by member (so every
+/// invalid field is reported at once); the conventions test checks it reads exactly these.
+#[derive(Debug, ToSchema)]
+pub struct StopCreate {
+    /// From (inclusive).
+    pub from: NaiveDate,
+    /// To (inclusive), not before `from`.
+    pub to: NaiveDate,
+    /// Why, like 检维修 or 停用; up to 100 characters.
+    pub reason: String,
+}
+
+/// Add a stop period to a risk analysis unit (登记检维修、停用时段): the unit's inspection
+/// tasks are not due while it is stopped. Periods of one unit do not overlap.
+#[utoipa::path(
+    tag = "risks",
+    operation_id = "add_unit_stop",
+    params(("id" = uuid::Uuid, Path, description = "Unit id")),
+    request_body(content = StopCreate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The unit with the period", body = RiskUnitResponse, headers(("ETag" = String, description = "New version, quoted"))),
+    )
+)]
+#[post("/risk-units/{id}/stops")]
+pub async fn add_unit_stop(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    PathId(id, raw): PathId<RiskUnitId>,
+    key: IdempotencyKey,
+    IfMatch(expected): IfMatch,
+    body: JsonObject,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::RecordDualPrevention)?;
+    let mut r = Reader::new(&body);
+    let (from, to) = (r.date("from"), r.date("to"));
+    let reason = r.required_text("reason", NAME, "停用原因（检维修、停用）");
+    for (k, v) in [("from", from), ("to", to)] {
+        if v.is_none() && !r.errors.iter().any(|e| e.pointer == format!("/{k}")) {
+            r.require(k, "停用时段的起止日期");
+        }
+    }
+    let mut errors = r.finish("停用时段");
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        errors.push(Violation::field(
+            "to",
+            V::OutOfRange,
+            "结束日期早于开始日期",
+        ));
+    }
+    let (Some(from), Some(to), Some(reason), true) = (from, to, reason, errors.is_empty()) else {
+        return Err(ApiError::invalid(errors));
+    };
+    let stop = Stop { from, to, reason };
+    let (scope, actor) = (caller.scope(), caller.actor());
+    crate::plumbing::write::post(
+        &state,
+        &caller,
+        &req,
+        key,
+        &body,
+        &id.to_string(),
+        move |tx| {
+            let u = add_stop(tx, id, stop, (&scope, &actor, expected))
+                .map_err(ApiError::from)
+                .map_err(not_found_as("risk_unit", raw))?;
+            let version = u.version;
+            Ok(Answer::ok(&RiskUnitResponse::from(u))?.versioned(version))
+        },
+    )
+    .await
 }
 
 /// An assessment of a risk: the method, the factors, the score, the level and its colour.
@@ -913,6 +990,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.service(list_risk_units)
         .service(create_risk_unit)
         .service(get_risk_unit)
+        .service(add_unit_stop)
         .service(list_risks)
         .service(create_risk_handler)
         .service(get_risk)

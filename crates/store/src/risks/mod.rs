@@ -12,7 +12,7 @@ use safegrade_domain::{Actor, CodeList, EnterpriseId, MeasureId, RiskId, RiskUni
 use serde::{Deserialize, Serialize};
 
 use crate::now;
-use crate::plumbing::events::payload::{MeasureFields, RiskFields, RiskUnitFields};
+use crate::plumbing::events::payload::{MeasureFields, RiskFields, RiskUnitFields, StopFields};
 use crate::plumbing::events::{EventData, NewEvent};
 use crate::plumbing::instant::utc;
 use crate::plumbing::jurisdiction::enterprise_area;
@@ -186,6 +186,58 @@ pub fn create_unit(
             kind: d.kind.as_str().to_owned(),
             name: d.name.clone(),
             control_level: d.control_level.as_str().to_owned(),
+        }),
+        reason: None,
+    })?;
+    load_unit(tx, id, scope)
+}
+
+/// Adds a stop period to a unit inside `scope` over version `if_match` (422 at `from` when it
+/// overlaps one already kept); records `risk_unit.stop_added`.
+pub fn add_stop(
+    tx: &mut WriteTx<'_>,
+    id: RiskUnitId,
+    stop: Stop,
+    (scope, actor, if_match): (&Scope, &Actor, Option<i64>),
+) -> Result<Unit, StoreError> {
+    let unit = load_unit(tx, id, scope)?;
+    if unit
+        .data
+        .stops
+        .iter()
+        .any(|s| s.from <= stop.to && stop.from <= s.to)
+    {
+        return Err(StoreError::Invalid(vec![
+            safegrade_domain::Violation::field(
+                "from",
+                safegrade_domain::ViolationCode::InvalidValue,
+                "与已登记的停用时段重叠",
+            ),
+        ]));
+    }
+    crate::check_version(if_match, unit.version)?;
+    let mut stops = unit.data.stops.clone();
+    stops.push(stop.clone());
+    stops.sort_by_key(|s| s.from);
+    let written = diesel::update(risk_units::table.find(id.to_string()))
+        .filter(risk_units::version.eq(unit.version))
+        .set((
+            risk_units::stops.eq(json(&stops)?),
+            risk_units::version.eq(unit.version + 1),
+            risk_units::updated_at.eq(now()),
+        ))
+        .execute(&mut **tx)?;
+    crate::plumbing::error::written_once(written, unit.version)?;
+    tx.record(NewEvent {
+        actor: actor.clone(),
+        resource_id: id.to_string(),
+        area_code: Some(unit.area_code.clone()),
+        enterprise_id: Some(unit.data.enterprise_id),
+        data: EventData::UnitStopped(StopFields {
+            from: stop.from.to_string(),
+            to: stop.to.to_string(),
+            reason: stop.reason.clone(),
+            version: unit.version + 1,
         }),
         reason: None,
     })?;

@@ -483,6 +483,19 @@ pub struct RiskUnitFields {
     pub control_level: String,
 }
 
+/// A stop period added to a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StopFields {
+    /// From.
+    pub from: String,
+    /// To.
+    pub to: String,
+    /// Why.
+    pub reason: String,
+    /// The unit's version after.
+    pub version: i64,
+}
+
 /// A risk as registered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RiskFields {
@@ -669,6 +682,9 @@ pub enum EventData {
     /// `risk_unit.created`: the unit.
     #[serde(rename = "risk_unit.created")]
     RiskUnitCreated(RiskUnitFields),
+    /// `risk_unit.stop_added`: the stop period.
+    #[serde(rename = "risk_unit.stop_added")]
+    UnitStopped(StopFields),
     /// `risk.created`: the risk and its levels.
     #[serde(rename = "risk.created")]
     RiskCreated(RiskFields),
@@ -717,6 +733,7 @@ impl EventData {
             Self::HazardRegistered(_) => EventType::HazardRegistered,
             Self::HazardStepTaken(_) => EventType::HazardStepTaken,
             Self::RiskUnitCreated(_) => EventType::RiskUnitCreated,
+            Self::UnitStopped(_) => EventType::UnitStopped,
             Self::RiskCreated(_) => EventType::RiskCreated,
             Self::MeasureCreated(_) => EventType::MeasureCreated,
             Self::TaskCreated(_) => EventType::TaskCreated,
