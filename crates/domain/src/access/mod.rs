@@ -71,6 +71,15 @@ impl Role {
         }
     }
 
+    /// Whether it is an emergency-management bureau's (the city's or a county's): the
+    /// regulator roles that grade hazards, list them and decide for the bureau.
+    pub fn is_regulator(self) -> bool {
+        matches!(
+            self,
+            Self::CityAdmin | Self::CityRegulator | Self::AreaRegulator
+        )
+    }
+
     /// Whether the role is scoped by supervision areas (and so needs `area_codes`).
     pub fn has_areas(self) -> bool {
         matches!(self, Self::AreaRegulator | Self::Integration)

@@ -131,12 +131,12 @@ code_list! {
 }
 
 impl HazardState {
+    /// The states still to be rectified or accepted.
+    pub const OPEN: [Self; 3] = [Self::Registered, Self::Rectifying, Self::AwaitingAcceptance];
+
     /// Still to be rectified or accepted.
     pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            Self::Registered | Self::Rectifying | Self::AwaitingAcceptance
-        )
+        Self::OPEN.contains(&self)
     }
 }
 
@@ -485,14 +485,13 @@ fn complete(p: &Plan) -> bool {
 /// rectifies, reports, accepts with a named person, asks for extensions; regulators take
 /// every step, and only they grade a hazard major, list and de-list, and decide extensions.
 pub fn may_take(role: crate::Role, read_only: bool, step: HazardStep) -> bool {
-    use crate::Role as R;
     use HazardStep as H;
     let regulator_only = matches!(
         step,
         H::Regrade | H::ExtensionDecision | H::Listing | H::Delisting
     );
-    let regulator = matches!(role, R::CityAdmin | R::CityRegulator | R::AreaRegulator);
-    role.may(crate::Action::RecordDualPrevention, read_only) && (regulator || !regulator_only)
+    role.may(crate::Action::RecordDualPrevention, read_only)
+        && (role.is_regulator() || !regulator_only)
 }
 
 #[cfg(test)]

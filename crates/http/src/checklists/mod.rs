@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use safegrade_domain::checklists::{ChecklistType, OwnerScope};
 use safegrade_domain::{
-    Action, ChecklistId, CodeList, EnterpriseId, Role, Violation, ViolationCode as V,
+    Action, ChecklistId, CodeList, EnterpriseId, Violation, ViolationCode as V,
 };
 use safegrade_store::checklists::{
     Checklist, ChecklistData, ChecklistFilter, Duty, Item, create, record_duty,
@@ -172,13 +172,6 @@ fn items_of(r: &mut Reader<'_>) -> Vec<Item> {
     out
 }
 
-fn is_regulator(caller: &Caller) -> bool {
-    matches!(
-        caller.principal.data.role,
-        Role::CityAdmin | Role::CityRegulator | Role::AreaRegulator
-    )
-}
-
 /// Draw up a list (制定清单): an enterprise's or a post's (the enterprise records its own), or
 /// a government's or a department's in a supervision area (regulators of that area).
 #[utoipa::path(
@@ -263,7 +256,7 @@ pub async fn create_checklist(
         return Err(ApiError::invalid(errors));
     };
     if let Some(a) = &area {
-        if !is_regulator(&caller) {
+        if !caller.principal.data.role.is_regulator() {
             return Err(caller.forbidden("不能制定党委政府或行业部门的清单"));
         }
         caller.require_area(a)?;
@@ -461,7 +454,7 @@ pub async fn create_duty_record(
         return Err(ApiError::invalid(errors));
     };
     let (scope, actor) = (caller.scope(), caller.actor());
-    let regulator = is_regulator(&caller);
+    let regulator = caller.principal.data.role.is_regulator();
     let forbidden = caller.forbidden("不能登记党委政府或行业部门清单的履职记录");
     crate::plumbing::write::post(
         &state,

@@ -11,7 +11,7 @@ use safegrade_domain::hazards::{
     ManagementClass, Plan, Step, may_take,
 };
 use safegrade_domain::{
-    Action, CodeList, EnterpriseId, HazardId, Role, Sector, Violation, ViolationCode as V,
+    Action, CodeList, EnterpriseId, HazardId, Sector, Violation, ViolationCode as V,
 };
 use safegrade_store::hazards::{
     Hazard, HazardFacts, HazardFilter, Links, NewHazard, StepRequest, register, step,
@@ -396,13 +396,6 @@ pub(crate) fn criterion_of(reference: &str, field: &str) -> Result<Criterion, Vi
     })
 }
 
-fn is_regulator(caller: &Caller) -> bool {
-    matches!(
-        caller.principal.data.role,
-        Role::CityAdmin | Role::CityRegulator | Role::AreaRegulator
-    )
-}
-
 /// Register a hidden hazard (登记隐患).
 ///
 /// A hazard that matches an item of the applicable determination standard is a major hazard
@@ -500,7 +493,7 @@ pub async fn create_hazard(
     else {
         return Err(ApiError::invalid(errors));
     };
-    if major_reason.is_some() && !is_regulator(&caller) {
+    if major_reason.is_some() && !caller.principal.data.role.is_regulator() {
         return Err(caller.forbidden(
             "不能不依判定标准认定重大事故隐患（major_reason 只供监管部门使用；请写明 criterion）",
         ));

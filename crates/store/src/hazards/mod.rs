@@ -456,18 +456,11 @@ pub(crate) fn open_major(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<
     let n: i64 = hazards::table
         .filter(hazards::enterprise_id.eq(enterprise.to_string()))
         .filter(hazards::grade.eq(HazardGrade::Major.as_str()))
-        .filter(hazards::state.eq_any(OPEN.map(|s| s.as_str())))
+        .filter(hazards::state.eq_any(HazardState::OPEN.map(|s| s.as_str())))
         .count()
         .get_result(conn)?;
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
-
-/// The open states.
-const OPEN: [HazardState; 3] = [
-    HazardState::Registered,
-    HazardState::Rectifying,
-    HazardState::AwaitingAcceptance,
-];
 
 /// Filters of the hazard list.
 #[derive(Debug, Clone)]
@@ -517,7 +510,7 @@ impl Store {
                 hazards::enterprise_id,
                 &filter.area_code
             );
-            let open = OPEN.map(|s| s.as_str());
+            let open = HazardState::OPEN.map(|s| s.as_str());
             if let Some(e) = filter.enterprise_id {
                 q = q.filter(hazards::enterprise_id.eq(e.to_string()));
             }

@@ -204,12 +204,7 @@ impl Store {
                 || filter.wants(AlertKind::RevocationTrigger)
             {
                 use safegrade_domain::hazards::{HazardGrade, HazardState};
-                let open = [
-                    HazardState::Registered,
-                    HazardState::Rectifying,
-                    HazardState::AwaitingAcceptance,
-                ]
-                .map(|s| s.as_str());
+                let open = HazardState::OPEN.map(|s| s.as_str());
                 let q = hazards::table
                     .inner_join(enterprises::table)
                     .left_join(
