@@ -421,12 +421,22 @@ pub async fn create_hazard(
     caller.require(Action::RecordDualPrevention)?;
     let today = state.today();
     let mut r = Reader::new(&body);
-    let enterprise = r.required_text("enterprise_id", 100, "企业 id");
-    let found_on = r.date("found_on");
+    let enterprise_id = r.required("enterprise_id", "企业 id", |r| {
+        r.id("enterprise_id", "企业", EnterpriseId::parse)
+    });
+    let found_on = r.required("found_on", "发现日期", |r| {
+        r.date_not_after("found_on", today)
+    });
     let found_by = r.required_text("found_by", NAME, "排查人");
-    let source = r.code::<HazardSource>("source");
-    let hazard_type = r.code::<HazardType>("hazard_type");
-    let management_class = r.code::<ManagementClass>("management_class");
+    let source = r.required("source", "隐患来源", |r| {
+        r.code::<HazardSource>("source")
+    });
+    let hazard_type = r.required("hazard_type", "隐患类型", |r| {
+        r.code::<HazardType>("hazard_type")
+    });
+    let management_class = r.required("management_class", "管理类别", |r| {
+        r.code::<ManagementClass>("management_class")
+    });
     let description = r.required_text("description", TEXT, "隐患描述");
     let cause = r.text("cause", TEXT);
     let location = r.text("location", NAME * 2);
@@ -438,34 +448,6 @@ pub async fn create_hazard(
         record_id: r.id("record_id", "排查记录", safegrade_domain::RecordId::parse),
     };
     let mut errors = r.finish("隐患");
-    let enterprise_id = enterprise.and_then(|e| {
-        let id = EnterpriseId::parse(&e);
-        if id.is_none() {
-            errors.push(Violation::field(
-                "enterprise_id",
-                V::InvalidValue,
-                format!("'{e}' 不是企业 id"),
-            ));
-        }
-        id
-    });
-    for (key, given) in [
-        ("found_on", found_on.is_some()),
-        ("source", source.is_some()),
-        ("hazard_type", hazard_type.is_some()),
-        ("management_class", management_class.is_some()),
-    ] {
-        if !given && !errors.iter().any(|e| e.pointer == format!("/{key}")) {
-            errors.push(Violation::field(key, V::Required, format!("{key} 为必填")));
-        }
-    }
-    if let Some(f) = found_on.filter(|f| *f > today) {
-        errors.push(Violation::field(
-            "found_on",
-            V::OutOfRange,
-            format!("found_on {f} 晚于今天（{today}）"),
-        ));
-    }
     let criterion = criterion.and_then(|c| {
         criterion_of(&c, "criterion")
             .map_err(|v| errors.push(v))

@@ -280,31 +280,24 @@ pub async fn create_inspection_task(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::RecordDualPrevention)?;
     let mut r = Reader::new(&body);
-    let unit = r.id("unit_id", "风险分析单元", RiskUnitId::parse);
-    if unit.is_none() && !body.contains_key("unit_id") {
-        r.require("unit_id", "排查的风险分析单元");
-    }
+    let unit = r.required("unit_id", "排查的风险分析单元", |r| {
+        r.id("unit_id", "风险分析单元", RiskUnitId::parse)
+    });
     let measure = r.id("measure_id", "管控措施", MeasureId::parse);
     let content = r.required_text("content", TEXT, "排查内容");
-    let every = r.integer("every");
-    let cycle_unit = r.code::<CycleUnit>("cycle_unit");
-    let day_type = r.code::<DayType>("day_type");
+    let every = r.required("every", "周期数", |r| r.integer("every"));
+    let cycle_unit = r.required("cycle_unit", "周期单位", |r| {
+        r.code::<CycleUnit>("cycle_unit")
+    });
+    let day_type = r.required("day_type", "工作日类型", |r| {
+        r.code::<DayType>("day_type")
+    });
     let window = (time(&mut r, "window_start"), time(&mut r, "window_end"));
     let task_type = r.code::<TaskType>("task_type").unwrap_or(TaskType::Routine);
     let item_no = r.integer("item_no");
     let assignee = r.required_text("assignee", NAME, "排查责任人");
-    let starts_on = r.date("starts_on");
+    let starts_on = r.required("starts_on", "开始日期", |r| r.date("starts_on"));
     let ends_on = r.date("ends_on");
-    for (k, given, what) in [
-        ("every", every.is_some(), "周期数"),
-        ("cycle_unit", cycle_unit.is_some(), "周期单位"),
-        ("day_type", day_type.is_some(), "工作日类型"),
-        ("starts_on", starts_on.is_some(), "开始日期"),
-    ] {
-        if !given && !r.errors.iter().any(|e| e.pointer == format!("/{k}")) {
-            r.require(k, what);
-        }
-    }
     let mut errors = r.finish("排查任务");
     let every = every.map(|n| u32::try_from(n).unwrap_or(0));
     let schedule = match (every, cycle_unit, day_type, starts_on) {
@@ -620,11 +613,11 @@ pub async fn create_inspection_record(
     caller.require(Action::RecordDualPrevention)?;
     let today = state.today();
     let mut r = Reader::new(&body);
-    let task = r.id("task_id", "排查任务", TaskId::parse);
-    if task.is_none() && !body.contains_key("task_id") {
-        r.require("task_id", "排查任务");
-    }
-    let performed_at = r.text("performed_at", 40).and_then(|raw| {
+    let task = r.required("task_id", "排查任务", |r| {
+        r.id("task_id", "排查任务", TaskId::parse)
+    });
+    let performed_at = r.required("performed_at", "排查时间", |r| {
+        let raw = r.text("performed_at", 40)?;
         let t = local_time(&raw);
         if t.is_none() {
             r.errors.push(Violation::field(
@@ -638,14 +631,10 @@ pub async fn create_inspection_record(
         t
     });
     let performed_by = r.required_text("performed_by", NAME, "排查人");
-    let result = r.code::<InspectionResult>("result");
+    let result = r.required("result", "排查结果", |r| {
+        r.code::<InspectionResult>("result")
+    });
     let note = r.text("note", TEXT);
-    if result.is_none() && !r.errors.iter().any(|e| e.pointer == "/result") {
-        r.require("result", "排查结果");
-    }
-    if performed_at.is_none() && !r.errors.iter().any(|e| e.pointer == "/performed_at") {
-        r.require("performed_at", "排查时间");
-    }
     let mut errors = r.finish("排查记录");
     if let Some(at) = performed_at.filter(|t| t.date() > today) {
         errors.push(Violation::field(

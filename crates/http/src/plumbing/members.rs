@@ -191,14 +191,26 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string member that must be given (`what` says what it is, in Chinese).
-    pub fn required_text(&mut self, key: &'static str, max: usize, what: &str) -> Option<String> {
+    /// A member that must be given, read by `read` (one of the readers here): absent (or
+    /// null) it is reported as required, unless `read` already reported it (`what` says what
+    /// it is, in Chinese).
+    pub fn required<T>(
+        &mut self,
+        key: &'static str,
+        what: &str,
+        read: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<T> {
         let before = self.errors.len();
-        let v = self.text(key, max);
+        let v = read(self);
         if v.is_none() && self.errors.len() == before {
             self.require(key, what);
         }
         v
+    }
+
+    /// A string member that must be given (`what` says what it is, in Chinese).
+    pub fn required_text(&mut self, key: &'static str, max: usize, what: &str) -> Option<String> {
+        self.required(key, what, |r| r.text(key, max))
     }
 
     /// A date member (`YYYY-MM-DD`).
@@ -330,20 +342,27 @@ impl<'a> Reader<'a> {
         self.read.extend_from_slice(keys);
     }
 
+    /// A date member not after `today` (a later one is `out_of_range`).
+    pub fn date_not_after(
+        &mut self,
+        key: &'static str,
+        today: chrono::NaiveDate,
+    ) -> Option<chrono::NaiveDate> {
+        let d = self.date(key)?;
+        if d > today {
+            self.fail(
+                key,
+                ViolationCode::OutOfRange,
+                format!("{key} {d} 晚于今天（{today}）"),
+            );
+            return None;
+        }
+        Some(d)
+    }
+
     /// The day a step is taken: `on`, not after `today`; `today` when not given.
     pub fn step_day(&mut self, today: chrono::NaiveDate) -> chrono::NaiveDate {
-        match self.date("on") {
-            Some(on) if on > today => {
-                self.fail(
-                    "on",
-                    ViolationCode::OutOfRange,
-                    format!("on {on} 晚于今天（{today}）"),
-                );
-                today
-            }
-            Some(on) => on,
-            None => today,
-        }
+        self.date_not_after("on", today).unwrap_or(today)
     }
 
     /// Refuses member `key`, if given, as not applicable here (`why` says why).

@@ -172,35 +172,6 @@ fn stops(r: &mut Reader<'_>) -> Vec<Stop> {
     out
 }
 
-fn enterprise_of(r: &mut Reader<'_>) -> Option<EnterpriseId> {
-    let raw = r.required_text("enterprise_id", NAME, "企业 id")?;
-    let id = EnterpriseId::parse(&raw);
-    if id.is_none() {
-        r.errors.push(Violation::field(
-            "enterprise_id",
-            V::InvalidValue,
-            format!("'{raw}' 不是企业 id"),
-        ));
-    }
-    id
-}
-
-fn required_code<T: std::str::FromStr>(
-    r: &mut Reader<'_>,
-    key: &'static str,
-    what: &str,
-) -> Option<T>
-where
-    T::Err: std::fmt::Display,
-{
-    let before = r.errors.len();
-    let v = r.code::<T>(key);
-    if v.is_none() && r.errors.len() == before {
-        r.require(key, what);
-    }
-    v
-}
-
 /// Add a risk analysis unit (新增风险分析单元): a post, process step, device or facility,
 /// place or activity of an enterprise, with its responsible department and person and its
 /// control level.
@@ -223,13 +194,17 @@ pub async fn create_risk_unit(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::RecordDualPrevention)?;
     let mut r = Reader::new(&body);
-    let enterprise = enterprise_of(&mut r);
-    let kind = required_code::<UnitKind>(&mut r, "kind", "单元类型");
+    let enterprise = r.required("enterprise_id", "企业 id", |r| {
+        r.id("enterprise_id", "企业", EnterpriseId::parse)
+    });
+    let kind = r.required("kind", "单元类型", |r| r.code::<UnitKind>("kind"));
     let name = r.required_text("name", NAME, "单元名称");
     let location = r.text("location", NAME * 2);
     let department = r.required_text("department", NAME, "责任部门");
     let responsible = r.required_text("responsible", NAME, "责任人");
-    let control_level = required_code::<ControlLevel>(&mut r, "control_level", "管控层级");
+    let control_level = r.required("control_level", "管控层级", |r| {
+        r.code::<ControlLevel>("control_level")
+    });
     let installation = r.text("installation", NAME);
     let stops = stops(&mut r);
     let errors = r.finish("风险分析单元");
@@ -403,13 +378,9 @@ pub async fn add_unit_stop(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::RecordDualPrevention)?;
     let mut r = Reader::new(&body);
-    let (from, to) = (r.date("from"), r.date("to"));
+    let from = r.required("from", "停用时段的开始日期", |r| r.date("from"));
+    let to = r.required("to", "停用时段的结束日期", |r| r.date("to"));
     let reason = r.required_text("reason", NAME, "停用原因（检维修、停用）");
-    for (k, v) in [("from", from), ("to", to)] {
-        if v.is_none() && !r.errors.iter().any(|e| e.pointer == format!("/{k}")) {
-            r.require(k, "停用时段的起止日期");
-        }
-    }
     let mut errors = r.finish("停用时段");
     if let (Some(f), Some(t)) = (from, to)
         && t < f
@@ -573,7 +544,9 @@ pub struct RiskCreate {
 
 fn scoring(o: &Map<String, Value>, at: &str, errors: &mut Vec<Violation>) -> Option<Scoring> {
     let mut r = Reader::nested(o, at);
-    let method = required_code::<RiskMethod>(&mut r, "method", "评价方法：lec、ls 或 direct");
+    let method = r.required("method", "评价方法：lec、ls 或 direct", |r| {
+        r.code::<RiskMethod>("method")
+    });
     let number = |r: &mut Reader<'_>, k: &'static str| r.number(k);
     let (l, e, c, s) = (
         number(&mut r, "l"),
@@ -636,7 +609,9 @@ pub async fn create_risk_handler(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::RecordDualPrevention)?;
     let mut r = Reader::new(&body);
-    let unit = r.required_text("unit_id", NAME, "风险分析单元 id");
+    let unit_id = r.required("unit_id", "风险分析单元 id", |r| {
+        r.id("unit_id", "风险分析单元", RiskUnitId::parse)
+    });
     let name = r.required_text("name", NAME, "风险名称");
     let kinds: Vec<AccidentKind> = match r.array("accident_kinds") {
         None => Vec::new(),
@@ -657,16 +632,9 @@ pub async fn create_risk_handler(
             .collect(),
     };
     let criterion = r.text("criterion", NAME);
-    let inherent = r.object("inherent");
+    let inherent = r.required("inherent", "固有风险评价", |r| r.object("inherent"));
     let residual = r.object("residual");
     let mut errors = r.finish("风险");
-    if inherent.is_none() && !errors.iter().any(|e| e.pointer == "/inherent") {
-        errors.push(Violation::field(
-            "inherent",
-            V::Required,
-            "inherent 为必填：固有风险评价",
-        ));
-    }
     let criterion = criterion.and_then(|c| {
         crate::hazards::criterion_of(&c, "criterion")
             .map_err(|v| errors.push(v))
@@ -681,17 +649,6 @@ pub async fn create_risk_handler(
     {
         errors.push(Violation::field(bad.field, V::OutOfRange, bad.message));
     }
-    let unit_id = unit.and_then(|u| {
-        let id = RiskUnitId::parse(&u);
-        if id.is_none() {
-            errors.push(Violation::field(
-                "unit_id",
-                V::InvalidValue,
-                format!("'{u}' 不是单元 id"),
-            ));
-        }
-        id
-    });
     let (Some(unit_id), Some(name), Some(inherent), true) =
         (unit_id, name, inherent, errors.is_empty())
     else {
@@ -909,8 +866,8 @@ pub async fn create_measure_handler(
     caller.require(Action::RecordDualPrevention)?;
     let mut r = Reader::new(&body);
     let description = r.required_text("description", TEXT, "措施内容");
-    let mode = required_code::<MeasureMode>(&mut r, "mode", "管控方式");
-    let class = required_code::<MeasureClass>(&mut r, "class", "措施分类");
+    let mode = r.required("mode", "管控方式", |r| r.code::<MeasureMode>("mode"));
+    let class = r.required("class", "措施分类", |r| r.code::<MeasureClass>("class"));
     let subclass = r.text("subclass", 10);
     let check_content = r.text("check_content", TEXT);
     let owner = r.required_text("owner", NAME, "责任人");
