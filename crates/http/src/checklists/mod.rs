@@ -9,7 +9,7 @@ use safegrade_domain::{
     Action, ChecklistId, CodeList, EnterpriseId, Violation, ViolationCode as V,
 };
 use safegrade_store::checklists::{
-    Checklist, ChecklistData, ChecklistFilter, Duty, Item, create, record_duty,
+    Checklist, ChecklistData, ChecklistFilter, Duty, Item, create, load_for_write, record_duty,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -128,8 +128,7 @@ pub struct ChecklistCreate {
 }
 
 fn items_of(r: &mut Reader<'_>) -> Vec<Item> {
-    let Some(values) = r.array("items") else {
-        r.require("items", "清单条目");
+    let Some(values) = r.required("items", "清单条目", |r| r.array("items")) else {
         return Vec::new();
     };
     if values.is_empty() || values.len() > MAX_ITEMS {
@@ -193,21 +192,17 @@ pub async fn create_checklist(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::RecordDualPrevention)?;
     let mut r = Reader::new(&body);
-    let checklist_type = r.code::<ChecklistType>("checklist_type");
-    let owner_scope = r.code::<OwnerScope>("owner_scope");
+    let checklist_type = r.required("checklist_type", "清单类型", |r| {
+        r.code::<ChecklistType>("checklist_type")
+    });
+    let owner_scope = r.required("owner_scope", "清单主体", |r| {
+        r.code::<OwnerScope>("owner_scope")
+    });
     let enterprise = r.id("enterprise_id", "企业", EnterpriseId::parse);
     let area = r.text("area_code", 20);
     let title = r.required_text("title", NAME, "清单名称");
     let owner = r.required_text("owner", NAME, "责任主体（岗位、部门或领导）");
     let items = items_of(&mut r);
-    for (k, given) in [
-        ("checklist_type", checklist_type.is_some()),
-        ("owner_scope", owner_scope.is_some()),
-    ] {
-        if !given && !r.errors.iter().any(|e| e.pointer == format!("/{k}")) {
-            r.require(k, "清单类型和清单主体");
-        }
-    }
     let mut errors = r.finish("清单");
     if let (Some(t), Some(o)) = (checklist_type, owner_scope) {
         if !t.fits(o) {
@@ -436,20 +431,12 @@ pub async fn create_duty_record(
     let today = state.today();
     let mut r = Reader::new(&body);
     let item = r.required_text("item_code", 20, "条目编号");
-    let on = r.date("performed_on");
+    let on = r.required("performed_on", "履职日期", |r| {
+        r.date_not_after("performed_on", today)
+    });
     let by = r.required_text("performed_by", NAME, "履职人");
     let note = r.text("note", TEXT);
-    if on.is_none() && !r.errors.iter().any(|e| e.pointer == "/performed_on") {
-        r.require("performed_on", "履职日期");
-    }
-    let mut errors = r.finish("履职记录");
-    if let Some(d) = on.filter(|d| *d > today) {
-        errors.push(Violation::field(
-            "performed_on",
-            V::OutOfRange,
-            format!("performed_on {d} 晚于今天（{today}）"),
-        ));
-    }
+    let errors = r.finish("履职记录");
     let (Some(item), Some(on), Some(by), true) = (item, on, by, errors.is_empty()) else {
         return Err(ApiError::invalid(errors));
     };
@@ -464,12 +451,14 @@ pub async fn create_duty_record(
         &body,
         &id.to_string(),
         move |tx| {
-            let (c, d) = record_duty(tx, id, (item, on, by, note), &scope, &actor)
+            let c = load_for_write(tx, id, &scope)
                 .map_err(ApiError::from)
                 .map_err(not_found_as("checklist", raw))?;
+            // A government's or department's list is the regulators' to perform.
             if c.data.enterprise_id.is_none() && !regulator {
                 return Err(forbidden);
             }
+            let d = record_duty(tx, &c, (item, on, by, note), &actor)?;
             let location = format!("/api/v1/checklists/{id}/duties");
             Answer::created(location, &DutyResponse::from(d))
         },

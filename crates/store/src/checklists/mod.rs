@@ -269,16 +269,25 @@ pub struct Duty {
     pub created_at: DateTime<Utc>,
 }
 
-/// Records the performance of an item of a list inside `scope` (422 at `item_code` for an
-/// item the list does not have); records `checklist.duty_recorded`.
+/// One list inside `scope` in the caller's write transaction (`NotFound` otherwise), for a
+/// change to it.
+pub fn load_for_write(
+    tx: &mut WriteTx<'_>,
+    id: ChecklistId,
+    scope: &Scope,
+) -> Result<Checklist, StoreError> {
+    load(tx, id, scope)
+}
+
+/// Records the performance of an item of list `c` (loaded with [`load_for_write`]; 422 at
+/// `item_code` for an item the list does not have); records `checklist.duty_recorded`.
 pub fn record_duty(
     tx: &mut WriteTx<'_>,
-    list: ChecklistId,
+    c: &Checklist,
     (item_code, performed_on, performed_by, note): (String, NaiveDate, String, Option<String>),
-    scope: &Scope,
     actor: &Actor,
-) -> Result<(Checklist, Duty), StoreError> {
-    let c = load(tx, list, scope)?;
+) -> Result<Duty, StoreError> {
+    let list = c.id;
     if !c.data.items.iter().any(|i| i.code == item_code) {
         return Err(StoreError::Invalid(vec![Violation::field(
             "item_code",
@@ -312,17 +321,14 @@ pub fn record_duty(
         }),
         reason: None,
     })?;
-    Ok((
-        c,
-        Duty {
-            id,
-            item_code,
-            performed_on,
-            performed_by,
-            note,
-            created_at: utc(at),
-        },
-    ))
+    Ok(Duty {
+        id,
+        item_code,
+        performed_on,
+        performed_by,
+        note,
+        created_at: utc(at),
+    })
 }
 
 /// Filters of the list of lists.
