@@ -592,6 +592,40 @@ pub struct RiskFigures {
     pub n: i64,
 }
 
+/// The filter's jurisdiction, area and sector as SQL over `e` (the enterprises), with one
+/// placeholder per value in the backend's style, and the values in order.
+fn condition(conn: &DbConn, filter: &HazardStatsFilter) -> (String, Vec<String>) {
+    let pg = conn.backend() == crate::plumbing::db::Backend::Postgres;
+    let mut n = 0;
+    let mut mark = || {
+        n += 1;
+        if pg { format!("${n}") } else { "?".to_owned() }
+    };
+    let (mut sql, mut values) = crate::plumbing::jurisdiction::sql_condition(
+        &filter.scope,
+        filter.area_code.as_deref(),
+        ("e.area_code", "e.id"),
+        &mut mark,
+    );
+    if let Some(s) = filter.sector {
+        sql.push_str(&format!(" AND e.sector = {}", mark()));
+        values.push(s.as_str().to_owned());
+    }
+    (sql, values)
+}
+
+/// Runs a grouped statistics query with its text values bound in order.
+fn grouped<T>(conn: &mut DbConn, sql: String, values: &[String]) -> Result<Vec<T>, StoreError>
+where
+    T: diesel::deserialize::QueryableByName<<DbConn as diesel::Connection>::Backend> + 'static,
+{
+    let mut q = diesel::sql_query(sql).into_boxed();
+    for v in values {
+        q = q.bind::<diesel::sql_types::Text, _>(v.clone());
+    }
+    Ok(q.load(conn)?)
+}
+
 /// Filters of the hazard statistics.
 #[derive(Debug, Clone)]
 pub struct HazardStatsFilter {
@@ -611,32 +645,11 @@ impl Store {
         filter: &HazardStatsFilter,
         (from, to): (NaiveDate, NaiveDate),
     ) -> Result<(Vec<HazardFigures>, Vec<RiskFigures>), StoreError> {
-        use crate::plumbing::db::Backend;
-        use diesel::sql_types::Text;
         self.with_read(|conn| {
-            let pg = conn.backend() == Backend::Postgres;
             // Dates come from parsed `NaiveDate`s, so they are written into the text; the
             // jurisdiction's values are bound.
             let (f, t) = (format!("'{from}'"), format!("'{to}'"));
-            let condition = |conn_pg: bool| {
-                let mut n = 0;
-                let mut mark = || {
-                    n += 1;
-                    if conn_pg { format!("${n}") } else { "?".to_owned() }
-                };
-                let (mut sql, mut values) = crate::plumbing::jurisdiction::sql_condition(
-                    &filter.scope,
-                    filter.area_code.as_deref(),
-                    ("e.area_code", "e.id"),
-                    &mut mark,
-                );
-                if let Some(s) = filter.sector {
-                    sql.push_str(&format!(" AND e.sector = {}", mark()));
-                    values.push(s.as_str().to_owned());
-                }
-                (sql, values)
-            };
-            let (cond, values) = condition(pg);
+            let (cond, values) = condition(conn, filter);
             let open_at_end = format!("h.found_on <= {t} AND (h.closed_on IS NULL OR h.closed_on > {t})");
             let sql = format!(
                 "SELECT e.area_code AS area_code, h.grade AS grade, \
@@ -648,21 +661,13 @@ impl Store {
                  WHERE h.found_on <= {t} AND (h.closed_on IS NULL OR h.closed_on >= {f}){cond} \
                  GROUP BY e.area_code, h.grade ORDER BY 1, 2"
             );
-            let mut q = diesel::sql_query(sql).into_boxed();
-            for v in &values {
-                q = q.bind::<Text, _>(v.clone());
-            }
-            let hazards: Vec<HazardFigures> = q.load(conn)?;
+            let hazards: Vec<HazardFigures> = grouped(conn, sql, &values)?;
             let sql = format!(
                 "SELECT e.area_code AS area_code, COALESCE(r.residual_level, r.inherent_level) AS level, \
                  COUNT(*) AS n FROM risks r JOIN enterprises e ON e.id = r.enterprise_id \
                  WHERE 1 = 1{cond} GROUP BY 1, 2 ORDER BY 1, 2"
             );
-            let mut q = diesel::sql_query(sql).into_boxed();
-            for v in values {
-                q = q.bind::<Text, _>(v);
-            }
-            let risks: Vec<RiskFigures> = q.load(conn)?;
+            let risks: Vec<RiskFigures> = grouped(conn, sql, &values)?;
             Ok((hazards, risks))
         })
     }
@@ -701,21 +706,8 @@ impl Store {
         (from, to): (NaiveDate, NaiveDate),
         found_since: NaiveDate,
     ) -> Result<Vec<HazardWeek>, StoreError> {
-        use crate::plumbing::db::Backend;
-        use diesel::sql_types::Text;
         self.with_read(|conn| {
-            let pg = conn.backend() == Backend::Postgres;
-            let mut n = 0;
-            let mut mark = || {
-                n += 1;
-                if pg { format!("${n}") } else { "?".to_owned() }
-            };
-            let (cond, values) = crate::plumbing::jurisdiction::sql_condition(
-                &filter.scope,
-                filter.area_code.as_deref(),
-                ("e.area_code", "e.id"),
-                &mut mark,
-            );
+            let (cond, values) = condition(conn, filter);
             // Dates come from parsed `NaiveDate`s and are written into the text.
             let (f, t, s) = (format!("'{from}'"), format!("'{to}'"), format!("'{found_since}'"));
             let sql = format!(
@@ -727,11 +719,7 @@ impl Store {
                  FROM hazards h JOIN enterprises e ON e.id = h.enterprise_id \
                  WHERE h.found_on <= {t}{cond} GROUP BY h.enterprise_id, e.area_code"
             );
-            let mut q = diesel::sql_query(sql).into_boxed();
-            for v in values {
-                q = q.bind::<Text, _>(v);
-            }
-            Ok(q.load(conn)?)
+            grouped(conn, sql, &values)
         })
     }
 }
