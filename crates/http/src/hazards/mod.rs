@@ -1162,17 +1162,10 @@ pub async fn export_hazard_ledger(
     };
     let rows = state
         .run(move |s| {
-            let mut all = Vec::new();
-            let mut after = None;
-            loop {
-                let page = s.list_hazards(&filter, after.clone(), 1000)?;
-                let done = page.len() < 1000;
-                after = page.last().map(|h| h.id.to_string());
-                all.extend(page);
-                if done {
-                    break;
-                }
-            }
+            let all = list::all_pages(
+                |after, n| s.list_hazards(&filter, after, n),
+                |h| h.id.to_string(),
+            )?;
             let ids: Vec<EnterpriseId> = all.iter().map(|h| h.facts.enterprise_id).collect();
             let names = s.enterprise_names(&ids)?;
             Ok((all, names))

@@ -884,17 +884,10 @@ pub async fn get_operation_stats(
                 unit_id: None,
                 task_id: None,
             };
-            let mut tasks = Vec::new();
-            let mut after = None;
-            loop {
-                let page = s.list_tasks(&filter, (monday, sunday), after.clone(), 1000)?;
-                let done = page.len() < 1000;
-                after = page.last().map(|t| t.task.id.to_string());
-                tasks.extend(page);
-                if done {
-                    break;
-                }
-            }
+            let tasks = list::all_pages(
+                |after, n| s.list_tasks(&filter, (monday, sunday), after, n),
+                |t| t.task.id.to_string(),
+            )?;
             let hazards = s.hazard_weeks(
                 &safegrade_store::hazards::HazardStatsFilter {
                     scope,

@@ -132,3 +132,23 @@ pub fn paging(
         cursor.map(|c| decode_cursor(kind, c)).transpose()?,
     ))
 }
+
+/// Every record a paged store read gives, a page of 1,000 at a time: `fetch` reads the page
+/// after a position (`None`: the first), `position` says where a record stands.
+pub fn all_pages<T, E>(
+    mut fetch: impl FnMut(Option<String>, i64) -> Result<Vec<T>, E>,
+    position: impl Fn(&T) -> String,
+) -> Result<Vec<T>, E> {
+    const PAGE: i64 = 1000;
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = fetch(after, PAGE)?;
+        let done = i64::try_from(page.len()).unwrap_or(PAGE) < PAGE;
+        after = page.last().map(&position);
+        all.extend(page);
+        if done {
+            return Ok(all);
+        }
+    }
+}
