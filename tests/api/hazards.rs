@@ -14,7 +14,8 @@ use crate::access::{certificate, hazard_body};
 
 both!(
     a_general_hazard_is_fixed_on_the_spot,
-    a_major_hazard_from_criterion_to_closure
+    a_major_hazard_from_criterion_to_closure,
+    the_statistics_counters_match_a_recount_after_random_work
 );
 
 fn day(s: &str) -> chrono::NaiveDate {
@@ -230,6 +231,34 @@ async fn a_major_hazard_from_criterion_to_closure(db: TestDb) {
                          "notice_on": "2026-01-08"});
     let r = send_as(&app, token, take("listing", listing.clone())).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // The listed-supervision parameters (built-in: at most 12 months to rectify, public
+    // notice within 5 working days) hold; nothing is written when they do not.
+    let mut too_long = listing.clone();
+    too_long["listing"]["deadline"] = json!("2027-02-01");
+    let r = send(&app, take("listing", too_long)).await;
+    assert_eq!(
+        (r.status, r.body["code"].clone()),
+        (StatusCode::CONFLICT, json!("hazard_step_not_allowed")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("12 个月")),
+        "{}",
+        r.body
+    );
+    let mut late_notice = listing.clone();
+    late_notice["notice_on"] = json!("2026-01-20");
+    let r = send(&app, take("listing", late_notice)).await;
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("5 个工作日")),
+        "{}",
+        r.body
+    );
     let r = send(&app, take("listing", listing)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(
@@ -261,6 +290,23 @@ async fn a_major_hazard_from_criterion_to_closure(db: TestDb) {
 
     // Overdue: the alerts, and a grading application refused (condition 9).
     let late = test_app_at(db.store.clone(), day("2026-03-16")).await;
+    // A listed hazard's extension is asked at least 20 working days before the deadline.
+    let r = send_as(
+        &late,
+        token,
+        take(
+            "extension_request",
+            json!({"deadline": "2026-04-30", "reason": "再延期"}),
+        ),
+    )
+    .await;
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("至少 20 个工作日")),
+        "{}",
+        r.body
+    );
     let alerts = send(
         &late,
         TestRequest::get().uri(&format!("/api/v1/alerts?enterprise_id={ent}")),
@@ -470,4 +516,168 @@ where
     }))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     r.body["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The hazard statistics of the city and its areas are read from counters kept in the write
+/// transactions; after half a year of random work (hazards registered, fixed on the spot,
+/// rectified, extended, accepted, regraded; risks added; an enterprise moved to another
+/// county and another sector) they equal the figures recomputed from the records, for
+/// every quarter, the year and an area's scope.
+async fn the_statistics_counters_match_a_recount_after_random_work(db: TestDb) {
+    use safegrade_domain::Scope;
+    use safegrade_store::hazards::HazardStatsFilter;
+    let mut seed: u64 = 0x5eed_2025;
+    let mut roll = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let start = day("2025-03-25");
+    let app = test_app_at(db.store.clone(), start).await;
+    let mut enterprises = Vec::new();
+    for n in 0..4u32 {
+        let (e, uri) = safegrade_testkit::post_enterprise(&app, 980 + n).await;
+        if n % 2 == 1 {
+            let r = send(
+                &app,
+                json_request(Method::PATCH, &uri, &json!({"area_code": "510704"}))
+                    .insert_header(("content-type", "application/merge-patch+json")),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+        let id = e.body["id"].as_str().unwrap_or_default().to_owned();
+        let unit = crate::access::created(
+            &app,
+            "/api/v1/risk-units",
+            &crate::access::unit_body(&id, n),
+        )
+        .await;
+        crate::access::created(&app, "/api/v1/risks", &crate::access::risk_body(&unit, n)).await;
+        enterprises.push((id, uri));
+    }
+    let plan = json!({"measures": "停产整改", "responsible": "安全科 李明", "funds_cny": 20000,
+                      "deadline": "2025-12-31", "contingency": "设置警戒区并派专人值守",
+                      "principal": "王总"});
+    let mut hazards: Vec<String> = Vec::new();
+    for round in 0..20i64 {
+        let today = start + chrono::Duration::days(round * 9);
+        let app = test_app_at(db.store.clone(), today).await;
+        if round == 10 {
+            // A county and a sector change: every counted hazard and risk moves along.
+            let (_, uri) = &enterprises[0];
+            let r = send(
+                &app,
+                json_request(
+                    Method::PATCH,
+                    uri,
+                    &json!({"area_code": "510722", "industry_code": "C3110"}),
+                )
+                .insert_header(("content-type", "application/merge-patch+json")),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+        for k in 0..3 {
+            let (ent, _) = &enterprises[usize::try_from(roll(4)).unwrap_or(0)];
+            let mut body = hazard_body(ent, u32::try_from(round * 3 + k).unwrap_or(0));
+            let found = today - chrono::Duration::days(i64::try_from(roll(5)).unwrap_or(0));
+            body["found_on"] = json!(found.to_string());
+            if roll(5) == 0 {
+                body["major_reason"] = json!("涉及人员密集场所，认定为重大");
+            }
+            let r = send(&app, json_request(Method::POST, "/api/v1/hazards", &body)).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            hazards.push(r.body["id"].as_str().unwrap_or_default().to_owned());
+        }
+        for id in &hazards {
+            let url = format!("/api/v1/hazards/{id}");
+            let h = send(&app, TestRequest::get().uri(&url)).await;
+            let deadline = today + chrono::Duration::days(i64::try_from(roll(20)).unwrap_or(0));
+            let (step, body) = match (h.body["state"].as_str(), roll(6)) {
+                (Some("registered"), 0) if h.body["grade"] == "general" => {
+                    ("fix_on_the_spot", json!({}))
+                }
+                (Some("registered"), 1 | 2) if h.body["grade"] == "major" => {
+                    let mut p = plan.clone();
+                    p["deadline"] = json!(deadline.to_string());
+                    ("rectification", json!({"plan": p}))
+                }
+                (Some("registered"), 1 | 2) => {
+                    ("rectification", json!({"deadline": deadline.to_string()}))
+                }
+                (Some("registered"), 3) if h.body["grade"] == "general" => {
+                    ("regrade", json!({"note": "复查认定为重大事故隐患"}))
+                }
+                (Some("rectifying"), 0) => (
+                    "extension_request",
+                    json!({"deadline": (deadline + chrono::Duration::days(15)).to_string(),
+                           "reason": "设备到货延迟"}),
+                ),
+                (Some("rectifying"), 1) => ("extension_decision", json!({"approved": true})),
+                (Some("rectifying"), 2 | 3) => ("completion", json!({"note": "已整改"})),
+                (Some("awaiting_acceptance"), 0..=2) => (
+                    "acceptance",
+                    json!({"accepted_by": "安全科 李明", "opinion": "整改到位", "passed": true,
+                           "assessment": "整改后评估：隐患消除"}),
+                ),
+                _ => continue,
+            };
+            // Steps the hazard cannot take now (an extension decision with none asked)
+            // are refused and change nothing; the counters must agree either way.
+            let r = send(
+                &app,
+                json_request(Method::POST, &format!("{url}/{step}"), &body),
+            )
+            .await;
+            assert!(
+                r.status == StatusCode::OK || r.status == StatusCode::CONFLICT,
+                "{step}: {}",
+                r.body
+            );
+        }
+    }
+    let periods = [
+        ("2025-01-01", "2025-03-31"),
+        ("2025-04-01", "2025-06-30"),
+        ("2025-07-01", "2025-09-30"),
+        ("2025-10-01", "2025-12-31"),
+        ("2025-01-01", "2025-12-31"),
+    ];
+    let scopes = [
+        (Scope::City, None, None),
+        (Scope::Areas(vec!["510704".into()]), None, None),
+        (Scope::City, Some("510722".to_owned()), None),
+        (
+            Scope::City,
+            None,
+            Some(safegrade_domain::Sector::Metallurgy),
+        ),
+    ];
+    let mut compared = 0;
+    for (scope, area_code, sector) in scopes {
+        let filter = HazardStatsFilter {
+            scope,
+            area_code,
+            sector,
+        };
+        for (from, to) in periods {
+            let period = (day(from), day(to));
+            let counted = db
+                .store
+                .hazard_stats(&filter, period)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let recounted = db
+                .store
+                .hazard_stats_recomputed(&filter, period)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(counted, recounted, "{filter:?} {from}…{to}");
+            compared += counted.0.len() + counted.1.len();
+        }
+    }
+    assert!(
+        compared > 20,
+        "the workload left figures to compare: {compared}"
+    );
 }

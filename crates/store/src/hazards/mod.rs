@@ -6,13 +6,15 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use safegrade_domain::hazards::criteria::Criterion;
 use safegrade_domain::hazards::{
-    Acceptance, Extension, HazardGrade, HazardSource, HazardState, HazardType, Listing,
-    ManagementClass, Plan, Progress, Step, take,
+    Acceptance, Extension, HazardGrade, HazardSource, HazardState, HazardType, ListedSupervision,
+    Listing, ManagementClass, Plan, Progress, Step, take,
 };
 use safegrade_domain::{
     Actor, CodeList, EnterpriseId, HazardId, Scope, Sector, Violation, ViolationCode,
 };
 use serde::{Deserialize, Serialize};
+
+pub(crate) mod counts;
 
 use crate::now;
 use crate::plumbing::events::payload::{HazardFields, HazardStepFields};
@@ -360,6 +362,17 @@ pub fn register(
             ),
         ))
         .execute(&mut **tx)?;
+    counts::hazard_changed(
+        tx,
+        f.enterprise_id,
+        None,
+        &counts::Footprint {
+            grade: grade.as_str().to_owned(),
+            found_on: f.found_on,
+            closed_on: None,
+            deadline: progress.effective_deadline(),
+        },
+    )?;
     tx.record(NewEvent {
         actor: actor.clone(),
         resource_id: id.to_string(),
@@ -390,6 +403,10 @@ pub struct StepRequest {
     pub note: Option<String>,
     /// For a regrade: the criterion matched (with the catalog version).
     pub criterion: Option<(Criterion, String)>,
+    /// The listed-supervision parameters in force and the working-day calendar to check
+    /// listings, de-listings and listed hazards' extension requests against (none: not
+    /// checked).
+    pub supervision: Option<(ListedSupervision, safegrade_domain::calendar::Calendar)>,
 }
 
 /// Takes a step on a hazard inside `scope` over version `if_match`; records
@@ -402,14 +419,36 @@ pub fn step(
 ) -> Result<Hazard, StoreError> {
     let h = load(tx, id, scope)?;
     let code = request.step.code();
-    let next =
-        take(&h.progress, request.step, request.on).map_err(|r| StoreError::Refused(r.into()))?;
+    let next = take(&h.progress, request.step.clone(), request.on)
+        .map_err(|r| StoreError::Refused(r.into()))?;
+    if let Some((rules, calendar)) = &request.supervision {
+        rules
+            .check(&h.progress, &request.step, request.on, calendar)
+            .map_err(|r| StoreError::Refused(r.into()))?;
+    }
     check_version(if_match, h.version)?;
     check_fits(tx, h.facts.enterprise_id, request.criterion.as_ref())?;
     let (criterion, major_reason) = match &request.criterion {
         Some((c, v)) => (Some((c.reference(), v.clone())), h.major_reason.clone()),
         None if next.grade != h.progress.grade => (h.criterion.clone(), request.note.clone()),
         None => (h.criterion.clone(), h.major_reason.clone()),
+    };
+    let closed_before: Option<NaiveDate> = hazards::table
+        .find(id.to_string())
+        .select(hazards::closed_on)
+        .first(&mut **tx)?;
+    let before = counts::Footprint {
+        grade: h.progress.grade.as_str().to_owned(),
+        found_on: h.facts.found_on,
+        closed_on: closed_before,
+        deadline: h.progress.effective_deadline(),
+    };
+    // A step on a closed hazard (a de-listing after acceptance) keeps the day it closed.
+    let after = counts::Footprint {
+        grade: next.grade.as_str().to_owned(),
+        found_on: h.facts.found_on,
+        closed_on: (!next.state.is_open()).then(|| closed_before.unwrap_or(request.on)),
+        deadline: next.effective_deadline(),
     };
     let written = diesel::update(hazards::table.find(id.to_string()))
         .filter(hazards::version.eq(h.version))
@@ -425,12 +464,13 @@ pub fn step(
                 .as_ref()
                 .is_some_and(|l| l.delisted_on.is_none())),
             hazards::progress.eq(kept_json(&next)?),
-            hazards::closed_on.eq((!next.state.is_open()).then_some(request.on)),
+            hazards::closed_on.eq(after.closed_on),
             hazards::version.eq(h.version + 1),
             hazards::updated_at.eq(now()),
         ))
         .execute(&mut **tx)?;
     crate::plumbing::error::written_once(written, h.version)?;
+    counts::hazard_changed(tx, h.facts.enterprise_id, Some(&before), &after)?;
     tx.record(NewEvent {
         actor: actor.clone(),
         resource_id: id.to_string(),
@@ -592,9 +632,14 @@ pub struct RiskFigures {
     pub n: i64,
 }
 
-/// The filter's jurisdiction, area and sector as SQL over `e` (the enterprises), with one
-/// placeholder per value in the backend's style, and the values in order.
-fn condition(conn: &DbConn, filter: &HazardStatsFilter) -> (String, Vec<String>) {
+/// The filter's jurisdiction, area and sector as SQL over the `area`, `enterprise` and
+/// `sector` column expressions, with one placeholder per value in the backend's style, and
+/// the values in order.
+fn condition(
+    conn: &DbConn,
+    filter: &HazardStatsFilter,
+    (area, enterprise, sector): (&str, &str, &str),
+) -> (String, Vec<String>) {
     let pg = conn.backend() == crate::plumbing::db::Backend::Postgres;
     let mut n = 0;
     let mut mark = || {
@@ -604,15 +649,18 @@ fn condition(conn: &DbConn, filter: &HazardStatsFilter) -> (String, Vec<String>)
     let (mut sql, mut values) = crate::plumbing::jurisdiction::sql_condition(
         &filter.scope,
         filter.area_code.as_deref(),
-        ("e.area_code", "e.id"),
+        (area, enterprise),
         &mut mark,
     );
     if let Some(s) = filter.sector {
-        sql.push_str(&format!(" AND e.sector = {}", mark()));
+        sql.push_str(&format!(" AND {sector} = {}", mark()));
         values.push(s.as_str().to_owned());
     }
     (sql, values)
 }
+
+/// The jurisdiction over the enterprises joined as `e`.
+const OVER_ENTERPRISES: (&str, &str, &str) = ("e.area_code", "e.id", "e.sector");
 
 /// Runs a grouped statistics query with its text values bound in order.
 fn grouped<T>(conn: &mut DbConn, sql: String, values: &[String]) -> Result<Vec<T>, StoreError>
@@ -637,39 +685,92 @@ pub struct HazardStatsFilter {
     pub sector: Option<Sector>,
 }
 
+/// The figures from the hazards and risks themselves.
+fn recomputed(
+    conn: &mut DbConn,
+    filter: &HazardStatsFilter,
+    (from, to): (NaiveDate, NaiveDate),
+) -> Result<(Vec<HazardFigures>, Vec<RiskFigures>), StoreError> {
+    // Dates come from parsed `NaiveDate`s, so they are written into the text; the
+    // jurisdiction's values are bound.
+    let (f, t) = (format!("'{from}'"), format!("'{to}'"));
+    let (cond, values) = condition(conn, filter, OVER_ENTERPRISES);
+    let open_at_end = format!("h.found_on <= {t} AND (h.closed_on IS NULL OR h.closed_on > {t})");
+    let sql = format!(
+        "SELECT e.area_code AS area_code, h.grade AS grade, \
+         CAST(SUM(CASE WHEN h.found_on >= {f} AND h.found_on <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS found, \
+         CAST(SUM(CASE WHEN h.closed_on >= {f} AND h.closed_on <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS closed, \
+         CAST(SUM(CASE WHEN {open_at_end} THEN 1 ELSE 0 END) AS BIGINT) AS open, \
+         CAST(SUM(CASE WHEN {open_at_end} AND h.deadline < {t} THEN 1 ELSE 0 END) AS BIGINT) AS overdue \
+         FROM hazards h JOIN enterprises e ON e.id = h.enterprise_id \
+         WHERE h.found_on <= {t} AND (h.closed_on IS NULL OR h.closed_on >= {f}){cond} \
+         GROUP BY e.area_code, h.grade ORDER BY 1, 2"
+    );
+    let hazards: Vec<HazardFigures> = grouped(conn, sql, &values)?;
+    let sql = format!(
+        "SELECT e.area_code AS area_code, COALESCE(r.residual_level, r.inherent_level) AS level, \
+         COUNT(*) AS n FROM risks r JOIN enterprises e ON e.id = r.enterprise_id \
+         WHERE 1 = 1{cond} GROUP BY 1, 2 ORDER BY 1, 2"
+    );
+    let risks: Vec<RiskFigures> = grouped(conn, sql, &values)?;
+    Ok((hazards, risks))
+}
+
+/// The same figures from the counters (`counts`): a few rows per area, sector, grade and
+/// day instead of every hazard. Groups with nothing found, closed or open in the period are
+/// left out, as the recomputed query leaves them out.
+fn counted(
+    conn: &mut DbConn,
+    filter: &HazardStatsFilter,
+    (from, to): (NaiveDate, NaiveDate),
+) -> Result<(Vec<HazardFigures>, Vec<RiskFigures>), StoreError> {
+    let (f, t) = (format!("'{from}'"), format!("'{to}'"));
+    let (cond, values) = condition(conn, filter, ("c.area_code", "NULL", "c.sector"));
+    let (found, closed) = (
+        format!("SUM(CASE WHEN c.day >= {f} THEN c.found ELSE 0 END)"),
+        format!("SUM(CASE WHEN c.day >= {f} THEN c.closed ELSE 0 END)"),
+    );
+    let sql = format!(
+        "SELECT c.area_code AS area_code, c.grade AS grade, \
+         CAST({found} AS BIGINT) AS found, CAST({closed} AS BIGINT) AS closed, \
+         CAST(SUM(c.found - c.closed) AS BIGINT) AS open, \
+         CAST(SUM(c.overdue_from - c.overdue_to) AS BIGINT) AS overdue \
+         FROM hazard_day_counts c WHERE c.day <= {t}{cond} \
+         GROUP BY c.area_code, c.grade \
+         HAVING {closed} <> 0 OR SUM(c.found - c.closed) <> 0 ORDER BY 1, 2"
+    );
+    let hazards: Vec<HazardFigures> = grouped(conn, sql, &values)?;
+    let sql = format!(
+        "SELECT c.area_code AS area_code, c.level AS level, CAST(SUM(c.n) AS BIGINT) AS n \
+         FROM risk_level_counts c WHERE 1 = 1{cond} GROUP BY 1, 2 HAVING SUM(c.n) <> 0 ORDER BY 1, 2"
+    );
+    let risks: Vec<RiskFigures> = grouped(conn, sql, &values)?;
+    Ok((hazards, risks))
+}
+
 impl Store {
-    /// Hazard figures per area and grade for the period `from`…`to` (one grouped query),
-    /// and the four-colour distribution of the risks per area (another).
+    /// Hazard figures per area and grade for the period `from`…`to`, and the four-colour
+    /// distribution of the risks per area: from the counters for the city and its areas,
+    /// recomputed from the records for one enterprise or a review organisation's.
     pub fn hazard_stats(
         &self,
         filter: &HazardStatsFilter,
-        (from, to): (NaiveDate, NaiveDate),
+        period: (NaiveDate, NaiveDate),
     ) -> Result<(Vec<HazardFigures>, Vec<RiskFigures>), StoreError> {
-        self.with_read(|conn| {
-            // Dates come from parsed `NaiveDate`s, so they are written into the text; the
-            // jurisdiction's values are bound.
-            let (f, t) = (format!("'{from}'"), format!("'{to}'"));
-            let (cond, values) = condition(conn, filter);
-            let open_at_end = format!("h.found_on <= {t} AND (h.closed_on IS NULL OR h.closed_on > {t})");
-            let sql = format!(
-                "SELECT e.area_code AS area_code, h.grade AS grade, \
-                 CAST(SUM(CASE WHEN h.found_on >= {f} AND h.found_on <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS found, \
-                 CAST(SUM(CASE WHEN h.closed_on >= {f} AND h.closed_on <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS closed, \
-                 CAST(SUM(CASE WHEN {open_at_end} THEN 1 ELSE 0 END) AS BIGINT) AS open, \
-                 CAST(SUM(CASE WHEN {open_at_end} AND h.deadline < {t} THEN 1 ELSE 0 END) AS BIGINT) AS overdue \
-                 FROM hazards h JOIN enterprises e ON e.id = h.enterprise_id \
-                 WHERE h.found_on <= {t} AND (h.closed_on IS NULL OR h.closed_on >= {f}){cond} \
-                 GROUP BY e.area_code, h.grade ORDER BY 1, 2"
-            );
-            let hazards: Vec<HazardFigures> = grouped(conn, sql, &values)?;
-            let sql = format!(
-                "SELECT e.area_code AS area_code, COALESCE(r.residual_level, r.inherent_level) AS level, \
-                 COUNT(*) AS n FROM risks r JOIN enterprises e ON e.id = r.enterprise_id \
-                 WHERE 1 = 1{cond} GROUP BY 1, 2 ORDER BY 1, 2"
-            );
-            let risks: Vec<RiskFigures> = grouped(conn, sql, &values)?;
-            Ok((hazards, risks))
+        self.with_read(|conn| match filter.scope {
+            Scope::City | Scope::Areas(_) => counted(conn, filter, period),
+            Scope::Enterprise(_) | Scope::Organisation(_) => recomputed(conn, filter, period),
         })
+    }
+
+    /// The same figures always recomputed from the records: what the counters must equal
+    /// (the consistency tests compare the two).
+    pub fn hazard_stats_recomputed(
+        &self,
+        filter: &HazardStatsFilter,
+        period: (NaiveDate, NaiveDate),
+    ) -> Result<(Vec<HazardFigures>, Vec<RiskFigures>), StoreError> {
+        self.with_read(|conn| recomputed(conn, filter, period))
     }
 }
 
@@ -707,7 +808,7 @@ impl Store {
         found_since: NaiveDate,
     ) -> Result<Vec<HazardWeek>, StoreError> {
         self.with_read(|conn| {
-            let (cond, values) = condition(conn, filter);
+            let (cond, values) = condition(conn, filter, OVER_ENTERPRISES);
             // Dates come from parsed `NaiveDate`s and are written into the text.
             let (f, t, s) = (format!("'{from}'"), format!("'{to}'"), format!("'{found_since}'"));
             let sql = format!(

@@ -338,6 +338,18 @@ impl Store {
             if new.data.area_code != current.data.area_code
                 || new.data.sector != current.data.sector
             {
+                crate::hazards::counts::enterprise_moved(
+                    tx,
+                    id,
+                    &(
+                        current.data.area_code.clone(),
+                        current.data.sector.as_str().to_owned(),
+                    ),
+                    &(
+                        new.data.area_code.clone(),
+                        new.data.sector.as_str().to_owned(),
+                    ),
+                )?;
                 crate::grading::summaries::follow_enterprise(
                     tx,
                     id,

@@ -451,6 +451,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    hazard_day_counts (area_code, sector, grade, day) {
+        area_code -> Text,
+        sector -> Text,
+        grade -> Text,
+        day -> Date,
+        found -> BigInt,
+        closed -> BigInt,
+        overdue_from -> BigInt,
+        overdue_to -> BigInt,
+    }
+}
+
+diesel::table! {
+    risk_level_counts (area_code, sector, level) {
+        area_code -> Text,
+        sector -> Text,
+        level -> Text,
+        n -> BigInt,
+    }
+}
+
 // Any two tables may meet in one query (joins, and the subqueries of a review
 // organisation's jurisdiction, which name `gradings` inside queries of other tables).
 diesel::allow_tables_to_appear_in_same_query!(
@@ -480,4 +502,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     inspection_records,
     checklists,
     checklist_records,
+    hazard_day_counts,
+    risk_level_counts,
 );

@@ -5,9 +5,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use safegrade_domain::grading::AccidentKind;
 use safegrade_domain::hazards::criteria::Criterion;
-use safegrade_domain::risks::{
-    Assessed, ControlLevel, MeasureClass, MeasureMode, RiskLevel, UnitKind,
-};
+use safegrade_domain::risks::{Assessed, MeasureClass, MeasureMode, RiskLevel, UnitKind};
 use safegrade_domain::{Actor, CodeList, EnterpriseId, MeasureId, RiskId, RiskUnitId, Scope};
 use serde::{Deserialize, Serialize};
 
@@ -57,8 +55,9 @@ pub struct UnitData {
     pub department: String,
     /// The responsible person.
     pub responsible: String,
-    /// Where it is controlled.
-    pub control_level: ControlLevel,
+    /// Where it is controlled: a code of the city's control levels (checked by the caller
+    /// against the rules in force).
+    pub control_level: String,
     /// The major hazard installation (重大危险源) it belongs to, if any.
     pub installation: Option<String>,
     /// Stop periods.
@@ -125,7 +124,7 @@ fn unit_of(r: UnitRow, area_code: String) -> Result<Unit, StoreError> {
             location: r.4,
             department: r.5,
             responsible: r.6,
-            control_level: ControlLevel::from_code(&r.7).ok_or_else(|| corrupt("level"))?,
+            control_level: r.7,
             installation: r.8,
             stops: parse_json(&r.9)?,
         },
@@ -167,7 +166,7 @@ pub fn create_unit(
             risk_units::location.eq(&d.location),
             risk_units::department.eq(&d.department),
             risk_units::responsible.eq(&d.responsible),
-            risk_units::control_level.eq(d.control_level.as_str()),
+            risk_units::control_level.eq(&d.control_level),
             risk_units::installation.eq(&d.installation),
             risk_units::stops.eq(json(&d.stops)?),
             risk_units::version.eq(1i64),
@@ -185,7 +184,7 @@ pub fn create_unit(
             enterprise_id: d.enterprise_id.to_string(),
             kind: d.kind.as_str().to_owned(),
             name: d.name.clone(),
-            control_level: d.control_level.as_str().to_owned(),
+            control_level: d.control_level.clone(),
         }),
         reason: None,
     })?;
@@ -391,6 +390,8 @@ pub fn create_risk(
             risks::updated_at.eq(at),
         ))
         .execute(&mut **tx)?;
+    let counted = d.residual.as_ref().unwrap_or(&d.inherent).level;
+    crate::hazards::counts::risk_added(tx, enterprise, counted.as_str())?;
     tx.record(NewEvent {
         actor: actor.clone(),
         resource_id: id.to_string(),

@@ -1,0 +1,2 @@
+DROP TABLE risk_level_counts;
+DROP TABLE hazard_day_counts;
