@@ -740,6 +740,7 @@ pub(crate) fn call(
             &json!({"note": format!("请补充自评报告的公示记录（{n}）")}),
         ),
         "list_hazard_criteria" => get("/api/v1/hazard-criteria?sector=metallurgy".into()),
+        "list_risk_band_tables" => get("/api/v1/risk-band-tables".into()),
         "list_risk_units" => get("/api/v1/risk-units".into()),
         "list_risks" => get("/api/v1/risks?level=significant".into()),
         "get_risk_unit" => get(format!(
@@ -928,6 +929,7 @@ fn matrix() -> Vec<Case> {
             Some([401, 201, 201, 404, 404, 403, 404, 403]),
         ),
         ("list_hazard_criteria", all(200), None),
+        ("list_risk_band_tables", all(200), None),
         ("list_risk_units", all(200), None),
         (
             "add_unit_stop",

@@ -1,7 +1,7 @@
 //! The risk register through the API: an LEC risk scored under both band variants; a
 //! residual risk above the inherent one refused; a criterion forcing 重大; control measures
 //! with their national classes; an area regulator who sees none of another county's
-//! register.
+//! register; MES scoring, the band tables and control levels in force.
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
@@ -10,7 +10,10 @@ use serde_json::json;
 
 use crate::access::{created, risk_body, unit_body};
 
-both!(an_lec_risk_under_both_variants_and_its_measures);
+both!(
+    an_lec_risk_under_both_variants_and_its_measures,
+    mes_scoring_and_the_city_lists_in_force
+);
 
 async fn an_lec_risk_under_both_variants_and_its_measures(db: TestDb) {
     let app = test_app_at(db.store.clone(), "2026-01-05".parse().unwrap_or_default()).await;
@@ -206,4 +209,86 @@ async fn an_lec_risk_under_both_variants_and_its_measures(db: TestDb) {
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// An MES risk scored through the MES table; the band tables and the control levels in
+/// force are listed, and a unit whose control level is not on the city's list is refused
+/// with the list named.
+async fn mes_scoring_and_the_city_lists_in_force(db: TestDb) {
+    let app = test_app_at(db.store.clone(), "2026-01-05".parse().unwrap_or_default()).await;
+    let (ent, _) = safegrade_testkit::post_enterprise(&app, 991).await;
+    let ent = ent.body["id"].as_str().unwrap_or_default().to_owned();
+    let tables = send(&app, TestRequest::get().uri("/api/v1/risk-band-tables")).await;
+    let defaults: Vec<(&str, &str)> = tables.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["default"] == true)
+        .filter_map(|t| Some((t["method"].as_str()?, t["id"].as_str()?)))
+        .collect();
+    assert_eq!(
+        defaults,
+        [
+            ("lec", "lec-a@2026-12-05"),
+            ("ls", "ls-a@2026-12-05"),
+            ("mes", "mes-a@2026-12-05")
+        ],
+        "{}",
+        tables.body
+    );
+    let levels = send(
+        &app,
+        TestRequest::get().uri("/api/v1/reference/control-levels"),
+    )
+    .await;
+    assert_eq!(
+        levels.body["items"][2],
+        json!({"code": "team", "label_zh": "班组级"})
+    );
+    let mut unit = unit_body(&ent, 1);
+    unit["control_level"] = json!("workshop");
+    let r = send(
+        &app,
+        json_request(Method::POST, "/api/v1/risk-units", &unit),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["errors"][0]["pointer"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("/control_level")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("company、department、team、post")),
+        "{}",
+        r.body
+    );
+    let unit = created(&app, "/api/v1/risk-units", &unit_body(&ent, 2)).await;
+    // R = M × E × S = 3 × 6 × 8 = 144: 二级, 较大; after measures 1 × 6 × 4 = 24: 低.
+    let mut body = risk_body(&unit, 1);
+    body["inherent"] = json!({"method": "mes", "m": 3, "e": 6, "s": 8});
+    body["residual"] = json!({"method": "mes", "m": 1, "e": 6, "s": 4});
+    let r = send(&app, json_request(Method::POST, "/api/v1/risks", &body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(
+        (
+            r.body["inherent"]["score"].clone(),
+            r.body["inherent"]["level"].clone(),
+            r.body["inherent"]["band_table"].clone(),
+            r.body["residual"]["level"].clone()
+        ),
+        (
+            json!(144.0),
+            json!("significant"),
+            json!("mes-a@2026-12-05"),
+            json!("low")
+        ),
+        "{}",
+        r.body
+    );
+    body["inherent"]["m"] = json!(2);
+    let r = send(&app, json_request(Method::POST, "/api/v1/risks", &body)).await;
+    assert_eq!(r.body["errors"][0]["pointer"], "/inherent/m", "{}", r.body);
 }

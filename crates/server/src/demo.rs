@@ -169,3 +169,278 @@ pub fn load_grades(store: &Store, count: u32, today: chrono::NaiveDate) -> anyho
     }
     Ok(recorded)
 }
+
+/// What [`load_dual_prevention`] added.
+#[derive(Debug, Default)]
+pub struct DualPreventionLoaded {
+    /// Risk analysis units.
+    pub units: u64,
+    /// Risks.
+    pub risks: u64,
+    /// Inspection tasks.
+    pub tasks: u64,
+    /// Inspection records.
+    pub records: u64,
+    /// Hidden hazards.
+    pub hazards: u64,
+}
+
+/// Gives the ledger's first `count` enterprises a dual-prevention register through the
+/// ordinary repository (so the events and the statistics counters are written as in use):
+/// one analysis unit with two LEC-scored risks, a weekly inspection task with its records of
+/// the last two weeks, and ten hazards found over the last year — a tenth major, a quarter
+/// still being rectified (some past their deadline), a quarter rectified and accepted (some
+/// late), the rest fixed on the spot.
+pub fn load_dual_prevention(
+    store: &Store,
+    count: u32,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<DualPreventionLoaded> {
+    use safegrade_domain::{Actor, Scope};
+    use safegrade_store::EnterpriseFilter;
+    let mut loaded = DualPreventionLoaded::default();
+    let rules = store.grade_rules();
+    let bar = progress(count, "dual prevention");
+    let mut after = None;
+    let mut n: u32 = 0;
+    while n < count {
+        let page = store.list_enterprises(
+            &EnterpriseFilter {
+                today,
+                ..EnterpriseFilter::within(Scope::City)
+            },
+            after,
+            i64::from(500.min(count - n)),
+        )?;
+        let Some(last) = page.items.last() else { break };
+        after = Some(last.id);
+        let ids: Vec<(u32, safegrade_domain::EnterpriseId)> = page
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (n + u32::try_from(i).unwrap_or(0), e.id))
+            .collect();
+        n += u32::try_from(ids.len()).unwrap_or(0);
+        let added = store.with_write_tx(move |tx| -> anyhow::Result<DualPreventionLoaded> {
+            let actor = Actor::command_line();
+            let mut added = DualPreventionLoaded::default();
+            for (n, id) in ids {
+                register_enterprise(tx, (n, id), today, (&actor, rules), &mut added)?;
+            }
+            Ok(added)
+        })?;
+        loaded.units += added.units;
+        loaded.risks += added.risks;
+        loaded.tasks += added.tasks;
+        loaded.records += added.records;
+        loaded.hazards += added.hazards;
+        bar.set_position(u64::from(n));
+    }
+    bar.finish_and_clear();
+    Ok(loaded)
+}
+
+/// One enterprise's register (see [`load_dual_prevention`]).
+fn register_enterprise(
+    tx: &mut safegrade_store::WriteTx<'_>,
+    (n, enterprise): (u32, safegrade_domain::EnterpriseId),
+    today: chrono::NaiveDate,
+    (actor, rules): (
+        &safegrade_domain::Actor,
+        &safegrade_domain::grading::GradeRules,
+    ),
+    added: &mut DualPreventionLoaded,
+) -> anyhow::Result<()> {
+    use chrono::Duration;
+    use safegrade_domain::Scope;
+    use safegrade_domain::grading::AccidentKind;
+    use safegrade_domain::hazards::{
+        Acceptance, HazardSource, HazardType, ManagementClass, Plan, Step,
+    };
+    use safegrade_domain::inspections::{CycleUnit, DayType, InspectionResult, Schedule, TaskType};
+    use safegrade_domain::risks::{RiskMethod, Scoring, UnitKind, assess};
+    use safegrade_store::hazards::{HazardFacts, Links, NewHazard, StepRequest};
+    let scope = Scope::City;
+    let unit = safegrade_store::risks::create_unit(
+        tx,
+        &safegrade_store::risks::UnitData {
+            enterprise_id: enterprise,
+            kind: UnitKind::Post,
+            name: "配电房值班电工".into(),
+            location: Some("配电房".into()),
+            department: "设备部".into(),
+            responsible: "李明".into(),
+            control_level: rules
+                .control_levels
+                .last()
+                .map(|l| l.code.clone())
+                .unwrap_or_default(),
+            installation: None,
+            stops: Vec::new(),
+        },
+        &scope,
+        actor,
+    )?;
+    added.units += 1;
+    let lec = |l: f64, e: f64, c: f64| Scoring {
+        method: RiskMethod::Lec,
+        l: Some(l),
+        m: None,
+        e: Some(e),
+        c: Some(c),
+        s: None,
+        band_table: None,
+        level: None,
+    };
+    let scored = |s: Scoring| {
+        assess(&s, false, &rules.band_tables)
+            .map_err(|v| anyhow::anyhow!("synthetic risk invalid: {v:?}"))
+    };
+    for (name, inherent, residual) in [
+        ("带电检修触电", lec(3.0, 6.0, 40.0), lec(1.0, 6.0, 15.0)),
+        ("高处作业坠落", lec(6.0, 3.0, 15.0), lec(3.0, 3.0, 7.0)),
+    ] {
+        safegrade_store::risks::create_risk(
+            tx,
+            &safegrade_store::risks::RiskData {
+                unit_id: unit.id,
+                name: name.into(),
+                accident_kinds: vec![AccidentKind::ElectricShock],
+                inherent: scored(inherent)?,
+                residual: Some(scored(residual)?),
+                criterion: None,
+            },
+            &scope,
+            actor,
+        )?;
+        added.risks += 1;
+    }
+    let task = safegrade_store::inspections::create_task(
+        tx,
+        &safegrade_store::inspections::TaskData {
+            unit_id: unit.id,
+            measure_id: None,
+            content: "检查配电柜接地、绝缘和警示标识".into(),
+            schedule: Schedule {
+                every: 7,
+                unit: CycleUnit::Day,
+                day_type: DayType::EveryDay,
+                window: None,
+                starts_on: today - Duration::days(35),
+                ends_on: None,
+            },
+            task_type: TaskType::Routine,
+            item_no: None,
+            assignee: "值班电工".into(),
+        },
+        &scope,
+        actor,
+    )?;
+    added.tasks += 1;
+    // Most enterprises did last two weeks' rounds; every fifth missed one.
+    for week in 1..=2i64 {
+        if n % 5 == 0 && week == 1 {
+            continue;
+        }
+        let at = (today - Duration::days(week * 7 - 1)).and_hms_opt(9, 30, 0);
+        safegrade_store::inspections::create_record(
+            tx,
+            &safegrade_store::inspections::RecordData {
+                task_id: task.id,
+                performed_at: at.unwrap_or_default(),
+                performed_by: "值班电工".into(),
+                result: InspectionResult::Normal,
+                note: None,
+            },
+            &scope,
+            actor,
+        )?;
+        added.records += 1;
+    }
+    for j in 0..10u32 {
+        let found = today - Duration::days(i64::from((n * 31 + j * 37) % 365) + 1);
+        let major = j == 0;
+        let hazard = safegrade_store::hazards::register(
+            tx,
+            &NewHazard {
+                facts: HazardFacts {
+                    enterprise_id: enterprise,
+                    found_on: found,
+                    found_by: "安全员".into(),
+                    source: [HazardSource::Routine, HazardSource::Comprehensive][(j % 2) as usize],
+                    hazard_type: HazardType::Electrical,
+                    management_class: ManagementClass::UnsafeCondition,
+                    description: format!("配电箱门未关闭、警示标识缺失（{j}）"),
+                    cause: None,
+                    location: Some("配电房".into()),
+                    links: Links::default(),
+                },
+                criterion: None,
+                major_reason: major.then(|| "演示数据：认定为重大事故隐患".to_owned()),
+            },
+            &scope,
+            actor,
+        )?;
+        added.hazards += 1;
+        let mut take = |step: Step, on: chrono::NaiveDate, version: i64| {
+            safegrade_store::hazards::step(
+                tx,
+                hazard.id,
+                (&scope, actor, Some(version)),
+                StepRequest {
+                    step,
+                    on,
+                    note: None,
+                    criterion: None,
+                    supervision: None,
+                },
+            )
+        };
+        let deadline = found + Duration::days(i64::from(10 + (n + j) % 30));
+        let rectification = if major {
+            Step::Rectification {
+                deadline: None,
+                plan: Some(Plan {
+                    measures: "停用并更换配电设备".into(),
+                    responsible: "设备部 李明".into(),
+                    funds_cny: 50_000,
+                    deadline,
+                    contingency: "设置警戒区，专人值守".into(),
+                    principal: "王总".into(),
+                }),
+            }
+        } else {
+            Step::Rectification {
+                deadline: Some(deadline),
+                plan: None,
+            }
+        };
+        match j % 4 {
+            // Still being rectified; past its deadline when found long enough ago.
+            1 => {
+                take(rectification, found, 1)?;
+            }
+            // Rectified and accepted, a few days after the deadline for some.
+            2 | 0 => {
+                take(rectification, found, 1)?;
+                let done = (found + Duration::days(i64::from(5 + (n + 3 * j) % 35))).min(today);
+                take(Step::Completion, done, 2)?;
+                take(
+                    Step::Acceptance(Acceptance {
+                        by: "安全科 张工".into(),
+                        on: done,
+                        opinion: "整改到位".into(),
+                        passed: true,
+                        assessment: major.then(|| "整改后评估：隐患已消除".to_owned()),
+                    }),
+                    done,
+                    3,
+                )?;
+            }
+            _ => {
+                take(Step::FixOnTheSpot, found, 1)?;
+            }
+        }
+    }
+    Ok(())
+}

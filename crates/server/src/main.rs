@@ -88,6 +88,11 @@ enum Command {
         /// Also give about 70 % of them a certificate history (for the grade benchmarks).
         #[arg(long)]
         grades: bool,
+        /// Also give each a dual-prevention register: an analysis unit, two risks, a weekly
+        /// inspection task with records, and ten hazards of the last year (for the hazard
+        /// benchmarks).
+        #[arg(long)]
+        dual_prevention: bool,
         /// Add them even to a database that holds real (non-demo) enterprises.
         #[arg(long)]
         force: bool,
@@ -426,6 +431,7 @@ fn run() -> anyhow::Result<()> {
         Command::DemoData {
             count,
             grades,
+            dual_prevention,
             force,
         } => {
             let _log = init_tracing();
@@ -436,6 +442,13 @@ fn run() -> anyhow::Result<()> {
             if grades {
                 let recorded = demo::load_grades(&store, count, safegrade_http::china_today())?;
                 println!("recorded {recorded} synthetic certificates");
+            }
+            if dual_prevention {
+                let d = demo::load_dual_prevention(&store, count, safegrade_http::china_today())?;
+                println!(
+                    "added {} analysis units, {} risks, {} inspection tasks, {} inspection records and {} hazards",
+                    d.units, d.risks, d.tasks, d.records, d.hazards
+                );
             }
             Ok(())
         }

@@ -7,7 +7,9 @@
 use chrono::NaiveDate;
 use safegrade_domain::grading::{GradeRules, Limits};
 use safegrade_domain::gradings::GradingLimits;
+use safegrade_domain::hazards::ListedSupervision;
 use safegrade_domain::insights::operation::OperationRules;
+use safegrade_domain::risks::{BandTable, ControlLevel, builtin_band_tables};
 use serde::{Deserialize, Serialize};
 
 /// The file's shape: the fields of [`GradeRules`].
@@ -44,6 +46,22 @@ struct RulesFile {
     /// this rule existed get the built-in ones.
     #[serde(default = "default_operation")]
     operation: OperationRules,
+    /// The parameters of listed supervision (挂牌督办); files written before this rule
+    /// existed get the built-in ones.
+    #[serde(default = "default_listed_supervision")]
+    listed_supervision: ListedSupervision,
+    /// The control levels units are assigned to, from the top; files written before this
+    /// rule existed get the built-in four.
+    #[serde(default = "ControlLevel::builtin")]
+    control_levels: Vec<ControlLevel>,
+    /// The risk band tables in force, the first of each method its default; files written
+    /// before this rule existed get the built-in ones.
+    #[serde(default = "builtin_band_tables")]
+    band_tables: Vec<BandTable>,
+}
+
+fn default_listed_supervision() -> ListedSupervision {
+    GradeRules::builtin().listed_supervision
 }
 
 fn default_operation() -> OperationRules {
@@ -74,6 +92,9 @@ pub fn builtin_toml() -> anyhow::Result<String> {
         self_assessment_interval_months: r.self_assessment_interval_months,
         grading_limits: r.grading_limits,
         operation: r.operation,
+        listed_supervision: r.listed_supervision,
+        control_levels: r.control_levels.clone(),
+        band_tables: r.band_tables.clone(),
     };
     Ok(format!(
         "# SafeGrade grade rules (《企业安全生产标准化建设定级办法》, 应急〔2021〕83号).\n\
@@ -145,6 +166,22 @@ fn parse(text: &str) -> anyhow::Result<GradeRules> {
             && o.quiet_deduction <= 100,
         "operation: quiet_weeks must be 1-52 and the deductions 0-100"
     );
+    let l = f.listed_supervision;
+    anyhow::ensure!(
+        (1..=60).contains(&l.max_rectification_months)
+            && (1..=60).contains(&l.notice_working_days)
+            && l.extension_lead_working_days <= 120,
+        "listed_supervision: max_rectification_months and notice_working_days must be 1-60, extension_lead_working_days 0-120"
+    );
+    ControlLevel::check_list(&f.control_levels).map_err(anyhow::Error::msg)?;
+    for (i, t) in f.band_tables.iter().enumerate() {
+        t.check().map_err(|e| anyhow::anyhow!("band_tables: {e}"))?;
+        anyhow::ensure!(
+            f.band_tables[..i].iter().all(|o| o.id != t.id),
+            "band_tables: {} appears twice",
+            t.id
+        );
+    }
     for (name, l) in [
         ("revocation_limits", f.revocation_limits),
         ("fast_track_grade1", f.fast_track_grade1),
@@ -169,6 +206,9 @@ fn parse(text: &str) -> anyhow::Result<GradeRules> {
         self_assessment_interval_months: f.self_assessment_interval_months,
         grading_limits: f.grading_limits,
         operation: f.operation,
+        band_tables: f.band_tables,
+        control_levels: f.control_levels,
+        listed_supervision: f.listed_supervision,
     };
     anyhow::ensure!(
         rules.version != builtin.version || rules == *builtin,
@@ -209,6 +249,40 @@ mod tests {
         let bad = template.replace("publicity = 7", "publicity = 0");
         let err = parse(&bad).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("grading_limits.publicity"), "{err}");
+        Ok(())
+    }
+
+    /// A city adds its own band table and control level and shortens the listing period;
+    /// a table whose levels do not fall is refused by name.
+    #[test]
+    fn a_city_configures_its_dual_prevention_rules() -> anyhow::Result<()> {
+        let template = builtin_toml()?.replace("定级办法2021-r1", "绵阳2027-r3");
+        let ours = format!(
+            "{}\n[[band_tables]]\nid = \"lec-my@2027-01-01\"\nmethod = \"lec\"\n\
+             title = \"绵阳 LEC 分级\"\nbands = [[240, \"major\"], [120, \"significant\"], [50, \"general\"]]\n\
+             rest = \"low\"\n\n[[control_levels]]\ncode = \"workshop\"\nlabel_zh = \"车间级\"\n",
+            template.replace(
+                "max_rectification_months = 12",
+                "max_rectification_months = 6"
+            )
+        );
+        let rules = parse(&ours)?;
+        assert_eq!(rules.listed_supervision.max_rectification_months, 6);
+        assert!(
+            rules
+                .band_tables
+                .iter()
+                .any(|t| t.id == "lec-my@2027-01-01")
+        );
+        assert_eq!(
+            rules.control_levels.last().map(|l| l.code.as_str()),
+            Some("workshop")
+        );
+        let bad = ours.replace("[120, \"significant\"]", "[120, \"major\"]");
+        let err = parse(&bad).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("lec-my@2027-01-01"), "{err}");
+        let twice = ours.replace("code = \"workshop\"", "code = \"team\"");
+        assert!(parse(&twice).is_err(), "a control level twice");
         Ok(())
     }
 

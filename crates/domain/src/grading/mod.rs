@@ -163,12 +163,19 @@ pub struct GradeRules {
     pub grading_limits: crate::gradings::GradingLimits,
     /// The weights and deductions of the weekly dual-prevention score (运行效果).
     pub operation: crate::insights::operation::OperationRules,
+    /// The risk band tables in force, the first of each method its default (domain
+    /// research §5.2, §14: how scores map to levels is not fixed nationally).
+    pub band_tables: Vec<crate::risks::BandTable>,
+    /// The control levels (管控层级) units are assigned to, in order from the top.
+    pub control_levels: Vec<crate::risks::ControlLevel>,
+    /// The parameters of listed supervision (挂牌督办) of major hazards.
+    pub listed_supervision: crate::hazards::ListedSupervision,
 }
 
 impl GradeRules {
     /// The rules as 定级办法 states them, as far as they could be checked (tags (C)/(R) above).
     pub fn builtin() -> &'static Self {
-        static RULES: GradeRules = GradeRules {
+        static RULES: std::sync::LazyLock<GradeRules> = std::sync::LazyLock::new(|| GradeRules {
             version: "定级办法2021-r1",
             measures_2021_from: match NaiveDate::from_ymd_opt(2021, 10, 27) {
                 Some(d) => d,
@@ -193,7 +200,10 @@ impl GradeRules {
             self_assessment_interval_months: 12,
             grading_limits: crate::gradings::GradingLimits::BUILTIN,
             operation: crate::insights::operation::OperationRules::BUILTIN,
-        };
+            band_tables: crate::risks::builtin_band_tables(),
+            control_levels: crate::risks::ControlLevel::builtin(),
+            listed_supervision: crate::hazards::ListedSupervision::BUILTIN,
+        });
         &RULES
     }
 

@@ -179,6 +179,85 @@ pub struct Listing {
     pub delisting_notice_on: Option<NaiveDate>,
 }
 
+/// The parameters of listed supervision (挂牌督办) a city sets (`listed_supervision` in the
+/// rules file). The built-in values are one published municipal scheme's (domain research
+/// §14, (R)): an example of what must be configurable, not a Sichuan rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListedSupervision {
+    /// The longest rectification period a listing may set, in months (≤ 1 year).
+    pub max_rectification_months: u32,
+    /// Working days within which the listing and the de-listing are publicly noticed.
+    pub notice_working_days: u32,
+    /// Working days before the deadline by which a listed hazard's extension is requested.
+    pub extension_lead_working_days: u32,
+}
+
+impl ListedSupervision {
+    /// The example scheme's values: 12 months, notices within 5 working days, extensions
+    /// asked at least 20 working days before the deadline.
+    pub const BUILTIN: Self = Self {
+        max_rectification_months: 12,
+        notice_working_days: 5,
+        extension_lead_working_days: 20,
+    };
+
+    /// Checks a listing, a de-listing or a listed hazard's extension request taken on `on`
+    /// against these parameters; a day the calendar does not know is not held against the
+    /// request (the working days cannot be counted).
+    pub fn check(
+        &self,
+        p: &Progress,
+        step: &Step,
+        on: NaiveDate,
+        calendar: &crate::calendar::Calendar,
+    ) -> Result<(), HazardRefusal> {
+        let notice_late = |notice: Option<NaiveDate>| {
+            let due = calendar.add_working_days(on, self.notice_working_days).ok();
+            matches!((notice, due), (Some(n), Some(d)) if n > d || n < on)
+        };
+        match step {
+            Step::Listing(l) => {
+                let latest = on
+                    .checked_add_months(chrono::Months::new(self.max_rectification_months))
+                    .unwrap_or(NaiveDate::MAX);
+                if l.deadline > latest {
+                    return Err(HazardRefusal::ListingTooLong {
+                        months: self.max_rectification_months,
+                        latest,
+                    });
+                }
+                if notice_late(l.notice_on) {
+                    return Err(HazardRefusal::NoticeLate {
+                        days: self.notice_working_days,
+                    });
+                }
+            }
+            Step::Delisting { notice_on } if notice_late(*notice_on) => {
+                return Err(HazardRefusal::NoticeLate {
+                    days: self.notice_working_days,
+                });
+            }
+            Step::ExtensionRequest { .. } => {
+                let listed = p.listing.as_ref().is_some_and(|l| l.delisted_on.is_none());
+                let left = p
+                    .effective_deadline()
+                    .and_then(|d| calendar.working_days_between(on, d).ok());
+                if let (true, Some(left)) = (listed, left)
+                    && left < i64::from(self.extension_lead_working_days)
+                {
+                    return Err(HazardRefusal::ExtensionTooLate {
+                        days: self.extension_lead_working_days,
+                        left,
+                    });
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 /// A request for a later deadline.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Extension {
@@ -367,6 +446,28 @@ pub enum HazardRefusal {
     /// De-listing needs a listing and a closed hazard.
     #[error("摘牌须先挂牌，且隐患已验收销号")]
     Delisting,
+    /// A listing's deadline beyond the longest rectification period.
+    #[error("挂牌督办的整改期限最长 {months} 个月，不能晚于 {latest}")]
+    ListingTooLong {
+        /// The longest period.
+        months: u32,
+        /// The latest deadline.
+        latest: NaiveDate,
+    },
+    /// A public notice later than the notice period (or before the listing).
+    #[error("挂牌和摘牌须在 {days} 个工作日内公示，公示日期不在此期间")]
+    NoticeLate {
+        /// The notice period in working days.
+        days: u32,
+    },
+    /// A listed hazard's extension asked too close to the deadline.
+    #[error("挂牌督办隐患须在整改期限前至少 {days} 个工作日申请延期，现仅剩 {left} 个工作日")]
+    ExtensionTooLate {
+        /// The lead required.
+        days: u32,
+        /// Working days left.
+        left: i64,
+    },
     /// A regulator grades only a general hazard major.
     #[error("隐患已是重大事故隐患")]
     AlreadyMajor,

@@ -28,18 +28,58 @@ code_list! {
     }
 }
 
-code_list! {
-    /// Where a risk is controlled (管控层级, common practice by level: 重大 company, 较大
-    /// department, 一般 team, 低 post).
-    pub enum ControlLevel {
-        /// 公司（主要负责人）.
-        Company = ("company", "公司级"),
-        /// 部门 / 车间.
-        Department = ("department", "部门（车间）级"),
-        /// 班组.
-        Team = ("team", "班组级"),
-        /// 岗位.
-        Post = ("post", "岗位级"),
+/// A control level (管控层级): where a risk is controlled. The list is the city's
+/// (`control_levels` in the rules file); the built-in one is common practice by level —
+/// 重大 company, 较大 department, 一般 team, 低 post (domain research §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlLevel {
+    /// The wire value, like `team`.
+    pub code: String,
+    /// Its Chinese name, like 班组级.
+    pub label_zh: String,
+}
+
+impl ControlLevel {
+    /// The built-in list: company, department (workshop), team, post.
+    pub fn builtin() -> Vec<Self> {
+        [
+            ("company", "公司级"),
+            ("department", "部门（车间）级"),
+            ("team", "班组级"),
+            ("post", "岗位级"),
+        ]
+        .into_iter()
+        .map(|(code, label)| Self {
+            code: code.to_owned(),
+            label_zh: label.to_owned(),
+        })
+        .collect()
+    }
+
+    /// Why a city's list cannot be used: empty, a code not in snake case (up to 32
+    /// characters), a label missing, or a code twice.
+    pub fn check_list(list: &[Self]) -> Result<(), String> {
+        if list.is_empty() {
+            return Err("control_levels: at least one level".into());
+        }
+        for (i, l) in list.iter().enumerate() {
+            let code_ok = !l.code.is_empty()
+                && l.code.len() <= 32
+                && l.code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !code_ok || l.label_zh.trim().is_empty() {
+                return Err(format!(
+                    "control_levels: '{}' needs a snake_case code of up to 32 characters and a label_zh",
+                    l.code
+                ));
+            }
+            if list[..i].iter().any(|o| o.code == l.code) {
+                return Err(format!("control_levels: '{}' appears twice", l.code));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -77,16 +117,6 @@ impl RiskLevel {
             Self::Low => 1,
         }
     }
-
-    /// The control level common practice gives it.
-    pub fn control_level(self) -> ControlLevel {
-        match self {
-            Self::Major => ControlLevel::Company,
-            Self::Significant => ControlLevel::Department,
-            Self::General => ControlLevel::Team,
-            Self::Low => ControlLevel::Post,
-        }
-    }
 }
 
 code_list! {
@@ -96,6 +126,8 @@ code_list! {
         Lec = ("lec", "作业条件危险性评价法（LEC）"),
         /// 风险矩阵法: R = L × S, each 1–5.
         Ls = ("ls", "风险矩阵法（LS）"),
+        /// MES: R = M × E × S (control measures, exposure, severity).
+        Mes = ("mes", "MES 评价法"),
         /// A direct judgement of the level, with a reason.
         Direct = ("direct", "直接判定"),
     }
@@ -131,19 +163,31 @@ pub const LEC_L: [f64; 7] = [10.0, 6.0, 3.0, 1.0, 0.5, 0.2, 0.1];
 pub const LEC_E: [f64; 6] = [10.0, 6.0, 3.0, 2.0, 1.0, 0.5];
 /// Consequence values.
 pub const LEC_C: [f64; 6] = [100.0, 40.0, 15.0, 7.0, 3.0, 1.0];
+/// LS scales: likelihood and severity 1–5 (domain research §5.2, (C)).
+pub const LS_SCALE: [f64; 5] = [1.0, 2.0, 3.0, 4.0, 5.0];
+/// MES control measures M: 5 none, 3 mitigating only (alarms, PPE), 1 effective preventive
+/// measures (domain research §14, (C)).
+pub const MES_M: [f64; 3] = [5.0, 3.0, 1.0];
+/// MES exposure E: 10 continuous, 6 daily in working hours, 3 weekly or occasional, 2
+/// monthly, 1 a few times a year, 0.5 rarer (domain research §14, (C)).
+pub const MES_E: [f64; 6] = [10.0, 6.0, 3.0, 2.0, 1.0, 0.5];
+/// MES severity S: 10, 8, 4, 2, 1 (domain research §14, (R): recalled, to be checked).
+pub const MES_S: [f64; 5] = [10.0, 8.0, 4.0, 2.0, 1.0];
 
 /// A band table: scores above each threshold (highest first) get its level; the rest the
-/// last level.
-#[derive(Debug, Clone, PartialEq)]
+/// last level. Versioned data: the shipped tables are [`builtin_band_tables`]; a city adds
+/// or replaces tables in its rules file (`dual_prevention.band_tables`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BandTable {
     /// Its id, with the version (`lec-a@2026-12-05`).
-    pub id: &'static str,
+    pub id: String,
     /// The method it grades.
     pub method: RiskMethod,
     /// What it is, in Chinese.
-    pub title: &'static str,
-    /// `(above, level)`, highest first: a score strictly above `above` gets `level`.
-    pub bands: &'static [(f64, RiskLevel)],
+    pub title: String,
+    /// `[above, level]`, highest first: a score strictly above `above` gets `level`.
+    pub bands: Vec<(u32, RiskLevel)>,
     /// The level of scores not above any threshold.
     pub rest: RiskLevel,
 }
@@ -153,57 +197,99 @@ impl BandTable {
     pub fn level(&self, score: f64) -> RiskLevel {
         self.bands
             .iter()
-            .find(|(above, _)| score > *above)
+            .find(|(above, _)| score > f64::from(*above))
             .map_or(self.rest, |(_, l)| *l)
+    }
+
+    /// Why the table cannot be used: a method without a score, thresholds not strictly
+    /// falling, levels not falling with them, or an id without its version (`name@version`).
+    pub fn check(&self) -> Result<(), String> {
+        if self.method == RiskMethod::Direct {
+            return Err(format!("{}: a direct judgement has no band table", self.id));
+        }
+        let Some((name, version)) = self.id.split_once('@') else {
+            return Err(format!(
+                "{}: the id needs its version, like lec-c@2027-01-01",
+                self.id
+            ));
+        };
+        if name.is_empty() || version.is_empty() || self.title.trim().is_empty() {
+            return Err(format!(
+                "{}: the id's name and version and the title are required",
+                self.id
+            ));
+        }
+        let thresholds_fall = self.bands.windows(2).all(|w| w[0].0 > w[1].0);
+        let levels: Vec<u8> = self
+            .bands
+            .iter()
+            .map(|(_, l)| l.rank())
+            .chain(std::iter::once(self.rest.rank()))
+            .collect();
+        let falling = thresholds_fall && levels.windows(2).all(|w| w[0] > w[1]);
+        if self.bands.is_empty() || !falling {
+            return Err(format!(
+                "{}: the thresholds must fall strictly, each band a lower level than the one above",
+                self.id
+            ));
+        }
+        Ok(())
     }
 }
 
-/// The band tables shipped (domain research §5.2): LEC variants A and B (the 5 D bands
-/// mapped to 4 levels two ways, both in use), and the common LS scheme.
-pub const BAND_TABLES: [BandTable; 3] = [
-    BandTable {
-        id: "lec-a@2026-12-05",
-        method: RiskMethod::Lec,
-        title: "LEC 分级（甲）：D>320 重大，160–320 较大，70–160 一般，≤70 低",
-        bands: &[
-            (320.0, RiskLevel::Major),
-            (160.0, RiskLevel::Significant),
-            (70.0, RiskLevel::General),
-        ],
+/// The band tables shipped (domain research §5.2, §14): LEC variants A and B (the 5 D bands
+/// mapped to 4 levels two ways, both in use), the common LS scheme, and MES (its 5 bands,
+/// > 180 … ≤ 18, mapped to 4 levels: 1 重大, 2 较大, 3 一般, 4–5 低; (R)).
+pub fn builtin_band_tables() -> Vec<BandTable> {
+    let table = |id: &str, method, title: &str, bands: &[(u32, RiskLevel)]| BandTable {
+        id: id.to_owned(),
+        method,
+        title: title.to_owned(),
+        bands: bands.to_vec(),
         rest: RiskLevel::Low,
-    },
-    BandTable {
-        id: "lec-b@2026-12-05",
-        method: RiskMethod::Lec,
-        title: "LEC 分级（乙）：D>160 重大，70–160 较大，20–70 一般，≤20 低",
-        bands: &[
-            (160.0, RiskLevel::Major),
-            (70.0, RiskLevel::Significant),
-            (20.0, RiskLevel::General),
-        ],
-        rest: RiskLevel::Low,
-    },
-    BandTable {
-        id: "ls-a@2026-12-05",
-        method: RiskMethod::Ls,
-        title: "LS 风险矩阵分级：20–25 重大，15–16 较大，9–12 一般，1–8 低",
-        bands: &[
-            (19.0, RiskLevel::Major),
-            (14.0, RiskLevel::Significant),
-            (8.0, RiskLevel::General),
-        ],
-        rest: RiskLevel::Low,
-    },
-];
-
-/// The band table of this id.
-pub fn band_table(id: &str) -> Option<&'static BandTable> {
-    BAND_TABLES.iter().find(|t| t.id == id)
-}
-
-/// The default table of a method (the first shipped for it).
-pub fn default_table(method: RiskMethod) -> Option<&'static BandTable> {
-    BAND_TABLES.iter().find(|t| t.method == method)
+    };
+    vec![
+        table(
+            "lec-a@2026-12-05",
+            RiskMethod::Lec,
+            "LEC 分级（甲）：D>320 重大，160–320 较大，70–160 一般，≤70 低",
+            &[
+                (320, RiskLevel::Major),
+                (160, RiskLevel::Significant),
+                (70, RiskLevel::General),
+            ],
+        ),
+        table(
+            "lec-b@2026-12-05",
+            RiskMethod::Lec,
+            "LEC 分级（乙）：D>160 重大，70–160 较大，20–70 一般，≤20 低",
+            &[
+                (160, RiskLevel::Major),
+                (70, RiskLevel::Significant),
+                (20, RiskLevel::General),
+            ],
+        ),
+        table(
+            "ls-a@2026-12-05",
+            RiskMethod::Ls,
+            "LS 风险矩阵分级：20–25 重大，15–16 较大，9–12 一般，1–8 低",
+            &[
+                (19, RiskLevel::Major),
+                (14, RiskLevel::Significant),
+                (8, RiskLevel::General),
+            ],
+        ),
+        table(
+            "mes-a@2026-12-05",
+            RiskMethod::Mes,
+            "MES 分级：R>180 重大（一级），90–180 较大（二级），48–90 一般（三级），≤48 低（四、五级）",
+            &[
+                (180, RiskLevel::Major),
+                (90, RiskLevel::Significant),
+                (48, RiskLevel::General),
+            ],
+        ),
+    ]
 }
 
 /// What an assessment of a risk says.
@@ -244,8 +330,10 @@ fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
 pub struct Scoring {
     /// The method.
     pub method: RiskMethod,
-    /// LEC: L, E, C; LS: L, S (in the `l`, `e`, `c`, `s` members).
+    /// LEC: L, E, C; LS: L, S; MES: M, E, S (in the `l`, `e`, `c`, `s`, `m` members).
     pub l: Option<f64>,
+    /// Control measures (MES).
+    pub m: Option<f64>,
     /// Exposure (LEC).
     pub e: Option<f64>,
     /// Consequence (LEC).
@@ -259,8 +347,13 @@ pub struct Scoring {
 }
 
 /// Scores a risk: the factors checked against the method's tables, the product, the level
-/// from the band table; `forced_major` (a determination criterion matched) makes it 重大.
-pub fn assess(s: &Scoring, forced_major: bool) -> Result<Assessed, Vec<Invalid>> {
+/// from the band table (one of `tables`, by default the first of the method);
+/// `forced_major` (a determination criterion matched) makes it 重大.
+pub fn assess(
+    s: &Scoring,
+    forced_major: bool,
+    tables: &[BandTable],
+) -> Result<Assessed, Vec<Invalid>> {
     let mut bad = Vec::new();
     let mut factor = |name: &'static str, v: Option<f64>, allowed: &[f64]| -> Option<f64> {
         match v {
@@ -295,10 +388,23 @@ pub fn assess(s: &Scoring, forced_major: bool) -> Result<Assessed, Vec<Invalid>>
             }
         }
         RiskMethod::Ls => {
-            const SCALE: [f64; 5] = [1.0, 2.0, 3.0, 4.0, 5.0];
-            let (l, sv) = (factor("l", s.l, &SCALE), factor("s", s.s, &SCALE));
+            let (l, sv) = (factor("l", s.l, &LS_SCALE), factor("s", s.s, &LS_SCALE));
             match (l, sv) {
                 (Some(l), Some(sv)) => (vec![("l".into(), l), ("s".into(), sv)], Some(l * sv)),
+                _ => (Vec::new(), None),
+            }
+        }
+        RiskMethod::Mes => {
+            let (m, e, sv) = (
+                factor("m", s.m, &MES_M),
+                factor("e", s.e, &MES_E),
+                factor("s", s.s, &MES_S),
+            );
+            match (m, e, sv) {
+                (Some(m), Some(e), Some(sv)) => (
+                    vec![("m".into(), m), ("e".into(), e), ("s".into(), sv)],
+                    Some(m * e * sv),
+                ),
                 _ => (Vec::new(), None),
             }
         }
@@ -307,8 +413,17 @@ pub fn assess(s: &Scoring, forced_major: bool) -> Result<Assessed, Vec<Invalid>>
     let table = match s.method {
         RiskMethod::Direct => None,
         method => match s.band_table.as_deref() {
-            None => default_table(method),
-            Some(id) => match band_table(id) {
+            None => {
+                let default = tables.iter().find(|t| t.method == method);
+                if default.is_none() {
+                    bad.push(invalid(
+                        "method",
+                        format!("本市规则未配置{}的分级表", method.label_zh()),
+                    ));
+                }
+                default
+            }
+            Some(id) => match tables.iter().find(|t| t.id == id) {
                 Some(t) if t.method == method => Some(t),
                 Some(t) => {
                     bad.push(invalid(
@@ -322,7 +437,7 @@ pub fn assess(s: &Scoring, forced_major: bool) -> Result<Assessed, Vec<Invalid>>
                     None
                 }
                 None => {
-                    let ids: Vec<&str> = BAND_TABLES.iter().map(|t| t.id).collect();
+                    let ids: Vec<&str> = tables.iter().map(|t| t.id.as_str()).collect();
                     bad.push(invalid(
                         "band_table",
                         format!("没有分级表 {id}（可用：{}）", ids.join("、")),
@@ -352,7 +467,7 @@ pub fn assess(s: &Scoring, forced_major: bool) -> Result<Assessed, Vec<Invalid>>
         factors,
         score,
         level,
-        band_table: table.map(|t| t.id.to_owned()),
+        band_table: table.map(|t| t.id.clone()),
         forced_major,
     })
 }
@@ -383,10 +498,15 @@ pub fn check_residual(inherent: &Assessed, residual: &Assessed) -> Result<(), In
 mod tests {
     use super::*;
 
+    fn assess_builtin(s: &Scoring, forced: bool) -> Result<Assessed, Vec<Invalid>> {
+        assess(s, forced, &builtin_band_tables())
+    }
+
     fn lec(l: f64, e: f64, c: f64, table: Option<&str>) -> Scoring {
         Scoring {
             method: RiskMethod::Lec,
             l: Some(l),
+            m: None,
             e: Some(e),
             c: Some(c),
             s: None,
@@ -398,25 +518,27 @@ mod tests {
     #[test]
     fn an_lec_risk_under_both_band_variants() {
         // D = 3 × 6 × 15 = 270: 较大 under variant A, 重大 under variant B.
-        let a = assess(&lec(3.0, 6.0, 15.0, Some("lec-a@2026-12-05")), false);
-        let b = assess(&lec(3.0, 6.0, 15.0, Some("lec-b@2026-12-05")), false);
+        let a = assess_builtin(&lec(3.0, 6.0, 15.0, Some("lec-a@2026-12-05")), false);
+        let b = assess_builtin(&lec(3.0, 6.0, 15.0, Some("lec-b@2026-12-05")), false);
         assert_eq!(
             a.map(|x| (x.score, x.level)),
             Ok((Some(270.0), RiskLevel::Significant))
         );
         assert_eq!(b.map(|x| x.level), Ok(RiskLevel::Major));
         // Band edges: D = 160 is not above 160.
-        assert_eq!(BAND_TABLES[0].level(160.0), RiskLevel::General);
-        assert_eq!(BAND_TABLES[0].level(160.5), RiskLevel::Significant);
+        let tables = builtin_band_tables();
+        assert_eq!(tables[0].level(160.0), RiskLevel::General);
+        assert_eq!(tables[0].level(160.5), RiskLevel::Significant);
+        assert!(tables.iter().all(|t| t.check().is_ok()));
     }
 
     #[test]
     fn factors_come_from_the_tables_and_criteria_force_major() {
-        let bad = assess(&lec(4.0, 6.0, 15.0, None), false);
+        let bad = assess_builtin(&lec(4.0, 6.0, 15.0, None), false);
         assert!(bad.is_err_and(|v| v[0].field == "l"));
-        let wrong = assess(&lec(3.0, 6.0, 15.0, Some("ls-a@2026-12-05")), false);
+        let wrong = assess_builtin(&lec(3.0, 6.0, 15.0, Some("ls-a@2026-12-05")), false);
         assert!(wrong.is_err_and(|v| v[0].field == "band_table"));
-        let low = assess(&lec(0.5, 1.0, 1.0, None), true);
+        let low = assess_builtin(&lec(0.5, 1.0, 1.0, None), true);
         assert_eq!(
             low.map(|x| (x.level, x.forced_major)),
             Ok((RiskLevel::Major, true))
@@ -424,6 +546,7 @@ mod tests {
         let ls = Scoring {
             method: RiskMethod::Ls,
             l: Some(4.0),
+            m: None,
             s: Some(4.0),
             e: None,
             c: None,
@@ -431,7 +554,7 @@ mod tests {
             level: None,
         };
         assert_eq!(
-            assess(&ls, false).map(|x| x.level),
+            assess_builtin(&ls, false).map(|x| x.level),
             Ok(RiskLevel::Significant)
         );
     }
@@ -439,12 +562,55 @@ mod tests {
     #[test]
     fn the_residual_risk_is_never_above_the_inherent() {
         let inherent =
-            assess(&lec(3.0, 6.0, 15.0, None), false).unwrap_or_else(|e| panic!("{e:?}"));
-        let lower = assess(&lec(1.0, 6.0, 15.0, None), false).unwrap_or_else(|e| panic!("{e:?}"));
-        let higher = assess(&lec(6.0, 6.0, 15.0, None), false).unwrap_or_else(|e| panic!("{e:?}"));
+            assess_builtin(&lec(3.0, 6.0, 15.0, None), false).unwrap_or_else(|e| panic!("{e:?}"));
+        let lower =
+            assess_builtin(&lec(1.0, 6.0, 15.0, None), false).unwrap_or_else(|e| panic!("{e:?}"));
+        let higher =
+            assess_builtin(&lec(6.0, 6.0, 15.0, None), false).unwrap_or_else(|e| panic!("{e:?}"));
         assert!(check_residual(&inherent, &lower).is_ok());
         assert!(check_residual(&inherent, &higher).is_err());
         assert_eq!(RiskLevel::Major.colour(), "red");
-        assert_eq!(RiskLevel::General.control_level(), ControlLevel::Team);
+        assert!(ControlLevel::check_list(&ControlLevel::builtin()).is_ok());
+    }
+
+    #[test]
+    fn mes_scores_through_its_table_and_a_city_table_must_fall() {
+        let mes = |m: f64, e: f64, s: f64| Scoring {
+            method: RiskMethod::Mes,
+            l: None,
+            m: Some(m),
+            e: Some(e),
+            c: None,
+            s: Some(s),
+            band_table: None,
+            level: None,
+        };
+        // R = 3 × 6 × 8 = 144: 二级, 较大.
+        let a = assess_builtin(&mes(3.0, 6.0, 8.0), false);
+        assert_eq!(
+            a.map(|x| (x.score, x.level, x.band_table)),
+            Ok((
+                Some(144.0),
+                RiskLevel::Significant,
+                Some("mes-a@2026-12-05".to_owned())
+            ))
+        );
+        // M = 4 is not on the MES scale.
+        assert!(assess_builtin(&mes(4.0, 6.0, 8.0), false).is_err_and(|v| v[0].field == "m"));
+        // A city that configured no MES table cannot score with it.
+        let lec_only: Vec<BandTable> = builtin_band_tables()
+            .into_iter()
+            .filter(|t| t.method == RiskMethod::Lec)
+            .collect();
+        assert!(
+            assess(&mes(3.0, 6.0, 8.0), false, &lec_only).is_err_and(|v| v[0].field == "method")
+        );
+        // A table whose thresholds or levels do not fall is refused.
+        let mut bad = builtin_band_tables().remove(0);
+        bad.bands.swap(0, 1);
+        assert!(bad.check().is_err());
+        bad.bands.swap(0, 1);
+        bad.id = "lec-c".into();
+        assert!(bad.check().is_err(), "an id without its version");
     }
 }

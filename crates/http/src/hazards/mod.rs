@@ -847,11 +847,23 @@ pub async fn take_hazard_step(
         return Err(ApiError::invalid(errors));
     };
     let version = builtin().version.clone();
+    // Listings, de-listings and extension requests are held to the listed-supervision
+    // parameters in force, counted in working days.
+    let supervision = if matches!(
+        kind,
+        HazardStep::Listing | HazardStep::Delisting | HazardStep::ExtensionRequest
+    ) {
+        let calendar = state.run(|s| Ok(s.calendar()?)).await?;
+        Some((state.grade_rules.listed_supervision, calendar))
+    } else {
+        None
+    };
     let request = StepRequest {
         step: step_facts,
         on,
         note,
         criterion: criterion.map(|c| (c, version)),
+        supervision,
     };
     let (scope, actor) = (caller.scope(), caller.actor());
     crate::plumbing::write::post(

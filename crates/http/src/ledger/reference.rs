@@ -1,6 +1,7 @@
 //! Supervision areas and the code lists, each value with its Chinese label.
 
 use actix_web::{HttpResponse, get, web};
+use safegrade_domain::grading::GradeRules;
 use safegrade_domain::{
     AREAS, Area, AreaKind, CodeList, MineKind, OperatingStatus, Ownership, Scale,
 };
@@ -54,7 +55,7 @@ pub struct CodeLabel {
     pub label_zh: String,
 }
 
-fn values<T: CodeList>() -> Vec<CodeLabel> {
+fn values<T: CodeList>(_: &GradeRules) -> Vec<CodeLabel> {
     T::ALL
         .iter()
         .map(|v| CodeLabel {
@@ -69,17 +70,37 @@ struct Reference {
     list: &'static str,
     schema: &'static str,
     label_zh: &'static str,
-    values: fn() -> Vec<CodeLabel>,
+    values: fn(&GradeRules) -> Vec<CodeLabel>,
+}
+
+/// The city's control levels (`control_levels` in the rules file): a list the bureau
+/// configures, not a closed enum.
+fn control_levels(rules: &GradeRules) -> Vec<CodeLabel> {
+    rules
+        .control_levels
+        .iter()
+        .map(|l| CodeLabel {
+            code: l.code.clone(),
+            label_zh: l.label_zh.clone(),
+        })
+        .collect()
 }
 
 macro_rules! references {
-    ($($list:literal => $t:ty, $label:literal;)+) => {
+    ($($list:literal => $t:ty, $label:literal;)+
+     configured: $($clist:literal => $values:path, $schema:literal, $clabel:literal;)+) => {
         &[$(Reference {
             list: $list,
             schema: <$t as CodeList>::NAME,
             label_zh: $label,
             values: values::<$t>,
-        }),+]
+        }),+
+        $(, Reference {
+            list: $clist,
+            schema: $schema,
+            label_zh: $clabel,
+            values: $values,
+        })+]
     };
 }
 
@@ -116,7 +137,6 @@ const REFERENCES: &[Reference] = references! {
     "hazard-states" => safegrade_domain::hazards::HazardState, "隐患状态";
     "hazard-steps" => safegrade_domain::hazards::HazardStep, "隐患治理步骤";
     "risk-unit-kinds" => safegrade_domain::risks::UnitKind, "风险分析单元类型";
-    "control-levels" => safegrade_domain::risks::ControlLevel, "管控层级";
     "risk-levels" => safegrade_domain::risks::RiskLevel, "风险等级";
     "risk-methods" => safegrade_domain::risks::RiskMethod, "风险评价方法";
     "measure-modes" => safegrade_domain::risks::MeasureMode, "管控方式";
@@ -134,6 +154,8 @@ const REFERENCES: &[Reference] = references! {
     "error-codes" => crate::plumbing::error::ErrorCode, "错误码";
     "violation-codes" => safegrade_domain::ViolationCode, "字段错误码";
     "verification-statuses" => crate::grading::register::VerificationStatus, "证书核验结果";
+    configured:
+    "control-levels" => control_levels, "ControlLevel", "管控层级";
 };
 
 /// The name of a reference list (`/api/v1/reference/{list}`).
@@ -193,7 +215,10 @@ pub async fn list_reference_lists() -> HttpResponse {
     params(("list" = inline(ReferenceListName), Path, description = "Which code list")),
     responses((status = 200, body = ListResponse<CodeLabel>)))]
 #[get("/reference/{list}")]
-pub async fn list_reference(list: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn list_reference(
+    list: web::Path<String>,
+    state: web::Data<crate::AppState>,
+) -> Result<HttpResponse, ApiError> {
     let name = list.into_inner();
     let found = REFERENCES.iter().find(|r| r.list == name).ok_or_else(|| {
         ApiError::new(
@@ -201,7 +226,7 @@ pub async fn list_reference(list: web::Path<String>) -> Result<HttpResponse, Api
             format!("no code list '{name}'; GET /api/v1/reference names them"),
         )
     })?;
-    Ok(HttpResponse::Ok().json(ListResponse::whole((found.values)())))
+    Ok(HttpResponse::Ok().json(ListResponse::whole((found.values)(state.grade_rules))))
 }
 
 /// List the supervision areas: the city, its 9 statutory divisions and the park zones.

@@ -110,8 +110,6 @@ code_list_schemas! {
     HazardStep => safegrade_domain::hazards::HazardStep,
     /// What a risk analysis unit is.
     UnitKind => safegrade_domain::risks::UnitKind,
-    /// Where a risk is controlled.
-    ControlLevel => safegrade_domain::risks::ControlLevel,
     /// A risk level and its colour.
     RiskLevel => safegrade_domain::risks::RiskLevel,
     /// How a risk is scored.
@@ -138,4 +136,29 @@ code_list_schemas! {
     RenewalTrack => safegrade_domain::grading::RenewalTrack,
     /// Kind of accident (GB 6441-1986).
     AccidentKind => safegrade_domain::grading::AccidentKind,
+}
+
+/// A control level (管控层级): a code of the city's configured list, not a closed enum.
+pub struct ControlLevel;
+
+impl utoipa::PartialSchema for ControlLevel {
+    fn schema() -> RefOr<Schema> {
+        let builtin: Vec<String> = safegrade_domain::risks::ControlLevel::builtin()
+            .iter()
+            .map(|l| format!("`{}` {}", l.code, l.label_zh))
+            .collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(format!(
+                "管控层级：本市规则文件（control_levels）配置的代码，GET /api/v1/reference/control-levels 列出在用的代码和中文名称。内置：{}",
+                builtin.join("; ")
+            )))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ControlLevel {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("ControlLevel")
+    }
 }

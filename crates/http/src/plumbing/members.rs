@@ -282,6 +282,20 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A code member from a configured list (`allowed`, the codes in force).
+    pub fn one_of(&mut self, key: &'static str, allowed: &[&str]) -> Option<String> {
+        let raw = self.text(key, 100)?;
+        if allowed.contains(&raw.as_str()) {
+            return Some(raw);
+        }
+        self.fail(
+            key,
+            ViolationCode::InvalidValue,
+            format!("{key} 须为 {} 之一，实际为 '{raw}'", allowed.join("、")),
+        );
+        None
+    }
+
     /// A record id member (`what` names the record in Chinese), parsed with `parse`.
     pub fn id<T>(
         &mut self,

@@ -194,6 +194,7 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
         "get_grading" => (Read, &[C::NotFound]),
         "create_grading" => (Create, &[C::NotFound, C::GradingNotEligible]),
         "list_hazard_criteria"
+        | "list_risk_band_tables"
         | "list_hazards"
         | "list_risk_units"
         | "list_risks"
@@ -324,6 +325,7 @@ pub fn title_zh(operation_id: &str) -> Option<&'static str> {
         "take_grading_step" => "定级办理（受理、评审、整改、公示、公告等）",
         "compare_assessments" => "评分比对（自评、评审、监督检查）",
         "list_hazard_criteria" => "查询重大事故隐患判定标准",
+        "list_risk_band_tables" => "查询风险分级表",
         "get_hazard_stats" => "隐患排查治理统计（季度、年度）与风险四色分布",
         "get_operation_stats" => "双重预防机制运行效果（周评分）",
         "export_hazard_ledger" => "导出隐患排查治理台账（CSV）",

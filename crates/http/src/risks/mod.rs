@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use safegrade_domain::grading::AccidentKind;
 use safegrade_domain::hazards::criteria::builtin;
 use safegrade_domain::risks::{
-    Assessed, ControlLevel, MeasureClass, MeasureMode, RiskLevel, RiskMethod, Scoring, UnitKind,
+    Assessed, BandTable, MeasureClass, MeasureMode, RiskLevel, RiskMethod, Scoring, UnitKind,
     assess, check_residual,
 };
 use safegrade_domain::{
@@ -67,7 +67,7 @@ pub struct RiskUnitResponse {
     pub responsible: String,
     /// Where it is controlled.
     #[schema(value_type = crate::plumbing::codes::ControlLevel)]
-    pub control_level: ControlLevel,
+    pub control_level: String,
     /// The major hazard installation (重大危险源) it belongs to.
     pub installation: Option<String>,
     /// Stop periods: its inspection tasks are not due then.
@@ -202,8 +202,14 @@ pub async fn create_risk_unit(
     let location = r.text("location", NAME * 2);
     let department = r.required_text("department", NAME, "责任部门");
     let responsible = r.required_text("responsible", NAME, "责任人");
+    let levels: Vec<&str> = state
+        .grade_rules
+        .control_levels
+        .iter()
+        .map(|l| l.code.as_str())
+        .collect();
     let control_level = r.required("control_level", "管控层级", |r| {
-        r.code::<ControlLevel>("control_level")
+        r.one_of("control_level", &levels)
     });
     let installation = r.text("installation", NAME);
     let stops = stops(&mut r);
@@ -501,24 +507,94 @@ impl From<Risk> for RiskResponse {
 /// How a risk is scored.
 #[derive(Debug, ToSchema)]
 pub struct ScoringRequest {
-    /// `lec`, `ls` or `direct`.
+    /// `lec`, `ls`, `mes` or `direct`.
     #[schema(value_type = crate::plumbing::codes::RiskMethod)]
     pub method: String,
     /// Likelihood: LEC 10, 6, 3, 1, 0.5, 0.2, 0.1; LS 1–5.
     pub l: Option<f64>,
-    /// Exposure (LEC): 10, 6, 3, 2, 1, 0.5.
+    /// Control measures (MES): 5 none, 3 mitigating only, 1 effective preventive measures.
+    pub m: Option<f64>,
+    /// Exposure: LEC and MES 10, 6, 3, 2, 1, 0.5.
     pub e: Option<f64>,
     /// Consequence (LEC): 100, 40, 15, 7, 3, 1.
     pub c: Option<f64>,
-    /// Severity (LS): 1–5.
+    /// Severity: LS 1–5; MES 10, 8, 4, 2, 1.
     pub s: Option<f64>,
-    /// The band table, with its version: `lec-a@2026-12-05` (LEC, the default),
-    /// `lec-b@2026-12-05` (LEC, the other mapping), `ls-a@2026-12-05` (LS, the default); see
-    /// the book (风险分级管控).
+    /// The band table, with its version (`GET /api/v1/risk-band-tables` lists those in
+    /// force); default the method's first: `lec-a@2026-12-05` for LEC (`lec-b@2026-12-05`
+    /// is the other mapping), `ls-a@2026-12-05` for LS, `mes-a@2026-12-05` for MES.
     pub band_table: Option<String>,
     /// A direct judgement's level.
     #[schema(value_type = Option<crate::plumbing::codes::RiskLevel>)]
     pub level: Option<String>,
+}
+
+/// One band of a band table: scores above `above` (up to the band above) get `level`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BandResponse {
+    /// The threshold: a score strictly above it gets this level; null for the lowest band.
+    pub above: Option<u32>,
+    /// The level.
+    #[schema(value_type = crate::plumbing::codes::RiskLevel)]
+    pub level: RiskLevel,
+    /// Its colour on the four-colour map: red, orange, yellow, blue.
+    pub colour: String,
+}
+
+/// A band table in force: how a method's scores map to the four levels.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BandTableResponse {
+    /// Its id with the version, as a risk's `band_table` names it.
+    pub id: String,
+    /// The method it grades.
+    #[schema(value_type = crate::plumbing::codes::RiskMethod)]
+    pub method: RiskMethod,
+    /// What it is, in Chinese.
+    pub title: String,
+    /// Whether it is the method's default (the first of the method).
+    pub default: bool,
+    /// Its bands, highest first.
+    pub bands: Vec<BandResponse>,
+}
+
+/// The risk band tables in force (风险分级表): for each scoring method (LEC, LS, MES) how
+/// scores map to 重大 / 较大 / 一般 / 低, the built-in ones and any the city's rules file adds.
+/// A risk's `band_table` names one; without it, the method's default is used. Not
+/// paginated.
+#[utoipa::path(
+    tag = "risks",
+    operation_id = "list_risk_band_tables",
+    responses(
+        (status = 200, description = "All tables (one page)", body = ListResponse<BandTableResponse>),
+    )
+)]
+#[get("/risk-band-tables")]
+pub async fn list_risk_band_tables(_caller: Caller, state: web::Data<AppState>) -> HttpResponse {
+    let tables = &state.grade_rules.band_tables;
+    let items = tables
+        .iter()
+        .map(|t| BandTableResponse {
+            id: t.id.clone(),
+            method: t.method,
+            title: t.title.clone(),
+            default: tables.iter().find(|o| o.method == t.method).map(|o| &o.id) == Some(&t.id),
+            bands: t
+                .bands
+                .iter()
+                .map(|(above, level)| (Some(*above), *level))
+                .chain(std::iter::once((None, t.rest)))
+                .map(|(above, level)| BandResponse {
+                    above,
+                    level,
+                    colour: level.colour().to_owned(),
+                })
+                .collect(),
+        })
+        .collect();
+    HttpResponse::Ok().json(ListResponse {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// Registering a risk.
@@ -544,12 +620,13 @@ pub struct RiskCreate {
 
 fn scoring(o: &Map<String, Value>, at: &str, errors: &mut Vec<Violation>) -> Option<Scoring> {
     let mut r = Reader::nested(o, at);
-    let method = r.required("method", "评价方法：lec、ls 或 direct", |r| {
+    let method = r.required("method", "评价方法：lec、ls、mes 或 direct", |r| {
         r.code::<RiskMethod>("method")
     });
     let number = |r: &mut Reader<'_>, k: &'static str| r.number(k);
-    let (l, e, c, s) = (
+    let (l, m, e, c, s) = (
         number(&mut r, "l"),
+        number(&mut r, "m"),
         number(&mut r, "e"),
         number(&mut r, "c"),
         number(&mut r, "s"),
@@ -560,6 +637,7 @@ fn scoring(o: &Map<String, Value>, at: &str, errors: &mut Vec<Violation>) -> Opt
     Some(Scoring {
         method: method?,
         l,
+        m,
         e,
         c,
         s,
@@ -570,11 +648,11 @@ fn scoring(o: &Map<String, Value>, at: &str, errors: &mut Vec<Violation>) -> Opt
 
 fn assessed(
     s: Option<Scoring>,
-    forced: bool,
+    (forced, tables): (bool, &[BandTable]),
     at: &str,
     errors: &mut Vec<Violation>,
 ) -> Option<Assessed> {
-    match assess(&s?, forced) {
+    match assess(&s?, forced, tables) {
         Ok(a) => Some(a),
         Err(bad) => {
             errors.extend(bad.into_iter().map(|b| Violation {
@@ -642,8 +720,14 @@ pub async fn create_risk_handler(
     });
     let inherent = inherent.and_then(|o| scoring(o, "/inherent", &mut errors));
     let residual = residual.and_then(|o| scoring(o, "/residual", &mut errors));
-    let inherent = assessed(inherent, criterion.is_some(), "/inherent", &mut errors);
-    let residual = assessed(residual, false, "/residual", &mut errors);
+    let tables = &state.grade_rules.band_tables;
+    let inherent = assessed(
+        inherent,
+        (criterion.is_some(), tables),
+        "/inherent",
+        &mut errors,
+    );
+    let residual = assessed(residual, (false, tables), "/residual", &mut errors);
     if let (Some(i), Some(r)) = (&inherent, &residual)
         && let Err(bad) = check_residual(i, r)
     {
@@ -944,7 +1028,8 @@ pub async fn list_measures(
 
 /// The risk register's operations.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.service(list_risk_units)
+    cfg.service(list_risk_band_tables)
+        .service(list_risk_units)
         .service(create_risk_unit)
         .service(get_risk_unit)
         .service(add_unit_stop)
