@@ -103,31 +103,44 @@ pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
     Ok(added)
 }
 
+/// Runs `each` over the ledger's first `count` enterprises in id order, `size` at a time,
+/// with how many came before each page.
+fn in_pages(
+    store: &Store,
+    (count, size): (u32, u32),
+    today: chrono::NaiveDate,
+    mut each: impl FnMut(&[safegrade_domain::Enterprise], u32) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut after = None;
+    let mut n: u32 = 0;
+    while n < count {
+        let page = store.list_enterprises(
+            &safegrade_store::EnterpriseFilter {
+                today,
+                ..safegrade_store::EnterpriseFilter::within(safegrade_domain::Scope::City)
+            },
+            after,
+            i64::from(size.min(count - n)),
+        )?;
+        let Some(last) = page.items.last() else { break };
+        after = Some(last.id);
+        each(&page.items, n)?;
+        n = n.saturating_add(u32::try_from(page.items.len()).unwrap_or(u32::MAX));
+    }
+    Ok(())
+}
+
 /// Gives about 70 % of the ledger's first `count` enterprises a certificate history: grades
 /// issued over the last five years (so some are expired, some expiring), a few renewed
 /// ones and a few revoked ones, the way a real city's ledger looks after a few years.
 pub fn load_grades(store: &Store, count: u32, today: chrono::NaiveDate) -> anyhow::Result<u32> {
     use safegrade_domain::grading::CertificateInput;
     use safegrade_domain::{Actor, Scope};
-    use safegrade_store::EnterpriseFilter;
     let rules = store.grade_rules();
     let mut recorded = 0;
-    let mut after = None;
-    let mut n: u32 = 0;
-    while n < count {
-        let page = store.list_enterprises(
-            &EnterpriseFilter {
-                today,
-                ..EnterpriseFilter::within(Scope::City)
-            },
-            after,
-            1000,
-        )?;
-        let Some(last) = page.items.last() else { break };
-        after = Some(last.id);
+    in_pages(store, (count, 1000), today, |page, before| {
         let mut batch = Vec::new();
-        for e in &page.items {
-            n += 1;
+        for (e, n) in page.iter().zip(before + 1..) {
             if n % 10 >= 7 {
                 continue;
             }
@@ -166,7 +179,8 @@ pub fn load_grades(store: &Store, count: u32, today: chrono::NaiveDate) -> anyho
             Ok(())
         })?;
         recorded += count_batch;
-    }
+        Ok(())
+    })?;
     Ok(recorded)
 }
 
@@ -196,33 +210,14 @@ pub fn load_dual_prevention(
     count: u32,
     today: chrono::NaiveDate,
 ) -> anyhow::Result<DualPreventionLoaded> {
-    use safegrade_domain::{Actor, Scope};
-    use safegrade_store::EnterpriseFilter;
     let mut loaded = DualPreventionLoaded::default();
     let rules = store.grade_rules();
     let bar = progress(count, "dual prevention");
-    let mut after = None;
-    let mut n: u32 = 0;
-    while n < count {
-        let page = store.list_enterprises(
-            &EnterpriseFilter {
-                today,
-                ..EnterpriseFilter::within(Scope::City)
-            },
-            after,
-            i64::from(500.min(count - n)),
-        )?;
-        let Some(last) = page.items.last() else { break };
-        after = Some(last.id);
-        let ids: Vec<(u32, safegrade_domain::EnterpriseId)> = page
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (n + u32::try_from(i).unwrap_or(0), e.id))
-            .collect();
-        n += u32::try_from(ids.len()).unwrap_or(0);
+    in_pages(store, (count, 500), today, |page, before| {
+        let ids: Vec<(u32, safegrade_domain::EnterpriseId)> =
+            (before..).zip(page.iter().map(|e| e.id)).collect();
         let added = store.with_write_tx(move |tx| -> anyhow::Result<DualPreventionLoaded> {
-            let actor = Actor::command_line();
+            let actor = safegrade_domain::Actor::command_line();
             let mut added = DualPreventionLoaded::default();
             for (n, id) in ids {
                 register_enterprise(tx, (n, id), today, (&actor, rules), &mut added)?;
@@ -234,8 +229,9 @@ pub fn load_dual_prevention(
         loaded.tasks += added.tasks;
         loaded.records += added.records;
         loaded.hazards += added.hazards;
-        bar.set_position(u64::from(n));
-    }
+        bar.set_position(u64::from(before) + page.len() as u64);
+        Ok(())
+    })?;
     bar.finish_and_clear();
     Ok(loaded)
 }
@@ -258,7 +254,7 @@ fn register_enterprise(
         Acceptance, HazardSource, HazardType, ManagementClass, Plan, Step,
     };
     use safegrade_domain::inspections::{CycleUnit, DayType, InspectionResult, Schedule, TaskType};
-    use safegrade_domain::risks::{RiskMethod, Scoring, UnitKind, assess};
+    use safegrade_domain::risks::{Scoring, UnitKind, assess};
     use safegrade_store::hazards::{HazardFacts, Links, NewHazard, StepRequest};
     let scope = Scope::City;
     let unit = safegrade_store::risks::create_unit(
@@ -282,16 +278,7 @@ fn register_enterprise(
         actor,
     )?;
     added.units += 1;
-    let lec = |l: f64, e: f64, c: f64| Scoring {
-        method: RiskMethod::Lec,
-        l: Some(l),
-        m: None,
-        e: Some(e),
-        c: Some(c),
-        s: None,
-        band_table: None,
-        level: None,
-    };
+    let lec = |l, e, c| Scoring::lec(l, e, c, None);
     let scored = |s: Scoring| {
         assess(&s, false, &rules.band_tables)
             .map_err(|v| anyhow::anyhow!("synthetic risk invalid: {v:?}"))

@@ -346,6 +346,22 @@ pub struct Scoring {
     pub level: Option<RiskLevel>,
 }
 
+impl Scoring {
+    /// An LEC scoring with factors `l`, `e`, `c` through `band_table` (default: LEC's).
+    pub fn lec(l: f64, e: f64, c: f64, band_table: Option<&str>) -> Self {
+        Self {
+            method: RiskMethod::Lec,
+            l: Some(l),
+            m: None,
+            e: Some(e),
+            c: Some(c),
+            s: None,
+            band_table: band_table.map(str::to_owned),
+            level: None,
+        }
+    }
+}
+
 /// Scores a risk: the factors checked against the method's tables, the product, the level
 /// from the band table (one of `tables`, by default the first of the method);
 /// `forced_major` (a determination criterion matched) makes it 重大.
@@ -503,16 +519,7 @@ mod tests {
     }
 
     fn lec(l: f64, e: f64, c: f64, table: Option<&str>) -> Scoring {
-        Scoring {
-            method: RiskMethod::Lec,
-            l: Some(l),
-            m: None,
-            e: Some(e),
-            c: Some(c),
-            s: None,
-            band_table: table.map(str::to_owned),
-            level: None,
-        }
+        Scoring::lec(l, e, c, table)
     }
 
     #[test]

@@ -38,46 +38,35 @@ struct Day {
     overdue_to: i64,
 }
 
+const ZERO: Day = Day {
+    found: 0,
+    closed: 0,
+    overdue_from: 0,
+    overdue_to: 0,
+};
+const FOUND: Day = Day { found: 1, ..ZERO };
+const CLOSED: Day = Day { closed: 1, ..ZERO };
+const OVERDUE_FROM: Day = Day {
+    overdue_from: 1,
+    ..ZERO
+};
+const OVERDUE_TO: Day = Day {
+    overdue_to: 1,
+    ..ZERO
+};
+
 /// The days a hazard counts on: found on `found_on`; closed on `closed_on`; overdue from the
 /// day after the deadline when it is not closed by then, and no longer overdue on the day it
 /// is closed after the deadline.
 fn marks(h: &Footprint) -> Vec<(NaiveDate, Day)> {
-    let mut out = vec![(
-        h.found_on,
-        Day {
-            found: 1,
-            ..Day::default()
-        },
-    )];
-    if let Some(c) = h.closed_on {
-        out.push((
-            c,
-            Day {
-                closed: 1,
-                ..Day::default()
-            },
-        ));
-    }
+    let mut out = vec![(h.found_on, FOUND)];
+    out.extend(h.closed_on.map(|c| (c, CLOSED)));
     if let Some(d) = h.deadline
         && h.closed_on.is_none_or(|c| c > d)
         && let Some(next) = d.succ_opt()
     {
-        out.push((
-            next,
-            Day {
-                overdue_from: 1,
-                ..Day::default()
-            },
-        ));
-        if let Some(c) = h.closed_on {
-            out.push((
-                c,
-                Day {
-                    overdue_to: 1,
-                    ..Day::default()
-                },
-            ));
-        }
+        out.push((next, OVERDUE_FROM));
+        out.extend(h.closed_on.map(|c| (c, OVERDUE_TO)));
     }
     out
 }
@@ -278,26 +267,14 @@ mod tests {
             Day {
                 found: 1,
                 closed: 1,
-                ..Day::default()
+                ..ZERO
             }
         );
         // Closed late: overdue from 07-21 until 07-25.
         let late = footprint(Some("2025-07-25"), Some("2025-07-20"));
         let m = marks(&late);
-        assert!(m.contains(&(
-            day("2025-07-21"),
-            Day {
-                overdue_from: 1,
-                ..Day::default()
-            }
-        )));
-        assert!(m.contains(&(
-            day("2025-07-25"),
-            Day {
-                overdue_to: 1,
-                ..Day::default()
-            }
-        )));
+        assert!(m.contains(&(day("2025-07-21"), OVERDUE_FROM)));
+        assert!(m.contains(&(day("2025-07-25"), OVERDUE_TO)));
         // Open past its deadline: overdue from the day after, for good.
         let open = footprint(None, Some("2025-07-20"));
         assert_eq!(sum(&open).overdue_from, 1);
