@@ -84,7 +84,7 @@ fn table_count(conn: &mut DbConn, backend: Kind) -> i64 {
 /// principals, tokens, events, certificates, accidents, grade_summaries, drives,
 /// guidance_visits, calendar_years, calendar_days, standards, assessments, gradings,
 /// grading_steps, hazards, risk_units, risks, risk_measures, inspection_tasks,
-/// inspection_records, checklists, checklist_records, hazard_day_counts, risk_level_counts.
+/// inspection_records, checklists, checklist_records, hazard_month_counts, risk_level_counts.
 const TABLES: i64 = 28;
 
 async fn migrations_run_up_down_up(db: TestDb) {

@@ -875,31 +875,24 @@ pub async fn get_operation_stats(
         .and_then(|u| EnterpriseId::parse(&u.to_string()));
     let scope = caller.scope();
     let found_since = sunday - Duration::days(i64::from(rules.quiet_weeks) * 7 - 1);
-    let (tasks, hazards, calendar) = state
-        .run(move |s| {
-            let filter = InspectionFilter {
-                scope: scope.clone(),
-                area_code: area_code.clone(),
-                enterprise_id,
-                unit_id: None,
-                task_id: None,
-            };
-            let tasks = list::all_pages(
-                |after, n| s.list_tasks(&filter, (monday, sunday), after, n),
-                |t| t.task.id.to_string(),
-            )?;
-            let hazards = s.hazard_weeks(
-                &safegrade_store::hazards::HazardStatsFilter {
-                    scope,
-                    area_code,
-                    sector: None,
-                },
-                (monday, sunday),
-                found_since,
-            )?;
-            Ok((tasks, hazards, s.calendar()?))
-        })
-        .await?;
+    // The tasks and the hazards are read at once, on two connections.
+    let filter = InspectionFilter {
+        scope: scope.clone(),
+        area_code: area_code.clone(),
+        enterprise_id,
+        unit_id: None,
+        task_id: None,
+    };
+    let hazard_filter = safegrade_store::hazards::HazardStatsFilter {
+        scope,
+        area_code,
+        sector: None,
+    };
+    let ((tasks, calendar), hazards) = futures_util::future::try_join(
+        state.run(move |s| Ok((s.all_tasks(&filter, (monday, sunday))?, s.calendar()?))),
+        state.run(move |s| Ok(s.hazard_weeks(&hazard_filter, (monday, sunday), found_since)?)),
+    )
+    .await?;
     let mut inputs: std::collections::BTreeMap<String, (String, OperationInputs)> =
         Default::default();
     let mut calendar_note = None;

@@ -1,16 +1,19 @@
 //! The counters behind the hazard statistics, kept in the transactions that change what they
-//! count: per area, sector and grade and per day, the hazards found, closed, become overdue
-//! and closed while overdue (`hazard_day_counts`); per area, sector and level, the risks
+//! count: per area, sector and grade and per month, the hazards found, closed, become overdue
+//! and closed while overdue (`hazard_month_counts`; the statistics' periods are whole months,
+//! quarters or years); per area, sector and level, the risks
 //! (`risk_level_counts`). A change is written as the difference between the record's marks
 //! before and after it, so one rule ([`marks`]) says what a hazard counts for, and moving
 //! an enterprise to another area or sector moves its marks with it.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use safegrade_domain::EnterpriseId;
 
-use crate::plumbing::schema::{enterprises, hazard_day_counts, hazards, risk_level_counts, risks};
+use crate::plumbing::schema::{
+    enterprises, hazard_month_counts, hazards, risk_level_counts, risks,
+};
 use crate::{DbConn, StoreError};
 
 /// What the counters need to know of a hazard.
@@ -29,7 +32,7 @@ pub(crate) struct Footprint {
 /// Where an enterprise's records are counted: its area and sector.
 pub(crate) type Place = (String, String);
 
-/// One day's counts of one grade.
+/// One month's counts of one grade.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Day {
     found: i64,
@@ -71,6 +74,11 @@ fn marks(h: &Footprint) -> Vec<(NaiveDate, Day)> {
     out
 }
 
+/// The month `day` falls in, as its first day.
+fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
 /// The area and sector of an enterprise.
 pub(crate) fn place(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<Place, StoreError> {
     Ok(enterprises::table
@@ -86,49 +94,49 @@ fn add(
     hazards: &[Footprint],
     sign: i64,
 ) -> Result<(), StoreError> {
-    let mut days: std::collections::BTreeMap<(&str, NaiveDate), Day> = Default::default();
+    let mut months: std::collections::BTreeMap<(&str, NaiveDate), Day> = Default::default();
     for h in hazards {
         for (day, m) in marks(h) {
-            let d = days.entry((h.grade.as_str(), day)).or_default();
+            let d = months.entry((h.grade.as_str(), month_of(day))).or_default();
             d.found += sign * m.found;
             d.closed += sign * m.closed;
             d.overdue_from += sign * m.overdue_from;
             d.overdue_to += sign * m.overdue_to;
         }
     }
-    for ((grade, day), d) in days {
+    for ((grade, month), d) in months {
         if d == Day::default() {
             continue;
         }
         let row = (
-            hazard_day_counts::area_code.eq(&place.0),
-            hazard_day_counts::sector.eq(&place.1),
-            hazard_day_counts::grade.eq(grade),
-            hazard_day_counts::day.eq(day),
-            hazard_day_counts::found.eq(d.found),
-            hazard_day_counts::closed.eq(d.closed),
-            hazard_day_counts::overdue_from.eq(d.overdue_from),
-            hazard_day_counts::overdue_to.eq(d.overdue_to),
+            hazard_month_counts::area_code.eq(&place.0),
+            hazard_month_counts::sector.eq(&place.1),
+            hazard_month_counts::grade.eq(grade),
+            hazard_month_counts::month.eq(month),
+            hazard_month_counts::found.eq(d.found),
+            hazard_month_counts::closed.eq(d.closed),
+            hazard_month_counts::overdue_from.eq(d.overdue_from),
+            hazard_month_counts::overdue_to.eq(d.overdue_to),
         );
-        crate::on_backend!(conn, c => diesel::insert_into(hazard_day_counts::table)
+        crate::on_backend!(conn, c => diesel::insert_into(hazard_month_counts::table)
             .values(row)
             .on_conflict((
-                hazard_day_counts::area_code,
-                hazard_day_counts::sector,
-                hazard_day_counts::grade,
-                hazard_day_counts::day,
+                hazard_month_counts::area_code,
+                hazard_month_counts::sector,
+                hazard_month_counts::grade,
+                hazard_month_counts::month,
             ))
             .do_update()
             .set((
-                hazard_day_counts::found
-                    .eq(hazard_day_counts::found + excluded(hazard_day_counts::found)),
-                hazard_day_counts::closed
-                    .eq(hazard_day_counts::closed + excluded(hazard_day_counts::closed)),
-                hazard_day_counts::overdue_from.eq(
-                    hazard_day_counts::overdue_from + excluded(hazard_day_counts::overdue_from)
+                hazard_month_counts::found
+                    .eq(hazard_month_counts::found + excluded(hazard_month_counts::found)),
+                hazard_month_counts::closed
+                    .eq(hazard_month_counts::closed + excluded(hazard_month_counts::closed)),
+                hazard_month_counts::overdue_from.eq(
+                    hazard_month_counts::overdue_from + excluded(hazard_month_counts::overdue_from)
                 ),
-                hazard_day_counts::overdue_to
-                    .eq(hazard_day_counts::overdue_to + excluded(hazard_day_counts::overdue_to)),
+                hazard_month_counts::overdue_to
+                    .eq(hazard_month_counts::overdue_to + excluded(hazard_month_counts::overdue_to)),
             ))
             .execute(c)?);
     }

@@ -716,8 +716,8 @@ fn recomputed(
     Ok((hazards, risks))
 }
 
-/// The same figures from the counters (`counts`): a few rows per area, sector, grade and
-/// day instead of every hazard. Groups with nothing found, closed or open in the period are
+/// The same figures from the counters (`counts`): a row per area, sector, grade and month
+/// instead of every hazard (the period is whole months). Groups with nothing found, closed or open in the period are
 /// left out, as the recomputed query leaves them out.
 fn counted(
     conn: &mut DbConn,
@@ -727,15 +727,15 @@ fn counted(
     let (f, t) = (format!("'{from}'"), format!("'{to}'"));
     let (cond, values) = condition(conn, filter, ("c.area_code", "NULL", "c.sector"));
     let (found, closed) = (
-        format!("SUM(CASE WHEN c.day >= {f} THEN c.found ELSE 0 END)"),
-        format!("SUM(CASE WHEN c.day >= {f} THEN c.closed ELSE 0 END)"),
+        format!("SUM(CASE WHEN c.month >= {f} THEN c.found ELSE 0 END)"),
+        format!("SUM(CASE WHEN c.month >= {f} THEN c.closed ELSE 0 END)"),
     );
     let sql = format!(
         "SELECT c.area_code AS area_code, c.grade AS grade, \
          CAST({found} AS BIGINT) AS found, CAST({closed} AS BIGINT) AS closed, \
          CAST(SUM(c.found - c.closed) AS BIGINT) AS open, \
          CAST(SUM(c.overdue_from - c.overdue_to) AS BIGINT) AS overdue \
-         FROM hazard_day_counts c WHERE c.day <= {t}{cond} \
+         FROM hazard_month_counts c WHERE c.month <= {t}{cond} \
          GROUP BY c.area_code, c.grade \
          HAVING {closed} <> 0 OR SUM(c.found - c.closed) <> 0 ORDER BY 1, 2"
     );
@@ -800,7 +800,8 @@ pub struct HazardWeek {
 impl Store {
     /// Per enterprise inside the filter: the hazard facts of the week `from`…`to` for the
     /// dual-prevention score, hazards found since `found_since` counted as recent (one grouped
-    /// query).
+    /// query, read from the `hazards_dates` index and grouped in the order the area's
+    /// enterprises are read).
     pub fn hazard_weeks(
         &self,
         filter: &HazardStatsFilter,
@@ -812,13 +813,13 @@ impl Store {
             // Dates come from parsed `NaiveDate`s and are written into the text.
             let (f, t, s) = (format!("'{from}'"), format!("'{to}'"), format!("'{found_since}'"));
             let sql = format!(
-                "SELECT h.enterprise_id AS enterprise_id, e.area_code AS area_code, \
+                "SELECT e.id AS enterprise_id, e.area_code AS area_code, \
                  CAST(SUM(CASE WHEN h.deadline >= {f} AND h.deadline <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS due, \
                  CAST(SUM(CASE WHEN h.deadline >= {f} AND h.deadline <= {t} AND h.closed_on <= h.deadline THEN 1 ELSE 0 END) AS BIGINT) AS on_time, \
                  CAST(SUM(CASE WHEN h.found_on >= {s} AND h.found_on <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS found_recently, \
                  CAST(SUM(CASE WHEN h.grade = 'major' AND h.found_on <= {t} AND (h.closed_on IS NULL OR h.closed_on > {t}) AND h.deadline < {t} THEN 1 ELSE 0 END) AS BIGINT) AS overdue_major \
                  FROM hazards h JOIN enterprises e ON e.id = h.enterprise_id \
-                 WHERE h.found_on <= {t}{cond} GROUP BY h.enterprise_id, e.area_code"
+                 WHERE h.found_on <= {t}{cond} GROUP BY e.area_code, e.id"
             );
             grouped(conn, sql, &values)
         })

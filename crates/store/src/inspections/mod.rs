@@ -428,6 +428,45 @@ pub struct InspectionFilter {
     pub task_id: Option<TaskId>,
 }
 
+/// The tasks matching `filter` with their stops and the records that count between the
+/// days: a page in id order (`Some((after, limit))`), or all of them unsorted.
+fn tasks(
+    conn: &mut DbConn,
+    filter: &InspectionFilter,
+    days: (NaiveDate, NaiveDate),
+    page: Option<(Option<String>, i64)>,
+) -> Result<Vec<TaskWithRecords>, StoreError> {
+    let q = inspection_tasks::table
+        .inner_join(enterprises::table)
+        .select((task_columns!(), enterprises::area_code))
+        .into_boxed();
+    let mut q = crate::scoped!(
+        q,
+        &filter.scope,
+        enterprises::area_code,
+        inspection_tasks::enterprise_id,
+        &filter.area_code
+    );
+    if let Some(e) = filter.enterprise_id {
+        q = q.filter(inspection_tasks::enterprise_id.eq(e.to_string()));
+    }
+    if let Some(u) = filter.unit_id {
+        q = q.filter(inspection_tasks::unit_id.eq(u.to_string()));
+    }
+    if let Some((after, limit)) = page {
+        q = q.order(inspection_tasks::id.asc()).limit(limit);
+        if let Some(after) = after {
+            q = q.filter(inspection_tasks::id.gt(after));
+        }
+    }
+    let tasks = q
+        .load::<(TaskRow, String)>(conn)?
+        .into_iter()
+        .map(|(r, area)| task_of(r, area))
+        .collect::<Result<Vec<_>, _>>()?;
+    with_records(conn, tasks, days)
+}
+
 impl Store {
     /// One task inside `scope`, with its stops and the records that count between the days.
     pub fn get_task(
@@ -453,36 +492,18 @@ impl Store {
         after: Option<String>,
         limit: i64,
     ) -> Result<Vec<TaskWithRecords>, StoreError> {
-        self.with_read(|conn| {
-            let q = inspection_tasks::table
-                .inner_join(enterprises::table)
-                .select((task_columns!(), enterprises::area_code))
-                .order(inspection_tasks::id.asc())
-                .limit(limit)
-                .into_boxed();
-            let mut q = crate::scoped!(
-                q,
-                &filter.scope,
-                enterprises::area_code,
-                inspection_tasks::enterprise_id,
-                &filter.area_code
-            );
-            if let Some(e) = filter.enterprise_id {
-                q = q.filter(inspection_tasks::enterprise_id.eq(e.to_string()));
-            }
-            if let Some(u) = filter.unit_id {
-                q = q.filter(inspection_tasks::unit_id.eq(u.to_string()));
-            }
-            if let Some(after) = after {
-                q = q.filter(inspection_tasks::id.gt(after));
-            }
-            let tasks = q
-                .load::<(TaskRow, String)>(conn)?
-                .into_iter()
-                .map(|(r, area)| task_of(r, area))
-                .collect::<Result<Vec<_>, _>>()?;
-            with_records(conn, tasks, days)
-        })
+        self.with_read(|conn| tasks(conn, filter, days, Some((after, limit))))
+    }
+
+    /// Every task matching `filter`, in no particular order (as the area's enterprises are
+    /// read, without sorting), each with its stops and the records that count between the
+    /// days: for computations over a whole jurisdiction, like the weekly scores.
+    pub fn all_tasks(
+        &self,
+        filter: &InspectionFilter,
+        days: (NaiveDate, NaiveDate),
+    ) -> Result<Vec<TaskWithRecords>, StoreError> {
+        self.with_read(|conn| tasks(conn, filter, days, None))
     }
 
     /// The records matching `filter`, in id order after `after`, at most `limit`.

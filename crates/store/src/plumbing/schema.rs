@@ -452,11 +452,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    hazard_day_counts (area_code, sector, grade, day) {
+    hazard_month_counts (area_code, sector, grade, month) {
         area_code -> Text,
         sector -> Text,
         grade -> Text,
-        day -> Date,
+        month -> Date,
         found -> BigInt,
         closed -> BigInt,
         overdue_from -> BigInt,
@@ -502,6 +502,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     inspection_records,
     checklists,
     checklist_records,
-    hazard_day_counts,
+    hazard_month_counts,
     risk_level_counts,
 );

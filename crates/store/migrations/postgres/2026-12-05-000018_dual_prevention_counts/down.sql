@@ -1,2 +1,3 @@
+DROP INDEX hazards_dates;
 DROP TABLE risk_level_counts;
-DROP TABLE hazard_day_counts;
+DROP TABLE hazard_month_counts;
