@@ -33,6 +33,7 @@ both!(
     idempotency_keys_expire_and_are_purged,
     d14_concurrent_changes_to_one_enterprise_summary,
     d16_a_stale_if_match_is_judged_after_the_body,
+    d17_one_job_may_record_more_events_than_one_insert_binds,
 );
 
 fn day(text: &str) -> NaiveDate {
@@ -715,4 +716,59 @@ async fn d16_a_stale_if_match_is_judged_after_the_body(db: TestDb) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let r = send(&app, patch(json!({"employees": 5}), "\"7\"")).await;
     assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.body);
+}
+
+/// Defect 17: A job recording 12,000 events (more than PostgreSQL's 65,535 bound values in one
+/// multi-row insert) failed the whole batch; they are written in chunks, in order.
+async fn d17_one_job_may_record_more_events_than_one_insert_binds(db: TestDb) {
+    let before = db
+        .store
+        .list_events(
+            &safegrade_store::events::EventVisibility::All,
+            &Default::default(),
+            1,
+        )
+        .map(|e| e.len())
+        .unwrap_or_default();
+    assert_eq!(before, 0);
+    let written = db
+        .store
+        .write(|tx| {
+            for i in 0..12_000u32 {
+                tx.record(NewEvent {
+                    actor: Actor::command_line(),
+                    resource_id: format!("r{i:05}"),
+                    area_code: Some("510703".into()),
+                    enterprise_id: None,
+                    data: EventData::EnterpriseUpdated(Changes {
+                        changes: Default::default(),
+                        version: 2,
+                    }),
+                    reason: Some(format!("{i}")),
+                })?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await;
+    assert!(written.is_ok(), "{written:?}");
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = db
+            .store
+            .list_events(
+                &safegrade_store::events::EventVisibility::All,
+                &safegrade_store::events::EventFilter {
+                    after,
+                    ..Default::default()
+                },
+                1000,
+            )
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        seen.extend(page.into_iter().map(|e| e.resource_id));
+    }
+    let expected: Vec<String> = (0..12_000u32).map(|i| format!("r{i:05}")).collect();
+    assert_eq!(seen, expected, "every event, in the order recorded");
 }

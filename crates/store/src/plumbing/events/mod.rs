@@ -179,6 +179,9 @@ impl NewEvent {
 /// first takes the transaction-scoped lock `locks::Lock::Events`: transactions append
 /// (and so draw `seq` values) one after another, each holding the lock until its commit is
 /// visible, so a later `seq` never becomes visible before an earlier one.
+/// Events written by one multi-row insert on PostgreSQL (each binds about a dozen values).
+const EVENTS_PER_INSERT: usize = 1000;
+
 pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreError> {
     if batch.is_empty() {
         return Ok(());
@@ -191,9 +194,13 @@ pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreE
             let DbConn::Postgres(pg) = conn else {
                 return Ok(());
             };
-            diesel::insert_into(events::table)
-                .values(&rows)
-                .execute(pg)?;
+            // PostgreSQL takes at most 65,535 bound values a statement: a large job (a
+            // ledger import, demo data) records more events than fit in one insert.
+            for chunk in rows.chunks(EVENTS_PER_INSERT) {
+                diesel::insert_into(events::table)
+                    .values(chunk)
+                    .execute(pg)?;
+            }
         }
         DbConn::Sqlite(lite) => {
             // One statement per row: diesel runs a SQLite multi-row insert in a transaction
