@@ -5,3 +5,4 @@ pub mod area;
 pub mod credit_code;
 pub mod enterprise;
 pub mod industry;
+pub mod sheet;

@@ -55,3 +55,15 @@ GROUP BY 1, 2, 3;
 -- The weekly operation scores read the dates and grade of every hazard of an area's
 -- enterprises: from this index alone, without the rows.
 CREATE INDEX hazards_dates ON hazards (enterprise_id, found_on, deadline, closed_on, grade);
+
+-- The dual-prevention tables' references compare as the ids they point to do (COLLATE "C"):
+-- with the database's default collation on one side, a join to enterprises cannot use
+-- the reference's index (the weekly scores read every hazard instead of an area's).
+ALTER TABLE hazards ALTER COLUMN enterprise_id TYPE TEXT COLLATE "C", ALTER COLUMN risk_id TYPE TEXT COLLATE "C", ALTER COLUMN measure_id TYPE TEXT COLLATE "C", ALTER COLUMN record_id TYPE TEXT COLLATE "C";
+ALTER TABLE risk_units ALTER COLUMN enterprise_id TYPE TEXT COLLATE "C";
+ALTER TABLE risks ALTER COLUMN enterprise_id TYPE TEXT COLLATE "C", ALTER COLUMN unit_id TYPE TEXT COLLATE "C";
+ALTER TABLE risk_measures ALTER COLUMN enterprise_id TYPE TEXT COLLATE "C", ALTER COLUMN risk_id TYPE TEXT COLLATE "C";
+ALTER TABLE inspection_tasks ALTER COLUMN enterprise_id TYPE TEXT COLLATE "C", ALTER COLUMN unit_id TYPE TEXT COLLATE "C", ALTER COLUMN measure_id TYPE TEXT COLLATE "C";
+ALTER TABLE inspection_records ALTER COLUMN enterprise_id TYPE TEXT COLLATE "C", ALTER COLUMN task_id TYPE TEXT COLLATE "C";
+ALTER TABLE checklists ALTER COLUMN enterprise_id TYPE TEXT COLLATE "C";
+ALTER TABLE checklist_records ALTER COLUMN checklist_id TYPE TEXT COLLATE "C";

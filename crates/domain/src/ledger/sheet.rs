@@ -1,0 +1,343 @@
+//! Reading survey ledgers (摸底调查台账) kept in spreadsheets: which column is which, through a
+//! table of the header names real templates use (domain research §16), and the values as
+//! counties write them (grades as Ⅱ, 二级, 2 or 二; dates as text in the common forms or as
+//! Excel serial numbers). Headers and values are normalised (full-width characters, stray
+//! spaces); a header that matches nothing is reported, never guessed.
+
+use chrono::NaiveDate;
+
+use crate::grading::Grade;
+
+/// A ledger column SafeGrade reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Column {
+    /// 统一社会信用代码.
+    CreditCode,
+    /// 企业名称.
+    Name,
+    /// 所属县（市、区）: an area code or its Chinese name.
+    Area,
+    /// 注册地址 / 生产经营地址.
+    Address,
+    /// 国民经济行业代码 (GB/T 4754).
+    IndustryCode,
+    /// 企业规模.
+    Scale,
+    /// 主要负责人.
+    PrincipalName,
+    /// 主要负责人联系电话.
+    PrincipalPhone,
+    /// 安全负责人.
+    SafetyManagerName,
+    /// 安全负责人联系电话.
+    SafetyManagerPhone,
+    /// 从业人数.
+    Employees,
+    /// 安全生产标准化等级.
+    Grade,
+    /// 标准化证书编号.
+    CertificateNumber,
+    /// 发证日期.
+    IssuedOn,
+    /// 有效期至.
+    ValidUntil,
+}
+
+/// The header names each column goes by in real templates (domain research §16, (C)),
+/// compared after [`normalise_header`].
+pub const SYNONYMS: &[(Column, &[&str])] = &[
+    (
+        Column::CreditCode,
+        &["统一社会信用代码", "社会信用代码", "信用代码"],
+    ),
+    (Column::Name, &["企业名称", "单位名称", "企业（单位）名称"]),
+    (
+        Column::Area,
+        &[
+            "所属县（市、区）",
+            "行政区划分",
+            "所在区县",
+            "县（市、区）",
+            "所属区域",
+            "监管区域",
+        ],
+    ),
+    (
+        Column::Address,
+        &["注册地址", "生产经营地址", "企业地址", "地址"],
+    ),
+    (
+        Column::IndustryCode,
+        &["行业代码", "国民经济行业代码", "所属行业代码"],
+    ),
+    (Column::Scale, &["企业规模", "单位规模"]),
+    (
+        Column::PrincipalName,
+        &["主要负责人", "企业负责人", "单位负责人"],
+    ),
+    (
+        Column::PrincipalPhone,
+        &[
+            "主要负责人联系电话",
+            "负责人手机号",
+            "主要负责人电话",
+            "单位联系方式",
+        ],
+    ),
+    (Column::SafetyManagerName, &["安全负责人", "安全管理人员"]),
+    (
+        Column::SafetyManagerPhone,
+        &["安全负责人手机号", "安全负责人联系电话", "安全管理人员电话"],
+    ),
+    (
+        Column::Employees,
+        &[
+            "从业人数",
+            "从业人员人数",
+            "员工总数",
+            "总人数",
+            "上年末从业人数",
+        ],
+    ),
+    (
+        Column::Grade,
+        &["标准化等级", "安全生产标准化等级", "达标等级"],
+    ),
+    (
+        Column::CertificateNumber,
+        &["证书编号", "安全生产标准化证书编号"],
+    ),
+    (
+        Column::IssuedOn,
+        &["发证日期", "认证时间", "安全标准化等级认证时间"],
+    ),
+    (Column::ValidUntil, &["有效期至", "证书有效期"]),
+];
+
+/// A header as compared: full-width ASCII letters, digits and punctuation made half-width,
+/// the ideographic space and every other space removed, and the round brackets of either
+/// width written full-width (as Chinese templates mostly do).
+pub fn normalise_header(raw: &str) -> String {
+    raw.chars()
+        .filter_map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0),
+            c if c.is_whitespace() || c == '\u{3000}' => None,
+            c => Some(c),
+        })
+        .map(|c| match c {
+            '(' => '（',
+            ')' => '）',
+            c => c,
+        })
+        .collect()
+}
+
+/// The column a header names, if any.
+pub fn column_of(header: &str) -> Option<Column> {
+    let h = normalise_header(header);
+    SYNONYMS
+        .iter()
+        .find(|(_, names)| names.iter().any(|n| normalise_header(n) == h))
+        .map(|(c, _)| *c)
+}
+
+/// How a sheet's header row maps onto columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderMap {
+    /// For each position, the column it holds (`None`: not read).
+    pub columns: Vec<Option<Column>>,
+    /// The headers that name no column, with their positions: reported, never dropped
+    /// silently.
+    pub unmapped: Vec<(usize, String)>,
+}
+
+/// Why a header row cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderProblem {
+    /// Two headers name the same column.
+    #[error("第 {first} 列“{a}”和第 {second} 列“{b}”都是同一项，无法确定用哪一列")]
+    Twice {
+        /// The first position (1-based).
+        first: usize,
+        /// Its header.
+        a: String,
+        /// The second position (1-based).
+        second: usize,
+        /// Its header.
+        b: String,
+    },
+    /// A required column is missing.
+    #[error("缺少“{0}”列")]
+    Missing(&'static str),
+}
+
+/// Maps a header row: `explicit` (header → column, from the caller) first, then the synonym
+/// table. The credit code and the name are required.
+pub fn map_headers(
+    headers: &[String],
+    explicit: &[(String, Column)],
+) -> Result<HeaderMap, Vec<HeaderProblem>> {
+    let mut columns = Vec::with_capacity(headers.len());
+    let mut unmapped = Vec::new();
+    let mut problems = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        let n = normalise_header(h);
+        let column = explicit
+            .iter()
+            .find(|(e, _)| normalise_header(e) == n)
+            .map(|(_, c)| *c)
+            .or_else(|| column_of(h));
+        if let Some(c) = column
+            && let Some(j) = columns.iter().position(|x| *x == Some(c))
+        {
+            problems.push(HeaderProblem::Twice {
+                first: j + 1,
+                a: headers[j].trim().to_owned(),
+                second: i + 1,
+                b: h.trim().to_owned(),
+            });
+        }
+        if column.is_none() && !n.is_empty() {
+            unmapped.push((i, h.trim().to_owned()));
+        }
+        columns.push(column);
+    }
+    for (c, what) in [
+        (Column::CreditCode, "统一社会信用代码"),
+        (Column::Name, "企业名称"),
+    ] {
+        if !columns.contains(&Some(c)) {
+            problems.push(HeaderProblem::Missing(what));
+        }
+    }
+    if problems.is_empty() {
+        Ok(HeaderMap { columns, unmapped })
+    } else {
+        Err(problems)
+    }
+}
+
+/// A grade as counties write it: 一级 / Ⅰ / I / 1 / 一 (and likewise for 二级, 三级), or
+/// 小微 / 小微企业达标; `None` for anything else (reported, not guessed).
+pub fn parse_grade(raw: &str) -> Option<Grade> {
+    let s = normalise_header(raw);
+    let s = s.trim_end_matches("企业").trim_end_matches('级');
+    match s {
+        "1" | "一" | "Ⅰ" | "I" => Some(Grade::Grade1),
+        "2" | "二" | "Ⅱ" | "II" => Some(Grade::Grade2),
+        "3" | "三" | "Ⅲ" | "III" => Some(Grade::Grade3),
+        "小微" | "小微达标" | "小微企业达标" => Some(Grade::SmallMicro),
+        code => <Grade as crate::CodeList>::from_code(code),
+    }
+}
+
+/// A date as spreadsheets hold it: `2021-03-05`, `2021/3/5`, `2021.3.5`, `2021年3月5日`,
+/// `20210305`, or an Excel serial number (days since 1899-12-30, the 1900 date system;
+/// 1–60 are the dates before the system's fictitious 1900-02-29 and are not accepted).
+pub fn parse_date(raw: &str) -> Option<NaiveDate> {
+    let s = normalise_header(raw);
+    if let Ok(serial) = s.parse::<f64>()
+        && s.len() != 8
+    {
+        if !(61.0..=2_958_465.0).contains(&serial) {
+            return None;
+        }
+        // Whole days; a time of day in the fraction is dropped.
+        let days = serial.trunc() as i64;
+        return NaiveDate::from_ymd_opt(1899, 12, 30)
+            .and_then(|base| base.checked_add_signed(chrono::Duration::days(days)));
+    }
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(&s, "%Y%m%d").ok();
+    }
+    let unified: String = s
+        .trim_end_matches('日')
+        .chars()
+        .map(|c| match c {
+            '/' | '.' | '年' | '月' => '-',
+            c => c,
+        })
+        .collect();
+    NaiveDate::parse_from_str(&unified, "%Y-%m-%d").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_matched_through_synonyms_after_normalising() {
+        assert_eq!(column_of(" 社会信用代码　"), Some(Column::CreditCode));
+        assert_eq!(column_of("所属县(市、区)"), Some(Column::Area));
+        assert_eq!(column_of("从业人员人数 "), Some(Column::Employees));
+        assert_eq!(column_of("经营范围"), None);
+        let headers: Vec<String> = ["企业名称", "信用代码", "经营范围", "达标等级", ""]
+            .map(str::to_owned)
+            .to_vec();
+        let map = map_headers(&headers, &[]).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            map.columns,
+            [
+                Some(Column::Name),
+                Some(Column::CreditCode),
+                None,
+                Some(Column::Grade),
+                None
+            ]
+        );
+        assert_eq!(map.unmapped, [(2, "经营范围".to_owned())]);
+        // A header the caller maps explicitly.
+        let map = map_headers(&headers, &[("经营范围".into(), Column::Address)]);
+        assert_eq!(map.map(|m| m.unmapped), Ok(Vec::new()));
+        // Two columns for one item, and a required one missing.
+        let twice: Vec<String> = ["企业名称", "信用代码", "社会信用代码"]
+            .map(str::to_owned)
+            .to_vec();
+        assert!(matches!(
+            map_headers(&twice, &[]).as_ref().map_err(Vec::as_slice),
+            Err([HeaderProblem::Twice {
+                first: 2,
+                second: 3,
+                ..
+            }])
+        ));
+        let missing: Vec<String> = ["企业名称"].map(str::to_owned).to_vec();
+        assert_eq!(
+            map_headers(&missing, &[]),
+            Err(vec![HeaderProblem::Missing("统一社会信用代码")])
+        );
+    }
+
+    #[test]
+    fn grades_and_dates_as_counties_write_them() {
+        for (raw, grade) in [
+            ("二级", Some(Grade::Grade2)),
+            ("Ⅱ", Some(Grade::Grade2)),
+            ("２", Some(Grade::Grade2)),
+            ("二", Some(Grade::Grade2)),
+            ("三级 ", Some(Grade::Grade3)),
+            ("小微企业达标", Some(Grade::SmallMicro)),
+            ("grade_1", Some(Grade::Grade1)),
+            ("四级", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_grade(raw), grade, "{raw}");
+        }
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        for (raw, day) in [
+            ("2021-03-05", d(2021, 3, 5)),
+            ("2021/3/5", d(2021, 3, 5)),
+            ("2021.3.5", d(2021, 3, 5)),
+            ("2021年3月5日", d(2021, 3, 5)),
+            ("20210305", d(2021, 3, 5)),
+            // Excel serial 44260 is 2021-03-05; 44260.5 is noon that day.
+            ("44260", d(2021, 3, 5)),
+            ("44260.5", d(2021, 3, 5)),
+            ("2021-02-30", None),
+            ("45", None),
+            ("下月", None),
+        ] {
+            assert_eq!(parse_date(raw), day, "{raw}");
+        }
+    }
+}
