@@ -6,3 +6,6 @@ ALTER TABLE risk_measures ALTER COLUMN enterprise_id TYPE TEXT COLLATE "default"
 ALTER TABLE risks ALTER COLUMN enterprise_id TYPE TEXT COLLATE "default", ALTER COLUMN unit_id TYPE TEXT COLLATE "default";
 ALTER TABLE risk_units ALTER COLUMN enterprise_id TYPE TEXT COLLATE "default";
 ALTER TABLE hazards ALTER COLUMN enterprise_id TYPE TEXT COLLATE "default", ALTER COLUMN risk_id TYPE TEXT COLLATE "default", ALTER COLUMN measure_id TYPE TEXT COLLATE "default", ALTER COLUMN record_id TYPE TEXT COLLATE "default";
+DROP INDEX hazards_dates;
+DROP TABLE risk_level_counts;
+DROP TABLE hazard_month_counts;
