@@ -919,10 +919,12 @@ pub async fn get_operation_stats(
             Err(note) => calendar_note = Some(note),
         }
     }
+    let mut names: std::collections::HashMap<String, String> = Default::default();
     for h in hazards {
         if enterprise_id.is_some_and(|e| e.to_string() != h.enterprise_id) {
             continue;
         }
+        names.insert(h.enterprise_id.clone(), h.enterprise_name);
         let entry = inputs
             .entry(h.enterprise_id.clone())
             .or_insert_with(|| (h.area_code.clone(), OperationInputs::default()));
@@ -932,19 +934,22 @@ pub async fn get_operation_stats(
         entry.1.hazards_found_recently = n(h.found_recently);
         entry.1.overdue_major = n(h.overdue_major);
     }
+    // Names came with the hazard facts; those of enterprises without hazards are looked up.
     let ids: Vec<EnterpriseId> = inputs
         .keys()
+        .filter(|k| !names.contains_key(*k))
         .filter_map(|k| EnterpriseId::parse(k))
         .collect();
-    let names = state.run(move |s| Ok(s.enterprise_names(&ids)?)).await?;
+    if !ids.is_empty() {
+        let more = state.run(move |s| Ok(s.enterprise_names(&ids)?)).await?;
+        names.extend(more.into_iter().map(|(id, name)| (id.to_string(), name)));
+    }
     let mut items: Vec<OperationResponse> = inputs
         .into_iter()
         .map(|(id, (area, i))| {
             let s = score(&i, &rules);
             OperationResponse {
-                enterprise_name: EnterpriseId::parse(&id)
-                    .and_then(|e| names.get(&e).cloned())
-                    .unwrap_or_default(),
+                enterprise_name: names.remove(&id).unwrap_or_default(),
                 enterprise_id: id,
                 area_code: area,
                 planned: i.planned,

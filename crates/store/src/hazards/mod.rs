@@ -783,6 +783,9 @@ pub struct HazardWeek {
     /// Its area.
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub area_code: String,
+    /// Its name.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub enterprise_name: String,
     /// Hazards whose deadline fell in the week.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub due: i64,
@@ -813,7 +816,7 @@ impl Store {
             // Dates come from parsed `NaiveDate`s and are written into the text.
             let (f, t, s) = (format!("'{from}'"), format!("'{to}'"), format!("'{found_since}'"));
             let sql = format!(
-                "SELECT e.id AS enterprise_id, e.area_code AS area_code, \
+                "SELECT e.id AS enterprise_id, e.area_code AS area_code, e.name AS enterprise_name, \
                  CAST(SUM(CASE WHEN h.deadline >= {f} AND h.deadline <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS due, \
                  CAST(SUM(CASE WHEN h.deadline >= {f} AND h.deadline <= {t} AND h.closed_on <= h.deadline THEN 1 ELSE 0 END) AS BIGINT) AS on_time, \
                  CAST(SUM(CASE WHEN h.found_on >= {s} AND h.found_on <= {t} THEN 1 ELSE 0 END) AS BIGINT) AS found_recently, \
