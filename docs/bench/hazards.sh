@@ -7,7 +7,8 @@
 #   GET /api/v1/stats/hazards?period=<last quarter>     (the quarterly figures of the city)
 #   GET /api/v1/stats/operation?area_code=510703        (a week's 运行效果 scores of an area)
 # and the server's RSS after them. Usage: docs/bench/hazards.sh sqlite|postgres [enterprises]
-# [seconds]   (needs wrk)
+# [seconds]   (needs wrk). Loading 100,000 enterprises takes about 13 minutes on SQLite and
+# about 47 on PostgreSQL (see docs/BENCHMARKS.md for a faster way to fill PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 backend="${1:-sqlite}"
