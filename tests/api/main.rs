@@ -32,6 +32,7 @@ mod errors;
 mod examples;
 mod gradings;
 mod hazards;
+mod imports;
 mod inspections;
 mod openapi;
 mod redact;

@@ -80,6 +80,11 @@ enum Command {
         #[command(subcommand)]
         command: BookCommand,
     },
+    /// Import a survey ledger (摸底调查台账) from a CSV file.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Load synthetic enterprises spread over every area and sector (for benchmarks).
     DemoData {
         /// How many enterprises to add.
@@ -96,6 +101,23 @@ enum Command {
         /// Add them even to a database that holds real (non-demo) enterprises.
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Enterprises from a ledger in CSV (UTF-8): headers through the synonym table, every
+    /// problem with its row and column, then each valid row created or updated by its credit
+    /// code. Nothing is written when any row has a problem, unless --valid-rows.
+    Ledger {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// Only say what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the valid rows even when others have problems (they are listed).
+        #[arg(long)]
+        valid_rows: bool,
     },
 }
 
@@ -428,6 +450,18 @@ fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Import {
+            command:
+                ImportCommand::Ledger {
+                    file,
+                    dry_run,
+                    valid_rows,
+                },
+        } => {
+            let _log = init_tracing();
+            let (store, _) = open_store(&settings)?;
+            import_ledger(&store, &file, dry_run, valid_rows)
+        }
         Command::DemoData {
             count,
             grades,
@@ -558,5 +592,104 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
     println!("Stop with Ctrl-C.");
     std::io::stdout().flush()?;
     server.run().await?;
+    Ok(())
+}
+
+/// `safegrade import ledger`: reads the file, reports its problems and what would change,
+/// and writes unless it is a dry run (or a row has a problem and --valid-rows is not given).
+fn import_ledger(
+    store: &safegrade_store::Store,
+    file: &std::path::Path,
+    dry_run: bool,
+    valid_rows: bool,
+) -> anyhow::Result<()> {
+    use safegrade_store::ledger::import::Outcome;
+    let bytes =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let read = safegrade_http::ledger::import::read_csv(
+        &bytes,
+        &[],
+        safegrade_domain::SectorMapping::builtin(),
+    )?;
+    for (i, h) in &read.unmapped {
+        println!("未读取的列：第 {} 列「{h}」", i + 1);
+    }
+    let scope = safegrade_domain::Scope::City;
+    let planned = store.plan_ledger_import(&read.rows, &scope)?;
+    let mut problems: Vec<String> = read
+        .problems
+        .iter()
+        .map(safegrade_http::ledger::import::problem_line)
+        .collect();
+    for p in &planned {
+        if let Err(why) = &p.outcome {
+            problems.push(format!("第 {} 行：{why}", p.row));
+        }
+    }
+    let (mut created, mut updated, mut unchanged) = (0, 0, 0);
+    for p in &planned {
+        match &p.outcome {
+            Ok(Outcome::Created) => created += 1,
+            Ok(Outcome::Updated(changes)) => {
+                updated += 1;
+                let fields: Vec<String> = changes
+                    .iter()
+                    .map(|(k, c)| format!("{k}: {} → {}", c.old, c.new))
+                    .collect();
+                println!(
+                    "第 {} 行 {} 将更新：{}",
+                    p.row,
+                    p.credit_code,
+                    fields.join("；")
+                );
+            }
+            Ok(Outcome::Unchanged) => unchanged += 1,
+            Err(_) => {}
+        }
+    }
+    for line in &problems {
+        println!("{line}");
+    }
+    println!(
+        "共 {} 行：新增 {created}，更新 {updated}，无变化 {unchanged}，有问题 {}",
+        read.total,
+        problems.len()
+    );
+    if dry_run {
+        println!("试导入（--dry-run）：未写入任何记录");
+        return Ok(());
+    }
+    if !problems.is_empty() && !valid_rows {
+        anyhow::bail!(
+            "有 {} 个问题，未写入任何记录；改正后重新导入，或加 --valid-rows 只导入无问题的行",
+            problems.len()
+        );
+    }
+    let ok_rows: Vec<_> = read
+        .rows
+        .into_iter()
+        .zip(&planned)
+        .filter(|(_, p)| p.outcome.is_ok())
+        .map(|(r, _)| r)
+        .collect();
+    let written = store.import_ledger(
+        ok_rows,
+        (
+            scope,
+            safegrade_domain::Actor::command_line(),
+            Some(format!("台账导入：{}", file.display())),
+        ),
+    )?;
+    let count = |f: fn(&Outcome) -> bool| {
+        written
+            .iter()
+            .filter(|p| p.outcome.as_ref().is_ok_and(f))
+            .count()
+    };
+    println!(
+        "已写入：新增 {}，更新 {}",
+        count(|o| matches!(o, Outcome::Created)),
+        count(|o| matches!(o, Outcome::Updated(_)))
+    );
     Ok(())
 }

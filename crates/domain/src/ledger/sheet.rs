@@ -261,6 +261,156 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&unified, "%Y-%m-%d").ok()
 }
 
+/// A problem with one cell (or a whole row) of a ledger: the row number as the spreadsheet
+/// shows it (the header is row 1), the header of the column, and the same code and message
+/// the API gives for the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellProblem {
+    /// Row number in the sheet (the header row is 1).
+    pub row: usize,
+    /// The column's header as written; empty for the row as a whole.
+    pub header: String,
+    /// Why.
+    pub code: crate::ViolationCode,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// The area named by `raw`: its code (`510703`) or its Chinese name, with or without the
+/// city's name before it (`涪城区`, `绵阳市涪城区`).
+pub fn area_code_of(raw: &str) -> Option<&'static str> {
+    let s = normalise_header(raw);
+    let s = s.strip_prefix("绵阳市").unwrap_or(&s);
+    crate::AREAS
+        .iter()
+        .filter(|a| a.holds_enterprises())
+        .find(|a| a.code == s || a.name_zh == s)
+        .map(|a| a.code)
+}
+
+/// A code list value written as its code or its Chinese label (`small` or 小型).
+fn code_or_label<T: crate::CodeList>(raw: &str) -> String {
+    let s = normalise_header(raw);
+    T::ALL
+        .iter()
+        .find(|v| v.label_zh() == s || v.as_str() == s)
+        .map_or(s, |v| v.as_str().to_owned())
+}
+
+/// The enterprise a ledger row describes, read through `map` (row `row` of the sheet), as
+/// the API would take it; cells that cannot be read are problems at their headers. The
+/// enterprise's own checks (credit code, industry, …) come after, from
+/// [`crate::EnterpriseInput::validate`], and [`problems_at`] puts them at the headers.
+pub fn row_input(
+    map: &HeaderMap,
+    headers: &[String],
+    row: usize,
+    cells: &[String],
+) -> (crate::EnterpriseInput, Vec<CellProblem>) {
+    let mut input = crate::EnterpriseInput::default();
+    let mut problems = Vec::new();
+    for (i, column) in map.columns.iter().enumerate() {
+        let (Some(column), Some(raw)) = (column, cells.get(i)) else {
+            continue;
+        };
+        let value = raw.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let mut fail = |message: String| {
+            problems.push(CellProblem {
+                row,
+                header: headers
+                    .get(i)
+                    .map(|h| h.trim().to_owned())
+                    .unwrap_or_default(),
+                code: crate::ViolationCode::InvalidValue,
+                message,
+            })
+        };
+        let text = Some(value.to_owned());
+        match column {
+            Column::CreditCode => input.credit_code = text,
+            Column::Name => input.name = text,
+            Column::Area => match area_code_of(value) {
+                Some(code) => input.area_code = Some(code.to_owned()),
+                None => fail(format!("“{value}”不是绵阳市的县（市、区）或园区名称、代码")),
+            },
+            Column::Address => input.address = text,
+            Column::IndustryCode => input.industry_code = Some(normalise_header(value)),
+            Column::Scale => input.scale = Some(code_or_label::<crate::Scale>(value)),
+            Column::PrincipalName => input.principal_name = text,
+            Column::PrincipalPhone => input.principal_phone = Some(normalise_header(value)),
+            Column::SafetyManagerName => input.safety_manager_name = text,
+            Column::SafetyManagerPhone => {
+                input.safety_manager_phone = Some(normalise_header(value));
+            }
+            Column::Employees => match normalise_header(value).parse::<f64>() {
+                Ok(n) if n.fract() == 0.0 && (0.0..1e9).contains(&n) => {
+                    input.employees = Some(n as i64);
+                }
+                _ => fail(format!("从业人数须为整数，实际为“{value}”")),
+            },
+            Column::Grade => {
+                if parse_grade(value).is_none() {
+                    fail(format!(
+                        "“{value}”不是标准化等级（一级、二级、三级、小微，或写作 Ⅰ、2、二）"
+                    ));
+                }
+            }
+            Column::IssuedOn | Column::ValidUntil => {
+                if parse_date(value).is_none() {
+                    fail(format!(
+                        "“{value}”不是日期（如 2021-03-05 或 2021年3月5日）"
+                    ));
+                }
+            }
+            Column::CertificateNumber => {}
+        }
+    }
+    (input, problems)
+}
+
+/// Puts the API's violations of a row's enterprise at the headers of their columns (the
+/// header of the first column of that kind; the row as a whole when no column holds it).
+pub fn problems_at(
+    map: &HeaderMap,
+    headers: &[String],
+    row: usize,
+    violations: Vec<crate::Violation>,
+) -> Vec<CellProblem> {
+    let column_of_member = |member: &str| match member {
+        "credit_code" => Some(Column::CreditCode),
+        "name" => Some(Column::Name),
+        "area_code" => Some(Column::Area),
+        "address" => Some(Column::Address),
+        "industry_code" | "mine_kind" => Some(Column::IndustryCode),
+        "scale" => Some(Column::Scale),
+        "principal_name" => Some(Column::PrincipalName),
+        "principal_phone" => Some(Column::PrincipalPhone),
+        "safety_manager_name" => Some(Column::SafetyManagerName),
+        "safety_manager_phone" => Some(Column::SafetyManagerPhone),
+        "employees" => Some(Column::Employees),
+        _ => None,
+    };
+    violations
+        .into_iter()
+        .map(|v| {
+            let member = v.pointer.trim_start_matches('/');
+            let header = column_of_member(member)
+                .and_then(|c| map.columns.iter().position(|x| *x == Some(c)))
+                .and_then(|i| headers.get(i))
+                .map_or_else(|| member.to_owned(), |h| h.trim().to_owned());
+            CellProblem {
+                row,
+                header,
+                code: v.code,
+                message: v.message,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,5 +489,56 @@ mod tests {
         ] {
             assert_eq!(parse_date(raw), day, "{raw}");
         }
+    }
+
+    #[test]
+    fn a_row_reads_like_the_api_and_problems_sit_at_their_headers() {
+        let headers: Vec<String> = [
+            "企业名称",
+            "社会信用代码 ",
+            "所在区县",
+            "单位规模",
+            "员工总数",
+            "达标等级",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let map = map_headers(&headers, &[]).unwrap_or_else(|e| panic!("{e:?}"));
+        let cells: Vec<String> = [
+            "绵阳示例有限公司",
+            "91510703MA0000000X",
+            "绵阳市涪城区",
+            "小型",
+            "１２",
+            "二级",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let (input, problems) = row_input(&map, &headers, 2, &cells);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            (
+                input.area_code.as_deref(),
+                input.scale.as_deref(),
+                input.employees
+            ),
+            (Some("510703"), Some("small"), Some(12))
+        );
+        let bad: Vec<String> = ["某公司", "X", "火星区", "小型", "十二", "四级"]
+            .map(str::to_owned)
+            .to_vec();
+        let (_, problems) = row_input(&map, &headers, 3, &bad);
+        let at: Vec<&str> = problems.iter().map(|p| p.header.as_str()).collect();
+        assert_eq!(at, ["所在区县", "员工总数", "达标等级"]);
+        let violations = vec![crate::Violation::field(
+            "credit_code",
+            crate::ViolationCode::InvalidCreditCode,
+            "校验码不符",
+        )];
+        let placed = problems_at(&map, &headers, 3, violations);
+        assert_eq!(
+            (placed[0].row, placed[0].header.as_str()),
+            (3, "社会信用代码")
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The enterprise ledger (企业台账) and its reference lists.
 
 pub mod enterprises;
+pub mod import;
 pub mod reference;
 
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -216,6 +216,64 @@ pub fn insert(
     Ok(e)
 }
 
+/// Writes `data` over `current` inside the caller's transaction, with the version
+/// incremented, and records `enterprise.updated` with the changed fields and `reason`; data
+/// equal to the current writes nothing. Moves the statistics counters and the grade summary
+/// along when the area or sector changes.
+pub fn update(
+    tx: &mut WriteTx<'_>,
+    current: Enterprise,
+    data: EnterpriseData,
+    actor: &Actor,
+    reason: Option<String>,
+) -> Result<Enterprise, StoreError> {
+    let id = current.id;
+    if data == current.data {
+        return Ok(current);
+    }
+    let created = current.created_at.naive_utc();
+    let row = EnterpriseRow::new(id, &data, current.version + 1, created, now());
+    let updated = diesel::update(enterprises::table.find(id.to_string()))
+        .filter(enterprises::version.eq(current.version))
+        .set(&row)
+        .execute(&mut **tx)
+        .map_err(StoreError::from)?;
+    crate::plumbing::error::written_once(updated, current.version)?;
+    let new = row.into_domain(current.grading.clone(), current.drive.clone())?;
+    if new.data.area_code != current.data.area_code || new.data.sector != current.data.sector {
+        crate::hazards::counts::enterprise_moved(
+            tx,
+            id,
+            &(
+                current.data.area_code.clone(),
+                current.data.sector.as_str().to_owned(),
+            ),
+            &(
+                new.data.area_code.clone(),
+                new.data.sector.as_str().to_owned(),
+            ),
+        )?;
+        crate::grading::summaries::follow_enterprise(
+            tx,
+            id,
+            &new.data.area_code,
+            new.data.sector.as_str(),
+        )?;
+    }
+    let changes = Changes::between(
+        &EnterpriseFields::from(&current),
+        &EnterpriseFields::from(&new),
+        new.version,
+    )?;
+    tx.record(event(
+        &new,
+        actor,
+        EventData::EnterpriseUpdated(changes),
+        reason,
+    ))?;
+    Ok(new)
+}
+
 /// Loads one enterprise.
 pub fn find(conn: &mut DbConn, id: EnterpriseId) -> Result<Enterprise, StoreError> {
     let (row, summary, drive): (EnterpriseRow, Option<SummaryColumns>, Option<DriveRow>) =
@@ -323,52 +381,7 @@ impl Store {
             // says why (422) rather than asking for a retry (412).
             let data = change(&current)?;
             check_version(if_match, current.version)?;
-            if data == current.data {
-                return Ok(current);
-            }
-            let created = current.created_at.naive_utc();
-            let row = EnterpriseRow::new(id, &data, current.version + 1, created, now());
-            let updated = diesel::update(enterprises::table.find(id.to_string()))
-                .filter(enterprises::version.eq(current.version))
-                .set(&row)
-                .execute(&mut **tx)
-                .map_err(StoreError::from)?;
-            crate::plumbing::error::written_once(updated, current.version)?;
-            let new = row.into_domain(current.grading.clone(), current.drive.clone())?;
-            if new.data.area_code != current.data.area_code
-                || new.data.sector != current.data.sector
-            {
-                crate::hazards::counts::enterprise_moved(
-                    tx,
-                    id,
-                    &(
-                        current.data.area_code.clone(),
-                        current.data.sector.as_str().to_owned(),
-                    ),
-                    &(
-                        new.data.area_code.clone(),
-                        new.data.sector.as_str().to_owned(),
-                    ),
-                )?;
-                crate::grading::summaries::follow_enterprise(
-                    tx,
-                    id,
-                    &new.data.area_code,
-                    new.data.sector.as_str(),
-                )?;
-            }
-            let changes = Changes::between(
-                &EnterpriseFields::from(&current),
-                &EnterpriseFields::from(&new),
-                new.version,
-            )?;
-            tx.record(event(
-                &new,
-                &actor,
-                EventData::EnterpriseUpdated(changes),
-                reason,
-            ))?;
-            Ok(new)
+            Ok(update(tx, current, data, &actor, reason)?)
         })
     }
 

@@ -1,4 +1,5 @@
 //! The enterprise ledger (企业台账) and its reference data.
 
 pub mod enterprises;
+pub mod import;
 pub mod reference;

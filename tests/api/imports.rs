@@ -1,0 +1,150 @@
+//! Importing a county's survey ledger (CSV): Chinese headers with synonyms and full-width
+//! characters, a bad credit code, an unknown area name and a grade written 二级; read dry,
+//! refused whole while a row has a problem, imported once fixed; the same file again changes
+//! nothing; a changed row is an update with its fields.
+
+use safegrade_domain::{Scope, SectorMapping};
+use safegrade_http::ledger::import::read_csv;
+use safegrade_store::ledger::import::Outcome;
+use safegrade_testkit::{TestDb, credit_code};
+
+both!(a_county_ledger_is_imported_once_fixed);
+
+fn ledger(third_code: &str, third_area: &str, scale_2: &str) -> Vec<u8> {
+    format!(
+        "\u{feff}企业名称,社会信用代码 ,所在区县,行业代码,单位规模,主要负责人,主要负责人联系电话,员工总数,达标等级,经营范围\n\
+         绵阳示例一有限公司,{},涪城区,C3311,小型,张三,13800000001,１２,二级,五金\n\
+         绵阳示例二有限公司,{},绵阳市游仙区,C3110,{scale_2},李四,13800000002,150,Ⅲ,钢\n\
+         绵阳示例三有限公司,{third_code},{third_area},C3311,小型,王五,13800000003,20,二,木器\n",
+        credit_code(9001),
+        credit_code(9002),
+    )
+    .into_bytes()
+}
+
+async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
+    let mapping = SectorMapping::builtin();
+    let bad = read_csv(
+        &ledger("91510703000000003X", "火星区", "中型"),
+        &[],
+        mapping,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(bad.unmapped, [(9, "经营范围".to_owned())]);
+    assert_eq!((bad.total, bad.rows.len()), (3, 2));
+    let at: Vec<(usize, &str, &str)> = bad
+        .problems
+        .iter()
+        .map(|p| {
+            (
+                p.row,
+                p.header.as_str(),
+                safegrade_domain::CodeList::as_str(&p.code),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (4, "所在区县", "invalid_value"),
+            (4, "社会信用代码", "invalid_credit_code")
+        ],
+        "{:?}",
+        bad.problems
+    );
+    // Dry: the plan of the valid rows, nothing written.
+    let plan = db
+        .store
+        .plan_ledger_import(&bad.rows, &Scope::City)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(plan.iter().all(|p| p.outcome == Ok(Outcome::Created)));
+    assert_eq!(db.store.count_enterprises().unwrap_or(-1), 0);
+
+    // Fixed, imported: three created, each with its event.
+    let fixed = ledger(&credit_code(9003), "涪城区", "中型");
+    let good = read_csv(&fixed, &[], mapping).unwrap_or_else(|e| panic!("{e}"));
+    assert!(good.problems.is_empty(), "{:?}", good.problems);
+    let actor = || safegrade_domain::Actor::command_line();
+    let done = db
+        .store
+        .import_ledger(good.rows.clone(), (Scope::City, actor(), None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(done.len(), 3);
+    assert_eq!(db.store.count_enterprises().unwrap_or(-1), 3);
+
+    // The same file again changes nothing.
+    let again = db
+        .store
+        .plan_ledger_import(&good.rows, &Scope::City)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        again.iter().all(|p| p.outcome == Ok(Outcome::Unchanged)),
+        "{again:?}"
+    );
+
+    // A changed scale is an update of that field only; a county's regulator cannot import
+    // into another county.
+    let changed = read_csv(&ledger(&credit_code(9003), "涪城区", "大型"), &[], mapping)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plan = db
+        .store
+        .plan_ledger_import(&changed.rows, &Scope::City)
+        .unwrap_or_else(|e| panic!("{e}"));
+    match &plan[1].outcome {
+        Ok(Outcome::Updated(fields)) => {
+            assert_eq!(fields.keys().collect::<Vec<_>>(), ["scale"], "{fields:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let county = db
+        .store
+        .plan_ledger_import(&changed.rows, &Scope::Areas(vec!["510704".into()]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        county[0].outcome.is_err() && county[1].outcome.is_ok(),
+        "{county:?}"
+    );
+    // Refused whole: nothing written while any row is refused.
+    db.store
+        .import_ledger(
+            changed.rows.clone(),
+            (Scope::Areas(vec!["510704".into()]), actor(), None),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let again = db
+        .store
+        .plan_ledger_import(&changed.rows, &Scope::City)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(again[1].outcome, Ok(Outcome::Updated(_))),
+        "not written: {again:?}"
+    );
+    db.store
+        .import_ledger(
+            changed.rows,
+            (Scope::City, actor(), Some("台账更新".into())),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let events = db
+        .store
+        .list_events(
+            &safegrade_store::events::EventVisibility::All,
+            &Default::default(),
+            100,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| format!("{:?}", e.event_type))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "EnterpriseCreated",
+            "EnterpriseCreated",
+            "EnterpriseCreated",
+            "EnterpriseUpdated"
+        ],
+        "one event per record written"
+    );
+}
