@@ -8,7 +8,10 @@ use safegrade_http::ledger::import::read_csv;
 use safegrade_store::ledger::import::Outcome;
 use safegrade_testkit::{TestDb, credit_code};
 
-both!(a_county_ledger_is_imported_once_fixed);
+both!(
+    a_county_ledger_is_imported_once_fixed,
+    an_excel_ledger_reads_like_its_csv
+);
 
 fn ledger(third_code: &str, third_area: &str, scale_2: &str) -> Vec<u8> {
     format!(
@@ -147,4 +150,70 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
         ],
         "one event per record written"
     );
+}
+
+/// The same ledger as an Excel workbook (written here with rust_xlsxwriter: the phone and the
+/// headcount as numbers, the issue date as a date cell) reads to the same enterprises as its
+/// CSV.
+async fn an_excel_ledger_reads_like_its_csv(db: TestDb) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+    let mapping = SectorMapping::builtin();
+    let headers = [
+        "企业名称",
+        "统一社会信用代码",
+        "所属县（市、区）",
+        "行业代码",
+        "企业规模",
+        "主要负责人",
+        "主要负责人联系电话",
+        "从业人数",
+        "标准化等级",
+        "发证日期",
+    ];
+    let code = credit_code(9101);
+    let bytes = (|| -> Result<Vec<u8>, XlsxError> {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, h) in (0u16..).zip(headers) {
+            sheet.write_string(0, c, h)?;
+        }
+        for (c, v) in (0u16..).zip([
+            "绵阳示例表格有限公司",
+            &code,
+            "510704",
+            "C3311",
+            "small",
+            "赵六",
+        ]) {
+            sheet.write_string(1, c, v)?;
+        }
+        sheet.write_number(1, 6, 13_800_000_009.0)?;
+        sheet.write_number(1, 7, 35.0)?;
+        sheet.write_string(1, 8, "Ⅱ")?;
+        let date = Format::new().set_num_format("yyyy-mm-dd");
+        sheet.write_datetime_with_format(1, 9, ExcelDateTime::from_ymd(2021, 3, 5)?, &date)?;
+        book.save_to_buffer()
+    })()
+    .unwrap_or_else(|e| panic!("{e}"));
+    let from_excel = safegrade_http::ledger::import::read_workbook(bytes, None, &[], mapping)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(from_excel.problems.is_empty(), "{:?}", from_excel.problems);
+    let csv = format!(
+        "{}\n绵阳示例表格有限公司,{code},510704,C3311,small,赵六,13800000009,35,Ⅱ,2021-03-05\n",
+        headers.join(",")
+    );
+    let from_csv = read_csv(csv.as_bytes(), &[], mapping).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        from_excel.rows.iter().map(|r| &r.data).collect::<Vec<_>>(),
+        from_csv.rows.iter().map(|r| &r.data).collect::<Vec<_>>()
+    );
+    assert_eq!(from_excel.rows.len(), 1);
+    let done = db
+        .store
+        .import_ledger(
+            from_excel.rows,
+            (Scope::City, safegrade_domain::Actor::command_line(), None),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(done[0].outcome, Ok(Outcome::Created));
 }

@@ -106,12 +106,16 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
-    /// Enterprises from a ledger in CSV (UTF-8): headers through the synonym table, every
-    /// problem with its row and column, then each valid row created or updated by its credit
-    /// code. Nothing is written when any row has a problem, unless --valid-rows.
+    /// Enterprises from a ledger in Excel (.xlsx, .xls, .ods) or CSV (UTF-8): headers
+    /// through the synonym table, every problem with its row and column, then each valid row
+    /// created or updated by its credit code. Nothing is written when any row has a problem,
+    /// unless --valid-rows.
     Ledger {
-        /// The CSV file.
+        /// The file.
         file: std::path::PathBuf,
+        /// The worksheet (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
         /// Only say what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -454,13 +458,14 @@ fn run() -> anyhow::Result<()> {
             command:
                 ImportCommand::Ledger {
                     file,
+                    sheet,
                     dry_run,
                     valid_rows,
                 },
         } => {
             let _log = init_tracing();
             let (store, _) = open_store(&settings)?;
-            import_ledger(&store, &file, dry_run, valid_rows)
+            import_ledger(&store, (&file, sheet.as_deref()), dry_run, valid_rows)
         }
         Command::DemoData {
             count,
@@ -599,18 +604,23 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
 /// and writes unless it is a dry run (or a row has a problem and --valid-rows is not given).
 fn import_ledger(
     store: &safegrade_store::Store,
-    file: &std::path::Path,
+    (file, sheet): (&std::path::Path, Option<&str>),
     dry_run: bool,
     valid_rows: bool,
 ) -> anyhow::Result<()> {
+    use safegrade_http::ledger::import::{read_csv, read_workbook};
     use safegrade_store::ledger::import::Outcome;
     let bytes =
         std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let read = safegrade_http::ledger::import::read_csv(
-        &bytes,
-        &[],
-        safegrade_domain::SectorMapping::builtin(),
-    )?;
+    let mapping = safegrade_domain::SectorMapping::builtin();
+    let csv = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let read = if csv {
+        read_csv(&bytes, &[], mapping)?
+    } else {
+        read_workbook(bytes, sheet, &[], mapping)?
+    };
     for (i, h) in &read.unmapped {
         println!("未读取的列：第 {} 列「{h}」", i + 1);
     }

@@ -1,5 +1,5 @@
-//! Reading a survey ledger file (CSV, UTF-8 with or without a byte-order mark) into the
-//! enterprises it describes: the header row mapped through the synonym table
+//! Reading a survey ledger file (Excel, or CSV in UTF-8 with or without a byte-order mark)
+//! into the enterprises it describes: the header row mapped through the synonym table
 //! (`domain::ledger::sheet`), each row read as the API reads a body, every problem reported
 //! with its row number, column header and the API's error code.
 
@@ -29,6 +29,9 @@ pub enum FileProblem {
     /// Not CSV (or not UTF-8).
     #[error("文件无法按 CSV（UTF-8）读取：{0}")]
     Csv(String),
+    /// Not a workbook calamine can read, or no such sheet.
+    #[error("Excel 文件无法读取：{0}")]
+    Workbook(String),
     /// The header row does not map.
     #[error("表头无法识别：{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("；"))]
     Headers(Vec<HeaderProblem>),
@@ -51,15 +54,70 @@ pub fn read_csv(
         .iter()
         .map(str::to_owned)
         .collect();
+    let rows = reader.into_records().map(|r| {
+        r.map(|record| record.iter().map(str::to_owned).collect())
+            .map_err(|e| FileProblem::Csv(e.to_string()))
+    });
+    read_rows(headers, rows, explicit, mapping)
+}
+
+/// Reads an Excel ledger (`.xlsx`, `.xls`, `.ods`): the sheet named `sheet`, or the first.
+/// Numbers are read as written (a whole number without `.0`), dates as Excel serial numbers,
+/// which the date columns accept.
+pub fn read_workbook(
+    bytes: Vec<u8>,
+    sheet: Option<&str>,
+    explicit: &[(String, Column)],
+    mapping: &SectorMapping,
+) -> Result<LedgerFile, FileProblem> {
+    use calamine::{Data, Reader};
+    let bad = |e: &dyn std::fmt::Display| FileProblem::Workbook(e.to_string());
+    let mut book =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| bad(&e))?;
+    let name = match sheet {
+        Some(s) => s.to_owned(),
+        None => book
+            .sheet_names()
+            .first()
+            .cloned()
+            .ok_or_else(|| bad(&"没有工作表"))?,
+    };
+    let range = book.worksheet_range(&name).map_err(|e| bad(&e))?;
+    let text = |c: &Data| match c {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => d.as_f64().to_string(),
+        Data::Error(e) => format!("#{e:?}"),
+    };
+    let mut rows = range.rows();
+    let headers: Vec<String> = rows
+        .next()
+        .map(|r| r.iter().map(text).collect())
+        .unwrap_or_default();
+    let rows: Vec<Result<Vec<String>, FileProblem>> =
+        rows.map(|r| Ok(r.iter().map(text).collect())).collect();
+    read_rows(headers, rows.into_iter(), explicit, mapping)
+}
+
+/// Reads the rows under a header row.
+fn read_rows(
+    headers: Vec<String>,
+    rows: impl Iterator<Item = Result<Vec<String>, FileProblem>>,
+    explicit: &[(String, Column)],
+    mapping: &SectorMapping,
+) -> Result<LedgerFile, FileProblem> {
     let map: HeaderMap = map_headers(&headers, explicit).map_err(FileProblem::Headers)?;
     let mut file = LedgerFile {
         unmapped: map.unmapped.clone(),
         ..LedgerFile::default()
     };
-    for (i, record) in reader.records().enumerate() {
+    for (i, cells) in rows.enumerate() {
         let row = i + 2;
-        let record = record.map_err(|e| FileProblem::Csv(e.to_string()))?;
-        let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+        let cells = cells?;
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
