@@ -384,3 +384,16 @@ fn role_table_matches_the_rules() {
         "one row per role, two for integrations"
     );
 }
+
+/// The book's header table lists every header the import recognises (the synonym table in
+/// `domain::ledger::sheet` is the one place they are defined).
+#[test]
+fn the_import_chapter_lists_every_header_synonym() {
+    let chapter = std::fs::read_to_string("book/src/ledger/import.md")
+        .unwrap_or_else(|e| panic!("book/src/ledger/import.md: {e}"));
+    for (_, names) in safegrade_domain::ledger::sheet::SYNONYMS {
+        for name in *names {
+            assert!(chapter.contains(name), "台账导入 does not list the header {name}");
+        }
+    }
+}
