@@ -393,7 +393,10 @@ fn the_import_chapter_lists_every_header_synonym() {
         .unwrap_or_else(|e| panic!("book/src/ledger/import.md: {e}"));
     for (_, names) in safegrade_domain::ledger::sheet::SYNONYMS {
         for name in *names {
-            assert!(chapter.contains(name), "台账导入 does not list the header {name}");
+            assert!(
+                chapter.contains(name),
+                "台账导入 does not list the header {name}"
+            );
         }
     }
 }

@@ -10,7 +10,8 @@ use safegrade_testkit::{TestDb, credit_code};
 
 both!(
     a_county_ledger_is_imported_once_fixed,
-    an_excel_ledger_reads_like_its_csv
+    an_excel_ledger_reads_like_its_csv,
+    a_partial_ledger_keeps_what_it_does_not_mention
 );
 
 fn ledger(third_code: &str, third_area: &str, scale_2: &str) -> Vec<u8> {
@@ -27,50 +28,39 @@ fn ledger(third_code: &str, third_area: &str, scale_2: &str) -> Vec<u8> {
 
 async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
     let mapping = SectorMapping::builtin();
-    let bad = read_csv(
-        &ledger("91510703000000003X", "火星区", "中型"),
-        &[],
-        mapping,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let bad = read_csv(&ledger("91510703000000003X", "火星区", "中型"), &[])
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(bad.unmapped, [(9, "经营范围".to_owned())]);
-    assert_eq!((bad.total, bad.rows.len()), (3, 2));
-    let at: Vec<(usize, &str, &str)> = bad
-        .problems
+    assert_eq!((bad.total, bad.rows.len()), (3, 3));
+    // Dry: the plan, every problem at its row and header, nothing written.
+    let plan = db
+        .store
+        .plan_ledger_import(&bad.rows, &Scope::City, mapping)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let at: Vec<(usize, String, &str)> = plan
         .iter()
-        .map(|p| {
-            (
-                p.row,
-                p.header.as_str(),
-                safegrade_domain::CodeList::as_str(&p.code),
-            )
-        })
+        .flat_map(|p| bad.problems_of(p))
+        .map(|p| (p.row, p.header, safegrade_domain::CodeList::as_str(&p.code)))
         .collect();
     assert_eq!(
         at,
         [
-            (4, "所在区县", "invalid_value"),
-            (4, "社会信用代码", "invalid_credit_code")
+            (4, "所在区县".to_owned(), "invalid_value"),
+            (4, "社会信用代码".to_owned(), "invalid_credit_code")
         ],
-        "{:?}",
-        bad.problems
+        "{plan:?}"
     );
-    // Dry: the plan of the valid rows, nothing written.
-    let plan = db
-        .store
-        .plan_ledger_import(&bad.rows, &Scope::City)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(plan.iter().all(|p| p.outcome == Ok(Outcome::Created)));
+    assert_eq!(bad.importable(&plan).len(), 2);
     assert_eq!(db.store.count_enterprises().unwrap_or(-1), 0);
 
     // Fixed, imported: three created, each with its event.
     let fixed = ledger(&credit_code(9003), "涪城区", "中型");
-    let good = read_csv(&fixed, &[], mapping).unwrap_or_else(|e| panic!("{e}"));
+    let good = read_csv(&fixed, &[]).unwrap_or_else(|e| panic!("{e}"));
     assert!(good.problems.is_empty(), "{:?}", good.problems);
     let actor = || safegrade_domain::Actor::command_line();
     let done = db
         .store
-        .import_ledger(good.rows.clone(), (Scope::City, actor(), None))
+        .import_ledger(good.rows.clone(), (Scope::City, actor(), None), mapping)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(done.len(), 3);
     assert_eq!(db.store.count_enterprises().unwrap_or(-1), 3);
@@ -78,7 +68,7 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
     // The same file again changes nothing.
     let again = db
         .store
-        .plan_ledger_import(&good.rows, &Scope::City)
+        .plan_ledger_import(&good.rows, &Scope::City, mapping)
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(
         again.iter().all(|p| p.outcome == Ok(Outcome::Unchanged)),
@@ -87,11 +77,11 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
 
     // A changed scale is an update of that field only; a county's regulator cannot import
     // into another county.
-    let changed = read_csv(&ledger(&credit_code(9003), "涪城区", "大型"), &[], mapping)
+    let changed = read_csv(&ledger(&credit_code(9003), "涪城区", "大型"), &[])
         .unwrap_or_else(|e| panic!("{e}"));
     let plan = db
         .store
-        .plan_ledger_import(&changed.rows, &Scope::City)
+        .plan_ledger_import(&changed.rows, &Scope::City, mapping)
         .unwrap_or_else(|e| panic!("{e}"));
     match &plan[1].outcome {
         Ok(Outcome::Updated(fields)) => {
@@ -101,7 +91,7 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
     }
     let county = db
         .store
-        .plan_ledger_import(&changed.rows, &Scope::Areas(vec!["510704".into()]))
+        .plan_ledger_import(&changed.rows, &Scope::Areas(vec!["510704".into()]), mapping)
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(
         county[0].outcome.is_err() && county[1].outcome.is_ok(),
@@ -112,11 +102,12 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
         .import_ledger(
             changed.rows.clone(),
             (Scope::Areas(vec!["510704".into()]), actor(), None),
+            mapping,
         )
         .unwrap_or_else(|e| panic!("{e}"));
     let again = db
         .store
-        .plan_ledger_import(&changed.rows, &Scope::City)
+        .plan_ledger_import(&changed.rows, &Scope::City, mapping)
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(
         matches!(again[1].outcome, Ok(Outcome::Updated(_))),
@@ -126,6 +117,7 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
         .import_ledger(
             changed.rows,
             (Scope::City, actor(), Some("台账更新".into())),
+            mapping,
         )
         .unwrap_or_else(|e| panic!("{e}"));
     let events = db
@@ -195,17 +187,17 @@ async fn an_excel_ledger_reads_like_its_csv(db: TestDb) {
         book.save_to_buffer()
     })()
     .unwrap_or_else(|e| panic!("{e}"));
-    let from_excel = safegrade_http::ledger::import::read_workbook(bytes, None, &[], mapping)
+    let from_excel = safegrade_http::ledger::import::read_workbook(bytes, None, &[])
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(from_excel.problems.is_empty(), "{:?}", from_excel.problems);
     let csv = format!(
         "{}\n绵阳示例表格有限公司,{code},510704,C3311,small,赵六,13800000009,35,Ⅱ,2021-03-05\n",
         headers.join(",")
     );
-    let from_csv = read_csv(csv.as_bytes(), &[], mapping).unwrap_or_else(|e| panic!("{e}"));
+    let from_csv = read_csv(csv.as_bytes(), &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        from_excel.rows.iter().map(|r| &r.data).collect::<Vec<_>>(),
-        from_csv.rows.iter().map(|r| &r.data).collect::<Vec<_>>()
+        from_excel.rows.iter().map(|r| &r.input).collect::<Vec<_>>(),
+        from_csv.rows.iter().map(|r| &r.input).collect::<Vec<_>>()
     );
     assert_eq!(from_excel.rows.len(), 1);
     let done = db
@@ -213,7 +205,56 @@ async fn an_excel_ledger_reads_like_its_csv(db: TestDb) {
         .import_ledger(
             from_excel.rows,
             (Scope::City, safegrade_domain::Actor::command_line(), None),
+            mapping,
         )
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(done[0].outcome, Ok(Outcome::Created));
+}
+
+/// A ledger with fewer columns (or blank cells) updates what it gives and keeps the rest:
+/// importing a phone list never wipes the addresses or the industry.
+async fn a_partial_ledger_keeps_what_it_does_not_mention(db: TestDb) {
+    let mapping = SectorMapping::builtin();
+    let full = read_csv(&ledger(&credit_code(9203), "涪城区", "中型"), &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let actor = safegrade_domain::Actor::command_line;
+    db.store
+        .import_ledger(full.rows, (Scope::City, actor(), None), mapping)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let phones = format!(
+        "信用代码,主要负责人联系电话,员工总数\n{},13900000001,\n",
+        credit_code(9001)
+    );
+    let partial = read_csv(phones.as_bytes(), &[]).unwrap_or_else(|e| panic!("{e}"));
+    let plan = db
+        .store
+        .plan_ledger_import(&partial.rows, &Scope::City, mapping)
+        .unwrap_or_else(|e| panic!("{e}"));
+    match &plan[0].outcome {
+        Ok(Outcome::Updated(fields)) => {
+            assert_eq!(
+                fields.keys().collect::<Vec<_>>(),
+                ["principal_phone"],
+                "{fields:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // A new enterprise still needs what the API requires.
+    let unknown = format!(
+        "信用代码,主要负责人联系电话\n{},13900000002\n",
+        credit_code(9299)
+    );
+    let partial = read_csv(unknown.as_bytes(), &[]).unwrap_or_else(|e| panic!("{e}"));
+    let plan = db
+        .store
+        .plan_ledger_import(&partial.rows, &Scope::City, mapping)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let refused = match &plan[0].outcome {
+        Err(safegrade_store::ledger::import::Refused::Fields(v)) => {
+            v.iter().map(|v| v.pointer.clone()).collect::<Vec<_>>()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(refused.contains(&"/name".to_owned()), "{refused:?}");
 }

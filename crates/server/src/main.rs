@@ -617,27 +617,22 @@ fn import_ledger(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let read = if csv {
-        read_csv(&bytes, &[], mapping)?
+        read_csv(&bytes, &[])?
     } else {
-        read_workbook(bytes, sheet, &[], mapping)?
+        read_workbook(bytes, sheet, &[])?
     };
     for (i, h) in &read.unmapped {
         println!("未读取的列：第 {} 列「{h}」", i + 1);
     }
     let scope = safegrade_domain::Scope::City;
-    let planned = store.plan_ledger_import(&read.rows, &scope)?;
-    let mut problems: Vec<String> = read
-        .problems
+    let planned = store.plan_ledger_import(&read.rows, &scope, mapping)?;
+    let problems: Vec<String> = planned
         .iter()
-        .map(safegrade_http::ledger::import::problem_line)
+        .flat_map(|p| read.problems_of(p))
+        .map(|p| safegrade_http::ledger::import::problem_line(&p))
         .collect();
-    for p in &planned {
-        if let Err(why) = &p.outcome {
-            problems.push(format!("第 {} 行：{why}", p.row));
-        }
-    }
     let (mut created, mut updated, mut unchanged) = (0, 0, 0);
-    for p in &planned {
+    for p in planned.iter().filter(|p| read.problems_of(p).is_empty()) {
         match &p.outcome {
             Ok(Outcome::Created) => created += 1,
             Ok(Outcome::Updated(changes)) => {
@@ -675,13 +670,7 @@ fn import_ledger(
             problems.len()
         );
     }
-    let ok_rows: Vec<_> = read
-        .rows
-        .into_iter()
-        .zip(&planned)
-        .filter(|(_, p)| p.outcome.is_ok())
-        .map(|(r, _)| r)
-        .collect();
+    let ok_rows = read.importable(&planned);
     let written = store.import_ledger(
         ok_rows,
         (
@@ -689,6 +678,7 @@ fn import_ledger(
             safegrade_domain::Actor::command_line(),
             Some(format!("台账导入：{}", file.display())),
         ),
+        mapping,
     )?;
     let count = |f: fn(&Outcome) -> bool| {
         written

@@ -21,6 +21,8 @@ pub enum Column {
     Address,
     /// 国民经济行业代码 (GB/T 4754).
     IndustryCode,
+    /// 非煤矿山类型 (for non-coal mines).
+    MineKind,
     /// 企业规模.
     Scale,
     /// 主要负责人.
@@ -70,6 +72,7 @@ pub const SYNONYMS: &[(Column, &[&str])] = &[
         Column::IndustryCode,
         &["行业代码", "国民经济行业代码", "所属行业代码"],
     ),
+    (Column::MineKind, &["矿山类型", "非煤矿山类型"]),
     (Column::Scale, &["企业规模", "单位规模"]),
     (
         Column::PrincipalName,
@@ -172,7 +175,8 @@ pub enum HeaderProblem {
 }
 
 /// Maps a header row: `explicit` (header → column, from the caller) first, then the synonym
-/// table. The credit code and the name are required.
+/// table. The credit code is required (it says which enterprise a row is); what else a new
+/// enterprise needs is checked row by row.
 pub fn map_headers(
     headers: &[String],
     explicit: &[(String, Column)],
@@ -202,13 +206,8 @@ pub fn map_headers(
         }
         columns.push(column);
     }
-    for (c, what) in [
-        (Column::CreditCode, "统一社会信用代码"),
-        (Column::Name, "企业名称"),
-    ] {
-        if !columns.contains(&Some(c)) {
-            problems.push(HeaderProblem::Missing(what));
-        }
+    if !columns.contains(&Some(Column::CreditCode)) {
+        problems.push(HeaderProblem::Missing("统一社会信用代码"));
     }
     if problems.is_empty() {
         Ok(HeaderMap { columns, unmapped })
@@ -338,6 +337,9 @@ pub fn row_input(
             },
             Column::Address => input.address = text,
             Column::IndustryCode => input.industry_code = Some(normalise_header(value)),
+            Column::MineKind => {
+                input.mine_kind = Some(code_or_label::<crate::MineKind>(value));
+            }
             Column::Scale => input.scale = Some(code_or_label::<crate::Scale>(value)),
             Column::PrincipalName => input.principal_name = text,
             Column::PrincipalPhone => input.principal_phone = Some(normalise_header(value)),
@@ -371,6 +373,34 @@ pub fn row_input(
     (input, problems)
 }
 
+/// The enterprise a row describes over what is known of it: each cell the row gives
+/// replaces the known value; a column the sheet does not have, or a blank cell, keeps it (a
+/// partial ledger never wipes what it does not mention).
+pub fn overlay(
+    known: crate::EnterpriseInput,
+    row: &crate::EnterpriseInput,
+) -> crate::EnterpriseInput {
+    let r = row.clone();
+    crate::EnterpriseInput {
+        credit_code: r.credit_code.or(known.credit_code),
+        name: r.name.or(known.name),
+        area_code: r.area_code.or(known.area_code),
+        address: r.address.or(known.address),
+        industry_code: r.industry_code.or(known.industry_code),
+        mine_kind: r.mine_kind.or(known.mine_kind),
+        scale: r.scale.or(known.scale),
+        ownership: r.ownership.or(known.ownership),
+        operating_status: r.operating_status.or(known.operating_status),
+        principal_name: r.principal_name.or(known.principal_name),
+        principal_phone: r.principal_phone.or(known.principal_phone),
+        safety_manager_name: r.safety_manager_name.or(known.safety_manager_name),
+        safety_manager_phone: r.safety_manager_phone.or(known.safety_manager_phone),
+        employees: r.employees.or(known.employees),
+        latitude: r.latitude.or(known.latitude),
+        longitude: r.longitude.or(known.longitude),
+    }
+}
+
 /// Puts the API's violations of a row's enterprise at the headers of their columns (the
 /// header of the first column of that kind; the row as a whole when no column holds it).
 pub fn problems_at(
@@ -384,7 +414,8 @@ pub fn problems_at(
         "name" => Some(Column::Name),
         "area_code" => Some(Column::Area),
         "address" => Some(Column::Address),
-        "industry_code" | "mine_kind" => Some(Column::IndustryCode),
+        "industry_code" => Some(Column::IndustryCode),
+        "mine_kind" => Some(Column::MineKind),
         "scale" => Some(Column::Scale),
         "principal_name" => Some(Column::PrincipalName),
         "principal_phone" => Some(Column::PrincipalPhone),
@@ -451,7 +482,7 @@ mod tests {
                 ..
             }])
         ));
-        let missing: Vec<String> = ["企业名称"].map(str::to_owned).to_vec();
+        let missing: Vec<String> = ["企业名称", "员工总数"].map(str::to_owned).to_vec();
         assert_eq!(
             map_headers(&missing, &[]),
             Err(vec![HeaderProblem::Missing("统一社会信用代码")])

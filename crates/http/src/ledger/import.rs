@@ -3,24 +3,70 @@
 //! (`domain::ledger::sheet`), each row read as the API reads a body, every problem reported
 //! with its row number, column header and the API's error code.
 
-use safegrade_domain::SectorMapping;
 use safegrade_domain::ledger::sheet::{
     CellProblem, Column, HeaderMap, HeaderProblem, map_headers, problems_at, row_input,
 };
-use safegrade_store::ledger::import::LedgerRow;
+use safegrade_store::ledger::import::{LedgerRow, Planned, Refused};
 
-/// A ledger file read: the valid rows, the problems of the others, and the headers that name
-/// no column (listed, not dropped silently).
-#[derive(Debug, Default)]
+/// A ledger file read: every row with the cells that could be read, the problems of the
+/// others, and the headers that name no column (listed, not dropped silently). Whether a row makes a
+/// valid enterprise is judged by the import's plan, over what is known of the enterprise;
+/// [`LedgerFile::problems_of`] puts its refusals at the file's headers.
+#[derive(Debug)]
 pub struct LedgerFile {
-    /// The rows that can be imported.
+    /// Every row, with the cells that could be read.
     pub rows: Vec<LedgerRow>,
-    /// Problems, by row.
+    /// Problems of the cells, by row.
     pub problems: Vec<CellProblem>,
     /// Headers no column is read from, with their positions (0-based).
     pub unmapped: Vec<(usize, String)>,
     /// Data rows read.
     pub total: usize,
+    headers: Vec<String>,
+    map: HeaderMap,
+}
+
+impl LedgerFile {
+    /// Every problem of a planned row: its cells', then its refusal at the file's headers (a
+    /// cell already reported, like an unknown area, is not reported again as missing).
+    pub fn problems_of(&self, p: &Planned) -> Vec<CellProblem> {
+        let mut out: Vec<CellProblem> = self
+            .problems
+            .iter()
+            .filter(|c| c.row == p.row)
+            .cloned()
+            .collect();
+        let refused = match &p.outcome {
+            Ok(_) => Vec::new(),
+            Err(Refused::Fields(v)) => problems_at(&self.map, &self.headers, p.row, v.clone()),
+            Err(Refused::Row(why)) => vec![CellProblem {
+                row: p.row,
+                header: String::new(),
+                code: safegrade_domain::ViolationCode::InvalidValue,
+                message: why.clone(),
+            }],
+        };
+        for r in refused {
+            if out
+                .iter()
+                .all(|c| c.header != r.header || r.header.is_empty())
+            {
+                out.push(r);
+            }
+        }
+        out
+    }
+
+    /// The rows that can be imported as planned: no problem in their cells and a plan
+    /// without refusal.
+    pub fn importable(&self, planned: &[Planned]) -> Vec<LedgerRow> {
+        self.rows
+            .iter()
+            .zip(planned)
+            .filter(|(r, p)| p.outcome.is_ok() && self.problems.iter().all(|c| c.row != r.row))
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
 }
 
 /// Why a file cannot be read at all.
@@ -38,11 +84,7 @@ pub enum FileProblem {
 }
 
 /// Reads a CSV ledger; `explicit` maps headers the synonym table does not know.
-pub fn read_csv(
-    bytes: &[u8],
-    explicit: &[(String, Column)],
-    mapping: &SectorMapping,
-) -> Result<LedgerFile, FileProblem> {
+pub fn read_csv(bytes: &[u8], explicit: &[(String, Column)]) -> Result<LedgerFile, FileProblem> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -58,7 +100,7 @@ pub fn read_csv(
         r.map(|record| record.iter().map(str::to_owned).collect())
             .map_err(|e| FileProblem::Csv(e.to_string()))
     });
-    read_rows(headers, rows, explicit, mapping)
+    read_rows(headers, rows, explicit)
 }
 
 /// Reads an Excel ledger (`.xlsx`, `.xls`, `.ods`): the sheet named `sheet`, or the first.
@@ -68,7 +110,6 @@ pub fn read_workbook(
     bytes: Vec<u8>,
     sheet: Option<&str>,
     explicit: &[(String, Column)],
-    mapping: &SectorMapping,
 ) -> Result<LedgerFile, FileProblem> {
     use calamine::{Data, Reader};
     let bad = |e: &dyn std::fmt::Display| FileProblem::Workbook(e.to_string());
@@ -100,7 +141,7 @@ pub fn read_workbook(
         .unwrap_or_default();
     let rows: Vec<Result<Vec<String>, FileProblem>> =
         rows.map(|r| Ok(r.iter().map(text).collect())).collect();
-    read_rows(headers, rows.into_iter(), explicit, mapping)
+    read_rows(headers, rows.into_iter(), explicit)
 }
 
 /// Reads the rows under a header row.
@@ -108,12 +149,15 @@ fn read_rows(
     headers: Vec<String>,
     rows: impl Iterator<Item = Result<Vec<String>, FileProblem>>,
     explicit: &[(String, Column)],
-    mapping: &SectorMapping,
 ) -> Result<LedgerFile, FileProblem> {
     let map: HeaderMap = map_headers(&headers, explicit).map_err(FileProblem::Headers)?;
     let mut file = LedgerFile {
+        rows: Vec::new(),
+        problems: Vec::new(),
         unmapped: map.unmapped.clone(),
-        ..LedgerFile::default()
+        total: 0,
+        headers: headers.clone(),
+        map: map.clone(),
     };
     for (i, cells) in rows.enumerate() {
         let row = i + 2;
@@ -122,19 +166,8 @@ fn read_rows(
             continue;
         }
         file.total += 1;
-        let (input, mut problems) = row_input(&map, &headers, row, &cells);
-        match input.validate(mapping) {
-            Ok(data) if problems.is_empty() => file.rows.push(LedgerRow { row, data }),
-            Ok(_) => {}
-            // A cell already reported (an unknown area) is not reported again as missing.
-            Err(v) => {
-                let more: Vec<CellProblem> = problems_at(&map, &headers, row, v)
-                    .into_iter()
-                    .filter(|p| problems.iter().all(|q| q.header != p.header))
-                    .collect();
-                problems.extend(more);
-            }
-        }
+        let (input, problems) = row_input(&map, &headers, row, &cells);
+        file.rows.push(LedgerRow { row, input });
         file.problems.extend(problems);
     }
     Ok(file)

@@ -1,24 +1,39 @@
-//! Importing a survey ledger's enterprises: each valid row is upserted by its credit code,
-//! new ones created and known ones updated field by field, with what would change worked out
-//! before anything is written (a dry run is that plan alone). The writing is one transaction:
-//! all rows or none.
+//! Importing a survey ledger's enterprises: each row is upserted by its credit code, new
+//! ones created and known ones updated with the cells the row gives (what the sheet does not
+//! mention is kept), with what would change worked out before anything is written (a dry run
+//! is that plan alone). The writing is one transaction: all rows or none.
 
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
-use safegrade_domain::{Actor, EnterpriseData, EnterpriseId, Scope};
+use safegrade_domain::ledger::sheet::overlay;
+use safegrade_domain::{
+    Actor, CreditCode, EnterpriseData, EnterpriseId, EnterpriseInput, Scope, SectorMapping,
+    Violation, ViolationCode,
+};
 
 use crate::plumbing::events::payload::{Change, Changes, EnterpriseFields};
 use crate::plumbing::schema::enterprises;
 use crate::{DbConn, Store, StoreError, WriteTx};
 
-/// A valid ledger row: its row number in the sheet and the enterprise it describes.
+/// A ledger row: its row number in the sheet and the cells it gives, read as the API reads
+/// a body (`None`: not in the sheet, or blank).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LedgerRow {
     /// Row number (the header row is 1).
     pub row: usize,
-    /// The enterprise.
-    pub data: EnterpriseData,
+    /// What the row says.
+    pub input: EnterpriseInput,
+}
+
+/// Why a row cannot be imported.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refused {
+    /// The enterprise it would make is not valid: the API's violations, by member.
+    Fields(Vec<Violation>),
+    /// The row as a whole, in a Chinese sentence (an enterprise outside the importer's
+    /// jurisdiction, a credit code twice in the file).
+    Row(String),
 }
 
 /// What importing a row does.
@@ -37,11 +52,12 @@ pub enum Outcome {
 pub struct Planned {
     /// Row number.
     pub row: usize,
-    /// The credit code.
+    /// The credit code (as written when it is not valid).
     pub credit_code: String,
-    /// What it does; `Err` with a Chinese sentence when the row cannot be imported (an
-    /// enterprise outside the importer's jurisdiction, a credit code twice in the file).
-    pub outcome: Result<Outcome, String>,
+    /// What it does, or why not.
+    pub outcome: Result<Outcome, Refused>,
+    /// The enterprise as it will be (for rows that can be imported).
+    pub data: Option<EnterpriseData>,
 }
 
 /// The known enterprise with this credit code, if any.
@@ -55,51 +71,88 @@ fn known(conn: &mut DbConn, credit_code: &str) -> Result<Option<EnterpriseId>, S
 }
 
 /// Works out what each row would do, without writing.
-fn plan(conn: &mut DbConn, rows: &[LedgerRow], scope: &Scope) -> Result<Vec<Planned>, StoreError> {
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+fn plan(
+    conn: &mut DbConn,
+    rows: &[LedgerRow],
+    (scope, mapping): (&Scope, &SectorMapping),
+) -> Result<Vec<Planned>, StoreError> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let code = r.data.credit_code.as_str();
-        let outcome = if let Some(first) = seen.insert(code, r.row) {
-            Err(format!("统一社会信用代码与第 {first} 行重复"))
-        } else if !match scope {
-            Scope::City => true,
-            Scope::Areas(areas) => areas.contains(&r.data.area_code),
-            Scope::Enterprise(_) | Scope::Organisation(_) => false,
-        } {
-            Err(format!("{} 不在本账号的管辖范围内", r.data.area_code))
-        } else {
-            match known(conn, code)? {
-                None => Ok(Outcome::Created),
-                Some(id) => {
-                    let current = super::enterprises::find(conn, id)?;
-                    if !crate::plumbing::jurisdiction::covers(
-                        conn,
-                        scope,
-                        &current.data.area_code,
-                        current.id,
-                    )? {
-                        Err("该企业已登记在本账号管辖范围以外的区域".to_owned())
-                    } else if current.data == r.data {
-                        Ok(Outcome::Unchanged)
-                    } else {
-                        let mut new = current.clone();
-                        new.data = r.data.clone();
-                        let diff = Changes::between(
-                            &EnterpriseFields::from(&current),
-                            &EnterpriseFields::from(&new),
-                            current.version + 1,
-                        )?;
-                        Ok(Outcome::Updated(diff.changes))
-                    }
-                }
+        let raw = r.input.credit_code.clone().unwrap_or_default();
+        let mut planned = Planned {
+            row: r.row,
+            credit_code: raw.clone(),
+            outcome: Ok(Outcome::Created),
+            data: None,
+        };
+        let code = match CreditCode::parse(&raw) {
+            Ok(c) => c.to_string(),
+            Err(e) => {
+                let (code, message) = if raw.is_empty() {
+                    (ViolationCode::Required, "统一社会信用代码为必填".to_owned())
+                } else {
+                    (ViolationCode::InvalidCreditCode, e.to_string())
+                };
+                planned.outcome = Err(Refused::Fields(vec![Violation::field(
+                    "credit_code",
+                    code,
+                    message,
+                )]));
+                out.push(planned);
+                continue;
             }
         };
-        out.push(Planned {
-            row: r.row,
-            credit_code: code.to_owned(),
-            outcome,
-        });
+        planned.credit_code = code.clone();
+        if let Some(first) = seen.insert(code.clone(), r.row) {
+            planned.outcome = Err(Refused::Row(format!("统一社会信用代码与第 {first} 行重复")));
+            out.push(planned);
+            continue;
+        }
+        let current = match known(conn, &code)? {
+            Some(id) => Some(super::enterprises::find(conn, id)?),
+            None => None,
+        };
+        let base = current
+            .as_ref()
+            .map(|e| EnterpriseInput::from(&e.data))
+            .unwrap_or_default();
+        let data = match overlay(base, &r.input).validate(mapping) {
+            Ok(d) => d,
+            Err(v) => {
+                planned.outcome = Err(Refused::Fields(v));
+                out.push(planned);
+                continue;
+            }
+        };
+        let inside = |area: &str| match scope {
+            Scope::City => true,
+            Scope::Areas(areas) => areas.iter().any(|a| a == area),
+            Scope::Enterprise(_) | Scope::Organisation(_) => false,
+        };
+        planned.outcome = match current {
+            _ if !inside(&data.area_code) => Err(Refused::Row(format!(
+                "{} 不在本账号的管辖范围内",
+                data.area_code
+            ))),
+            None => Ok(Outcome::Created),
+            Some(c) if !inside(&c.data.area_code) => Err(Refused::Row(
+                "该企业已登记在本账号管辖范围以外的区域".to_owned(),
+            )),
+            Some(c) if c.data == data => Ok(Outcome::Unchanged),
+            Some(c) => {
+                let mut new = c.clone();
+                new.data = data.clone();
+                let diff = Changes::between(
+                    &EnterpriseFields::from(&c),
+                    &EnterpriseFields::from(&new),
+                    c.version + 1,
+                )?;
+                Ok(Outcome::Updated(diff.changes))
+            }
+        };
+        planned.data = Some(data);
+        out.push(planned);
     }
     Ok(out)
 }
@@ -108,22 +161,23 @@ fn plan(conn: &mut DbConn, rows: &[LedgerRow], scope: &Scope) -> Result<Vec<Plan
 /// cannot be imported): creates and updates, each with its event.
 fn apply(
     tx: &mut WriteTx<'_>,
-    rows: Vec<LedgerRow>,
-    (scope, actor, reason): (&Scope, &Actor, Option<String>),
+    rows: &[LedgerRow],
+    (scope, mapping, actor, reason): (&Scope, &SectorMapping, &Actor, Option<String>),
 ) -> Result<Vec<Planned>, StoreError> {
-    let planned = plan(tx, &rows, scope)?;
+    let planned = plan(tx, rows, (scope, mapping))?;
     if planned.iter().any(|p| p.outcome.is_err()) {
         return Ok(planned);
     }
-    for (r, p) in rows.into_iter().zip(&planned) {
+    for p in &planned {
+        let Some(data) = p.data.clone() else { continue };
         match p.outcome {
             Ok(Outcome::Created) => {
-                super::enterprises::insert(tx, &r.data, actor)?;
+                super::enterprises::insert(tx, &data, actor)?;
             }
             Ok(Outcome::Updated(_)) => {
                 let id = known(tx, &p.credit_code)?.ok_or(StoreError::NotFound)?;
                 let current = super::enterprises::find(tx, id)?;
-                super::enterprises::update(tx, current, r.data, actor, reason.clone())?;
+                super::enterprises::update(tx, current, data, actor, reason.clone())?;
             }
             _ => {}
         }
@@ -137,8 +191,9 @@ impl Store {
         &self,
         rows: &[LedgerRow],
         scope: &Scope,
+        mapping: &SectorMapping,
     ) -> Result<Vec<Planned>, StoreError> {
-        self.with_read(|conn| plan(conn, rows, scope))
+        self.with_read(|conn| plan(conn, rows, (scope, mapping)))
     }
 
     /// Imports `rows` inside `scope` in one transaction: nothing is written when any row
@@ -148,7 +203,8 @@ impl Store {
         &self,
         rows: Vec<LedgerRow>,
         (scope, actor, reason): (Scope, Actor, Option<String>),
+        mapping: &'static SectorMapping,
     ) -> Result<Vec<Planned>, StoreError> {
-        self.with_write_tx(move |tx| apply(tx, rows, (&scope, &actor, reason)))
+        self.with_write_tx(move |tx| apply(tx, &rows, (&scope, mapping, &actor, reason)))
     }
 }
