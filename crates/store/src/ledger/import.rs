@@ -125,18 +125,13 @@ fn plan(
                 continue;
             }
         };
-        let inside = |area: &str| match scope {
-            Scope::City => true,
-            Scope::Areas(areas) => areas.iter().any(|a| a == area),
-            Scope::Enterprise(_) | Scope::Organisation(_) => false,
-        };
         planned.outcome = match current {
-            _ if !inside(&data.area_code) => Err(Refused::Row(format!(
+            _ if !scope.covers_area(&data.area_code) => Err(Refused::Row(format!(
                 "{} 不在本账号的管辖范围内",
                 data.area_code
             ))),
             None => Ok(Outcome::Created),
-            Some(c) if !inside(&c.data.area_code) => Err(Refused::Row(
+            Some(c) if !scope.covers_area(&c.data.area_code) => Err(Refused::Row(
                 "该企业已登记在本账号管辖范围以外的区域".to_owned(),
             )),
             Some(c) if c.data == data => Ok(Outcome::Unchanged),
