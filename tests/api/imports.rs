@@ -5,7 +5,7 @@
 
 use safegrade_domain::{Scope, SectorMapping};
 use safegrade_http::ledger::import::read_csv;
-use safegrade_store::ledger::import::Outcome;
+use safegrade_store::ledger::import::{Outcome, SourceFile};
 use safegrade_testkit::{TestDb, credit_code};
 
 both!(
@@ -60,7 +60,15 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
     let actor = || safegrade_domain::Actor::command_line();
     let done = db
         .store
-        .import_ledger(good.rows.clone(), (Scope::City, actor(), None), mapping)
+        .import_ledger(
+            good.rows.clone(),
+            (Scope::City, actor(), None),
+            mapping,
+            SourceFile {
+                name: "涪城区台账.csv",
+                bytes: &fixed,
+            },
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(done.len(), 3);
     assert_eq!(db.store.count_enterprises().unwrap_or(-1), 3);
@@ -103,6 +111,10 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
             changed.rows.clone(),
             (Scope::Areas(vec!["510704".into()]), actor(), None),
             mapping,
+            SourceFile {
+                name: "台账.csv",
+                bytes: b"",
+            },
         )
         .unwrap_or_else(|e| panic!("{e}"));
     let again = db
@@ -118,6 +130,10 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
             changed.rows,
             (Scope::City, actor(), Some("台账更新".into())),
             mapping,
+            SourceFile {
+                name: "台账.csv",
+                bytes: b"",
+            },
         )
         .unwrap_or_else(|e| panic!("{e}"));
     let events = db
@@ -138,10 +154,26 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
             "EnterpriseCreated",
             "EnterpriseCreated",
             "EnterpriseCreated",
-            "EnterpriseUpdated"
+            "ImportCompleted",
+            "EnterpriseUpdated",
+            "ImportCompleted"
         ],
-        "one event per record written"
+        "one event per record written, then the import's; the refused import wrote none"
     );
+    match &events[3].data {
+        safegrade_store::events::EventData::ImportCompleted(f) => {
+            assert_eq!(
+                (f.sha256.as_str(), f.created, f.rows),
+                (
+                    safegrade_store::access::tokens::sha256_hex(&fixed).as_str(),
+                    3,
+                    3
+                )
+            );
+            assert_eq!(events[3].resource_id, f.sha256);
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// The same ledger as an Excel workbook (written here with rust_xlsxwriter: the phone and the
@@ -206,6 +238,10 @@ async fn an_excel_ledger_reads_like_its_csv(db: TestDb) {
             from_excel.rows,
             (Scope::City, safegrade_domain::Actor::command_line(), None),
             mapping,
+            SourceFile {
+                name: "台账.csv",
+                bytes: b"",
+            },
         )
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(done[0].outcome, Ok(Outcome::Created));
@@ -219,7 +255,15 @@ async fn a_partial_ledger_keeps_what_it_does_not_mention(db: TestDb) {
         .unwrap_or_else(|e| panic!("{e}"));
     let actor = safegrade_domain::Actor::command_line;
     db.store
-        .import_ledger(full.rows, (Scope::City, actor(), None), mapping)
+        .import_ledger(
+            full.rows,
+            (Scope::City, actor(), None),
+            mapping,
+            SourceFile {
+                name: "台账.csv",
+                bytes: b"",
+            },
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     let phones = format!(
         "信用代码,主要负责人联系电话,员工总数\n{},13900000001,\n",

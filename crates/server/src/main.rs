@@ -619,7 +619,7 @@ fn import_ledger(
     let read = if csv {
         read_csv(&bytes, &[])?
     } else {
-        read_workbook(bytes, sheet, &[])?
+        read_workbook(bytes.clone(), sheet, &[])?
     };
     for (i, h) in &read.unmapped {
         println!("未读取的列：第 {} 列「{h}」", i + 1);
@@ -679,6 +679,10 @@ fn import_ledger(
             Some(format!("台账导入：{}", file.display())),
         ),
         mapping,
+        safegrade_store::ledger::import::SourceFile {
+            name: &file.display().to_string(),
+            bytes: &bytes,
+        },
     )?;
     let count = |f: fn(&Outcome) -> bool| {
         written

@@ -520,6 +520,8 @@ code_list! {
         ChecklistCreated = ("checklist.created", "制定清单"),
         /// A duty on a list was performed (履职记录).
         DutyRecorded = ("checklist.duty_recorded", "登记履职记录"),
+        /// A ledger file was imported (台账导入), after the events of the records it wrote.
+        ImportCompleted = ("import.completed", "台账导入完成"),
     }
 }
 
@@ -560,6 +562,8 @@ code_list! {
         InspectionRecord = ("inspection_record", "排查记录"),
         /// A list (清单).
         Checklist = ("checklist", "清单"),
+        /// An import of a ledger file (its SHA-256 is the id).
+        Import = ("import", "台账导入"),
     }
 }
 
@@ -592,6 +596,7 @@ impl EventType {
             Self::TaskCreated => ResourceType::InspectionTask,
             Self::InspectionRecorded => ResourceType::InspectionRecord,
             Self::ChecklistCreated | Self::DutyRecorded => ResourceType::Checklist,
+            Self::ImportCompleted => ResourceType::Import,
         }
     }
 }

@@ -87,7 +87,12 @@ impl TokenRow {
 
 /// The stored form of a token: SHA-256, lower-case hex.
 pub fn hash_secret(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
+    sha256_hex(secret.as_bytes())
+}
+
+/// SHA-256 of `bytes`, lower-case hex (token secrets, imported files).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(64);
     for b in digest.iter() {
         out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));

@@ -12,7 +12,8 @@ use safegrade_domain::{
     Violation, ViolationCode,
 };
 
-use crate::plumbing::events::payload::{Change, Changes, EnterpriseFields};
+use crate::plumbing::events::payload::{Change, Changes, EnterpriseFields, ImportFields};
+use crate::plumbing::events::{EventData, NewEvent};
 use crate::plumbing::schema::enterprises;
 use crate::{DbConn, Store, StoreError, WriteTx};
 
@@ -154,15 +155,41 @@ fn plan(
 
 /// Writes the planned rows inside the caller's transaction (refusing all of them when any
 /// cannot be imported): creates and updates, each with its event.
+/// The file an import reads: its name and its bytes (the event keeps their SHA-256).
+#[derive(Debug, Clone, Copy)]
+pub struct SourceFile<'a> {
+    /// The name as given.
+    pub name: &'a str,
+    /// The bytes read.
+    pub bytes: &'a [u8],
+}
+
 fn apply(
     tx: &mut WriteTx<'_>,
     rows: &[LedgerRow],
     (scope, mapping, actor, reason): (&Scope, &SectorMapping, &Actor, Option<String>),
+    (file_name, sha256): (String, String),
 ) -> Result<Vec<Planned>, StoreError> {
     let planned = plan(tx, rows, (scope, mapping))?;
     if planned.iter().any(|p| p.outcome.is_err()) {
         return Ok(planned);
     }
+    let count = |f: fn(&Outcome) -> bool| {
+        let n = planned
+            .iter()
+            .filter(|p| p.outcome.as_ref().is_ok_and(f))
+            .count();
+        i64::try_from(n).unwrap_or(i64::MAX)
+    };
+    let completed = ImportFields {
+        kind: "enterprises".to_owned(),
+        file_name,
+        sha256: sha256.clone(),
+        rows: i64::try_from(planned.len()).unwrap_or(i64::MAX),
+        created: count(|o| matches!(o, Outcome::Created)),
+        updated: count(|o| matches!(o, Outcome::Updated(_))),
+        unchanged: count(|o| matches!(o, Outcome::Unchanged)),
+    };
     for p in &planned {
         let Some(data) = p.data.clone() else { continue };
         match p.outcome {
@@ -177,6 +204,14 @@ fn apply(
             _ => {}
         }
     }
+    tx.record(NewEvent {
+        actor: actor.clone(),
+        resource_id: sha256,
+        area_code: None,
+        enterprise_id: None,
+        data: EventData::ImportCompleted(completed),
+        reason,
+    })?;
     Ok(planned)
 }
 
@@ -191,15 +226,21 @@ impl Store {
         self.with_read(|conn| plan(conn, rows, (scope, mapping)))
     }
 
-    /// Imports `rows` inside `scope` in one transaction: nothing is written when any row
-    /// cannot be imported (the plan then says which). Every created or updated enterprise
-    /// gets its event, the updates with `reason`.
+    /// Imports `rows` of `file` inside `scope` in one transaction: nothing is written when
+    /// any row cannot be imported (the plan then says which). Every created or updated
+    /// enterprise gets its event, the updates with `reason`, and the import ends with
+    /// `import.completed` naming the file by its SHA-256.
     pub fn import_ledger(
         &self,
         rows: Vec<LedgerRow>,
         (scope, actor, reason): (Scope, Actor, Option<String>),
         mapping: &'static SectorMapping,
+        file: SourceFile<'_>,
     ) -> Result<Vec<Planned>, StoreError> {
-        self.with_write_tx(move |tx| apply(tx, &rows, (&scope, mapping, &actor, reason)))
+        let source = (
+            file.name.to_owned(),
+            crate::access::tokens::sha256_hex(file.bytes),
+        );
+        self.with_write_tx(move |tx| apply(tx, &rows, (&scope, mapping, &actor, reason), source))
     }
 }

@@ -586,6 +586,25 @@ pub struct DutyFields {
     pub performed_by: String,
 }
 
+/// A ledger file imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ImportFields {
+    /// What was imported: `enterprises`.
+    pub kind: String,
+    /// The file's name as given.
+    pub file_name: String,
+    /// The SHA-256 of the file's bytes, hexadecimal.
+    pub sha256: String,
+    /// Rows imported.
+    pub rows: i64,
+    /// Records created.
+    pub created: i64,
+    /// Records updated.
+    pub updated: i64,
+    /// Rows that changed nothing.
+    pub unchanged: i64,
+}
+
 /// A step taken on a hazard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HazardStepFields {
@@ -703,6 +722,9 @@ pub enum EventData {
     /// `checklist.duty_recorded`: the item and the performance.
     #[serde(rename = "checklist.duty_recorded")]
     DutyRecorded(DutyFields),
+    /// `import.completed`: the file (by its SHA-256) and what its import wrote.
+    #[serde(rename = "import.completed")]
+    ImportCompleted(ImportFields),
 }
 
 impl EventData {
@@ -740,6 +762,7 @@ impl EventData {
             Self::InspectionRecorded(_) => EventType::InspectionRecorded,
             Self::ChecklistCreated(_) => EventType::ChecklistCreated,
             Self::DutyRecorded(_) => EventType::DutyRecorded,
+            Self::ImportCompleted(_) => EventType::ImportCompleted,
         }
     }
 
