@@ -87,6 +87,8 @@ pub struct Hazard {
     pub major_reason: Option<String>,
     /// Where it stands.
     pub progress: Progress,
+    /// The day it was closed (accepted, or fixed on the spot).
+    pub closed_on: Option<NaiveDate>,
     /// Version.
     pub version: i64,
     /// When it was registered.
@@ -130,7 +132,12 @@ type Row = (
         NaiveDateTime,
         NaiveDateTime,
     ),
-    (Option<String>, Option<String>, Option<String>),
+    (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<NaiveDate>,
+    ),
 );
 
 /// The columns of a hazard, in [`Row`] order.
@@ -161,7 +168,12 @@ macro_rules! columns {
                 hazards::created_at,
                 hazards::updated_at,
             ),
-            (hazards::risk_id, hazards::measure_id, hazards::record_id),
+            (
+                hazards::risk_id,
+                hazards::measure_id,
+                hazards::record_id,
+                hazards::closed_on,
+            ),
         )
     };
 }
@@ -203,6 +215,7 @@ fn assemble((a, b, c): Row, area_code: String) -> Result<Hazard, StoreError> {
             extensions: kept.extensions,
             acceptance: kept.acceptance,
         },
+        closed_on: c.3,
         version: b.7,
         created_at: utc(b.8),
         updated_at: utc(b.9),
@@ -433,21 +446,17 @@ pub fn step(
         None if next.grade != h.progress.grade => (h.criterion.clone(), request.note.clone()),
         None => (h.criterion.clone(), h.major_reason.clone()),
     };
-    let closed_before: Option<NaiveDate> = hazards::table
-        .find(id.to_string())
-        .select(hazards::closed_on)
-        .first(&mut **tx)?;
     let before = counts::Footprint {
         grade: h.progress.grade.as_str().to_owned(),
         found_on: h.facts.found_on,
-        closed_on: closed_before,
+        closed_on: h.closed_on,
         deadline: h.progress.effective_deadline(),
     };
     // A step on a closed hazard (a de-listing after acceptance) keeps the day it closed.
     let after = counts::Footprint {
         grade: next.grade.as_str().to_owned(),
         found_on: h.facts.found_on,
-        closed_on: (!next.state.is_open()).then(|| closed_before.unwrap_or(request.on)),
+        closed_on: (!next.state.is_open()).then(|| h.closed_on.unwrap_or(request.on)),
         deadline: next.effective_deadline(),
     };
     let written = diesel::update(hazards::table.find(id.to_string()))
