@@ -609,7 +609,7 @@ fn import_ledger(
     valid_rows: bool,
 ) -> anyhow::Result<()> {
     use safegrade_http::ledger::import::{read_csv, read_workbook};
-    use safegrade_store::ledger::import::Outcome;
+    use safegrade_store::ledger::import::{Outcome, Planned, Tally};
     let bytes =
         std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let mapping = safegrade_domain::SectorMapping::builtin();
@@ -626,32 +626,42 @@ fn import_ledger(
     }
     let scope = safegrade_domain::Scope::City;
     let planned = store.plan_ledger_import(&read.rows, &scope, mapping)?;
-    let problems: Vec<String> = planned
+    // Each row's problems, once: the report lists them, the counts leave those rows out.
+    let per_row: Vec<Vec<String>> = planned
         .iter()
-        .flat_map(|p| read.problems_of(p))
-        .map(|p| safegrade_http::ledger::import::problem_line(&p))
+        .map(|p| {
+            read.problems_of(p)
+                .iter()
+                .map(safegrade_http::ledger::import::problem_line)
+                .collect()
+        })
         .collect();
-    let (mut created, mut updated, mut unchanged) = (0, 0, 0);
-    for p in planned.iter().filter(|p| read.problems_of(p).is_empty()) {
-        match &p.outcome {
-            Ok(Outcome::Created) => created += 1,
-            Ok(Outcome::Updated(changes)) => {
-                updated += 1;
-                let fields: Vec<String> = changes
-                    .iter()
-                    .map(|(k, c)| format!("{k}: {} → {}", c.old, c.new))
-                    .collect();
-                println!(
-                    "第 {} 行 {} 将更新：{}",
-                    p.row,
-                    p.credit_code,
-                    fields.join("；")
-                );
-            }
-            Ok(Outcome::Unchanged) => unchanged += 1,
-            Err(_) => {}
+    let clean: Vec<&Planned> = planned
+        .iter()
+        .zip(&per_row)
+        .filter(|(_, lines)| lines.is_empty())
+        .map(|(p, _)| p)
+        .collect();
+    for p in &clean {
+        if let Ok(Outcome::Updated(changes)) = &p.outcome {
+            let fields: Vec<String> = changes
+                .iter()
+                .map(|(k, c)| format!("{k}: {} → {}", c.old, c.new))
+                .collect();
+            println!(
+                "第 {} 行 {} 将更新：{}",
+                p.row,
+                p.credit_code,
+                fields.join("；")
+            );
         }
     }
+    let problems: Vec<String> = per_row.into_iter().flatten().collect();
+    let Tally {
+        created,
+        updated,
+        unchanged,
+    } = Tally::of(clean);
     for line in &problems {
         println!("{line}");
     }
@@ -684,16 +694,7 @@ fn import_ledger(
             bytes: &bytes,
         },
     )?;
-    let count = |f: fn(&Outcome) -> bool| {
-        written
-            .iter()
-            .filter(|p| p.outcome.as_ref().is_ok_and(f))
-            .count()
-    };
-    println!(
-        "已写入：新增 {}，更新 {}",
-        count(|o| matches!(o, Outcome::Created)),
-        count(|o| matches!(o, Outcome::Updated(_)))
-    );
+    let done = Tally::of(&written);
+    println!("已写入：新增 {}，更新 {}", done.created, done.updated);
     Ok(())
 }

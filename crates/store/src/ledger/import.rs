@@ -59,6 +59,35 @@ pub struct Planned {
     pub outcome: Result<Outcome, Refused>,
     /// The enterprise as it will be (for rows that can be imported).
     pub data: Option<EnterpriseData>,
+    /// The known enterprise the row updates (none for a new one).
+    pub id: Option<EnterpriseId>,
+}
+
+/// How many rows of a plan create an enterprise, update one, or leave one as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Created.
+    pub created: i64,
+    /// Updated.
+    pub updated: i64,
+    /// Left as they are.
+    pub unchanged: i64,
+}
+
+impl Tally {
+    /// The tally of `planned` (refused rows count in none).
+    pub fn of<'a>(planned: impl IntoIterator<Item = &'a Planned>) -> Self {
+        let mut t = Self::default();
+        for p in planned {
+            match p.outcome {
+                Ok(Outcome::Created) => t.created += 1,
+                Ok(Outcome::Updated(_)) => t.updated += 1,
+                Ok(Outcome::Unchanged) => t.unchanged += 1,
+                Err(_) => {}
+            }
+        }
+        t
+    }
 }
 
 /// The known enterprise with this credit code, if any.
@@ -86,6 +115,7 @@ fn plan(
             credit_code: raw.clone(),
             outcome: Ok(Outcome::Created),
             data: None,
+            id: None,
         };
         let code = match CreditCode::parse(&raw) {
             Ok(c) => c.to_string(),
@@ -114,6 +144,7 @@ fn plan(
             Some(id) => Some(super::enterprises::find(conn, id)?),
             None => None,
         };
+        let current_id = current.as_ref().map(|c| c.id);
         let base = current
             .as_ref()
             .map(|e| EnterpriseInput::from(&e.data))
@@ -148,6 +179,7 @@ fn plan(
             }
         };
         planned.data = Some(data);
+        planned.id = current_id;
         out.push(planned);
     }
     Ok(out)
@@ -174,21 +206,15 @@ fn apply(
     if planned.iter().any(|p| p.outcome.is_err()) {
         return Ok(planned);
     }
-    let count = |f: fn(&Outcome) -> bool| {
-        let n = planned
-            .iter()
-            .filter(|p| p.outcome.as_ref().is_ok_and(f))
-            .count();
-        i64::try_from(n).unwrap_or(i64::MAX)
-    };
+    let tally = Tally::of(&planned);
     let completed = ImportFields {
         kind: "enterprises".to_owned(),
         file_name,
         sha256: sha256.clone(),
         rows: i64::try_from(planned.len()).unwrap_or(i64::MAX),
-        created: count(|o| matches!(o, Outcome::Created)),
-        updated: count(|o| matches!(o, Outcome::Updated(_))),
-        unchanged: count(|o| matches!(o, Outcome::Unchanged)),
+        created: tally.created,
+        updated: tally.updated,
+        unchanged: tally.unchanged,
     };
     for p in &planned {
         let Some(data) = p.data.clone() else { continue };
@@ -197,7 +223,7 @@ fn apply(
                 super::enterprises::insert(tx, &data, actor)?;
             }
             Ok(Outcome::Updated(_)) => {
-                let id = known(tx, &p.credit_code)?.ok_or(StoreError::NotFound)?;
+                let id = p.id.ok_or(StoreError::NotFound)?;
                 let current = super::enterprises::find(tx, id)?;
                 super::enterprises::update(tx, current, data, actor, reason.clone())?;
             }
