@@ -79,6 +79,10 @@ pub(crate) struct World {
     pub(crate) tasks: (String, String),
     /// A post-responsibility list of `inside` and one of `outside`.
     pub(crate) checklists: (String, String),
+    /// An import (dry run) asked by the city administrator.
+    pub(crate) import: String,
+    /// A webhook subscription of the city administrator, and an attempt of it.
+    pub(crate) webhook: (String, String),
 }
 
 pub(crate) async fn world<S, B>(app: &TestApp<S>) -> World
@@ -159,7 +163,27 @@ where
         created(app, "/api/v1/checklists", &checklist_body(&inside, 0)).await,
         created(app, "/api/v1/checklists", &checklist_body(&outside, 0)).await,
     );
+    let import = created_as(
+        app,
+        "/api/v1/imports?dry_run=true",
+        Call::csv(&ledger_csv(0)),
+    )
+    .await;
+    safegrade_http::worker::Worker::drain(
+        &safegrade_http::plumbing::app::AppState::new(store.clone()),
+        safegrade_domain::jobs::JobKind::Import,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let webhook = created(
+        app,
+        "/api/v1/webhooks",
+        &json!({"url": "http://127.0.0.1:9/hook"}),
+    )
+    .await;
+    let delivery = attempt_of(store, &webhook);
     World {
+        import,
+        webhook: (webhook, delivery),
         tokens,
         inside,
         outside,
@@ -176,6 +200,60 @@ where
         tasks,
         checklists,
     }
+}
+
+/// A one-row survey ledger (CSV) whose enterprise is `n`.
+pub(crate) fn ledger_csv(n: u32) -> Vec<u8> {
+    format!(
+        "统一社会信用代码,企业名称,所属县（市、区）,行业代码,企业规模,主要负责人,主要负责人联系电话\n\
+         {},绵阳台账企业{n},涪城区,C3311,小型,张台账,13800005{n:03}\n",
+        credit_code(5000 + n)
+    )
+    .into_bytes()
+}
+
+/// The id of what `call` (a POST answered 201 or 202) made.
+async fn created_as<S, B>(app: &TestApp<S>, uri: &str, call: Call) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let r = send(
+        app,
+        Call {
+            uri: uri.to_owned(),
+            ..call
+        }
+        .build(),
+    )
+    .await;
+    assert!(r.status.is_success(), "{uri}: {} {}", r.status, r.body);
+    r.body["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A recorded (failed) delivery attempt of subscription `webhook`, through the store.
+fn attempt_of(store: &Store, webhook: &str) -> String {
+    let id = safegrade_domain::WebhookId::parse(webhook).unwrap_or_else(|| panic!("webhook id"));
+    let attempt = safegrade_store::webhooks::Attempt {
+        event_seq: 1,
+        attempt: 1,
+        manual: false,
+        status_code: Some(503),
+        latency_ms: 3,
+        succeeded: false,
+        error: Some("接收方返回 HTTP 503".into()),
+    };
+    store
+        .with_write_tx(move |tx| safegrade_store::webhooks::record_attempt(tx, id, &attempt))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let d = store
+        .list_deliveries(id, None, 1)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    d.first().map(|d| d.id.clone()).unwrap_or_default()
 }
 
 /// The body of a post-responsibility list of `enterprise`.
@@ -486,6 +564,8 @@ pub(crate) struct Call {
     pub(crate) method: Method,
     pub(crate) uri: String,
     pub(crate) body: Option<Value>,
+    /// A body that is not JSON: its content type and bytes (an uploaded file).
+    pub(crate) raw: Option<(&'static str, Vec<u8>)>,
 }
 
 impl Call {
@@ -494,6 +574,7 @@ impl Call {
             method: Method::GET,
             uri,
             body: None,
+            raw: None,
         }
     }
 
@@ -502,13 +583,29 @@ impl Call {
             method,
             uri: uri.to_owned(),
             body: Some(body.clone()),
+            raw: None,
+        }
+    }
+
+    /// A POST of a CSV file to `/api/v1/imports` (the uri may be replaced).
+    pub(crate) fn csv(bytes: &[u8]) -> Self {
+        Self {
+            method: Method::POST,
+            uri: "/api/v1/imports".into(),
+            body: None,
+            raw: Some(("text/csv", bytes.to_vec())),
         }
     }
 
     pub(crate) fn build(&self) -> TestRequest {
-        match &self.body {
-            Some(body) => json_request(self.method.clone(), &self.uri, body),
-            None => TestRequest::default()
+        match (&self.body, &self.raw) {
+            (Some(body), _) => json_request(self.method.clone(), &self.uri, body),
+            (None, Some((content_type, bytes))) => TestRequest::default()
+                .method(self.method.clone())
+                .uri(&self.uri)
+                .insert_header(("content-type", *content_type))
+                .set_payload(bytes.clone()),
+            (None, None) => TestRequest::default()
                 .method(self.method.clone())
                 .uri(&self.uri),
         }
@@ -851,6 +948,35 @@ pub(crate) fn call(
             ),
             &json!({"deadline": "2026-03-31", "note": format!("限期整改（{n}）")}),
         ),
+        "create_import" => Call {
+            uri: format!("/api/v1/imports?dry_run=true&file_name=ledger-{n}.csv"),
+            ..Call::csv(&ledger_csv(n))
+        },
+        "list_imports" => get("/api/v1/imports".into()),
+        "get_import" => get(format!("/api/v1/imports/{}", w.import)),
+        "create_webhook" => Call::json(
+            Method::POST,
+            "/api/v1/webhooks",
+            &json!({"url": format!("https://receiver.example.gov.cn/safegrade/{n}"),
+                    "event_types": ["enterprise.created", "enterprise.updated"],
+                    "description": "县局监管平台"}),
+        ),
+        "list_webhooks" => get("/api/v1/webhooks".into()),
+        "get_webhook" => get(format!("/api/v1/webhooks/{}", w.webhook.0)),
+        "update_webhook" => Call::json(
+            Method::PATCH,
+            &format!("/api/v1/webhooks/{}", w.webhook.0),
+            &json!({"description": format!("县局监管平台（{n}）")}),
+        ),
+        "list_deliveries" => get(format!("/api/v1/webhooks/{}/deliveries", w.webhook.0)),
+        "redeliver" => Call::json(
+            Method::POST,
+            &format!(
+                "/api/v1/webhooks/{}/deliveries/{}/redelivery",
+                w.webhook.0, w.webhook.1
+            ),
+            &json!({"reason": format!("接收方修复后补发（{n}）")}),
+        ),
         other => panic!("no request for operation {other}: add it to the jurisdiction matrix"),
     }
 }
@@ -877,6 +1003,39 @@ fn matrix() -> Vec<Case> {
     let all = |ok: u16| [401, ok, ok, ok, ok, ok, ok, ok];
     let admin_only = |ok: u16| [401, ok, 403, 403, 403, 403, 403, 403];
     vec![
+        (
+            "create_import",
+            [401, 202, 202, 202, 403, 403, 202, 403],
+            None,
+        ),
+        ("list_imports", all(200), None),
+        ("get_import", [401, 200, 404, 404, 404, 404, 404, 404], None),
+        (
+            "create_webhook",
+            [401, 201, 403, 403, 403, 201, 201, 403],
+            None,
+        ),
+        (
+            "list_webhooks",
+            [401, 200, 403, 403, 403, 200, 200, 403],
+            None,
+        ),
+        (
+            "get_webhook",
+            [401, 200, 403, 403, 403, 404, 404, 403],
+            None,
+        ),
+        (
+            "update_webhook",
+            [401, 200, 403, 403, 403, 404, 404, 403],
+            None,
+        ),
+        (
+            "list_deliveries",
+            [401, 200, 403, 403, 403, 404, 404, 403],
+            None,
+        ),
+        ("redeliver", [401, 202, 403, 403, 403, 404, 404, 403], None),
         ("get_health", [200; 8], None),
         ("get_readiness", [200; 8], None),
         ("list_enterprises", all(200), None),

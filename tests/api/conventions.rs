@@ -275,6 +275,7 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
                 None => path.replace("{id}", &path_id(&id, &w)),
             }
             .replace("{year}", "2027")
+            .replace("{delivery_id}", &w.webhook.1)
             .replace(
                 "{step}",
                 if id == "take_hazard_step" {
@@ -341,6 +342,7 @@ fn path_id(op: &str, w: &World) -> String {
     match op {
         "update_principal" | "create_token" => w.target.clone(),
         "update_assessment" => w.assessments.0.clone(),
+        "update_webhook" | "redeliver" => w.webhook.0.clone(),
         _ => w.inside.clone(),
     }
 }
@@ -367,6 +369,10 @@ async fn optional_bodies_may_be_left_out(db: TestDb) {
     for (path, method) in [
         ("/api/v1/principals/{id}/tokens", "post"),
         ("/api/v1/tokens/{id}/revocation", "post"),
+        (
+            "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redelivery",
+            "post",
+        ),
     ] {
         assert_eq!(
             spec["paths"][path][method]["requestBody"]["required"], false,

@@ -85,6 +85,9 @@ impl Stable {
             Value::String(s) if (key == "token" || key == "hint") && s.starts_with("sg_") => {
                 Value::from(format!("sg_{}", "x".repeat(s.len() - 3)))
             }
+            Value::String(s) if key == "secret" && s.starts_with("whsec_") => {
+                Value::from(format!("whsec_{}", "x".repeat(s.len() - 6)))
+            }
             Value::String(_) if key == "next_cursor" => Value::from("eyJleGFtcGxlIjp0cnVlfQ"),
             Value::Number(_) if key == "seq" || key == "next_after" => Value::from(42),
             other => other.clone(),

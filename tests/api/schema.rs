@@ -84,8 +84,9 @@ fn table_count(conn: &mut DbConn, backend: Kind) -> i64 {
 /// principals, tokens, events, certificates, accidents, grade_summaries, drives,
 /// guidance_visits, calendar_years, calendar_days, standards, assessments, gradings,
 /// grading_steps, hazards, risk_units, risks, risk_measures, inspection_tasks,
-/// inspection_records, checklists, checklist_records, hazard_month_counts, risk_level_counts.
-const TABLES: i64 = 28;
+/// inspection_records, checklists, checklist_records, hazard_month_counts, risk_level_counts,
+/// jobs, webhooks, webhook_deliveries.
+const TABLES: i64 = 31;
 
 async fn migrations_run_up_down_up(db: TestDb) {
     let mut conn = db.store.read().unwrap_or_else(|e| panic!("{e}"));

@@ -19,6 +19,7 @@ pub mod gradings;
 pub mod hazards;
 pub mod insights;
 pub mod inspections;
+pub mod jobs;
 pub mod ledger;
 pub mod plumbing;
 mod refusal;
@@ -41,8 +42,9 @@ pub use ledger::industry::{
 };
 pub use plumbing::code_list::{CodeList, UnknownCode};
 pub use plumbing::id::{
-    AccidentId, AssessmentId, CertificateId, ChecklistId, EnterpriseId, GradingId, HazardId,
-    MeasureId, PrincipalId, RecordId, RiskId, RiskUnitId, StandardId, TaskId, TokenId,
+    AccidentId, AssessmentId, CertificateId, ChecklistId, DeliveryId, EnterpriseId, GradingId,
+    HazardId, JobId, MeasureId, PrincipalId, RecordId, RiskId, RiskUnitId, StandardId, TaskId,
+    TokenId, WebhookId,
 };
 pub use plumbing::validation::{Violation, ViolationCode, pointer_to};
 pub use refusal::Refusal;

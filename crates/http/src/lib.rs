@@ -27,6 +27,8 @@ pub mod plumbing;
 pub mod risks;
 mod routes;
 pub mod standards;
+pub mod webhooks;
+pub mod worker;
 
 pub use plumbing::app::{AppState, MAX_BODY_BYTES, RequestId, app, china_today};
 pub use plumbing::error::{ApiError, ErrorCode, Problem};

@@ -27,5 +27,6 @@ where
             crate::checklists::routes(cfg);
             crate::drives::routes(cfg);
             crate::insights::routes(cfg);
+            crate::webhooks::routes(cfg);
         }))
 }

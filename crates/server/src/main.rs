@@ -538,6 +538,8 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
             }
         }
     });
+    // The background worker: imports and webhook deliveries from the job table.
+    let worker = safegrade_http::worker::Worker::start(&state, settings.worker());
     // Listen first: a busy port must fail before an administrator is created whose only
     // token would then be printed by a server that never runs.
     let mut server = HttpServer::new(move || app(state.clone()))
@@ -597,6 +599,7 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
     println!("Stop with Ctrl-C.");
     std::io::stdout().flush()?;
     server.run().await?;
+    worker.stop();
     Ok(())
 }
 

@@ -30,6 +30,15 @@ pub struct Settings {
     /// The server's public address, like `https://safegrade.example.gov.cn`
     /// (`SAFEGRADE_PUBLIC_URL`): problem `type` links become absolute. Absent: relative.
     pub public_url: Option<String>,
+    /// Background lanes running imports on this node (`SAFEGRADE_IMPORT_LANES`, default 1;
+    /// 0: this node runs none, another does).
+    pub import_lanes: usize,
+    /// Background lanes delivering webhooks on this node (`SAFEGRADE_WEBHOOK_LANES`,
+    /// default 2; 0: none here).
+    pub webhook_lanes: usize,
+    /// A token that may read `GET /metrics` (`SAFEGRADE_METRICS_TOKEN`); absent: only a
+    /// city administrator's token may.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -42,13 +51,16 @@ impl Default for Settings {
             token_cache_seconds: 5,
             grade_rules: None,
             public_url: None,
+            import_lanes: 1,
+            webhook_lanes: 2,
+            metrics_token: None,
         }
     }
 }
 
 /// The keys a `SAFEGRADE_*` variable may set (other `SAFEGRADE_*` variables, like
 /// `SAFEGRADE_TODAY` or `SAFEGRADE_LOG`, belong to the command line or logging).
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 10] = [
     "bind",
     "database_url",
     "pool_size",
@@ -56,9 +68,21 @@ const KEYS: [&str; 7] = [
     "token_cache_seconds",
     "grade_rules",
     "public_url",
+    "import_lanes",
+    "webhook_lanes",
+    "metrics_token",
 ];
 
 impl Settings {
+    /// The background worker's lanes on this node.
+    pub fn worker(&self) -> safegrade_http::worker::WorkerConfig {
+        safegrade_http::worker::WorkerConfig {
+            import_lanes: self.import_lanes,
+            webhook_lanes: self.webhook_lanes,
+            ..safegrade_http::worker::WorkerConfig::default()
+        }
+    }
+
     /// Defaults, overlaid with the TOML file at `path` (if given), overlaid with the
     /// `SAFEGRADE_*` variables of the environment.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {

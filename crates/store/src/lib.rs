@@ -18,10 +18,12 @@ pub mod gradings;
 pub mod hazards;
 pub mod insights;
 pub mod inspections;
+pub mod jobs;
 pub mod ledger;
 pub mod plumbing;
 pub mod risks;
 pub mod standards;
+pub mod webhooks;
 
 pub use plumbing::writer::WriteTx;
 pub use plumbing::{events, idempotency, schema, writer};

@@ -522,6 +522,10 @@ code_list! {
         DutyRecorded = ("checklist.duty_recorded", "登记履职记录"),
         /// A ledger file was imported (台账导入), after the events of the records it wrote.
         ImportCompleted = ("import.completed", "台账导入完成"),
+        /// A webhook subscription was made (事件推送订阅).
+        WebhookCreated = ("webhook.created", "新建事件推送订阅"),
+        /// A webhook subscription was changed (its URL, types, enabling), or resumed.
+        WebhookUpdated = ("webhook.updated", "变更事件推送订阅"),
     }
 }
 
@@ -564,6 +568,8 @@ code_list! {
         Checklist = ("checklist", "清单"),
         /// An import of a ledger file (its SHA-256 is the id).
         Import = ("import", "台账导入"),
+        /// A webhook subscription.
+        Webhook = ("webhook", "事件推送订阅"),
     }
 }
 
@@ -597,6 +603,7 @@ impl EventType {
             Self::InspectionRecorded => ResourceType::InspectionRecord,
             Self::ChecklistCreated | Self::DutyRecorded => ResourceType::Checklist,
             Self::ImportCompleted => ResourceType::Import,
+            Self::WebhookCreated | Self::WebhookUpdated => ResourceType::Webhook,
         }
     }
 }

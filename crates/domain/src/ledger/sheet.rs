@@ -6,43 +6,46 @@
 
 use chrono::NaiveDate;
 
+use crate::CodeList;
 use crate::grading::Grade;
 
-/// A ledger column SafeGrade reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Column {
-    /// 统一社会信用代码.
-    CreditCode,
-    /// 企业名称.
-    Name,
-    /// 所属县（市、区）: an area code or its Chinese name.
-    Area,
-    /// 注册地址 / 生产经营地址.
-    Address,
-    /// 国民经济行业代码 (GB/T 4754).
-    IndustryCode,
-    /// 非煤矿山类型 (for non-coal mines).
-    MineKind,
-    /// 企业规模.
-    Scale,
-    /// 主要负责人.
-    PrincipalName,
-    /// 主要负责人联系电话.
-    PrincipalPhone,
-    /// 安全负责人.
-    SafetyManagerName,
-    /// 安全负责人联系电话.
-    SafetyManagerPhone,
-    /// 从业人数.
-    Employees,
-    /// 安全生产标准化等级.
-    Grade,
-    /// 标准化证书编号.
-    CertificateNumber,
-    /// 发证日期.
-    IssuedOn,
-    /// 有效期至.
-    ValidUntil,
+crate::code_list! {
+    /// A ledger column SafeGrade reads: its code (for an explicit header mapping) and its
+    /// standard header.
+    pub enum Column {
+        /// 统一社会信用代码.
+        CreditCode = ("credit_code", "统一社会信用代码"),
+        /// 企业名称.
+        Name = ("name", "企业名称"),
+        /// 所属县（市、区）: an area code or its Chinese name.
+        Area = ("area", "所属县（市、区）"),
+        /// 注册地址 / 生产经营地址.
+        Address = ("address", "生产经营地址"),
+        /// 国民经济行业代码 (GB/T 4754).
+        IndustryCode = ("industry_code", "国民经济行业代码"),
+        /// 非煤矿山类型 (for non-coal mines).
+        MineKind = ("mine_kind", "非煤矿山类型"),
+        /// 企业规模.
+        Scale = ("scale", "企业规模"),
+        /// 主要负责人.
+        PrincipalName = ("principal_name", "主要负责人"),
+        /// 主要负责人联系电话.
+        PrincipalPhone = ("principal_phone", "主要负责人联系电话"),
+        /// 安全负责人.
+        SafetyManagerName = ("safety_manager_name", "安全负责人"),
+        /// 安全负责人联系电话.
+        SafetyManagerPhone = ("safety_manager_phone", "安全负责人联系电话"),
+        /// 从业人数.
+        Employees = ("employees", "从业人数"),
+        /// 安全生产标准化等级.
+        Grade = ("grade", "安全生产标准化等级"),
+        /// 标准化证书编号.
+        CertificateNumber = ("certificate_number", "证书编号"),
+        /// 发证日期.
+        IssuedOn = ("issued_on", "发证日期"),
+        /// 有效期至.
+        ValidUntil = ("valid_until", "有效期至"),
+    }
 }
 
 /// The header names each column goes by in real templates (domain research §16, (C)),
@@ -428,15 +431,30 @@ pub fn problems_at(
         .into_iter()
         .map(|v| {
             let member = v.pointer.trim_start_matches('/');
-            let header = column_of_member(member)
+            let column = column_of_member(member);
+            let in_file = column
                 .and_then(|c| map.columns.iter().position(|x| *x == Some(c)))
-                .and_then(|i| headers.get(i))
-                .map_or_else(|| member.to_owned(), |h| h.trim().to_owned());
-            CellProblem {
-                row,
-                header,
-                code: v.code,
-                message: v.message,
+                .and_then(|i| headers.get(i));
+            match (in_file, column) {
+                (Some(h), _) => CellProblem {
+                    row,
+                    header: h.trim().to_owned(),
+                    code: v.code,
+                    message: v.message,
+                },
+                // The file has no such column: name it by its standard header.
+                (None, Some(c)) => CellProblem {
+                    row,
+                    header: c.label_zh().to_owned(),
+                    code: v.code,
+                    message: format!("{}（表中没有「{}」列）", v.message, c.label_zh()),
+                },
+                (None, None) => CellProblem {
+                    row,
+                    header: member.to_owned(),
+                    code: v.code,
+                    message: v.message,
+                },
             }
         })
         .collect()

@@ -110,3 +110,18 @@ id_type!(
     /// The id of a list (清单).
     ChecklistId
 );
+
+id_type!(
+    /// The id of a background job (an import).
+    JobId
+);
+
+id_type!(
+    /// The id of a webhook subscription (事件推送订阅).
+    WebhookId
+);
+
+id_type!(
+    /// The id of a webhook delivery attempt.
+    DeliveryId
+);

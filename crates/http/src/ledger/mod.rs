@@ -2,6 +2,7 @@
 
 pub mod enterprises;
 pub mod import;
+pub mod imports;
 pub mod reference;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -14,5 +15,8 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(enterprises::update_enterprise)
         .service(reference::list_areas)
         .service(reference::list_reference_lists)
-        .service(reference::list_reference);
+        .service(reference::list_reference)
+        .service(imports::create_import)
+        .service(imports::list_imports)
+        .service(imports::get_import);
 }

@@ -154,6 +154,13 @@ const REFERENCES: &[Reference] = references! {
     "error-codes" => crate::plumbing::error::ErrorCode, "错误码";
     "violation-codes" => safegrade_domain::ViolationCode, "字段错误码";
     "verification-statuses" => crate::grading::register::VerificationStatus, "证书核验结果";
+    "ledger-columns" => safegrade_domain::ledger::sheet::Column, "台账列";
+    "job-kinds" => safegrade_domain::jobs::JobKind, "后台任务类型";
+    "job-states" => safegrade_domain::jobs::JobState, "后台任务状态";
+    "import-kinds" => safegrade_domain::jobs::ImportKind, "导入内容";
+    "import-modes" => safegrade_domain::jobs::ImportMode, "导入方式";
+    "import-outcomes" => safegrade_domain::jobs::ImportOutcome, "导入结果";
+    "webhook-statuses" => safegrade_domain::jobs::WebhookStatus, "推送订阅状态";
     configured:
     "control-levels" => control_levels, "ControlLevel", "管控层级";
 };

@@ -47,6 +47,8 @@ pub struct AppState {
     /// The server's public address (`https://safegrade.example.gov.cn`), when configured:
     /// problem `type` links are then absolute.
     pub public_url: Option<Arc<str>>,
+    /// Wakes this node's background worker when a request queued work for it.
+    pub worker: Arc<crate::plumbing::wake::Wake>,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             )),
             site: Arc::default(),
             public_url: None,
+            worker: Arc::default(),
         }
     }
 

@@ -136,6 +136,20 @@ code_list_schemas! {
     RenewalTrack => safegrade_domain::grading::RenewalTrack,
     /// Kind of accident (GB 6441-1986).
     AccidentKind => safegrade_domain::grading::AccidentKind,
+    /// A ledger column an import reads (for an explicit header mapping).
+    Column => safegrade_domain::ledger::sheet::Column,
+    /// What a job does.
+    JobKind => safegrade_domain::jobs::JobKind,
+    /// Where a job (an import) is.
+    JobState => safegrade_domain::jobs::JobState,
+    /// What an import reads.
+    ImportKind => safegrade_domain::jobs::ImportKind,
+    /// Whether an import writes only when every row can be imported.
+    ImportMode => safegrade_domain::jobs::ImportMode,
+    /// How an import ended.
+    ImportOutcome => safegrade_domain::jobs::ImportOutcome,
+    /// Whether a webhook subscription's deliveries get through.
+    WebhookStatus => safegrade_domain::jobs::WebhookStatus,
 }
 
 /// A control level (管控层级): a code of the city's configured list, not a closed enum.

@@ -211,6 +211,9 @@ record_ids!(
     safegrade_domain::ChecklistId => "a list",
     safegrade_domain::PrincipalId => "a principal",
     safegrade_domain::TokenId => "a token",
+    safegrade_domain::JobId => "an import",
+    safegrade_domain::WebhookId => "a webhook",
+    safegrade_domain::DeliveryId => "a delivery",
 );
 
 /// The record id in the path (`{id}`): the parsed id and the segment as sent (for the 404

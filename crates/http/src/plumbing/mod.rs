@@ -17,4 +17,5 @@ pub(crate) mod members;
 pub(crate) mod openapi;
 pub mod ratelimit;
 pub mod site;
+pub mod wake;
 pub mod write;

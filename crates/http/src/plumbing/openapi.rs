@@ -42,6 +42,8 @@ are explained in the integrator guide (接入指南) of the book.",
         (name = "checklists", description = "List-based management: responsibility and work lists of enterprises, posts, governments and departments, and performance records (清单制管理)"),
         (name = "hazards", description = "Hidden hazards from registration to closure, with 五落实, acceptance, extensions and listed supervision, and the major-hazard determination criteria (隐患排查治理)"),
         (name = "calendar", description = "The working-day calendar: each year's holiday arrangement and working-day arithmetic for deadlines (工作日历)"),
+        (name = "imports", description = "Ledger files imported in the background, with progress and a report of every row (台账导入)"),
+        (name = "webhooks", description = "Signed deliveries of the event log to subscribers, with their attempts and redelivery (事件推送)"),
         (name = "health", description = "Liveness and readiness (健康检查)"),
     ),
     components(schemas(
@@ -63,6 +65,13 @@ are explained in the integrator guide (接入指南) of the book.",
         crate::plumbing::codes::RevocationTrigger,
         crate::plumbing::codes::AuthorityLevel,
         crate::plumbing::codes::AccidentKind,
+        crate::plumbing::codes::Column,
+        crate::plumbing::codes::JobKind,
+        crate::plumbing::codes::JobState,
+        crate::plumbing::codes::ImportKind,
+        crate::plumbing::codes::ImportMode,
+        crate::plumbing::codes::ImportOutcome,
+        crate::plumbing::codes::WebhookStatus,
         crate::plumbing::codes::RenewalTrack,
         crate::plumbing::codes::AlertKind,
         crate::plumbing::codes::StandardizationStatus,
@@ -268,6 +277,12 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
         ),
         "create_accident" | "create_visit" => (Create, &[C::NotFound]),
         "update_drive" => (Patch, &[C::NotFound, C::StageOutOfOrder]),
+        "create_import" => (Create, &[]),
+        "list_imports" | "list_webhooks" => (Read, &[]),
+        "get_import" | "get_webhook" | "list_deliveries" => (Read, &[C::NotFound]),
+        "create_webhook" => (Create, &[]),
+        "update_webhook" => (Patch, &[C::NotFound]),
+        "redeliver" => (Create, &[C::NotFound]),
         _ => return None,
     })
 }
@@ -332,6 +347,15 @@ pub fn title_zh(operation_id: &str) -> Option<&'static str> {
         "create_risk_unit" => "新增风险分析单元",
         "add_unit_stop" => "登记单元检维修、停用时段",
         "create_checklist" => "制定清单",
+        "create_import" => "导入台账文件",
+        "list_imports" => "查询导入任务",
+        "get_import" => "查看导入进度与报告",
+        "create_webhook" => "订阅事件推送",
+        "list_webhooks" => "查询事件推送订阅",
+        "get_webhook" => "查看一个订阅",
+        "update_webhook" => "修改或恢复订阅",
+        "list_deliveries" => "查询推送记录",
+        "redeliver" => "手动重新推送",
         "list_checklists" => "查询清单",
         "get_checklist" => "查看清单及条目",
         "create_duty_record" => "登记履职记录",
@@ -401,7 +425,7 @@ fn add_example(id: &str, op: &mut serde_json::Value) {
 fn body_optional(operation_id: &str) -> bool {
     matches!(
         operation_id,
-        "create_token" | "revoke_token" | "submit_assessment" | "discard_assessment"
+        "create_token" | "revoke_token" | "submit_assessment" | "discard_assessment" | "redeliver"
     )
 }
 

@@ -49,6 +49,13 @@ impl Answer {
         Self::new(StatusCode::OK, body)
     }
 
+    /// With `Location` (a 202's job).
+    #[must_use]
+    pub fn located(mut self, location: String) -> Self {
+        self.location = Some(location);
+        self
+    }
+
     /// With the record's version as `ETag`.
     #[must_use]
     pub fn versioned(mut self, version: i64) -> Self {

@@ -185,8 +185,6 @@ fn plan(
     Ok(out)
 }
 
-/// Writes the planned rows inside the caller's transaction (refusing all of them when any
-/// cannot be imported): creates and updates, each with its event.
 /// The file an import reads: its name and its bytes (the event keeps their SHA-256).
 #[derive(Debug, Clone, Copy)]
 pub struct SourceFile<'a> {
@@ -196,27 +194,13 @@ pub struct SourceFile<'a> {
     pub bytes: &'a [u8],
 }
 
-fn apply(
+/// Writes rows planned without refusal, each created or updated enterprise with its event.
+fn write_planned(
     tx: &mut WriteTx<'_>,
-    rows: &[LedgerRow],
-    (scope, mapping, actor, reason): (&Scope, &SectorMapping, &Actor, Option<String>),
-    (file_name, sha256): (String, String),
-) -> Result<Vec<Planned>, StoreError> {
-    let planned = plan(tx, rows, (scope, mapping))?;
-    if planned.iter().any(|p| p.outcome.is_err()) {
-        return Ok(planned);
-    }
-    let tally = Tally::of(&planned);
-    let completed = ImportFields {
-        kind: "enterprises".to_owned(),
-        file_name,
-        sha256: sha256.clone(),
-        rows: i64::try_from(planned.len()).unwrap_or(i64::MAX),
-        created: tally.created,
-        updated: tally.updated,
-        unchanged: tally.unchanged,
-    };
-    for p in &planned {
+    planned: &[Planned],
+    (actor, reason): (&Actor, Option<String>),
+) -> Result<(), StoreError> {
+    for p in planned {
         let Some(data) = p.data.clone() else { continue };
         match p.outcome {
             Ok(Outcome::Created) => {
@@ -230,6 +214,25 @@ fn apply(
             _ => {}
         }
     }
+    Ok(())
+}
+
+/// Records `import.completed` for a file: its name, SHA-256 and what its rows did.
+fn record_completed(
+    tx: &mut WriteTx<'_>,
+    (actor, reason): (&Actor, Option<String>),
+    (file_name, sha256): (String, String),
+    (rows, tally): (i64, Tally),
+) -> Result<(), StoreError> {
+    let completed = ImportFields {
+        kind: "enterprises".to_owned(),
+        file_name,
+        sha256: sha256.clone(),
+        rows,
+        created: tally.created,
+        updated: tally.updated,
+        unchanged: tally.unchanged,
+    };
     tx.record(NewEvent {
         actor: actor.clone(),
         resource_id: sha256,
@@ -237,8 +240,67 @@ fn apply(
         enterprise_id: None,
         data: EventData::ImportCompleted(completed),
         reason,
-    })?;
+    })
+}
+
+fn apply(
+    tx: &mut WriteTx<'_>,
+    rows: &[LedgerRow],
+    (scope, mapping, actor, reason): (&Scope, &SectorMapping, &Actor, Option<String>),
+    source: (String, String),
+) -> Result<Vec<Planned>, StoreError> {
+    let planned = plan(tx, rows, (scope, mapping))?;
+    if planned.iter().any(|p| p.outcome.is_err()) {
+        return Ok(planned);
+    }
+    write_planned(tx, &planned, (actor, reason.clone()))?;
+    let rows = i64::try_from(planned.len()).unwrap_or(i64::MAX);
+    record_completed(tx, (actor, reason), source, (rows, Tally::of(&planned)))?;
     Ok(planned)
+}
+
+/// One chunk of an import job's writing: where the job stands and what it has done so far.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    /// The job and the worker holding it.
+    pub job: (String, String),
+    /// Rows done once this chunk is written, and rows in all.
+    pub progress: (i64, i64),
+    /// What the chunks before did.
+    pub before: Tally,
+    /// For the last chunk: the file (name, SHA-256) and its row count, for `import.completed`.
+    pub last: Option<((String, String), i64)>,
+}
+
+impl Tally {
+    fn plus(self, other: Self) -> Self {
+        Self {
+            created: self.created + other.created,
+            updated: self.updated + other.updated,
+            unchanged: self.unchanged + other.unchanged,
+        }
+    }
+
+    /// As a job's checkpoint.
+    pub fn to_json(self, rows_written: i64) -> serde_json::Value {
+        serde_json::json!({
+            "rows_written": rows_written,
+            "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+        })
+    }
+
+    /// From a job's checkpoint: rows written, and the tally.
+    pub fn from_json(v: &serde_json::Value) -> (i64, Self) {
+        let n = |k: &str| v.get(k).and_then(serde_json::Value::as_i64).unwrap_or(0);
+        (
+            n("rows_written"),
+            Self {
+                created: n("created"),
+                updated: n("updated"),
+                unchanged: n("unchanged"),
+            },
+        )
+    }
 }
 
 impl Store {
@@ -268,5 +330,38 @@ impl Store {
             crate::access::tokens::sha256_hex(file.bytes),
         );
         self.with_write_tx(move |tx| apply(tx, &rows, (&scope, mapping, &actor, reason), source))
+    }
+
+    /// Writes one chunk of an import job in one transaction, with the job's checkpoint (rows
+    /// written and the tally so far), so a resumed job starts after the last committed
+    /// chunk. The rows are planned again inside the transaction: when one is refused now
+    /// (the ledger changed since the job's plan) nothing of the chunk is written and the
+    /// plan comes back. The last chunk records `import.completed`.
+    pub fn import_ledger_chunk(
+        &self,
+        rows: Vec<LedgerRow>,
+        (scope, actor, reason): (Scope, Actor, Option<String>),
+        mapping: &'static SectorMapping,
+        chunk: Chunk,
+    ) -> Result<Result<Tally, Vec<Planned>>, StoreError> {
+        self.with_write_tx(move |tx| {
+            let planned = plan(tx, &rows, (&scope, mapping))?;
+            if planned.iter().any(|p| p.outcome.is_err()) {
+                return Ok(Err(planned));
+            }
+            write_planned(tx, &planned, (&actor, reason.clone()))?;
+            let tally = chunk.before.plus(Tally::of(&planned));
+            let (id, owner) = (&chunk.job.0, &chunk.job.1);
+            crate::jobs::checkpoint(
+                tx,
+                (id, owner),
+                chunk.progress,
+                Some(&tally.to_json(chunk.progress.0)),
+            )?;
+            if let Some((source, rows)) = chunk.last {
+                record_completed(tx, (&actor, reason), source, (rows, tally))?;
+            }
+            Ok(Ok(tally))
+        })
     }
 }

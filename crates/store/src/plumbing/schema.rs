@@ -473,6 +473,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        kind -> Text,
+        state -> Text,
+        subject -> Nullable<Text>,
+        principal_id -> Nullable<Text>,
+        params -> Text,
+        input -> Nullable<Binary>,
+        progress_done -> BigInt,
+        progress_total -> BigInt,
+        checkpoint -> Nullable<Text>,
+        report -> Nullable<Text>,
+        attempts -> Integer,
+        run_after -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        principal_id -> Text,
+        url -> Text,
+        event_types -> Text,
+        description -> Nullable<Text>,
+        secret -> Text,
+        enabled -> Bool,
+        status -> Text,
+        cursor -> BigInt,
+        failing_since -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_seq -> BigInt,
+        attempt -> Integer,
+        manual -> Bool,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        latency_ms -> BigInt,
+        succeeded -> Bool,
+        error -> Nullable<Text>,
+    }
+}
+
 // Any two tables may meet in one query (joins, and the subqueries of a review
 // organisation's jurisdiction, which name `gradings` inside queries of other tables).
 diesel::allow_tables_to_appear_in_same_query!(
@@ -504,4 +560,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     checklist_records,
     hazard_month_counts,
     risk_level_counts,
+    jobs,
+    webhooks,
+    webhook_deliveries,
 );

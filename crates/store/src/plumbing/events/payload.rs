@@ -605,6 +605,21 @@ pub struct ImportFields {
     pub unchanged: i64,
 }
 
+/// A webhook subscription as made or changed (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WebhookFields {
+    /// Its id.
+    pub id: String,
+    /// Where events are sent.
+    pub url: String,
+    /// The event types sent (empty: all).
+    pub event_types: Vec<String>,
+    /// Whether events are sent.
+    pub enabled: bool,
+    /// `active` or `failing`.
+    pub status: String,
+}
+
 /// A step taken on a hazard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HazardStepFields {
@@ -725,6 +740,12 @@ pub enum EventData {
     /// `import.completed`: the file (by its SHA-256) and what its import wrote.
     #[serde(rename = "import.completed")]
     ImportCompleted(ImportFields),
+    /// `webhook.created`: the subscription.
+    #[serde(rename = "webhook.created")]
+    WebhookCreated(WebhookFields),
+    /// `webhook.updated`: the subscription as changed.
+    #[serde(rename = "webhook.updated")]
+    WebhookUpdated(WebhookFields),
 }
 
 impl EventData {
@@ -763,6 +784,8 @@ impl EventData {
             Self::ChecklistCreated(_) => EventType::ChecklistCreated,
             Self::DutyRecorded(_) => EventType::DutyRecorded,
             Self::ImportCompleted(_) => EventType::ImportCompleted,
+            Self::WebhookCreated(_) => EventType::WebhookCreated,
+            Self::WebhookUpdated(_) => EventType::WebhookUpdated,
         }
     }
 

@@ -1,0 +1,691 @@
+//! Imports through the API: a ledger file is uploaded (the body itself, or a
+//! `multipart/form-data` field `file`), kept as a job's input, and imported by the server's
+//! background worker, which reports progress (rows done of rows in all) and ends with a
+//! report: every problem at its row and header with the API's error code, and per row what
+//! was (or, in a dry run, would be) created or changed. Writing goes in chunks, each committed
+//! with the job's checkpoint, so a server that stops in the middle resumes where it was.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use safegrade_domain::jobs::{ImportKind, ImportMode, ImportOutcome, JobKind, JobState};
+use safegrade_domain::ledger::sheet::{CellProblem, Column};
+use safegrade_domain::{Action, Actor, CodeList, JobId, SectorMapping};
+use safegrade_store::jobs::{Job, NewJob, Release};
+use safegrade_store::ledger::import::{Chunk, Outcome, Planned, Tally};
+use safegrade_store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::ledger::import::{LedgerFile, read_csv, read_workbook};
+use crate::plumbing::app::AppState;
+use crate::plumbing::auth::Caller;
+use crate::plumbing::error::{ApiError, ErrorCode, not_found_as};
+use crate::plumbing::extract::{IdempotencyKey, PathId};
+use crate::plumbing::list::{self, ListResponse};
+use crate::plumbing::write::Answer;
+
+/// Largest ledger file accepted, in bytes (a county ledger of 100,000 rows is well under it).
+pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
+/// Rows written per transaction (and per checkpoint).
+pub const CHUNK_ROWS: usize = 500;
+/// Rows whose changes a report lists (the counts cover all).
+pub const REPORT_ROWS: usize = 1000;
+
+/// Query parameters of an upload (a multipart form may give the same as fields).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// What the file holds; `enterprises` (the default) for a survey ledger.
+    #[param(value_type = Option<crate::plumbing::codes::ImportKind>)]
+    pub kind: Option<String>,
+    /// Only work out what would happen (the report), writing nothing. Default false.
+    pub dry_run: Option<bool>,
+    /// `all` (default): nothing is written while any row has a problem; `valid_rows`: the
+    /// rows without problems are imported and the others reported.
+    #[param(value_type = Option<crate::plumbing::codes::ImportMode>)]
+    pub mode: Option<String>,
+    /// The worksheet to read (default: the first).
+    pub sheet: Option<String>,
+    /// The file's name, for the report and the `import.completed` event.
+    pub file_name: Option<String>,
+    /// Headers the synonym table does not know, as a JSON object from the header as written
+    /// to a column code: `{"纳税人识别号": "credit_code"}`.
+    pub columns: Option<String>,
+}
+
+/// How an import was asked for (the job's parameters).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Params {
+    kind: ImportKind,
+    dry_run: bool,
+    mode: ImportMode,
+    sheet: Option<String>,
+    file_name: String,
+    sha256: String,
+    bytes: usize,
+    columns: BTreeMap<String, String>,
+}
+
+/// Progress of a job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Progress {
+    /// Rows done.
+    pub done: i64,
+    /// Rows in all (0 until the file was read).
+    pub total: i64,
+}
+
+/// An import (导入任务).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResponse {
+    /// Id.
+    pub id: String,
+    /// What the file holds.
+    #[schema(value_type = crate::plumbing::codes::ImportKind)]
+    pub kind: ImportKind,
+    /// Where it is: `queued`, `running`, then `succeeded` (the report says how it ended) or
+    /// `failed` (the file could not be read; the report says why).
+    #[schema(value_type = crate::plumbing::codes::JobState)]
+    pub state: JobState,
+    /// A dry run writes nothing.
+    pub dry_run: bool,
+    /// Whether only a file without problems is written.
+    #[schema(value_type = crate::plumbing::codes::ImportMode)]
+    pub mode: ImportMode,
+    /// The file's name.
+    pub file_name: String,
+    /// The file's SHA-256 (hex), as the `import.completed` event names it.
+    pub sha256: String,
+    /// The file's size in bytes.
+    pub bytes: usize,
+    /// The worksheet read, when one was named.
+    pub sheet: Option<String>,
+    /// Rows done of rows in all.
+    pub progress: Progress,
+    /// When it was asked for.
+    pub created_at: DateTime<Utc>,
+    /// When it finished.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// What it did (once finished).
+    pub report: Option<ImportReport>,
+}
+
+/// A header no column is read from.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UnmappedHeader {
+    /// Its column number (1 = A).
+    pub column: usize,
+    /// As written.
+    pub header: String,
+}
+
+/// A problem of a row.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RowProblem {
+    /// Row number in the sheet (the header row is 1).
+    pub row: usize,
+    /// The column's header as written; empty for the row as a whole.
+    pub header: String,
+    /// The error code the API gives for the same value.
+    #[schema(value_type = crate::plumbing::codes::ViolationCode)]
+    pub code: String,
+    /// What is wrong, in Chinese.
+    pub message: String,
+}
+
+/// What a row does (or would do).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RowChange {
+    /// Row number.
+    pub row: usize,
+    /// The enterprise's credit code.
+    pub credit_code: String,
+    /// `created` or `updated`.
+    pub action: String,
+    /// For an update: each changed field, old and new.
+    #[schema(value_type = Object)]
+    pub fields: Value,
+}
+
+/// What an import did, or in a dry run would do.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ImportReport {
+    /// How it ended.
+    #[schema(value_type = Option<crate::plumbing::codes::ImportOutcome>)]
+    pub outcome: Option<ImportOutcome>,
+    /// Why the file could not be read (state `failed`).
+    pub error: Option<String>,
+    /// Data rows in the file.
+    pub rows: i64,
+    /// Rows without problems.
+    pub valid_rows: i64,
+    /// Enterprises created.
+    pub created: i64,
+    /// Enterprises changed.
+    pub updated: i64,
+    /// Rows that change nothing.
+    pub unchanged: i64,
+    /// Headers no column is read from (listed, never dropped silently).
+    pub unmapped_headers: Vec<UnmappedHeader>,
+    /// Every problem, by row.
+    pub problems: Vec<RowProblem>,
+    /// Per created or changed row, what it does (the first 1,000 such rows).
+    pub changes: Vec<RowChange>,
+    /// Created or changed rows beyond those listed.
+    pub changes_not_listed: i64,
+}
+
+fn bad_query(detail: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidQuery, detail)
+}
+
+/// Reads an explicit header mapping: a JSON object from header to column code.
+fn columns_of(raw: Option<&str>) -> Result<BTreeMap<String, String>, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(BTreeMap::new());
+    };
+    let map: BTreeMap<String, String> = serde_json::from_str(raw).map_err(|_| {
+        bad_query(r#"columns must be a JSON object from header to column code, like {"纳税人识别号": "credit_code"}"#)
+    })?;
+    for code in map.values() {
+        if Column::from_code(code).is_none() {
+            return Err(bad_query(format!(
+                "columns: '{code}' is not a column; one of {}",
+                Column::codes().join(", ")
+            )));
+        }
+    }
+    Ok(map)
+}
+
+fn explicit(columns: &BTreeMap<String, String>) -> Vec<(String, Column)> {
+    columns
+        .iter()
+        .filter_map(|(h, c)| Column::from_code(c).map(|c| (h.clone(), c)))
+        .collect()
+}
+
+/// Whether the bytes are a workbook (xlsx/ods are zip files, xls a compound document).
+fn is_workbook(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+}
+
+/// Reads the uploaded file: a multipart form's `file` field (its other fields as query
+/// parameters), or the body itself.
+async fn upload(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    mut query: ImportQuery,
+) -> Result<(Vec<u8>, ImportQuery), ApiError> {
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the file is larger than {MAX_FILE_BYTES} bytes"),
+        )
+    };
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let mut bytes = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| bad_query(format!("the body could not be read: {e}")))?;
+            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok((bytes, query));
+    }
+    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut file = None;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| bad_query(format!("the form could not be read: {e}")))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| bad_query(format!("the form could not be read: {e}")))?;
+            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = || String::from_utf8_lossy(&bytes).trim().to_owned();
+        match name.as_str() {
+            "file" => {
+                if query.file_name.is_none() {
+                    query.file_name = file_name;
+                }
+                file = Some(bytes);
+            }
+            "kind" => query.kind = Some(text()),
+            "mode" => query.mode = Some(text()),
+            "sheet" => query.sheet = Some(text()),
+            "columns" => query.columns = Some(text()),
+            "file_name" => query.file_name = Some(text()),
+            "dry_run" => query.dry_run = Some(matches!(text().as_str(), "true" | "1")),
+            other => {
+                return Err(bad_query(format!(
+                    "the form has an unknown field '{other}'"
+                )));
+            }
+        }
+    }
+    let file = file.ok_or_else(|| bad_query("the form has no field 'file'"))?;
+    Ok((file, query))
+}
+
+/// Import a file (导入台账): answered 202 with the import, which runs in the background.
+///
+/// Send the file as the body (`Content-Type` `text/csv` or the Excel type, or
+/// `application/octet-stream`), or as the field `file` of a `multipart/form-data` form
+/// (whose other fields may carry the query parameters). Excel (`.xlsx`, `.xls`, `.ods`) is
+/// recognised by its content; anything else is read as CSV in UTF-8. Headers are matched
+/// through the synonym table of the book's 台账导入 chapter; `columns` maps others. Follow
+/// `Location` (`GET /imports/{id}`) for progress and the report. Up to 32 MiB.
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "create_import",
+    params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "text/csv", description = "The ledger file (CSV in UTF-8, or Excel), or a multipart/form-data form with the field `file`"),
+    responses(
+        (status = 202, description = "Accepted: the import is queued", body = ImportResponse,
+            headers(("Location" = String, description = "URL of the import"))),
+    )
+)]
+#[post("/imports")]
+pub async fn create_import(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    query: web::Query<ImportQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteLedger)?;
+    let (bytes, q) = upload(&req, payload, query.into_inner()).await?;
+    let kind = match q.kind.as_deref() {
+        None => ImportKind::Enterprises,
+        Some(k) => ImportKind::from_code(k).ok_or_else(|| {
+            bad_query(format!(
+                "kind '{k}' is not one of {}",
+                ImportKind::codes().join(", ")
+            ))
+        })?,
+    };
+    let mode = match q.mode.as_deref() {
+        None => ImportMode::All,
+        Some(m) => ImportMode::from_code(m).ok_or_else(|| {
+            bad_query(format!(
+                "mode '{m}' is not one of {}",
+                ImportMode::codes().join(", ")
+            ))
+        })?,
+    };
+    if bytes.is_empty() {
+        return Err(ApiError::new(ErrorCode::MalformedJson, "the file is empty"));
+    }
+    let params = Params {
+        kind,
+        dry_run: q.dry_run.unwrap_or(false),
+        mode,
+        sheet: q.sheet.filter(|s| !s.is_empty()),
+        file_name: q
+            .file_name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "ledger".to_owned()),
+        sha256: safegrade_store::access::tokens::sha256_hex(&bytes),
+        bytes: bytes.len(),
+        columns: columns_of(q.columns.as_deref())?,
+    };
+    if params.file_name.contains('\0') || params.columns.keys().any(|k| k.contains('\0')) {
+        return Err(bad_query("U+0000 is not allowed"));
+    }
+    let params = serde_json::to_value(&params).map_err(ApiError::internal)?;
+    // The idempotent request is the file (by its hash) and the parameters.
+    let mut asked = Map::new();
+    asked.insert("params".into(), params.clone());
+    let principal = caller.principal.id;
+    let answer_state = state.clone();
+    let response =
+        crate::plumbing::write::post(&state, &caller, &req, key, &asked, "imports", move |tx| {
+            let job = safegrade_store::jobs::insert(
+                tx,
+                NewJob {
+                    kind: JobKind::Import,
+                    subject: None,
+                    principal_id: Some(principal),
+                    params,
+                    input: Some(bytes),
+                },
+            )?;
+            let body = ImportResponse::of(job)?;
+            Ok(Answer::new(StatusCode::ACCEPTED, &body)?
+                .located(format!("/api/v1/imports/{}", body.id)))
+        })
+        .await?;
+    answer_state.worker.nudge();
+    Ok(response)
+}
+
+impl ImportResponse {
+    fn of(job: Job) -> Result<Self, ApiError> {
+        let params: Params =
+            serde_json::from_value(job.params.clone()).map_err(ApiError::internal)?;
+        let report = match (&job.report, job.state) {
+            (Some(r), JobState::Succeeded | JobState::Failed) => {
+                Some(serde_json::from_value(r.clone()).map_err(ApiError::internal)?)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            id: job.id,
+            kind: params.kind,
+            state: job.state,
+            dry_run: params.dry_run,
+            mode: params.mode,
+            file_name: params.file_name,
+            sha256: params.sha256,
+            bytes: params.bytes,
+            sheet: params.sheet,
+            progress: Progress {
+                done: job.progress_done,
+                total: job.progress_total,
+            },
+            created_at: job.created_at,
+            finished_at: job.finished_at,
+            report,
+        })
+    }
+}
+
+/// The job `id` if it is an import the caller may see: its own, or any for a city
+/// administrator.
+fn visible(caller: &Caller, job: Job) -> Result<Job, StoreError> {
+    let own = job.principal_id.as_deref() == Some(caller.principal.id.to_string().as_str());
+    if job.kind == JobKind::Import && (own || caller.principal.data.may(Action::ManageAccess)) {
+        Ok(job)
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+/// One import: state, progress and (once finished) the report.
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "get_import",
+    params(("id" = uuid::Uuid, Path, description = "Import id")),
+    responses(
+        (status = 200, description = "The import", body = ImportResponse),
+    )
+)]
+#[get("/imports/{id}")]
+pub async fn get_import(
+    caller: Caller,
+    state: web::Data<AppState>,
+    PathId(id, raw): PathId<JobId>,
+) -> Result<HttpResponse, ApiError> {
+    let c = caller.clone();
+    let job = state
+        .run(move |s| Ok(visible(&c, s.get_job(&id.to_string())?)?))
+        .await
+        .map_err(not_found_as("import", raw))?;
+    Ok(HttpResponse::Ok().json(ImportResponse::of(job)?))
+}
+
+/// Paging of the caller's imports.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportListQuery {
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u32>,
+    /// From `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// The caller's imports, newest first (a city administrator sees everyone's).
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "list_imports",
+    params(ImportListQuery),
+    responses(
+        (status = 200, description = "A page of imports", body = ListResponse<ImportResponse>),
+    )
+)]
+#[get("/imports")]
+pub async fn list_imports(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<ImportListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let limit = list::limit(q.limit)?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(|c| list::decode_cursor("imports", c))
+        .transpose()?;
+    let principal =
+        (!caller.principal.data.may(Action::ManageAccess)).then(|| caller.principal.id.to_string());
+    let jobs = state
+        .run(move |s| {
+            Ok(s.list_jobs(
+                JobKind::Import,
+                principal.as_deref(),
+                after.as_deref(),
+                i64::from(limit) + 1,
+            )?)
+        })
+        .await?;
+    let more = jobs.len() > limit as usize;
+    let mut items = Vec::new();
+    for j in jobs.into_iter().take(limit as usize) {
+        items.push(ImportResponse::of(j)?);
+    }
+    let next_cursor = more
+        .then(|| items.last().map(|i| list::encode_cursor("imports", &i.id)))
+        .flatten();
+    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+}
+
+/// A problem as the report shows it.
+fn row_problem(p: CellProblem) -> RowProblem {
+    RowProblem {
+        row: p.row,
+        header: p.header,
+        code: p.code.as_str().to_owned(),
+        message: p.message,
+    }
+}
+
+/// The report of a plan: counts, problems, and what the rows do.
+fn report_of(file: &LedgerFile, planned: &[Planned]) -> ImportReport {
+    let tally = Tally::of(planned);
+    let problems: Vec<RowProblem> = planned
+        .iter()
+        .flat_map(|p| file.problems_of(p))
+        .map(row_problem)
+        .collect();
+    let bad_rows: std::collections::BTreeSet<usize> = problems.iter().map(|p| p.row).collect();
+    let mut changes = Vec::new();
+    let mut not_listed = 0;
+    for p in planned.iter().filter(|p| !bad_rows.contains(&p.row)) {
+        let (action, fields) = match &p.outcome {
+            Ok(Outcome::Created) => ("created", Value::Object(Map::new())),
+            Ok(Outcome::Updated(diff)) => ("updated", json!(diff)),
+            _ => continue,
+        };
+        if changes.len() == REPORT_ROWS {
+            not_listed += 1;
+            continue;
+        }
+        changes.push(RowChange {
+            row: p.row,
+            credit_code: p.credit_code.clone(),
+            action: action.to_owned(),
+            fields,
+        });
+    }
+    ImportReport {
+        outcome: None,
+        error: None,
+        rows: i64::try_from(file.total).unwrap_or(i64::MAX),
+        valid_rows: i64::try_from(file.total.saturating_sub(bad_rows.len())).unwrap_or(0),
+        created: tally.created,
+        updated: tally.updated,
+        unchanged: tally.unchanged,
+        unmapped_headers: file
+            .unmapped
+            .iter()
+            .map(|(i, h)| UnmappedHeader {
+                column: i + 1,
+                header: h.clone(),
+            })
+            .collect(),
+        problems,
+        changes,
+        changes_not_listed: not_listed,
+    }
+}
+
+fn finish(
+    store: &Store,
+    job: (&str, &str),
+    state: JobState,
+    report: &ImportReport,
+) -> Result<(), StoreError> {
+    let report = serde_json::to_value(report).map_err(|e| StoreError::Other(Box::new(e)))?;
+    store.release_job(job, Release::Finish(state, report))
+}
+
+/// Runs import job `job` held by `owner` to its end: reads the file, plans, and (unless a
+/// dry run, or a refused file) writes in chunks from the job's checkpoint.
+pub fn run(
+    store: &Store,
+    mapping: &'static SectorMapping,
+    job: &Job,
+    owner: &str,
+) -> Result<(), StoreError> {
+    let at = (job.id.as_str(), owner);
+    let params: Params =
+        serde_json::from_value(job.params.clone()).map_err(|e| StoreError::Other(Box::new(e)))?;
+    let failed = |why: String| {
+        let report = ImportReport {
+            error: Some(why),
+            ..ImportReport::default()
+        };
+        finish(store, at, JobState::Failed, &report)
+    };
+    let Some(bytes) = store.job_input(&job.id)? else {
+        return failed("导入文件已不在（任务已结束过）".to_owned());
+    };
+    let columns = explicit(&params.columns);
+    let file = if is_workbook(&bytes) {
+        read_workbook(bytes, params.sheet.as_deref(), &columns)
+    } else {
+        read_csv(&bytes, &columns)
+    };
+    let file = match file {
+        Ok(f) => f,
+        Err(e) => return failed(e.to_string()),
+    };
+    let total = i64::try_from(file.total).unwrap_or(i64::MAX);
+    store.job_progress(at, 0, total)?;
+    // Whose import it is: the principal as it is now (a disabled one imports nothing).
+    let principal = job
+        .principal_id
+        .as_deref()
+        .and_then(safegrade_domain::PrincipalId::parse)
+        .map(|p| store.get_principal(p))
+        .transpose()?;
+    let Some(principal) = principal.filter(|p| !p.data.disabled && p.data.may(Action::WriteLedger))
+    else {
+        return failed("发起导入的账号已停用或无权录入台账".to_owned());
+    };
+    let scope = principal.data.scope();
+    let actor = Actor {
+        principal_id: Some(principal.id),
+        role: Some(principal.data.role),
+        request_id: None,
+    };
+    let planned = store.plan_ledger_import(&file.rows, &scope, mapping)?;
+    let mut report = report_of(&file, &planned);
+    let has_problems = !report.problems.is_empty();
+    if params.dry_run || (has_problems && params.mode == ImportMode::All) {
+        report.outcome = Some(if params.dry_run {
+            ImportOutcome::DryRun
+        } else {
+            ImportOutcome::Refused
+        });
+        return finish(store, at, JobState::Succeeded, &report);
+    }
+    let rows = file.importable(&planned);
+    let (start, before) = job
+        .checkpoint
+        .as_ref()
+        .map_or((0, Tally::default()), Tally::from_json);
+    let start = usize::try_from(start).unwrap_or(0).min(rows.len());
+    let rows_total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let mut tally = before;
+    let mut done = start;
+    let chunks: Vec<&[_]> = if rows.len() == start {
+        vec![&[]]
+    } else {
+        rows[start..].chunks(CHUNK_ROWS).collect()
+    };
+    let last = chunks.len() - 1;
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        done += chunk.len();
+        let written = store.import_ledger_chunk(
+            chunk.to_vec(),
+            (scope.clone(), actor.clone(), None),
+            mapping,
+            Chunk {
+                job: (job.id.clone(), owner.to_owned()),
+                progress: (
+                    i64::try_from(done).unwrap_or(i64::MAX),
+                    total.max(rows_total),
+                ),
+                before: tally,
+                last: (i == last).then(|| {
+                    (
+                        (params.file_name.clone(), params.sha256.clone()),
+                        rows_total,
+                    )
+                }),
+            },
+        )?;
+        match written {
+            Ok(t) => tally = t,
+            Err(replanned) => {
+                // The ledger changed under the import: the chunks before are written, this
+                // one and the rest are not.
+                let mut r = report_of(&file, &replanned);
+                r.outcome = Some(ImportOutcome::Refused);
+                r.error = Some(format!(
+                    "导入过程中台账发生变化：前 {} 行已写入，其余未写入",
+                    done - chunk.len()
+                ));
+                return finish(store, at, JobState::Failed, &r);
+            }
+        }
+    }
+    report.outcome = Some(ImportOutcome::Imported);
+    report.created = tally.created;
+    report.updated = tally.updated;
+    report.unchanged = tally.unchanged;
+    finish(store, at, JobState::Succeeded, &report)
+}

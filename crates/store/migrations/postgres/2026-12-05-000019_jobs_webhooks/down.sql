@@ -1,0 +1,4 @@
+-- Undoes the jobs and webhooks migration (postgres).
+DROP TABLE webhook_deliveries;
+DROP TABLE webhooks;
+DROP TABLE jobs;
