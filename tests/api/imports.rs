@@ -3,15 +3,24 @@
 //! refused whole while a row has a problem, imported once fixed; the same file again changes
 //! nothing; a changed row is an update with its fields.
 
-use safegrade_domain::{Scope, SectorMapping};
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use safegrade_domain::jobs::JobKind;
+use safegrade_domain::{CodeList, Scope, SectorMapping};
 use safegrade_http::ledger::import::read_csv;
+use safegrade_http::plumbing::app::AppState;
+use safegrade_http::worker::Worker;
+use safegrade_store::events::EventVisibility;
 use safegrade_store::ledger::import::{Outcome, SourceFile};
-use safegrade_testkit::{TestDb, credit_code};
+use safegrade_testkit::{TestApp, TestDb, credit_code, principal, send, send_as, test_app_from};
+use serde_json::{Value, json};
 
 both!(
     a_county_ledger_is_imported_once_fixed,
     an_excel_ledger_reads_like_its_csv,
-    a_partial_ledger_keeps_what_it_does_not_mention
+    a_partial_ledger_keeps_what_it_does_not_mention,
+    the_api_imports_a_ledger_in_the_background,
+    an_import_interrupted_by_a_restart_resumes
 );
 
 fn ledger(third_code: &str, third_area: &str, scale_2: &str) -> Vec<u8> {
@@ -301,4 +310,393 @@ async fn a_partial_ledger_keeps_what_it_does_not_mention(db: TestDb) {
         other => panic!("{other:?}"),
     };
     assert!(refused.contains(&"/name".to_owned()), "{refused:?}");
+}
+
+/// Uploads `bytes` to `POST /api/v1/imports?{query}` as `token`, runs the import jobs as a
+/// node's worker would, and answers the import as `GET /api/v1/imports/{id}` shows it.
+async fn import_via_api<S, B>(
+    app: &TestApp<S>,
+    state: &AppState,
+    (token, query): (&str, &str),
+    (content_type, bytes): (&str, Vec<u8>),
+) -> Value
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let posted = send_as(
+        app,
+        Some(token),
+        TestRequest::post()
+            .uri(&format!("/api/v1/imports?{query}"))
+            .insert_header(("content-type", content_type))
+            .set_payload(bytes),
+    )
+    .await;
+    assert_eq!(posted.status, StatusCode::ACCEPTED, "{}", posted.body);
+    assert_eq!(posted.body["state"], "queued");
+    let location = posted.header("location").to_owned();
+    Worker::drain(state, JobKind::Import).unwrap_or_else(|e| panic!("{e:?}"));
+    let got = send_as(app, Some(token), TestRequest::get().uri(&location)).await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+    assert!(got.body["finished_at"].is_string(), "{}", got.body);
+    got.body
+}
+
+/// The county ledger through the API: dry run with every problem at its row and header,
+/// refused whole while a row is wrong, the valid rows alone on request, the fixed file
+/// imported, the same file again changing nothing, an explicit header mapping, a multipart
+/// upload, and a county regulator's rows outside its county refused.
+async fn the_api_imports_a_ledger_in_the_background(db: TestDb) {
+    let state = AppState::new(db.store.clone());
+    let app = test_app_from(state.clone()).await;
+    let admin = app.admin_token.clone();
+    let bad = ledger("91510703000000003X", "火星区", "中型");
+    let dry = import_via_api(
+        &app,
+        &state,
+        (&admin, "dry_run=true&file_name=fucheng.csv"),
+        ("text/csv", bad.clone()),
+    )
+    .await;
+    let report = &dry["report"];
+    assert_eq!(report["outcome"], "dry_run");
+    assert_eq!(
+        (report["rows"].as_i64(), report["valid_rows"].as_i64()),
+        (Some(3), Some(2))
+    );
+    let problems: Vec<(i64, &str, &str)> = report["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["row"].as_i64().unwrap_or(0),
+                p["header"].as_str().unwrap_or(""),
+                p["code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (4, "所在区县", "invalid_value"),
+            (4, "社会信用代码", "invalid_credit_code")
+        ],
+        "{report}"
+    );
+    assert_eq!(
+        report["unmapped_headers"],
+        json!([{"column": 10, "header": "经营范围"}])
+    );
+    assert_eq!(
+        report["changes"].as_array().map(Vec::len),
+        Some(2),
+        "what would be created"
+    );
+    assert_eq!(
+        db.store.count_enterprises().unwrap_or(-1),
+        0,
+        "a dry run writes nothing"
+    );
+
+    // Not dry, all or nothing: refused, nothing written.
+    let refused = import_via_api(
+        &app,
+        &state,
+        (&admin, "file_name=fucheng.csv"),
+        ("text/csv", bad.clone()),
+    )
+    .await;
+    assert_eq!(refused["report"]["outcome"], "refused");
+    assert_eq!(db.store.count_enterprises().unwrap_or(-1), 0);
+
+    // The valid rows alone, on request.
+    let partial =
+        import_via_api(&app, &state, (&admin, "mode=valid_rows"), ("text/csv", bad)).await;
+    assert_eq!(partial["report"]["outcome"], "imported");
+    assert_eq!(partial["report"]["created"], 2);
+    assert_eq!(db.store.count_enterprises().unwrap_or(-1), 2);
+
+    // Fixed: the third row is created, the other two are unchanged.
+    let fixed = ledger(&credit_code(9003), "涪城区", "中型");
+    let done = import_via_api(
+        &app,
+        &state,
+        (&admin, "file_name=fucheng-fixed.csv"),
+        ("text/csv", fixed.clone()),
+    )
+    .await;
+    let r = &done["report"];
+    assert_eq!(
+        (
+            r["outcome"].as_str(),
+            r["created"].as_i64(),
+            r["unchanged"].as_i64()
+        ),
+        (Some("imported"), Some(1), Some(2)),
+        "{r}"
+    );
+    assert_eq!(done["progress"], json!({"done": 3, "total": 3}));
+    assert_eq!(db.store.count_enterprises().unwrap_or(-1), 3);
+
+    // The same file again changes nothing: no enterprise event, only import.completed.
+    let seq = |store: &safegrade_store::Store| {
+        store
+            .list_events(&EventVisibility::All, &Default::default(), 1000)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.event_type.as_str())
+            .collect::<Vec<_>>()
+    };
+    let before = seq(&db.store);
+    let again = import_via_api(
+        &app,
+        &state,
+        (&admin, "file_name=fucheng-fixed.csv"),
+        ("text/csv", fixed.clone()),
+    )
+    .await;
+    assert_eq!(
+        (
+            again["report"]["created"].as_i64(),
+            again["report"]["updated"].as_i64(),
+            again["report"]["unchanged"].as_i64()
+        ),
+        (Some(0), Some(0), Some(3))
+    );
+    assert_eq!(
+        again["sha256"], done["sha256"],
+        "the same file, the same hash"
+    );
+    let after = seq(&db.store);
+    assert_eq!(&after[before.len()..], ["import.completed"]);
+
+    // A header the synonym table does not know, mapped explicitly; the upload as a form.
+    let odd = format!(
+        "纳税人识别号,企业名称,所属县（市、区）,行业代码,企业规模,主要负责人,主要负责人联系电话\n\
+         {},绵阳映射企业,游仙区,C3311,小型,赵六,13800000009\n",
+        credit_code(9010)
+    );
+    let unmapped = import_via_api(
+        &app,
+        &state,
+        (&admin, "dry_run=true"),
+        ("text/csv", odd.clone().into_bytes()),
+    )
+    .await;
+    assert_eq!(
+        unmapped["state"], "failed",
+        "without the mapping there is no credit code column"
+    );
+    assert_eq!(
+        unmapped["report"]["error"],
+        "表头无法识别：缺少“统一社会信用代码”列"
+    );
+    let boundary = "sgboundary";
+    let columns = r#"{"纳税人识别号": "credit_code"}"#;
+    let form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"columns\"\r\n\r\n{columns}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"游仙区.csv\"\r\nContent-Type: text/csv\r\n\r\n{odd}\r\n\
+         --{boundary}--\r\n"
+    );
+    let mapped = import_via_api(
+        &app,
+        &state,
+        (&admin, ""),
+        (
+            &format!("multipart/form-data; boundary={boundary}"),
+            form.into_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(mapped["file_name"], "游仙区.csv");
+    assert_eq!(mapped["report"]["created"], 1, "{mapped}");
+
+    // A county regulator's import: rows of another county are refused, by row.
+    let (_, county) = principal(
+        &db.store,
+        json!({"name": "游仙区应急管理局", "role": "area_regulator", "area_codes": ["510704"]}),
+    );
+    let foreign = import_via_api(
+        &app,
+        &state,
+        (&county, "dry_run=true"),
+        ("text/csv", ledger(&credit_code(9020), "涪城区", "中型")),
+    )
+    .await;
+    let rows: Vec<i64> = foreign["report"]["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["row"].as_i64())
+        .collect();
+    assert!(
+        rows.contains(&2) && rows.contains(&4) && !rows.contains(&3),
+        "{foreign}"
+    );
+    // Someone else's import is not found.
+    let other = send_as(
+        &app,
+        Some(&county),
+        TestRequest::get().uri(&format!(
+            "/api/v1/imports/{}",
+            done["id"].as_str().unwrap_or("")
+        )),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    // Bad parameters are refused before anything is queued.
+    for query in [
+        "kind=hazards",
+        "mode=some",
+        "columns=%7B%22x%22%3A%22colour%22%7D",
+        "colour=red",
+    ] {
+        let r = send(
+            &app,
+            TestRequest::post()
+                .uri(&format!("/api/v1/imports?{query}"))
+                .insert_header(("content-type", "text/csv"))
+                .set_payload(fixed.clone()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}: {}", r.body);
+        assert_eq!(r.body["code"], "invalid_query");
+    }
+}
+
+/// A ledger of `n` rows (valid, distinct credit codes), for chunked writing.
+fn big_ledger(n: u32) -> Vec<u8> {
+    let mut out = String::from(
+        "统一社会信用代码,企业名称,所属县（市、区）,行业代码,企业规模,主要负责人,主要负责人联系电话\n",
+    );
+    for i in 0..n {
+        out.push_str(&format!(
+            "{},绵阳续传企业{i},涪城区,C3311,小型,钱七,138{:08}\n",
+            credit_code(20_000 + i),
+            i
+        ));
+    }
+    out.into_bytes()
+}
+
+/// A node that stops in the middle of an import (after its first chunk committed) leaves
+/// the job's lease to run out; the next node resumes from the checkpoint: every enterprise
+/// exists once, with one event, and `import.completed` counts them all. The stopped node can
+/// no longer write for the job.
+async fn an_import_interrupted_by_a_restart_resumes(db: TestDb) {
+    use safegrade_store::ledger::import::{Chunk, Tally};
+    let state = AppState::new(db.store.clone());
+    let app = test_app_from(state.clone()).await;
+    let rows = 1200;
+    let bytes = big_ledger(rows);
+    let posted = send(
+        &app,
+        TestRequest::post()
+            .uri("/api/v1/imports?file_name=resume.csv")
+            .insert_header(("content-type", "text/csv"))
+            .set_payload(bytes.clone()),
+    )
+    .await;
+    assert_eq!(posted.status, StatusCode::ACCEPTED, "{}", posted.body);
+    let id = posted.body["id"].as_str().unwrap_or_default().to_owned();
+
+    // Node A claims the job and commits the first chunk, as its lane would, then stops.
+    let job = db
+        .store
+        .claim_job(JobKind::Import, "node-a")
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let job = job.unwrap_or_else(|| panic!("the import is due"));
+    assert_eq!(job.id, id);
+    let file = read_csv(&bytes, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let mapping = SectorMapping::builtin();
+    let admin = safegrade_domain::Actor::command_line();
+    let first: Vec<_> = file.rows[..safegrade_http::ledger::imports::CHUNK_ROWS].to_vec();
+    let chunk = |owner: &str, part: Vec<_>| {
+        db.store.import_ledger_chunk(
+            part,
+            (Scope::City, admin.clone(), None),
+            mapping,
+            Chunk {
+                job: (id.clone(), owner.to_owned()),
+                progress: (500, i64::from(rows)),
+                before: Tally::default(),
+                last: None,
+            },
+        )
+    };
+    let wrote = chunk("node-a", first.clone()).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(wrote.is_ok(), "{wrote:?}");
+    assert_eq!(db.store.count_enterprises().unwrap_or(-1), 500);
+    let held = db.store.get_job(&id).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!((held.state.as_str(), held.progress_done), ("running", 500));
+
+    // Its lease runs out (as a minute without a sign of life would make it).
+    db.store
+        .with_write_tx({
+            let id = id.clone();
+            move |tx| {
+                use diesel::prelude::*;
+                use safegrade_store::schema::jobs;
+                diesel::update(jobs::table.find(id))
+                    .set(
+                        jobs::lease_until.eq(chrono::NaiveDate::from_ymd_opt(2000, 1, 1)
+                            .and_then(|d| d.and_hms_opt(0, 0, 0))),
+                    )
+                    .execute(&mut **tx)
+                    .map_err(safegrade_store::StoreError::from)
+            }
+        })
+        .unwrap_or_else(|e| panic!("{e:?}"));
+
+    // Node B resumes it.
+    assert_eq!(
+        Worker::drain(&state, JobKind::Import).unwrap_or_else(|e| panic!("{e:?}")),
+        1
+    );
+    let done = send(
+        &app,
+        TestRequest::get().uri(&format!("/api/v1/imports/{id}")),
+    )
+    .await;
+    assert_eq!(done.body["state"], "succeeded", "{}", done.body);
+    assert_eq!(done.body["report"]["created"], 1200, "{}", done.body);
+    assert_eq!(done.body["progress"], json!({"done": 1200, "total": 1200}));
+    assert_eq!(db.store.count_enterprises().unwrap_or(-1), 1200);
+    let events = db
+        .store
+        .list_events(&EventVisibility::All, &Default::default(), 5000)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let created = events
+        .iter()
+        .filter(|e| e.event_type.as_str() == "enterprise.created")
+        .count();
+    assert_eq!(created, 1200, "one event per enterprise, none twice");
+    let completed: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type.as_str() == "import.completed")
+        .collect();
+    assert_eq!(completed.len(), 1);
+    match &completed[0].data {
+        safegrade_store::events::EventData::ImportCompleted(f) => {
+            assert_eq!((f.created, f.rows), (1200, 1200))
+        }
+        other => panic!("{other:?}"),
+    }
+    let job = db.store.get_job(&id).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(job.attempts, 2, "claimed twice");
+
+    // Node A, back, cannot write for the job any more.
+    let late = chunk("node-a", first);
+    assert!(
+        late.as_ref()
+            .is_err_and(safegrade_store::jobs::is_lease_lost),
+        "{late:?}"
+    );
+    assert_eq!(db.store.count_enterprises().unwrap_or(-1), 1200);
 }
