@@ -42,6 +42,7 @@ mod schema;
 mod standards;
 mod status;
 mod transport;
+mod webhooks;
 
 /// Runs futures concurrently on the current (actix) runtime.
 pub async fn futures_join_all<F: std::future::Future + 'static>(

@@ -218,6 +218,12 @@ impl TestDb {
 }
 
 impl TestDb {
+    /// Another store on the same database, as a second API node has (its own pools and
+    /// writer threads).
+    pub fn second_node(&self) -> Store {
+        open(&self.url)
+    }
+
     /// Cuts every server-side connection to this PostgreSQL database, as a server restart
     /// would (no-op on SQLite). The store's pooled connections are then dead.
     pub fn cut_connections(&self) {
