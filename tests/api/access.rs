@@ -953,6 +953,8 @@ pub(crate) fn call(
             ..Call::csv(&ledger_csv(n))
         },
         "list_imports" => get("/api/v1/imports".into()),
+        "get_import_template" => get("/api/v1/imports/templates/enterprises.xlsx".into()),
+        "export_enterprises" => get("/api/v1/enterprises/export.csv?area_code=510703".into()),
         "get_import" => get(format!("/api/v1/imports/{}", w.import)),
         "create_webhook" => Call::json(
             Method::POST,
@@ -1009,6 +1011,8 @@ fn matrix() -> Vec<Case> {
             None,
         ),
         ("list_imports", all(200), None),
+        ("get_import_template", all(200), None),
+        ("export_enterprises", all(200), None),
         ("get_import", [401, 200, 404, 404, 404, 404, 404, 404], None),
         (
             "create_webhook",

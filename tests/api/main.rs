@@ -30,6 +30,7 @@ mod defects;
 mod enterprises;
 mod errors;
 mod examples;
+mod exports;
 mod gradings;
 mod hazards;
 mod imports;

@@ -203,7 +203,13 @@ async fn a_receiver_down_then_up_gets_every_event_once_in_order(db: TestDb) {
         ids.push(r.body["id"].as_str().unwrap_or_default().to_owned());
     }
     // Down: the first event is tried (and refused); nothing is taken; the order holds.
-    wait_for("a refused attempt", || !receiver.received().is_empty());
+    let hook_id = safegrade_domain::WebhookId::parse(&hook).unwrap_or_else(|| panic!("id"));
+    let attempts = |n: usize| {
+        db.store
+            .list_deliveries(hook_id, None, 200)
+            .is_ok_and(|d| d.len() >= n)
+    };
+    wait_for("a refused attempt", || attempts(1));
     assert!(receiver.taken().is_empty());
     let failing = send(
         &app,
@@ -237,6 +243,7 @@ async fn a_receiver_down_then_up_gets_every_event_once_in_order(db: TestDb) {
     receiver.status.store(200, Ordering::SeqCst);
     end_backoff(&db.store);
     wait_for("five events", || receiver.taken().len() >= 5);
+    let settled = |seq: i64| db.store.get_webhook(hook_id).is_ok_and(|w| w.cursor >= seq);
     let events = db
         .store
         .list_events(
@@ -264,6 +271,7 @@ async fn a_receiver_down_then_up_gets_every_event_once_in_order(db: TestDb) {
         );
         assert_eq!(body["type"], "enterprise.created");
     }
+    wait_for("the cursor", || settled(created[4]));
     let webhook = send(
         &app,
         TestRequest::get().uri(&format!("/api/v1/webhooks/{hook}")),
@@ -297,6 +305,11 @@ async fn a_receiver_down_then_up_gets_every_event_once_in_order(db: TestDb) {
     .await;
     assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.body);
     wait_for("the redelivery", || receiver.taken().len() == 6);
+    wait_for("the redelivery's record", || {
+        db.store
+            .list_deliveries(hook_id, None, 1)
+            .is_ok_and(|d| d.first().is_some_and(|d| d.manual))
+    });
     assert_eq!(receiver.taken()[5], created[0]);
     let list = send(
         &app,

@@ -369,6 +369,8 @@ pub struct Reply {
     pub headers: HeaderMap,
     /// Body as JSON (`Null` when empty or not JSON; a `text/*` answer as one string).
     pub body: serde_json::Value,
+    /// The body's bytes (a file an export or a template sends).
+    pub raw: actix_web::web::Bytes,
 }
 
 impl Reply {
@@ -436,6 +438,7 @@ where
         status,
         headers,
         body,
+        raw: bytes,
     }
 }
 

@@ -18,11 +18,12 @@ use utoipa::{IntoParams, ToSchema};
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
 use crate::plumbing::error::{ApiError, ErrorCode, not_found_as};
+use crate::plumbing::export::{self, Cell, Format, Pages, Sheet};
 use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::members::{integer, number, text};
 use crate::plumbing::write::Answer;
-use safegrade_domain::Action;
+use safegrade_domain::{Action, CodeList};
 
 /// An enterprise in the ledger.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -439,11 +440,11 @@ pub async fn update_enterprise(
     Ok(with_record(HttpResponse::Ok(), e, state.today()))
 }
 
-/// Filters and paging of the ledger list. Unknown parameters are rejected (400).
+/// Filters of the ledger list and its export. Unknown parameters are rejected (400).
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct EnterpriseListQuery {
+pub struct EnterpriseFilters {
     /// Supervision area code (the list of codes is in the spec).
     pub area_code: Option<String>,
     /// Supervision sector.
@@ -474,18 +475,13 @@ pub struct EnterpriseListQuery {
     /// Name contains this text (1–100 characters).
     #[param(min_length = 1, max_length = 100, pattern = "\\S")]
     pub q: Option<String>,
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 fn bad_query(message: String) -> ApiError {
     ApiError::new(ErrorCode::InvalidQuery, message)
 }
 
-impl EnterpriseListQuery {
+impl EnterpriseFilters {
     fn filter(&self, scope: Scope, today: NaiveDate) -> Result<EnterpriseFilter, ApiError> {
         let area_code = list::area_filter(self.area_code.as_deref())?;
         let industry_code = match &self.industry_code {
@@ -535,7 +531,7 @@ const CURSOR_KIND: &str = "enterprise";
 #[utoipa::path(
     tag = "enterprises",
     operation_id = "list_enterprises",
-    params(EnterpriseListQuery),
+    params(EnterpriseFilters, list::PageParams),
     responses(
         (status = 200, description = "One page", body = ListResponse<EnterpriseResponse>),
     )
@@ -544,10 +540,10 @@ const CURSOR_KIND: &str = "enterprise";
 pub async fn list_enterprises(
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<EnterpriseListQuery>,
+    query: list::Paged<EnterpriseFilters>,
 ) -> Result<HttpResponse, ApiError> {
     let today = state.today();
-    let filter = query.filter(caller.scope(), today)?;
+    let filter = query.filters.filter(caller.scope(), today)?;
     let limit = list::limit(query.limit)?;
     let after = list::id_cursor(CURSOR_KIND, query.cursor.as_deref(), EnterpriseId::parse)?;
     let page = state
@@ -567,6 +563,121 @@ pub async fn list_enterprises(
         .map(|e| EnterpriseResponse::new(e, today))
         .collect();
     Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+}
+
+/// Headers of the ledger export, in the order of [`export_row`].
+const EXPORT_HEADERS: &[&str] = &[
+    "统一社会信用代码",
+    "企业名称",
+    "所属县（市、区）",
+    "区域代码",
+    "生产经营地址",
+    "国民经济行业代码",
+    "监管行业",
+    "非煤矿山类型",
+    "企业规模",
+    "隶属层级",
+    "生产经营状态",
+    "主要负责人",
+    "主要负责人联系电话",
+    "安全负责人",
+    "安全负责人联系电话",
+    "从业人数",
+    "标准化状态",
+    "现行等级",
+    "等级有效期至",
+    "重点监管",
+    "创建阶段",
+    "纬度",
+    "经度",
+    "企业编号",
+    "版本",
+];
+
+/// One enterprise as a row of the export: codes as regulators read them (labels, area
+/// names), the template's headers, so an exported ledger can be imported again.
+fn export_row(e: EnterpriseResponse) -> Vec<Cell> {
+    vec![
+        e.credit_code.into(),
+        e.name.into(),
+        safegrade_domain::find_area(&e.area_code)
+            .map(|a| a.name_zh)
+            .unwrap_or_default()
+            .into(),
+        e.area_code.into(),
+        e.address.into(),
+        e.industry_code.into(),
+        e.sector.label_zh().into(),
+        e.mine_kind.map(|k| k.label_zh()).into(),
+        e.scale.label_zh().into(),
+        e.ownership.label_zh().into(),
+        e.operating_status.label_zh().into(),
+        e.principal_name.into(),
+        e.principal_phone.into(),
+        e.safety_manager_name.into(),
+        e.safety_manager_phone.into(),
+        e.employees.into(),
+        e.standardization_status.label_zh().into(),
+        e.current_grade.map(|g| g.label_zh()).into(),
+        e.grade_valid_until.into(),
+        if e.supervision_focus { "是" } else { "否" }.into(),
+        e.creation_stage.label_zh().into(),
+        e.latitude.into(),
+        e.longitude.into(),
+        e.id.into(),
+        e.version.into(),
+    ]
+}
+
+/// Export the ledger (导出企业台账) as Excel (`export.xlsx`) or CSV (`export.csv`): the
+/// list's filters, only what the caller may see, one row per enterprise in the list's order,
+/// Chinese headers (those of the import template) and labels. Streamed: any size.
+#[utoipa::path(
+    tag = "enterprises",
+    operation_id = "export_enterprises",
+    params(
+        ("format" = String, Path, description = "`xlsx` or `csv`"),
+        EnterpriseFilters,
+    ),
+    responses(
+        (status = 200, description = "The ledger as a file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+    )
+)]
+#[get("/enterprises/export.{format}")]
+pub async fn export_enterprises(
+    caller: Caller,
+    state: web::Data<AppState>,
+    format: web::Path<String>,
+    query: web::Query<EnterpriseFilters>,
+) -> Result<HttpResponse, ApiError> {
+    let format = Format::parse(&format)?;
+    let today = state.today();
+    let filter = query.filter(caller.scope(), today)?;
+    let mut after: Option<EnterpriseId> = None;
+    let mut done = false;
+    let pages: Pages = Box::new(move |store| {
+        if done {
+            return Ok(None);
+        }
+        let page = store.list_enterprises(&filter, after, 1000)?;
+        done = !page.has_more;
+        after = page.items.last().map(|e| e.id);
+        Ok(Some(
+            page.items
+                .into_iter()
+                .map(|e| export_row(EnterpriseResponse::new(e, today)))
+                .collect(),
+        ))
+    });
+    Ok(export::respond(
+        &state,
+        format,
+        Sheet {
+            name: "企业台账",
+            headers: EXPORT_HEADERS,
+            pages,
+        },
+    ))
 }
 
 #[cfg(test)]

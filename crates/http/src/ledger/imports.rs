@@ -472,12 +472,7 @@ pub async fn list_imports(
     query: web::Query<ImportListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let limit = list::limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| list::decode_cursor("imports", c))
-        .transpose()?;
+    let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), "imports")?;
     let principal =
         (!caller.principal.data.may(Action::ManageAccess)).then(|| caller.principal.id.to_string());
     let jobs = state
@@ -490,15 +485,11 @@ pub async fn list_imports(
             )?)
         })
         .await?;
-    let more = jobs.len() > limit as usize;
-    let mut items = Vec::new();
-    for j in jobs.into_iter().take(limit as usize) {
-        items.push(ImportResponse::of(j)?);
-    }
-    let next_cursor = more
-        .then(|| items.last().map(|i| list::encode_cursor("imports", &i.id)))
-        .flatten();
-    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+    let items = jobs
+        .into_iter()
+        .map(ImportResponse::of)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(list::page(items, limit, "imports", |i| i.id.clone())))
 }
 
 /// A problem as the report shows it.
@@ -688,4 +679,168 @@ pub fn run(
     report.updated = tally.updated;
     report.unchanged = tally.unchanged;
     finish(store, at, JobState::Succeeded, &report)
+}
+
+/// The columns of the enterprise template, in order: what an enterprise import reads.
+const TEMPLATE_COLUMNS: &[(Column, bool, &str)] = &[
+    (
+        Column::CreditCode,
+        true,
+        "18 位，含校验位；按此代码新增或更新",
+    ),
+    (Column::Name, true, "营业执照上的名称"),
+    (Column::Area, true, "从下拉列表选择，也可填区域代码"),
+    (Column::Address, false, "生产经营地址"),
+    (
+        Column::IndustryCode,
+        true,
+        "GB/T 4754-2017 代码，如 C3311；监管行业由它确定",
+    ),
+    (Column::MineKind, false, "非煤矿山企业从下拉列表选择"),
+    (Column::Scale, true, "从下拉列表选择"),
+    (Column::PrincipalName, true, "主要负责人姓名"),
+    (
+        Column::PrincipalPhone,
+        false,
+        "手机或座机，如 13800000000、0816-1234567",
+    ),
+    (Column::SafetyManagerName, false, ""),
+    (Column::SafetyManagerPhone, false, ""),
+    (Column::Employees, false, "整数"),
+];
+
+/// Rows of the template that carry the dropdowns.
+const TEMPLATE_ROWS: u32 = 10_000;
+
+/// The enterprise ledger template: the headers the import reads, dropdowns for the closed
+/// lists (areas, scales, mine kinds) drawn from a sheet of codes, and a sheet of notes.
+pub fn enterprise_template() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{DataValidation, Format, Formula, Workbook};
+    use safegrade_domain::{AREAS, MineKind, Scale, Sector};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let required = Format::new().set_bold().set_font_color("#C00000");
+    let wrap = Format::new().set_text_wrap();
+
+    let codes_name = "代码表";
+    let lists: [(&str, Vec<&str>); 3] = [
+        (
+            "所属县（市、区）",
+            AREAS.iter().map(|a| a.name_zh).collect(),
+        ),
+        (
+            "企业规模",
+            Scale::ALL.iter().map(|s| s.label_zh()).collect(),
+        ),
+        (
+            "非煤矿山类型",
+            MineKind::ALL.iter().map(|m| m.label_zh()).collect(),
+        ),
+    ];
+
+    let ledger = book.add_worksheet();
+    ledger.set_name("企业台账")?;
+    for (c, (column, must, _)) in TEMPLATE_COLUMNS.iter().enumerate() {
+        let c = u16::try_from(c).unwrap_or(u16::MAX);
+        let style = if *must { &required } else { &bold };
+        ledger.write_string_with_format(0, c, column.label_zh(), style)?;
+        ledger.set_column_width(c, 20)?;
+        let list = match column {
+            Column::Area => Some(0),
+            Column::Scale => Some(1),
+            Column::MineKind => Some(2),
+            _ => None,
+        };
+        if let Some(l) = list {
+            let letter = char::from(b'A' + u8::try_from(l).unwrap_or(0));
+            let n = lists[l].1.len() + 1;
+            let dv = DataValidation::new()
+                .allow_list_formula(Formula::new(format!(
+                    "='{codes_name}'!${letter}$2:${letter}${n}"
+                )))
+                .set_error_title("取值不在列表中")?
+                .set_error_message("请从下拉列表中选择")?;
+            ledger.add_data_validation(1, c, TEMPLATE_ROWS, c, &dv)?;
+        }
+    }
+    ledger.set_freeze_panes(1, 0)?;
+
+    let codes = book.add_worksheet();
+    codes.set_name(codes_name)?;
+    for (c, (title, values)) in lists.iter().enumerate() {
+        let c = u16::try_from(c).unwrap_or(u16::MAX);
+        codes.write_string_with_format(0, c, *title, &bold)?;
+        codes.set_column_width(c, 22)?;
+        for (r, v) in values.iter().enumerate() {
+            codes.write_string(u32::try_from(r + 1).unwrap_or(u32::MAX), c, *v)?;
+        }
+    }
+    // The sectors, for reference: the industry code decides an enterprise's.
+    let sectors = u16::try_from(lists.len()).unwrap_or(u16::MAX);
+    codes.write_string_with_format(0, sectors, "监管行业（由行业代码确定）", &bold)?;
+    codes.set_column_width(sectors, 30)?;
+    for (r, s) in Sector::ALL.iter().enumerate() {
+        codes.write_string(
+            u32::try_from(r + 1).unwrap_or(u32::MAX),
+            sectors,
+            s.label_zh(),
+        )?;
+    }
+
+    let notes = book.add_worksheet();
+    notes.set_name("填表说明")?;
+    notes.set_column_width(0, 22)?;
+    notes.set_column_width(1, 8)?;
+    notes.set_column_width(2, 50)?;
+    notes.set_column_width(3, 50)?;
+    for (c, h) in ["列", "必填", "怎么填", "也认的表头"].iter().enumerate() {
+        notes.write_string_with_format(0, u16::try_from(c).unwrap_or(0), *h, &bold)?;
+    }
+    for (r, (column, must, how)) in TEMPLATE_COLUMNS.iter().enumerate() {
+        let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+        let synonyms = safegrade_domain::ledger::sheet::SYNONYMS
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, s)| s.join("、"))
+            .unwrap_or_default();
+        notes.write_string(r, 0, column.label_zh())?;
+        notes.write_string(r, 1, if *must { "是" } else { "" })?;
+        notes.write_string_with_format(r, 2, *how, &wrap)?;
+        notes.write_string_with_format(r, 3, &synonyms, &wrap)?;
+    }
+    let last = u32::try_from(TEMPLATE_COLUMNS.len() + 2).unwrap_or(u32::MAX);
+    for (i, line) in [
+        "每行一家企业，第一行是表头；表头可用“也认的表头”中的写法，全角字符和多余空格会被忽略。",
+        "已在台账中的企业（同一统一社会信用代码）按表中的值更新；留空的单元格保留原值。",
+        "先“试导入”查看每行的问题和将要发生的变化，确认无误后再正式导入；默认有任何一行出错则整份不导入。",
+        "等级证书（含旧证书编号）通过证书登记录入，不在本表中。",
+    ]
+    .iter()
+    .enumerate()
+    {
+        notes.write_string(last + u32::try_from(i).unwrap_or(0), 0, *line)?;
+    }
+    book.save_to_buffer()
+}
+
+/// The enterprise ledger template (企业台账导入模板): the headers the import reads
+/// (required ones in red), dropdowns for areas, scales and mine kinds from the reference
+/// lists, a sheet of codes, and a sheet of notes with the accepted header synonyms.
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "get_import_template",
+    responses(
+        (status = 200, description = "The template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+    )
+)]
+#[get("/imports/templates/enterprises.xlsx")]
+pub async fn get_import_template(_caller: Caller) -> Result<HttpResponse, ApiError> {
+    let bytes = enterprise_template().map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"enterprises.xlsx\"; filename*=UTF-8''%E4%BC%81%E4%B8%9A%E5%8F%B0%E8%B4%A6%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx",
+        ))
+        .body(bytes))
 }

@@ -152,3 +152,67 @@ pub fn all_pages<T, E>(
         }
     }
 }
+
+/// The paging parameters of a list, for the spec (`params(Filters, PageParams)`).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A list's query: its filters `F` (which refuse unknown parameters) and the paging, so an
+/// export of the same list takes `F` alone and the two cannot drift apart.
+#[derive(Debug)]
+pub struct Paged<F> {
+    /// The filters.
+    pub filters: F,
+    /// `limit`.
+    pub limit: Option<u32>,
+    /// `cursor`.
+    pub cursor: Option<String>,
+}
+
+impl<F: serde::de::DeserializeOwned> Paged<F> {
+    /// Splits `query` into the paging and the filters.
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let mut rest = url::form_urlencoded::Serializer::new(String::new());
+        let (mut limit, mut cursor) = (None, None);
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            match k.as_ref() {
+                "limit" => {
+                    limit = Some(v.parse::<u32>().map_err(|_| {
+                        ApiError::new(
+                            ErrorCode::InvalidQuery,
+                            format!("limit must be a whole number, got '{v}'"),
+                        )
+                    })?);
+                }
+                "cursor" => cursor = Some(v.into_owned()),
+                _ => {
+                    rest.append_pair(&k, &v);
+                }
+            }
+        }
+        let filters = actix_web::web::Query::<F>::from_query(&rest.finish())
+            .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.to_string()))?
+            .into_inner();
+        Ok(Self {
+            filters,
+            limit,
+            cursor,
+        })
+    }
+}
+
+impl<F: serde::de::DeserializeOwned> actix_web::FromRequest for Paged<F> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Self::parse(req.query_string()))
+    }
+}

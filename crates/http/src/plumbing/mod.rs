@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod codes;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod instant;

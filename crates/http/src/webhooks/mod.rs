@@ -263,12 +263,7 @@ pub async fn list_webhooks(
 ) -> Result<HttpResponse, ApiError> {
     require_subscriber(&caller)?;
     let q = query.into_inner();
-    let limit = list::limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| list::decode_cursor("webhooks", c))
-        .transpose()?;
+    let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), "webhooks")?;
     let principal =
         (!caller.principal.data.may(Action::ManageAccess)).then(|| caller.principal.id.to_string());
     let hooks = state
@@ -276,35 +271,11 @@ pub async fn list_webhooks(
             Ok(s.list_webhooks(principal.as_deref(), after.as_deref(), i64::from(limit) + 1)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page(hooks, limit, "webhooks", |w| {
-        (w.id.to_string(), WebhookResponse::of(w, false))
-    })))
-}
-
-/// A page of `items` (one more than `limit` asked for, to know whether another follows).
-fn page<T, R: ToSchema>(
-    items: Vec<T>,
-    limit: u32,
-    kind: &str,
-    to: impl Fn(T) -> (String, R),
-) -> ListResponse<R> {
-    let more = items.len() > limit as usize;
-    let mut last = None;
-    let items: Vec<R> = items
+    let items = hooks
         .into_iter()
-        .take(limit as usize)
-        .map(|i| {
-            let (id, r) = to(i);
-            last = Some(id);
-            r
-        })
+        .map(|w| WebhookResponse::of(w, false))
         .collect();
-    ListResponse {
-        items,
-        next_cursor: more
-            .then(|| last.map(|id| list::encode_cursor(kind, &id)))
-            .flatten(),
-    }
+    Ok(HttpResponse::Ok().json(list::page(items, limit, "webhooks", |w| w.id.clone())))
 }
 
 /// One subscription.
@@ -453,12 +424,7 @@ pub async fn list_deliveries(
 ) -> Result<HttpResponse, ApiError> {
     require_subscriber(&caller)?;
     let q = query.into_inner();
-    let limit = list::limit(q.limit)?;
-    let before = q
-        .cursor
-        .as_deref()
-        .map(|c| list::decode_cursor("deliveries", c))
-        .transpose()?;
+    let (limit, before) = list::paging(q.limit, q.cursor.as_deref(), "deliveries")?;
     let c = caller.clone();
     let items = state
         .run(move |s| {
@@ -467,11 +433,8 @@ pub async fn list_deliveries(
         })
         .await
         .map_err(not_found_as("webhook", raw))?;
-    Ok(
-        HttpResponse::Ok().json(page(items, limit, "deliveries", |d| {
-            (d.id.clone(), DeliveryResponse::from(d))
-        })),
-    )
+    let items = items.into_iter().map(DeliveryResponse::from).collect();
+    Ok(HttpResponse::Ok().json(list::page(items, limit, "deliveries", |d| d.id.clone())))
 }
 
 /// Path of one attempt.
