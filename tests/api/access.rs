@@ -955,6 +955,7 @@ pub(crate) fn call(
         "list_imports" => get("/api/v1/imports".into()),
         "get_import_template" => get("/api/v1/imports/templates/enterprises.xlsx".into()),
         "export_enterprises" => get("/api/v1/enterprises/export.csv?area_code=510703".into()),
+        "export_certificates" => get("/api/v1/certificates/export.xlsx?status=valid".into()),
         "get_import" => get(format!("/api/v1/imports/{}", w.import)),
         "create_webhook" => Call::json(
             Method::POST,
@@ -1013,6 +1014,7 @@ fn matrix() -> Vec<Case> {
         ("list_imports", all(200), None),
         ("get_import_template", all(200), None),
         ("export_enterprises", all(200), None),
+        ("export_certificates", all(200), None),
         ("get_import", [401, 200, 404, 404, 404, 404, 404, 404], None),
         (
             "create_webhook",
@@ -1410,6 +1412,23 @@ async fn nothing_foreign_leaks(db: TestDb) {
         );
         let foreign = send_as(&app, t, get("/api/v1/certificates?area_code=510704")).await;
         assert!(items(&foreign).is_empty(), "{role}: {}", foreign.body);
+        // Exports hold the same as the lists.
+        for uri in [
+            "/api/v1/certificates/export.csv",
+            "/api/v1/enterprises/export.csv",
+        ] {
+            let file = send_as(&app, t, get(uri)).await;
+            let text = String::from_utf8_lossy(&file.raw);
+            assert!(
+                !text.contains(&w.outside) && !text.contains(&w.certificates.1),
+                "{role}: {uri} leaks"
+            );
+        }
+        let own = send_as(&app, t, get("/api/v1/certificates/export.csv")).await;
+        assert!(
+            String::from_utf8_lossy(&own.raw).contains(&w.certificates.0),
+            "{role}: its own certificate is exported"
+        );
         let events = send_as(&app, t, get("/api/v1/events?limit=200")).await;
         for e in items(&events) {
             assert_eq!(e["area_code"], "510703", "{role} sees {e}");

@@ -470,6 +470,33 @@ async fn a_major_hazard_from_criterion_to_closure(db: TestDb) {
         csv.contains("两名电工未取得特种作业操作证上岗作业") && csv.contains("已销号"),
         "{csv}"
     );
+    // The same ledger as Excel: the same rows.
+    let xlsx = send(
+        &late,
+        TestRequest::get().uri(&format!(
+            "/api/v1/hazard-ledger?enterprise_id={ent}&format=xlsx"
+        )),
+    )
+    .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let rows = {
+        use calamine::Reader;
+        let mut book =
+            calamine::open_workbook_auto_from_rs(std::io::Cursor::new(xlsx.raw.to_vec()))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let range = book
+            .worksheet_range("隐患排查治理台账")
+            .unwrap_or_else(|e| panic!("{e}"));
+        range
+            .rows()
+            .map(|r| r.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows.len(), csv.lines().count(), "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r.iter().any(|c| c == "已销号")),
+        "{rows:?}"
+    );
     let events = send(
         &late,
         TestRequest::get().uri(&format!(

@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
 use crate::plumbing::error::{ApiError, NO_SUCH_ENTERPRISE, not_found_as, not_found_says};
+use crate::plumbing::export::{self, Cell, Format, Pages, Sheet};
 use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::write::Answer;
@@ -383,11 +384,11 @@ async fn enterprise_key(state: &AppState, id: CertificateId) -> Result<String, A
         .await
 }
 
-/// Filters and paging of the certificate list.
+/// Filters of the certificate list and its export.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct CertificateListQuery {
+pub struct CertificateFilters {
     /// Of this enterprise.
     pub enterprise_id: Option<uuid::Uuid>,
     /// Of enterprises in this supervision area.
@@ -398,11 +399,20 @@ pub struct CertificateListQuery {
     /// With this status on the server's today.
     #[param(value_type = Option<crate::plumbing::codes::CertificateStatus>)]
     pub status: Option<CertificateStatus>,
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+}
+
+impl CertificateFilters {
+    fn filter(&self, caller: &Caller) -> Result<CertificateFilter, ApiError> {
+        Ok(CertificateFilter {
+            scope: caller.scope(),
+            enterprise_id: self
+                .enterprise_id
+                .and_then(|u| EnterpriseId::parse(&u.to_string())),
+            area_code: list::area_filter(self.area_code.as_deref())?,
+            grade: self.grade,
+            status: self.status,
+        })
+    }
 }
 
 const CURSOR_KIND: &str = "certificate";
@@ -411,7 +421,7 @@ const CURSOR_KIND: &str = "certificate";
 #[utoipa::path(
     tag = "certificates",
     operation_id = "list_certificates",
-    params(CertificateListQuery),
+    params(CertificateFilters, list::PageParams),
     responses(
         (status = 200, description = "One page", body = ListResponse<CertificateResponse>),
     )
@@ -420,20 +430,11 @@ const CURSOR_KIND: &str = "certificate";
 pub async fn list_certificates(
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<CertificateListQuery>,
+    query: list::Paged<CertificateFilters>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = list::limit(query.limit)?;
     let after = list::id_cursor(CURSOR_KIND, query.cursor.as_deref(), CertificateId::parse)?;
-    let area_code = list::area_filter(query.area_code.as_deref())?;
-    let filter = CertificateFilter {
-        scope: caller.scope(),
-        enterprise_id: query
-            .enterprise_id
-            .and_then(|u| EnterpriseId::parse(&u.to_string())),
-        area_code,
-        grade: query.grade,
-        status: query.status,
-    };
+    let filter = query.filters.filter(&caller)?;
     let (today, window) = (state.today(), state.expiring_window_months);
     let page = state
         .run(move |s| Ok(s.list_certificates(&filter, today, window, after, i64::from(limit))?))
@@ -449,6 +450,105 @@ pub async fn list_certificates(
         .map(|c| CertificateResponse::new(c, &state))
         .collect();
     Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+}
+
+/// Headers of the certificate export, in the order of [`export_row`].
+const EXPORT_HEADERS: &[&str] = &[
+    "证书编号",
+    "企业名称",
+    "等级",
+    "定级制度",
+    "定级部门层级",
+    "定级部门",
+    "发证日期",
+    "有效期至",
+    "评定标准",
+    "状态",
+    "撤销情形",
+    "撤销决定日期",
+    "可重新申请日期",
+    "企业编号",
+    "证书编号（系统）",
+];
+
+fn export_row(c: CertificateResponse, name: Option<String>) -> Vec<Cell> {
+    let revocation = c.revocation.as_ref();
+    vec![
+        c.number.into(),
+        name.into(),
+        c.grade.label_zh().into(),
+        c.regime.label_zh().into(),
+        c.authority.level.label_zh().into(),
+        c.authority.name.into(),
+        c.issued_on.into(),
+        c.valid_until.into(),
+        c.standard.into(),
+        c.status.label_zh().into(),
+        revocation.map(|r| r.trigger.label_zh()).into(),
+        revocation.map(|r| r.decided_on).into(),
+        revocation.map(|r| r.regrade_opens_on).into(),
+        c.enterprise_id.into(),
+        c.id.into(),
+    ]
+}
+
+/// Export the certificates (导出等级证书) as Excel (`export.xlsx`) or CSV (`export.csv`): the
+/// list's filters, only the caller's jurisdiction, Chinese headers and labels, statuses on
+/// the server's today. Streamed: any size.
+#[utoipa::path(
+    tag = "certificates",
+    operation_id = "export_certificates",
+    params(
+        ("format" = String, Path, description = "`xlsx` or `csv`"),
+        CertificateFilters,
+    ),
+    responses(
+        (status = 200, description = "The certificates as a file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+    )
+)]
+#[get("/certificates/export.{format}")]
+pub async fn export_certificates(
+    caller: Caller,
+    state: web::Data<AppState>,
+    format: web::Path<String>,
+    query: web::Query<CertificateFilters>,
+) -> Result<HttpResponse, ApiError> {
+    let format = Format::parse(&format)?;
+    let filter = query.filter(&caller)?;
+    let (today, window) = (state.today(), state.expiring_window_months);
+    let app = state.get_ref().clone();
+    let mut after: Option<CertificateId> = None;
+    let mut done = false;
+    let pages: Pages = Box::new(move |store| {
+        if done {
+            return Ok(None);
+        }
+        let page = store.list_certificates(&filter, today, window, after, 1000)?;
+        done = !page.has_more;
+        after = page.items.last().map(|c| c.id);
+        let ids: Vec<EnterpriseId> = page.items.iter().map(|c| c.data.enterprise_id).collect();
+        let names = store.enterprise_names(&ids)?;
+        Ok(Some(
+            page.items
+                .iter()
+                .map(|c| {
+                    export_row(
+                        CertificateResponse::new(c, &app),
+                        names.get(&c.data.enterprise_id).cloned(),
+                    )
+                })
+                .collect(),
+        ))
+    });
+    Ok(export::respond(
+        &state,
+        format,
+        Sheet {
+            name: "等级证书",
+            headers: EXPORT_HEADERS,
+            pages,
+        },
+    ))
 }
 
 /// Get one certificate, with its derived status.

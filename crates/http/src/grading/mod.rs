@@ -10,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(certificates::create_certificate)
         .service(certificates::list_certificates)
+        .service(certificates::export_certificates)
         .service(certificates::get_certificate)
         .service(certificates::revoke_certificate)
         .service(certificates::renew_certificate)

@@ -21,7 +21,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
-use crate::plumbing::error::{ApiError, NO_SUCH_ENTERPRISE, not_found_as, not_found_says};
+use crate::plumbing::error::{
+    ApiError, ErrorCode, NO_SUCH_ENTERPRISE, not_found_as, not_found_says,
+};
+use crate::plumbing::export::{self, Cell, Format, Pages, Sheet};
 use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId, step_path};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::members::Reader;
@@ -1130,20 +1133,63 @@ pub struct LedgerQuery {
     pub area_code: Option<String>,
     /// Only open hazards (or only closed ones).
     pub open: Option<bool>,
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<String>,
 }
 
-/// One CSV field, quoted when it holds a comma, a quote or a line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
+/// Headers of the hazard ledger, in the order of [`ledger_row`].
+const LEDGER_HEADERS: &[&str] = &[
+    "隐患编号",
+    "企业名称",
+    "监管区域",
+    "发现日期",
+    "排查人",
+    "隐患来源",
+    "隐患类型",
+    "管理类别",
+    "隐患描述",
+    "隐患等级",
+    "判定标准条目",
+    "状态",
+    "整改期限",
+    "是否逾期",
+    "挂牌督办",
+    "验收人",
+    "验收日期",
+];
+
+/// One hazard as a row of the ledger.
+fn ledger_row(h: Hazard, name: Option<String>, today: NaiveDate) -> Vec<Cell> {
+    let p = &h.progress;
+    vec![
+        h.id.to_string().into(),
+        name.into(),
+        safegrade_domain::find_area(&h.area_code)
+            .map_or(h.area_code.as_str(), |a| a.name_zh)
+            .into(),
+        h.facts.found_on.into(),
+        h.facts.found_by.clone().into(),
+        h.facts.source.label_zh().into(),
+        h.facts.hazard_type.label_zh().into(),
+        h.facts.management_class.label_zh().into(),
+        h.facts.description.clone().into(),
+        p.grade.label_zh().into(),
+        h.criterion.as_ref().map(|c| c.0.clone()).into(),
+        p.state.label_zh().into(),
+        p.effective_deadline().into(),
+        if p.overdue(today) { "是" } else { "否" }.into(),
+        p.listing
+            .as_ref()
+            .map(|l| format!("{} {}", l.level, l.document_no))
+            .into(),
+        p.acceptance.as_ref().map(|a| a.by.clone()).into(),
+        p.acceptance.as_ref().map(|a| a.on).into(),
+    ]
 }
 
 /// The hazard ledger (隐患排查治理台账) as CSV (UTF-8 with a byte-order mark, so spreadsheet
-/// programs show the Chinese): one row per hazard in the caller's jurisdiction, for one
-/// enterprise or one area.
+/// programs show the Chinese) or, with `format=xlsx`, Excel: one row per hazard in the
+/// caller's jurisdiction, for one enterprise or one area. Streamed: any size.
 #[utoipa::path(
     tag = "hazards",
     operation_id = "export_hazard_ledger",
@@ -1160,6 +1206,8 @@ pub async fn export_hazard_ledger(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let today = state.today();
+    let format = Format::parse(q.format.as_deref().unwrap_or("csv"))
+        .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.detail))?;
     let filter = HazardFilter {
         scope: caller.scope(),
         area_code: list::area_filter(q.area_code.as_deref())?,
@@ -1172,67 +1220,33 @@ pub async fn export_hazard_ledger(
         overdue: None,
         listed: None,
     };
-    let rows = state
-        .run(move |s| {
-            let all = list::all_pages(
-                |after, n| s.list_hazards(&filter, after, n),
-                |h| h.id.to_string(),
-            )?;
-            let ids: Vec<EnterpriseId> = all.iter().map(|h| h.facts.enterprise_id).collect();
-            let names = s.enterprise_names(&ids)?;
-            Ok((all, names))
-        })
-        .await?;
-    let (all, names) = rows;
-    let mut out = String::from("\u{feff}");
-    out.push_str("隐患编号,企业名称,监管区域,发现日期,排查人,隐患来源,隐患类型,管理类别,隐患描述,隐患等级,判定标准条目,状态,整改期限,是否逾期,挂牌督办,验收人,验收日期\r\n");
-    for h in all {
-        let p = &h.progress;
-        let fields = [
-            h.id.to_string(),
-            names
-                .get(&h.facts.enterprise_id)
-                .cloned()
-                .unwrap_or_default(),
-            h.area_code.clone(),
-            h.facts.found_on.to_string(),
-            h.facts.found_by.clone(),
-            h.facts.source.label_zh().to_owned(),
-            h.facts.hazard_type.label_zh().to_owned(),
-            h.facts.management_class.label_zh().to_owned(),
-            h.facts.description.clone(),
-            p.grade.label_zh().to_owned(),
-            h.criterion
-                .as_ref()
-                .map(|c| c.0.clone())
-                .unwrap_or_default(),
-            p.state.label_zh().to_owned(),
-            p.effective_deadline()
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-            if p.overdue(today) { "是" } else { "否" }.to_owned(),
-            p.listing
-                .as_ref()
-                .map(|l| format!("{} {}", l.level, l.document_no))
-                .unwrap_or_default(),
-            p.acceptance
-                .as_ref()
-                .map(|a| a.by.clone())
-                .unwrap_or_default(),
-            p.acceptance
-                .as_ref()
-                .map(|a| a.on.to_string())
-                .unwrap_or_default(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"hazard-ledger-{today}.csv\""),
+    let mut after: Option<String> = None;
+    let mut done = false;
+    let pages: Pages = Box::new(move |store| {
+        if done {
+            return Ok(None);
+        }
+        let page = store.list_hazards(&filter, after.take(), 1000)?;
+        done = page.len() < 1000;
+        after = page.last().map(|h| h.id.to_string());
+        let ids: Vec<EnterpriseId> = page.iter().map(|h| h.facts.enterprise_id).collect();
+        let names = store.enterprise_names(&ids)?;
+        Ok(Some(
+            page.into_iter()
+                .map(|h| {
+                    let name = names.get(&h.facts.enterprise_id).cloned();
+                    ledger_row(h, name, today)
+                })
+                .collect(),
         ))
-        .body(out))
+    });
+    Ok(export::respond(
+        &state,
+        format,
+        Sheet {
+            name: "隐患排查治理台账",
+            headers: LEDGER_HEADERS,
+            pages,
+        },
+    ))
 }
