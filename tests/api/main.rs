@@ -36,6 +36,7 @@ mod hazards;
 mod imports;
 mod inspections;
 mod openapi;
+mod operations;
 mod redact;
 mod reference;
 mod risks;

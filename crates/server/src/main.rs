@@ -520,6 +520,7 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
         state.pinned_today = Some(day);
     }
     state.public_url = settings.public_url.as_deref().map(Into::into);
+    state.metrics_token = settings.metrics_token.as_deref().map(Into::into);
     // The docs site at /book/: built from the embedded sources on the first request for it.
     state.site = std::sync::Arc::new(safegrade_http::plumbing::site::Site::new(Box::new(|| {
         safegrade_site::build_in_memory().map_err(|e| format!("{e:#}"))

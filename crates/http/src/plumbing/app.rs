@@ -49,6 +49,11 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// Wakes this node's background worker when a request queued work for it.
     pub worker: Arc<crate::plumbing::wake::Wake>,
+    /// Request counters and latencies for `/metrics`.
+    pub metrics: Arc<crate::plumbing::metrics::Metrics>,
+    /// A token that may read `/metrics` besides a city administrator's (setting
+    /// `metrics_token`).
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -76,6 +81,8 @@ impl AppState {
             site: Arc::default(),
             public_url: None,
             worker: Arc::default(),
+            metrics: Arc::default(),
+            metrics_token: None,
         }
     }
 
@@ -162,6 +169,18 @@ impl RootSpanBuilder for RequestSpan {
         // span carries the method, the path and the request id.
         let route = request.and_then(|r| r.match_pattern());
         let route = route.as_deref().unwrap_or("-");
+        if let (Some(r), Some(secs)) = (
+            request,
+            request.and_then(|r| r.extensions().get::<StartedAt>().map(|s| s.0.elapsed())),
+        ) && let Some(state) = r.app_data::<web::Data<AppState>>()
+        {
+            state.metrics.observe(
+                route,
+                r.method().as_str(),
+                status.as_u16(),
+                secs.as_secs_f64(),
+            );
+        }
         // One line per request at INFO (measured: no cost to list throughput with the
         // non-blocking writer, docs/BENCHMARKS.md); a refused request is this one line, with
         // its status and no debug dump; a 5xx also logs its cause where it arises.
@@ -413,6 +432,7 @@ pub fn app(
             "/book",
             web::get().to(crate::plumbing::site::redirect("/book/")),
         )
+        .route("/metrics", web::get().to(crate::plumbing::metrics::scrape))
         .route(
             "/api/docs",
             web::get().to(crate::plumbing::site::redirect("/api/docs/")),

@@ -121,6 +121,10 @@ type Found = Option<(Arc<TokenInfo>, Arc<Principal>)>;
 pub struct Authenticator {
     ttl: Duration,
     cache: moka::sync::Cache<String, Found>,
+    /// Token checks the cache answered (for `/metrics`).
+    pub cache_hits: std::sync::atomic::AtomicU64,
+    /// Token checks that asked the database.
+    pub cache_misses: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -152,6 +156,8 @@ impl Authenticator {
                 .time_to_live(ttl.max(Duration::from_millis(1)))
                 .support_invalidation_closures()
                 .build(),
+            cache_hits: std::sync::atomic::AtomicU64::new(0),
+            cache_misses: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -207,8 +213,14 @@ impl Authenticator {
         }
         let hash = hash_secret(token);
         let found = match self.cached(&hash) {
-            Some(found) => found,
+            Some(found) => {
+                self.cache_hits
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                found
+            }
             None => {
+                self.cache_misses
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let s = store.clone();
                 let h = hash.clone();
                 let span = tracing::Span::current();
@@ -259,7 +271,22 @@ pub fn is_protected(path: &str) -> bool {
 
 /// The bearer token of a request, or the 401 that explains what is missing.
 fn bearer(req: &ServiceRequest) -> Result<String, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+    bearer_token(req.headers())
+}
+
+/// Whether two secrets are equal, compared in constant time (their SHA-256).
+pub fn same_secret(a: &str, b: &str) -> bool {
+    hash_secret(a)
+        .as_bytes()
+        .iter()
+        .zip(hash_secret(b).as_bytes())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+/// The bearer token of `headers`, or the 401 that explains what is missing.
+pub fn bearer_token(headers: &actix_web::http::header::HeaderMap) -> Result<String, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(unauthenticated(
             "this route needs a token: send Authorization: Bearer <token>",
             false,

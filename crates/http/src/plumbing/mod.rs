@@ -15,6 +15,7 @@ pub mod health;
 pub mod instant;
 pub mod list;
 pub(crate) mod members;
+pub mod metrics;
 pub(crate) mod openapi;
 pub mod ratelimit;
 pub mod site;

@@ -422,3 +422,71 @@ impl Store {
 pub fn is_lease_lost(e: &StoreError) -> bool {
     matches!(e, StoreError::Other(inner) if inner.downcast_ref::<LeaseLost>().is_some())
 }
+
+/// Figures of the job table and the webhook deliveries (for `/metrics`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobStats {
+    /// Jobs by kind and state.
+    pub jobs: Vec<(String, String, i64)>,
+    /// Per kind, how long the oldest due job has waited, in seconds.
+    pub oldest_due_seconds: Vec<(String, f64)>,
+    /// Webhook subscriptions by status (enabled ones).
+    pub webhooks: Vec<(String, i64)>,
+    /// Events the furthest-behind enabled subscription has still to be sent (by `seq`).
+    pub webhook_events_behind: i64,
+    /// Delivery attempts that succeeded and that failed.
+    pub deliveries: (i64, i64),
+}
+
+impl Store {
+    /// Figures of the job table and the webhook deliveries.
+    pub fn job_stats(&self) -> Result<JobStats, StoreError> {
+        use crate::plumbing::schema::{events, webhook_deliveries, webhooks};
+        let now = crate::now();
+        self.with_read(|conn| {
+            let jobs_by: Vec<(String, String, i64)> = jobs::table
+                .group_by((jobs::kind, jobs::state))
+                .select((jobs::kind, jobs::state, diesel::dsl::count_star()))
+                .load(conn)?;
+            let due: Vec<(String, Option<NaiveDateTime>)> = jobs::table
+                .filter(jobs::state.eq(JobState::Queued.as_str()))
+                .filter(jobs::run_after.le(now))
+                .group_by(jobs::kind)
+                .select((jobs::kind, diesel::dsl::min(jobs::run_after)))
+                .load(conn)?;
+            let hooks: Vec<(String, i64)> = webhooks::table
+                .filter(webhooks::enabled.eq(true))
+                .group_by(webhooks::status)
+                .select((webhooks::status, diesel::dsl::count_star()))
+                .load(conn)?;
+            let last: Option<i64> = events::table
+                .select(diesel::dsl::max(events::seq))
+                .first(conn)?;
+            let slowest: Option<i64> = webhooks::table
+                .filter(webhooks::enabled.eq(true))
+                .select(diesel::dsl::min(webhooks::cursor))
+                .first(conn)?;
+            let tried: Vec<(bool, i64)> = webhook_deliveries::table
+                .group_by(webhook_deliveries::succeeded)
+                .select((webhook_deliveries::succeeded, diesel::dsl::count_star()))
+                .load(conn)?;
+            let count = |ok: bool| tried.iter().find(|t| t.0 == ok).map_or(0, |t| t.1);
+            #[expect(clippy::cast_precision_loss, reason = "waits in milliseconds")]
+            let waited =
+                |since: NaiveDateTime| (now - since).num_milliseconds().max(0) as f64 / 1000.0;
+            Ok(JobStats {
+                jobs: jobs_by,
+                oldest_due_seconds: due
+                    .into_iter()
+                    .filter_map(|(k, at)| at.map(|at| (k, waited(at))))
+                    .collect(),
+                webhooks: hooks,
+                webhook_events_behind: match (last, slowest) {
+                    (Some(l), Some(s)) => (l - s).max(0),
+                    _ => 0,
+                },
+                deliveries: (count(true), count(false)),
+            })
+        })
+    }
+}

@@ -291,6 +291,20 @@ impl Store {
         self.backend
     }
 
+    /// What the writer threads did since start (for `/metrics`).
+    pub fn writer_stats(&self) -> &crate::plumbing::writer::WriterStats {
+        self.write_queue.stats()
+    }
+
+    /// Connections of the read and write pools: (open, idle) each.
+    pub fn pool_state(&self) -> ((u32, u32), (u32, u32)) {
+        let (r, w) = (self.readers.state(), self.writer.state());
+        (
+            (r.connections, r.idle_connections),
+            (w.connections, w.idle_connections),
+        )
+    }
+
     /// A read connection.
     pub fn read(&self) -> Result<PooledConn, StoreError> {
         Ok(self.readers.get()?)

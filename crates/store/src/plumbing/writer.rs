@@ -14,7 +14,7 @@
 //! ([`crate::plumbing::events`]), so a change and its event commit together or not at all.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 
 use diesel::connection::SimpleConnection;
@@ -72,6 +72,36 @@ type Job = Box<dyn for<'a, 'b> FnOnce(&'a mut WriteTx<'b>) -> (bool, Deliver) + 
 pub struct Writer {
     queues: Arc<[mpsc::Sender<Job>]>,
     next: Arc<AtomicUsize>,
+    stats: Arc<WriterStats>,
+}
+
+/// Upper bounds of the batch-size histogram.
+pub const BATCH_BUCKETS: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
+
+/// What the writer threads did since start (for `/metrics`).
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Jobs queued and not yet taken into a batch.
+    pub queued: AtomicUsize,
+    /// Batches committed or rolled back.
+    pub batches: AtomicU64,
+    /// Jobs run in them.
+    pub jobs: AtomicU64,
+    /// Batches of at most each [`BATCH_BUCKETS`] size (cumulative, as Prometheus counts).
+    pub batch_sizes: [AtomicU64; BATCH_BUCKETS.len()],
+}
+
+impl WriterStats {
+    fn batch(&self, n: usize) {
+        self.queued.fetch_sub(n, Ordering::Relaxed);
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.jobs.fetch_add(n as u64, Ordering::Relaxed);
+        for (bound, count) in BATCH_BUCKETS.iter().zip(&self.batch_sizes) {
+            if n <= *bound {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 /// FNV-1a, to spread keys over the writer threads.
@@ -87,12 +117,14 @@ impl Writer {
     /// Starts `threads` writer threads over `pool`; each batch opens with `begin`.
     pub fn start(pool: Pool, threads: usize, begin: &'static str) -> Result<Self, StoreError> {
         let mut queues = Vec::new();
+        let stats = Arc::new(WriterStats::default());
         for n in 0..threads.max(1) {
             let (jobs, queue) = mpsc::channel::<Job>();
             let pool = pool.clone();
+            let counted = stats.clone();
             std::thread::Builder::new()
                 .name(format!("db-writer-{n}"))
-                .spawn(move || run(&pool, &queue, begin))
+                .spawn(move || run(&pool, &queue, begin, &counted))
                 .map_err(|e| {
                     StoreError::Unavailable(format!("cannot start a writer thread: {e}"))
                 })?;
@@ -101,7 +133,13 @@ impl Writer {
         Ok(Self {
             queues: queues.into(),
             next: Arc::new(AtomicUsize::new(0)),
+            stats,
         })
+    }
+
+    /// What the writer threads did since start.
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
     }
 
     fn queue(&self, key: Option<&str>) -> &mpsc::Sender<Job> {
@@ -136,7 +174,9 @@ impl Writer {
             });
             (ok, deliver)
         });
-        self.queue(key).send(job).map_err(|_| stopped())
+        self.queue(key).send(job).map_err(|_| stopped())?;
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Runs `f` as one write transaction on a writer thread and blocks until its committed
@@ -194,8 +234,9 @@ fn next_batch(queue: &mpsc::Receiver<Job>) -> Option<Vec<Job>> {
     Some(batch)
 }
 
-fn run(pool: &Pool, queue: &mpsc::Receiver<Job>, begin: &str) {
+fn run(pool: &Pool, queue: &mpsc::Receiver<Job>, begin: &str, stats: &WriterStats) {
     while let Some(batch) = next_batch(queue) {
+        stats.batch(batch.len());
         let mut conn = match pool.get() {
             Ok(c) => c,
             Err(e) => {
