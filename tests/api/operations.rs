@@ -6,7 +6,10 @@ use safegrade_http::plumbing::app::AppState;
 use safegrade_testkit::{TestDb, principal, send, send_as, test_app_from};
 use serde_json::json;
 
-both!(metrics_count_requests_jobs_and_the_token_cache);
+both!(
+    metrics_count_requests_jobs_and_the_token_cache,
+    backups_are_taken_online_on_sqlite_and_left_to_pg_dump_on_postgres
+);
 
 /// The value of the first sample of `metrics` whose line starts with `series`.
 fn sample(metrics: &str, series: &str) -> Option<f64> {
@@ -113,5 +116,44 @@ async fn metrics_count_requests_jobs_and_the_token_cache(db: TestDb) {
         "safegrade_webhook_deliveries_total",
     ] {
         assert!(text.contains(&format!("# TYPE {family} ")), "{family}");
+    }
+}
+
+async fn backups_are_taken_online_on_sqlite_and_left_to_pg_dump_on_postgres(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let to = dir.path().join("b.db");
+    let app = test_app_from(AppState::new(db.store.clone())).await;
+    let (created, _) = safegrade_testkit::post_enterprise(&app, 31).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    match (db.kind, db.store.backup_to(&to)) {
+        (safegrade_testkit::Kind::Sqlite, Ok(done)) => {
+            let events = db
+                .store
+                .list_events(
+                    &safegrade_store::events::EventVisibility::All,
+                    &Default::default(),
+                    1000,
+                )
+                .map(|e| e.len())
+                .unwrap_or_default();
+            assert_eq!(
+                (done.enterprises, done.events),
+                (1, events as i64),
+                "{done:?}"
+            );
+            let url = safegrade_store::DbUrl::parse(&format!(
+                "sqlite://{}",
+                dir.path().join("r.db").display()
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+            let restored = safegrade_store::backup::restore_sqlite(&to, &url, false)
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(restored.enterprises, 1);
+            assert!(db.store.backup_to(&to).is_err(), "never over a file");
+        }
+        (safegrade_testkit::Kind::Postgres, Err(e)) => {
+            assert!(format!("{e:?}").contains("pg_dump"), "{e:?}");
+        }
+        (kind, other) => panic!("{kind:?}: {other:?}"),
     }
 }

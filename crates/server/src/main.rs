@@ -85,6 +85,22 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Copy the embedded SQLite database to a new file while it is in use (for PostgreSQL,
+    /// use pg_dump: see the book, 运维).
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Replace the embedded SQLite database with a backup (stop the server first).
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
     /// Load synthetic enterprises spread over every area and sector (for benchmarks).
     DemoData {
         /// How many enterprises to add.
@@ -466,6 +482,36 @@ fn run() -> anyhow::Result<()> {
             let _log = init_tracing();
             let (store, _) = open_store(&settings)?;
             import_ledger(&store, (&file, sheet.as_deref()), dry_run, valid_rows)
+        }
+        Command::Backup { to } => {
+            let _log = init_tracing();
+            let (store, url) = open_store(&settings)?;
+            let done = store
+                .backup_to(&to)
+                .with_context(|| format!("backing up {} failed", url.redacted()))?;
+            println!(
+                "backed up to {} ({} bytes: {} enterprises, {} events, {} migrations)",
+                done.path.display(),
+                done.bytes,
+                done.enterprises,
+                done.events,
+                done.migrations
+            );
+            Ok(())
+        }
+        Command::Restore { from, force } => {
+            let _log = init_tracing();
+            let url = DbUrl::parse(&settings.database_url)?;
+            let done = safegrade_store::backup::restore_sqlite(&from, &url, force)
+                .with_context(|| format!("restoring {} failed", from.display()))?;
+            println!(
+                "restored {} from {} ({} enterprises, {} events); start the server to apply newer migrations",
+                url.redacted(),
+                from.display(),
+                done.enterprises,
+                done.events
+            );
+            Ok(())
         }
         Command::DemoData {
             count,

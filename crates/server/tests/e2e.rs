@@ -614,3 +614,98 @@ fn the_command_line_imports_a_standard() {
     );
     assert!(!err.to_lowercase().contains("backtrace"), "{err}");
 }
+
+/// `safegrade backup` copies the database while the server serves; `safegrade restore`
+/// (server stopped) puts it back: what was written after the backup is gone, what was
+/// before is there, and the tokens of the time work.
+#[test]
+fn backup_while_serving_and_restore_round_trip() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("data/safegrade.db");
+    let url = format!("sqlite://{}", db.display());
+    let backup = dir.path().join("backup/safegrade-2026-12-05.db");
+    let (server, addr, rest) = start(&db);
+    let token = rest
+        .iter()
+        .find(|l| l.starts_with("sg_"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no token in {rest:?}"));
+    let code = |n: u32| {
+        let first17 = format!("91510703{n:09}");
+        let check = safegrade_domain::credit::check_character(&first17).unwrap_or('0');
+        format!("{first17}{check}")
+    };
+    let post = |code: &str| {
+        http(
+            &addr,
+            Some(&token),
+            "POST",
+            "/api/v1/enterprises",
+            Some(&format!(
+                r#"{{"credit_code":"{code}","name":"备份前企业","area_code":"510703","industry_code":"C3311","scale":"small","principal_name":"张三"}}"#
+            )),
+        )
+    };
+    let (status, _, body) = post(&code(1));
+    assert_eq!(status, 201, "{body}");
+    std::fs::create_dir_all(dir.path().join("backup")).unwrap_or_else(|e| panic!("{e}"));
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_safegrade"))
+            .args(args)
+            .env_remove("SAFEGRADE_DATABASE_URL")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let backup_arg = backup.display().to_string();
+    let out = run(&["backup", "--to", &backup_arg, "--database-url", &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("1 enterprises"), "{said}");
+    let again = run(&["backup", "--to", &backup_arg, "--database-url", &url]);
+    assert!(!again.status.success(), "a backup never overwrites");
+    let (status, _, body) = post(&code(2));
+    assert_eq!(status, 201, "{body}");
+    drop(server);
+
+    let refused = run(&["restore", "--from", &backup_arg, "--database-url", &url]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database").unwrap_or_else(|e| panic!("{e}"));
+    let bad = run(&[
+        "restore",
+        "--from",
+        &junk.display().to_string(),
+        "--database-url",
+        &url,
+        "--force",
+    ]);
+    assert!(
+        !bad.status.success(),
+        "a file that is not a SafeGrade database is refused"
+    );
+    let out = run(&[
+        "restore",
+        "--from",
+        &backup_arg,
+        "--database-url",
+        &url,
+        "--force",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (_server, addr, _) = start(&db);
+    let (status, _, body) = http(&addr, Some(&token), "GET", "/api/v1/enterprises", None);
+    assert_eq!(status, 200, "the token of the time works: {body}");
+    let names = body.matches("\"credit_code\"").count();
+    assert_eq!(names, 1, "only what was there at the backup: {body}");
+    assert!(body.contains(&code(1)), "{body}");
+}

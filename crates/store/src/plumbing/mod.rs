@@ -3,6 +3,7 @@
 //! idempotency, pages, the jurisdiction filter and the schema. `tests/arch.rs` checks that
 //! nothing here imports a capability module.
 
+pub mod backup;
 pub(crate) mod db;
 pub(crate) mod error;
 pub mod events;
