@@ -179,6 +179,23 @@ pub struct ImportReport {
     pub changes: Vec<RowChange>,
     /// Created or changed rows beyond those listed.
     pub changes_not_listed: i64,
+    /// How long each phase took (of the last run, when it resumed).
+    pub timings: Option<Timings>,
+}
+
+/// Milliseconds spent reading the file, checking the rows against the ledger, and writing.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+pub struct Timings {
+    /// Reading and parsing the file.
+    pub read_ms: u64,
+    /// Checking every row (the plan, and the dry run's report).
+    pub check_ms: u64,
+    /// Writing (0 for a dry run or a refused file).
+    pub write_ms: u64,
+}
+
+fn ms_since(at: std::time::Instant) -> u64 {
+    u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 fn bad_query(detail: impl Into<String>) -> ApiError {
@@ -549,6 +566,7 @@ fn report_of(file: &LedgerFile, planned: &[Planned]) -> ImportReport {
         problems,
         changes,
         changes_not_listed: not_listed,
+        timings: None,
     }
 }
 
@@ -584,6 +602,8 @@ pub fn run(
         return failed("导入文件已不在（任务已结束过）".to_owned());
     };
     let columns = explicit(&params.columns);
+    let started = std::time::Instant::now();
+    let mut timings = Timings::default();
     let file = if is_workbook(&bytes) {
         read_workbook(bytes, params.sheet.as_deref(), &columns)
     } else {
@@ -593,6 +613,7 @@ pub fn run(
         Ok(f) => f,
         Err(e) => return failed(e.to_string()),
     };
+    timings.read_ms = ms_since(started);
     let total = i64::try_from(file.total).unwrap_or(i64::MAX);
     store.job_progress(at, 0, total)?;
     // Whose import it is: the principal as it is now (a disabled one imports nothing).
@@ -612,8 +633,11 @@ pub fn run(
         role: Some(principal.data.role),
         request_id: None,
     };
+    let checking = std::time::Instant::now();
     let planned = store.plan_ledger_import(&file.rows, &scope, mapping)?;
     let mut report = report_of(&file, &planned);
+    timings.check_ms = ms_since(checking);
+    report.timings = Some(timings);
     let has_problems = !report.problems.is_empty();
     if params.dry_run || (has_problems && params.mode == ImportMode::All) {
         report.outcome = Some(if params.dry_run {
@@ -623,6 +647,7 @@ pub fn run(
         });
         return finish(store, at, JobState::Succeeded, &report);
     }
+    let writing = std::time::Instant::now();
     let rows = file.importable(&planned);
     let (start, before) = job
         .checkpoint
@@ -674,6 +699,8 @@ pub fn run(
             }
         }
     }
+    timings.write_ms = ms_since(writing);
+    report.timings = Some(timings);
     report.outcome = Some(ImportOutcome::Imported);
     report.created = tally.created;
     report.updated = tally.updated;
