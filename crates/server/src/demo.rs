@@ -42,7 +42,7 @@ pub fn check_target(store: &Store, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn progress(count: u32, what: &str) -> indicatif::ProgressBar {
+pub fn progress(count: u32, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(u64::from(count));
     if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
         "{what} {{bar:40}} {{pos}}/{{len}} ({{eta}} left)"

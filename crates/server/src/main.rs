@@ -650,101 +650,56 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
     Ok(())
 }
 
-/// `safegrade import ledger`: reads the file, reports its problems and what would change,
-/// and writes unless it is a dry run (or a row has a problem and --valid-rows is not given).
+/// `safegrade import ledger`: the same import the API runs (a job of the command line, in
+/// the city's jurisdiction), run here with a progress bar; then its report.
 fn import_ledger(
     store: &safegrade_store::Store,
     (file, sheet): (&std::path::Path, Option<&str>),
     dry_run: bool,
     valid_rows: bool,
 ) -> anyhow::Result<()> {
-    use safegrade_http::ledger::import::{read_csv, read_workbook};
-    use safegrade_store::ledger::import::{Outcome, Planned, Tally};
+    use safegrade_http::ledger::imports::{ImportReport, Submission};
     let bytes =
         std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let mapping = safegrade_domain::SectorMapping::builtin();
-    let csv = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let read = if csv {
-        read_csv(&bytes, &[])?
-    } else {
-        read_workbook(bytes.clone(), sheet, &[])?
+    let submission = Submission {
+        dry_run,
+        valid_rows,
+        sheet: sheet.map(str::to_owned),
+        file_name: file.display().to_string(),
     };
-    for (i, h) in &read.unmapped {
-        println!("未读取的列：第 {} 列「{h}」", i + 1);
-    }
-    let scope = safegrade_domain::Scope::City;
-    let planned = store.plan_ledger_import(&read.rows, &scope, mapping)?;
-    // Each row's problems, once: the report lists them, the counts leave those rows out.
-    let per_row: Vec<Vec<String>> = planned
-        .iter()
-        .map(|p| {
-            read.problems_of(p)
-                .iter()
-                .map(safegrade_http::ledger::import::problem_line)
-                .collect()
+    let state = safegrade_http::plumbing::app::AppState::new(store.clone());
+    let job = safegrade_http::ledger::imports::submit(store, None, submission, bytes)?;
+    let runner = {
+        let state = state.clone();
+        std::thread::spawn(move || {
+            safegrade_http::worker::Worker::drain(&state, safegrade_domain::jobs::JobKind::Import)
         })
-        .collect();
-    let clean: Vec<&Planned> = planned
-        .iter()
-        .zip(&per_row)
-        .filter(|(_, lines)| lines.is_empty())
-        .map(|(p, _)| p)
-        .collect();
-    for p in &clean {
-        if let Ok(Outcome::Updated(changes)) = &p.outcome {
-            let fields: Vec<String> = changes
-                .iter()
-                .map(|(k, c)| format!("{k}: {} → {}", c.old, c.new))
-                .collect();
-            println!(
-                "第 {} 行 {} 将更新：{}",
-                p.row,
-                p.credit_code,
-                fields.join("；")
-            );
+    };
+    let bar = demo::progress(0, "导入");
+    while !runner.is_finished() {
+        if let Ok(j) = store.get_job(&job) {
+            bar.set_length(u64::try_from(j.progress_total).unwrap_or(0));
+            bar.set_position(u64::try_from(j.progress_done).unwrap_or(0));
         }
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    let problems: Vec<String> = per_row.into_iter().flatten().collect();
-    let Tally {
-        created,
-        updated,
-        unchanged,
-    } = Tally::of(clean);
-    for line in &problems {
-        println!("{line}");
-    }
-    println!(
-        "共 {} 行：新增 {created}，更新 {updated}，无变化 {unchanged}，有问题 {}",
-        read.total,
-        problems.len()
-    );
-    if dry_run {
-        println!("试导入（--dry-run）：未写入任何记录");
-        return Ok(());
-    }
-    if !problems.is_empty() && !valid_rows {
-        anyhow::bail!(
+    bar.finish_and_clear();
+    runner
+        .join()
+        .map_err(|_| anyhow::anyhow!("the import stopped unexpectedly"))??;
+    let done = store.get_job(&job)?;
+    let report: ImportReport = serde_json::from_value(done.report.unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("the import left no report: {e}"))?;
+    print!("{}", report.text());
+    match report.outcome {
+        Some(safegrade_domain::jobs::ImportOutcome::Refused) => anyhow::bail!(
             "有 {} 个问题，未写入任何记录；改正后重新导入，或加 --valid-rows 只导入无问题的行",
-            problems.len()
-        );
-    }
-    let ok_rows = read.importable(&planned);
-    let written = store.import_ledger(
-        ok_rows,
-        (
-            scope,
-            safegrade_domain::Actor::command_line(),
-            Some(format!("台账导入：{}", file.display())),
+            report.problems.len()
         ),
-        mapping,
-        safegrade_store::ledger::import::SourceFile {
-            name: &file.display().to_string(),
-            bytes: &bytes,
-        },
-    )?;
-    let done = Tally::of(&written);
-    println!("已写入：新增 {}，更新 {}", done.created, done.updated);
-    Ok(())
+        None => anyhow::bail!(
+            "{}",
+            report.error.unwrap_or_else(|| "导入未完成".to_owned())
+        ),
+        _ => Ok(()),
+    }
 }

@@ -709,3 +709,54 @@ fn backup_while_serving_and_restore_round_trip() {
     assert_eq!(names, 1, "only what was there at the backup: {body}");
     assert!(body.contains(&code(1)), "{body}");
 }
+
+/// `safegrade import ledger` runs the API's import with a progress bar and prints its report:
+/// a dry run lists the problems and writes nothing, a file with a problem is refused whole
+/// (exit status 1), `--valid-rows` imports the rest.
+#[test]
+fn the_command_line_imports_a_ledger() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let code = |n: u32| {
+        let first17 = format!("91510703{n:09}");
+        let check = safegrade_domain::credit::check_character(&first17).unwrap_or('0');
+        format!("{first17}{check}")
+    };
+    let file = dir.path().join("涪城区台账.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "统一社会信用代码,企业名称,所属县（市、区）,行业代码,企业规模,主要负责人,经营范围\n\
+             {},甲公司,涪城区,C3311,小型,张三,五金\n{},乙公司,火星区,C3311,小型,李四,钢\n",
+            code(1),
+            code(2)
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = |extra: &[&str]| {
+        let mut args: Vec<String> =
+            vec!["import".into(), "ledger".into(), file.display().to_string()];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        args.extend(["--database-url".to_owned(), url.clone()]);
+        let out = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&["--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("未读取的列：第 7 列「经营范围」"), "{out}");
+    assert!(out.contains("第 3 行「所属县（市、区）」"), "{out}");
+    assert!(out.contains("试导入：未写入任何记录"), "{out}");
+    let (ok, out, err) = run(&[]);
+    assert!(!ok, "refused whole: {out}");
+    assert!(err.contains("未写入任何记录"), "{err}");
+    let (ok, out, err) = run(&["--valid-rows"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("已写入：新增 1，更新 0"), "{out}");
+}

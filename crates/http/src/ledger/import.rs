@@ -172,19 +172,3 @@ fn read_rows(
     }
     Ok(file)
 }
-
-/// A problem as one line of a report: `第 3 行「统一社会信用代码」：… (invalid_credit_code)`.
-pub fn problem_line(p: &CellProblem) -> String {
-    let code = p.code;
-    let at = if p.header.is_empty() {
-        String::new()
-    } else {
-        format!("「{}」", p.header)
-    };
-    format!(
-        "第 {} 行{at}：{}（{}）",
-        p.row,
-        p.message,
-        safegrade_domain::CodeList::as_str(&code)
-    )
-}

@@ -72,6 +72,76 @@ struct Params {
     columns: BTreeMap<String, String>,
 }
 
+/// What an import is asked to do (the API's query, or the command line's flags).
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    /// Only the report.
+    pub dry_run: bool,
+    /// Import the rows without problems even when others have some.
+    pub valid_rows: bool,
+    /// The worksheet (default: the first).
+    pub sheet: Option<String>,
+    /// The file's name.
+    pub file_name: String,
+}
+
+impl Params {
+    fn of(
+        kind: ImportKind,
+        s: &Submission,
+        bytes: &[u8],
+        columns: BTreeMap<String, String>,
+    ) -> Self {
+        Self {
+            kind,
+            dry_run: s.dry_run,
+            mode: if s.valid_rows {
+                ImportMode::ValidRows
+            } else {
+                ImportMode::All
+            },
+            sheet: s.sheet.clone().filter(|n| !n.is_empty()),
+            file_name: Some(s.file_name.trim())
+                .filter(|n| !n.is_empty())
+                .unwrap_or("ledger")
+                .to_owned(),
+            sha256: safegrade_store::access::tokens::sha256_hex(bytes),
+            bytes: bytes.len(),
+            columns,
+        }
+    }
+}
+
+/// Queues the import of `bytes` for `principal` (`None`: the command line, in the whole
+/// city); returns the job's id. The worker, or [`crate::worker::Worker::drain`], runs it.
+pub fn submit(
+    store: &Store,
+    principal: Option<safegrade_domain::PrincipalId>,
+    s: Submission,
+    bytes: Vec<u8>,
+) -> Result<String, StoreError> {
+    let params = serde_json::to_value(Params::of(
+        ImportKind::Enterprises,
+        &s,
+        &bytes,
+        BTreeMap::new(),
+    ))
+    .map_err(|e| StoreError::Other(Box::new(e)))?;
+    let job = store.with_write_tx(move |tx| {
+        safegrade_store::jobs::insert(
+            tx,
+            NewJob {
+                kind: JobKind::Import,
+                subject: None,
+                principal_id: principal,
+                params,
+                input: Some(bytes),
+            },
+        )
+    })?;
+    Ok(job.id)
+}
+
 /// Progress of a job.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Progress {
@@ -181,6 +251,63 @@ pub struct ImportReport {
     pub changes_not_listed: i64,
     /// How long each phase took (of the last run, when it resumed).
     pub timings: Option<Timings>,
+}
+
+impl ImportReport {
+    /// The report as lines of text (the command line prints it).
+    pub fn text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        if let Some(e) = &self.error {
+            let _ = writeln!(out, "{e}");
+        }
+        for h in &self.unmapped_headers {
+            let _ = writeln!(out, "未读取的列：第 {} 列「{}」", h.column, h.header);
+        }
+        for c in self.changes.iter().filter(|c| c.action == "updated") {
+            let fields: Vec<String> = c
+                .fields
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}: {} → {}", v["old"], v["new"]))
+                .collect();
+            let _ = writeln!(
+                out,
+                "第 {} 行 {} 将更新：{}",
+                c.row,
+                c.credit_code,
+                fields.join("；")
+            );
+        }
+        for p in &self.problems {
+            let at = if p.header.is_empty() {
+                String::new()
+            } else {
+                format!("「{}」", p.header)
+            };
+            let _ = writeln!(out, "第 {} 行{at}：{}（{}）", p.row, p.message, p.code);
+        }
+        let _ = writeln!(
+            out,
+            "共 {} 行：新增 {}，更新 {}，无变化 {}，有问题的行 {}",
+            self.rows,
+            self.created,
+            self.updated,
+            self.unchanged,
+            self.rows - self.valid_rows
+        );
+        match self.outcome {
+            Some(ImportOutcome::DryRun) => {
+                let _ = writeln!(out, "试导入：未写入任何记录");
+            }
+            Some(ImportOutcome::Imported) => {
+                let _ = writeln!(out, "已写入：新增 {}，更新 {}", self.created, self.updated);
+            }
+            Some(ImportOutcome::Refused) | None => {}
+        }
+        out
+    }
 }
 
 /// Milliseconds spent reading the file, checking the rows against the ledger, and writing.
@@ -354,19 +481,17 @@ pub async fn create_import(
     if bytes.is_empty() {
         return Err(ApiError::new(ErrorCode::MalformedJson, "the file is empty"));
     }
-    let params = Params {
+    let params = Params::of(
         kind,
-        dry_run: q.dry_run.unwrap_or(false),
-        mode,
-        sheet: q.sheet.filter(|s| !s.is_empty()),
-        file_name: q
-            .file_name
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| "ledger".to_owned()),
-        sha256: safegrade_store::access::tokens::sha256_hex(&bytes),
-        bytes: bytes.len(),
-        columns: columns_of(q.columns.as_deref())?,
-    };
+        &Submission {
+            dry_run: q.dry_run.unwrap_or(false),
+            valid_rows: mode == ImportMode::ValidRows,
+            sheet: q.sheet,
+            file_name: q.file_name.unwrap_or_default(),
+        },
+        &bytes,
+        columns_of(q.columns.as_deref())?,
+    );
     if params.file_name.contains('\0') || params.columns.keys().any(|k| k.contains('\0')) {
         return Err(bad_query("U+0000 is not allowed"));
     }
@@ -617,21 +742,24 @@ pub fn run(
     let total = i64::try_from(file.total).unwrap_or(i64::MAX);
     store.job_progress(at, 0, total)?;
     // Whose import it is: the principal as it is now (a disabled one imports nothing).
-    let principal = job
-        .principal_id
-        .as_deref()
-        .and_then(safegrade_domain::PrincipalId::parse)
-        .map(|p| store.get_principal(p))
-        .transpose()?;
-    let Some(principal) = principal.filter(|p| !p.data.disabled && p.data.may(Action::WriteLedger))
-    else {
-        return failed("发起导入的账号已停用或无权录入台账".to_owned());
-    };
-    let scope = principal.data.scope();
-    let actor = Actor {
-        principal_id: Some(principal.id),
-        role: Some(principal.data.role),
-        request_id: None,
+    let (scope, actor) = match job.principal_id.as_deref() {
+        // The command line: the whole city.
+        None => (safegrade_domain::Scope::City, Actor::command_line()),
+        Some(id) => {
+            let principal = safegrade_domain::PrincipalId::parse(id)
+                .map(|p| store.get_principal(p))
+                .transpose()?;
+            let Some(p) = principal.filter(|p| !p.data.disabled && p.data.may(Action::WriteLedger))
+            else {
+                return failed("发起导入的账号已停用或无权录入台账".to_owned());
+            };
+            let actor = Actor {
+                principal_id: Some(p.id),
+                role: Some(p.data.role),
+                request_id: None,
+            };
+            (p.data.scope(), actor)
+        }
     };
     let checking = std::time::Instant::now();
     let planned = store.plan_ledger_import(&file.rows, &scope, mapping)?;

@@ -1,0 +1,66 @@
+"""Webhook benchmark helpers (docs/bench/webhooks.sh): a receiver that records each delivery's
+lag (arrival minus the event's occurred_at) and a loader that changes enterprises at a fixed
+rate. Standard library only."""
+import json
+import sys
+import threading
+import time
+import urllib.request
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def receive(port: int, out: str) -> None:
+    lags, seen, lock = [], set(), threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["content-length"]))
+            event = json.loads(body)
+            at = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).timestamp()
+            with lock:
+                lags.append(time.time() - at)
+                seen.add(event["seq"])
+                with open(out, "w") as f:
+                    json.dump({"received": len(lags), "distinct": len(seen), "lags": lags, "last": time.time()}, f)
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+def load(base: str, token: str, rate: float, seconds: float) -> None:
+    def call(method, path, body=None):
+        req = urllib.request.Request(base + path, method=method, data=body and json.dumps(body).encode(),
+                                     headers={"authorization": f"Bearer {token}",
+                                              "content-type": "application/merge-patch+json"})
+        with urllib.request.urlopen(req) as r:
+            return json.loads(r.read() or b"null")
+
+    ids = [e["id"] for e in call("GET", "/api/v1/enterprises?limit=200")["items"]]
+    start, n = time.time(), 0
+    while time.time() - start < seconds:
+        due = start + n / rate
+        if due > time.time():
+            time.sleep(due - time.time())
+        call("PATCH", f"/api/v1/enterprises/{ids[n % len(ids)]}", {"address": f"绵阳市压测路 {n} 号"})
+        n += 1
+    print(f"sent {n} changes in {time.time() - start:.1f} s ({n / (time.time() - start):.0f}/s)")
+
+
+def summary(path: str) -> None:
+    data = json.load(open(path))
+    lags = sorted(data["lags"])
+    pick = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))] * 1000
+    print(f"received {data['received']} ({data['distinct']} distinct); lag p50 {pick(0.5):.0f} ms, "
+          f"p99 {pick(0.99):.0f} ms, max {lags[-1] * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    {"receive": lambda: receive(int(sys.argv[2]), sys.argv[3]),
+     "load": lambda: load(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])),
+     "summary": lambda: summary(sys.argv[2])}[sys.argv[1]]()
