@@ -73,10 +73,12 @@ for ext in csv xlsx; do
     sleep 0.5
   done
   echo "import $ext: $(since "$t") in all; server RSS $(ps -o rss= -p $pid) KiB"
-  python3 -c '
+  python3 - "$body" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])["report"]
 t = r["timings"]
-print(f"  {r[\"outcome\"]}: created {r[\"created\"]}, problems {len(r[\"problems\"])}; read {t[\"read_ms\"]} ms, check {t[\"check_ms\"]} ms, write {t[\"write_ms\"]} ms")' "$body"
+print("  {}: created {}, problems {}; read {} ms, check {} ms, write {} ms".format(
+    r["outcome"], r["created"], len(r["problems"]), t["read_ms"], t["check_ms"], t["write_ms"]))
+PY
   stop
 done

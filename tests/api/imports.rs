@@ -20,7 +20,8 @@ both!(
     an_excel_ledger_reads_like_its_csv,
     a_partial_ledger_keeps_what_it_does_not_mention,
     the_api_imports_a_ledger_in_the_background,
-    an_import_interrupted_by_a_restart_resumes
+    an_import_interrupted_by_a_restart_resumes,
+    certificates_with_legacy_numbers_are_imported
 );
 
 fn ledger(third_code: &str, third_area: &str, scale_2: &str) -> Vec<u8> {
@@ -699,4 +700,126 @@ async fn an_import_interrupted_by_a_restart_resumes(db: TestDb) {
         "{late:?}"
     );
     assert_eq!(db.store.count_enterprises().unwrap_or(-1), 1200);
+}
+
+/// A certificate ledger (kind=certificates): legacy numbers give the grade where the grade
+/// column is blank, an old mine grade (Ⅴ) and an unknown holder are reported at their rows,
+/// the valid rows are recorded as certificates (with their events and statuses), and the same
+/// file again records nothing.
+async fn certificates_with_legacy_numbers_are_imported(db: TestDb) {
+    let state = AppState::new(db.store.clone());
+    let app = test_app_from(state.clone()).await;
+    let admin = app.admin_token.clone();
+    let enterprises = ledger(&credit_code(9003), "涪城区", "中型");
+    let made = import_via_api(&app, &state, (&admin, ""), ("text/csv", enterprises)).await;
+    assert_eq!(made["report"]["created"], 3, "{made}");
+    let certificates = format!(
+        "统一社会信用代码,企业名称,证书编号,达标等级,发证日期,有效期至,发证机关\n\
+         {},绵阳示例一有限公司,川AQBJXⅢ201900012,,2019-06-01,,绵阳市安全生产监督管理局\n\
+         {},绵阳示例二有限公司,绵应急三级〔2024〕017号,三级,2024年5月10日,,\n\
+         {},绵阳示例三有限公司,川AQBKⅤ200800007,,2008-03-01,,\n\
+         {},不在台账的企业,川AQBJXⅢ201900099,三级,2019-06-01,,\n",
+        credit_code(9001),
+        credit_code(9002),
+        credit_code(9003),
+        credit_code(9999)
+    );
+    let dry = import_via_api(
+        &app,
+        &state,
+        (&admin, "kind=certificates&dry_run=true"),
+        ("text/csv", certificates.clone().into_bytes()),
+    )
+    .await;
+    let r = &dry["report"];
+    assert_eq!(dry["kind"], "certificates");
+    assert_eq!(
+        (r["created"].as_i64(), r["valid_rows"].as_i64()),
+        (Some(2), Some(2)),
+        "{r}"
+    );
+    let rows: Vec<i64> = r["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["row"].as_i64())
+        .collect();
+    assert_eq!(rows, [4, 5], "{r}");
+    assert_eq!(
+        r["problems"][0]["code"], "required",
+        "the Ⅴ grade needs writing: {r}"
+    );
+    assert_eq!(r["changes"][0]["certificate_number"], "川AQBJXⅢ201900012");
+
+    let done = import_via_api(
+        &app,
+        &state,
+        (
+            &admin,
+            "kind=certificates&mode=valid_rows&file_name=certificates.csv",
+        ),
+        ("text/csv", certificates.clone().into_bytes()),
+    )
+    .await;
+    assert_eq!(done["report"]["created"], 2, "{done}");
+    let list = send(
+        &app,
+        TestRequest::get().uri("/api/v1/certificates?limit=10"),
+    )
+    .await;
+    let items = list.body["items"].as_array().cloned().unwrap_or_default();
+    let legacy = items
+        .iter()
+        .find(|c| c["number"] == "川AQBJXⅢ201900012")
+        .unwrap_or_else(|| panic!("{}", list.body));
+    assert_eq!(
+        (
+            legacy["grade"].as_str(),
+            legacy["regime"].as_str(),
+            legacy["valid_until"].as_str()
+        ),
+        (Some("grade_3"), Some("legacy_2014"), Some("2022-06-01")),
+        "the grade from the number, the regime from the date, three years"
+    );
+    assert_eq!(legacy["authority"]["name"], "绵阳市安全生产监督管理局");
+    let current = items
+        .iter()
+        .find(|c| c["number"] == "绵应急三级〔2024〕017号")
+        .unwrap_or_else(|| panic!("{}", list.body));
+    assert_eq!(current["authority"]["name"], "未注明（台账导入）");
+    assert_eq!(current["standard"], "未注明（台账导入）");
+
+    // Again: nothing new, the two are unchanged.
+    let again = import_via_api(
+        &app,
+        &state,
+        (&admin, "kind=certificates&mode=valid_rows"),
+        ("text/csv", certificates.into_bytes()),
+    )
+    .await;
+    assert_eq!(
+        (
+            again["report"]["created"].as_i64(),
+            again["report"]["unchanged"].as_i64()
+        ),
+        (Some(0), Some(2)),
+        "{again}"
+    );
+    let events = db
+        .store
+        .list_events(&EventVisibility::All, &Default::default(), 1000)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let recorded = events
+        .iter()
+        .filter(|e| e.event_type.as_str() == "certificate.recorded")
+        .count();
+    assert_eq!(recorded, 2);
+    let kinds: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.data {
+            safegrade_store::events::EventData::ImportCompleted(f) => Some(f.kind.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, ["enterprises", "certificates", "certificates"]);
 }

@@ -150,9 +150,7 @@ impl Lane {
     fn work(&self, job: &Job) {
         let store = &self.state.store;
         let result = match self.kind {
-            JobKind::Import => {
-                crate::ledger::imports::run(store, self.state.mapping, job, &self.owner)
-            }
+            JobKind::Import => crate::ledger::imports::run(&self.state, job, &self.owner),
             JobKind::Webhook => crate::webhooks::deliver::run(store, job, &self.owner),
         };
         let Err(e) = result else { return };

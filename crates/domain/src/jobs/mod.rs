@@ -33,6 +33,8 @@ code_list! {
     pub enum ImportKind {
         /// A survey ledger of enterprises (企业台账).
         Enterprises = ("enterprises", "企业台账"),
+        /// A ledger of standardization certificates (证书台账), legacy numbers included.
+        Certificates = ("certificates", "等级证书台账"),
     }
 }
 

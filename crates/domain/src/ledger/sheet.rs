@@ -45,6 +45,10 @@ crate::code_list! {
         IssuedOn = ("issued_on", "发证日期"),
         /// 有效期至.
         ValidUntil = ("valid_until", "有效期至"),
+        /// 定级部门 (发证机关), for certificates.
+        AuthorityName = ("authority_name", "定级部门"),
+        /// 评定标准, for certificates.
+        Standard = ("standard", "评定标准"),
     }
 }
 
@@ -118,6 +122,13 @@ pub const SYNONYMS: &[(Column, &[&str])] = &[
         &["发证日期", "认证时间", "安全标准化等级认证时间"],
     ),
     (Column::ValidUntil, &["有效期至", "证书有效期"]),
+    // The two below are SafeGrade's own names (R): certificate ledgers seen so far do not
+    // carry them; without them an import says where the values are missing.
+    (Column::AuthorityName, &["定级部门", "发证机关", "发证单位"]),
+    (
+        Column::Standard,
+        &["评定标准", "标准化评定标准", "执行标准"],
+    ),
 ];
 
 /// A header as compared: full-width ASCII letters, digits and punctuation made half-width,
@@ -370,7 +381,7 @@ pub fn row_input(
                     ));
                 }
             }
-            Column::CertificateNumber => {}
+            Column::CertificateNumber | Column::AuthorityName | Column::Standard => {}
         }
     }
     (input, problems)
@@ -425,6 +436,14 @@ pub fn problems_at(
         "safety_manager_name" => Some(Column::SafetyManagerName),
         "safety_manager_phone" => Some(Column::SafetyManagerPhone),
         "employees" => Some(Column::Employees),
+        // A certificate's members (a certificate import).
+        "enterprise_id" => Some(Column::CreditCode),
+        "grade" | "authority_level" => Some(Column::Grade),
+        "number" => Some(Column::CertificateNumber),
+        "issued_on" | "regime" => Some(Column::IssuedOn),
+        "valid_until" => Some(Column::ValidUntil),
+        "authority_name" => Some(Column::AuthorityName),
+        "standard" => Some(Column::Standard),
         _ => None,
     };
     violations
@@ -589,5 +608,235 @@ mod tests {
             (placed[0].row, placed[0].header.as_str()),
             (3, "社会信用代码")
         );
+    }
+}
+
+/// A standardization certificate number of the 2014 (and 2008) regimes, read apart: an
+/// optional province abbreviation, `AQB`, the industry code, the grade in Roman numerals, the
+/// year of issue and a sequence (domain research §15, (C)): `AQBJXⅠ201400001`,
+/// `京AQBJXⅡ201400001`; 2008-era numbers have a one-letter industry (`AQBK` mines, with five
+/// grades Ⅰ–Ⅴ). Numbers of the 2021 regime are free text and read as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyNumber {
+    /// The province abbreviation (none for 一级).
+    pub province: Option<char>,
+    /// The industry code (`JX`, `KS`, … or `K`, `Y`, `H`, `W`).
+    pub industry: String,
+    /// The grade as written, 1–5 (Ⅳ and Ⅴ: old mine grades).
+    pub grade: u8,
+    /// Year of issue.
+    pub year: i32,
+    /// The sequence number.
+    pub sequence: String,
+}
+
+/// Industry codes of 2014-regime numbers (§15, (C)).
+const LEGACY_INDUSTRIES: &[&str] = &[
+    "KS", "SY", "XK", "CJ", "DZ", "WH", "HG", "YY", "YH", "YJ", "YS", "JC", "JX", "QG", "FZ", "YC",
+    "SM", "Y", "H", "W", "K",
+];
+
+/// Reads `raw` as a 2014- or 2008-regime number; `None` when it is not one.
+pub fn legacy_number(raw: &str) -> Option<LegacyNumber> {
+    let s: String = normalise_header(raw).to_uppercase();
+    let at = s.find("AQB")?;
+    let prefix = &s[..at];
+    let province = match prefix.chars().count() {
+        0 => None,
+        1 => prefix.chars().next().filter(|c| !c.is_ascii()),
+        _ => return None,
+    };
+    if prefix.chars().count() == 1 && province.is_none() {
+        return None;
+    }
+    let rest = &s[at + 3..];
+    // The longest industry code that fits, then the Roman numerals.
+    let mut found = None;
+    for code in LEGACY_INDUSTRIES {
+        if let Some(after) = rest.strip_prefix(code)
+            && let Some((grade, tail)) = roman(after)
+            && found.is_none()
+        {
+            found = Some(((*code).to_owned(), grade, tail));
+        }
+    }
+    let (industry, grade, tail) = found?;
+    let year: i32 = tail.get(..4)?.parse().ok()?;
+    let sequence = tail.get(4..)?;
+    if !(1990..=2030).contains(&year)
+        || sequence.is_empty()
+        || !sequence.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Some(LegacyNumber {
+        province,
+        industry,
+        grade,
+        year,
+        sequence: sequence.to_owned(),
+    })
+}
+
+/// A leading Roman numeral Ⅰ–Ⅴ (one character, or ASCII letters), and what follows.
+fn roman(s: &str) -> Option<(u8, &str)> {
+    for (n, glyph) in [(1, "Ⅰ"), (2, "Ⅱ"), (3, "Ⅲ"), (4, "Ⅳ"), (5, "Ⅴ")] {
+        if let Some(rest) = s.strip_prefix(glyph) {
+            return Some((n, rest));
+        }
+    }
+    for (n, letters) in [(3, "III"), (2, "II"), (4, "IV"), (1, "I"), (5, "V")] {
+        if let Some(rest) = s.strip_prefix(letters)
+            && rest.starts_with(|c: char| c.is_ascii_digit())
+        {
+            return Some((n, rest));
+        }
+    }
+    None
+}
+
+/// The certificate a ledger row describes (a certificate ledger, or the certificate columns
+/// of a survey ledger), as read; blank cells are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CertificateCells {
+    /// The holder's credit code.
+    pub credit_code: Option<String>,
+    /// The grade, from its column, or else from a legacy number.
+    pub grade: Option<Grade>,
+    /// The certificate number as written.
+    pub number: Option<String>,
+    /// Issued on.
+    pub issued_on: Option<NaiveDate>,
+    /// Valid until.
+    pub valid_until: Option<NaiveDate>,
+    /// The grading authority's name.
+    pub authority_name: Option<String>,
+    /// The standard graded against.
+    pub standard: Option<String>,
+}
+
+/// The certificate of row `row` of a sheet read through `map`; cells that cannot be read are
+/// problems at their headers. A legacy number gives the grade when the grade column is
+/// missing or blank; a legacy number of an old mine grade (Ⅳ, Ⅴ) needs the grade written.
+pub fn certificate_cells(
+    map: &HeaderMap,
+    headers: &[String],
+    row: usize,
+    cells: &[String],
+) -> (CertificateCells, Vec<CellProblem>) {
+    let mut out = CertificateCells::default();
+    let mut problems = Vec::new();
+    let mut grade_header = None;
+    let mut number_header = String::new();
+    for (i, column) in map.columns.iter().enumerate() {
+        let (Some(column), Some(raw)) = (column, cells.get(i)) else {
+            continue;
+        };
+        let header = headers
+            .get(i)
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_default();
+        let value = raw.trim();
+        if *column == Column::Grade {
+            grade_header = Some(header.clone());
+        }
+        if value.is_empty() {
+            continue;
+        }
+        let mut fail = |message: String| {
+            problems.push(CellProblem {
+                row,
+                header: header.clone(),
+                code: crate::ViolationCode::InvalidValue,
+                message,
+            });
+        };
+        let date = |fail: &mut dyn FnMut(String)| {
+            let d = parse_date(value);
+            if d.is_none() {
+                fail(format!(
+                    "“{value}”不是日期（如 2021-03-05 或 2021年3月5日）"
+                ));
+            }
+            d
+        };
+        match column {
+            Column::CreditCode => out.credit_code = Some(value.to_owned()),
+            Column::Grade => match parse_grade(value) {
+                Some(g) => out.grade = Some(g),
+                None => fail(format!(
+                    "“{value}”不是标准化等级（一级、二级、三级、小微，或写作 Ⅰ、2、二）"
+                )),
+            },
+            Column::CertificateNumber => {
+                out.number = Some(value.to_owned());
+                number_header.clone_from(&header);
+            }
+            Column::IssuedOn => out.issued_on = date(&mut fail),
+            Column::ValidUntil => out.valid_until = date(&mut fail),
+            Column::AuthorityName => out.authority_name = Some(value.to_owned()),
+            Column::Standard => out.standard = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+    let written = out.grade.is_some()
+        || problems
+            .iter()
+            .any(|p| Some(&p.header) == grade_header.as_ref());
+    if !written && let Some(legacy) = out.number.as_deref().and_then(legacy_number) {
+        match legacy.grade {
+            1 => out.grade = Some(Grade::Grade1),
+            2 => out.grade = Some(Grade::Grade2),
+            3 => out.grade = Some(Grade::Grade3),
+            n => problems.push(CellProblem {
+                row,
+                header: grade_header.unwrap_or(number_header),
+                code: crate::ViolationCode::Required,
+                message: format!(
+                    "旧矿山证书的 {} 级没有对应的现行等级，请在等级列写明",
+                    ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ"][usize::from(n.clamp(1, 5)) - 1]
+                ),
+            }),
+        }
+    }
+    (out, problems)
+}
+
+#[cfg(test)]
+mod legacy_tests {
+    use super::*;
+
+    #[test]
+    fn legacy_numbers_of_both_old_regimes_are_read() {
+        let n = legacy_number("AQBJXⅠ201400001").unwrap_or_else(|| panic!("一级"));
+        assert_eq!(
+            (n.province, n.industry.as_str(), n.grade, n.year),
+            (None, "JX", 1, 2014)
+        );
+        let n = legacy_number("京AQBJXⅡ201400001").unwrap_or_else(|| panic!("二级"));
+        assert_eq!((n.province, n.grade), (Some('京'), 2));
+        let n = legacy_number("川AQBWHⅢ201700123").unwrap_or_else(|| panic!("三级"));
+        assert_eq!(
+            (n.industry.as_str(), n.grade, n.sequence.as_str()),
+            ("WH", 3, "00123")
+        );
+        // ASCII numerals and full-width letters, as typed in spreadsheets.
+        assert_eq!(
+            legacy_number("川ＡＱＢJXIII201600002").map(|n| n.grade),
+            Some(3)
+        );
+        // 2008: one-letter industries, and mines with five grades.
+        let n = legacy_number("川AQBKⅤ200800007").unwrap_or_else(|| panic!("mine"));
+        assert_eq!((n.industry.as_str(), n.grade, n.year), ("K", 5, 2008));
+        assert_eq!(legacy_number("川AQBYⅣ200900001").map(|n| n.grade), Some(4));
+        for not in [
+            "2022-绵-0001",
+            "AQB",
+            "川AQBJX201400001",
+            "川AQBJXⅡ20140000x",
+            "川绵AQBJXⅡ201400001",
+        ] {
+            assert_eq!(legacy_number(not), None, "{not}");
+        }
     }
 }

@@ -4,8 +4,10 @@
 //! with its row number, column header and the API's error code.
 
 use safegrade_domain::ledger::sheet::{
-    CellProblem, Column, HeaderMap, HeaderProblem, map_headers, problems_at, row_input,
+    CellProblem, Column, HeaderMap, HeaderProblem, certificate_cells, map_headers, problems_at,
+    row_input,
 };
+use safegrade_store::grading::import::CertificateRow;
 use safegrade_store::ledger::import::{LedgerRow, Planned, Refused};
 
 /// A ledger file read: every row with the cells that could be read, the problems of the
@@ -22,6 +24,9 @@ pub struct LedgerFile {
     pub unmapped: Vec<(usize, String)>,
     /// Data rows read.
     pub total: usize,
+    /// The cells of each row read (row number, cells), for the kinds of import that read
+    /// other columns than the enterprise's.
+    pub cells: Vec<(usize, Vec<String>)>,
     headers: Vec<String>,
     map: HeaderMap,
 }
@@ -30,17 +35,23 @@ impl LedgerFile {
     /// Every problem of a planned row: its cells', then its refusal at the file's headers (a
     /// cell already reported, like an unknown area, is not reported again as missing).
     pub fn problems_of(&self, p: &Planned) -> Vec<CellProblem> {
-        let mut out: Vec<CellProblem> = self
-            .problems
-            .iter()
-            .filter(|c| c.row == p.row)
-            .cloned()
-            .collect();
-        let refused = match &p.outcome {
+        self.problems_at(&self.problems, p.row, &p.outcome)
+    }
+
+    /// The problems of row `row`: those of `cells` (the problems of its cells as one kind of
+    /// import reads them), then the refusal of its plan at the file's headers.
+    pub fn problems_at<T>(
+        &self,
+        cells: &[CellProblem],
+        row: usize,
+        outcome: &Result<T, Refused>,
+    ) -> Vec<CellProblem> {
+        let mut out: Vec<CellProblem> = cells.iter().filter(|c| c.row == row).cloned().collect();
+        let refused = match outcome {
             Ok(_) => Vec::new(),
-            Err(Refused::Fields(v)) => problems_at(&self.map, &self.headers, p.row, v.clone()),
+            Err(Refused::Fields(v)) => problems_at(&self.map, &self.headers, row, v.clone()),
             Err(Refused::Row(why)) => vec![CellProblem {
-                row: p.row,
+                row,
                 header: String::new(),
                 code: safegrade_domain::ViolationCode::InvalidValue,
                 message: why.clone(),
@@ -55,6 +66,21 @@ impl LedgerFile {
             }
         }
         out
+    }
+
+    /// The certificates of the rows, and the problems of their cells.
+    pub fn certificate_rows(&self) -> (Vec<CertificateRow>, Vec<CellProblem>) {
+        let mut rows = Vec::with_capacity(self.cells.len());
+        let mut problems = Vec::new();
+        for (row, cells) in &self.cells {
+            let (c, p) = certificate_cells(&self.map, &self.headers, *row, cells);
+            rows.push(CertificateRow {
+                row: *row,
+                cells: c,
+            });
+            problems.extend(p);
+        }
+        (rows, problems)
     }
 
     /// The rows that can be imported as planned: no problem in their cells and a plan
@@ -156,6 +182,7 @@ fn read_rows(
         problems: Vec::new(),
         unmapped: map.unmapped.clone(),
         total: 0,
+        cells: Vec::new(),
         headers: headers.clone(),
         map: map.clone(),
     };
@@ -169,6 +196,7 @@ fn read_rows(
         let (input, problems) = row_input(&map, &headers, row, &cells);
         file.rows.push(LedgerRow { row, input });
         file.problems.extend(problems);
+        file.cells.push((row, cells));
     }
     Ok(file)
 }

@@ -13,9 +13,10 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use safegrade_domain::jobs::{ImportKind, ImportMode, ImportOutcome, JobKind, JobState};
 use safegrade_domain::ledger::sheet::{CellProblem, Column};
-use safegrade_domain::{Action, Actor, CodeList, JobId, SectorMapping};
+use safegrade_domain::{Action, Actor, CodeList, JobId, Scope};
+use safegrade_store::grading::import::{CertificateRow, PlannedCertificate};
 use safegrade_store::jobs::{Job, NewJob, Release};
-use safegrade_store::ledger::import::{Chunk, Outcome, Planned, Tally};
+use safegrade_store::ledger::import::{Chunk, Outcome, Planned, Refused, Tally};
 use safegrade_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -216,6 +217,8 @@ pub struct RowChange {
     pub row: usize,
     /// The enterprise's credit code.
     pub credit_code: String,
+    /// The certificate's number (a certificate import).
+    pub certificate_number: Option<String>,
     /// `created` or `updated`.
     pub action: String,
     /// For an update: each changed field, old and new.
@@ -644,19 +647,31 @@ fn row_problem(p: CellProblem) -> RowProblem {
     }
 }
 
+/// One row of a plan, as the report shows it.
+struct RowPlan<'a> {
+    row: usize,
+    credit_code: &'a str,
+    certificate_number: Option<&'a str>,
+    outcome: &'a Result<Outcome, Refused>,
+    problems: Vec<CellProblem>,
+}
+
 /// The report of a plan: counts, problems, and what the rows do.
-fn report_of(file: &LedgerFile, planned: &[Planned]) -> ImportReport {
-    let tally = Tally::of(planned);
-    let problems: Vec<RowProblem> = planned
+fn report_from(file: &LedgerFile, plan: Vec<RowPlan<'_>>, tally: Tally) -> ImportReport {
+    let bad_rows: std::collections::BTreeSet<usize> = plan
         .iter()
-        .flat_map(|p| file.problems_of(p))
-        .map(row_problem)
+        .filter(|p| !p.problems.is_empty())
+        .map(|p| p.row)
         .collect();
-    let bad_rows: std::collections::BTreeSet<usize> = problems.iter().map(|p| p.row).collect();
     let mut changes = Vec::new();
     let mut not_listed = 0;
-    for p in planned.iter().filter(|p| !bad_rows.contains(&p.row)) {
-        let (action, fields) = match &p.outcome {
+    let mut problems = Vec::new();
+    for p in plan {
+        problems.extend(p.problems.into_iter().map(row_problem));
+        if bad_rows.contains(&p.row) {
+            continue;
+        }
+        let (action, fields) = match p.outcome {
             Ok(Outcome::Created) => ("created", Value::Object(Map::new())),
             Ok(Outcome::Updated(diff)) => ("updated", json!(diff)),
             _ => continue,
@@ -667,7 +682,8 @@ fn report_of(file: &LedgerFile, planned: &[Planned]) -> ImportReport {
         }
         changes.push(RowChange {
             row: p.row,
-            credit_code: p.credit_code.clone(),
+            credit_code: p.credit_code.to_owned(),
+            certificate_number: p.certificate_number.map(str::to_owned),
             action: action.to_owned(),
             fields,
         });
@@ -695,6 +711,41 @@ fn report_of(file: &LedgerFile, planned: &[Planned]) -> ImportReport {
     }
 }
 
+/// The report of an enterprise plan.
+fn report_of(file: &LedgerFile, planned: &[Planned]) -> ImportReport {
+    let plan = planned
+        .iter()
+        .map(|p| RowPlan {
+            row: p.row,
+            credit_code: &p.credit_code,
+            certificate_number: None,
+            outcome: &p.outcome,
+            problems: file.problems_of(p),
+        })
+        .collect();
+    report_from(file, plan, Tally::of(planned))
+}
+
+/// The report of a certificate plan, with the problems of its cells.
+fn certificate_report(
+    file: &LedgerFile,
+    (rows, cells): (&[CertificateRow], &[CellProblem]),
+    planned: &[PlannedCertificate],
+) -> ImportReport {
+    let plan = planned
+        .iter()
+        .zip(rows)
+        .map(|(p, r)| RowPlan {
+            row: p.row,
+            credit_code: r.cells.credit_code.as_deref().unwrap_or_default(),
+            certificate_number: Some(&p.number),
+            outcome: &p.outcome,
+            problems: file.problems_at(cells, p.row, &p.outcome),
+        })
+        .collect();
+    report_from(file, plan, Tally::of_certificates(planned))
+}
+
 fn finish(
     store: &Store,
     job: (&str, &str),
@@ -705,14 +756,94 @@ fn finish(
     store.release_job(job, Release::Finish(state, report))
 }
 
+/// Who an import writes as: the job's principal as it is now (`None`: the command line, in
+/// the whole city), or why it may not.
+fn importer(store: &Store, job: &Job) -> Result<Result<(Scope, Actor), String>, StoreError> {
+    let Some(id) = job.principal_id.as_deref() else {
+        return Ok(Ok((Scope::City, Actor::command_line())));
+    };
+    let principal = safegrade_domain::PrincipalId::parse(id)
+        .map(|p| store.get_principal(p))
+        .transpose()?;
+    Ok(
+        match principal.filter(|p| !p.data.disabled && p.data.may(Action::WriteLedger)) {
+            Some(p) => Ok((
+                p.data.scope(),
+                Actor {
+                    principal_id: Some(p.id),
+                    role: Some(p.data.role),
+                    request_id: None,
+                },
+            )),
+            None => Err("发起导入的账号已停用或无权录入台账".to_owned()),
+        },
+    )
+}
+
+/// Writes `rows` in chunks of [`CHUNK_ROWS`] from the job's checkpoint, each chunk by
+/// `write` (its own transaction, with the checkpoint; the last records `import.completed`).
+/// `Err(report)` when a chunk's rows were refused at writing (the ledger changed meanwhile):
+/// the chunks before are written.
+fn write_chunks<R: Clone, P>(
+    job: (&Job, &str, &Params),
+    (rows, total): (&[R], i64),
+    mut write: impl FnMut(Vec<R>, Chunk) -> Result<Result<Tally, Vec<P>>, StoreError>,
+    refused: impl Fn(&[P]) -> ImportReport,
+) -> Result<Result<Tally, ImportReport>, StoreError> {
+    let (job, owner, params) = job;
+    let (start, before) = job
+        .checkpoint
+        .as_ref()
+        .map_or((0, Tally::default()), Tally::from_json);
+    let start = usize::try_from(start).unwrap_or(0).min(rows.len());
+    let rows_total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let mut tally = before;
+    let mut done = start;
+    let chunks: Vec<&[R]> = if rows.len() == start {
+        vec![&[]]
+    } else {
+        rows[start..].chunks(CHUNK_ROWS).collect()
+    };
+    let last = chunks.len() - 1;
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        done += chunk.len();
+        let written = write(
+            chunk.to_vec(),
+            Chunk {
+                job: (job.id.clone(), owner.to_owned()),
+                progress: (
+                    i64::try_from(done).unwrap_or(i64::MAX),
+                    total.max(rows_total),
+                ),
+                before: tally,
+                last: (i == last).then(|| {
+                    (
+                        (params.file_name.clone(), params.sha256.clone()),
+                        rows_total,
+                    )
+                }),
+            },
+        )?;
+        match written {
+            Ok(t) => tally = t,
+            Err(replanned) => {
+                let mut r = refused(&replanned);
+                r.outcome = Some(ImportOutcome::Refused);
+                r.error = Some(format!(
+                    "导入过程中台账发生变化：前 {} 行已写入，其余未写入",
+                    done - chunk.len()
+                ));
+                return Ok(Err(r));
+            }
+        }
+    }
+    Ok(Ok(tally))
+}
+
 /// Runs import job `job` held by `owner` to its end: reads the file, plans, and (unless a
 /// dry run, or a refused file) writes in chunks from the job's checkpoint.
-pub fn run(
-    store: &Store,
-    mapping: &'static SectorMapping,
-    job: &Job,
-    owner: &str,
-) -> Result<(), StoreError> {
+pub fn run(state: &AppState, job: &Job, owner: &str) -> Result<(), StoreError> {
+    let store = &state.store;
     let at = (job.id.as_str(), owner);
     let params: Params =
         serde_json::from_value(job.params.clone()).map_err(|e| StoreError::Other(Box::new(e)))?;
@@ -741,99 +872,101 @@ pub fn run(
     timings.read_ms = ms_since(started);
     let total = i64::try_from(file.total).unwrap_or(i64::MAX);
     store.job_progress(at, 0, total)?;
-    // Whose import it is: the principal as it is now (a disabled one imports nothing).
-    let (scope, actor) = match job.principal_id.as_deref() {
-        // The command line: the whole city.
-        None => (safegrade_domain::Scope::City, Actor::command_line()),
-        Some(id) => {
-            let principal = safegrade_domain::PrincipalId::parse(id)
-                .map(|p| store.get_principal(p))
-                .transpose()?;
-            let Some(p) = principal.filter(|p| !p.data.disabled && p.data.may(Action::WriteLedger))
-            else {
-                return failed("发起导入的账号已停用或无权录入台账".to_owned());
-            };
-            let actor = Actor {
-                principal_id: Some(p.id),
-                role: Some(p.data.role),
-                request_id: None,
-            };
-            (p.data.scope(), actor)
-        }
+    let (scope, actor) = match importer(store, job)? {
+        Ok(who) => who,
+        Err(why) => return failed(why),
     };
     let checking = std::time::Instant::now();
-    let planned = store.plan_ledger_import(&file.rows, &scope, mapping)?;
-    let mut report = report_of(&file, &planned);
-    timings.check_ms = ms_since(checking);
-    report.timings = Some(timings);
-    let has_problems = !report.problems.is_empty();
-    if params.dry_run || (has_problems && params.mode == ImportMode::All) {
-        report.outcome = Some(if params.dry_run {
-            ImportOutcome::DryRun
-        } else {
-            ImportOutcome::Refused
-        });
-        return finish(store, at, JobState::Succeeded, &report);
-    }
-    let writing = std::time::Instant::now();
-    let rows = file.importable(&planned);
-    let (start, before) = job
-        .checkpoint
-        .as_ref()
-        .map_or((0, Tally::default()), Tally::from_json);
-    let start = usize::try_from(start).unwrap_or(0).min(rows.len());
-    let rows_total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-    let mut tally = before;
-    let mut done = start;
-    let chunks: Vec<&[_]> = if rows.len() == start {
-        vec![&[]]
-    } else {
-        rows[start..].chunks(CHUNK_ROWS).collect()
+    let writes = |report: &ImportReport| {
+        !params.dry_run && (report.problems.is_empty() || params.mode == ImportMode::ValidRows)
     };
-    let last = chunks.len() - 1;
-    for (i, chunk) in chunks.into_iter().enumerate() {
-        done += chunk.len();
-        let written = store.import_ledger_chunk(
-            chunk.to_vec(),
-            (scope.clone(), actor.clone(), None),
-            mapping,
-            Chunk {
-                job: (job.id.clone(), owner.to_owned()),
-                progress: (
-                    i64::try_from(done).unwrap_or(i64::MAX),
-                    total.max(rows_total),
-                ),
-                before: tally,
-                last: (i == last).then(|| {
-                    (
-                        (params.file_name.clone(), params.sha256.clone()),
-                        rows_total,
-                    )
-                }),
-            },
-        )?;
-        match written {
-            Ok(t) => tally = t,
-            Err(replanned) => {
-                // The ledger changed under the import: the chunks before are written, this
-                // one and the rest are not.
-                let mut r = report_of(&file, &replanned);
-                r.outcome = Some(ImportOutcome::Refused);
-                r.error = Some(format!(
-                    "导入过程中台账发生变化：前 {} 行已写入，其余未写入",
-                    done - chunk.len()
-                ));
-                return finish(store, at, JobState::Failed, &r);
+    let (mut report, written) = match params.kind {
+        ImportKind::Enterprises => {
+            let planned = store.plan_ledger_import(&file.rows, &scope, state.mapping)?;
+            let report = report_of(&file, &planned);
+            timings.check_ms = ms_since(checking);
+            let written = if writes(&report) {
+                let rows = file.importable(&planned);
+                Some(write_chunks(
+                    (job, owner, &params),
+                    (&rows, total),
+                    |part, chunk| {
+                        store.import_ledger_chunk(
+                            part,
+                            (scope.clone(), actor.clone(), None),
+                            state.mapping,
+                            chunk,
+                        )
+                    },
+                    |replanned| report_of(&file, replanned),
+                )?)
+            } else {
+                None
+            };
+            (report, written)
+        }
+        ImportKind::Certificates => {
+            let today = state.today();
+            let (rows, cells) = file.certificate_rows();
+            let planned = store.plan_certificate_import(&rows, &scope, today)?;
+            let report = certificate_report(&file, (&rows, &cells), &planned);
+            timings.check_ms = ms_since(checking);
+            let written = if writes(&report) {
+                let ok: Vec<CertificateRow> = rows
+                    .iter()
+                    .zip(&planned)
+                    .filter(|(r, p)| p.outcome.is_ok() && cells.iter().all(|c| c.row != r.row))
+                    .map(|(r, _)| r.clone())
+                    .collect();
+                Some(write_chunks(
+                    (job, owner, &params),
+                    (&ok, total),
+                    |part, chunk| {
+                        store.import_certificates_chunk(
+                            part,
+                            (scope.clone(), actor.clone(), today),
+                            chunk,
+                        )
+                    },
+                    |replanned| {
+                        let by_row: Vec<CertificateRow> = replanned
+                            .iter()
+                            .filter_map(|p| rows.iter().find(|r| r.row == p.row).cloned())
+                            .collect();
+                        certificate_report(&file, (&by_row, &cells), replanned)
+                    },
+                )?)
+            } else {
+                None
+            };
+            (report, written)
+        }
+    };
+    report.timings = Some(timings);
+    match written {
+        None => {
+            report.outcome = Some(if params.dry_run {
+                ImportOutcome::DryRun
+            } else {
+                ImportOutcome::Refused
+            });
+            finish(store, at, JobState::Succeeded, &report)
+        }
+        Some(Err(mut refused)) => {
+            refused.timings = report.timings;
+            finish(store, at, JobState::Failed, &refused)
+        }
+        Some(Ok(tally)) => {
+            if let Some(t) = report.timings.as_mut() {
+                t.write_ms = ms_since(checking).saturating_sub(t.check_ms);
             }
+            report.outcome = Some(ImportOutcome::Imported);
+            report.created = tally.created;
+            report.updated = tally.updated;
+            report.unchanged = tally.unchanged;
+            finish(store, at, JobState::Succeeded, &report)
         }
     }
-    timings.write_ms = ms_since(writing);
-    report.timings = Some(timings);
-    report.outcome = Some(ImportOutcome::Imported);
-    report.created = tally.created;
-    report.updated = tally.updated;
-    report.unchanged = tally.unchanged;
-    finish(store, at, JobState::Succeeded, &report)
 }
 
 /// The columns of the enterprise template, in order: what an enterprise import reads.

@@ -3,4 +3,5 @@
 
 pub mod accidents;
 pub mod certificates;
+pub mod import;
 pub(crate) mod summaries;

@@ -91,7 +91,10 @@ impl Tally {
 }
 
 /// The known enterprise with this credit code, if any.
-fn known(conn: &mut DbConn, credit_code: &str) -> Result<Option<EnterpriseId>, StoreError> {
+pub(crate) fn known(
+    conn: &mut DbConn,
+    credit_code: &str,
+) -> Result<Option<EnterpriseId>, StoreError> {
     let id: Option<String> = enterprises::table
         .filter(enterprises::credit_code.eq(credit_code))
         .select(enterprises::id)
@@ -218,14 +221,14 @@ fn write_planned(
 }
 
 /// Records `import.completed` for a file: its name, SHA-256 and what its rows did.
-fn record_completed(
+pub(crate) fn record_completed(
     tx: &mut WriteTx<'_>,
     (actor, reason): (&Actor, Option<String>),
-    (file_name, sha256): (String, String),
+    (kind, file_name, sha256): (&str, String, String),
     (rows, tally): (i64, Tally),
 ) -> Result<(), StoreError> {
     let completed = ImportFields {
-        kind: "enterprises".to_owned(),
+        kind: kind.to_owned(),
         file_name,
         sha256: sha256.clone(),
         rows,
@@ -255,7 +258,13 @@ fn apply(
     }
     write_planned(tx, &planned, (actor, reason.clone()))?;
     let rows = i64::try_from(planned.len()).unwrap_or(i64::MAX);
-    record_completed(tx, (actor, reason), source, (rows, Tally::of(&planned)))?;
+    let (file_name, sha256) = source;
+    record_completed(
+        tx,
+        (actor, reason),
+        ("enterprises", file_name, sha256),
+        (rows, Tally::of(&planned)),
+    )?;
     Ok(planned)
 }
 
@@ -273,7 +282,7 @@ pub struct Chunk {
 }
 
 impl Tally {
-    fn plus(self, other: Self) -> Self {
+    pub(crate) fn plus(self, other: Self) -> Self {
         Self {
             created: self.created + other.created,
             updated: self.updated + other.updated,
@@ -358,8 +367,13 @@ impl Store {
                 chunk.progress,
                 Some(&tally.to_json(chunk.progress.0)),
             )?;
-            if let Some((source, rows)) = chunk.last {
-                record_completed(tx, (&actor, reason), source, (rows, tally))?;
+            if let Some(((file_name, sha256), rows)) = chunk.last {
+                record_completed(
+                    tx,
+                    (&actor, reason),
+                    ("enterprises", file_name, sha256),
+                    (rows, tally),
+                )?;
             }
             Ok(Ok(tally))
         })
