@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
 use crate::plumbing::error::{ApiError, NO_SUCH_ENTERPRISE, not_found_as, not_found_says};
-use crate::plumbing::export::{self, Cell, Format, Pages, Sheet};
+use crate::plumbing::export::{self, Cell, Format, Sheet};
 use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::write::Answer;
@@ -517,28 +517,23 @@ pub async fn export_certificates(
     let filter = query.filter(&caller)?;
     let (today, window) = (state.today(), state.expiring_window_months);
     let app = state.get_ref().clone();
-    let mut after: Option<CertificateId> = None;
-    let mut done = false;
-    let pages: Pages = Box::new(move |store| {
-        if done {
-            return Ok(None);
-        }
+    let pages = export::paged(move |store, after| {
         let page = store.list_certificates(&filter, today, window, after, 1000)?;
-        done = !page.has_more;
-        after = page.items.last().map(|c| c.id);
+        let next = page
+            .has_more
+            .then(|| page.items.last().map(|c| c.id))
+            .flatten();
         let ids: Vec<EnterpriseId> = page.items.iter().map(|c| c.data.enterprise_id).collect();
         let names = store.enterprise_names(&ids)?;
-        Ok(Some(
-            page.items
-                .iter()
-                .map(|c| {
-                    export_row(
-                        CertificateResponse::new(c, &app),
-                        names.get(&c.data.enterprise_id).cloned(),
-                    )
-                })
-                .collect(),
-        ))
+        let rows = page
+            .items
+            .iter()
+            .map(|c| {
+                let name = names.get(&c.data.enterprise_id).cloned();
+                export_row(CertificateResponse::new(c, &app), name)
+            })
+            .collect();
+        Ok((rows, next))
     });
     Ok(export::respond(
         &state,

@@ -24,7 +24,7 @@ use crate::plumbing::auth::Caller;
 use crate::plumbing::error::{
     ApiError, ErrorCode, NO_SUCH_ENTERPRISE, not_found_as, not_found_says,
 };
-use crate::plumbing::export::{self, Cell, Format, Pages, Sheet};
+use crate::plumbing::export::{self, Cell, Format, Sheet};
 use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId, step_path};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::members::Reader;
@@ -1220,25 +1220,21 @@ pub async fn export_hazard_ledger(
         overdue: None,
         listed: None,
     };
-    let mut after: Option<String> = None;
-    let mut done = false;
-    let pages: Pages = Box::new(move |store| {
-        if done {
-            return Ok(None);
-        }
-        let page = store.list_hazards(&filter, after.take(), 1000)?;
-        done = page.len() < 1000;
-        after = page.last().map(|h| h.id.to_string());
+    let pages = export::paged(move |store, after| {
+        let page = store.list_hazards(&filter, after, 1000)?;
+        let next = (page.len() == 1000)
+            .then(|| page.last().map(|h| h.id.to_string()))
+            .flatten();
         let ids: Vec<EnterpriseId> = page.iter().map(|h| h.facts.enterprise_id).collect();
         let names = store.enterprise_names(&ids)?;
-        Ok(Some(
-            page.into_iter()
-                .map(|h| {
-                    let name = names.get(&h.facts.enterprise_id).cloned();
-                    ledger_row(h, name, today)
-                })
-                .collect(),
-        ))
+        let rows = page
+            .into_iter()
+            .map(|h| {
+                let name = names.get(&h.facts.enterprise_id).cloned();
+                ledger_row(h, name, today)
+            })
+            .collect();
+        Ok((rows, next))
     });
     Ok(export::respond(
         &state,

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
 use crate::plumbing::error::{ApiError, ErrorCode, not_found_as};
-use crate::plumbing::export::{self, Cell, Format, Pages, Sheet};
+use crate::plumbing::export::{self, Cell, Format, Sheet};
 use crate::plumbing::extract::{IdempotencyKey, IfMatch, JsonObject, PathId};
 use crate::plumbing::list::{self, ListResponse};
 use crate::plumbing::members::{integer, number, text};
@@ -653,21 +653,18 @@ pub async fn export_enterprises(
     let format = Format::parse(&format)?;
     let today = state.today();
     let filter = query.filter(caller.scope(), today)?;
-    let mut after: Option<EnterpriseId> = None;
-    let mut done = false;
-    let pages: Pages = Box::new(move |store| {
-        if done {
-            return Ok(None);
-        }
+    let pages = export::paged(move |store, after| {
         let page = store.list_enterprises(&filter, after, 1000)?;
-        done = !page.has_more;
-        after = page.items.last().map(|e| e.id);
-        Ok(Some(
-            page.items
-                .into_iter()
-                .map(|e| export_row(EnterpriseResponse::new(e, today)))
-                .collect(),
-        ))
+        let next = page
+            .has_more
+            .then(|| page.items.last().map(|e| e.id))
+            .flatten();
+        let rows = page
+            .items
+            .into_iter()
+            .map(|e| export_row(EnterpriseResponse::new(e, today)))
+            .collect();
+        Ok((rows, next))
     });
     Ok(export::respond(
         &state,

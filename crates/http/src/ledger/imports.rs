@@ -590,22 +590,11 @@ pub async fn get_import(
     Ok(HttpResponse::Ok().json(ImportResponse::of(job)?))
 }
 
-/// Paging of the caller's imports.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ImportListQuery {
-    /// Page size, 1–200 (default 50).
-    pub limit: Option<u32>,
-    /// From `next_cursor`.
-    pub cursor: Option<String>,
-}
-
 /// The caller's imports, newest first (a city administrator sees everyone's).
 #[utoipa::path(
     tag = "imports",
     operation_id = "list_imports",
-    params(ImportListQuery),
+    params(list::PageParams),
     responses(
         (status = 200, description = "A page of imports", body = ListResponse<ImportResponse>),
     )
@@ -614,7 +603,7 @@ pub struct ImportListQuery {
 pub async fn list_imports(
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<ImportListQuery>,
+    query: web::Query<list::PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), "imports")?;

@@ -127,6 +127,26 @@ impl Cell {
 /// Reads the next page of rows (`None` when done); called on a blocking thread.
 pub type Pages = Box<dyn FnMut(&Store) -> Result<Option<Vec<Vec<Cell>>>, ApiError> + Send>;
 
+/// The pages of a list read by cursor: `next` reads the page after a position (`None`: the
+/// first) and gives its rows and the position to go on from (`None`: it was the last).
+pub fn paged<C: Send + 'static>(
+    mut next: impl FnMut(&Store, Option<C>) -> Result<(Vec<Vec<Cell>>, Option<C>), ApiError>
+    + Send
+    + 'static,
+) -> Pages {
+    let mut after: Option<C> = None;
+    let mut done = false;
+    Box::new(move |store| {
+        if done {
+            return Ok(None);
+        }
+        let (rows, more) = next(store, after.take())?;
+        done = more.is_none();
+        after = more;
+        Ok(Some(rows))
+    })
+}
+
 /// What is exported: the sheet's name (and the file's), its headers, and its rows.
 pub struct Sheet {
     /// The worksheet's name and the file name's stem (`企业台账`).

@@ -153,8 +153,10 @@ pub fn all_pages<T, E>(
     }
 }
 
-/// The paging parameters of a list, for the spec (`params(Filters, PageParams)`).
+/// The paging parameters of a list: the whole query of a list without filters, or with
+/// [`Paged`] the paging of one with filters (`params(Filters, PageParams)` in the spec).
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page size, 1–200 (default 50).

@@ -16,7 +16,7 @@ use safegrade_store::StoreError;
 use safegrade_store::webhooks::{Delivery, Webhook, WebhookData};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
@@ -235,22 +235,11 @@ pub async fn create_webhook(
     Ok(answer)
 }
 
-/// Paging of subscriptions and deliveries.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1–200 (default 50).
-    pub limit: Option<u32>,
-    /// From `next_cursor`.
-    pub cursor: Option<String>,
-}
-
 /// The caller's subscriptions, oldest first (a city administrator sees all).
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_webhooks",
-    params(PageQuery),
+    params(list::PageParams),
     responses(
         (status = 200, description = "A page of subscriptions", body = ListResponse<WebhookResponse>),
     )
@@ -259,7 +248,7 @@ pub struct PageQuery {
 pub async fn list_webhooks(
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<PageQuery>,
+    query: web::Query<list::PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     require_subscriber(&caller)?;
     let q = query.into_inner();
@@ -410,7 +399,7 @@ impl From<Delivery> for DeliveryResponse {
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_deliveries",
-    params(("id" = uuid::Uuid, Path, description = "Subscription id"), PageQuery),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id"), list::PageParams),
     responses(
         (status = 200, description = "A page of attempts", body = ListResponse<DeliveryResponse>),
     )
@@ -420,7 +409,7 @@ pub async fn list_deliveries(
     caller: Caller,
     state: web::Data<AppState>,
     PathId(id, raw): PathId<WebhookId>,
-    query: web::Query<PageQuery>,
+    query: web::Query<list::PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     require_subscriber(&caller)?;
     let q = query.into_inner();

@@ -11,7 +11,7 @@ use safegrade_domain::grading::{CertificateData, CertificateInput, GradeRules, t
 use safegrade_domain::ledger::sheet::CertificateCells;
 use safegrade_domain::{Actor, CodeList, CreditCode, Scope, Violation, ViolationCode};
 
-use crate::ledger::import::{Chunk, Outcome, Refused, Tally, known, record_completed};
+use crate::ledger::import::{Chunk, Outcome, Refused, Tally, known};
 use crate::plumbing::schema::certificates;
 use crate::{DbConn, Store, StoreError, WriteTx};
 
@@ -219,23 +219,13 @@ impl Store {
                     crate::grading::certificates::record(tx, data, &scope, &actor, rules)?;
                 }
             }
-            let tally = chunk.before.plus(Tally::of_certificates(&planned));
-            let (id, owner) = (&chunk.job.0, &chunk.job.1);
-            crate::jobs::checkpoint(
-                tx,
-                (id, owner),
-                chunk.progress,
-                Some(&tally.to_json(chunk.progress.0)),
-            )?;
-            if let Some(((file_name, sha256), total)) = chunk.last {
-                record_completed(
+            chunk
+                .close(
                     tx,
-                    (&actor, None),
-                    ("certificates", file_name, sha256),
-                    (total, tally),
-                )?;
-            }
-            Ok(Ok(tally))
+                    Tally::of_certificates(&planned),
+                    (&actor, None, "certificates"),
+                )
+                .map(Ok)
         })
     }
 }

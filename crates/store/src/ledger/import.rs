@@ -221,7 +221,7 @@ fn write_planned(
 }
 
 /// Records `import.completed` for a file: its name, SHA-256 and what its rows did.
-pub(crate) fn record_completed(
+fn record_completed(
     tx: &mut WriteTx<'_>,
     (actor, reason): (&Actor, Option<String>),
     (kind, file_name, sha256): (&str, String, String),
@@ -281,8 +281,38 @@ pub struct Chunk {
     pub last: Option<((String, String), i64)>,
 }
 
+impl Chunk {
+    /// Ends a chunk's transaction once its rows are written (`written` is their tally): the
+    /// job's checkpoint with the tally so far, and after the last chunk `import.completed`
+    /// for an import of `kind`. Returns the tally so far.
+    pub(crate) fn close(
+        self,
+        tx: &mut WriteTx<'_>,
+        written: Tally,
+        (actor, reason, kind): (&Actor, Option<String>, &str),
+    ) -> Result<Tally, StoreError> {
+        let tally = self.before.plus(written);
+        let (id, owner) = (&self.job.0, &self.job.1);
+        crate::jobs::checkpoint(
+            tx,
+            (id, owner),
+            self.progress,
+            Some(&tally.to_json(self.progress.0)),
+        )?;
+        if let Some(((file_name, sha256), rows)) = self.last {
+            record_completed(
+                tx,
+                (actor, reason),
+                (kind, file_name, sha256),
+                (rows, tally),
+            )?;
+        }
+        Ok(tally)
+    }
+}
+
 impl Tally {
-    pub(crate) fn plus(self, other: Self) -> Self {
+    fn plus(self, other: Self) -> Self {
         Self {
             created: self.created + other.created,
             updated: self.updated + other.updated,
@@ -359,23 +389,9 @@ impl Store {
                 return Ok(Err(planned));
             }
             write_planned(tx, &planned, (&actor, reason.clone()))?;
-            let tally = chunk.before.plus(Tally::of(&planned));
-            let (id, owner) = (&chunk.job.0, &chunk.job.1);
-            crate::jobs::checkpoint(
-                tx,
-                (id, owner),
-                chunk.progress,
-                Some(&tally.to_json(chunk.progress.0)),
-            )?;
-            if let Some(((file_name, sha256), rows)) = chunk.last {
-                record_completed(
-                    tx,
-                    (&actor, reason),
-                    ("enterprises", file_name, sha256),
-                    (rows, tally),
-                )?;
-            }
-            Ok(Ok(tally))
+            chunk
+                .close(tx, Tally::of(&planned), (&actor, reason, "enterprises"))
+                .map(Ok)
         })
     }
 }
