@@ -956,6 +956,7 @@ pub(crate) fn call(
         "get_import_template" => get("/api/v1/imports/templates/enterprises.xlsx".into()),
         "export_enterprises" => get("/api/v1/enterprises/export.csv?area_code=510703".into()),
         "export_certificates" => get("/api/v1/certificates/export.xlsx?status=valid".into()),
+        "export_alerts" => get("/api/v1/alerts/export.csv?area_code=510703".into()),
         "get_import" => get(format!("/api/v1/imports/{}", w.import)),
         "create_webhook" => Call::json(
             Method::POST,
@@ -1015,6 +1016,7 @@ fn matrix() -> Vec<Case> {
         ("get_import_template", all(200), None),
         ("export_enterprises", all(200), None),
         ("export_certificates", all(200), None),
+        ("export_alerts", all(200), None),
         ("get_import", [401, 200, 404, 404, 404, 404, 404, 404], None),
         (
             "create_webhook",
@@ -1416,6 +1418,8 @@ async fn nothing_foreign_leaks(db: TestDb) {
         for uri in [
             "/api/v1/certificates/export.csv",
             "/api/v1/enterprises/export.csv",
+            "/api/v1/alerts/export.csv",
+            "/api/v1/hazard-ledger",
         ] {
             let file = send_as(&app, t, get(uri)).await;
             let text = String::from_utf8_lossy(&file.raw);

@@ -843,6 +843,31 @@ async fn alerts_follow_the_records(db: TestDb) {
         "{}",
         all.body
     );
+    // The export says the same, in the same order, in Chinese.
+    let file = send(&app, TestRequest::get().uri("/api/v1/alerts/export.csv")).await;
+    let text = String::from_utf8_lossy(&file.raw).into_owned();
+    let exported: Vec<(String, String)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (
+                cells.first().copied().unwrap_or_default().to_owned(),
+                cells.last().copied().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let labels: Vec<(String, String)> = kinds(&all)
+        .into_iter()
+        .map(|(k, e)| {
+            let kind = k
+                .parse::<safegrade_domain::grading::AlertKind>()
+                .map(|k| safegrade_domain::CodeList::label_zh(&k).to_owned())
+                .unwrap_or(k);
+            (kind, e)
+        })
+        .collect();
+    assert_eq!(exported, labels, "{text}");
     assert_record_snapshot!("alert_expiring", all.body["items"][7]);
     // What a regulator reads is Chinese, names the enterprise, and holds no API paths.
     for alert in all.body["items"].as_array().into_iter().flatten() {

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
 use crate::plumbing::error::{ApiError, ErrorCode};
+use crate::plumbing::export::{self, Cell, Format, Sheet};
 use crate::plumbing::list::{self, ListResponse};
 
 /// The record that raised an alert.
@@ -65,11 +66,11 @@ impl From<Alert> for AlertResponse {
     }
 }
 
-/// Filters and paging of the alert list.
+/// Filters of the alert list and its export.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct AlertQuery {
+pub struct AlertFilters {
     /// Only this supervision area (`area` is accepted too).
     #[serde(alias = "area")]
     pub area_code: Option<String>,
@@ -77,11 +78,30 @@ pub struct AlertQuery {
     pub kind: Option<String>,
     /// Only this enterprise.
     pub enterprise_id: Option<uuid::Uuid>,
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+}
+
+impl AlertFilters {
+    fn filter(&self, caller: &Caller) -> Result<AlertFilter, ApiError> {
+        let kinds = match self.kind.as_deref() {
+            Some(k) => k
+                .split(',')
+                .map(|p| {
+                    p.trim()
+                        .parse::<AlertKind>()
+                        .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, format!("kind: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        Ok(AlertFilter {
+            scope: caller.scope(),
+            area_code: list::area_filter(self.area_code.as_deref())?,
+            enterprise_id: self
+                .enterprise_id
+                .and_then(|u| EnterpriseId::parse(&u.to_string())),
+            kinds,
+        })
+    }
 }
 
 const CURSOR_KIND: &str = "alert";
@@ -97,7 +117,7 @@ fn position(a: &Alert) -> String {
 #[utoipa::path(
     tag = "alerts",
     operation_id = "list_alerts",
-    params(AlertQuery),
+    params(AlertFilters, list::PageParams),
     responses(
         (status = 200, description = "One page", body = ListResponse<AlertResponse>),
     )
@@ -106,34 +126,14 @@ fn position(a: &Alert) -> String {
 pub async fn list_alerts(
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<AlertQuery>,
+    query: list::Paged<AlertFilters>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = usize::try_from(list::limit(query.limit)?).unwrap_or(50);
-    let invalid = |m: String| ApiError::new(ErrorCode::InvalidQuery, m);
     let after = match &query.cursor {
         Some(c) => Some(list::decode_cursor(CURSOR_KIND, c)?),
         None => None,
     };
-    let area_code = list::area_filter(query.area_code.as_deref())?;
-    let kinds = match query.kind.as_deref() {
-        Some(k) => k
-            .split(',')
-            .map(|p| {
-                p.trim()
-                    .parse::<AlertKind>()
-                    .map_err(|e| invalid(format!("kind: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        None => Vec::new(),
-    };
-    let filter = AlertFilter {
-        scope: caller.scope(),
-        area_code,
-        enterprise_id: query
-            .enterprise_id
-            .and_then(|u| EnterpriseId::parse(&u.to_string())),
-        kinds,
-    };
+    let filter = query.filters.filter(&caller)?;
     let (rules, today, window) = (
         state.grade_rules,
         state.today(),
@@ -164,4 +164,83 @@ pub async fn list_alerts(
         .await?;
     let items = page.into_iter().map(AlertResponse::from).collect();
     Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+}
+
+/// Headers of the alert export.
+const EXPORT_HEADERS: &[&str] = &[
+    "提醒类型",
+    "企业名称",
+    "所属县（市、区）",
+    "日期",
+    "下一步",
+    "依据",
+    "相关记录",
+    "企业编号",
+];
+
+/// Export the alerts (导出提醒) as Excel (`export.xlsx`) or CSV (`export.csv`): the list's
+/// filters, the caller's jurisdiction, oldest due first, in Chinese, for a meeting or a
+/// work plan.
+#[utoipa::path(
+    tag = "alerts",
+    operation_id = "export_alerts",
+    params(
+        ("format" = String, Path, description = "`xlsx` or `csv`"),
+        AlertFilters,
+    ),
+    responses(
+        (status = 200, description = "The alerts as a file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+    )
+)]
+#[get("/alerts/export.{format}")]
+pub async fn export_alerts(
+    caller: Caller,
+    state: web::Data<AppState>,
+    format: web::Path<String>,
+    query: web::Query<AlertFilters>,
+) -> Result<HttpResponse, ApiError> {
+    let format = Format::parse(&format)?;
+    let filter = query.filter(&caller)?;
+    let (rules, today, window) = (
+        state.grade_rules,
+        state.today(),
+        state.expiring_window_months,
+    );
+    let mut left: Option<std::vec::IntoIter<Alert>> = None;
+    let pages = export::paged(move |store, _: Option<()>| {
+        let all = match left.as_mut() {
+            Some(all) => all,
+            None => left.insert(store.alerts(&filter, rules, today, window)?.into_iter()),
+        };
+        let mut page: Vec<Alert> = all.by_ref().take(1000).collect();
+        store.name_alerts(&mut page)?;
+        let more = all.len() > 0;
+        let rows = page
+            .into_iter()
+            .map(|a| {
+                vec![
+                    Cell::from(a.kind.label_zh()),
+                    a.enterprise_name.into(),
+                    safegrade_domain::find_area(&a.area_code)
+                        .map_or(a.area_code.as_str(), |x| x.name_zh)
+                        .into(),
+                    a.due_on.into(),
+                    a.next_step.into(),
+                    a.rule.into(),
+                    a.subject.1.into(),
+                    a.enterprise_id.to_string().into(),
+                ]
+            })
+            .collect();
+        Ok((rows, more.then_some(())))
+    });
+    Ok(export::respond(
+        &state,
+        format,
+        Sheet {
+            name: "提醒",
+            headers: EXPORT_HEADERS,
+            pages,
+        },
+    ))
 }

@@ -8,5 +8,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Registers the insights.
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(alerts::list_alerts)
+        .service(alerts::export_alerts)
         .service(stats::get_attainment_stats);
 }
