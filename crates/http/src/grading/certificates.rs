@@ -503,7 +503,10 @@ fn export_row(c: CertificateResponse, name: Option<String>) -> Vec<Cell> {
         CertificateFilters,
     ),
     responses(
-        (status = 200, description = "The certificates as a file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 200, description = "The certificates as a file", content(
+            (crate::plumbing::export::FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        )),
     )
 )]
 #[get("/certificates/export.{format}")]

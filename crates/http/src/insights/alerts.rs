@@ -189,7 +189,10 @@ const EXPORT_HEADERS: &[&str] = &[
         AlertFilters,
     ),
     responses(
-        (status = 200, description = "The alerts as a file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 200, description = "The alerts as a file", content(
+            (crate::plumbing::export::FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        )),
     )
 )]
 #[get("/alerts/export.{format}")]

@@ -640,7 +640,10 @@ fn export_row(e: EnterpriseResponse) -> Vec<Cell> {
         EnterpriseFilters,
     ),
     responses(
-        (status = 200, description = "The ledger as a file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 200, description = "The ledger as a file", content(
+            (crate::plumbing::export::FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        )),
     )
 )]
 #[get("/enterprises/export.{format}")]

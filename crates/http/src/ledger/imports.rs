@@ -1107,7 +1107,7 @@ pub fn enterprise_template() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     tag = "imports",
     operation_id = "get_import_template",
     responses(
-        (status = 200, description = "The template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 200, description = "The template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = crate::plumbing::export::FileBody),
     )
 )]
 #[get("/imports/templates/enterprises.xlsx")]

@@ -18,6 +18,22 @@ use safegrade_store::Store;
 use crate::plumbing::app::AppState;
 use crate::plumbing::error::{ApiError, ErrorCode};
 
+/// A file in a response (an Excel workbook): in the spec, `type: string, format: binary`.
+pub struct FileBody;
+
+impl utoipa::PartialSchema for FileBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FileBody {}
+
 /// The file type of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

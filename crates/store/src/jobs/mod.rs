@@ -15,7 +15,7 @@ use safegrade_domain::jobs::{JobKind, JobState};
 use safegrade_domain::{CodeList, PrincipalId};
 
 use crate::plumbing::instant::{StoredInstant, utc};
-use crate::plumbing::schema::jobs;
+use crate::plumbing::schema::{job_inputs, jobs};
 use crate::{DbConn, Store, StoreError};
 
 /// How long a claim holds a job without a sign of life (progress, a checkpoint).
@@ -153,7 +153,6 @@ pub fn insert(conn: &mut DbConn, new: NewJob) -> Result<Job, StoreError> {
             jobs::subject.eq(new.subject),
             jobs::principal_id.eq(new.principal_id.map(|p| p.to_string())),
             jobs::params.eq(new.params.to_string()),
-            jobs::input.eq(new.input),
             jobs::progress_done.eq(0_i64),
             jobs::progress_total.eq(0_i64),
             jobs::attempts.eq(0),
@@ -162,6 +161,11 @@ pub fn insert(conn: &mut DbConn, new: NewJob) -> Result<Job, StoreError> {
             jobs::updated_at.eq(now),
         ))
         .execute(conn)?;
+    if let Some(bytes) = new.input {
+        diesel::insert_into(job_inputs::table)
+            .values((job_inputs::job_id.eq(&id), job_inputs::bytes.eq(bytes)))
+            .execute(conn)?;
+    }
     find(conn, &id)
 }
 
@@ -263,6 +267,7 @@ pub fn release(
         .find(id)
         .filter(jobs::lease_owner.eq(owner))
         .filter(jobs::state.eq(JobState::Running.as_str()));
+    let finished = matches!(release, Release::Finish(..));
     let n = match release {
         Release::Finish(state, report) => diesel::update(held)
             .set((
@@ -271,7 +276,6 @@ pub fn release(
                 jobs::report.eq(report.to_string()),
                 jobs::lease_owner.eq(None::<String>),
                 jobs::lease_until.eq(None::<NaiveDateTime>),
-                jobs::input.eq(None::<Vec<u8>>),
                 jobs::updated_at.eq(now),
                 jobs::finished_at.eq(now),
             ))
@@ -288,6 +292,10 @@ pub fn release(
     };
     if n == 0 {
         return Err(StoreError::Other(Box::new(LeaseLost)));
+    }
+    if finished {
+        // A finished job's file is no longer needed.
+        diesel::delete(job_inputs::table.find(id)).execute(conn)?;
     }
     Ok(())
 }
@@ -340,12 +348,11 @@ impl Store {
     /// The input (uploaded file) of job `id`, kept until it finishes.
     pub fn job_input(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.with_read(|conn| {
-            Ok(jobs::table
+            Ok(job_inputs::table
                 .find(id)
-                .select(jobs::input)
-                .first::<Option<Vec<u8>>>(conn)
-                .optional()?
-                .flatten())
+                .select(job_inputs::bytes)
+                .first::<Vec<u8>>(conn)
+                .optional()?)
         })
     }
 

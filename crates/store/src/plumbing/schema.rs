@@ -481,7 +481,6 @@ diesel::table! {
         subject -> Nullable<Text>,
         principal_id -> Nullable<Text>,
         params -> Text,
-        input -> Nullable<Binary>,
         progress_done -> BigInt,
         progress_total -> BigInt,
         checkpoint -> Nullable<Text>,
@@ -493,6 +492,13 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    job_inputs (job_id) {
+        job_id -> Text,
+        bytes -> Binary,
     }
 }
 
@@ -561,6 +567,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     hazard_month_counts,
     risk_level_counts,
     jobs,
+    job_inputs,
     webhooks,
     webhook_deliveries,
 );

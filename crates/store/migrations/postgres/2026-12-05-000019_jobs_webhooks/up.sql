@@ -10,7 +10,6 @@ CREATE TABLE jobs (
     subject TEXT,
     principal_id TEXT,
     params TEXT NOT NULL,
-    input BYTEA,
     progress_done BIGINT NOT NULL,
     progress_total BIGINT NOT NULL,
     checkpoint TEXT,
@@ -22,6 +21,13 @@ CREATE TABLE jobs (
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
     finished_at TIMESTAMP
+);
+
+-- A job's input (an uploaded file) in a table of its own: progress and checkpoints update the
+-- job's row often, and must not copy the file each time.
+CREATE TABLE job_inputs (
+    job_id TEXT COLLATE "C" PRIMARY KEY NOT NULL REFERENCES jobs (id),
+    bytes BYTEA NOT NULL
 );
 
 CREATE INDEX jobs_due ON jobs (kind, state, run_after);
