@@ -146,6 +146,9 @@ pub fn run(store: &Store, job: &Job, owner: &str) -> Result<(), StoreError> {
     };
     let started = Instant::now();
     while started.elapsed() < TURN {
+        // The log's end before looking: `seq` values become visible in order, so what is
+        // not found after the cursor up to it never will be, and the cursor may pass over.
+        let end = store.events_end()?;
         let filter = EventFilter {
             after: hook.cursor,
             types: hook.data.event_types.clone(),
@@ -153,7 +156,7 @@ pub fn run(store: &Store, job: &Job, owner: &str) -> Result<(), StoreError> {
         };
         let events = store.list_events(&visibility, &filter, PAGE)?;
         if events.is_empty() {
-            return store.release_job(at, Release::Later(safegrade_store::now() + IDLE));
+            return store.webhook_idle(at, id, (end, safegrade_store::now() + IDLE));
         }
         for event in events {
             let seq = event.seq;

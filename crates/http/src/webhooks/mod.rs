@@ -48,8 +48,9 @@ pub struct WebhookResponse {
     /// `active`, or `failing` after a day of failed deliveries (enable it again to resume).
     #[schema(value_type = crate::plumbing::codes::WebhookStatus)]
     pub status: WebhookStatus,
-    /// The last event delivered (its `seq`); deliveries continue after it.
-    pub last_delivered_seq: i64,
+    /// Every event up to this `seq` that concerns the subscription has been delivered
+    /// (events of other types are passed over); deliveries continue after it.
+    pub caught_up_to_seq: i64,
     /// Since when the current event's deliveries fail.
     pub failing_since: Option<DateTime<Utc>>,
     /// The principal whose jurisdiction decides what is sent.
@@ -79,7 +80,7 @@ impl WebhookResponse {
             description: w.data.description,
             enabled: w.data.enabled,
             status: w.status,
-            last_delivered_seq: w.cursor,
+            caught_up_to_seq: w.cursor,
             failing_since: w.failing_since,
             principal_id: w.principal_id,
             secret: show_secret.then_some(w.secret),

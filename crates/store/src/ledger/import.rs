@@ -103,6 +103,26 @@ pub(crate) fn known(
     Ok(id.and_then(|i| EnterpriseId::parse(&i)))
 }
 
+/// The known enterprises among `codes` (normalised credit codes), by code.
+fn known_all(
+    conn: &mut DbConn,
+    codes: &[String],
+) -> Result<BTreeMap<String, EnterpriseId>, StoreError> {
+    let mut out = BTreeMap::new();
+    for part in codes.chunks(500) {
+        let found: Vec<(String, String)> = enterprises::table
+            .filter(enterprises::credit_code.eq_any(part))
+            .select((enterprises::credit_code, enterprises::id))
+            .load(conn)?;
+        out.extend(
+            found
+                .into_iter()
+                .filter_map(|(code, id)| EnterpriseId::parse(&id).map(|id| (code, id))),
+        );
+    }
+    Ok(out)
+}
+
 /// Works out what each row would do, without writing.
 fn plan(
     conn: &mut DbConn,
@@ -111,6 +131,15 @@ fn plan(
 ) -> Result<Vec<Planned>, StoreError> {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(rows.len());
+    // Which rows name a known enterprise, asked a few hundred codes at a time instead of
+    // row by row (on PostgreSQL each question is a round trip).
+    let codes: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.input.credit_code.as_deref())
+        .filter_map(|c| CreditCode::parse(c).ok())
+        .map(|c| c.to_string())
+        .collect();
+    let known_ids = known_all(conn, &codes)?;
     for r in rows {
         let raw = r.input.credit_code.clone().unwrap_or_default();
         let mut planned = Planned {
@@ -143,8 +172,8 @@ fn plan(
             out.push(planned);
             continue;
         }
-        let current = match known(conn, &code)? {
-            Some(id) => Some(super::enterprises::find(conn, id)?),
+        let current = match known_ids.get(&code) {
+            Some(id) => Some(super::enterprises::find(conn, *id)?),
             None => None,
         };
         let current_id = current.as_ref().map(|c| c.id);

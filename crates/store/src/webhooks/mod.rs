@@ -419,6 +419,32 @@ impl Store {
         })
     }
 
+    /// The last event's `seq` (0 for an empty log).
+    pub fn events_end(&self) -> Result<i64, StoreError> {
+        self.with_read(|conn| {
+            Ok(events::table
+                .select(diesel::dsl::max(events::seq))
+                .first::<Option<i64>>(conn)?
+                .unwrap_or(0))
+        })
+    }
+
+    /// Ends an idle round of subscription `id`'s delivery job (held by `job`): nothing after
+    /// the cursor concerned it up to `end` (the log's last `seq` read before looking), so the
+    /// cursor passes over to `end`, and the job is due again at `next`.
+    pub fn webhook_idle(
+        &self,
+        job: (&str, &str),
+        id: WebhookId,
+        (end, next): (i64, NaiveDateTime),
+    ) -> Result<(), StoreError> {
+        let (job, owner) = (job.0.to_owned(), job.1.to_owned());
+        self.with_write_tx(move |tx| {
+            pass_over(tx, id, end)?;
+            crate::jobs::release(tx, (&job, &owner), crate::jobs::Release::Later(next))
+        })
+    }
+
     /// Marks subscription `id` failing and parks its delivery job (held by `job`).
     pub fn park_failing_webhook(&self, job: (&str, &str), id: WebhookId) -> Result<(), StoreError> {
         let (job, owner) = (job.0.to_owned(), job.1.to_owned());
