@@ -2,6 +2,7 @@
 lag (arrival minus the event's occurred_at) and a loader that changes enterprises at a fixed
 rate. Standard library only."""
 import json
+import os
 import sys
 import threading
 import time
@@ -21,8 +22,6 @@ def receive(port: int, out: str) -> None:
             with lock:
                 lags.append(time.time() - at)
                 seen.add(event["seq"])
-                with open(out, "w") as f:
-                    json.dump({"received": len(lags), "distinct": len(seen), "lags": lags, "last": time.time()}, f)
             self.send_response(200)
             self.send_header("content-length", "0")
             self.end_headers()
@@ -30,7 +29,32 @@ def receive(port: int, out: str) -> None:
         def log_message(self, *args):
             pass
 
+    def dump():
+        # Twice a second, atomically (a reader never sees half a file).
+        while True:
+            time.sleep(0.5)
+            with lock:
+                data = {"received": len(lags), "distinct": len(seen), "lags": list(lags)}
+            with open(out + ".tmp", "w") as f:
+                json.dump(data, f)
+            os.replace(out + ".tmp", out)
+
+    threading.Thread(target=dump, daemon=True).start()
     ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+def reset(path: str) -> None:
+    """Waits until the receiver is idle (its count stops changing)."""
+    last = -1
+    while True:
+        time.sleep(1.0)
+        try:
+            n = json.load(open(path))["received"]
+        except (OSError, ValueError):
+            n = 0
+        if n == last:
+            return
+        last = n
 
 
 def load(base: str, token: str, rate: float, seconds: float) -> None:
@@ -52,15 +76,17 @@ def load(base: str, token: str, rate: float, seconds: float) -> None:
     print(f"sent {n} changes in {time.time() - start:.1f} s ({n / (time.time() - start):.0f}/s)")
 
 
-def summary(path: str) -> None:
+def summary(path: str, skip: int) -> None:
+    reset(path)
     data = json.load(open(path))
-    lags = sorted(data["lags"])
+    lags = sorted(data["lags"][skip:])
     pick = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))] * 1000
-    print(f"received {data['received']} ({data['distinct']} distinct); lag p50 {pick(0.5):.0f} ms, "
+    print(f"received {len(lags)} ({data['distinct']} distinct in all); lag p50 {pick(0.5):.0f} ms, "
           f"p99 {pick(0.99):.0f} ms, max {lags[-1] * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
     {"receive": lambda: receive(int(sys.argv[2]), sys.argv[3]),
      "load": lambda: load(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])),
-     "summary": lambda: summary(sys.argv[2])}[sys.argv[1]]()
+     "count": lambda: (reset(sys.argv[2]), print(json.load(open(sys.argv[2]))["received"])),
+     "summary": lambda: summary(sys.argv[2], int(sys.argv[3]))}[sys.argv[1]]()

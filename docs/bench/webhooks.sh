@@ -51,8 +51,7 @@ done
 python3 -c "import sys,time; n=int(sys.argv[1]); s=time.time()-float(sys.argv[2]); print(f'delivered {n} in {s:.1f} s: {n/s:.0f} events/s (seq distance at start {sys.argv[3]})')" "$got" "$t" "$sent"
 
 echo "== lag at 200 changes/s for $seconds s"
-rm -f "$work/received.json"
+before=$(python3 docs/bench/webhook_load.py count "$work/received.json")
 python3 docs/bench/webhook_load.py load "$base" "$token" 200 "$seconds"
-sleep 3
-python3 docs/bench/webhook_load.py summary "$work/received.json"
+python3 docs/bench/webhook_load.py summary "$work/received.json" "$before"
 echo "server RSS: $(ps -o rss= -p $pid) KiB"
