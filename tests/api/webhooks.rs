@@ -239,9 +239,49 @@ async fn a_receiver_down_then_up_gets_every_event_once_in_order(db: TestDb) {
     );
     assert_eq!(webhook.body["status"], "active", "retried, not yet failing");
 
-    // Up: after the backoff every event arrives once, in order, signed.
-    receiver.status.store(200, Ordering::SeqCst);
+    // Still down after the retry period (as if a day had passed since the first failure):
+    // the next failure marks the subscription failing, and delivery stops.
+    db.store
+        .with_write_tx(move |tx| {
+            use diesel::prelude::*;
+            use safegrade_store::schema::webhooks;
+            diesel::update(webhooks::table.find(hook_id.to_string()))
+                .set(
+                    webhooks::failing_since
+                        .eq(safegrade_store::now() - chrono::Duration::hours(25)),
+                )
+                .execute(&mut **tx)
+                .map_err(safegrade_store::StoreError::from)
+        })
+        .unwrap_or_else(|e| panic!("{e:?}"));
     end_backoff(&db.store);
+    wait_for("failing", || {
+        db.store
+            .get_webhook(hook_id)
+            .is_ok_and(|w| w.status == safegrade_domain::jobs::WebhookStatus::Failing)
+    });
+    let tried = receiver.received().len();
+    end_backoff(&db.store);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        receiver.received().len(),
+        tried,
+        "a failing subscription is parked"
+    );
+
+    // Up, and enabled again: every event arrives once, in order, signed.
+    receiver.status.store(200, Ordering::SeqCst);
+    let resumed = send(
+        &app,
+        json_request(
+            actix_web::http::Method::PATCH,
+            &format!("/api/v1/webhooks/{hook}"),
+            &json!({"enabled": true}),
+        )
+        .insert_header(("content-type", "application/merge-patch+json")),
+    )
+    .await;
+    assert_eq!(resumed.body["status"], "active", "{}", resumed.body);
     wait_for("five events", || receiver.taken().len() >= 5);
     let settled = |seq: i64| db.store.get_webhook(hook_id).is_ok_and(|w| w.cursor >= seq);
     let events = db
