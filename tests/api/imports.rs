@@ -21,7 +21,8 @@ both!(
     a_partial_ledger_keeps_what_it_does_not_mention,
     the_api_imports_a_ledger_in_the_background,
     an_import_interrupted_by_a_restart_resumes,
-    certificates_with_legacy_numbers_are_imported
+    certificates_with_legacy_numbers_are_imported,
+    accidents_are_imported_once
 );
 
 fn ledger(third_code: &str, third_area: &str, scale_2: &str) -> Vec<u8> {
@@ -749,7 +750,7 @@ async fn certificates_with_legacy_numbers_are_imported(db: TestDb) {
         r["problems"][0]["code"], "required",
         "the Ⅴ grade needs writing: {r}"
     );
-    assert_eq!(r["changes"][0]["certificate_number"], "川AQBJXⅢ201900012");
+    assert_eq!(r["changes"][0]["record"], "川AQBJXⅢ201900012");
 
     let done = import_via_api(
         &app,
@@ -822,4 +823,95 @@ async fn certificates_with_legacy_numbers_are_imported(db: TestDb) {
         })
         .collect();
     assert_eq!(kinds, ["enterprises", "certificates", "certificates"]);
+}
+
+/// An accident ledger (kind=accidents): kinds by their Chinese names, losses in 万元, a bad
+/// date and an unknown holder reported at their rows; the valid rows recorded as accidents
+/// (evaluated against the grades, with their events); the same file again records nothing.
+async fn accidents_are_imported_once(db: TestDb) {
+    let state = AppState::new(db.store.clone());
+    let app = test_app_from(state.clone()).await;
+    let admin = app.admin_token.clone();
+    let made = import_via_api(
+        &app,
+        &state,
+        (&admin, ""),
+        ("text/csv", ledger(&credit_code(9003), "涪城区", "中型")),
+    )
+    .await;
+    assert_eq!(made["report"]["created"], 3, "{made}");
+    let accidents = format!(
+        "统一社会信用代码,企业名称,事故发生日期,事故类别,死亡人数,重伤人数,直接经济损失（万元）,信息来源\n\
+         {},绵阳示例一有限公司,2024-03-05,机械伤害,0,1,12.5,绵应急〔2024〕3号\n\
+         {},绵阳示例二有限公司,2024年7月1日,electric_shock,1,0,,事故调查报告\n\
+         {},绵阳示例二有限公司,2024年13月1日,触电,0,0,,\n\
+         {},不在台账的企业,2024-03-05,火灾,0,0,,\n",
+        credit_code(9001),
+        credit_code(9002),
+        credit_code(9002),
+        credit_code(9999)
+    );
+    let dry = import_via_api(
+        &app,
+        &state,
+        (&admin, "kind=accidents&dry_run=true"),
+        ("text/csv", accidents.clone().into_bytes()),
+    )
+    .await;
+    let r = &dry["report"];
+    let rows: Vec<i64> = r["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["row"].as_i64())
+        .collect();
+    assert_eq!(rows, [4, 5], "{r}");
+    assert_eq!(r["problems"][0]["header"], "事故发生日期", "{r}");
+    assert_eq!(r["changes"][0]["record"], "2024-03-05 machinery", "{r}");
+
+    let done = import_via_api(
+        &app,
+        &state,
+        (&admin, "kind=accidents&mode=valid_rows"),
+        ("text/csv", accidents.clone().into_bytes()),
+    )
+    .await;
+    assert_eq!(done["report"]["created"], 2, "{done}");
+    let list = send(&app, TestRequest::get().uri("/api/v1/accidents?limit=10")).await;
+    let items = list.body["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 2, "{}", list.body);
+    let machinery = items
+        .iter()
+        .find(|a| a["kind"] == "machinery")
+        .unwrap_or_else(|| panic!("{}", list.body));
+    assert_eq!(
+        machinery["direct_loss_cny"], 125_000,
+        "万元 × 10,000: {machinery}"
+    );
+    assert_eq!(machinery["seriously_injured"], 1);
+
+    let again = import_via_api(
+        &app,
+        &state,
+        (&admin, "kind=accidents&mode=valid_rows"),
+        ("text/csv", accidents.into_bytes()),
+    )
+    .await;
+    assert_eq!(
+        (
+            again["report"]["created"].as_i64(),
+            again["report"]["unchanged"].as_i64()
+        ),
+        (Some(0), Some(2)),
+        "{again}"
+    );
+    let events = db
+        .store
+        .list_events(&EventVisibility::All, &Default::default(), 1000)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let recorded = events
+        .iter()
+        .filter(|e| e.event_type.as_str() == "accident.recorded")
+        .count();
+    assert_eq!(recorded, 2);
 }

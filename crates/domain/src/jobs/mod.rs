@@ -35,6 +35,8 @@ code_list! {
         Enterprises = ("enterprises", "企业台账"),
         /// A ledger of standardization certificates (证书台账), legacy numbers included.
         Certificates = ("certificates", "等级证书台账"),
+        /// A ledger of production-safety accidents (事故台账).
+        Accidents = ("accidents", "事故台账"),
     }
 }
 

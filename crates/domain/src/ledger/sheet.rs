@@ -49,6 +49,20 @@ crate::code_list! {
         AuthorityName = ("authority_name", "定级部门"),
         /// 评定标准, for certificates.
         Standard = ("standard", "评定标准"),
+        /// 事故发生日期, for accidents.
+        AccidentDate = ("accident_date", "事故发生日期"),
+        /// 事故类别 (GB 6441-1986), for accidents.
+        AccidentKind = ("accident_kind", "事故类别"),
+        /// 死亡人数, for accidents.
+        Deaths = ("deaths", "死亡人数"),
+        /// 重伤人数, for accidents.
+        SeriouslyInjured = ("seriously_injured", "重伤人数"),
+        /// 直接经济损失（元）, for accidents.
+        DirectLoss = ("direct_loss", "直接经济损失（元）"),
+        /// 直接经济损失（万元）, for accidents.
+        DirectLossTenThousand = ("direct_loss_10k", "直接经济损失（万元）"),
+        /// 信息来源 (an investigation report, a notice), for accidents.
+        Source = ("source", "信息来源"),
     }
 }
 
@@ -129,6 +143,16 @@ pub const SYNONYMS: &[(Column, &[&str])] = &[
         Column::Standard,
         &["评定标准", "标准化评定标准", "执行标准"],
     ),
+    (
+        Column::AccidentDate,
+        &["事故发生日期", "事故发生时间", "发生日期", "事故日期"],
+    ),
+    (Column::AccidentKind, &["事故类别", "事故类型"]),
+    (Column::Deaths, &["死亡人数", "死亡"]),
+    (Column::SeriouslyInjured, &["重伤人数", "重伤"]),
+    (Column::DirectLoss, &["直接经济损失（元）", "直接经济损失"]),
+    (Column::DirectLossTenThousand, &["直接经济损失（万元）"]),
+    (Column::Source, &["信息来源", "来源", "事故调查报告"]),
 ];
 
 /// A header as compared: full-width ASCII letters, digits and punctuation made half-width,
@@ -381,7 +405,16 @@ pub fn row_input(
                     ));
                 }
             }
-            Column::CertificateNumber | Column::AuthorityName | Column::Standard => {}
+            Column::CertificateNumber
+            | Column::AuthorityName
+            | Column::Standard
+            | Column::AccidentDate
+            | Column::AccidentKind
+            | Column::Deaths
+            | Column::SeriouslyInjured
+            | Column::DirectLoss
+            | Column::DirectLossTenThousand
+            | Column::Source => {}
         }
     }
     (input, problems)
@@ -444,6 +477,13 @@ pub fn problems_at(
         "valid_until" => Some(Column::ValidUntil),
         "authority_name" => Some(Column::AuthorityName),
         "standard" => Some(Column::Standard),
+        // An accident's members (an accident import).
+        "occurred_on" => Some(Column::AccidentDate),
+        "kind" => Some(Column::AccidentKind),
+        "deaths" => Some(Column::Deaths),
+        "seriously_injured" => Some(Column::SeriouslyInjured),
+        "direct_loss_cny" => Some(Column::DirectLoss),
+        "source" => Some(Column::Source),
         _ => None,
     };
     violations
@@ -839,4 +879,100 @@ mod legacy_tests {
             assert_eq!(legacy_number(not), None, "{not}");
         }
     }
+}
+
+/// The accident a ledger row describes (an accident ledger, 事故台账), as read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccidentCells {
+    /// The enterprise's credit code.
+    pub credit_code: Option<String>,
+    /// The day it happened.
+    pub occurred_on: Option<NaiveDate>,
+    /// Its kind, as a code (written as the code or the Chinese name of GB 6441-1986).
+    pub kind: Option<String>,
+    /// Deaths.
+    pub deaths: Option<i64>,
+    /// Seriously injured.
+    pub seriously_injured: Option<i64>,
+    /// Direct loss in CNY (a 万元 column is converted).
+    pub direct_loss_cny: Option<i64>,
+    /// Where the record comes from.
+    pub source: Option<String>,
+}
+
+/// The accident of row `row` of a sheet read through `map`; cells that cannot be read are
+/// problems at their headers.
+pub fn accident_cells(
+    map: &HeaderMap,
+    headers: &[String],
+    row: usize,
+    cells: &[String],
+) -> (AccidentCells, Vec<CellProblem>) {
+    let mut out = AccidentCells::default();
+    let mut problems = Vec::new();
+    for (i, column) in map.columns.iter().enumerate() {
+        let (Some(column), Some(raw)) = (column, cells.get(i)) else {
+            continue;
+        };
+        let value = raw.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let header = headers
+            .get(i)
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_default();
+        let mut fail = |message: String| {
+            problems.push(CellProblem {
+                row,
+                header: header.clone(),
+                code: crate::ViolationCode::InvalidValue,
+                message,
+            });
+        };
+        let number = normalise_header(value).parse::<f64>().ok();
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "checked to be whole and in range"
+        )]
+        let whole = |scale: f64| {
+            number
+                .map(|n| (n * scale).round())
+                .filter(|n| (0.0..1e15).contains(n))
+                .map(|n| n as i64)
+        };
+        match column {
+            Column::CreditCode => out.credit_code = Some(value.to_owned()),
+            Column::AccidentDate => match parse_date(value) {
+                Some(d) => out.occurred_on = Some(d),
+                None => fail(format!(
+                    "“{value}”不是日期（如 2021-03-05 或 2021年3月5日）"
+                )),
+            },
+            Column::AccidentKind => {
+                out.kind = Some(code_or_label::<crate::grading::AccidentKind>(value));
+            }
+            Column::Deaths | Column::SeriouslyInjured => {
+                match whole(1.0).filter(|_| number.is_some_and(|n| n.fract() == 0.0)) {
+                    Some(n) if *column == Column::Deaths => out.deaths = Some(n),
+                    Some(n) => out.seriously_injured = Some(n),
+                    None => fail(format!("人数须为整数，实际为“{value}”")),
+                }
+            }
+            Column::DirectLoss | Column::DirectLossTenThousand => {
+                let scale = if *column == Column::DirectLoss {
+                    1.0
+                } else {
+                    10_000.0
+                };
+                match whole(scale) {
+                    Some(n) => out.direct_loss_cny = Some(n),
+                    None => fail(format!("直接经济损失须为数字，实际为“{value}”")),
+                }
+            }
+            Column::Source => out.source = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+    (out, problems)
 }

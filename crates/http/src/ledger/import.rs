@@ -4,10 +4,13 @@
 //! with its row number, column header and the API's error code.
 
 use safegrade_domain::ledger::sheet::{
-    CellProblem, Column, HeaderMap, HeaderProblem, certificate_cells, map_headers, problems_at,
-    row_input,
+    CellProblem, Column, HeaderMap, HeaderProblem, map_headers, problems_at, row_input,
 };
-use safegrade_store::grading::import::CertificateRow;
+use safegrade_store::grading::import::RecordRow;
+
+/// Reads one row of a sheet as a record's cells (`domain::ledger::sheet::certificate_cells`,
+/// `accident_cells`).
+pub type ReadRecord<C> = fn(&HeaderMap, &[String], usize, &[String]) -> (C, Vec<CellProblem>);
 use safegrade_store::ledger::import::{LedgerRow, Planned, Refused};
 
 /// A ledger file read: every row with the cells that could be read, the problems of the
@@ -68,13 +71,14 @@ impl LedgerFile {
         out
     }
 
-    /// The certificates of the rows, and the problems of their cells.
-    pub fn certificate_rows(&self) -> (Vec<CertificateRow>, Vec<CellProblem>) {
+    /// The records of the rows as `read` reads a row (certificates, accidents), and the
+    /// problems of their cells.
+    pub fn record_rows<C>(&self, read: ReadRecord<C>) -> (Vec<RecordRow<C>>, Vec<CellProblem>) {
         let mut rows = Vec::with_capacity(self.cells.len());
         let mut problems = Vec::new();
         for (row, cells) in &self.cells {
-            let (c, p) = certificate_cells(&self.map, &self.headers, *row, cells);
-            rows.push(CertificateRow {
+            let (c, p) = read(&self.map, &self.headers, *row, cells);
+            rows.push(RecordRow {
                 row: *row,
                 cells: c,
             });

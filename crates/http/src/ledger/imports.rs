@@ -13,8 +13,11 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use safegrade_domain::jobs::{ImportKind, ImportMode, ImportOutcome, JobKind, JobState};
 use safegrade_domain::ledger::sheet::{CellProblem, Column};
+use safegrade_domain::ledger::sheet::{accident_cells, certificate_cells};
 use safegrade_domain::{Action, Actor, CodeList, JobId, Scope};
-use safegrade_store::grading::import::{CertificateRow, PlannedCertificate};
+use safegrade_store::grading::import::{
+    Accidents, Certificates, PlannedRecord, RecordKind, RecordRow,
+};
 use safegrade_store::jobs::{Job, NewJob, Release};
 use safegrade_store::ledger::import::{Chunk, Outcome, Planned, Refused, Tally};
 use safegrade_store::{Store, StoreError};
@@ -217,8 +220,9 @@ pub struct RowChange {
     pub row: usize,
     /// The enterprise's credit code.
     pub credit_code: String,
-    /// The certificate's number (a certificate import).
-    pub certificate_number: Option<String>,
+    /// The record the row makes, in a few words: a certificate's number, an accident's day
+    /// and kind (record imports).
+    pub record: Option<String>,
     /// `created` or `updated`.
     pub action: String,
     /// For an update: each changed field, old and new.
@@ -640,7 +644,7 @@ fn row_problem(p: CellProblem) -> RowProblem {
 struct RowPlan<'a> {
     row: usize,
     credit_code: &'a str,
-    certificate_number: Option<&'a str>,
+    record: Option<&'a str>,
     outcome: &'a Result<Outcome, Refused>,
     problems: Vec<CellProblem>,
 }
@@ -672,7 +676,7 @@ fn report_from(file: &LedgerFile, plan: Vec<RowPlan<'_>>, tally: Tally) -> Impor
         changes.push(RowChange {
             row: p.row,
             credit_code: p.credit_code.to_owned(),
-            certificate_number: p.certificate_number.map(str::to_owned),
+            record: p.record.map(str::to_owned),
             action: action.to_owned(),
             fields,
         });
@@ -707,7 +711,7 @@ fn report_of(file: &LedgerFile, planned: &[Planned]) -> ImportReport {
         .map(|p| RowPlan {
             row: p.row,
             credit_code: &p.credit_code,
-            certificate_number: None,
+            record: None,
             outcome: &p.outcome,
             problems: file.problems_of(p),
         })
@@ -715,24 +719,44 @@ fn report_of(file: &LedgerFile, planned: &[Planned]) -> ImportReport {
     report_from(file, plan, Tally::of(planned))
 }
 
-/// The report of a certificate plan, with the problems of its cells.
-fn certificate_report(
+/// The report of a record plan (certificates, accidents), with the problems of its cells.
+fn record_report<C: HasCreditCode, D>(
     file: &LedgerFile,
-    (rows, cells): (&[CertificateRow], &[CellProblem]),
-    planned: &[PlannedCertificate],
+    (rows, cells): (&[RecordRow<C>], &[CellProblem]),
+    planned: &[PlannedRecord<D>],
 ) -> ImportReport {
     let plan = planned
         .iter()
-        .zip(rows)
-        .map(|(p, r)| RowPlan {
+        .map(|p| RowPlan {
             row: p.row,
-            credit_code: r.cells.credit_code.as_deref().unwrap_or_default(),
-            certificate_number: Some(&p.number),
+            credit_code: rows
+                .iter()
+                .find(|r| r.row == p.row)
+                .and_then(|r| r.cells.credit_code())
+                .unwrap_or_default(),
+            record: Some(&p.key),
             outcome: &p.outcome,
             problems: file.problems_at(cells, p.row, &p.outcome),
         })
         .collect();
-    report_from(file, plan, Tally::of_certificates(planned))
+    report_from(file, plan, Tally::of_records(planned))
+}
+
+/// The cells of a record row name their holder.
+trait HasCreditCode {
+    fn credit_code(&self) -> Option<&str>;
+}
+
+impl HasCreditCode for safegrade_domain::ledger::sheet::CertificateCells {
+    fn credit_code(&self) -> Option<&str> {
+        self.credit_code.as_deref()
+    }
+}
+
+impl HasCreditCode for safegrade_domain::ledger::sheet::AccidentCells {
+    fn credit_code(&self) -> Option<&str> {
+        self.credit_code.as_deref()
+    }
 }
 
 fn finish(
@@ -829,6 +853,53 @@ fn write_chunks<R: Clone, P>(
     Ok(Ok(tally))
 }
 
+/// What a run of an import found and, unless it only reports, wrote.
+type Ran = (ImportReport, Option<Result<Tally, ImportReport>>);
+
+/// Plans record rows of kind `K` (certificates, accidents), reports, and writes them in chunks
+/// when the import is to write.
+fn run_records<K, C>(
+    state: &AppState,
+    (job, owner, params): (&Job, &str, &Params),
+    (file, rows, cells): (&LedgerFile, &[RecordRow<C>], &[CellProblem]),
+    (scope, actor): (&Scope, &Actor),
+    (timings, checking, total): (&mut Timings, std::time::Instant, i64),
+) -> Result<Ran, StoreError>
+where
+    K: RecordKind<Cells = C> + 'static,
+    C: HasCreditCode + Clone + Send + 'static,
+{
+    let store = &state.store;
+    let today = state.today();
+    let planned = store.plan_record_import::<K>(rows, scope, today)?;
+    let report = record_report(file, (rows, cells), &planned);
+    timings.check_ms = ms_since(checking);
+    if !writes(params, &report) {
+        return Ok((report, None));
+    }
+    let ok: Vec<RecordRow<C>> = rows
+        .iter()
+        .zip(&planned)
+        .filter(|(r, p)| p.outcome.is_ok() && cells.iter().all(|c| c.row != r.row))
+        .map(|(r, _)| r.clone())
+        .collect();
+    let written = write_chunks(
+        (job, owner, params),
+        (&ok, total),
+        |part, chunk| {
+            store.import_records_chunk::<K>(part, (scope.clone(), actor.clone(), today), chunk)
+        },
+        |replanned| record_report(file, (rows, cells), replanned),
+    )?;
+    Ok((report, Some(written)))
+}
+
+/// Whether an import with this report writes: not a dry run, and no problem unless only the
+/// valid rows are to be written.
+fn writes(params: &Params, report: &ImportReport) -> bool {
+    !params.dry_run && (report.problems.is_empty() || params.mode == ImportMode::ValidRows)
+}
+
 /// Runs import job `job` held by `owner` to its end: reads the file, plans, and (unless a
 /// dry run, or a refused file) writes in chunks from the job's checkpoint.
 pub fn run(state: &AppState, job: &Job, owner: &str) -> Result<(), StoreError> {
@@ -866,15 +937,12 @@ pub fn run(state: &AppState, job: &Job, owner: &str) -> Result<(), StoreError> {
         Err(why) => return failed(why),
     };
     let checking = std::time::Instant::now();
-    let writes = |report: &ImportReport| {
-        !params.dry_run && (report.problems.is_empty() || params.mode == ImportMode::ValidRows)
-    };
     let (mut report, written) = match params.kind {
         ImportKind::Enterprises => {
             let planned = store.plan_ledger_import(&file.rows, &scope, state.mapping)?;
             let report = report_of(&file, &planned);
             timings.check_ms = ms_since(checking);
-            let written = if writes(&report) {
+            let written = if writes(&params, &report) {
                 let rows = file.importable(&planned);
                 Some(write_chunks(
                     (job, owner, &params),
@@ -895,40 +963,24 @@ pub fn run(state: &AppState, job: &Job, owner: &str) -> Result<(), StoreError> {
             (report, written)
         }
         ImportKind::Certificates => {
-            let today = state.today();
-            let (rows, cells) = file.certificate_rows();
-            let planned = store.plan_certificate_import(&rows, &scope, today)?;
-            let report = certificate_report(&file, (&rows, &cells), &planned);
-            timings.check_ms = ms_since(checking);
-            let written = if writes(&report) {
-                let ok: Vec<CertificateRow> = rows
-                    .iter()
-                    .zip(&planned)
-                    .filter(|(r, p)| p.outcome.is_ok() && cells.iter().all(|c| c.row != r.row))
-                    .map(|(r, _)| r.clone())
-                    .collect();
-                Some(write_chunks(
-                    (job, owner, &params),
-                    (&ok, total),
-                    |part, chunk| {
-                        store.import_certificates_chunk(
-                            part,
-                            (scope.clone(), actor.clone(), today),
-                            chunk,
-                        )
-                    },
-                    |replanned| {
-                        let by_row: Vec<CertificateRow> = replanned
-                            .iter()
-                            .filter_map(|p| rows.iter().find(|r| r.row == p.row).cloned())
-                            .collect();
-                        certificate_report(&file, (&by_row, &cells), replanned)
-                    },
-                )?)
-            } else {
-                None
-            };
-            (report, written)
+            let (rows, cells) = file.record_rows(certificate_cells);
+            run_records::<Certificates, _>(
+                state,
+                (job, owner, &params),
+                (&file, &rows, &cells),
+                (&scope, &actor),
+                (&mut timings, checking, total),
+            )?
+        }
+        ImportKind::Accidents => {
+            let (rows, cells) = file.record_rows(accident_cells);
+            run_records::<Accidents, _>(
+                state,
+                (job, owner, &params),
+                (&file, &rows, &cells),
+                (&scope, &actor),
+                (&mut timings, checking, total),
+            )?
         }
     };
     report.timings = Some(timings);
