@@ -541,6 +541,44 @@ async fn the_api_imports_a_ledger_in_the_background(db: TestDb) {
         rows.contains(&2) && rows.contains(&4) && !rows.contains(&3),
         "{foreign}"
     );
+    // A county's ledger without an area column, imported into its county.
+    let no_area = format!(
+        "统一社会信用代码,企业名称,行业代码,企业规模,主要负责人\n{},游仙区无区域列企业,C3311,小型,孙八\n",
+        credit_code(9030)
+    );
+    let into = import_via_api(
+        &app,
+        &state,
+        (&county, "area_code=510704"),
+        ("text/csv", no_area.clone().into_bytes()),
+    )
+    .await;
+    assert_eq!(into["area_code"], "510704");
+    assert_eq!(into["report"]["created"], 1, "{into}");
+    let e = send(
+        &app,
+        TestRequest::get().uri(&format!(
+            "/api/v1/enterprises?credit_code={}",
+            credit_code(9030)
+        )),
+    )
+    .await;
+    assert_eq!(e.body["items"][0]["area_code"], "510704", "{}", e.body);
+    let elsewhere = send_as(
+        &app,
+        Some(&county),
+        TestRequest::post()
+            .uri("/api/v1/imports?area_code=510703")
+            .insert_header(("content-type", "text/csv"))
+            .set_payload(no_area),
+    )
+    .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        elsewhere.body
+    );
     // Someone else's import is not found.
     let other = send_as(
         &app,

@@ -138,6 +138,10 @@ enum ImportCommand {
         /// Import the valid rows even when others have problems (they are listed).
         #[arg(long)]
         valid_rows: bool,
+        /// Import into this one supervision area (code or name, like 510703 or 涪城区): rows
+        /// that leave the area blank get it, rows of other areas are refused.
+        #[arg(long)]
+        area: Option<String>,
     },
 }
 
@@ -477,11 +481,25 @@ fn run() -> anyhow::Result<()> {
                     sheet,
                     dry_run,
                     valid_rows,
+                    area,
                 },
         } => {
             let _log = init_tracing();
+            let area_code = match area.as_deref() {
+                Some(a) => Some(
+                    safegrade_domain::ledger::sheet::area_code_of(a)
+                        .with_context(|| format!("--area {a}: not a supervision area of Mianyang"))?
+                        .to_owned(),
+                ),
+                None => None,
+            };
             let (store, _) = open_store(&settings)?;
-            import_ledger(&store, (&file, sheet.as_deref()), dry_run, valid_rows)
+            import_ledger(
+                &store,
+                (&file, sheet.as_deref(), area_code),
+                dry_run,
+                valid_rows,
+            )
         }
         Command::Backup { to } => {
             let _log = init_tracing();
@@ -654,7 +672,7 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
 /// the city's jurisdiction), run here with a progress bar; then its report.
 fn import_ledger(
     store: &safegrade_store::Store,
-    (file, sheet): (&std::path::Path, Option<&str>),
+    (file, sheet, area_code): (&std::path::Path, Option<&str>, Option<String>),
     dry_run: bool,
     valid_rows: bool,
 ) -> anyhow::Result<()> {
@@ -666,6 +684,7 @@ fn import_ledger(
         valid_rows,
         sheet: sheet.map(str::to_owned),
         file_name: file.display().to_string(),
+        area_code,
     };
     let state = safegrade_http::plumbing::app::AppState::new(store.clone());
     let job = safegrade_http::ledger::imports::submit(store, None, submission, bytes)?;

@@ -759,4 +759,9 @@ fn the_command_line_imports_a_ledger() {
     let (ok, out, err) = run(&["--valid-rows"]);
     assert!(ok, "{err}");
     assert!(out.contains("已写入：新增 1，更新 0"), "{out}");
+    // Into one area: the row of another area is refused, the other is unchanged.
+    let (ok, out, _) = run(&["--area", "涪城区", "--dry-run"]);
+    assert!(ok && out.contains("无变化 1"), "{out}");
+    let (ok, _, err) = run(&["--area", "火星区"]);
+    assert!(!ok && err.contains("not a supervision area"), "{err}");
 }

@@ -61,6 +61,9 @@ pub struct ImportQuery {
     /// Headers the synonym table does not know, as a JSON object from the header as written
     /// to a column code: `{"纳税人识别号": "credit_code"}`.
     pub columns: Option<String>,
+    /// Import into this one supervision area (a county's ledger that has no area column):
+    /// rows that leave the area blank get it; rows of other areas are refused.
+    pub area_code: Option<String>,
 }
 
 /// How an import was asked for (the job's parameters).
@@ -74,6 +77,8 @@ struct Params {
     sha256: String,
     bytes: usize,
     columns: BTreeMap<String, String>,
+    #[serde(default)]
+    area_code: Option<String>,
 }
 
 /// What an import is asked to do (the API's query, or the command line's flags).
@@ -87,6 +92,9 @@ pub struct Submission {
     pub sheet: Option<String>,
     /// The file's name.
     pub file_name: String,
+    /// The one supervision area imported into (a normalised code): rows that leave the area
+    /// blank get it, rows of other areas are refused.
+    pub area_code: Option<String>,
 }
 
 impl Params {
@@ -112,6 +120,7 @@ impl Params {
             sha256: safegrade_store::access::tokens::sha256_hex(bytes),
             bytes: bytes.len(),
             columns,
+            area_code: s.area_code.clone(),
         }
     }
 }
@@ -180,6 +189,8 @@ pub struct ImportResponse {
     pub bytes: usize,
     /// The worksheet read, when one was named.
     pub sheet: Option<String>,
+    /// The one supervision area imported into, when one was named.
+    pub area_code: Option<String>,
     /// Rows done of rows in all.
     pub progress: Progress,
     /// When it was asked for.
@@ -426,6 +437,7 @@ async fn upload(
             "sheet" => query.sheet = Some(text()),
             "columns" => query.columns = Some(text()),
             "file_name" => query.file_name = Some(text()),
+            "area_code" => query.area_code = Some(text()),
             "dry_run" => query.dry_run = Some(matches!(text().as_str(), "true" | "1")),
             other => {
                 return Err(bad_query(format!(
@@ -488,6 +500,10 @@ pub async fn create_import(
     if bytes.is_empty() {
         return Err(ApiError::new(ErrorCode::MalformedJson, "the file is empty"));
     }
+    let area_code = list::area_filter(q.area_code.as_deref())?;
+    if let Some(a) = &area_code {
+        caller.require_area(a)?;
+    }
     let params = Params::of(
         kind,
         &Submission {
@@ -495,6 +511,7 @@ pub async fn create_import(
             valid_rows: mode == ImportMode::ValidRows,
             sheet: q.sheet,
             file_name: q.file_name.unwrap_or_default(),
+            area_code,
         },
         &bytes,
         columns_of(q.columns.as_deref())?,
@@ -549,6 +566,7 @@ impl ImportResponse {
             sha256: params.sha256,
             bytes: params.bytes,
             sheet: params.sheet,
+            area_code: params.area_code,
             progress: Progress {
                 done: job.progress_done,
                 total: job.progress_total,
@@ -936,6 +954,18 @@ pub fn run(state: &AppState, job: &Job, owner: &str) -> Result<(), StoreError> {
         Ok(who) => who,
         Err(why) => return failed(why),
     };
+    // One area named: the import is limited to it, and rows without an area are in it.
+    let scope = match &params.area_code {
+        Some(a) if scope.covers_area(a) => Scope::Areas(vec![a.clone()]),
+        Some(a) => return failed(format!("区域 {a} 不在发起导入的账号的管辖范围内")),
+        None => scope,
+    };
+    let mut file = file;
+    if let Some(a) = &params.area_code {
+        for r in &mut file.rows {
+            r.input.area_code.get_or_insert_with(|| a.clone());
+        }
+    }
     let checking = std::time::Instant::now();
     let (mut report, written) = match params.kind {
         ImportKind::Enterprises => {
