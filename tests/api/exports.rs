@@ -169,21 +169,36 @@ async fn exports_honour_jurisdiction_and_filters(db: TestDb) {
 async fn the_template_is_what_the_import_reads(db: TestDb) {
     let state = AppState::new(db.store.clone());
     let app = test_app_from(state).await;
-    let t = send(
+    for (kind, sheet, list) in [
+        ("enterprises", "企业台账", "涪城区"),
+        ("certificates", "证书台账", "三级"),
+        ("accidents", "事故台账", "机械伤害"),
+    ] {
+        let t = send(
+            &app,
+            TestRequest::get().uri(&format!("/api/v1/imports/templates/{kind}.xlsx")),
+        )
+        .await;
+        assert_eq!(t.status, StatusCode::OK, "{kind}");
+        // Every header of the template maps to a column, and nothing is left over.
+        let read = read_workbook(t.raw.to_vec(), Some(sheet), &[])
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert!(read.unmapped.is_empty(), "{kind}: {:?}", read.unmapped);
+        assert_eq!(read.total, 0);
+        // The dropdowns name the lists of the codes sheet, which holds the values.
+        let xml = unzip_entry(&t.raw, "xl/worksheets/sheet1.xml");
+        assert!(xml.contains("<dataValidation"), "{kind}: dropdowns");
+        assert!(xml.contains("代码表"), "{kind}: drawn from the codes sheet");
+        let strings = unzip_entry(&t.raw, "xl/sharedStrings.xml");
+        assert!(strings.contains(list), "{kind}: the list holds {list}");
+    }
+    let none = send(
         &app,
-        TestRequest::get().uri("/api/v1/imports/templates/enterprises.xlsx"),
+        TestRequest::get().uri("/api/v1/imports/templates/hazards.xlsx"),
     )
     .await;
-    assert_eq!(t.status, StatusCode::OK);
-    // Every header of the template maps to a column, and nothing is left over.
-    let read =
-        read_workbook(t.raw.to_vec(), Some("企业台账"), &[]).unwrap_or_else(|e| panic!("{e}"));
-    assert!(read.unmapped.is_empty(), "{:?}", read.unmapped);
-    assert_eq!(read.total, 0);
-    // The dropdowns name the lists of the codes sheet.
-    let xml = unzip_entry(&t.raw, "xl/worksheets/sheet1.xml");
-    assert!(xml.contains("<dataValidation"), "dropdowns");
-    assert!(xml.contains("代码表"), "drawn from the codes sheet");
+    assert_eq!(none.status, StatusCode::BAD_REQUEST);
+    assert_eq!(none.body["code"], "invalid_path");
 }
 
 /// One file of a zip archive, as text (the xlsx's sheet XML), found by its local header.

@@ -1040,8 +1040,11 @@ pub fn run(state: &AppState, job: &Job, owner: &str) -> Result<(), StoreError> {
     }
 }
 
+/// A template column: the column, whether a new record needs it, and how to fill it.
+type TemplateColumn = (Column, bool, &'static str);
+
 /// The columns of the enterprise template, in order: what an enterprise import reads.
-const TEMPLATE_COLUMNS: &[(Column, bool, &str)] = &[
+const ENTERPRISE_COLUMNS: &[TemplateColumn] = &[
     (
         Column::CreditCode,
         true,
@@ -1068,51 +1071,128 @@ const TEMPLATE_COLUMNS: &[(Column, bool, &str)] = &[
     (Column::Employees, false, "整数"),
 ];
 
+/// The columns of the certificate template.
+const CERTIFICATE_COLUMNS: &[TemplateColumn] = &[
+    (Column::CreditCode, true, "持证企业的代码；企业须已在台账中"),
+    (Column::Name, false, "便于核对，不导入"),
+    (
+        Column::CertificateNumber,
+        true,
+        "旧证书编号（如 川AQBJXⅢ201900012）照原样填写",
+    ),
+    (
+        Column::Grade,
+        true,
+        "从下拉列表选择；旧证书编号能看出等级的可以不填",
+    ),
+    (Column::IssuedOn, true, "日期，如 2021-03-05"),
+    (Column::ValidUntil, false, "不填按发证日期加 3 年"),
+    (Column::AuthorityName, false, "不填记为“未注明（台账导入）”"),
+    (Column::Standard, false, "不填记为“未注明（台账导入）”"),
+];
+
+/// The columns of the accident template.
+const ACCIDENT_COLUMNS: &[TemplateColumn] = &[
+    (
+        Column::CreditCode,
+        true,
+        "发生事故的企业的代码；企业须已在台账中",
+    ),
+    (Column::Name, false, "便于核对，不导入"),
+    (Column::AccidentDate, true, "日期，如 2024-03-05"),
+    (Column::AccidentKind, true, "从下拉列表选择（GB 6441-1986）"),
+    (Column::Deaths, false, "整数，不填按 0"),
+    (Column::SeriouslyInjured, false, "整数，不填按 0"),
+    (Column::DirectLossTenThousand, false, "万元"),
+    (Column::Source, false, "事故调查报告、通报文号等"),
+];
+
 /// Rows of the template that carry the dropdowns.
 const TEMPLATE_ROWS: u32 = 10_000;
 
-/// The enterprise ledger template: the headers the import reads, dropdowns for the closed
-/// lists (areas, scales, mine kinds) drawn from a sheet of codes, and a sheet of notes.
-pub fn enterprise_template() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+/// The closed list a template column's dropdown offers, if any: its title and values.
+fn template_list(column: Column) -> Option<(&'static str, Vec<&'static str>)> {
+    use safegrade_domain::grading::{AccidentKind, Grade};
+    use safegrade_domain::{AREAS, MineKind, Scale};
+    fn labels<T: CodeList>() -> Vec<&'static str> {
+        T::ALL.iter().map(CodeList::label_zh).collect()
+    }
+    Some(match column {
+        Column::Area => (column.label_zh(), AREAS.iter().map(|a| a.name_zh).collect()),
+        Column::Scale => (column.label_zh(), labels::<Scale>()),
+        Column::MineKind => (column.label_zh(), labels::<MineKind>()),
+        Column::Grade => (column.label_zh(), labels::<Grade>()),
+        Column::AccidentKind => (column.label_zh(), labels::<AccidentKind>()),
+        _ => return None,
+    })
+}
+
+/// The template of an import kind: the sheet's name, its columns, and the notes' last lines.
+fn template_of(
+    kind: ImportKind,
+) -> (
+    &'static str,
+    &'static [TemplateColumn],
+    &'static [&'static str],
+) {
+    const COMMON: &str = "先“试导入”查看每行的问题和将要发生的变化，确认无误后再正式导入；默认有任何一行出错则整份不导入。";
+    match kind {
+        ImportKind::Enterprises => (
+            "企业台账",
+            ENTERPRISE_COLUMNS,
+            &[
+                "每行一家企业，第一行是表头；表头可用“也认的表头”中的写法，全角字符和多余空格会被忽略。",
+                "已在台账中的企业（同一统一社会信用代码）按表中的值更新；留空的单元格保留原值。",
+                COMMON,
+                "等级证书和事故按证书台账、事故台账另行导入。",
+            ],
+        ),
+        ImportKind::Certificates => (
+            "证书台账",
+            CERTIFICATE_COLUMNS,
+            &[
+                "每行一张证书，第一行是表头；持证企业须先在企业台账中。",
+                "已登记的证书（同一编号、同一企业、等级和发证日期）视为无变化；已登记的证书不会被修改。",
+                COMMON,
+            ],
+        ),
+        ImportKind::Accidents => (
+            "事故台账",
+            ACCIDENT_COLUMNS,
+            &[
+                "每行一起事故，第一行是表头；企业须先在企业台账中。",
+                "同一企业、同一天、同一类别、伤亡人数相同的事故视为同一起，已登记的不再登记。",
+                COMMON,
+            ],
+        ),
+    }
+}
+
+/// The template of `kind`: the headers its import reads (required ones in red), dropdowns
+/// for the closed lists drawn from a sheet of codes, and a sheet of notes.
+pub fn template(kind: ImportKind) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{DataValidation, Format, Formula, Workbook};
-    use safegrade_domain::{AREAS, MineKind, Scale, Sector};
+    let (sheet, columns, lines) = template_of(kind);
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let required = Format::new().set_bold().set_font_color("#C00000");
     let wrap = Format::new().set_text_wrap();
-
     let codes_name = "代码表";
-    let lists: [(&str, Vec<&str>); 3] = [
-        (
-            "所属县（市、区）",
-            AREAS.iter().map(|a| a.name_zh).collect(),
-        ),
-        (
-            "企业规模",
-            Scale::ALL.iter().map(|s| s.label_zh()).collect(),
-        ),
-        (
-            "非煤矿山类型",
-            MineKind::ALL.iter().map(|m| m.label_zh()).collect(),
-        ),
-    ];
+    let lists: Vec<(Column, (&str, Vec<&str>))> = columns
+        .iter()
+        .filter_map(|(c, _, _)| template_list(*c).map(|l| (*c, l)))
+        .collect();
 
     let ledger = book.add_worksheet();
-    ledger.set_name("企业台账")?;
-    for (c, (column, must, _)) in TEMPLATE_COLUMNS.iter().enumerate() {
+    ledger.set_name(sheet)?;
+    for (c, (column, must, _)) in columns.iter().enumerate() {
         let c = u16::try_from(c).unwrap_or(u16::MAX);
         let style = if *must { &required } else { &bold };
         ledger.write_string_with_format(0, c, column.label_zh(), style)?;
         ledger.set_column_width(c, 20)?;
-        let list = match column {
-            Column::Area => Some(0),
-            Column::Scale => Some(1),
-            Column::MineKind => Some(2),
-            _ => None,
-        };
-        if let Some(l) = list {
+        if let Some(l) = lists.iter().position(|(lc, _)| lc == column) {
             let letter = char::from(b'A' + u8::try_from(l).unwrap_or(0));
-            let n = lists[l].1.len() + 1;
+            let n = lists[l].1.1.len() + 1;
             let dv = DataValidation::new()
                 .allow_list_formula(Formula::new(format!(
                     "='{codes_name}'!${letter}$2:${letter}${n}"
@@ -1126,36 +1206,35 @@ pub fn enterprise_template() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
 
     let codes = book.add_worksheet();
     codes.set_name(codes_name)?;
-    for (c, (title, values)) in lists.iter().enumerate() {
+    let mut reference = lists.iter().map(|(_, l)| l.clone()).collect::<Vec<_>>();
+    if kind == ImportKind::Enterprises {
+        // The sectors, for reference: the industry code decides an enterprise's.
+        reference.push((
+            "监管行业（由行业代码确定）",
+            safegrade_domain::Sector::ALL
+                .iter()
+                .map(CodeList::label_zh)
+                .collect(),
+        ));
+    }
+    for (c, (title, values)) in reference.iter().enumerate() {
         let c = u16::try_from(c).unwrap_or(u16::MAX);
         codes.write_string_with_format(0, c, *title, &bold)?;
-        codes.set_column_width(c, 22)?;
+        codes.set_column_width(c, 24)?;
         for (r, v) in values.iter().enumerate() {
             codes.write_string(u32::try_from(r + 1).unwrap_or(u32::MAX), c, *v)?;
         }
     }
-    // The sectors, for reference: the industry code decides an enterprise's.
-    let sectors = u16::try_from(lists.len()).unwrap_or(u16::MAX);
-    codes.write_string_with_format(0, sectors, "监管行业（由行业代码确定）", &bold)?;
-    codes.set_column_width(sectors, 30)?;
-    for (r, s) in Sector::ALL.iter().enumerate() {
-        codes.write_string(
-            u32::try_from(r + 1).unwrap_or(u32::MAX),
-            sectors,
-            s.label_zh(),
-        )?;
-    }
 
     let notes = book.add_worksheet();
     notes.set_name("填表说明")?;
-    notes.set_column_width(0, 22)?;
-    notes.set_column_width(1, 8)?;
-    notes.set_column_width(2, 50)?;
-    notes.set_column_width(3, 50)?;
+    for (c, w) in [22, 8, 50, 50].into_iter().enumerate() {
+        notes.set_column_width(u16::try_from(c).unwrap_or(0), w)?;
+    }
     for (c, h) in ["列", "必填", "怎么填", "也认的表头"].iter().enumerate() {
         notes.write_string_with_format(0, u16::try_from(c).unwrap_or(0), *h, &bold)?;
     }
-    for (r, (column, must, how)) in TEMPLATE_COLUMNS.iter().enumerate() {
+    for (r, (column, must, how)) in columns.iter().enumerate() {
         let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
         let synonyms = safegrade_domain::ledger::sheet::SYNONYMS
             .iter()
@@ -1167,39 +1246,50 @@ pub fn enterprise_template() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         notes.write_string_with_format(r, 2, *how, &wrap)?;
         notes.write_string_with_format(r, 3, &synonyms, &wrap)?;
     }
-    let last = u32::try_from(TEMPLATE_COLUMNS.len() + 2).unwrap_or(u32::MAX);
-    for (i, line) in [
-        "每行一家企业，第一行是表头；表头可用“也认的表头”中的写法，全角字符和多余空格会被忽略。",
-        "已在台账中的企业（同一统一社会信用代码）按表中的值更新；留空的单元格保留原值。",
-        "先“试导入”查看每行的问题和将要发生的变化，确认无误后再正式导入；默认有任何一行出错则整份不导入。",
-        "等级证书（含旧证书编号）通过证书登记录入，不在本表中。",
-    ]
-    .iter()
-    .enumerate()
-    {
+    let last = u32::try_from(columns.len() + 2).unwrap_or(u32::MAX);
+    for (i, line) in lines.iter().enumerate() {
         notes.write_string(last + u32::try_from(i).unwrap_or(0), 0, *line)?;
     }
     book.save_to_buffer()
 }
 
-/// The enterprise ledger template (企业台账导入模板): the headers the import reads
-/// (required ones in red), dropdowns for areas, scales and mine kinds from the reference
-/// lists, a sheet of codes, and a sheet of notes with the accepted header synonyms.
+/// An import template (导入模板): `enterprises.xlsx` (企业台账), `certificates.xlsx` (证书台账)
+/// or `accidents.xlsx` (事故台账). The headers the import reads (required ones in red),
+/// dropdowns for the closed lists (areas, scales, mine kinds; grades; accident kinds) from
+/// the reference lists, a sheet of codes, and a sheet of notes with the accepted synonyms.
 #[utoipa::path(
     tag = "imports",
     operation_id = "get_import_template",
+    params(("kind" = crate::plumbing::codes::ImportKind, Path, description = "What the file holds")),
     responses(
         (status = 200, description = "The template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = crate::plumbing::export::FileBody),
     )
 )]
-#[get("/imports/templates/enterprises.xlsx")]
-pub async fn get_import_template(_caller: Caller) -> Result<HttpResponse, ApiError> {
-    let bytes = enterprise_template().map_err(|e| ApiError::internal(e.to_string()))?;
+#[get("/imports/templates/{kind}.xlsx")]
+pub async fn get_import_template(
+    _caller: Caller,
+    kind: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let kind = ImportKind::from_code(&kind).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidPath,
+            format!(
+                "there is a template for {}, not '{kind}'",
+                ImportKind::codes().join(", ")
+            ),
+        )
+    })?;
+    let bytes = template(kind).map_err(|e| ApiError::internal(e.to_string()))?;
+    let name = format!("{}导入模板.xlsx", template_of(kind).0);
     Ok(HttpResponse::Ok()
         .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            "attachment; filename=\"enterprises.xlsx\"; filename*=UTF-8''%E4%BC%81%E4%B8%9A%E5%8F%B0%E8%B4%A6%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx",
+            format!(
+                "attachment; filename=\"{}.xlsx\"; filename*=UTF-8''{}",
+                kind.as_str(),
+                url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+            ),
         ))
         .body(bytes))
 }
