@@ -41,15 +41,21 @@ impl LedgerFile {
         self.problems_at(&self.problems, p.row, &p.outcome)
     }
 
-    /// The problems of row `row`: those of `cells` (the problems of its cells as one kind of
-    /// import reads them), then the refusal of its plan at the file's headers.
+    /// The problems of row `row`: those of `cells` (the problems of the cells as one kind of
+    /// import reads them, in row order), then the refusal of its plan at the file's headers.
     pub fn problems_at<T>(
         &self,
         cells: &[CellProblem],
         row: usize,
         outcome: &Result<T, Refused>,
     ) -> Vec<CellProblem> {
-        let mut out: Vec<CellProblem> = cells.iter().filter(|c| c.row == row).cloned().collect();
+        // Cell problems come in row order (the file is read row by row).
+        let from = cells.partition_point(|c| c.row < row);
+        let mut out: Vec<CellProblem> = cells[from..]
+            .iter()
+            .take_while(|c| c.row == row)
+            .cloned()
+            .collect();
         let refused = match outcome {
             Ok(_) => Vec::new(),
             Err(Refused::Fields(v)) => problems_at(&self.map, &self.headers, row, v.clone()),
@@ -90,13 +96,29 @@ impl LedgerFile {
     /// The rows that can be imported as planned: no problem in their cells and a plan
     /// without refusal.
     pub fn importable(&self, planned: &[Planned]) -> Vec<LedgerRow> {
-        self.rows
-            .iter()
-            .zip(planned)
-            .filter(|(r, p)| p.outcome.is_ok() && self.problems.iter().all(|c| c.row != r.row))
-            .map(|(r, _)| r.clone())
-            .collect()
+        importable(
+            &self.rows,
+            |r| r.row,
+            &self.problems,
+            planned.iter().map(|p| &p.outcome),
+        )
     }
+}
+
+/// The rows that can be imported: those whose plan (`outcomes`, in the order of `rows`) has
+/// no refusal and whose cells have no problem.
+pub fn importable<'a, R: Clone, T: 'a>(
+    rows: &[R],
+    row_of: impl Fn(&R) -> usize,
+    cells: &[CellProblem],
+    outcomes: impl Iterator<Item = &'a Result<T, Refused>>,
+) -> Vec<R> {
+    let bad: std::collections::BTreeSet<usize> = cells.iter().map(|c| c.row).collect();
+    rows.iter()
+        .zip(outcomes)
+        .filter(|(r, o)| o.is_ok() && !bad.contains(&row_of(r)))
+        .map(|(r, _)| r.clone())
+        .collect()
 }
 
 /// Why a file cannot be read at all.

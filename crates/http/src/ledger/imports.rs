@@ -738,43 +738,22 @@ fn report_of(file: &LedgerFile, planned: &[Planned]) -> ImportReport {
 }
 
 /// The report of a record plan (certificates, accidents), with the problems of its cells.
-fn record_report<C: HasCreditCode, D>(
+fn record_report<D>(
     file: &LedgerFile,
-    (rows, cells): (&[RecordRow<C>], &[CellProblem]),
+    cells: &[CellProblem],
     planned: &[PlannedRecord<D>],
 ) -> ImportReport {
     let plan = planned
         .iter()
         .map(|p| RowPlan {
             row: p.row,
-            credit_code: rows
-                .iter()
-                .find(|r| r.row == p.row)
-                .and_then(|r| r.cells.credit_code())
-                .unwrap_or_default(),
+            credit_code: &p.credit_code,
             record: Some(&p.key),
             outcome: &p.outcome,
             problems: file.problems_at(cells, p.row, &p.outcome),
         })
         .collect();
     report_from(file, plan, Tally::of_records(planned))
-}
-
-/// The cells of a record row name their holder.
-trait HasCreditCode {
-    fn credit_code(&self) -> Option<&str>;
-}
-
-impl HasCreditCode for safegrade_domain::ledger::sheet::CertificateCells {
-    fn credit_code(&self) -> Option<&str> {
-        self.credit_code.as_deref()
-    }
-}
-
-impl HasCreditCode for safegrade_domain::ledger::sheet::AccidentCells {
-    fn credit_code(&self) -> Option<&str> {
-        self.credit_code.as_deref()
-    }
 }
 
 fn finish(
@@ -885,29 +864,29 @@ fn run_records<K, C>(
 ) -> Result<Ran, StoreError>
 where
     K: RecordKind<Cells = C> + 'static,
-    C: HasCreditCode + Clone + Send + 'static,
+    C: Clone + Send + 'static,
 {
     let store = &state.store;
     let today = state.today();
     let planned = store.plan_record_import::<K>(rows, scope, today)?;
-    let report = record_report(file, (rows, cells), &planned);
+    let report = record_report(file, cells, &planned);
     timings.check_ms = ms_since(checking);
     if !writes(params, &report) {
         return Ok((report, None));
     }
-    let ok: Vec<RecordRow<C>> = rows
-        .iter()
-        .zip(&planned)
-        .filter(|(r, p)| p.outcome.is_ok() && cells.iter().all(|c| c.row != r.row))
-        .map(|(r, _)| r.clone())
-        .collect();
+    let ok = crate::ledger::import::importable(
+        rows,
+        |r| r.row,
+        cells,
+        planned.iter().map(|p| &p.outcome),
+    );
     let written = write_chunks(
         (job, owner, params),
         (&ok, total),
         |part, chunk| {
             store.import_records_chunk::<K>(part, (scope.clone(), actor.clone(), today), chunk)
         },
-        |replanned| record_report(file, (rows, cells), replanned),
+        |replanned| record_report(file, cells, replanned),
     )?;
     Ok((report, Some(written)))
 }

@@ -42,6 +42,8 @@ pub type AccidentRow = RecordRow<AccidentCells>;
 pub struct PlannedRecord<D> {
     /// Row number.
     pub row: usize,
+    /// The holder's credit code as written.
+    pub credit_code: String,
     /// The record in a few words (a certificate's number; an accident's day and kind).
     pub key: String,
     /// `Created` or `Unchanged` (already recorded), or why not.
@@ -297,6 +299,7 @@ fn plan<K: RecordKind>(
         let key = K::key(&r.cells);
         let mut planned = PlannedRecord {
             row: r.row,
+            credit_code: K::credit_code(&r.cells).unwrap_or_default().to_owned(),
             key: key.clone(),
             outcome: Ok(Outcome::Created),
             data: None,
