@@ -28,14 +28,19 @@ const TURN: Duration = Duration::from_secs(20);
 /// Events read per query.
 const PAGE: i64 = 100;
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(TIMEOUT))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent("SafeGrade-Webhooks/1")
-        .build()
-        .into()
+/// The HTTP client of every delivery of this process: built once, so its connections (and
+/// TLS setup) are reused from one delivery and one round to the next.
+fn agent() -> &'static ureq::Agent {
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .timeout_global(Some(TIMEOUT))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent("SafeGrade-Webhooks/1")
+            .build()
+            .into()
+    })
 }
 
 /// The message id of an event: the same on every attempt, so receivers can drop repeats.
@@ -120,7 +125,7 @@ pub fn run(store: &Store, job: &Job, owner: &str) -> Result<(), StoreError> {
         .get("redeliver")
         .and_then(serde_json::Value::as_i64)
     {
-        return redeliver(store, job, owner, seq, &agent);
+        return redeliver(store, job, owner, seq, agent);
     }
     let Some(id) = job.subject.as_deref().and_then(WebhookId::parse) else {
         return park(store, at, "no_subscription");
@@ -160,8 +165,14 @@ pub fn run(store: &Store, job: &Job, owner: &str) -> Result<(), StoreError> {
         }
         for event in events {
             let seq = event.seq;
-            let attempt = store.delivery_attempts(id, seq)? + 1;
-            let outcome = send(&agent, &hook, event, (attempt, false));
+            // Earlier attempts can only be of the first event after the cursor, and only when
+            // it has been failing (a success clears `failing_since`).
+            let attempt = if hook.failing_since.is_some() {
+                store.delivery_attempts(id, seq)? + 1
+            } else {
+                1
+            };
+            let outcome = send(agent, &hook, event, (attempt, false));
             let failed = !outcome.succeeded;
             hook = store.record_delivery(at, id, outcome)?;
             if failed {

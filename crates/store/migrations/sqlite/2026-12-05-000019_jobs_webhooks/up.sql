@@ -69,3 +69,4 @@ CREATE TABLE webhook_deliveries (
 );
 
 CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);
+CREATE INDEX webhook_deliveries_event ON webhook_deliveries (webhook_id, event_seq);
