@@ -180,18 +180,6 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Job, StoreError> {
         .into_job()
 }
 
-/// The job of `kind` about `subject` (a webhook's delivery job).
-pub fn of_subject(conn: &mut DbConn, kind: JobKind, subject: &str) -> Result<Job, StoreError> {
-    jobs::table
-        .filter(jobs::kind.eq(kind.as_str()))
-        .filter(jobs::subject.eq(subject))
-        .select(JobRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(StoreError::NotFound)?
-        .into_job()
-}
-
 /// Makes the job of `kind` about `subject` due now (queued, unless a worker holds it: it
 /// then finds the new work on its next round).
 pub fn wake(conn: &mut DbConn, kind: JobKind, subject: &str) -> Result<(), StoreError> {
@@ -448,7 +436,7 @@ pub struct JobStats {
 impl Store {
     /// Figures of the job table and the webhook deliveries.
     pub fn job_stats(&self) -> Result<JobStats, StoreError> {
-        use crate::plumbing::schema::{events, webhook_deliveries, webhooks};
+        use crate::plumbing::schema::{webhook_deliveries, webhooks};
         let now = crate::now();
         self.with_read(|conn| {
             let jobs_by: Vec<(String, String, i64)> = jobs::table
@@ -466,9 +454,7 @@ impl Store {
                 .group_by(webhooks::status)
                 .select((webhooks::status, diesel::dsl::count_star()))
                 .load(conn)?;
-            let last: Option<i64> = events::table
-                .select(diesel::dsl::max(events::seq))
-                .first(conn)?;
+            let last = crate::plumbing::events::last_seq(conn)?;
             let slowest: Option<i64> = webhooks::table
                 .filter(webhooks::enabled.eq(true))
                 .select(diesel::dsl::min(webhooks::cursor))
@@ -488,10 +474,7 @@ impl Store {
                     .filter_map(|(k, at)| at.map(|at| (k, waited(at))))
                     .collect(),
                 webhooks: hooks,
-                webhook_events_behind: match (last, slowest) {
-                    (Some(l), Some(s)) => (l - s).max(0),
-                    _ => 0,
-                },
+                webhook_events_behind: slowest.map_or(0, |s| (last - s).max(0)),
                 deliveries: (count(true), count(false)),
             })
         })

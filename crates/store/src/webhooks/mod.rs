@@ -18,7 +18,7 @@ use crate::jobs::NewJob;
 use crate::plumbing::events::payload::WebhookFields;
 use crate::plumbing::events::{EventData, NewEvent};
 use crate::plumbing::instant::{StoredInstant, utc};
-use crate::plumbing::schema::{events, webhook_deliveries, webhooks};
+use crate::plumbing::schema::{webhook_deliveries, webhooks};
 use crate::{DbConn, Store, StoreError, WriteTx};
 
 /// What a subscriber sets.
@@ -230,9 +230,7 @@ pub fn create(
 ) -> Result<Webhook, StoreError> {
     let now = crate::now();
     let id = WebhookId::new();
-    let cursor: Option<i64> = events::table
-        .select(diesel::dsl::max(events::seq))
-        .first(&mut **tx)?;
+    let cursor = crate::plumbing::events::last_seq(tx)?;
     diesel::insert_into(webhooks::table)
         .values((
             webhooks::id.eq(id.to_string()),
@@ -243,7 +241,7 @@ pub fn create(
             webhooks::secret.eq(secret),
             webhooks::enabled.eq(data.enabled),
             webhooks::status.eq(WebhookStatus::Active.as_str()),
-            webhooks::cursor.eq(cursor.unwrap_or(0)),
+            webhooks::cursor.eq(cursor),
             webhooks::version.eq(1_i64),
             webhooks::created_at.eq(now),
             webhooks::updated_at.eq(now),
@@ -272,13 +270,7 @@ pub fn update(
     data: WebhookData,
     (actor, expected): (&Actor, Option<i64>),
 ) -> Result<Webhook, StoreError> {
-    if let Some(v) = expected
-        && v != current.version
-    {
-        return Err(StoreError::VersionMismatch {
-            current: current.version,
-        });
-    }
+    crate::check_version(expected, current.version)?;
     let resumes =
         data.enabled && (!current.data.enabled || current.status == WebhookStatus::Failing);
     if data == current.data && !resumes {
@@ -421,12 +413,7 @@ impl Store {
 
     /// The last event's `seq` (0 for an empty log).
     pub fn events_end(&self) -> Result<i64, StoreError> {
-        self.with_read(|conn| {
-            Ok(events::table
-                .select(diesel::dsl::max(events::seq))
-                .first::<Option<i64>>(conn)?
-                .unwrap_or(0))
-        })
+        self.with_read(crate::plumbing::events::last_seq)
     }
 
     /// Ends an idle round of subscription `id`'s delivery job (held by `job`): nothing after

@@ -215,6 +215,15 @@ pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreE
     Ok(())
 }
 
+/// The last event's `seq` (0 for an empty log). Since `seq` values become visible in order,
+/// every event up to it is visible once it has been read.
+pub fn last_seq(conn: &mut DbConn) -> Result<i64, StoreError> {
+    Ok(events::table
+        .select(diesel::dsl::max(events::seq))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}
+
 /// Which events a caller may read: those about records inside its jurisdiction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventVisibility {
