@@ -378,34 +378,39 @@ fn is_workbook(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
 }
 
+/// Reads a body or a form field whole, refusing more than [`MAX_FILE_BYTES`].
+async fn read_limited<E: std::fmt::Display>(
+    mut stream: impl futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    what: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| bad_query(format!("{what} could not be read: {e}")))?;
+        if bytes.len() + chunk.len() > MAX_FILE_BYTES {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the file is larger than {MAX_FILE_BYTES} bytes"),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
 /// Reads the uploaded file: a multipart form's `file` field (its other fields as query
 /// parameters), or the body itself.
 async fn upload(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     mut query: ImportQuery,
 ) -> Result<(Vec<u8>, ImportQuery), ApiError> {
-    let too_large = || {
-        ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("the file is larger than {MAX_FILE_BYTES} bytes"),
-        )
-    };
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !multipart {
-        let mut bytes = Vec::new();
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| bad_query(format!("the body could not be read: {e}")))?;
-            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        return Ok((bytes, query));
+        return Ok((read_limited(payload, "the body").await?, query));
     }
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     let mut file = None;
@@ -416,14 +421,7 @@ async fn upload(
             .content_disposition()
             .and_then(|d| d.get_filename())
             .map(str::to_owned);
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| bad_query(format!("the form could not be read: {e}")))?;
-            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        let bytes = read_limited(&mut field, "the form").await?;
         let text = || String::from_utf8_lossy(&bytes).trim().to_owned();
         match name.as_str() {
             "file" => {
@@ -479,24 +477,16 @@ pub async fn create_import(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Action::WriteLedger)?;
     let (bytes, q) = upload(&req, payload, query.into_inner()).await?;
-    let kind = match q.kind.as_deref() {
-        None => ImportKind::Enterprises,
-        Some(k) => ImportKind::from_code(k).ok_or_else(|| {
-            bad_query(format!(
-                "kind '{k}' is not one of {}",
-                ImportKind::codes().join(", ")
-            ))
-        })?,
-    };
-    let mode = match q.mode.as_deref() {
-        None => ImportMode::All,
-        Some(m) => ImportMode::from_code(m).ok_or_else(|| {
-            bad_query(format!(
-                "mode '{m}' is not one of {}",
-                ImportMode::codes().join(", ")
-            ))
-        })?,
-    };
+    let kind: ImportKind = q
+        .kind
+        .as_deref()
+        .map_or(Ok(ImportKind::Enterprises), str::parse)
+        .map_err(|e| bad_query(format!("kind: {e}")))?;
+    let mode: ImportMode = q
+        .mode
+        .as_deref()
+        .map_or(Ok(ImportMode::All), str::parse)
+        .map_err(|e| bad_query(format!("mode: {e}")))?;
     if bytes.is_empty() {
         return Err(ApiError::new(ErrorCode::MalformedJson, "the file is empty"));
     }
