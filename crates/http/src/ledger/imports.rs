@@ -571,8 +571,7 @@ impl ImportResponse {
 /// The job `id` if it is an import the caller may see: its own, or any for a city
 /// administrator.
 fn visible(caller: &Caller, job: Job) -> Result<Job, StoreError> {
-    let own = job.principal_id.as_deref() == Some(caller.principal.id.to_string().as_str());
-    if job.kind == JobKind::Import && (own || caller.principal.data.may(Action::ManageAccess)) {
+    if job.kind == JobKind::Import && caller.sees_owned_by(job.principal_id.as_deref()) {
         Ok(job)
     } else {
         Err(StoreError::NotFound)
@@ -619,8 +618,7 @@ pub async fn list_imports(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), "imports")?;
-    let principal =
-        (!caller.principal.data.may(Action::ManageAccess)).then(|| caller.principal.id.to_string());
+    let principal = caller.owner_filter();
     let jobs = state
         .run(move |s| {
             Ok(s.list_jobs(

@@ -97,6 +97,19 @@ impl Caller {
         }
     }
 
+    /// The principal whose own records (imports, webhook subscriptions) a list is limited
+    /// to: the caller's, or `None` for a city administrator, who sees everyone's.
+    pub fn owner_filter(&self) -> Option<String> {
+        (!self.principal.data.may(Action::ManageAccess)).then(|| self.principal.id.to_string())
+    }
+
+    /// Whether the caller may see a record owned by principal `owner`: its own, or any for
+    /// a city administrator.
+    pub fn sees_owned_by(&self, owner: Option<&str>) -> bool {
+        self.owner_filter()
+            .is_none_or(|me| owner == Some(me.as_str()))
+    }
+
     /// Which events the caller may read.
     pub fn event_visibility(&self) -> EventVisibility {
         EventVisibility::of(&self.scope(), self.principal.data.may(Action::ManageAccess))

@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use safegrade_domain::jobs::WebhookStatus;
 use safegrade_domain::{
-    Action, CodeList, DeliveryId, EventType, Role, Violation, ViolationCode as V, WebhookId,
+    CodeList, DeliveryId, EventType, Role, Violation, ViolationCode as V, WebhookId,
 };
 use safegrade_store::StoreError;
 use safegrade_store::webhooks::{Delivery, Webhook, WebhookData};
@@ -182,9 +182,7 @@ fn require_subscriber(caller: &Caller) -> Result<(), ApiError> {
 
 /// The subscription if the caller may see it: its own, or any for a city administrator.
 fn visible(caller: &Caller, w: Webhook) -> Result<Webhook, StoreError> {
-    if w.principal_id == caller.principal.id.to_string()
-        || caller.principal.data.may(Action::ManageAccess)
-    {
+    if caller.sees_owned_by(Some(&w.principal_id)) {
         Ok(w)
     } else {
         Err(StoreError::NotFound)
@@ -254,8 +252,7 @@ pub async fn list_webhooks(
     require_subscriber(&caller)?;
     let q = query.into_inner();
     let (limit, after) = list::paging(q.limit, q.cursor.as_deref(), "webhooks")?;
-    let principal =
-        (!caller.principal.data.may(Action::ManageAccess)).then(|| caller.principal.id.to_string());
+    let principal = caller.owner_filter();
     let hooks = state
         .run(move |s| {
             Ok(s.list_webhooks(principal.as_deref(), after.as_deref(), i64::from(limit) + 1)?)
