@@ -334,6 +334,55 @@ fn code_or_label<T: crate::CodeList>(raw: &str) -> String {
         .map_or(s, |v| v.as_str().to_owned())
 }
 
+/// The cells of a row that hold a value, each with its column and its header as written.
+fn filled<'a>(
+    map: &'a HeaderMap,
+    headers: &'a [String],
+    cells: &'a [String],
+) -> impl Iterator<Item = (Column, &'a str, &'a str)> {
+    map.columns
+        .iter()
+        .enumerate()
+        .filter_map(move |(i, column)| {
+            let value = cells.get(i)?.trim();
+            let header = headers.get(i).map_or("", |h| h.trim());
+            Some((*column)?)
+                .filter(|_| !value.is_empty())
+                .map(|c| (c, value, header))
+        })
+}
+
+/// The header `column` is read from, as written (empty when the sheet lacks it).
+fn header_of<'a>(map: &HeaderMap, headers: &'a [String], column: Column) -> &'a str {
+    map.columns
+        .iter()
+        .position(|c| *c == Some(column))
+        .and_then(|i| headers.get(i))
+        .map_or("", |h| h.trim())
+}
+
+/// A cell whose value cannot be read.
+fn invalid_cell(row: usize, header: &str, message: String) -> CellProblem {
+    CellProblem {
+        row,
+        header: header.to_owned(),
+        code: crate::ViolationCode::InvalidValue,
+        message,
+    }
+}
+
+/// A date cell, or why not.
+fn date_cell(value: &str) -> Result<NaiveDate, String> {
+    parse_date(value).ok_or_else(|| format!("“{value}”不是日期（如 2021-03-05 或 2021年3月5日）"))
+}
+
+/// A grade cell, or why not.
+fn grade_cell(value: &str) -> Result<Grade, String> {
+    parse_grade(value).ok_or_else(|| {
+        format!("“{value}”不是标准化等级（一级、二级、三级、小微，或写作 Ⅰ、2、二）")
+    })
+}
+
 /// The enterprise a ledger row describes, read through `map` (row `row` of the sheet), as
 /// the API would take it; cells that cannot be read are problems at their headers. The
 /// enterprise's own checks (credit code, industry, …) come after, from
@@ -346,25 +395,8 @@ pub fn row_input(
 ) -> (crate::EnterpriseInput, Vec<CellProblem>) {
     let mut input = crate::EnterpriseInput::default();
     let mut problems = Vec::new();
-    for (i, column) in map.columns.iter().enumerate() {
-        let (Some(column), Some(raw)) = (column, cells.get(i)) else {
-            continue;
-        };
-        let value = raw.trim();
-        if value.is_empty() {
-            continue;
-        }
-        let mut fail = |message: String| {
-            problems.push(CellProblem {
-                row,
-                header: headers
-                    .get(i)
-                    .map(|h| h.trim().to_owned())
-                    .unwrap_or_default(),
-                code: crate::ViolationCode::InvalidValue,
-                message,
-            })
-        };
+    for (column, value, header) in filled(map, headers, cells) {
+        let mut fail = |message: String| problems.push(invalid_cell(row, header, message));
         let text = Some(value.to_owned());
         match column {
             Column::CreditCode => input.credit_code = text,
@@ -392,17 +424,13 @@ pub fn row_input(
                 _ => fail(format!("从业人数须为整数，实际为“{value}”")),
             },
             Column::Grade => {
-                if parse_grade(value).is_none() {
-                    fail(format!(
-                        "“{value}”不是标准化等级（一级、二级、三级、小微，或写作 Ⅰ、2、二）"
-                    ));
+                if let Err(why) = grade_cell(value) {
+                    fail(why);
                 }
             }
             Column::IssuedOn | Column::ValidUntil => {
-                if parse_date(value).is_none() {
-                    fail(format!(
-                        "“{value}”不是日期（如 2021-03-05 或 2021年3月5日）"
-                    ));
+                if let Err(why) = date_cell(value) {
+                    fail(why);
                 }
             }
             Column::CertificateNumber
@@ -766,63 +794,22 @@ pub fn certificate_cells(
 ) -> (CertificateCells, Vec<CellProblem>) {
     let mut out = CertificateCells::default();
     let mut problems = Vec::new();
-    let mut grade_header = None;
-    let mut number_header = String::new();
-    for (i, column) in map.columns.iter().enumerate() {
-        let (Some(column), Some(raw)) = (column, cells.get(i)) else {
-            continue;
-        };
-        let header = headers
-            .get(i)
-            .map(|h| h.trim().to_owned())
-            .unwrap_or_default();
-        let value = raw.trim();
-        if *column == Column::Grade {
-            grade_header = Some(header.clone());
-        }
-        if value.is_empty() {
-            continue;
-        }
-        let mut fail = |message: String| {
-            problems.push(CellProblem {
-                row,
-                header: header.clone(),
-                code: crate::ViolationCode::InvalidValue,
-                message,
-            });
-        };
-        let date = |fail: &mut dyn FnMut(String)| {
-            let d = parse_date(value);
-            if d.is_none() {
-                fail(format!(
-                    "“{value}”不是日期（如 2021-03-05 或 2021年3月5日）"
-                ));
-            }
-            d
-        };
+    for (column, value, header) in filled(map, headers, cells) {
+        let mut fail = |message: String| problems.push(invalid_cell(row, header, message));
         match column {
             Column::CreditCode => out.credit_code = Some(value.to_owned()),
-            Column::Grade => match parse_grade(value) {
-                Some(g) => out.grade = Some(g),
-                None => fail(format!(
-                    "“{value}”不是标准化等级（一级、二级、三级、小微，或写作 Ⅰ、2、二）"
-                )),
-            },
-            Column::CertificateNumber => {
-                out.number = Some(value.to_owned());
-                number_header.clone_from(&header);
-            }
-            Column::IssuedOn => out.issued_on = date(&mut fail),
-            Column::ValidUntil => out.valid_until = date(&mut fail),
+            Column::Grade => out.grade = grade_cell(value).map_err(&mut fail).ok(),
+            Column::CertificateNumber => out.number = Some(value.to_owned()),
+            Column::IssuedOn => out.issued_on = date_cell(value).map_err(&mut fail).ok(),
+            Column::ValidUntil => out.valid_until = date_cell(value).map_err(&mut fail).ok(),
             Column::AuthorityName => out.authority_name = Some(value.to_owned()),
             Column::Standard => out.standard = Some(value.to_owned()),
             _ => {}
         }
     }
+    let grade_header = header_of(map, headers, Column::Grade);
     let written = out.grade.is_some()
-        || problems
-            .iter()
-            .any(|p| Some(&p.header) == grade_header.as_ref());
+        || (!grade_header.is_empty() && problems.iter().any(|p| p.header == grade_header));
     if !written && let Some(legacy) = out.number.as_deref().and_then(legacy_number) {
         match legacy.grade {
             1 => out.grade = Some(Grade::Grade1),
@@ -830,7 +817,11 @@ pub fn certificate_cells(
             3 => out.grade = Some(Grade::Grade3),
             n => problems.push(CellProblem {
                 row,
-                header: grade_header.unwrap_or(number_header),
+                header: if grade_header.is_empty() {
+                    header_of(map, headers, Column::CertificateNumber).to_owned()
+                } else {
+                    grade_header.to_owned()
+                },
                 code: crate::ViolationCode::Required,
                 message: format!(
                     "旧矿山证书的 {} 级没有对应的现行等级，请在等级列写明",
@@ -910,26 +901,8 @@ pub fn accident_cells(
 ) -> (AccidentCells, Vec<CellProblem>) {
     let mut out = AccidentCells::default();
     let mut problems = Vec::new();
-    for (i, column) in map.columns.iter().enumerate() {
-        let (Some(column), Some(raw)) = (column, cells.get(i)) else {
-            continue;
-        };
-        let value = raw.trim();
-        if value.is_empty() {
-            continue;
-        }
-        let header = headers
-            .get(i)
-            .map(|h| h.trim().to_owned())
-            .unwrap_or_default();
-        let mut fail = |message: String| {
-            problems.push(CellProblem {
-                row,
-                header: header.clone(),
-                code: crate::ViolationCode::InvalidValue,
-                message,
-            });
-        };
+    for (column, value, header) in filled(map, headers, cells) {
+        let mut fail = |message: String| problems.push(invalid_cell(row, header, message));
         let number = normalise_header(value).parse::<f64>().ok();
         #[expect(
             clippy::cast_possible_truncation,
@@ -943,24 +916,19 @@ pub fn accident_cells(
         };
         match column {
             Column::CreditCode => out.credit_code = Some(value.to_owned()),
-            Column::AccidentDate => match parse_date(value) {
-                Some(d) => out.occurred_on = Some(d),
-                None => fail(format!(
-                    "“{value}”不是日期（如 2021-03-05 或 2021年3月5日）"
-                )),
-            },
+            Column::AccidentDate => out.occurred_on = date_cell(value).map_err(&mut fail).ok(),
             Column::AccidentKind => {
                 out.kind = Some(code_or_label::<crate::grading::AccidentKind>(value));
             }
             Column::Deaths | Column::SeriouslyInjured => {
                 match whole(1.0).filter(|_| number.is_some_and(|n| n.fract() == 0.0)) {
-                    Some(n) if *column == Column::Deaths => out.deaths = Some(n),
+                    Some(n) if column == Column::Deaths => out.deaths = Some(n),
                     Some(n) => out.seriously_injured = Some(n),
                     None => fail(format!("人数须为整数，实际为“{value}”")),
                 }
             }
             Column::DirectLoss | Column::DirectLossTenThousand => {
-                let scale = if *column == Column::DirectLoss {
+                let scale = if column == Column::DirectLoss {
                     1.0
                 } else {
                     10_000.0
