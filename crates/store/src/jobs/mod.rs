@@ -288,6 +288,14 @@ pub fn release(
     Ok(())
 }
 
+/// The SQL condition of a due job, `now` being the parameter holding the current instant:
+/// queued and its time has come, or running with its lease run out (its worker stopped).
+fn due(now: &str) -> String {
+    format!(
+        "((state = 'queued' AND run_after <= {now}) OR (state = 'running' AND lease_until < {now}))"
+    )
+}
+
 #[derive(QueryableByName)]
 struct Claimed {
     #[diesel(sql_type = Text)]
@@ -307,9 +315,9 @@ fn claim(conn: &mut DbConn, kind: JobKind, owner: &str) -> Result<Option<Job>, S
     let sql = format!(
         "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
          attempts = attempts + 1, updated_at = $3 \
-         WHERE id = (SELECT id FROM jobs WHERE kind = $4 AND \
-         ((state = 'queued' AND run_after <= $3) OR (state = 'running' AND lease_until < $3)) \
-         ORDER BY run_after, id LIMIT 1{lock}) RETURNING id"
+         WHERE id = (SELECT id FROM jobs WHERE kind = $4 AND {due} \
+         ORDER BY run_after, id LIMIT 1{lock}) RETURNING id",
+        due = due("$3"),
     );
     let claimed: Option<Claimed> = diesel::sql_query(sql)
         .bind::<Text, _>(owner)
@@ -348,11 +356,10 @@ impl Store {
     pub fn job_due(&self, kind: JobKind) -> Result<bool, StoreError> {
         let now = crate::now();
         self.with_read(|conn| {
-            let due: Option<Due> = diesel::sql_query(
-                "SELECT 1 AS n FROM jobs WHERE kind = $1 AND \
-                 ((state = 'queued' AND run_after <= $2) OR (state = 'running' AND lease_until < $2)) \
-                 LIMIT 1",
-            )
+            let due: Option<Due> = diesel::sql_query(format!(
+                "SELECT 1 AS n FROM jobs WHERE kind = $1 AND {} LIMIT 1",
+                due("$2")
+            ))
             .bind::<Text, _>(kind.as_str())
             .bind::<Timestamp, _>(now)
             .get_result(conn)
