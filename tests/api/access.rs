@@ -647,6 +647,7 @@ pub(crate) fn call(
         "list_reference" => get("/api/v1/reference/grades".into()),
         "get_me" => get("/api/v1/me".into()),
         "list_events" => get("/api/v1/events".into()),
+        "export_audit_chain" => get("/api/v1/events/export?area_code=510703".into()),
         "list_principals" => get("/api/v1/principals".into()),
         "get_principal" => get(format!("/api/v1/principals/{}", w.target)),
         "create_principal" => Call::json(
@@ -1067,6 +1068,7 @@ fn matrix() -> Vec<Case> {
         ("list_reference", all(200), None),
         ("get_me", all(200), None),
         ("list_events", all(200), None),
+        ("export_audit_chain", admin_only(200), None),
         ("list_principals", admin_only(200), None),
         ("get_principal", admin_only(200), None),
         ("create_principal", admin_only(201), None),

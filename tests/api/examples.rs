@@ -49,7 +49,12 @@ impl Stable {
                     .collect(),
             ),
             Value::Array(items) => {
-                let keep = if key == "items" { ITEMS } else { usize::MAX };
+                // A list page's items, or the lines of an export (a top-level array).
+                let keep = if key == "items" || key.is_empty() {
+                    ITEMS
+                } else {
+                    usize::MAX
+                };
                 Value::Array(
                     items
                         .iter()
@@ -67,6 +72,19 @@ impl Stable {
                     }
                 }
                 Value::String(out)
+            }
+            // An event's payload as stored (the audit chain's export): JSON text.
+            Value::String(s) if key == "data" && s.starts_with('{') => {
+                let parsed: Value = serde_json::from_str(s).unwrap_or(Value::Null);
+                Value::from(self.value("", &parsed, sent).to_string())
+            }
+            // An event's hashes (they cover its instants and ids).
+            Value::String(s)
+                if (key == "hash" || key == "prev_hash")
+                    && s.len() == 64
+                    && s != safegrade_store::events::chain::GENESIS =>
+            {
+                Value::from("9f2c".repeat(16))
             }
             Value::String(s) if uuid::Uuid::try_parse(s).is_ok() => {
                 if key == "request_id" {

@@ -175,11 +175,7 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
         safegrade_store::events::EventData::ImportCompleted(f) => {
             assert_eq!(
                 (f.sha256.as_str(), f.created, f.rows),
-                (
-                    safegrade_store::access::tokens::sha256_hex(&fixed).as_str(),
-                    3,
-                    3
-                )
+                (safegrade_store::digest::sha256_hex(&fixed).as_str(), 3, 3)
             );
             assert_eq!(events[3].resource_id, f.sha256);
         }

@@ -26,7 +26,7 @@ pub mod standards;
 pub mod webhooks;
 
 pub use plumbing::writer::WriteTx;
-pub use plumbing::{backup, events, idempotency, schema, writer};
+pub use plumbing::{backup, digest, events, idempotency, schema, writer};
 
 pub use ledger::enterprises::EnterpriseFilter;
 pub use ledger::reference::SyncReport;

@@ -424,11 +424,17 @@ where
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = actix_web::test::read_body(res).await;
-    let text = headers
+    let content_type = headers
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("text/"));
+        .unwrap_or_default();
+    let text = content_type.starts_with("text/");
     let body = match serde_json::from_slice(&bytes) {
+        // Newline-delimited JSON (the audit chain's export) as an array of its lines.
+        _ if content_type == "application/x-ndjson" => String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or(serde_json::Value::Null))
+            .collect(),
         Ok(v) => v,
         // A text answer (CSV) as one string.
         Err(_) if text => serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned()),

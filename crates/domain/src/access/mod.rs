@@ -46,6 +46,9 @@ code_list! {
         /// Record an enterprise's dual-prevention work: its risk register, control measures
         /// and hidden hazards (the enterprise its own).
         RecordDualPrevention = ("record_dual_prevention", "登记风险管控与隐患排查"),
+        /// Export the whole audit trail with its hashes (审计链), including events about
+        /// principals and tokens.
+        ExportAuditTrail = ("export_audit_trail", "导出审计链"),
     }
 }
 
@@ -67,7 +70,9 @@ impl Role {
                 Self::Integration => !read_only,
                 Self::Reviewer => false,
             },
-            Action::ManageAccess | Action::ManageReference => self == Self::CityAdmin,
+            Action::ManageAccess | Action::ManageReference | Action::ExportAuditTrail => {
+                self == Self::CityAdmin
+            }
         }
     }
 
@@ -526,6 +531,9 @@ code_list! {
         WebhookCreated = ("webhook.created", "新建事件推送订阅"),
         /// A webhook subscription was changed (its URL, types, enabling), or resumed.
         WebhookUpdated = ("webhook.updated", "变更事件推送订阅"),
+        /// The head of an audit chain (its last event of the day before, and that event's
+        /// hash), recorded once a day for each chain that grew (审计链头).
+        ChainHeadRecorded = ("audit.chain_head", "记录审计链头"),
     }
 }
 
@@ -570,6 +578,8 @@ code_list! {
         Import = ("import", "台账导入"),
         /// A webhook subscription.
         Webhook = ("webhook", "事件推送订阅"),
+        /// An audit chain: the events of one supervision area, or of the city (审计链).
+        AuditChain = ("audit_chain", "审计链"),
     }
 }
 
@@ -604,6 +614,7 @@ impl EventType {
             Self::ChecklistCreated | Self::DutyRecorded => ResourceType::Checklist,
             Self::ImportCompleted => ResourceType::Import,
             Self::WebhookCreated | Self::WebhookUpdated => ResourceType::Webhook,
+            Self::ChainHeadRecorded => ResourceType::AuditChain,
         }
     }
 }

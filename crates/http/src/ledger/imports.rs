@@ -117,7 +117,7 @@ impl Params {
                 .filter(|n| !n.is_empty())
                 .unwrap_or("ledger")
                 .to_owned(),
-            sha256: safegrade_store::access::tokens::sha256_hex(bytes),
+            sha256: safegrade_store::digest::sha256_hex(bytes),
             bytes: bytes.len(),
             columns,
             area_code: s.area_code.clone(),

@@ -178,18 +178,36 @@ const CHUNK: usize = 64 * 1024;
 
 /// The response streaming `sheet` as `format`, named `{name}-{today}.{ext}`.
 pub fn respond(state: &AppState, format: Format, sheet: Sheet) -> HttpResponse {
+    let file = format!("{}-{}.{}", sheet.name, state.today(), format.ext());
+    stream(
+        state,
+        format.content_type(),
+        format.ext(),
+        &file,
+        move |store, tx| match format {
+            Format::Csv => csv(store, sheet, tx),
+            Format::Xlsx => xlsx(store, sheet, tx),
+        },
+    )
+}
+
+/// The response streaming what `write` sends, as an attachment named `file` (an ASCII
+/// fallback `export.{ext}` for old clients). `write` runs on a thread of its own and sends
+/// its chunks as it goes; if it fails part-way, the body is cut short (the status line has
+/// gone).
+pub fn stream(
+    state: &AppState,
+    content_type: &'static str,
+    ext: &str,
+    file: &str,
+    write: impl FnOnce(&Store, &Sender) -> Result<(), String> + Send + 'static,
+) -> HttpResponse {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let store = state.store.clone();
-    let file = format!("{}-{}.{}", sheet.name, state.today(), format.ext());
     let span = tracing::Span::current();
     std::thread::spawn(move || {
         let _in = span.enter();
-        let result = match format {
-            Format::Csv => csv(&store, sheet, &tx),
-            Format::Xlsx => xlsx(&store, sheet, &tx),
-        };
-        if let Err(e) = result {
-            // The status line has gone; all that is left is to cut the body short.
+        if let Err(e) = write(&store, &tx) {
             tracing::error!(error = %e, "an export failed part-way");
             let _ = tx.blocking_send(Err(std::io::Error::other(e)));
         }
@@ -198,21 +216,22 @@ pub fn respond(state: &AppState, format: Format, sheet: Sheet) -> HttpResponse {
         rx.recv().await.map(|chunk| (chunk, rx))
     });
     HttpResponse::Ok()
-        .content_type(format.content_type())
+        .content_type(content_type)
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!(
-                "attachment; filename=\"export.{}\"; filename*=UTF-8''{}",
-                format.ext(),
+                "attachment; filename=\"export.{ext}\"; filename*=UTF-8''{}",
                 url::form_urlencoded::byte_serialize(file.as_bytes()).collect::<String>()
             ),
         ))
         .streaming(body)
 }
 
-type Sender = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
+/// Where a streamed export sends its chunks.
+pub type Sender = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
 
-fn send(tx: &Sender, bytes: Vec<u8>) -> Result<(), String> {
+/// Sends one chunk; fails once the client went away.
+pub fn send(tx: &Sender, bytes: Vec<u8>) -> Result<(), String> {
     tx.blocking_send(Ok(Bytes::from(bytes)))
         .map_err(|_| "the client went away".to_owned())
 }

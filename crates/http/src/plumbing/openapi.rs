@@ -277,7 +277,9 @@ pub fn operation_rules(operation_id: &str) -> Option<(Shape, &'static [ErrorCode
         "update_drive" => (Patch, &[C::NotFound, C::StageOutOfOrder]),
         "create_import" => (Create, &[]),
         "list_imports" | "list_webhooks" | "get_import_template" => (Read, &[]),
-        "export_enterprises" | "export_certificates" | "export_alerts" => (Read, &[]),
+        "export_enterprises" | "export_certificates" | "export_alerts" | "export_audit_chain" => {
+            (Read, &[])
+        }
         "get_import" | "get_webhook" | "list_deliveries" => (Read, &[C::NotFound]),
         "create_webhook" => (Create, &[]),
         "update_webhook" => (Patch, &[C::NotFound]),
@@ -310,6 +312,7 @@ pub fn title_zh(operation_id: &str) -> Option<&'static str> {
         "list_visits" => "查询督促指导记录",
         "create_visit" => "登记督促指导",
         "list_events" => "查询事件流（审计记录）",
+        "export_audit_chain" => "导出审计链（含哈希值，供离线核验）",
         "get_me" => "当前调用方",
         "list_principals" => "查询账号",
         "create_principal" => "新建账号",

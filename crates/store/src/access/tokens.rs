@@ -4,12 +4,12 @@
 //! system). With 256 random bits a plain SHA-256 is enough to store it: there is nothing to
 //! guess, so a slow password hash would only cost time on every cache miss.
 
+use crate::plumbing::digest::sha256_hex;
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use safegrade_domain::Refusal;
 use safegrade_domain::{Actor, Principal, PrincipalId, TokenId};
-use sha2::{Digest, Sha256};
 
 use crate::now;
 use crate::plumbing::events::payload::TokenFields;
@@ -88,17 +88,6 @@ impl TokenRow {
 /// The stored form of a token: SHA-256, lower-case hex.
 pub fn hash_secret(secret: &str) -> String {
     sha256_hex(secret.as_bytes())
-}
-
-/// SHA-256 of `bytes`, lower-case hex (token secrets, imported files).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest.iter() {
-        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    out
 }
 
 /// Whether `text` has the shape of a token (so obvious garbage costs no lookup).

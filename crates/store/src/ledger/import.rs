@@ -395,7 +395,7 @@ impl Store {
     ) -> Result<Vec<Planned>, StoreError> {
         let source = (
             file.name.to_owned(),
-            crate::access::tokens::sha256_hex(file.bytes),
+            crate::plumbing::digest::sha256_hex(file.bytes),
         );
         self.with_write_tx(move |tx| apply(tx, &rows, (&scope, mapping, &actor, reason), source))
     }

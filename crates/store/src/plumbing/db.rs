@@ -362,10 +362,18 @@ impl Store {
         self.write_queue.submit(Some(key), f)
     }
 
-    /// Runs the pending migrations of this backend.
+    /// Runs the pending migrations of this backend, then chains the events stored before
+    /// the audit chain existed (`crate::events::chain`).
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.writer.get()?;
-        run_migrations(&mut conn)
+        let applied = {
+            let mut conn = self.writer.get()?;
+            run_migrations(&mut conn)?
+        };
+        let chained = self.with_write_tx(|tx| crate::plumbing::events::chain::backfill(tx))?;
+        if chained > 0 {
+            tracing::info!(chained, "events stored before the audit chain were chained");
+        }
+        Ok(applied)
     }
 
     /// Checks that the database answers (for `/readyz`).
@@ -375,10 +383,23 @@ impl Store {
 }
 
 /// Runs the pending migrations on one connection and names the ones applied.
+///
+/// On PostgreSQL under a session-level advisory lock, so nodes that start together migrate
+/// one after the other: the first applies, the others find nothing pending.
 pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
     let applied = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(names),
-        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(names),
+        DbConn::Postgres(c) => {
+            let lock = |c: &mut PgConnection, sql: &str| {
+                diesel::sql_query(sql)
+                    .bind::<diesel::sql_types::BigInt, _>(crate::plumbing::locks::MIGRATIONS)
+                    .execute(c)
+            };
+            lock(c, "SELECT pg_advisory_lock($1)")?;
+            let applied = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(names);
+            lock(c, "SELECT pg_advisory_unlock($1)")?;
+            applied
+        }
     };
     applied.map_err(StoreError::Other)
 }

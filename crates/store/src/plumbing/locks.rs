@@ -7,6 +7,10 @@
 
 use crate::{DbConn, StoreError};
 
+/// The session-level advisory lock that runs migrations on one node at a time ("SGMIGR");
+/// held around the migrations, not a transaction (`crate::plumbing::db::run_migrations`).
+pub(crate) const MIGRATIONS: i64 = 0x5347_4d49_4752;
+
 /// What a lock protects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lock {

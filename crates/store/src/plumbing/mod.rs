@@ -1,10 +1,11 @@
 //! What every capability's storage builds on, knowing none of them: connections and pools,
-//! migrations, the writer threads, errors, stored instants, locks, the event log,
+//! migrations, the writer threads, digests, errors, stored instants, locks, the event log,
 //! idempotency, pages, the jurisdiction filter and the schema. `tests/arch.rs` checks that
 //! nothing here imports a capability module.
 
 pub mod backup;
 pub(crate) mod db;
+pub mod digest;
 pub(crate) mod error;
 pub mod events;
 pub mod idempotency;

@@ -104,6 +104,17 @@ diesel::table! {
         enterprise_id -> Nullable<Text>,
         data -> Text,
         reason -> Nullable<Text>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    event_chains (chain) {
+        chain -> Text,
+        last_seq -> BigInt,
+        last_hash -> Text,
+        length -> BigInt,
     }
 }
 
@@ -545,6 +556,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     principals,
     tokens,
     events,
+    event_chains,
     certificates,
     accidents,
     grade_summaries,

@@ -11,8 +11,10 @@ use diesel::prelude::*;
 use safegrade_domain::{
     Actor, CodeList, EnterpriseId, EventType, PrincipalId, ResourceType, Role, Scope,
 };
+pub mod chain;
 pub mod payload;
 
+pub use chain::StoredEvent;
 pub use payload::{Changes, EventData};
 
 use crate::plumbing::schema::events;
@@ -93,45 +95,11 @@ pub struct Event {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = events)]
-struct EventInsert {
-    event_type: &'static str,
-    occurred_at: NaiveDateTime,
-    actor_principal_id: Option<String>,
-    actor_role: Option<&'static str>,
-    request_id: Option<String>,
-    resource_type: &'static str,
-    resource_id: String,
-    area_code: Option<String>,
-    enterprise_id: Option<String>,
-    data: String,
-    reason: Option<String>,
-}
-
-#[derive(Debug, Queryable)]
-#[diesel(table_name = events)]
-struct EventRow {
-    seq: i64,
-    event_type: String,
-    #[diesel(deserialize_as = crate::plumbing::instant::StoredInstant)]
-    occurred_at: NaiveDateTime,
-    actor_principal_id: Option<String>,
-    actor_role: Option<String>,
-    request_id: Option<String>,
-    resource_type: String,
-    resource_id: String,
-    area_code: Option<String>,
-    enterprise_id: Option<String>,
-    data: String,
-    reason: Option<String>,
-}
-
 fn corrupt(column: &str) -> StoreError {
     StoreError::Other(format!("a stored events.{column} is not valid").into())
 }
 
-impl EventRow {
+impl StoredEvent {
     fn into_event(self) -> Result<Event, StoreError> {
         let event_type =
             EventType::from_code(&self.event_type).ok_or_else(|| corrupt("event_type"))?;
@@ -157,15 +125,18 @@ impl EventRow {
 }
 
 impl NewEvent {
-    fn row(&self, at: NaiveDateTime) -> Result<EventInsert, StoreError> {
+    fn row(&self, seq: i64, at: NaiveDateTime) -> Result<StoredEvent, StoreError> {
         let event_type = self.event_type();
-        Ok(EventInsert {
-            event_type: event_type.as_str(),
+        Ok(StoredEvent {
+            seq,
+            prev_hash: None,
+            hash: None,
+            event_type: event_type.as_str().to_owned(),
             occurred_at: at,
             actor_principal_id: self.actor.principal_id.map(|p| p.to_string()),
-            actor_role: self.actor.role.map(|r| r.as_str()),
+            actor_role: self.actor.role.map(|r| r.as_str().to_owned()),
             request_id: self.actor.request_id.clone(),
-            resource_type: event_type.resource_type().as_str(),
+            resource_type: event_type.resource_type().as_str().to_owned(),
             resource_id: self.resource_id.clone(),
             area_code: self.area_code.clone(),
             enterprise_id: self.enterprise_id.map(|e| e.to_string()),
@@ -175,25 +146,29 @@ impl NewEvent {
     }
 }
 
+/// Events written by one multi-row insert on PostgreSQL (each binds 14 values).
+const EVENTS_PER_INSERT: usize = 1000;
+
 /// Appends the events of one write transaction, just before its commit. On PostgreSQL it
 /// first takes the transaction-scoped lock `locks::Lock::Events`: transactions append
 /// (and so draw `seq` values) one after another, each holding the lock until its commit is
-/// visible, so a later `seq` never becomes visible before an earlier one.
-/// Events written by one multi-row insert on PostgreSQL (each binds about a dozen values).
-const EVENTS_PER_INSERT: usize = 1000;
-
+/// visible, so a later `seq` never becomes visible before an earlier one. Each event is
+/// linked onto its area's audit chain ([`chain`]) before it is inserted.
 pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreError> {
     if batch.is_empty() {
         return Ok(());
     }
+    crate::plumbing::locks::hold(conn, crate::plumbing::locks::Lock::Events)?;
     let at = crate::now();
-    let rows: Vec<EventInsert> = batch.iter().map(|e| e.row(at)).collect::<Result<_, _>>()?;
+    let seqs = chain::next_seqs(conn, batch.len())?;
+    let mut rows: Vec<StoredEvent> = batch
+        .iter()
+        .zip(seqs)
+        .map(|(e, seq)| e.row(seq, at))
+        .collect::<Result<_, _>>()?;
+    chain::link(conn, &mut rows)?;
     match conn {
-        DbConn::Postgres(_) => {
-            crate::plumbing::locks::hold(conn, crate::plumbing::locks::Lock::Events)?;
-            let DbConn::Postgres(pg) = conn else {
-                return Ok(());
-            };
+        DbConn::Postgres(pg) => {
             // PostgreSQL takes at most 65,535 bound values a statement: a large job (a
             // ledger import, demo data) records more events than fit in one insert.
             for chunk in rows.chunks(EVENTS_PER_INSERT) {
@@ -327,9 +302,10 @@ impl Store {
             }
             q.order(events::seq.asc())
                 .limit(limit)
-                .load::<EventRow>(conn)?
+                .select(StoredEvent::as_select())
+                .load::<StoredEvent>(conn)?
                 .into_iter()
-                .map(EventRow::into_event)
+                .map(StoredEvent::into_event)
                 .collect()
         })
     }

@@ -620,6 +620,20 @@ pub struct WebhookFields {
     pub status: String,
 }
 
+/// The head of an audit chain as recorded once a day (`audit.chain_head`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChainHeadFields {
+    /// The chain: a supervision area's code, or `city` for events without an area.
+    pub chain: String,
+    /// The day (China Standard Time) the head was recorded; it names the chain's last
+    /// event of the day before.
+    pub recorded_on: String,
+    /// That event.
+    pub seq: i64,
+    /// That event's hash (SHA-256, hexadecimal).
+    pub hash: String,
+}
+
 /// A step taken on a hazard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HazardStepFields {
@@ -746,6 +760,9 @@ pub enum EventData {
     /// `webhook.updated`: the subscription as changed.
     #[serde(rename = "webhook.updated")]
     WebhookUpdated(WebhookFields),
+    /// `audit.chain_head`: a chain's last event and its hash, as of a day.
+    #[serde(rename = "audit.chain_head")]
+    ChainHeadRecorded(ChainHeadFields),
 }
 
 impl EventData {
@@ -786,6 +803,7 @@ impl EventData {
             Self::ImportCompleted(_) => EventType::ImportCompleted,
             Self::WebhookCreated(_) => EventType::WebhookCreated,
             Self::WebhookUpdated(_) => EventType::WebhookUpdated,
+            Self::ChainHeadRecorded(_) => EventType::ChainHeadRecorded,
         }
     }
 

@@ -1,93 +1,13 @@
 //! Black-box: the real `safegrade` binary on a free port with a temp SQLite file, walked
 //! through the README's example over a real socket.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+mod audit;
+mod nodes;
+mod support;
 
-struct Server(Child);
+use std::process::{Command, Stdio};
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// One HTTP/1.1 request over a fresh connection, with a bearer token when given; returns
-/// (status, headers, body).
-fn http(
-    addr: &str,
-    token: Option<&str>,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    let body = body.unwrap_or("");
-    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream
-        .write_all(request.as_bytes())
-        .unwrap_or_else(|e| panic!("write: {e}"));
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .unwrap_or_else(|e| panic!("read: {e}"));
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_lowercase(), body.to_owned())
-}
-
-/// Starts `safegrade serve` on a free port over `db`; returns the server, its address and
-/// the lines it printed after the first.
-fn start(db: &std::path::Path) -> (Server, String, Vec<String>) {
-    start_logging_to(db, Stdio::null())
-}
-
-/// [`start`], with the log (stderr) going to `log`.
-fn start_logging_to(db: &std::path::Path, log: Stdio) -> (Server, String, Vec<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_safegrade"))
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            &format!("sqlite://{}", db.display()),
-        ])
-        .env_remove("SAFEGRADE_BIND")
-        .env_remove("SAFEGRADE_LOG")
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn: {e}"));
-    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-    let server = Server(child);
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().and_then(Result::ok).unwrap_or_default();
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_owned();
-    let mut rest = Vec::new();
-    for line in lines.by_ref().map_while(Result::ok) {
-        let done = line.starts_with("Stop with");
-        rest.push(line);
-        if done {
-            break;
-        }
-    }
-    (server, addr, rest)
-}
+use support::{http, start, start_logging_to};
 
 #[test]
 fn serve_walks_the_readme_example() {
