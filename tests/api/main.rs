@@ -22,6 +22,7 @@ macro_rules! both {
 
 mod access;
 mod assessments;
+mod audit;
 mod calendar;
 mod certificates;
 mod checklists;

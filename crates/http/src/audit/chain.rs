@@ -26,11 +26,11 @@ pub struct ChainExportQuery {
     /// The first day (China Standard Time) whose events are exported; absent: from the
     /// first event.
     #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<NaiveDate>,
+    pub from: Option<String>,
     /// The last day (China Standard Time) whose events are exported; absent: up to the
     /// last event.
     #[param(value_type = Option<String>, format = Date)]
-    pub to: Option<NaiveDate>,
+    pub to: Option<String>,
 }
 
 /// The first instant (UTC) of a day in China Standard Time.
@@ -81,7 +81,22 @@ pub async fn export_audit_chain(
             )
         })?,
     };
-    if let (Some(from), Some(to)) = (query.from, query.to)
+    let day = |name: &str, raw: Option<&str>| {
+        raw.map(|r| {
+            NaiveDate::parse_from_str(r.trim(), "%Y-%m-%d").map_err(|_| {
+                ApiError::new(
+                    ErrorCode::InvalidQuery,
+                    format!("{name} '{r}' is not a date like 2026-01-31"),
+                )
+            })
+        })
+        .transpose()
+    };
+    let (from, to) = (
+        day("from", query.from.as_deref())?,
+        day("to", query.to.as_deref())?,
+    );
+    if let (Some(from), Some(to)) = (from, to)
         && from > to
     {
         return Err(ApiError::new(
@@ -90,8 +105,8 @@ pub async fn export_audit_chain(
         ));
     }
     let bounds = (
-        query.from.map(day_start),
-        query.to.and_then(|d| d.succ_opt()).map(day_start),
+        from.map(day_start),
+        to.and_then(|d| d.succ_opt()).map(day_start),
     );
     let file = format!(
         "审计链-{}-{}.ndjson",

@@ -1,0 +1,174 @@
+//! The audit chain through the store and the API: daily heads are recorded once per chain
+//! that grew, in the chain itself; the export filters by chain and by day, and refuses what
+//! it cannot read. (Tampering and the command line: `crates/server/tests/e2e/audit.rs`.)
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use chrono::Duration;
+use safegrade_store::events::chain::{CITY_CHAIN, GENESIS};
+use safegrade_store::events::{EventData, EventFilter, EventVisibility};
+use safegrade_testkit::{TestDb, credit_code, enterprise_body, json_request, principal, send};
+use serde_json::{Value, json};
+
+both!(
+    chain_heads_are_recorded_once_a_day_per_chain_that_grew,
+    the_export_selects_by_chain_and_day
+);
+
+async fn chain_heads_are_recorded_once_a_day_per_chain_that_grew(db: TestDb) {
+    let app = safegrade_testkit::test_app(db.store.clone()).await;
+    for (n, area) in [(1, "510703"), (2, "510704"), (3, "510703")] {
+        let mut body = enterprise_body(&credit_code(n));
+        body["area_code"] = json!(area);
+        let r = send(
+            &app,
+            json_request(actix_web::http::Method::POST, "/api/v1/enterprises", &body),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    principal(
+        &db.store,
+        json!({"name": "市局监管员", "role": "city_regulator"}),
+    );
+    let today = safegrade_http::china_today();
+    let record = |day| {
+        db.store
+            .record_chain_heads(day)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(record(today), 0, "today's events wait for tomorrow");
+    let tomorrow = today + Duration::days(1);
+    assert_eq!(record(tomorrow), 3, "510703, 510704 and city grew");
+    assert_eq!(record(tomorrow), 0, "once a day");
+    assert_eq!(record(tomorrow + Duration::days(1)), 0, "nothing new since");
+
+    let heads = db
+        .store
+        .list_events(
+            &EventVisibility::All,
+            &EventFilter {
+                types: vec![safegrade_domain::EventType::ChainHeadRecorded],
+                ..EventFilter::default()
+            },
+            100,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let verified = db.store.verify_chain(1).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(verified.first_break, None);
+    for head in &heads {
+        let EventData::ChainHeadRecorded(data) = &head.data else {
+            panic!("{head:?}")
+        };
+        assert_eq!(data.recorded_on, tomorrow.to_string());
+        assert_eq!(head.resource_id, data.chain);
+        assert_eq!(
+            head.area_code.as_deref().unwrap_or(CITY_CHAIN),
+            data.chain,
+            "recorded in the chain it names"
+        );
+        // It names the chain's last event before it, with that event's hash.
+        let before = db
+            .store
+            .chained_events(Some(&data.chain), 0, (None, None), 1000)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let last = before
+            .iter()
+            .take_while(|e| e.seq < head.seq)
+            .last()
+            .unwrap_or_else(|| panic!("{head:?}"));
+        assert_eq!(
+            (last.seq, last.hash.as_deref()),
+            (data.seq, Some(data.hash.as_str()))
+        );
+    }
+
+    // A chain that grows again gets a head the next day; the others do not.
+    let mut body = enterprise_body(&credit_code(4));
+    body["area_code"] = json!("510703");
+    let r = send(
+        &app,
+        json_request(actix_web::http::Method::POST, "/api/v1/enterprises", &body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(record(tomorrow + Duration::days(2)), 1);
+    let heads = db.store.chain_heads().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        heads.iter().map(|h| h.chain.as_str()).collect::<Vec<_>>(),
+        ["510703", "510704", "city"]
+    );
+    // 510703: three enterprises, two heads.
+    assert_eq!(heads[0].length, 5, "{heads:?}");
+}
+
+async fn the_export_selects_by_chain_and_day(db: TestDb) {
+    let app = safegrade_testkit::test_app(db.store.clone()).await;
+    for (n, area) in [(1, "510703"), (2, "510704")] {
+        let mut body = enterprise_body(&credit_code(n));
+        body["area_code"] = json!(area);
+        let r = send(
+            &app,
+            json_request(actix_web::http::Method::POST, "/api/v1/enterprises", &body),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    principal(
+        &db.store,
+        json!({"name": "市局监管员", "role": "city_regulator"}),
+    );
+    let today = safegrade_http::china_today();
+    let export = |query: String| {
+        let app = &app;
+        async move {
+            send(
+                app,
+                TestRequest::get().uri(&format!("/api/v1/events/export{query}")),
+            )
+            .await
+        }
+    };
+    let lines = |r: &safegrade_testkit::Reply| r.body.as_array().cloned().unwrap_or_default();
+
+    let all = export(String::new()).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(all.header("content-type"), "application/x-ndjson");
+    assert!(all.header("content-disposition").contains(".ndjson"));
+    let all = lines(&all);
+    assert!(all.len() >= 3, "{all:?}");
+    let seqs: Vec<i64> = all.iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in seq order");
+
+    let city = lines(&export("?area_code=city".into()).await);
+    assert!(!city.is_empty() && city.iter().all(|e| e["area_code"].is_null()));
+    assert_eq!(city[0]["prev_hash"], GENESIS);
+    let area = lines(&export("?area_code=510704".into()).await);
+    assert_eq!(area.len(), 1);
+    assert_eq!(area[0]["area_code"], "510704");
+    assert!(area[0]["data"].is_string(), "the payload as stored text");
+
+    let day = |d: chrono::NaiveDate| d.to_string();
+    let same = lines(&export(format!("?from={}&to={}", day(today), day(today))).await);
+    assert_eq!(same.len(), all.len(), "today's events, by China's date");
+    let later = lines(&export(format!("?from={}", day(today + Duration::days(1)))).await);
+    assert!(later.is_empty());
+    let earlier = lines(&export(format!("?to={}", day(today - Duration::days(1)))).await);
+    assert!(earlier.is_empty());
+
+    for (query, says) in [
+        ("?area_code=999999", "neither a supervision area nor city"),
+        ("?from=2026-02-01&to=2026-01-01", "is after"),
+        ("?from=yesterday", "from"),
+        ("?chain=510703", "chain"),
+    ] {
+        let r = export(query.into()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}: {}", r.body);
+        assert_eq!(
+            r.header("content-type"),
+            "application/problem+json",
+            "{query}"
+        );
+        assert!(r.body.to_string().contains(says), "{query}: {}", r.body);
+    }
+}
