@@ -8,7 +8,7 @@ use chrono::Duration;
 use safegrade_store::events::chain::{CITY_CHAIN, GENESIS};
 use safegrade_store::events::{EventData, EventFilter, EventVisibility};
 use safegrade_testkit::{TestDb, credit_code, enterprise_body, json_request, principal, send};
-use serde_json::{Value, json};
+use serde_json::json;
 
 both!(
     chain_heads_are_recorded_once_a_day_per_chain_that_grew,
