@@ -27,6 +27,7 @@ mod calendar;
 mod certificates;
 mod checklists;
 mod conventions;
+mod counters;
 mod defects;
 mod enterprises;
 mod errors;

@@ -85,8 +85,9 @@ fn table_count(conn: &mut DbConn, backend: Kind) -> i64 {
 /// guidance_visits, calendar_years, calendar_days, standards, assessments, gradings,
 /// grading_steps, hazards, risk_units, risks, risk_measures, inspection_tasks,
 /// inspection_records, checklists, checklist_records, hazard_month_counts, risk_level_counts,
-/// jobs, job_inputs, webhooks, webhook_deliveries, event_chains.
-const TABLES: i64 = 33;
+/// jobs, job_inputs, webhooks, webhook_deliveries, event_chains, attainment_counts,
+/// attainment_anchor.
+const TABLES: i64 = 35;
 
 async fn migrations_run_up_down_up(db: TestDb) {
     let mut conn = db.store.read().unwrap_or_else(|e| panic!("{e}"));

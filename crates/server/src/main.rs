@@ -647,8 +647,8 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
     state.site = std::sync::Arc::new(safegrade_http::plumbing::site::Site::new(Box::new(|| {
         safegrade_site::build_in_memory().map_err(|e| format!("{e:#}"))
     })));
-    // Hourly, from the start: drop stored idempotent answers older than a day, and record
-    // the audit chain heads of the day before (once a day per chain that grew, on whichever
+    // Hourly, from the start: drop stored idempotent answers older than a day, count the
+    // attainment counters for a new day, and record the audit chain heads of the day before (once a day per chain that grew, on whichever
     // node is first; by the real date, even when "today" is pinned).
     let housekeeping = state.clone();
     actix_web::rt::spawn(async move {
@@ -661,6 +661,9 @@ async fn serve(settings: Settings, today: Option<chrono::NaiveDate>) -> anyhow::
                 let heads = state
                     .store
                     .record_chain_heads(safegrade_http::china_today())?;
+                state
+                    .store
+                    .recount_attainment_if_due(state.today(), state.expiring_window_months)?;
                 Ok::<_, safegrade_store::StoreError>((purged, heads))
             })
             .await;

@@ -128,9 +128,21 @@ pub async fn get_attainment_stats(
         sector: query.sector.map(|s| s.as_str().to_owned()),
     };
     let window = state.expiring_window_months;
-    let cells = state
+    let found = state
         .run(move |s| Ok(s.attainment(&filter, as_of, window, as_of == today)?))
         .await?;
+    if found.recount_due {
+        // Answered from the summaries this time; count for the next request, off this one.
+        let store = state.store.clone();
+        actix_web::rt::spawn(async move {
+            let counted =
+                actix_web::web::block(move || store.recount_attainment_if_due(today, window)).await;
+            if let Ok(Err(e)) = counted {
+                tracing::warn!(error = %e, "counting the attainment counters failed");
+            }
+        });
+    }
+    let cells = found.cells;
     let mut total = AttainmentRow::default();
     let rows = cells
         .iter()

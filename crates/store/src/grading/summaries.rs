@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use safegrade_domain::grading::{Grade, GradeSummary};
 use safegrade_domain::{CodeList, EnterpriseId};
 
+use crate::plumbing::counts::CountChange;
 use crate::plumbing::schema::{drives, enterprises, grade_summaries};
-use crate::{DbConn, StoreError};
+use crate::{DbConn, StoreError, WriteTx};
 
 /// The columns of a summary, in [`SummaryColumns`] order.
 pub(crate) const SUMMARY: (
@@ -74,9 +75,18 @@ pub(crate) fn follow_enterprise(
     Ok(())
 }
 
-/// Recomputes and stores the summary of one enterprise, inside the caller's transaction.
-pub fn refresh(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<GradeSummary, StoreError> {
+/// Recomputes and stores the summary of one enterprise, inside the caller's transaction,
+/// and moves its attainment counter along.
+pub fn refresh(tx: &mut WriteTx<'_>, enterprise: EnterpriseId) -> Result<GradeSummary, StoreError> {
+    let conn: &mut DbConn = tx;
     let id = enterprise.to_string();
+    let before = from_columns(
+        grade_summaries::table
+            .find(&id)
+            .select(SUMMARY)
+            .first::<SummaryColumns>(conn)
+            .optional()?,
+    )?;
     let certificates =
         crate::grading::certificates::of_enterprises(conn, std::slice::from_ref(&id))?;
     let facts = crate::grading::accidents::facts_between(conn, enterprise, None)?;
@@ -91,10 +101,11 @@ pub fn refresh(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<GradeSumma
         .find(&id)
         .select((enterprises::area_code, enterprises::sector))
         .first(conn)?;
+    let place = (area, sector);
     let row = (
         grade_summaries::enterprise_id.eq(&id),
-        grade_summaries::area_code.eq(area),
-        grade_summaries::sector.eq(sector),
+        grade_summaries::area_code.eq(place.0.clone()),
+        grade_summaries::sector.eq(place.1.clone()),
         grade_summaries::current_certificate_id.eq(s.current_certificate.map(|c| c.to_string())),
         grade_summaries::current_grade.eq(s.current_grade.map(|g| g.as_str())),
         grade_summaries::grade_valid_until.eq(s.grade_valid_until),
@@ -110,5 +121,11 @@ pub fn refresh(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<GradeSumma
         .do_update()
         .set(row)
         .execute(c)?);
+    if before != s {
+        tx.count(CountChange {
+            before: Some((place.clone(), before)),
+            after: Some((place, s.clone())),
+        });
+    }
     Ok(s)
 }

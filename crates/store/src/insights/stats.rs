@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Date, Text};
 use safegrade_domain::grading::{Grade, GradeRules};
 use safegrade_domain::{CodeList, Scope};
 
-use crate::plumbing::schema::{certificates, enterprises};
+use crate::plumbing::schema::{certificates, enterprises, grade_summaries};
 use crate::{Backend, DbConn, Store, StoreError};
 
 /// Which enterprises to count.
@@ -123,18 +123,175 @@ fn summary_rows(
     Ok(q.load(conn)?)
 }
 
+/// Figures per (area, sector).
+pub type Cells = BTreeMap<(String, String), Cell>;
+
+/// What [`Store::attainment`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attainment {
+    /// The figures per (area, sector).
+    pub cells: Cells,
+    /// The status breakdown was asked for, the caller's scope can be answered from the
+    /// counters, and they are not counted for this day and window: count them
+    /// ([`Store::recount_attainment`]) so the next request reads them.
+    pub recount_due: bool,
+}
+
+/// Today's figures from the counters: per (area, sector) the enterprises, per status, per
+/// grade in force and expiring. `None` when the counters are not for this day and window.
+fn counted_cells(
+    conn: &mut DbConn,
+    filter: &StatsFilter,
+    day: NaiveDate,
+    window_end: NaiveDate,
+) -> Result<Option<Cells>, StoreError> {
+    use crate::plumbing::schema::attainment_counts as c;
+    if crate::plumbing::counts::anchor(conn)? != Some((day, window_end)) {
+        return Ok(None);
+    }
+    let mut q = c::table.filter(c::n.ne(0)).into_boxed();
+    if let Scope::Areas(areas) = &filter.scope {
+        q = q.filter(c::area_code.eq_any(areas.clone()));
+    }
+    if let Some(a) = &filter.area_code {
+        q = q.filter(c::area_code.eq(a.clone()));
+    }
+    if let Some(sector) = &filter.sector {
+        q = q.filter(c::sector.eq(sector.clone()));
+    }
+    let rows: Vec<(String, String, String, String, bool, i64)> = q
+        .select((
+            c::area_code,
+            c::sector,
+            c::status,
+            c::grade,
+            c::expiring,
+            c::n,
+        ))
+        .load(conn)?;
+    let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
+    for (area, sector, status, grade, expiring, n) in rows {
+        let cell = cells.entry((area, sector)).or_default();
+        cell.enterprises += n;
+        *cell
+            .by_status
+            .get_or_insert_with(BTreeMap::new)
+            .entry(status)
+            .or_default() += n;
+        if !grade.is_empty() {
+            let grade = Grade::from_code(&grade).map_or("unknown", |g| g.as_str());
+            *cell.by_grade.entry(grade).or_default() += n;
+            cell.attained += n;
+            if expiring {
+                cell.expiring += n;
+            }
+        }
+    }
+    Ok(Some(cells))
+}
+
 impl Store {
+    /// Counts the attainment counters afresh for `day` and the window of `window_months`
+    /// (`crate::plumbing::counts`): one pass over the grade summaries and the ledger, in one
+    /// write transaction that waits for the transactions moving the counters.
+    pub fn recount_attainment(&self, day: NaiveDate, window_months: u32) -> Result<(), StoreError> {
+        use crate::plumbing::schema::{attainment_anchor, attainment_counts};
+        let window_end = GradeRules::expiring_until(day, window_months);
+        self.with_write_tx(move |tx| {
+            crate::plumbing::locks::hold(tx, crate::plumbing::locks::Lock::AttainmentCounts)?;
+            let conn: &mut DbConn = tx;
+            diesel::delete(attainment_counts::table).execute(conn)?;
+            let everyone = StatsFilter {
+                scope: Scope::City,
+                area_code: None,
+                sector: None,
+            };
+            let mut deltas = crate::plumbing::counts::Counts::new();
+            for r in summary_rows(conn, &everyone, day, window_end)? {
+                let key = (
+                    r.area_code,
+                    r.sector,
+                    r.status,
+                    r.grade.unwrap_or_default(),
+                    r.expiring > 0,
+                );
+                *deltas.entry(key).or_default() += r.n;
+            }
+            // Enterprises without a summary have never had a grade: not started.
+            let unsummarised: Vec<(String, String, i64)> = enterprises::table
+                .left_join(grade_summaries::table)
+                .filter(grade_summaries::enterprise_id.is_null())
+                .group_by((enterprises::area_code, enterprises::sector))
+                .select((
+                    enterprises::area_code,
+                    enterprises::sector,
+                    diesel::dsl::count_star(),
+                ))
+                .load(conn)?;
+            for (area, sector, n) in unsummarised {
+                let key = (area, sector, "not_started".to_owned(), String::new(), false);
+                *deltas.entry(key).or_default() += n;
+            }
+            crate::plumbing::counts::add(conn, deltas)?;
+            let anchor = (
+                attainment_anchor::id.eq(1),
+                attainment_anchor::day.eq(day),
+                attainment_anchor::window_end.eq(window_end),
+            );
+            crate::on_backend!(conn, c => diesel::insert_into(attainment_anchor::table)
+                .values(anchor)
+                .on_conflict(attainment_anchor::id)
+                .do_update()
+                .set((
+                    attainment_anchor::day.eq(day),
+                    attainment_anchor::window_end.eq(window_end),
+                ))
+                .execute(c)?);
+            Ok(())
+        })
+    }
+
+    /// Recounts the attainment counters unless they already hold for `day` and the window
+    /// of `window_months`; whether it recounted.
+    pub fn recount_attainment_if_due(
+        &self,
+        day: NaiveDate,
+        window_months: u32,
+    ) -> Result<bool, StoreError> {
+        let window_end = GradeRules::expiring_until(day, window_months);
+        if self.with_read(crate::plumbing::counts::anchor)? == Some((day, window_end)) {
+            return Ok(false);
+        }
+        self.recount_attainment(day, window_months)?;
+        Ok(true)
+    }
+
     /// Attainment figures per (area, sector) on `day`. `with_status` adds the status
-    /// breakdown (for today only).
+    /// breakdown (for today only); it comes from the counters when they hold for `day` and
+    /// the caller's scope is the city or areas, and otherwise from one pass over the grade
+    /// summaries.
     pub fn attainment(
         &self,
         filter: &StatsFilter,
         day: NaiveDate,
         window_months: u32,
         with_status: bool,
-    ) -> Result<BTreeMap<(String, String), Cell>, StoreError> {
+    ) -> Result<Attainment, StoreError> {
         self.with_read(|conn| {
-            let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
+            let countable = matches!(filter.scope, Scope::City | Scope::Areas(_));
+            let counted = if with_status && countable {
+                counted_cells(
+                    conn,
+                    filter,
+                    day,
+                    GradeRules::expiring_until(day, window_months),
+                )?
+            } else {
+                None
+            };
+            let recount_due = with_status && countable && counted.is_none();
+            let from_counters = counted.is_some();
+            let mut cells: BTreeMap<(String, String), Cell> = counted.unwrap_or_default();
             macro_rules! scoped {
                 ($q:expr) => {{
                     let mut q = crate::scoped!(
@@ -150,21 +307,27 @@ impl Store {
                     q
                 }};
             }
-            let totals: Vec<(String, String, i64)> = scoped!(
-                enterprises::table
-                    .group_by((enterprises::area_code, enterprises::sector))
-                    .select((
-                        enterprises::area_code,
-                        enterprises::sector,
-                        diesel::dsl::count_star()
-                    ))
-                    .into_boxed()
-            )
-            .load(conn)?;
+            let totals: Vec<(String, String, i64)> = if from_counters {
+                Vec::new()
+            } else {
+                scoped!(
+                    enterprises::table
+                        .group_by((enterprises::area_code, enterprises::sector))
+                        .select((
+                            enterprises::area_code,
+                            enterprises::sector,
+                            diesel::dsl::count_star()
+                        ))
+                        .into_boxed()
+                )
+                .load(conn)?
+            };
             for (a, s, n) in totals {
                 cells.entry((a, s)).or_default().enterprises = n;
             }
-            if with_status {
+            if from_counters {
+                // Counted above.
+            } else if with_status {
                 // Today: the summaries say which grade is in force, without the history.
                 for r in summary_rows(
                     conn,
@@ -260,7 +423,7 @@ impl Store {
             for (a, s, n) in revoked {
                 cells.entry((a, s)).or_default().revoked_this_year = n;
             }
-            if with_status {
+            if with_status && !from_counters {
                 for cell in cells.values_mut() {
                     let by_status = cell.by_status.get_or_insert_with(BTreeMap::new);
                     let summarised: i64 = by_status.values().sum();
@@ -270,7 +433,7 @@ impl Store {
                     }
                 }
             }
-            Ok(cells)
+            Ok(Attainment { cells, recount_due })
         })
     }
 }

@@ -9,6 +9,7 @@ use safegrade_domain::{
 
 use crate::drives::{DRIVE, DriveRow, drive_of};
 use crate::grading::summaries::{SUMMARY, SummaryColumns, from_columns};
+use crate::plumbing::counts::CountChange;
 use crate::plumbing::events::payload::EnterpriseFields;
 use crate::plumbing::events::{Changes, EventData, NewEvent};
 use crate::plumbing::schema::{drives, enterprises, grade_summaries};
@@ -211,6 +212,13 @@ pub fn insert(
         .values(&row)
         .execute(&mut **tx)?;
     let e = row.into_domain(GradeSummary::default(), Drive::default())?;
+    tx.count(CountChange {
+        before: None,
+        after: Some((
+            (e.data.area_code.clone(), e.data.sector.as_str().to_owned()),
+            GradeSummary::default(),
+        )),
+    });
     let data = EventData::EnterpriseCreated(EnterpriseFields::from(&e));
     tx.record(event(&e, actor, data, None))?;
     Ok(e)
@@ -259,6 +267,22 @@ pub fn update(
             &new.data.area_code,
             new.data.sector.as_str(),
         )?;
+        tx.count(CountChange {
+            before: Some((
+                (
+                    current.data.area_code.clone(),
+                    current.data.sector.as_str().to_owned(),
+                ),
+                current.grading.clone(),
+            )),
+            after: Some((
+                (
+                    new.data.area_code.clone(),
+                    new.data.sector.as_str().to_owned(),
+                ),
+                new.grading.clone(),
+            )),
+        });
     }
     let changes = Changes::between(
         &EnterpriseFields::from(&current),

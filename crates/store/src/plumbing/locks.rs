@@ -21,6 +21,9 @@ pub(crate) enum Lock {
     Bootstrap,
     /// Changes that could leave the city without an enabled `city_admin`.
     CityAdmins,
+    /// The attainment counters: held shared by transactions that move them, exclusively
+    /// by a recount (`crate::plumbing::counts`).
+    AttainmentCounts,
     /// Submitting a grading application: one open application per enterprise, checked
     /// under it (applications are few, so one lock for all is cheap).
     Applications,
@@ -30,10 +33,11 @@ impl Lock {
     /// The advisory lock key: the lock's name as ASCII bytes.
     fn key(self) -> i64 {
         match self {
-            Self::Events => 0x5347_4556_454e_5453,  // "SGEVENTS"
-            Self::Bootstrap => 0x5347_424f_4f54,    // "SGBOOT"
-            Self::CityAdmins => 0x5347_4144_4d4e,   // "SGADMN"
-            Self::Applications => 0x5347_4150_504c, // "SGAPPL"
+            Self::Events => 0x5347_4556_454e_5453,      // "SGEVENTS"
+            Self::Bootstrap => 0x5347_424f_4f54,        // "SGBOOT"
+            Self::CityAdmins => 0x5347_4144_4d4e,       // "SGADMN"
+            Self::Applications => 0x5347_4150_504c,     // "SGAPPL"
+            Self::AttainmentCounts => 0x5347_4354_4e54, // "SGCTNT"
         }
     }
 }
@@ -43,6 +47,18 @@ pub(crate) fn hold(conn: &mut DbConn, lock: Lock) -> Result<(), StoreError> {
     if let DbConn::Postgres(pg) = conn {
         use diesel::RunQueryDsl;
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(lock.key())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Takes `lock` shared until the end of the current transaction (no-op on SQLite): many
+/// holders at once, none while someone holds it with [`hold`].
+pub(crate) fn hold_shared(conn: &mut DbConn, lock: Lock) -> Result<(), StoreError> {
+    if let DbConn::Postgres(pg) = conn {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1)")
             .bind::<diesel::sql_types::BigInt, _>(lock.key())
             .execute(pg)?;
     }

@@ -4,6 +4,7 @@
 //! nothing here imports a capability module.
 
 pub mod backup;
+pub mod counts;
 pub(crate) mod db;
 pub mod digest;
 pub(crate) mod error;

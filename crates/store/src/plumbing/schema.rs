@@ -110,6 +110,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    attainment_counts (area_code, sector, status, grade, expiring) {
+        area_code -> Text,
+        sector -> Text,
+        status -> Text,
+        grade -> Text,
+        expiring -> Bool,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    attainment_anchor (id) {
+        id -> Integer,
+        day -> Date,
+        window_end -> Date,
+    }
+}
+
+diesel::table! {
     event_chains (chain) {
         chain -> Text,
         last_seq -> BigInt,
@@ -557,6 +576,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     tokens,
     events,
     event_chains,
+    attainment_counts,
+    attainment_anchor,
     certificates,
     accidents,
     grade_summaries,

@@ -20,24 +20,52 @@ use std::sync::{Arc, mpsc};
 use diesel::connection::SimpleConnection;
 
 use crate::StoreError;
+use crate::plumbing::counts::{self, CountChange};
 use crate::plumbing::db::{DbConn, Pool};
 use crate::plumbing::events::{self, NewEvent};
 
-/// One job's view of the write transaction: the connection (through `Deref`) and the events
-/// it records.
+/// What the jobs of a batch leave for the end of the transaction: their events and their
+/// changes to the attainment counters.
+#[derive(Default)]
+struct Pending {
+    events: Vec<NewEvent>,
+    counts: Vec<CountChange>,
+}
+
+impl Pending {
+    /// Where a job's additions start.
+    fn mark(&self) -> (usize, usize) {
+        (self.events.len(), self.counts.len())
+    }
+
+    /// Drops a failed job's additions.
+    fn truncate(&mut self, (events, counts): (usize, usize)) {
+        self.events.truncate(events);
+        self.counts.truncate(counts);
+    }
+}
+
+/// One job's view of the write transaction: the connection (through `Deref`), and the
+/// events and counter changes it records.
 pub struct WriteTx<'a> {
     conn: &'a mut DbConn,
-    events: &'a mut Vec<NewEvent>,
+    pending: &'a mut Pending,
 }
 
 impl WriteTx<'_> {
+    /// Records how an enterprise's counted state changed; the attainment counters move in
+    /// the same transaction (`crate::plumbing::counts`), or not at all if the job fails.
+    pub fn count(&mut self, change: CountChange) {
+        self.pending.counts.push(change);
+    }
+
     /// Records an event of this job's change; it is appended in the same transaction, and
     /// dropped if the job fails. An event that could not be stored (a U+0000 in any of its
     /// texts, which PostgreSQL refuses) fails this job here, inside its savepoint, instead
     /// of failing the whole batch at commit.
     pub fn record(&mut self, event: NewEvent) -> Result<(), StoreError> {
         event.check_storable()?;
-        self.events.push(event);
+        self.pending.events.push(event);
         Ok(())
     }
 }
@@ -265,7 +293,7 @@ fn commit_batch(conn: &mut DbConn, batch: Vec<Job>, begin: &str) {
         return;
     }
     let mut deliveries = Vec::with_capacity(batch.len());
-    let mut recorded: Vec<NewEvent> = Vec::new();
+    let mut pending = Pending::default();
     // Set when a savepoint statement fails: the transaction's state is then unknown (a
     // failed job's writes might not be undone), so the whole batch is rolled back.
     let mut broken: Option<String> = None;
@@ -276,25 +304,25 @@ fn commit_batch(conn: &mut DbConn, batch: Vec<Job>, begin: &str) {
             drop(job);
             break;
         }
-        let mark = recorded.len();
+        let mark = pending.mark();
         let outcome = {
             let mut tx = WriteTx {
                 conn,
-                events: &mut recorded,
+                pending: &mut pending,
             };
             catch_unwind(AssertUnwindSafe(|| job(&mut tx)))
         };
         let (closing, deliver) = match outcome {
             Ok((true, deliver)) => ("RELEASE job", Some(deliver)),
             Ok((false, deliver)) => {
-                recorded.truncate(mark);
+                pending.truncate(mark);
                 ("ROLLBACK TO job; RELEASE job", Some(deliver))
             }
             Err(_) => {
                 // A panicking job is undone; its caller sees the writer's answer channel
                 // closed (503). The others go on.
                 tracing::error!("a write job panicked; it was rolled back");
-                recorded.truncate(mark);
+                pending.truncate(mark);
                 ("ROLLBACK TO job; RELEASE job", None)
             }
         };
@@ -308,8 +336,12 @@ fn commit_batch(conn: &mut DbConn, batch: Vec<Job>, begin: &str) {
     drop(jobs);
     let commit = match broken {
         Some(e) => Err(e),
-        None => events::append(conn, &recorded)
-            .map_err(|e| format!("appending events: {e:?}"))
+        None => counts::apply(conn, &pending.counts)
+            .map_err(|e| format!("moving the attainment counters: {e:?}"))
+            .and_then(|()| {
+                events::append(conn, &pending.events)
+                    .map_err(|e| format!("appending events: {e:?}"))
+            })
             .and_then(|()| conn.batch_execute("COMMIT").map_err(|e| e.to_string())),
     };
     let commit = commit.map_err(|e| {

@@ -1,0 +1,152 @@
+//! The attainment counters (`attainment_counts`): per area, sector, standardization status,
+//! grade in force and "expires within the window", how many enterprises, as of the day in
+//! `attainment_anchor`. Today's attainment statistics read these few hundred rows instead of
+//! grouping the whole ledger (docs/BENCHMARKS.md, issue 13).
+//!
+//! A job tells its [`crate::WriteTx`] how an enterprise's counted state changed
+//! ([`CountChange`]: its place and grade summary before and after); the writer applies the
+//! changes of a whole batch just before the events, in key order, so two transactions never
+//! wait on each other's counter rows in opposite orders. A status depends on the day (a grade
+//! lapses at midnight without a write), so the counters hold for one day: a new day, or
+//! another expiring window, recounts them once from the grade summaries
+//! (`Store::recount_attainment`, with the statistics). On PostgreSQL, appliers hold a shared advisory lock and a
+//! recount the exclusive one, so a recount never misses a change nor counts one twice.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use safegrade_domain::CodeList;
+use safegrade_domain::grading::GradeSummary;
+
+use crate::plumbing::locks::{self, Lock};
+use crate::plumbing::schema::{attainment_anchor, attainment_counts};
+use crate::{DbConn, Store, StoreError};
+
+/// Where an enterprise is counted: its area and sector.
+pub type Place = (String, String);
+
+/// An enterprise's counted state: its place and its grade summary (the default summary for
+/// an enterprise without certificates, accidents or a drive).
+pub type Counted = (Place, GradeSummary);
+
+/// How an enterprise's counted state changed (`None`: not in the ledger, before or after).
+#[derive(Debug, Clone)]
+pub struct CountChange {
+    /// Before the change.
+    pub before: Option<Counted>,
+    /// After it.
+    pub after: Option<Counted>,
+}
+
+/// A counter's key: area, sector, status, grade in force ('' without one), expiring.
+pub type Key = (String, String, String, String, bool);
+
+/// Counters by key.
+pub type Counts = BTreeMap<Key, i64>;
+
+/// The day the counters hold for, and the last day of validity that counts as expiring then.
+pub type Anchor = (NaiveDate, NaiveDate);
+
+/// The counter an enterprise in `counted` state adds to on `day`.
+pub fn key(counted: &Counted, day: NaiveDate, window_end: NaiveDate) -> Key {
+    let ((area, sector), summary) = counted;
+    let grade = summary.grade_on(day);
+    let expiring = grade.is_some()
+        && summary
+            .grade_valid_until
+            .is_some_and(|until| until >= day && until <= window_end);
+    (
+        area.clone(),
+        sector.clone(),
+        summary.status(day).as_str().to_owned(),
+        grade.map_or(String::new(), |g| g.as_str().to_owned()),
+        expiring,
+    )
+}
+
+/// The day and window end the counters hold for, if they were ever counted.
+pub(crate) fn anchor(conn: &mut DbConn) -> Result<Option<Anchor>, StoreError> {
+    Ok(attainment_anchor::table
+        .find(1)
+        .select((attainment_anchor::day, attainment_anchor::window_end))
+        .first(conn)
+        .optional()?)
+}
+
+/// Adds `n` to each counter of `deltas`, in key order.
+pub(crate) fn add(conn: &mut DbConn, deltas: Counts) -> Result<(), StoreError> {
+    for ((area, sector, status, grade, expiring), n) in deltas {
+        if n == 0 {
+            continue;
+        }
+        let row = (
+            attainment_counts::area_code.eq(area),
+            attainment_counts::sector.eq(sector),
+            attainment_counts::status.eq(status),
+            attainment_counts::grade.eq(grade),
+            attainment_counts::expiring.eq(expiring),
+            attainment_counts::n.eq(n),
+        );
+        crate::on_backend!(conn, c => diesel::insert_into(attainment_counts::table)
+            .values(row)
+            .on_conflict((
+                attainment_counts::area_code,
+                attainment_counts::sector,
+                attainment_counts::status,
+                attainment_counts::grade,
+                attainment_counts::expiring,
+            ))
+            .do_update()
+            .set(attainment_counts::n.eq(attainment_counts::n + excluded(attainment_counts::n)))
+            .execute(c)?);
+    }
+    Ok(())
+}
+
+/// Applies the count changes of one write transaction, just before its commit; a no-op
+/// before the first count (the first statistics request counts).
+pub(crate) fn apply(conn: &mut DbConn, changes: &[CountChange]) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    locks::hold_shared(conn, Lock::AttainmentCounts)?;
+    let Some((day, window_end)) = anchor(conn)? else {
+        return Ok(());
+    };
+    let mut deltas = Counts::new();
+    for change in changes {
+        if let Some(before) = &change.before {
+            *deltas.entry(key(before, day, window_end)).or_default() -= 1;
+        }
+        if let Some(after) = &change.after {
+            *deltas.entry(key(after, day, window_end)).or_default() += 1;
+        }
+    }
+    add(conn, deltas)
+}
+
+impl Store {
+    /// The attainment counters that are not zero, and the day and window end they hold for.
+    pub fn attainment_counts(&self) -> Result<(Counts, Option<Anchor>), StoreError> {
+        self.with_read(|conn| {
+            let rows: Vec<(String, String, String, String, bool, i64)> = attainment_counts::table
+                .filter(attainment_counts::n.ne(0))
+                .select((
+                    attainment_counts::area_code,
+                    attainment_counts::sector,
+                    attainment_counts::status,
+                    attainment_counts::grade,
+                    attainment_counts::expiring,
+                    attainment_counts::n,
+                ))
+                .load(conn)?;
+            let counts = rows
+                .into_iter()
+                .map(|(a, s, st, g, e, n)| ((a, s, st, g, e), n))
+                .collect();
+            Ok((counts, anchor(conn)?))
+        })
+    }
+}
