@@ -74,6 +74,7 @@ pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
         let areas = areas.clone();
         store.with_write_tx(move |tx| -> anyhow::Result<()> {
             let actor = safegrade_domain::Actor::command_line();
+            let mut batch = Vec::with_capacity(1000);
             for n in chunk_start..end {
                 let i = n as usize;
                 let (industry, mine_kind) = INDUSTRIES[i % INDUSTRIES.len()];
@@ -89,18 +90,32 @@ pub fn load(store: &Store, count: u32) -> anyhow::Result<u32> {
                     employees: Some(i64::from(n % 500)),
                     ..Default::default()
                 };
-                let data = input
-                    .validate(mapping)
-                    .map_err(|v| anyhow::anyhow!("synthetic data invalid: {v:?}"))?;
-                safegrade_store::ledger::enterprises::insert(tx, &data, &actor)?;
+                batch.push(
+                    input
+                        .validate(mapping)
+                        .map_err(|v| anyhow::anyhow!("synthetic data invalid: {v:?}"))?,
+                );
             }
+            safegrade_store::ledger::enterprises::insert_many(tx, &batch, &actor)?;
             Ok(())
         })?;
         added = end - offset;
         bar.set_position(u64::from(added));
+        analyze_while_growing(store, added)?;
     }
     bar.finish_and_clear();
+    store.analyze()?;
     Ok(added)
+}
+
+/// Refreshes the planner's statistics once the tables stop being nearly empty: after the
+/// first 1,000 and 10,000 enterprises of a phase (`Store::analyze`; each phase ends with one
+/// more). Plans made for empty tables would otherwise scan them whole for every lookup.
+fn analyze_while_growing(store: &Store, written: u32) -> anyhow::Result<()> {
+    if written == 1000 || written == 10_000 {
+        store.analyze()?;
+    }
+    Ok(())
 }
 
 /// Runs `each` over the ledger's first `count` enterprises in id order, `size` at a time,
@@ -138,6 +153,7 @@ pub fn load_grades(store: &Store, count: u32, today: chrono::NaiveDate) -> anyho
     use safegrade_domain::{Actor, Scope};
     let rules = store.grade_rules();
     let mut recorded = 0;
+    let bar = progress(count, "certificates");
     in_pages(store, (count, 1000), today, |page, before| {
         let mut batch = Vec::new();
         for (e, n) in page.iter().zip(before + 1..) {
@@ -167,20 +183,22 @@ pub fn load_grades(store: &Store, count: u32, today: chrono::NaiveDate) -> anyho
         let count_batch = u32::try_from(batch.len()).unwrap_or(0);
         store.with_write_tx(move |tx| -> anyhow::Result<()> {
             let actor = Actor::command_line();
-            for data in &batch {
-                safegrade_store::grading::certificates::record(
-                    tx,
-                    data,
-                    &Scope::City,
-                    &actor,
-                    rules,
-                )?;
-            }
+            safegrade_store::grading::certificates::record_many(
+                tx,
+                &batch,
+                &Scope::City,
+                &actor,
+                rules,
+            )?;
             Ok(())
         })?;
         recorded += count_batch;
+        bar.set_position(u64::from(before) + page.len() as u64);
+        analyze_while_growing(store, before + u32::try_from(page.len()).unwrap_or(0))?;
         Ok(())
     })?;
+    bar.finish_and_clear();
+    store.analyze()?;
     Ok(recorded)
 }
 
@@ -230,9 +248,11 @@ pub fn load_dual_prevention(
         loaded.records += added.records;
         loaded.hazards += added.hazards;
         bar.set_position(u64::from(before) + page.len() as u64);
+        analyze_while_growing(store, before + u32::try_from(page.len()).unwrap_or(0))?;
         Ok(())
     })?;
     bar.finish_and_clear();
+    store.analyze()?;
     Ok(loaded)
 }
 

@@ -85,7 +85,7 @@ impl AccidentRow {
     }
 }
 
-fn of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Accident>, StoreError> {
+pub(crate) fn of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Accident>, StoreError> {
     accidents::table
         .filter(accidents::enterprise_id.eq_any(ids))
         .order(accidents::id.asc())

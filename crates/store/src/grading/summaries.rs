@@ -2,6 +2,8 @@
 //! (`safegrade_domain::grading::GradeSummary`), refreshed in the transaction of every change
 //! to them, so lists, filters and statistics need no per-row evaluation.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use safegrade_domain::grading::{Grade, GradeSummary};
 use safegrade_domain::{CodeList, EnterpriseId};
@@ -78,54 +80,125 @@ pub(crate) fn follow_enterprise(
 /// Recomputes and stores the summary of one enterprise, inside the caller's transaction,
 /// and moves its attainment counter along.
 pub fn refresh(tx: &mut WriteTx<'_>, enterprise: EnterpriseId) -> Result<GradeSummary, StoreError> {
+    refresh_many(tx, &[enterprise])?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// Summary rows written by one multi-row upsert on PostgreSQL (each binds 9 values).
+const SUMMARIES_PER_UPSERT: usize = 1000;
+
+/// [`refresh`] for several enterprises at once, with one query per kind of fact and
+/// multi-row upserts on PostgreSQL (the bulk path of imports and demo data); the summaries
+/// in the order of `ids`.
+pub fn refresh_many(
+    tx: &mut WriteTx<'_>,
+    ids: &[EnterpriseId],
+) -> Result<Vec<GradeSummary>, StoreError> {
     let conn: &mut DbConn = tx;
-    let id = enterprise.to_string();
-    let before = from_columns(
-        grade_summaries::table
-            .find(&id)
-            .select(SUMMARY)
-            .first::<SummaryColumns>(conn)
-            .optional()?,
-    )?;
-    let certificates =
-        crate::grading::certificates::of_enterprises(conn, std::slice::from_ref(&id))?;
-    let facts = crate::grading::accidents::facts_between(conn, enterprise, None)?;
-    let mut s = GradeSummary::of(&certificates, &facts);
-    let stage: Option<String> = drives::table
-        .find(&id)
-        .select(drives::creation_stage)
-        .first(conn)
-        .optional()?;
-    s.creating = stage.is_some_and(|st| st != "not_started");
-    let (area, sector): (String, String) = enterprises::table
-        .find(&id)
-        .select((enterprises::area_code, enterprises::sector))
-        .first(conn)?;
-    let place = (area, sector);
-    let row = (
-        grade_summaries::enterprise_id.eq(&id),
-        grade_summaries::area_code.eq(place.0.clone()),
-        grade_summaries::sector.eq(place.1.clone()),
-        grade_summaries::current_certificate_id.eq(s.current_certificate.map(|c| c.to_string())),
-        grade_summaries::current_grade.eq(s.current_grade.map(|g| g.as_str())),
-        grade_summaries::grade_valid_until.eq(s.grade_valid_until),
-        grade_summaries::restart_required.eq(s.restart_required),
-        grade_summaries::creating.eq(s.creating),
-        grade_summaries::revoked_on.eq(s.revoked_on),
-    );
+    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let mut before: HashMap<String, SummaryColumns> = grade_summaries::table
+        .filter(grade_summaries::enterprise_id.eq_any(&keys))
+        .select((grade_summaries::enterprise_id, SUMMARY))
+        .load::<(String, SummaryColumns)>(conn)?
+        .into_iter()
+        .collect();
+    let mut certificates: HashMap<String, Vec<_>> = HashMap::new();
+    for c in crate::grading::certificates::of_enterprises(conn, &keys)? {
+        certificates
+            .entry(c.data.enterprise_id.to_string())
+            .or_default()
+            .push(c);
+    }
+    let mut accidents: HashMap<String, Vec<_>> = HashMap::new();
+    for a in crate::grading::accidents::of(conn, &keys)? {
+        accidents
+            .entry(a.data.enterprise_id.to_string())
+            .or_default()
+            .push(a.data.facts);
+    }
+    let stages: HashMap<String, String> = drives::table
+        .filter(drives::enterprise_id.eq_any(&keys))
+        .select((drives::enterprise_id, drives::creation_stage))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let places: HashMap<String, (String, String)> = enterprises::table
+        .filter(enterprises::id.eq_any(&keys))
+        .select((
+            enterprises::id,
+            (enterprises::area_code, enterprises::sector),
+        ))
+        .load::<(String, (String, String))>(conn)?
+        .into_iter()
+        .collect();
+    let mut summaries = Vec::with_capacity(ids.len());
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in &keys {
+        let place = places.get(id).cloned().ok_or(StoreError::NotFound)?;
+        let mut s = GradeSummary::of(
+            certificates.get(id).map_or(&[][..], Vec::as_slice),
+            accidents.get(id).map_or(&[][..], Vec::as_slice),
+        );
+        s.creating = stages.get(id).is_some_and(|st| st != "not_started");
+        let old = from_columns(before.remove(id))?;
+        rows.push((
+            grade_summaries::enterprise_id.eq(id.clone()),
+            grade_summaries::area_code.eq(place.0.clone()),
+            grade_summaries::sector.eq(place.1.clone()),
+            grade_summaries::current_certificate_id
+                .eq(s.current_certificate.map(|c| c.to_string())),
+            grade_summaries::current_grade.eq(s.current_grade.map(|g| g.as_str())),
+            grade_summaries::grade_valid_until.eq(s.grade_valid_until),
+            grade_summaries::restart_required.eq(s.restart_required),
+            grade_summaries::creating.eq(s.creating),
+            grade_summaries::revoked_on.eq(s.revoked_on),
+        ));
+        if old != s {
+            tx.count(CountChange {
+                before: Some((place.clone(), old)),
+                after: Some((place, s.clone())),
+            });
+        }
+        summaries.push(s);
+    }
     // An upsert, never delete-then-insert: two transactions refreshing one enterprise's
     // summary (on two nodes) then wait on the row instead of both inserting it.
-    crate::on_backend!(conn, c => diesel::insert_into(grade_summaries::table)
-        .values(row.clone())
-        .on_conflict(grade_summaries::enterprise_id)
-        .do_update()
-        .set(row)
-        .execute(c)?);
-    if before != s {
-        tx.count(CountChange {
-            before: Some((place.clone(), before)),
-            after: Some((place, s.clone())),
-        });
+    let conn: &mut DbConn = tx;
+    match conn {
+        DbConn::Postgres(pg) => {
+            use diesel::upsert::excluded;
+            for chunk in rows.chunks(SUMMARIES_PER_UPSERT) {
+                diesel::insert_into(grade_summaries::table)
+                    .values(chunk)
+                    .on_conflict(grade_summaries::enterprise_id)
+                    .do_update()
+                    .set((
+                        grade_summaries::area_code.eq(excluded(grade_summaries::area_code)),
+                        grade_summaries::sector.eq(excluded(grade_summaries::sector)),
+                        grade_summaries::current_certificate_id
+                            .eq(excluded(grade_summaries::current_certificate_id)),
+                        grade_summaries::current_grade.eq(excluded(grade_summaries::current_grade)),
+                        grade_summaries::grade_valid_until
+                            .eq(excluded(grade_summaries::grade_valid_until)),
+                        grade_summaries::restart_required
+                            .eq(excluded(grade_summaries::restart_required)),
+                        grade_summaries::creating.eq(excluded(grade_summaries::creating)),
+                        grade_summaries::revoked_on.eq(excluded(grade_summaries::revoked_on)),
+                    ))
+                    .execute(pg)?;
+            }
+        }
+        DbConn::Sqlite(lite) => {
+            for row in rows {
+                diesel::insert_into(grade_summaries::table)
+                    .values(row.clone())
+                    .on_conflict(grade_summaries::enterprise_id)
+                    .do_update()
+                    .set(row)
+                    .execute(lite)?;
+            }
+        }
     }
-    Ok(s)
+    Ok(summaries)
 }

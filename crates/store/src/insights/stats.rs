@@ -192,12 +192,12 @@ fn counted_cells(
 
 impl Store {
     /// Counts the attainment counters afresh for `day` and the window of `window_months`
-    /// (`crate::plumbing::counts`): one pass over the grade summaries and the ledger, in one
-    /// write transaction that waits for the transactions moving the counters.
+    /// (`crate::plumbing::counts`): one pass over the grade summaries and the ledger, in a
+    /// write transaction of its own that waits for the transactions moving the counters.
     pub fn recount_attainment(&self, day: NaiveDate, window_months: u32) -> Result<(), StoreError> {
         use crate::plumbing::schema::{attainment_anchor, attainment_counts};
         let window_end = GradeRules::expiring_until(day, window_months);
-        self.with_write_tx(move |tx| {
+        self.with_own_write_tx(move |tx| {
             crate::plumbing::locks::hold(tx, crate::plumbing::locks::Lock::AttainmentCounts)?;
             let conn: &mut DbConn = tx;
             diesel::delete(attainment_counts::table).execute(conn)?;

@@ -206,22 +206,61 @@ pub fn insert(
     data: &EnterpriseData,
     actor: &Actor,
 ) -> Result<Enterprise, StoreError> {
+    insert_many(tx, std::slice::from_ref(data), actor)?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// Enterprise rows written by one multi-row insert on PostgreSQL (each binds about 20
+/// values).
+const ENTERPRISES_PER_INSERT: usize = 1000;
+
+/// [`insert`] for several enterprises at once (the bulk path of imports and demo data):
+/// the same rows, events and counter changes, with multi-row inserts on PostgreSQL.
+pub fn insert_many(
+    tx: &mut WriteTx<'_>,
+    items: &[EnterpriseData],
+    actor: &Actor,
+) -> Result<Vec<Enterprise>, StoreError> {
     let at = now();
-    let row = EnterpriseRow::new(EnterpriseId::new(), data, 1, at, at);
-    diesel::insert_into(enterprises::table)
-        .values(&row)
-        .execute(&mut **tx)?;
-    let e = row.into_domain(GradeSummary::default(), Drive::default())?;
-    tx.count(CountChange {
-        before: None,
-        after: Some((
-            (e.data.area_code.clone(), e.data.sector.as_str().to_owned()),
-            GradeSummary::default(),
-        )),
-    });
-    let data = EventData::EnterpriseCreated(EnterpriseFields::from(&e));
-    tx.record(event(&e, actor, data, None))?;
-    Ok(e)
+    let rows: Vec<EnterpriseRow> = items
+        .iter()
+        .map(|data| EnterpriseRow::new(EnterpriseId::new(), data, 1, at, at))
+        .collect();
+    let conn: &mut DbConn = tx;
+    match conn {
+        DbConn::Postgres(pg) => {
+            for chunk in rows.chunks(ENTERPRISES_PER_INSERT) {
+                diesel::insert_into(enterprises::table)
+                    .values(chunk)
+                    .execute(pg)?;
+            }
+        }
+        // One statement a row: diesel runs a SQLite multi-row insert in a transaction of
+        // its own, which cannot open inside the writer's.
+        DbConn::Sqlite(lite) => {
+            for row in &rows {
+                diesel::insert_into(enterprises::table)
+                    .values(row)
+                    .execute(lite)?;
+            }
+        }
+    }
+    let mut created = Vec::with_capacity(rows.len());
+    for row in rows {
+        let e = row.into_domain(GradeSummary::default(), Drive::default())?;
+        tx.count(CountChange {
+            before: None,
+            after: Some((
+                (e.data.area_code.clone(), e.data.sector.as_str().to_owned()),
+                GradeSummary::default(),
+            )),
+        });
+        let data = EventData::EnterpriseCreated(EnterpriseFields::from(&e));
+        tx.record(event(&e, actor, data, None))?;
+        created.push(e);
+    }
+    Ok(created)
 }
 
 /// Writes `data` over `current` inside the caller's transaction, with the version

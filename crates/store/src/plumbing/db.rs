@@ -335,6 +335,24 @@ impl Store {
         self.write_queue.execute(f)
     }
 
+    /// Runs `f` in a write transaction of its own, not batched with other writes: for
+    /// maintenance that takes a lock in its body (`crate::plumbing::writer::run_alone`). On
+    /// SQLite it is an ordinary write (one writer, no locks to order).
+    pub fn with_own_write_tx<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut crate::WriteTx<'_>) -> Result<T, E> + Send + 'static,
+    {
+        match self.backend {
+            Backend::Sqlite => self.with_write_tx(f),
+            Backend::Postgres => {
+                let mut conn = self.readers.get().map_err(|e| E::from(e.into()))?;
+                crate::plumbing::writer::run_alone(&mut conn, f)
+            }
+        }
+    }
+
     /// [`Store::with_write_tx`] for async callers: the future resolves once the transaction
     /// committed (or failed), without holding a thread while it waits.
     pub fn write<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + use<T, E, F>
@@ -369,11 +387,23 @@ impl Store {
             let mut conn = self.writer.get()?;
             run_migrations(&mut conn)?
         };
-        let chained = self.with_write_tx(|tx| crate::plumbing::events::chain::backfill(tx))?;
+        let chained = self.with_own_write_tx(|tx| crate::plumbing::events::chain::backfill(tx))?;
         if chained > 0 {
             tracing::info!(chained, "events stored before the audit chain were chained");
         }
         Ok(applied)
+    }
+
+    /// Refreshes the planner's statistics (`ANALYZE`) after a bulk load. A table that grew
+    /// from nothing inside one process otherwise keeps the plans its prepared statements got
+    /// while it was empty (on PostgreSQL a sequential scan per lookup, until autovacuum
+    /// analyzes it, if it runs at all); `ANALYZE` also makes the cached plans be made again.
+    pub fn analyze(&self) -> Result<(), StoreError> {
+        self.with_write_tx(|tx| {
+            let conn: &mut DbConn = tx;
+            conn.batch_execute("ANALYZE")?;
+            Ok(())
+        })
     }
 
     /// Checks that the database answers (for `/readyz`).

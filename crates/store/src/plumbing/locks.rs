@@ -4,6 +4,12 @@
 //! A lock is held until the writer's batch commits or rolls back, so a check made under it
 //! (how many enabled administrators are left, the next event `seq`) cannot be raced by a
 //! writer on another thread or another node.
+//!
+//! Order: a job in a batch may take `Bootstrap`, `CityAdmins` or `Applications`; the commit
+//! then takes `AttainmentCounts` (shared) and last `Events`. A transaction that takes
+//! `AttainmentCounts` or `Events` in its body (a recount, the daily chain heads) runs alone
+//! (`Store::with_own_write_tx`), never in a batch, so no two transactions take these locks
+//! in opposite orders.
 
 use crate::{DbConn, StoreError};
 

@@ -245,6 +245,36 @@ impl Writer {
     }
 }
 
+/// Runs `f` in a transaction of its own on `conn`, not batched with other jobs, with its
+/// counter changes and events written before the commit as in a batch. For maintenance that
+/// takes a lock of [`crate::plumbing::locks`] in its body (a recount, the daily chain heads):
+/// batched with other jobs, such a lock taken in the middle of a batch could be taken in the
+/// opposite order from the locks of the commit, and deadlock with another node's batch.
+pub(crate) fn run_alone<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    E: From<StoreError>,
+    F: FnOnce(&mut WriteTx<'_>) -> Result<T, E>,
+{
+    conn.batch_execute("BEGIN")
+        .map_err(|e| E::from(StoreError::from(e)))?;
+    let mut pending = Pending::default();
+    let result = f(&mut WriteTx {
+        conn,
+        pending: &mut pending,
+    });
+    let commit = match &result {
+        Ok(_) => counts::apply(conn, &pending.counts)
+            .and_then(|()| events::append(conn, &pending.events))
+            .and_then(|()| conn.batch_execute("COMMIT").map_err(StoreError::from)),
+        Err(_) => Ok(()),
+    };
+    if result.is_err() || commit.is_err() {
+        let _ = conn.batch_execute("ROLLBACK");
+    }
+    commit.map_err(E::from)?;
+    result
+}
+
 fn stopped() -> StoreError {
     StoreError::Unavailable("the database writer threads have stopped".into())
 }

@@ -343,10 +343,10 @@ impl Store {
     /// gets none. The heads are daily anchors a regulator can copy out of the system, so that
     /// rewriting the log afterwards would also have to rewrite every copy. Returns how many
     /// heads were recorded. Safe to call from several nodes: the check runs under the events
-    /// lock.
+    /// lock, in a transaction of its own.
     pub fn record_chain_heads(&self, today: NaiveDate) -> Result<usize, StoreError> {
         let start_of_today = today.and_time(chrono::NaiveTime::MIN) - chrono::Duration::hours(8);
-        self.with_write_tx(move |tx| {
+        self.with_own_write_tx(move |tx| {
             crate::plumbing::locks::hold(tx, crate::plumbing::locks::Lock::Events)?;
             let chains = event_chains::table
                 .order(event_chains::chain.asc())
