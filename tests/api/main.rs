@@ -23,6 +23,7 @@ macro_rules! both {
 mod access;
 mod assessments;
 mod audit;
+mod bulk;
 mod calendar;
 mod certificates;
 mod checklists;
@@ -41,6 +42,7 @@ mod openapi;
 mod operations;
 mod redact;
 mod reference;
+mod replica;
 mod risks;
 mod schema;
 mod standards;

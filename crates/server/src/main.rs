@@ -393,6 +393,13 @@ fn open_store(settings: &Settings) -> anyhow::Result<(Store, DbUrl)> {
     };
     let mut store = Store::open(&url, &config)
         .with_context(|| format!("cannot open database {}", url.redacted()))?;
+    if let Some(read_url) = &settings.database_read_url {
+        let replica = DbUrl::parse(read_url)?;
+        store = store
+            .with_replica(&replica, &config)
+            .with_context(|| format!("cannot use the read replica {}", replica.redacted()))?;
+        tracing::info!(replica = %replica.redacted(), "lists and statistics read from the replica");
+    }
     if let Some(path) = &settings.grade_rules {
         let rules = rules::load(path)?;
         tracing::info!(version = rules.version, file = %path.display(), "grade rules loaded");

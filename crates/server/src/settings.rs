@@ -16,6 +16,10 @@ pub struct Settings {
     pub bind: String,
     /// `sqlite://<path>` or `postgres://…` (`SAFEGRADE_DATABASE_URL`).
     pub database_url: String,
+    /// A streaming replica of the PostgreSQL database for lists and statistics
+    /// (`SAFEGRADE_DATABASE_READ_URL`); absent: every read goes to `database_url`. Lists may
+    /// then lag writes by the replication delay (docs/SCALE.md).
+    pub database_read_url: Option<String>,
     /// Database connections per pool (`SAFEGRADE_POOL_SIZE`).
     pub pool_size: u32,
     /// HTTP worker threads; 0 means one per core (`SAFEGRADE_WORKERS`).
@@ -46,6 +50,7 @@ impl Default for Settings {
         Self {
             bind: "127.0.0.1:8080".into(),
             database_url: "sqlite://./data/safegrade.db".into(),
+            database_read_url: None,
             pool_size: 8,
             workers: 0,
             token_cache_seconds: 5,
@@ -60,9 +65,10 @@ impl Default for Settings {
 
 /// The keys a `SAFEGRADE_*` variable may set (other `SAFEGRADE_*` variables, like
 /// `SAFEGRADE_TODAY` or `SAFEGRADE_LOG`, belong to the command line or logging).
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "bind",
     "database_url",
+    "database_read_url",
     "pool_size",
     "workers",
     "token_cache_seconds",

@@ -523,7 +523,7 @@ impl Store {
         after: Option<CertificateId>,
         limit: i64,
     ) -> Result<Page<Certificate>, StoreError> {
-        self.with_read(|conn| {
+        self.with_list_read(|conn| {
             let mut q = certificates::table
                 .inner_join(enterprises::table)
                 .select(certificates::all_columns)

@@ -545,7 +545,7 @@ impl Store {
         after: Option<String>,
         limit: i64,
     ) -> Result<Vec<Hazard>, StoreError> {
-        self.with_read(|conn| {
+        self.with_list_read(|conn| {
             let q = hazards::table
                 .inner_join(enterprises::table)
                 .select((columns!(), enterprises::area_code))
@@ -766,7 +766,7 @@ impl Store {
         filter: &HazardStatsFilter,
         period: (NaiveDate, NaiveDate),
     ) -> Result<(Vec<HazardFigures>, Vec<RiskFigures>), StoreError> {
-        self.with_read(|conn| match filter.scope {
+        self.with_list_read(|conn| match filter.scope {
             Scope::City | Scope::Areas(_) => counted(conn, filter, period),
             Scope::Enterprise(_) | Scope::Organisation(_) => recomputed(conn, filter, period),
         })

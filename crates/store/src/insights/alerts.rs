@@ -126,7 +126,7 @@ impl Store {
                 .select((certificates::all_columns, grade_summaries::area_code))
                 .into_boxed()
         };
-        self.with_read(|conn| {
+        self.with_list_read(|conn| {
             let mut out = Vec::new();
             if filter.wants(AlertKind::GradeExpiring) {
                 // The enterprises whose current grade (from the summaries) ends within the

@@ -277,7 +277,7 @@ impl Store {
         window_months: u32,
         with_status: bool,
     ) -> Result<Attainment, StoreError> {
-        self.with_read(|conn| {
+        self.with_list_read(|conn| {
             let countable = matches!(filter.scope, Scope::City | Scope::Areas(_));
             let counted = if with_status && countable {
                 counted_cells(

@@ -473,7 +473,7 @@ impl Store {
         after: Option<EnterpriseId>,
         limit: i64,
     ) -> Result<Page<Enterprise>, StoreError> {
-        self.with_read(|conn| {
+        self.with_list_read(|conn| {
             let mut q = enterprises::table
                 .left_join(grade_summaries::table)
                 .left_join(drives::table)

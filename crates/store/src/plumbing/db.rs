@@ -203,6 +203,8 @@ impl Default for PoolConfig {
 #[derive(Clone)]
 pub struct Store {
     readers: Pool,
+    /// A streaming replica for lists and statistics (`database_read_url`), if any.
+    replica: Option<Pool>,
     writer: Pool,
     backend: Backend,
     write_queue: crate::plumbing::writer::Writer,
@@ -248,6 +250,7 @@ impl Store {
                 let write_queue = Writer::start(writer.clone(), 1, "BEGIN IMMEDIATE")?;
                 Ok(Self {
                     readers,
+                    replica: None,
                     writer,
                     backend: Backend::Sqlite,
                     write_queue,
@@ -261,6 +264,7 @@ impl Store {
                 let write_queue = Writer::start(writer.clone(), threads, "BEGIN")?;
                 Ok(Self {
                     readers,
+                    replica: None,
                     writer,
                     backend: Backend::Postgres,
                     write_queue,
@@ -308,6 +312,34 @@ impl Store {
     /// A read connection.
     pub fn read(&self) -> Result<PooledConn, StoreError> {
         Ok(self.readers.get()?)
+    }
+
+    /// This store with lists and statistics read from a streaming replica of its PostgreSQL
+    /// database at `url` (`database_read_url`, docs/SCALE.md); everything else keeps
+    /// reading the primary. Refused for SQLite, which has no replicas.
+    pub fn with_replica(mut self, url: &DbUrl, config: &PoolConfig) -> Result<Self, StoreError> {
+        if self.backend != Backend::Postgres || !matches!(url, DbUrl::Postgres(_)) {
+            return Err(StoreError::Other(
+                "database_read_url needs PostgreSQL for both the database and its replica".into(),
+            ));
+        }
+        self.replica = Some(build_pool(url, config.size, config.timeout)?);
+        Ok(self)
+    }
+
+    /// Runs `f` for a list or a statistic: on the replica when there is one (it may lag the
+    /// primary by the replication delay), else like [`Store::with_read`].
+    pub fn with_list_read<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &self.replica {
+            Some(replica) => {
+                let mut conn = replica.get()?;
+                f(&mut conn)
+            }
+            None => self.with_read(f),
+        }
     }
 
     /// Runs `f` on a read connection.
