@@ -3,8 +3,8 @@
 //! enterprises, certificates, grade summaries, counter changes and events.
 
 use chrono::NaiveDate;
-use safegrade_domain::grading::CertificateInput;
 use safegrade_domain::EnterpriseInput;
+use safegrade_domain::grading::CertificateInput;
 use safegrade_domain::{Actor, Scope, SectorMapping};
 use safegrade_store::events::{EventFilter, EventVisibility};
 use safegrade_store::grading::certificates::{record, record_many};

@@ -75,32 +75,55 @@ pub(crate) fn anchor(conn: &mut DbConn) -> Result<Option<Anchor>, StoreError> {
         .optional()?)
 }
 
-/// Adds `n` to each counter of `deltas`, in key order.
+/// Adds `n` to each counter of `deltas`, in key order (one statement on PostgreSQL).
 pub(crate) fn add(conn: &mut DbConn, deltas: Counts) -> Result<(), StoreError> {
-    for ((area, sector, status, grade, expiring), n) in deltas {
-        if n == 0 {
-            continue;
+    let rows: Vec<_> = deltas
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|((area, sector, status, grade, expiring), n)| {
+            (
+                attainment_counts::area_code.eq(area),
+                attainment_counts::sector.eq(sector),
+                attainment_counts::status.eq(status),
+                attainment_counts::grade.eq(grade),
+                attainment_counts::expiring.eq(expiring),
+                attainment_counts::n.eq(n),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let key = (
+        attainment_counts::area_code,
+        attainment_counts::sector,
+        attainment_counts::status,
+        attainment_counts::grade,
+        attainment_counts::expiring,
+    );
+    let add = attainment_counts::n.eq(attainment_counts::n + excluded(attainment_counts::n));
+    match conn {
+        DbConn::Postgres(pg) => {
+            // A recount writes every counter: at most 1000 rows (6 binds each) a statement.
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(attainment_counts::table)
+                    .values(chunk)
+                    .on_conflict(key)
+                    .do_update()
+                    .set(add)
+                    .execute(pg)?;
+            }
         }
-        let row = (
-            attainment_counts::area_code.eq(area),
-            attainment_counts::sector.eq(sector),
-            attainment_counts::status.eq(status),
-            attainment_counts::grade.eq(grade),
-            attainment_counts::expiring.eq(expiring),
-            attainment_counts::n.eq(n),
-        );
-        crate::on_backend!(conn, c => diesel::insert_into(attainment_counts::table)
-            .values(row)
-            .on_conflict((
-                attainment_counts::area_code,
-                attainment_counts::sector,
-                attainment_counts::status,
-                attainment_counts::grade,
-                attainment_counts::expiring,
-            ))
-            .do_update()
-            .set(attainment_counts::n.eq(attainment_counts::n + excluded(attainment_counts::n)))
-            .execute(c)?);
+        DbConn::Sqlite(lite) => {
+            for row in rows {
+                diesel::insert_into(attainment_counts::table)
+                    .values(row)
+                    .on_conflict(key)
+                    .do_update()
+                    .set(add)
+                    .execute(lite)?;
+            }
+        }
     }
     Ok(())
 }

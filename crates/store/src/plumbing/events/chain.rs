@@ -206,20 +206,36 @@ pub(crate) fn link(conn: &mut DbConn, rows: &mut [StoredEvent]) -> Result<(), St
         head.last_hash = hash;
         head.length += 1;
     }
-    for head in heads.values() {
-        let upsert = diesel::insert_into(event_chains::table)
-            .values(head)
-            .on_conflict(event_chains::chain)
-            .do_update()
-            .set((
-                event_chains::last_seq.eq(head.last_seq),
-                event_chains::last_hash.eq(&head.last_hash),
-                event_chains::length.eq(head.length),
-            ));
-        match conn {
-            DbConn::Postgres(pg) => upsert.execute(pg)?,
-            DbConn::Sqlite(lite) => upsert.execute(lite)?,
-        };
+    let mut heads: Vec<ChainHead> = heads.into_values().collect();
+    heads.sort_unstable_by(|a, b| a.chain.cmp(&b.chain));
+    let set = || {
+        use diesel::upsert::excluded;
+        (
+            event_chains::last_seq.eq(excluded(event_chains::last_seq)),
+            event_chains::last_hash.eq(excluded(event_chains::last_hash)),
+            event_chains::length.eq(excluded(event_chains::length)),
+        )
+    };
+    match conn {
+        // One statement for every chain of the batch.
+        DbConn::Postgres(pg) => {
+            diesel::insert_into(event_chains::table)
+                .values(&heads)
+                .on_conflict(event_chains::chain)
+                .do_update()
+                .set(set())
+                .execute(pg)?;
+        }
+        DbConn::Sqlite(lite) => {
+            for head in &heads {
+                diesel::insert_into(event_chains::table)
+                    .values(head)
+                    .on_conflict(event_chains::chain)
+                    .do_update()
+                    .set(set())
+                    .execute(lite)?;
+            }
+        }
     }
     Ok(())
 }
