@@ -140,39 +140,78 @@ pub struct ChainHead {
     pub length: i64,
 }
 
-/// Draws `n` new `seq` values in increasing order. On PostgreSQL from the column's
-/// sequence (the caller holds the events lock, so they are also drawn in commit order); on
-/// SQLite after the largest stored one (its one writer appends one transaction at a time).
-pub(crate) fn next_seqs(conn: &mut DbConn, n: usize) -> Result<Vec<i64>, StoreError> {
+/// The heads of chains, by chain.
+pub(crate) type Heads = HashMap<String, ChainHead>;
+
+/// Draws `n` new `seq` values in increasing order and reads the heads of `chains`. On
+/// PostgreSQL in one statement (the caller holds the events lock, so the values are drawn
+/// in commit order, and every round trip under the lock delays the other writers): the
+/// column's sequence, and the heads; on SQLite after the largest stored `seq` (its one
+/// writer appends one transaction at a time).
+pub(crate) fn seqs_and_heads(
+    conn: &mut DbConn,
+    n: usize,
+    chains: Vec<String>,
+) -> Result<(Vec<i64>, Heads), StoreError> {
     let n = i64::try_from(n).map_err(|e| StoreError::Other(e.into()))?;
     match conn {
         DbConn::Postgres(pg) => {
+            use diesel::sql_types::{Array, BigInt, Nullable, Text};
             #[derive(QueryableByName)]
-            struct Seq {
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
+            struct Drawn {
+                #[diesel(sql_type = BigInt)]
                 seq: i64,
+                #[diesel(sql_type = Nullable<Text>)]
+                chain: Option<String>,
+                #[diesel(sql_type = Nullable<Text>)]
+                last_hash: Option<String>,
+                #[diesel(sql_type = Nullable<BigInt>)]
+                length: Option<i64>,
             }
-            let mut seqs: Vec<i64> = diesel::sql_query(
-                "SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq \
-                 FROM generate_series(1, $1)",
+            let drawn: Vec<Drawn> = diesel::sql_query(
+                "SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq,                  NULL::text AS chain, NULL::text AS last_hash, NULL::bigint AS length                  FROM generate_series(1, $1)                  UNION ALL                  SELECT last_seq, chain, last_hash, length FROM event_chains                  WHERE chain = ANY($2)",
             )
-            .bind::<diesel::sql_types::BigInt, _>(n)
-            .load::<Seq>(pg)?
-            .into_iter()
-            .map(|s| s.seq)
-            .collect();
+            .bind::<BigInt, _>(n)
+            .bind::<Array<Text>, _>(chains)
+            .load(pg)?;
+            let mut seqs = Vec::new();
+            let mut heads = Heads::new();
+            for d in drawn {
+                match (d.chain, d.last_hash, d.length) {
+                    (Some(chain), Some(last_hash), Some(length)) => {
+                        heads.insert(
+                            chain.clone(),
+                            ChainHead {
+                                chain,
+                                last_seq: d.seq,
+                                last_hash,
+                                length,
+                            },
+                        );
+                    }
+                    _ => seqs.push(d.seq),
+                }
+            }
             seqs.sort_unstable();
-            Ok(seqs)
+            Ok((seqs, heads))
         }
         DbConn::Sqlite(_) => {
             let last = super::last_seq(conn)?;
-            Ok((1..=n).map(|i| last + i).collect())
+            Ok(((1..=n).map(|i| last + i).collect(), heads(conn, chains)?))
         }
     }
 }
 
+/// The chains `rows` belong to, each once.
+pub(crate) fn chains_of(rows: impl Iterator<Item = String>) -> Vec<String> {
+    let mut chains: Vec<String> = rows.collect();
+    chains.sort_unstable();
+    chains.dedup();
+    chains
+}
+
 /// The heads of `chains`, by chain.
-fn heads(conn: &mut DbConn, chains: Vec<String>) -> Result<HashMap<String, ChainHead>, StoreError> {
+fn heads(conn: &mut DbConn, chains: Vec<String>) -> Result<Heads, StoreError> {
     Ok(event_chains::table
         .filter(event_chains::chain.eq_any(chains))
         .load::<ChainHead>(conn)?
@@ -181,13 +220,14 @@ fn heads(conn: &mut DbConn, chains: Vec<String>) -> Result<HashMap<String, Chain
         .collect())
 }
 
-/// Links `rows` (in `seq` order) onto their chains: sets each one's `prev_hash` and `hash`
-/// and stores the new heads. Runs in the transaction that inserts them.
-pub(crate) fn link(conn: &mut DbConn, rows: &mut [StoredEvent]) -> Result<(), StoreError> {
-    let mut chains: Vec<String> = rows.iter().map(|r| r.chain().to_owned()).collect();
-    chains.sort_unstable();
-    chains.dedup();
-    let mut heads = heads(conn, chains)?;
+/// Links `rows` (in `seq` order) onto their chains, whose current `heads` are given: sets
+/// each one's `prev_hash` and `hash` and stores the new heads. Runs in the transaction that
+/// inserts them.
+pub(crate) fn link(
+    conn: &mut DbConn,
+    rows: &mut [StoredEvent],
+    mut heads: Heads,
+) -> Result<(), StoreError> {
     for row in rows.iter_mut() {
         let chain = row.chain().to_owned();
         let prev = heads
@@ -258,7 +298,8 @@ pub(crate) fn backfill(conn: &mut DbConn) -> Result<u64, StoreError> {
         if rows.is_empty() {
             return Ok(done);
         }
-        link(conn, &mut rows)?;
+        let current = heads(conn, chains_of(rows.iter().map(|r| r.chain().to_owned())))?;
+        link(conn, &mut rows, current)?;
         for row in &rows {
             diesel::update(events::table.find(row.seq))
                 .set((

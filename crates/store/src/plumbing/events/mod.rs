@@ -160,13 +160,18 @@ pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreE
     }
     crate::plumbing::locks::hold(conn, crate::plumbing::locks::Lock::Events)?;
     let at = crate::now();
-    let seqs = chain::next_seqs(conn, batch.len())?;
+    let chains = chain::chains_of(
+        batch
+            .iter()
+            .map(|e| chain::chain_of(e.area_code.as_deref()).to_owned()),
+    );
+    let (seqs, heads) = chain::seqs_and_heads(conn, batch.len(), chains)?;
     let mut rows: Vec<StoredEvent> = batch
         .iter()
         .zip(seqs)
         .map(|(e, seq)| e.row(seq, at))
         .collect::<Result<_, _>>()?;
-    chain::link(conn, &mut rows)?;
+    chain::link(conn, &mut rows, heads)?;
     match conn {
         DbConn::Postgres(pg) => {
             // PostgreSQL takes at most 65,535 bound values a statement: a large job (a
