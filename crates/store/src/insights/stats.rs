@@ -149,6 +149,7 @@ fn counted_cells(
     if crate::plumbing::counts::anchor(conn)? != Some((day, window_end)) {
         return Ok(None);
     }
+    // Every stripe of a counter is a row; adding rows up adds the stripes up.
     let mut q = c::table.filter(c::n.ne(0)).into_boxed();
     if let Scope::Areas(areas) = &filter.scope {
         q = q.filter(c::area_code.eq_any(areas.clone()));

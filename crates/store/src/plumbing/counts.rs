@@ -75,8 +75,23 @@ pub(crate) fn anchor(conn: &mut DbConn) -> Result<Option<Anchor>, StoreError> {
         .optional()?)
 }
 
-/// Adds `n` to each counter of `deltas`, in key order (one statement on PostgreSQL).
+/// Stripes per counter: a writer adds to the stripe of its thread, so the writer threads of
+/// one node, and of several nodes, rarely wait on the same row.
+const STRIPES: u64 = 16;
+
+/// The stripe of the current thread.
+fn stripe() -> i32 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::thread::current().id().hash(&mut h);
+    std::process::id().hash(&mut h);
+    i32::try_from(h.finish() % STRIPES).unwrap_or(0)
+}
+
+/// Adds `n` to each counter of `deltas`, in key order, in this thread's stripe (one
+/// statement on PostgreSQL).
 pub(crate) fn add(conn: &mut DbConn, deltas: Counts) -> Result<(), StoreError> {
+    let stripe = stripe();
     let rows: Vec<_> = deltas
         .into_iter()
         .filter(|(_, n)| *n != 0)
@@ -87,6 +102,7 @@ pub(crate) fn add(conn: &mut DbConn, deltas: Counts) -> Result<(), StoreError> {
                 attainment_counts::status.eq(status),
                 attainment_counts::grade.eq(grade),
                 attainment_counts::expiring.eq(expiring),
+                attainment_counts::stripe.eq(stripe),
                 attainment_counts::n.eq(n),
             )
         })
@@ -100,6 +116,7 @@ pub(crate) fn add(conn: &mut DbConn, deltas: Counts) -> Result<(), StoreError> {
         attainment_counts::status,
         attainment_counts::grade,
         attainment_counts::expiring,
+        attainment_counts::stripe,
     );
     let add = attainment_counts::n.eq(attainment_counts::n + excluded(attainment_counts::n));
     match conn {
@@ -151,11 +168,11 @@ pub(crate) fn apply(conn: &mut DbConn, changes: &[CountChange]) -> Result<(), St
 }
 
 impl Store {
-    /// The attainment counters that are not zero, and the day and window end they hold for.
+    /// The attainment counters that are not zero (their stripes added up), and the day and
+    /// window end they hold for.
     pub fn attainment_counts(&self) -> Result<(Counts, Option<Anchor>), StoreError> {
         self.with_read(|conn| {
             let rows: Vec<(String, String, String, String, bool, i64)> = attainment_counts::table
-                .filter(attainment_counts::n.ne(0))
                 .select((
                     attainment_counts::area_code,
                     attainment_counts::sector,
@@ -165,10 +182,11 @@ impl Store {
                     attainment_counts::n,
                 ))
                 .load(conn)?;
-            let counts = rows
-                .into_iter()
-                .map(|(a, s, st, g, e, n)| ((a, s, st, g, e), n))
-                .collect();
+            let mut counts = Counts::new();
+            for (a, s, st, g, e, n) in rows {
+                *counts.entry((a, s, st, g, e)).or_default() += n;
+            }
+            counts.retain(|_, n| *n != 0);
             Ok((counts, anchor(conn)?))
         })
     }

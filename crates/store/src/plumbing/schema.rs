@@ -110,12 +110,13 @@ diesel::table! {
 }
 
 diesel::table! {
-    attainment_counts (area_code, sector, status, grade, expiring) {
+    attainment_counts (area_code, sector, status, grade, expiring, stripe) {
         area_code -> Text,
         sector -> Text,
         status -> Text,
         grade -> Text,
         expiring -> Bool,
+        stripe -> Integer,
         n -> BigInt,
     }
 }

@@ -10,8 +10,11 @@ CREATE TABLE attainment_counts (
     -- The grade in force, '' without one.
     grade TEXT NOT NULL,
     expiring BOOLEAN NOT NULL,
+    -- Writers on different threads (and nodes) add to different stripes of a counter, so
+    -- they never wait on one another's row; readers add the stripes up.
+    stripe INTEGER NOT NULL,
     n INTEGER NOT NULL,
-    PRIMARY KEY (area_code, sector, status, grade, expiring)
+    PRIMARY KEY (area_code, sector, status, grade, expiring, stripe)
 );
 
 -- The day and the end of the expiring window the counters are for (one row, or none before
