@@ -26,6 +26,20 @@ fn json_of(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
+/// The `enterprise.created` events in the log.
+fn enterprises_created(db: &safegrade_testkit::TestDb) -> Vec<safegrade_store::events::Event> {
+    db.store
+        .list_events(
+            &EventVisibility::All,
+            &EventFilter {
+                types: vec![safegrade_domain::EventType::EnterpriseCreated],
+                ..EventFilter::default()
+            },
+            100_000,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Every event the feed gives `token` on `addr`, following `next_cursor` to the end.
 fn whole_feed(addr: &str, token: &str) -> Vec<i64> {
     let mut seqs = Vec::new();
@@ -99,22 +113,13 @@ fn a_server_killed_mid_write_keeps_every_acknowledged_write() {
             .clone();
 
         let (_server, addr, _) = serve(&db.url, &[], Stdio::null());
-        let created: BTreeMap<String, usize> = db
-            .store
-            .list_events(
-                &EventVisibility::All,
-                &EventFilter {
-                    types: vec![safegrade_domain::EventType::EnterpriseCreated],
-                    ..EventFilter::default()
-                },
-                100_000,
-            )
-            .unwrap_or_else(|e| panic!("{e}"))
-            .into_iter()
-            .fold(BTreeMap::new(), |mut m, e| {
-                *m.entry(e.resource_id).or_default() += 1;
-                m
-            });
+        let created: BTreeMap<String, usize> =
+            enterprises_created(&db)
+                .into_iter()
+                .fold(BTreeMap::new(), |mut m, e| {
+                    *m.entry(e.resource_id).or_default() += 1;
+                    m
+                });
         for id in &acknowledged {
             let (status, _, body) = http(
                 &addr,
@@ -259,17 +264,7 @@ fn two_nodes_share_one_postgresql_database() {
         .collect();
     let unique: BTreeSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), 100, "every key made one record");
-    let created = db
-        .store
-        .list_events(
-            &EventVisibility::All,
-            &EventFilter {
-                types: vec![safegrade_domain::EventType::EnterpriseCreated],
-                ..EventFilter::default()
-            },
-            100_000,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+    let created = enterprises_created(&db);
     assert_eq!(
         created.len(),
         100,

@@ -467,28 +467,12 @@ fn row(data: &CertificateData, rules: &GradeRules) -> CertificateRow {
 /// Certificate rows written by one multi-row insert on PostgreSQL (each binds 21 values).
 const CERTIFICATES_PER_INSERT: usize = 1000;
 
-/// Inserts new certificate rows: multi-row on PostgreSQL, one statement a row on SQLite
-/// (where diesel runs a multi-row insert in a transaction of its own).
+/// Inserts new certificate rows (`insert_rows!`).
 fn insert_rows(
     conn: &mut DbConn,
     rows: Vec<CertificateRow>,
 ) -> Result<Vec<Certificate>, StoreError> {
-    match conn {
-        DbConn::Postgres(pg) => {
-            for chunk in rows.chunks(CERTIFICATES_PER_INSERT) {
-                diesel::insert_into(certificates::table)
-                    .values(chunk)
-                    .execute(pg)?;
-            }
-        }
-        DbConn::Sqlite(lite) => {
-            for row in &rows {
-                diesel::insert_into(certificates::table)
-                    .values(row)
-                    .execute(lite)?;
-            }
-        }
-    }
+    crate::insert_rows!(conn, certificates::table, rows, CERTIFICATES_PER_INSERT);
     rows.into_iter().map(CertificateRow::into_domain).collect()
 }
 

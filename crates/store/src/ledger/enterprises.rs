@@ -228,24 +228,7 @@ pub fn insert_many(
         .map(|data| EnterpriseRow::new(EnterpriseId::new(), data, 1, at, at))
         .collect();
     let conn: &mut DbConn = tx;
-    match conn {
-        DbConn::Postgres(pg) => {
-            for chunk in rows.chunks(ENTERPRISES_PER_INSERT) {
-                diesel::insert_into(enterprises::table)
-                    .values(chunk)
-                    .execute(pg)?;
-            }
-        }
-        // One statement a row: diesel runs a SQLite multi-row insert in a transaction of
-        // its own, which cannot open inside the writer's.
-        DbConn::Sqlite(lite) => {
-            for row in &rows {
-                diesel::insert_into(enterprises::table)
-                    .values(row)
-                    .execute(lite)?;
-            }
-        }
-    }
+    crate::insert_rows!(conn, enterprises::table, rows, ENTERPRISES_PER_INSERT);
     let mut created = Vec::with_capacity(rows.len());
     for row in rows {
         let e = row.into_domain(GradeSummary::default(), Drive::default())?;

@@ -41,6 +41,28 @@ macro_rules! on_backend {
     };
 }
 
+/// Inserts the rows of the slice `$rows` into `$table`: multi-row statements of at most
+/// `$per` rows on PostgreSQL (a statement binds at most 65,535 values), one statement a row
+/// on SQLite (diesel runs a SQLite multi-row insert in a transaction of its own, which cannot
+/// open inside the writer's). The bulk path of events, enterprises and certificates.
+#[macro_export]
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr, $per:expr) => {
+        match $conn {
+            $crate::DbConn::Postgres(pg) => {
+                for chunk in $rows.chunks($per) {
+                    diesel::insert_into($table).values(chunk).execute(pg)?;
+                }
+            }
+            $crate::DbConn::Sqlite(lite) => {
+                for row in $rows.iter() {
+                    diesel::insert_into($table).values(row).execute(lite)?;
+                }
+            }
+        }
+    };
+}
+
 /// Which backend a connection talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -172,26 +172,7 @@ pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreE
         .map(|(e, seq)| e.row(seq, at))
         .collect::<Result<_, _>>()?;
     chain::link(conn, &mut rows, heads)?;
-    match conn {
-        DbConn::Postgres(pg) => {
-            // PostgreSQL takes at most 65,535 bound values a statement: a large job (a
-            // ledger import, demo data) records more events than fit in one insert.
-            for chunk in rows.chunks(EVENTS_PER_INSERT) {
-                diesel::insert_into(events::table)
-                    .values(chunk)
-                    .execute(pg)?;
-            }
-        }
-        DbConn::Sqlite(lite) => {
-            // One statement per row: diesel runs a SQLite multi-row insert in a transaction
-            // of its own, which cannot open inside the writer's.
-            for row in &rows {
-                diesel::insert_into(events::table)
-                    .values(row)
-                    .execute(lite)?;
-            }
-        }
-    }
+    crate::insert_rows!(conn, events::table, rows, EVENTS_PER_INSERT);
     Ok(())
 }
 
