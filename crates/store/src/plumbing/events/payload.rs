@@ -144,14 +144,30 @@ pub struct TokenFields {
     pub expires_at: Option<String>,
 }
 
+/// Any JSON value (a changed field is a text, a number, a flag, a list, an object or null):
+/// every JSON type listed, since an empty schema does not survive the spec's post-processing.
+fn any_json() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Array(vec![
+            Type::String,
+            Type::Number,
+            Type::Boolean,
+            Type::Object,
+            Type::Array,
+            Type::Null,
+        ]))
+        .build()
+}
+
 /// One changed field: its value before and after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Change {
-    /// Before (null: unset).
-    #[schema(value_type = Object)]
+    /// Before (null: unset): any JSON value, as the field is on the wire.
+    #[schema(schema_with = any_json)]
     pub old: serde_json::Value,
-    /// After (null: cleared).
-    #[schema(value_type = Object)]
+    /// After (null: cleared): any JSON value.
+    #[schema(schema_with = any_json)]
     pub new: serde_json::Value,
 }
 
