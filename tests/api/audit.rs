@@ -12,7 +12,8 @@ use serde_json::json;
 
 both!(
     chain_heads_are_recorded_once_a_day_per_chain_that_grew,
-    the_export_selects_by_chain_and_day
+    the_export_selects_by_chain_and_day,
+    a_move_to_another_area_is_seen_by_both_areas
 );
 
 async fn chain_heads_are_recorded_once_a_day_per_chain_that_grew(db: TestDb) {
@@ -171,4 +172,81 @@ async fn the_export_selects_by_chain_and_day(db: TestDb) {
         );
         assert!(r.body.to_string().contains(says), "{query}: {}", r.body);
     }
+}
+
+async fn a_move_to_another_area_is_seen_by_both_areas(db: TestDb) {
+    let app = safegrade_testkit::test_app(db.store.clone()).await;
+    let r = send(
+        &app,
+        json_request(
+            actix_web::http::Method::POST,
+            "/api/v1/enterprises",
+            &enterprise_body(&credit_code(1)),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap_or_default().to_owned();
+    let moved = send(
+        &app,
+        json_request(
+            actix_web::http::Method::PATCH,
+            &format!("/api/v1/enterprises/{id}"),
+            &json!({"area_code": "510704", "reason": "迁址至游仙区"}),
+        )
+        .insert_header(("If-Match", "\"1\"")),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let feed_of = |area: &str| {
+        let (_, token) = principal(
+            &db.store,
+            json!({"name": format!("{area} 监管"), "role": "area_regulator", "area_codes": [area]}),
+        );
+        let app = &app;
+        async move {
+            let r = safegrade_testkit::send_as(
+                app,
+                Some(&token),
+                TestRequest::get().uri("/api/v1/events?resource_type=enterprise"),
+            )
+            .await;
+            r.body["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        feed_of("510703").await,
+        ["enterprise.created", "enterprise.transferred"],
+        "the area it left sees it arrive and leave"
+    );
+    assert_eq!(
+        feed_of("510704").await,
+        ["enterprise.updated"],
+        "the area it joined sees the move"
+    );
+    let left = db
+        .store
+        .chained_events(Some("510703"), 0, (None, None), 10)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let last = left.last().unwrap_or_else(|| panic!("no events"));
+    assert_eq!(last.event_type, "enterprise.transferred");
+    assert_eq!(last.reason.as_deref(), Some("迁址至游仙区"));
+    assert!(
+        last.data.contains("\"to_area\":\"510704\""),
+        "{}",
+        last.data
+    );
+    assert_eq!(
+        db.store
+            .verify_chain(1)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .first_break,
+        None
+    );
 }

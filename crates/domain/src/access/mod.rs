@@ -465,6 +465,9 @@ code_list! {
         EnterpriseCreated = ("enterprise.created", "录入企业"),
         /// An enterprise changed; `data.changes` holds each changed field's old and new value.
         EnterpriseUpdated = ("enterprise.updated", "变更企业信息"),
+        /// An enterprise moved to another supervision area: recorded in the area it left
+        /// (its `enterprise.updated` is in the area it joined), so each area's trail is whole.
+        EnterpriseTransferred = ("enterprise.transferred", "企业迁出本区域"),
         /// A principal was created; `data` is the principal.
         PrincipalCreated = ("principal.created", "新建账号"),
         /// A principal changed (role, scope, name, disabled); `data.changes` as above.
@@ -587,9 +590,10 @@ impl EventType {
     /// The kind of record events of this type are about.
     pub fn resource_type(self) -> ResourceType {
         match self {
-            Self::EnterpriseCreated | Self::EnterpriseUpdated | Self::DriveUpdated => {
-                ResourceType::Enterprise
-            }
+            Self::EnterpriseCreated
+            | Self::EnterpriseUpdated
+            | Self::EnterpriseTransferred
+            | Self::DriveUpdated => ResourceType::Enterprise,
             Self::VisitRecorded => ResourceType::Visit,
             Self::PrincipalCreated | Self::PrincipalUpdated => ResourceType::Principal,
             Self::TokenCreated | Self::TokenRevoked => ResourceType::Token,

@@ -10,7 +10,7 @@ use safegrade_domain::{
 use crate::drives::{DRIVE, DriveRow, drive_of};
 use crate::grading::summaries::{SUMMARY, SummaryColumns, from_columns};
 use crate::plumbing::counts::CountChange;
-use crate::plumbing::events::payload::EnterpriseFields;
+use crate::plumbing::events::payload::{EnterpriseFields, TransferFields};
 use crate::plumbing::events::{Changes, EventData, NewEvent};
 use crate::plumbing::schema::{drives, enterprises, grade_summaries};
 use crate::{Backend, DbConn, Store, StoreError, WriteTx, check_version};
@@ -311,6 +311,16 @@ pub fn update(
         &EnterpriseFields::from(&new),
         new.version,
     )?;
+    if new.data.area_code != current.data.area_code {
+        // The area it left sees it go (its own chain and feed); the area it joined sees the
+        // update below (docs/adr/0007).
+        let left = EventData::EnterpriseTransferred(TransferFields {
+            from_area: current.data.area_code.clone(),
+            to_area: new.data.area_code.clone(),
+            version: new.version,
+        });
+        tx.record(event(&current, actor, left, reason.clone()))?;
+    }
     tx.record(event(
         &new,
         actor,

@@ -636,6 +636,17 @@ pub struct WebhookFields {
     pub status: String,
 }
 
+/// An enterprise's move to another supervision area (`enterprise.transferred`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TransferFields {
+    /// The area it left (the event's own `area_code`).
+    pub from_area: String,
+    /// The area it joined.
+    pub to_area: String,
+    /// The enterprise's version after the move.
+    pub version: i64,
+}
+
 /// The head of an audit chain as recorded once a day (`audit.chain_head`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ChainHeadFields {
@@ -680,6 +691,9 @@ pub enum EventData {
     /// `enterprise.updated`: the changed fields.
     #[serde(rename = "enterprise.updated")]
     EnterpriseUpdated(Changes),
+    /// `enterprise.transferred`: the areas it left and joined, in the area it left.
+    #[serde(rename = "enterprise.transferred")]
+    EnterpriseTransferred(TransferFields),
     /// `principal.created`: the new principal's fields.
     #[serde(rename = "principal.created")]
     PrincipalCreated(PrincipalFields),
@@ -787,6 +801,7 @@ impl EventData {
         match self {
             Self::EnterpriseCreated(_) => EventType::EnterpriseCreated,
             Self::EnterpriseUpdated(_) => EventType::EnterpriseUpdated,
+            Self::EnterpriseTransferred(_) => EventType::EnterpriseTransferred,
             Self::PrincipalCreated(_) => EventType::PrincipalCreated,
             Self::PrincipalUpdated(_) => EventType::PrincipalUpdated,
             Self::TokenCreated(_) => EventType::TokenCreated,
