@@ -31,6 +31,9 @@ use super::payload::{ChainHeadFields, EventData};
 use crate::plumbing::schema::{event_chains, events};
 use crate::{DbConn, Store, StoreError};
 
+/// The backend of [`DbConn`] (either database).
+type DbBackend = <DbConn as diesel::Connection>::Backend;
+
 /// The format tag, the first element of the canonical form.
 pub const FORMAT: &str = "safegrade-event-v1";
 
@@ -169,7 +172,12 @@ pub(crate) fn seqs_and_heads(
                 length: Option<i64>,
             }
             let drawn: Vec<Drawn> = diesel::sql_query(
-                "SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq,                  NULL::text AS chain, NULL::text AS last_hash, NULL::bigint AS length                  FROM generate_series(1, $1)                  UNION ALL                  SELECT last_seq, chain, last_hash, length FROM event_chains                  WHERE chain = ANY($2)",
+                "SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq, \
+                 NULL::text AS chain, NULL::text AS last_hash, NULL::bigint AS length \
+                 FROM generate_series(1, $1) \
+                 UNION ALL \
+                 SELECT last_seq, chain, last_hash, length FROM event_chains \
+                 WHERE chain = ANY($2)",
             )
             .bind::<BigInt, _>(n)
             .bind::<Array<Text>, _>(chains)
@@ -402,7 +410,7 @@ impl Store {
     /// heads were recorded. Safe to call from several nodes: the check runs under the events
     /// lock, in a transaction of its own.
     pub fn record_chain_heads(&self, today: NaiveDate) -> Result<usize, StoreError> {
-        let start_of_today = today.and_time(chrono::NaiveTime::MIN) - chrono::Duration::hours(8);
+        let start_of_today = crate::china_day_start(today);
         self.with_own_write_tx(move |tx| {
             crate::plumbing::locks::hold(tx, crate::plumbing::locks::Lock::Events)?;
             let chains = event_chains::table
@@ -417,11 +425,7 @@ impl Store {
                     .order(events::seq.desc())
                     .select((events::seq, events::event_type, events::hash))
                     .into_boxed();
-                let q = match &area_code {
-                    None => q.filter(events::area_code.is_null()),
-                    Some(a) => q.filter(events::area_code.eq(a.clone())),
-                };
-                let Some((seq, event_type, Some(hash))) = q
+                let Some((seq, event_type, Some(hash))) = in_chain(q, &chain)
                     .first::<(i64, String, Option<String>)>(&mut **tx)
                     .optional()?
                 else {
@@ -472,11 +476,9 @@ impl Store {
                 .filter(events::seq.gt(after))
                 .select(StoredEvent::as_select())
                 .into_boxed();
-            q = match chain {
-                None => q,
-                Some(CITY_CHAIN) => q.filter(events::area_code.is_null()),
-                Some(area) => q.filter(events::area_code.eq(area.to_owned())),
-            };
+            if let Some(chain) = chain {
+                q = in_chain(q, chain);
+            }
             if let Some(from) = from {
                 q = q.filter(events::occurred_at.ge(from));
             }
@@ -488,6 +490,17 @@ impl Store {
     }
 }
 
+/// `q` narrowed to the events of `chain`: an area's, or the city chain's (no area).
+fn in_chain<'a, ST: 'a>(
+    q: events::BoxedQuery<'a, DbBackend, ST>,
+    chain: &str,
+) -> events::BoxedQuery<'a, DbBackend, ST> {
+    match chain {
+        CITY_CHAIN => q.filter(events::area_code.is_null()),
+        area => q.filter(events::area_code.eq(area.to_owned())),
+    }
+}
+
 /// The stored hash of the last event before `seq` in the chain of `area_code`
 /// ([`GENESIS`] if there is none).
 fn hash_before(conn: &mut DbConn, area_code: Option<&str>, seq: i64) -> Result<String, StoreError> {
@@ -496,11 +509,8 @@ fn hash_before(conn: &mut DbConn, area_code: Option<&str>, seq: i64) -> Result<S
         .select(events::hash)
         .order(events::seq.desc())
         .into_boxed();
-    let q = match area_code {
-        None => q.filter(events::area_code.is_null()),
-        Some(a) => q.filter(events::area_code.eq(a.to_owned())),
-    };
-    Ok(q.first::<Option<String>>(conn)
+    Ok(in_chain(q, chain_of(area_code))
+        .first::<Option<String>>(conn)
         .optional()?
         .flatten()
         .unwrap_or_else(|| GENESIS.to_owned()))
