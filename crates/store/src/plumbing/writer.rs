@@ -43,6 +43,16 @@ impl Pending {
         self.events.truncate(events);
         self.counts.truncate(counts);
     }
+
+    /// Ends the transaction: moves the attainment counters, appends the events (in that
+    /// order: `crate::plumbing::locks`), commits. On failure, names the step that failed;
+    /// the caller rolls back.
+    fn commit(&self, conn: &mut DbConn) -> Result<(), (&'static str, StoreError)> {
+        counts::apply(conn, &self.counts).map_err(|e| ("moving the attainment counters", e))?;
+        events::append(conn, &self.events).map_err(|e| ("appending events", e))?;
+        conn.batch_execute("COMMIT")
+            .map_err(|e| ("committing", StoreError::from(e)))
+    }
 }
 
 /// One job's view of the write transaction: the connection (through `Deref`), and the
@@ -263,9 +273,7 @@ where
         pending: &mut pending,
     });
     let commit = match &result {
-        Ok(_) => counts::apply(conn, &pending.counts)
-            .and_then(|()| events::append(conn, &pending.events))
-            .and_then(|()| conn.batch_execute("COMMIT").map_err(StoreError::from)),
+        Ok(_) => pending.commit(conn).map_err(|(_, e)| e),
         Err(_) => Ok(()),
     };
     if result.is_err() || commit.is_err() {
@@ -366,13 +374,9 @@ fn commit_batch(conn: &mut DbConn, batch: Vec<Job>, begin: &str) {
     drop(jobs);
     let commit = match broken {
         Some(e) => Err(e),
-        None => counts::apply(conn, &pending.counts)
-            .map_err(|e| format!("moving the attainment counters: {e:?}"))
-            .and_then(|()| {
-                events::append(conn, &pending.events)
-                    .map_err(|e| format!("appending events: {e:?}"))
-            })
-            .and_then(|()| conn.batch_execute("COMMIT").map_err(|e| e.to_string())),
+        None => pending
+            .commit(conn)
+            .map_err(|(step, e)| format!("{step}: {e:?}")),
     };
     let commit = commit.map_err(|e| {
         tracing::error!(error = %e, jobs = deliveries.len(), "write batch failed; rolled back");
