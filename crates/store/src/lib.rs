@@ -37,4 +37,4 @@ pub use plumbing::db::{
 pub use plumbing::error::{Constraint, StoreError, check_version};
 pub use plumbing::idempotency::StoredResponse;
 pub use plumbing::page::Page;
-pub use plumbing::time::now;
+pub use plumbing::time::{china_day_start, now};

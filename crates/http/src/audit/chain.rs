@@ -4,7 +4,7 @@
 //! `safegrade_store::events::chain`).
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use safegrade_domain::Action;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,6 +13,7 @@ use crate::plumbing::app::AppState;
 use crate::plumbing::auth::Caller;
 use crate::plumbing::error::{ApiError, ErrorCode};
 use crate::plumbing::export::{FileBody, send};
+use safegrade_store::china_day_start;
 use safegrade_store::events::chain::CITY_CHAIN;
 
 /// Which events to export. Unknown parameters are rejected (400).
@@ -31,11 +32,6 @@ pub struct ChainExportQuery {
     /// last event.
     #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
-}
-
-/// The first instant (UTC) of a day in China Standard Time.
-fn day_start(day: NaiveDate) -> NaiveDateTime {
-    day.and_time(chrono::NaiveTime::MIN) - chrono::Duration::hours(8)
 }
 
 /// Events read per page while streaming.
@@ -105,8 +101,8 @@ pub async fn export_audit_chain(
         ));
     }
     let bounds = (
-        from.map(day_start),
-        to.and_then(|d| d.succ_opt()).map(day_start),
+        from.map(china_day_start),
+        to.and_then(|d| d.succ_opt()).map(china_day_start),
     );
     let file = format!(
         "审计链-{}-{}.ndjson",
