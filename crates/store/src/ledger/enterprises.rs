@@ -199,6 +199,11 @@ impl EnterpriseFilter {
     }
 }
 
+/// Where an enterprise is counted: its area and sector.
+fn place_of(e: &Enterprise) -> crate::plumbing::counts::Place {
+    (e.data.area_code.clone(), e.data.sector.as_str().to_owned())
+}
+
 /// Inserts a new enterprise at version 1 and records `enterprise.created`, inside the
 /// caller's write transaction.
 pub fn insert(
@@ -234,10 +239,7 @@ pub fn insert_many(
         let e = row.into_domain(GradeSummary::default(), Drive::default())?;
         tx.count(CountChange {
             before: None,
-            after: Some((
-                (e.data.area_code.clone(), e.data.sector.as_str().to_owned()),
-                GradeSummary::default(),
-            )),
+            after: Some((place_of(&e), GradeSummary::default())),
         });
         let data = EventData::EnterpriseCreated(EnterpriseFields::from(&e));
         tx.record(event(&e, actor, data, None))?;
@@ -271,18 +273,8 @@ pub fn update(
     crate::plumbing::error::written_once(updated, current.version)?;
     let new = row.into_domain(current.grading.clone(), current.drive.clone())?;
     if new.data.area_code != current.data.area_code || new.data.sector != current.data.sector {
-        crate::hazards::counts::enterprise_moved(
-            tx,
-            id,
-            &(
-                current.data.area_code.clone(),
-                current.data.sector.as_str().to_owned(),
-            ),
-            &(
-                new.data.area_code.clone(),
-                new.data.sector.as_str().to_owned(),
-            ),
-        )?;
+        let (from, to) = (place_of(&current), place_of(&new));
+        crate::hazards::counts::enterprise_moved(tx, id, &from, &to)?;
         crate::grading::summaries::follow_enterprise(
             tx,
             id,
@@ -290,20 +282,8 @@ pub fn update(
             new.data.sector.as_str(),
         )?;
         tx.count(CountChange {
-            before: Some((
-                (
-                    current.data.area_code.clone(),
-                    current.data.sector.as_str().to_owned(),
-                ),
-                current.grading.clone(),
-            )),
-            after: Some((
-                (
-                    new.data.area_code.clone(),
-                    new.data.sector.as_str().to_owned(),
-                ),
-                new.grading.clone(),
-            )),
+            before: Some((from, current.grading.clone())),
+            after: Some((to, new.grading.clone())),
         });
     }
     let changes = Changes::between(
