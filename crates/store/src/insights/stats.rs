@@ -149,8 +149,7 @@ fn counted_cells(
     if crate::plumbing::counts::anchor(conn)? != Some((day, window_end)) {
         return Ok(None);
     }
-    // Every stripe of a counter is a row; adding rows up adds the stripes up.
-    let mut q = c::table.filter(c::n.ne(0)).into_boxed();
+    let mut q = c::table.into_boxed();
     if let Scope::Areas(areas) = &filter.scope {
         q = q.filter(c::area_code.eq_any(areas.clone()));
     }
@@ -160,7 +159,7 @@ fn counted_cells(
     if let Some(sector) = &filter.sector {
         q = q.filter(c::sector.eq(sector.clone()));
     }
-    let rows: Vec<(String, String, String, String, bool, i64)> = q
+    let rows: Vec<crate::plumbing::counts::StripeRow> = q
         .select((
             c::area_code,
             c::sector,
@@ -171,7 +170,8 @@ fn counted_cells(
         ))
         .load(conn)?;
     let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
-    for (area, sector, status, grade, expiring, n) in rows {
+    // Stripes added up first: a status or an area whose stripes cancel out is not listed.
+    for ((area, sector, status, grade, expiring), n) in crate::plumbing::counts::sum_stripes(rows) {
         let cell = cells.entry((area, sector)).or_default();
         cell.enterprises += n;
         *cell
