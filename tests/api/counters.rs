@@ -1,10 +1,12 @@
 //! The attainment counters stay what a count from scratch gives, after a random mix of
 //! the writes that move them (new enterprises, certificates, revocations, accidents,
-//! creation drives, moves to another area or sector), on both backends.
+//! creation drives, moves to another area or sector), on both backends; and the summaries keep
+//! their current certificate's number and issue date.
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use chrono::NaiveDate;
+use diesel::RunQueryDsl;
 use safegrade_http::plumbing::app::AppState;
 use safegrade_testkit::{TestDb, credit_code, enterprise_body, json_request, send, test_app_from};
 use serde_json::{Value, json};
@@ -173,6 +175,28 @@ async fn counters_match_a_recount_after_random_writes(db: TestDb) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(kept, recounted, "kept in the writes = counted from scratch");
 
+    // The summaries' copies of the current certificate (what the grade alerts read) are the
+    // certificate's own number and issue date.
+    let mut conn = db.store.read().unwrap_or_else(|e| panic!("{e}"));
+    let copies: Vec<Copies> = diesel::sql_query(
+        "SELECT COUNT(*) AS n, \
+         SUM(CASE WHEN s.current_number = c.number AND s.current_issued_on = c.issued_on \
+         THEN 1 ELSE 0 END) AS same \
+         FROM grade_summaries s JOIN certificates c ON c.id = s.current_certificate_id",
+    )
+    .load(&mut conn)
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        copies[0].n > 3,
+        "the workload granted grades: {}",
+        copies[0].n
+    );
+    assert_eq!(
+        copies[0].same,
+        Some(copies[0].n),
+        "every copy is the certificate's"
+    );
+
     // And the statistics read them.
     let stats = send(&app, TestRequest::get().uri("/api/v1/stats/attainment")).await;
     assert_eq!(stats.status, StatusCode::OK);
@@ -183,4 +207,12 @@ async fn counters_match_a_recount_after_random_writes(db: TestDb) {
         .map(|(_, n)| n)
         .sum();
     assert_eq!(stats.body["total"]["attained"], Value::from(attained));
+}
+
+#[derive(diesel::QueryableByName)]
+struct Copies {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    same: Option<i64>,
 }

@@ -458,6 +458,35 @@ pub struct CertificateData {
     pub standard: String,
 }
 
+/// An enterprise's current certificate (neither revoked nor superseded), as its grade summary
+/// keeps it: what the alerts about a grade need, without the whole certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentGrade {
+    /// The certificate.
+    pub certificate: CertificateId,
+    /// Its grade.
+    pub grade: Grade,
+    /// Its number (证书编号).
+    pub number: String,
+    /// Issued on.
+    pub issued_on: NaiveDate,
+    /// Last day of validity.
+    pub valid_until: NaiveDate,
+}
+
+impl CurrentGrade {
+    /// `c` as a current grade; `None` if it was revoked or replaced.
+    pub fn of(c: &Certificate) -> Option<Self> {
+        (c.revocation.is_none() && c.superseded_by.is_none()).then(|| Self {
+            certificate: c.id,
+            grade: c.data.grade,
+            number: c.data.number.clone(),
+            issued_on: c.data.issued_on,
+            valid_until: c.data.valid_until,
+        })
+    }
+}
+
 /// A revocation decision (撤销).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revocation {

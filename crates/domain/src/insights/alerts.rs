@@ -4,7 +4,10 @@
 use chrono::NaiveDate;
 
 use crate::CodeList;
-use crate::grading::{AccidentFacts, AlertKind, Certificate, Grade, GradeRules, in_force_on};
+use crate::grading::{
+    AccidentFacts, AlertKind, Certificate, CurrentGrade, Grade, GradeRules, during_validity,
+    in_force_on,
+};
 
 /// The notice's short name in alert texts: 《绵阳市应急管理局关于进一步加强非煤矿山和工贸企业
 /// 安全生产标准化工作的通知》.
@@ -26,16 +29,16 @@ pub struct Notice {
     pub next_step: String,
 }
 
-/// `grade_expiring`: the current certificate `c` (its enterprise's latest in force) is in its
-/// renewal window on `today`. Rule: 定级办法 (re-application from the window's start) and
-/// notice 绵应急函〔2020〕42号 二（三） (remind early).
+/// `grade_expiring`: the enterprise's current grade `g` is in its renewal window on `today`.
+/// Rule: 定级办法 (re-application from the window's start) and notice 绵应急函〔2020〕42号
+/// 二（三） (remind early).
 pub fn grade_expiring(
     rules: &GradeRules,
-    c: &Certificate,
+    g: &CurrentGrade,
     today: NaiveDate,
     window_months: u32,
 ) -> Option<Notice> {
-    let until = c.data.valid_until;
+    let until = g.valid_until;
     (until >= today && until <= GradeRules::expiring_until(today, window_months)).then(|| Notice {
         kind: AlertKind::GradeExpiring,
         due_on: until,
@@ -46,26 +49,26 @@ pub fn grade_expiring(
         ),
         next_step: format!(
             "提醒企业在 {until} 前申请复评（{}，证书编号 {}）",
-            c.data.grade.label_zh(),
-            c.data.number
+            g.grade.label_zh(),
+            g.number
         ),
     })
 }
 
-/// `grade_expired`: the enterprise's current certificate `c` (its latest, not revoked: the
-/// candidates) is past its validity on `today` — also when the enterprise must restart after
-/// an accident during that validity, however long ago. Rule: notice 绵应急函〔2020〕42号
+/// `grade_expired`: the enterprise's current grade `g` (its latest certificate, not revoked:
+/// the candidates) is past its validity on `today` — also when the enterprise must restart
+/// after an accident during that validity, however long ago. Rule: notice 绵应急函〔2020〕42号
 /// 二（三）.
-pub fn grade_expired(c: &Certificate, today: NaiveDate) -> Option<Notice> {
-    (c.data.valid_until < today && c.revocation.is_none()).then(|| Notice {
+pub fn grade_expired(g: &CurrentGrade, today: NaiveDate) -> Option<Notice> {
+    (g.valid_until < today).then(|| Notice {
         kind: AlertKind::GradeExpired,
-        due_on: c.data.valid_until,
+        due_on: g.valid_until,
         rule: format!("{NOTICE}二（三）：等级证书已过期的企业须重新创建"),
         next_step: format!(
             "{}证书（编号 {}）有效期已于 {} 届满：督促企业重新创建",
-            c.data.grade.label_zh(),
-            c.data.number,
-            c.data.valid_until
+            g.grade.label_zh(),
+            g.number,
+            g.valid_until
         ),
     })
 }
@@ -156,19 +159,19 @@ pub fn upgrade_target_due(
     })
 }
 
-/// `annual_self_assessment_missing`: the certificate `c` is in force on `today` and the
+/// `annual_self_assessment_missing`: the current grade `g` is in force on `today` and the
 /// enterprise's last submitted self-assessment (`last_self`; the grade's issue date when there
 /// is none since) is more than the interval old. Rule: 定级办法 — the enterprise
 /// self-assesses at least once a year ((R), the interval is the grade rules').
 pub fn annual_self_assessment_missing(
     rules: &GradeRules,
-    c: &Certificate,
+    g: &CurrentGrade,
     last_self: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Option<Notice> {
-    let from = last_self.map_or(c.data.issued_on, |d| d.max(c.data.issued_on));
+    let from = last_self.map_or(g.issued_on, |d| d.max(g.issued_on));
     let due = crate::grading::add_months(from, rules.self_assessment_interval_months);
-    (in_force_on(c, today) && due < today).then(|| Notice {
+    (during_validity(g.issued_on, g.valid_until, today) && due < today).then(|| Notice {
         kind: AlertKind::AnnualSelfAssessmentMissing,
         due_on: due,
         rule: format!(
@@ -181,8 +184,8 @@ pub fn annual_self_assessment_missing(
             }
             None => format!(
                 "取得{}（证书编号 {}）后系统中没有提交过自评：督促企业开展年度自评并在系统中提交",
-                c.data.grade.label_zh(),
-                c.data.number
+                g.grade.label_zh(),
+                g.number
             ),
         },
     })
@@ -303,7 +306,7 @@ mod tests {
     #[test]
     fn expiring_agrees_with_the_status_at_month_ends() {
         let rules = GradeRules::builtin();
-        let c = cert("2022-05-31", "2025-05-31");
+        let c = CurrentGrade::of(&cert("2022-05-31", "2025-05-31")).expect("current");
         assert!(grade_expiring(rules, &c, d("2025-02-27"), 3).is_none());
         let n = grade_expiring(rules, &c, d("2025-02-28"), 3);
         assert_eq!(n.map(|n| n.due_on), Some(d("2025-05-31")));
@@ -312,7 +315,7 @@ mod tests {
 
     #[test]
     fn an_expired_grade_is_due_from_its_last_day() {
-        let c = cert("2019-06-01", "2022-06-01");
+        let c = CurrentGrade::of(&cert("2019-06-01", "2022-06-01")).expect("current");
         assert!(grade_expired(&c, d("2022-06-01")).is_none());
         assert_eq!(
             grade_expired(&c, d("2023-01-01")).map(|n| n.kind),

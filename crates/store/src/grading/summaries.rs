@@ -85,7 +85,7 @@ pub fn refresh(tx: &mut WriteTx<'_>, enterprise: EnterpriseId) -> Result<GradeSu
         .ok_or(StoreError::NotFound)
 }
 
-/// Summary rows written by one multi-row upsert on PostgreSQL (each binds 9 values).
+/// Summary rows written by one multi-row upsert on PostgreSQL (each binds 11 values).
 const SUMMARIES_PER_UPSERT: usize = 1000;
 
 /// [`refresh`] for several enterprises at once, with one query per kind of fact and
@@ -141,6 +141,10 @@ pub fn refresh_many(
             accidents.get(id).map_or(&[][..], Vec::as_slice),
         );
         s.creating = stages.get(id).is_some_and(|st| st != "not_started");
+        // The current certificate's number and issue date, for the grade alerts.
+        let current = certificates
+            .get(id)
+            .and_then(|all| all.iter().find(|c| Some(c.id) == s.current_certificate));
         let old = from_columns(before.remove(id))?;
         rows.push((
             grade_summaries::enterprise_id.eq(id.clone()),
@@ -153,6 +157,8 @@ pub fn refresh_many(
             grade_summaries::restart_required.eq(s.restart_required),
             grade_summaries::creating.eq(s.creating),
             grade_summaries::revoked_on.eq(s.revoked_on),
+            grade_summaries::current_number.eq(current.map(|c| c.data.number.clone())),
+            grade_summaries::current_issued_on.eq(current.map(|c| c.data.issued_on)),
         ));
         if old != s {
             tx.count(CountChange {
@@ -185,6 +191,10 @@ pub fn refresh_many(
                             .eq(excluded(grade_summaries::restart_required)),
                         grade_summaries::creating.eq(excluded(grade_summaries::creating)),
                         grade_summaries::revoked_on.eq(excluded(grade_summaries::revoked_on)),
+                        grade_summaries::current_number
+                            .eq(excluded(grade_summaries::current_number)),
+                        grade_summaries::current_issued_on
+                            .eq(excluded(grade_summaries::current_issued_on)),
                     ))
                     .execute(pg)?;
             }

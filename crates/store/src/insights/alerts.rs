@@ -11,16 +11,16 @@ use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use safegrade_domain::assessments::{AssessmentKind, AssessmentState};
 use safegrade_domain::grading::{
-    AccidentFacts, AlertKind, Certificate, Grade, GradeRules, sub_months,
+    AccidentFacts, AlertKind, Certificate, CurrentGrade, Grade, GradeRules, sub_months,
 };
 use safegrade_domain::gradings::{GradingState, Progress, due_on};
 use safegrade_domain::insights::alerts;
-use safegrade_domain::{CodeList, EnterpriseId, Scope};
+use safegrade_domain::{CertificateId, CodeList, EnterpriseId, Scope};
 
-use crate::grading::certificates::{CertificateRow, of_enterprises};
+use crate::grading::certificates::of_enterprises;
 use crate::plumbing::schema::{
-    accidents, assessments, certificates, drives, enterprises, grade_summaries, gradings,
-    guidance_visits, hazards,
+    accidents, assessments, drives, enterprises, grade_summaries, gradings, guidance_visits,
+    hazards,
 };
 use crate::{Store, StoreError};
 
@@ -47,19 +47,60 @@ pub struct Alert {
 }
 
 impl Alert {
-    /// The alert a domain rule raised about certificate `c` of an enterprise in `area`.
-    fn new(n: alerts::Notice, c: &Certificate, area: String) -> Self {
+    /// The alert a domain rule raised about the current grade `g` of an enterprise in
+    /// `area`.
+    fn new(n: alerts::Notice, enterprise_id: EnterpriseId, g: &CurrentGrade, area: String) -> Self {
         Self {
             kind: n.kind,
-            enterprise_id: c.data.enterprise_id,
+            enterprise_id,
             enterprise_name: String::new(),
             area_code: area,
             due_on: n.due_on,
-            subject: ("certificate", c.id.to_string()),
+            subject: ("certificate", g.certificate.to_string()),
             rule: n.rule,
             next_step: n.next_step,
         }
     }
+}
+
+/// An enterprise's current grade as its summary keeps it: enterprise, certificate, grade,
+/// number, issue date, last day of validity, area.
+type CurrentGradeRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    String,
+);
+
+/// The enterprise, its current grade and its area from a summary row; `None` for a summary
+/// without a current certificate (the queries ask only for those with one).
+fn current_grade(
+    row: CurrentGradeRow,
+) -> Result<Option<(EnterpriseId, CurrentGrade, String)>, StoreError> {
+    let (enterprise, certificate, grade, number, issued_on, valid_until, area) = row;
+    let (Some(certificate), Some(grade), Some(number), Some(issued_on), Some(valid_until)) =
+        (certificate, grade, number, issued_on, valid_until)
+    else {
+        return Ok(None);
+    };
+    let corrupt = |column: &str| {
+        StoreError::Other(format!("a stored grade_summaries.{column} is not valid").into())
+    };
+    Ok(Some((
+        EnterpriseId::parse(&enterprise).ok_or_else(|| corrupt("enterprise_id"))?,
+        CurrentGrade {
+            certificate: CertificateId::parse(&certificate)
+                .ok_or_else(|| corrupt("current_certificate_id"))?,
+            grade: Grade::from_code(&grade).ok_or_else(|| corrupt("current_grade"))?,
+            number,
+            issued_on,
+            valid_until,
+        },
+        area,
+    )))
 }
 
 /// Filters of the alert list.
@@ -114,16 +155,20 @@ impl Store {
         today: NaiveDate,
         window_months: u32,
     ) -> Result<Vec<Alert>, StoreError> {
-        // Each enterprise's current certificate (from its summary) and area: the candidates
+        // Each enterprise's current grade and area, from its summary alone: the candidates
         // of the grade alerts.
-        let current_certificates = || {
+        let current_grades = || {
             grade_summaries::table
-                .inner_join(
-                    certificates::table.on(certificates::id
-                        .nullable()
-                        .eq(grade_summaries::current_certificate_id)),
-                )
-                .select((certificates::all_columns, grade_summaries::area_code))
+                .filter(grade_summaries::current_certificate_id.is_not_null())
+                .select((
+                    grade_summaries::enterprise_id,
+                    grade_summaries::current_certificate_id,
+                    grade_summaries::current_grade,
+                    grade_summaries::current_number,
+                    grade_summaries::current_issued_on,
+                    grade_summaries::grade_valid_until,
+                    grade_summaries::area_code,
+                ))
                 .into_boxed()
         };
         self.with_list_read(|conn| {
@@ -131,36 +176,37 @@ impl Store {
             if filter.wants(AlertKind::GradeExpiring) {
                 // The enterprises whose current grade (from the summaries) ends within the
                 // window, with that certificate.
-                let q = current_certificates()
+                let q = current_grades()
                     .filter(grade_summaries::grade_valid_until.ge(today))
                     .filter(
                         grade_summaries::grade_valid_until
                             .le(GradeRules::expiring_until(today, window_months)),
                     );
-                let rows: Vec<(CertificateRow, String)> = scoped!(
+                let rows: Vec<CurrentGradeRow> = scoped!(
                     q,
                     filter,
                     grade_summaries::area_code,
                     grade_summaries::enterprise_id
                 )
                 .load(conn)?;
-                for (row, area) in rows {
-                    let c = row.into_domain()?;
-                    let notice = alerts::grade_expiring(rules, &c, today, window_months);
-                    out.extend(notice.map(|n| Alert::new(n, &c, area)));
+                for row in rows {
+                    if let Some((e, g, area)) = current_grade(row)? {
+                        let notice = alerts::grade_expiring(rules, &g, today, window_months);
+                        out.extend(notice.map(|n| Alert::new(n, e, &g, area)));
+                    }
                 }
             }
             if filter.wants(AlertKind::AnnualSelfAssessmentMissing) {
                 // Enterprises with a grade in force, and when each last submitted a
                 // self-assessment.
-                let q = current_certificates()
+                let q = current_grades()
                     .filter(grade_summaries::grade_valid_until.ge(today))
                     .filter(grade_summaries::revoked_on.is_null())
                     .filter(
-                        certificates::issued_on
+                        grade_summaries::current_issued_on
                             .lt(sub_months(today, rules.self_assessment_interval_months)),
                     );
-                let rows: Vec<(CertificateRow, String)> = scoped!(
+                let rows: Vec<CurrentGradeRow> = scoped!(
                     q,
                     filter,
                     grade_summaries::area_code,
@@ -188,12 +234,14 @@ impl Store {
                             *l = (*l).max(on);
                         }
                     }
-                    for (row, area) in rows {
-                        let c = row.into_domain()?;
-                        let last_self = last.get(&c.data.enterprise_id.to_string()).copied();
+                    for row in rows {
+                        let Some((e, g, area)) = current_grade(row)? else {
+                            continue;
+                        };
+                        let last_self = last.get(&e.to_string()).copied();
                         out.extend(
-                            alerts::annual_self_assessment_missing(rules, &c, last_self, today)
-                                .map(|n| Alert::new(n, &c, area)),
+                            alerts::annual_self_assessment_missing(rules, &g, last_self, today)
+                                .map(|n| Alert::new(n, e, &g, area)),
                         );
                     }
                 }
@@ -220,7 +268,7 @@ impl Store {
                         enterprises::area_code,
                         hazards::description,
                         hazards::deadline.assume_not_null(),
-                        grade_summaries::current_certificate_id.nullable(),
+                        grade_summaries::current_number.nullable(),
                         grade_summaries::grade_valid_until.nullable(),
                         grade_summaries::revoked_on.nullable(),
                     ))
@@ -238,33 +286,20 @@ impl Store {
                 let rows: Vec<Row> =
                     scoped!(q, filter, enterprises::area_code, hazards::enterprise_id)
                         .load(conn)?;
-                let in_force: Vec<String> = rows
-                    .iter()
-                    .filter(|r| r.7.is_none() && r.6.is_some_and(|u| u >= today))
-                    .filter_map(|r| r.5.clone())
-                    .collect();
-                let numbers: HashMap<String, String> = in_force
-                    .chunks(1000)
-                    .map(|chunk| {
-                        certificates::table
-                            .filter(certificates::id.eq_any(chunk))
-                            .select((certificates::id, certificates::number))
-                            .load::<(String, String)>(conn)
-                    })
-                    .collect::<Result<Vec<_>, _>>()?
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                for (id, ent, area, description, deadline, certificate, _, _) in rows {
+                for (id, ent, area, description, deadline, number, valid_until, revoked_on) in rows
+                {
                     let Some(enterprise_id) = EnterpriseId::parse(&ent) else {
                         continue;
                     };
-                    let number = certificate.and_then(|c| numbers.get(&c));
+                    // The number of the grade in force, if there is one.
+                    let number = number.filter(|_| {
+                        revoked_on.is_none() && valid_until.is_some_and(|u| u >= today)
+                    });
                     for n in alerts::major_hazard_overdue(
                         &description,
                         deadline,
                         today,
-                        number.map(String::as_str),
+                        number.as_deref(),
                     ) {
                         if filter.wants(n.kind) {
                             out.push(Alert {
@@ -361,19 +396,22 @@ impl Store {
                 // restart after an accident during its validity (status
                 // `restart_required`): their accident may lie further back than the
                 // accident alerts look, and they must be told to restart all the same.
-                let q = current_certificates()
+                let q = current_grades()
                     .filter(grade_summaries::grade_valid_until.lt(today))
                     .filter(grade_summaries::revoked_on.is_null());
-                let rows: Vec<(CertificateRow, String)> = scoped!(
+                let rows: Vec<CurrentGradeRow> = scoped!(
                     q,
                     filter,
                     grade_summaries::area_code,
                     grade_summaries::enterprise_id
                 )
                 .load(conn)?;
-                for (row, area) in rows {
-                    let c = row.into_domain()?;
-                    out.extend(alerts::grade_expired(&c, today).map(|n| Alert::new(n, &c, area)));
+                for row in rows {
+                    if let Some((e, g, area)) = current_grade(row)? {
+                        out.extend(
+                            alerts::grade_expired(&g, today).map(|n| Alert::new(n, e, &g, area)),
+                        );
+                    }
                 }
             }
             // The accident alerts are also needed when only renewal or self-assessment

@@ -197,6 +197,8 @@ diesel::table! {
         revoked_on -> Nullable<Date>,
         area_code -> Text,
         sector -> Text,
+        current_number -> Nullable<Text>,
+        current_issued_on -> Nullable<Date>,
     }
 }
 
