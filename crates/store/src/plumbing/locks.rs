@@ -37,7 +37,7 @@ pub(crate) enum Lock {
 
 impl Lock {
     /// The advisory lock key: the lock's name as ASCII bytes.
-    fn key(self) -> i64 {
+    pub(crate) fn key(self) -> i64 {
         match self {
             Self::Events => 0x5347_4556_454e_5453,      // "SGEVENTS"
             Self::Bootstrap => 0x5347_424f_4f54,        // "SGBOOT"

@@ -146,11 +146,17 @@ pub struct ChainHead {
 /// The heads of chains, by chain.
 pub(crate) type Heads = HashMap<String, ChainHead>;
 
-/// Draws `n` new `seq` values in increasing order and reads the heads of `chains`. On
-/// PostgreSQL in one statement (the caller holds the events lock, so the values are drawn
-/// in commit order, and every round trip under the lock delays the other writers): the
-/// column's sequence, and the heads; on SQLite after the largest stored `seq` (its one
-/// writer appends one transaction at a time).
+/// Takes the events lock (`crate::plumbing::locks::Lock::Events`), draws `n` new `seq`
+/// values in increasing order and reads the heads of `chains`.
+///
+/// On PostgreSQL every round trip under the lock delays the other writers, so the lock, the
+/// draw and the heads are one statement: the lock first (the draw and the heads are joined
+/// to it), then the column's sequence, then the heads `FOR UPDATE`. The statement's snapshot
+/// is older than the lock, so the heads are read `FOR UPDATE`, which returns the newest
+/// committed version of a row. That covers rows that existed when the statement started;
+/// [`ensure_heads`] makes sure, before the lock, that every chain of the batch has its row
+/// by then. On SQLite: after the largest stored `seq` (its one writer appends one
+/// transaction at a time).
 pub(crate) fn seqs_and_heads(
     conn: &mut DbConn,
     n: usize,
@@ -171,14 +177,20 @@ pub(crate) fn seqs_and_heads(
                 #[diesel(sql_type = Nullable<BigInt>)]
                 length: Option<i64>,
             }
+            ensure_heads(pg, &chains)?;
             let drawn: Vec<Drawn> = diesel::sql_query(
-                "SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq, \
-                 NULL::text AS chain, NULL::text AS last_hash, NULL::bigint AS length \
-                 FROM generate_series(1, $1) \
+                "WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)), \
+                 head AS MATERIALIZED ( \
+                   SELECT c.last_seq, c.chain, c.last_hash, c.length \
+                   FROM event_chains c, locked WHERE c.chain = ANY($3) \
+                   ORDER BY c.chain FOR UPDATE OF c) \
+                 SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq, \
+                   NULL::text AS chain, NULL::text AS last_hash, NULL::bigint AS length \
+                 FROM generate_series(1, $2), locked \
                  UNION ALL \
-                 SELECT last_seq, chain, last_hash, length FROM event_chains \
-                 WHERE chain = ANY($2)",
+                 SELECT last_seq, chain, last_hash, length FROM head",
             )
+            .bind::<BigInt, _>(crate::plumbing::locks::Lock::Events.key())
             .bind::<BigInt, _>(n)
             .bind::<Array<Text>, _>(chains)
             .load(pg)?;
@@ -210,6 +222,22 @@ pub(crate) fn seqs_and_heads(
     }
 }
 
+/// Gives every chain of `chains` (sorted) its head row before the events lock is taken: an
+/// empty head ([`GENESIS`], length 0) for a chain without one, inserted in this transaction.
+/// Two transactions starting the same new chain wait here, outside the lock, for the first
+/// to commit.
+fn ensure_heads(pg: &mut diesel::PgConnection, chains: &[String]) -> Result<(), StoreError> {
+    use diesel::sql_types::{Array, Text};
+    diesel::sql_query(
+        "INSERT INTO event_chains (chain, last_seq, last_hash, length) \
+         SELECT chain, 0, $2, 0 FROM unnest($1) AS chain ON CONFLICT (chain) DO NOTHING",
+    )
+    .bind::<Array<Text>, _>(chains)
+    .bind::<Text, _>(GENESIS)
+    .execute(pg)?;
+    Ok(())
+}
+
 /// The chains `rows` belong to, each once.
 pub(crate) fn chains_of(rows: impl Iterator<Item = String>) -> Vec<String> {
     let mut chains: Vec<String> = rows.collect();
@@ -234,8 +262,15 @@ fn heads(conn: &mut DbConn, chains: Vec<String>) -> Result<Heads, StoreError> {
 pub(crate) fn link(
     conn: &mut DbConn,
     rows: &mut [StoredEvent],
-    mut heads: Heads,
+    heads: Heads,
 ) -> Result<(), StoreError> {
+    let heads = link_rows(rows, heads);
+    store_heads(conn, &heads)
+}
+
+/// Sets the `prev_hash` and `hash` of `rows` (in `seq` order) after the chains' current
+/// `heads`; the chains' new heads, by chain.
+pub(crate) fn link_rows(rows: &mut [StoredEvent], mut heads: Heads) -> Vec<ChainHead> {
     for row in rows.iter_mut() {
         let chain = row.chain().to_owned();
         let prev = heads
@@ -256,6 +291,11 @@ pub(crate) fn link(
     }
     let mut heads: Vec<ChainHead> = heads.into_values().collect();
     heads.sort_unstable_by(|a, b| a.chain.cmp(&b.chain));
+    heads
+}
+
+/// Stores the chains' new `heads`.
+fn store_heads(conn: &mut DbConn, heads: &[ChainHead]) -> Result<(), StoreError> {
     let set = || {
         use diesel::upsert::excluded;
         (
@@ -268,14 +308,14 @@ pub(crate) fn link(
         // One statement for every chain of the batch.
         DbConn::Postgres(pg) => {
             diesel::insert_into(event_chains::table)
-                .values(&heads)
+                .values(heads)
                 .on_conflict(event_chains::chain)
                 .do_update()
                 .set(set())
                 .execute(pg)?;
         }
         DbConn::Sqlite(lite) => {
-            for head in &heads {
+            for head in heads {
                 diesel::insert_into(event_chains::table)
                     .values(head)
                     .on_conflict(event_chains::chain)
@@ -284,6 +324,97 @@ pub(crate) fn link(
                     .execute(lite)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Inserts linked `rows` and moves their chains to the new `heads` in one statement on
+/// PostgreSQL (the last round trip before the commit, under the events lock; the heads' rows
+/// exist: [`ensure_heads`]). The rows go in as one array per column, so the statement's
+/// text is the same for any number of events.
+pub(crate) fn insert_linked(
+    pg: &mut diesel::PgConnection,
+    rows: Vec<StoredEvent>,
+    heads: &[ChainHead],
+) -> Result<(), StoreError> {
+    use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
+    let n = rows.len();
+    let mut seq = Vec::with_capacity(n);
+    let mut prev_hash = Vec::with_capacity(n);
+    let mut hash = Vec::with_capacity(n);
+    let mut event_type = Vec::with_capacity(n);
+    let mut occurred_at = Vec::with_capacity(n);
+    let mut actor_principal_id = Vec::with_capacity(n);
+    let mut actor_role = Vec::with_capacity(n);
+    let mut request_id = Vec::with_capacity(n);
+    let mut resource_type = Vec::with_capacity(n);
+    let mut resource_id = Vec::with_capacity(n);
+    let mut area_code = Vec::with_capacity(n);
+    let mut enterprise_id = Vec::with_capacity(n);
+    let mut data = Vec::with_capacity(n);
+    let mut reason = Vec::with_capacity(n);
+    for r in rows {
+        seq.push(r.seq);
+        prev_hash.push(r.prev_hash);
+        hash.push(r.hash);
+        event_type.push(r.event_type);
+        occurred_at.push(r.occurred_at);
+        actor_principal_id.push(r.actor_principal_id);
+        actor_role.push(r.actor_role);
+        request_id.push(r.request_id);
+        resource_type.push(r.resource_type);
+        resource_id.push(r.resource_id);
+        area_code.push(r.area_code);
+        enterprise_id.push(r.enterprise_id);
+        data.push(r.data);
+        reason.push(r.reason);
+    }
+    let updated = diesel::sql_query(
+        "WITH appended AS ( \
+           INSERT INTO events (seq, prev_hash, hash, event_type, occurred_at, \
+             actor_principal_id, actor_role, request_id, resource_type, resource_id, \
+             area_code, enterprise_id, data, reason) \
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], \
+             $5::timestamp[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
+             $11::text[], $12::text[], $13::text[], $14::text[])) \
+         UPDATE event_chains AS c \
+         SET last_seq = h.last_seq, last_hash = h.last_hash, length = h.length \
+         FROM unnest($15::text[], $16::bigint[], $17::text[], $18::bigint[]) \
+           AS h (chain, last_seq, last_hash, length) \
+         WHERE c.chain = h.chain",
+    )
+    .bind::<Array<BigInt>, _>(seq)
+    .bind::<Array<Nullable<Text>>, _>(prev_hash)
+    .bind::<Array<Nullable<Text>>, _>(hash)
+    .bind::<Array<Text>, _>(event_type)
+    .bind::<Array<Timestamp>, _>(occurred_at)
+    .bind::<Array<Nullable<Text>>, _>(actor_principal_id)
+    .bind::<Array<Nullable<Text>>, _>(actor_role)
+    .bind::<Array<Nullable<Text>>, _>(request_id)
+    .bind::<Array<Text>, _>(resource_type)
+    .bind::<Array<Text>, _>(resource_id)
+    .bind::<Array<Nullable<Text>>, _>(area_code)
+    .bind::<Array<Nullable<Text>>, _>(enterprise_id)
+    .bind::<Array<Text>, _>(data)
+    .bind::<Array<Nullable<Text>>, _>(reason)
+    .bind::<Array<Text>, _>(heads.iter().map(|h| h.chain.clone()).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(heads.iter().map(|h| h.last_seq).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        heads
+            .iter()
+            .map(|h| h.last_hash.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<BigInt>, _>(heads.iter().map(|h| h.length).collect::<Vec<_>>())
+    .execute(pg)?;
+    if updated != heads.len() {
+        return Err(StoreError::Other(
+            format!(
+                "moved {updated} of {} audit chain heads: a head row is missing",
+                heads.len()
+            )
+            .into(),
+        ));
     }
     Ok(())
 }

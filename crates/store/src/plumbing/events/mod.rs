@@ -146,19 +146,18 @@ impl NewEvent {
     }
 }
 
-/// Events written by one multi-row insert on PostgreSQL (each binds 14 values).
-const EVENTS_PER_INSERT: usize = 1000;
-
-/// Appends the events of one write transaction, just before its commit. On PostgreSQL it
-/// first takes the transaction-scoped lock `locks::Lock::Events`: transactions append
-/// (and so draw `seq` values) one after another, each holding the lock until its commit is
-/// visible, so a later `seq` never becomes visible before an earlier one. Each event is
-/// linked onto its area's audit chain ([`chain`]) before it is inserted.
+/// Appends the events of one write transaction, just before its commit. It first takes the
+/// transaction-scoped lock `locks::Lock::Events` (PostgreSQL; SQLite has one writer):
+/// transactions append (and so draw `seq` values) one after another, each holding the lock
+/// until its commit is visible, so a later `seq` never becomes visible before an earlier
+/// one. Each event is linked onto its area's audit chain ([`chain`]) before it is inserted.
+/// On PostgreSQL the lock is held for two statements and the commit: the lock with the
+/// draw and the heads ([`chain::seqs_and_heads`]), the insert with the new heads
+/// ([`chain::insert_linked`]).
 pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreError> {
     if batch.is_empty() {
         return Ok(());
     }
-    crate::plumbing::locks::hold(conn, crate::plumbing::locks::Lock::Events)?;
     let at = crate::now();
     let chains = chain::chains_of(
         batch
@@ -171,8 +170,13 @@ pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreE
         .zip(seqs)
         .map(|(e, seq)| e.row(seq, at))
         .collect::<Result<_, _>>()?;
+    if let DbConn::Postgres(pg) = conn {
+        let heads = chain::link_rows(&mut rows, heads);
+        return chain::insert_linked(pg, rows, &heads);
+    }
     chain::link(conn, &mut rows, heads)?;
-    crate::insert_rows!(conn, events::table, rows, EVENTS_PER_INSERT);
+    // SQLite: one row per statement (its inserts need no round trip).
+    crate::insert_rows!(conn, events::table, rows, 1);
     Ok(())
 }
 
