@@ -15,6 +15,9 @@ use crate::{Page, now};
 
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = principals)]
+// An absent value is NULL, not DEFAULT: the insert's text is then the same for every row,
+// and diesel prepares a single-row insert once per connection.
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(treat_none_as_null = true)]
 struct PrincipalRow {
     id: String,

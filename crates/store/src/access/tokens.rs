@@ -56,6 +56,9 @@ pub struct IssuedToken {
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = tokens)]
+// An absent value is NULL, not DEFAULT: the insert's text is then the same for every row,
+// and diesel prepares a single-row insert once per connection.
+#[diesel(treat_none_as_default_value = false)]
 struct TokenRow {
     id: String,
     principal_id: String,

@@ -19,6 +19,9 @@ use crate::{Page, now};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = certificates)]
+// An absent value is NULL, not DEFAULT: the insert's text is then the same for every row,
+// and diesel prepares a single-row insert once per connection.
+#[diesel(treat_none_as_default_value = false)]
 pub(crate) struct CertificateRow {
     id: String,
     enterprise_id: String,

@@ -21,6 +21,9 @@ use safegrade_domain::grading::{Grade, GradeSummary, StandardizationStatus};
 /// A row of `enterprises`, in column order.
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = enterprises)]
+// An absent value is NULL, not DEFAULT: the insert's text is then the same for every row,
+// and diesel prepares a single-row insert once per connection.
+#[diesel(treat_none_as_default_value = false)]
 #[diesel(treat_none_as_null = true)]
 pub struct EnterpriseRow {
     id: String,

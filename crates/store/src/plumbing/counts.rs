@@ -105,60 +105,104 @@ fn stripe() -> i32 {
 }
 
 /// Adds `n` to each counter of `deltas`, in key order, in this thread's stripe (one
-/// statement on PostgreSQL).
+/// statement on PostgreSQL, prepared once per connection).
 pub(crate) fn add(conn: &mut DbConn, deltas: Counts) -> Result<(), StoreError> {
     let stripe = stripe();
-    let rows: Vec<_> = deltas
-        .into_iter()
-        .filter(|(_, n)| *n != 0)
-        .map(|((area, sector, status, grade, expiring), n)| {
-            (
-                attainment_counts::area_code.eq(area),
-                attainment_counts::sector.eq(sector),
-                attainment_counts::status.eq(status),
-                attainment_counts::grade.eq(grade),
-                attainment_counts::expiring.eq(expiring),
-                attainment_counts::stripe.eq(stripe),
-                attainment_counts::n.eq(n),
-            )
-        })
-        .collect();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let key = (
-        attainment_counts::area_code,
-        attainment_counts::sector,
-        attainment_counts::status,
-        attainment_counts::grade,
-        attainment_counts::expiring,
-        attainment_counts::stripe,
-    );
-    let add = attainment_counts::n.eq(attainment_counts::n + excluded(attainment_counts::n));
+    let deltas = deltas.into_iter().filter(|(_, n)| *n != 0);
     match conn {
         DbConn::Postgres(pg) => {
-            // A recount writes every counter: at most 1000 rows (6 binds each) a statement.
-            for chunk in rows.chunks(1000) {
-                diesel::insert_into(attainment_counts::table)
-                    .values(chunk)
-                    .on_conflict(key)
-                    .do_update()
-                    .set(add)
-                    .execute(pg)?;
+            let mut q = AddCounts::default();
+            for ((area, sector, status, grade, expiring), n) in deltas {
+                q.area_code.push(area);
+                q.sector.push(sector);
+                q.status.push(status);
+                q.grade.push(grade);
+                q.expiring.push(expiring);
+                q.n.push(n);
+            }
+            if !q.n.is_empty() {
+                q.stripe = stripe;
+                diesel::RunQueryDsl::execute(q, pg)?;
             }
         }
         DbConn::Sqlite(lite) => {
-            for row in rows {
+            for ((area, sector, status, grade, expiring), n) in deltas {
+                let row = (
+                    attainment_counts::area_code.eq(area),
+                    attainment_counts::sector.eq(sector),
+                    attainment_counts::status.eq(status),
+                    attainment_counts::grade.eq(grade),
+                    attainment_counts::expiring.eq(expiring),
+                    attainment_counts::stripe.eq(stripe),
+                    attainment_counts::n.eq(n),
+                );
                 diesel::insert_into(attainment_counts::table)
                     .values(row)
-                    .on_conflict(key)
+                    .on_conflict((
+                        attainment_counts::area_code,
+                        attainment_counts::sector,
+                        attainment_counts::status,
+                        attainment_counts::grade,
+                        attainment_counts::expiring,
+                        attainment_counts::stripe,
+                    ))
                     .do_update()
-                    .set(add)
+                    .set(
+                        attainment_counts::n
+                            .eq(attainment_counts::n + excluded(attainment_counts::n)),
+                    )
                     .execute(lite)?;
             }
         }
     }
     Ok(())
+}
+
+/// Adds to counters in one stripe: one array per key column and the amounts.
+#[derive(Default)]
+struct AddCounts {
+    area_code: Vec<String>,
+    sector: Vec<String>,
+    status: Vec<String>,
+    grade: Vec<String>,
+    expiring: Vec<bool>,
+    stripe: i32,
+    n: Vec<i64>,
+}
+
+crate::plumbing::prepared::cached_by_type!(AddCounts);
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AddCounts {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Bool, Integer, Text};
+        out.push_sql(
+            "INSERT INTO attainment_counts \
+             (area_code, sector, status, grade, expiring, stripe, n) \
+             SELECT area_code, sector, status, grade, expiring, ",
+        );
+        out.push_bind_param::<Integer, _>(&self.stripe)?;
+        out.push_sql(", n FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.area_code)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.sector)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.status)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.grade)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.expiring)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.n)?;
+        out.push_sql(
+            ") AS d (area_code, sector, status, grade, expiring, n) \
+             ON CONFLICT (area_code, sector, status, grade, expiring, stripe) \
+             DO UPDATE SET n = attainment_counts.n + excluded.n",
+        );
+        Ok(())
+    }
 }
 
 /// Applies the count changes of one write transaction, just before its commit; a no-op

@@ -44,16 +44,24 @@ macro_rules! on_backend {
 /// Inserts the rows of the slice `$rows` into `$table`: multi-row statements of at most
 /// `$per` rows on PostgreSQL (a statement binds at most 65,535 values), one statement a row
 /// on SQLite (diesel runs a SQLite multi-row insert in a transaction of its own, which cannot
-/// open inside the writer's). The bulk path of events, enterprises and certificates.
+/// open inside the writer's). The bulk path of enterprises and certificates. One row on
+/// PostgreSQL (the everyday single write) is a single-row insert, which diesel prepares once
+/// per connection; a multi-row insert's text depends on its length, so PostgreSQL parses
+/// and plans it every time.
 #[macro_export]
 macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr, $per:expr) => {
         match $conn {
-            $crate::DbConn::Postgres(pg) => {
-                for chunk in $rows.chunks($per) {
-                    diesel::insert_into($table).values(chunk).execute(pg)?;
+            $crate::DbConn::Postgres(pg) => match &$rows[..] {
+                [row] => {
+                    diesel::insert_into($table).values(row).execute(pg)?;
                 }
-            }
+                rows => {
+                    for chunk in rows.chunks($per) {
+                        diesel::insert_into($table).values(chunk).execute(pg)?;
+                    }
+                }
+            },
             $crate::DbConn::Sqlite(lite) => {
                 for row in $rows.iter() {
                     diesel::insert_into($table).values(row).execute(lite)?;

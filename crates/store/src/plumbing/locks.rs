@@ -50,23 +50,46 @@ impl Lock {
 
 /// Takes `lock` until the end of the current transaction (no-op on SQLite).
 pub(crate) fn hold(conn: &mut DbConn, lock: Lock) -> Result<(), StoreError> {
-    if let DbConn::Postgres(pg) = conn {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(lock.key())
-            .execute(pg)?;
-    }
-    Ok(())
+    take::<false>(conn, lock)
 }
 
 /// Takes `lock` shared until the end of the current transaction (no-op on SQLite): many
 /// holders at once, none while someone holds it with [`hold`].
 pub(crate) fn hold_shared(conn: &mut DbConn, lock: Lock) -> Result<(), StoreError> {
+    take::<true>(conn, lock)
+}
+
+fn take<const SHARED: bool>(conn: &mut DbConn, lock: Lock) -> Result<(), StoreError> {
     if let DbConn::Postgres(pg) = conn {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1)")
-            .bind::<diesel::sql_types::BigInt, _>(lock.key())
-            .execute(pg)?;
+        diesel::RunQueryDsl::execute(Take::<SHARED>(lock.key()), pg)?;
     }
     Ok(())
+}
+
+/// `SELECT pg_advisory_xact_lock[_shared](key)`, prepared once per connection
+/// ([`crate::plumbing::prepared`]): locks are taken in every write transaction that moves
+/// counters or appends events.
+struct Take<const SHARED: bool>(i64);
+
+impl<const SHARED: bool> diesel::query_builder::QueryId for Take<SHARED> {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<const SHARED: bool, Conn> diesel::RunQueryDsl<Conn> for Take<SHARED> {}
+
+impl<const SHARED: bool> diesel::query_builder::QueryFragment<diesel::pg::Pg> for Take<SHARED> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(if SHARED {
+            "SELECT pg_advisory_xact_lock_shared("
+        } else {
+            "SELECT pg_advisory_xact_lock("
+        });
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.0)?;
+        out.push_sql(")");
+        Ok(())
+    }
 }

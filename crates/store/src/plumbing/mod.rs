@@ -1,6 +1,6 @@
 //! What every capability's storage builds on, knowing none of them: connections and pools,
 //! migrations, the writer threads, digests, errors, stored instants, locks, the event log,
-//! idempotency, pages, the jurisdiction filter and the schema. `tests/arch.rs` checks that
+//! idempotency, pages, prepared statements, the jurisdiction filter and the schema. `tests/arch.rs` checks that
 //! nothing here imports a capability module.
 
 pub mod backup;
@@ -14,6 +14,7 @@ pub(crate) mod instant;
 pub(crate) mod jurisdiction;
 pub(crate) mod locks;
 pub(crate) mod page;
+pub(crate) mod prepared;
 pub mod schema;
 pub(crate) mod time;
 pub mod writer;

@@ -51,6 +51,9 @@ pub fn chain_of(area_code: Option<&str>) -> &str {
 /// An event as stored, with its hashes: what the export sends and the verification reads.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = events)]
+// An absent value is NULL, not DEFAULT: the insert's text is then the same for every row,
+// and diesel prepares a single-row insert once per connection.
+#[diesel(treat_none_as_default_value = false)]
 pub struct StoredEvent {
     /// Position in the log.
     pub seq: i64,
@@ -154,8 +157,11 @@ pub(crate) type Heads = HashMap<String, ChainHead>;
 /// to it), then the column's sequence, then the heads `FOR UPDATE`. The statement's snapshot
 /// is older than the lock, so the heads are read `FOR UPDATE`, which returns the newest
 /// committed version of a row. That covers rows that existed when the statement started;
-/// [`ensure_heads`] makes sure, before the lock, that every chain of the batch has its row
-/// by then. On SQLite: after the largest stored `seq` (its one writer appends one
+/// a first statement makes sure, before the lock, that every chain of the batch has its
+/// row by then: an empty head ([`GENESIS`], length 0) inserted in this transaction for a
+/// chain without one (two transactions starting the same chain wait there, outside the
+/// lock, for the first to commit). Both are prepared once per connection
+/// ([`super::statements`]). On SQLite: after the largest stored `seq` (its one writer appends one
 /// transaction at a time).
 pub(crate) fn seqs_and_heads(
     conn: &mut DbConn,
@@ -165,51 +171,37 @@ pub(crate) fn seqs_and_heads(
     let n = i64::try_from(n).map_err(|e| StoreError::Other(e.into()))?;
     match conn {
         DbConn::Postgres(pg) => {
-            use diesel::sql_types::{Array, BigInt, Nullable, Text};
-            #[derive(QueryableByName)]
-            struct Drawn {
-                #[diesel(sql_type = BigInt)]
-                seq: i64,
-                #[diesel(sql_type = Nullable<Text>)]
-                chain: Option<String>,
-                #[diesel(sql_type = Nullable<Text>)]
-                last_hash: Option<String>,
-                #[diesel(sql_type = Nullable<BigInt>)]
-                length: Option<i64>,
-            }
-            ensure_heads(pg, &chains)?;
-            let drawn: Vec<Drawn> = diesel::sql_query(
-                "WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)), \
-                 head AS MATERIALIZED ( \
-                   SELECT c.last_seq, c.chain, c.last_hash, c.length \
-                   FROM event_chains c, locked WHERE c.chain = ANY($3) \
-                   ORDER BY c.chain FOR UPDATE OF c) \
-                 SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq, \
-                   NULL::text AS chain, NULL::text AS last_hash, NULL::bigint AS length \
-                 FROM generate_series(1, $2), locked \
-                 UNION ALL \
-                 SELECT last_seq, chain, last_hash, length FROM head",
-            )
-            .bind::<BigInt, _>(crate::plumbing::locks::Lock::Events.key())
-            .bind::<BigInt, _>(n)
-            .bind::<Array<Text>, _>(chains)
-            .load(pg)?;
+            diesel::RunQueryDsl::execute(
+                super::statements::EnsureHeads {
+                    chains: chains.clone(),
+                    genesis: GENESIS,
+                },
+                pg,
+            )?;
+            let drawn: Vec<super::statements::Drawn> = diesel::RunQueryDsl::load(
+                super::statements::LockDrawHeads {
+                    lock: crate::plumbing::locks::Lock::Events.key(),
+                    n,
+                    chains,
+                },
+                pg,
+            )?;
             let mut seqs = Vec::new();
             let mut heads = Heads::new();
-            for d in drawn {
-                match (d.chain, d.last_hash, d.length) {
+            for (seq, chain, last_hash, length) in drawn {
+                match (chain, last_hash, length) {
                     (Some(chain), Some(last_hash), Some(length)) => {
                         heads.insert(
                             chain.clone(),
                             ChainHead {
                                 chain,
-                                last_seq: d.seq,
+                                last_seq: seq,
                                 last_hash,
                                 length,
                             },
                         );
                     }
-                    _ => seqs.push(d.seq),
+                    _ => seqs.push(seq),
                 }
             }
             seqs.sort_unstable();
@@ -220,22 +212,6 @@ pub(crate) fn seqs_and_heads(
             Ok(((1..=n).map(|i| last + i).collect(), heads(conn, chains)?))
         }
     }
-}
-
-/// Gives every chain of `chains` (sorted) its head row before the events lock is taken: an
-/// empty head ([`GENESIS`], length 0) for a chain without one, inserted in this transaction.
-/// Two transactions starting the same new chain wait here, outside the lock, for the first
-/// to commit.
-fn ensure_heads(pg: &mut diesel::PgConnection, chains: &[String]) -> Result<(), StoreError> {
-    use diesel::sql_types::{Array, Text};
-    diesel::sql_query(
-        "INSERT INTO event_chains (chain, last_seq, last_hash, length) \
-         SELECT chain, 0, $2, 0 FROM unnest($1) AS chain ON CONFLICT (chain) DO NOTHING",
-    )
-    .bind::<Array<Text>, _>(chains)
-    .bind::<Text, _>(GENESIS)
-    .execute(pg)?;
-    Ok(())
 }
 
 /// The chains `rows` belong to, each once.
@@ -330,83 +306,37 @@ fn store_heads(conn: &mut DbConn, heads: &[ChainHead]) -> Result<(), StoreError>
 
 /// Inserts linked `rows` and moves their chains to the new `heads` in one statement on
 /// PostgreSQL (the last round trip before the commit, under the events lock; the heads' rows
-/// exist: [`ensure_heads`]). The rows go in as one array per column, so the statement's
-/// text is the same for any number of events.
+/// exist: [`seqs_and_heads`]). The rows go in as one array per column, so the statement's
+/// text is the same for any number of events, and it is prepared once per connection.
 pub(crate) fn insert_linked(
     pg: &mut diesel::PgConnection,
     rows: Vec<StoredEvent>,
     heads: &[ChainHead],
 ) -> Result<(), StoreError> {
-    use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
-    let n = rows.len();
-    let mut seq = Vec::with_capacity(n);
-    let mut prev_hash = Vec::with_capacity(n);
-    let mut hash = Vec::with_capacity(n);
-    let mut event_type = Vec::with_capacity(n);
-    let mut occurred_at = Vec::with_capacity(n);
-    let mut actor_principal_id = Vec::with_capacity(n);
-    let mut actor_role = Vec::with_capacity(n);
-    let mut request_id = Vec::with_capacity(n);
-    let mut resource_type = Vec::with_capacity(n);
-    let mut resource_id = Vec::with_capacity(n);
-    let mut area_code = Vec::with_capacity(n);
-    let mut enterprise_id = Vec::with_capacity(n);
-    let mut data = Vec::with_capacity(n);
-    let mut reason = Vec::with_capacity(n);
+    let mut q = super::statements::InsertLinked::default();
     for r in rows {
-        seq.push(r.seq);
-        prev_hash.push(r.prev_hash);
-        hash.push(r.hash);
-        event_type.push(r.event_type);
-        occurred_at.push(r.occurred_at);
-        actor_principal_id.push(r.actor_principal_id);
-        actor_role.push(r.actor_role);
-        request_id.push(r.request_id);
-        resource_type.push(r.resource_type);
-        resource_id.push(r.resource_id);
-        area_code.push(r.area_code);
-        enterprise_id.push(r.enterprise_id);
-        data.push(r.data);
-        reason.push(r.reason);
+        q.seq.push(r.seq);
+        q.prev_hash.push(r.prev_hash);
+        q.hash.push(r.hash);
+        q.event_type.push(r.event_type);
+        q.occurred_at.push(r.occurred_at);
+        q.actor_principal_id.push(r.actor_principal_id);
+        q.actor_role.push(r.actor_role);
+        q.request_id.push(r.request_id);
+        q.resource_type.push(r.resource_type);
+        q.resource_id.push(r.resource_id);
+        q.area_code.push(r.area_code);
+        q.enterprise_id.push(r.enterprise_id);
+        q.data.push(r.data);
+        q.reason.push(r.reason);
     }
-    let updated = diesel::sql_query(
-        "WITH appended AS ( \
-           INSERT INTO events (seq, prev_hash, hash, event_type, occurred_at, \
-             actor_principal_id, actor_role, request_id, resource_type, resource_id, \
-             area_code, enterprise_id, data, reason) \
-           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], \
-             $5::timestamp[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
-             $11::text[], $12::text[], $13::text[], $14::text[])) \
-         UPDATE event_chains AS c \
-         SET last_seq = h.last_seq, last_hash = h.last_hash, length = h.length \
-         FROM unnest($15::text[], $16::bigint[], $17::text[], $18::bigint[]) \
-           AS h (chain, last_seq, last_hash, length) \
-         WHERE c.chain = h.chain",
-    )
-    .bind::<Array<BigInt>, _>(seq)
-    .bind::<Array<Nullable<Text>>, _>(prev_hash)
-    .bind::<Array<Nullable<Text>>, _>(hash)
-    .bind::<Array<Text>, _>(event_type)
-    .bind::<Array<Timestamp>, _>(occurred_at)
-    .bind::<Array<Nullable<Text>>, _>(actor_principal_id)
-    .bind::<Array<Nullable<Text>>, _>(actor_role)
-    .bind::<Array<Nullable<Text>>, _>(request_id)
-    .bind::<Array<Text>, _>(resource_type)
-    .bind::<Array<Text>, _>(resource_id)
-    .bind::<Array<Nullable<Text>>, _>(area_code)
-    .bind::<Array<Nullable<Text>>, _>(enterprise_id)
-    .bind::<Array<Text>, _>(data)
-    .bind::<Array<Nullable<Text>>, _>(reason)
-    .bind::<Array<Text>, _>(heads.iter().map(|h| h.chain.clone()).collect::<Vec<_>>())
-    .bind::<Array<BigInt>, _>(heads.iter().map(|h| h.last_seq).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(
-        heads
-            .iter()
-            .map(|h| h.last_hash.clone())
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<BigInt>, _>(heads.iter().map(|h| h.length).collect::<Vec<_>>())
-    .execute(pg)?;
+    for h in heads {
+        q.head_chain.push(h.chain.clone());
+        q.head_last_seq.push(h.last_seq);
+        q.head_last_hash.push(h.last_hash.clone());
+        q.head_length.push(h.length);
+    }
+    let updated = diesel::RunQueryDsl::execute(q, pg)?;
     if updated != heads.len() {
         return Err(StoreError::Other(
             format!(

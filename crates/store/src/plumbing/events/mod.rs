@@ -13,6 +13,7 @@ use safegrade_domain::{
 };
 pub mod chain;
 pub mod payload;
+mod statements;
 
 pub use chain::StoredEvent;
 pub use payload::{Changes, EventData};

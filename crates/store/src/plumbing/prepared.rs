@@ -1,0 +1,20 @@
+//! Statements written as query types of their own, for the hottest PostgreSQL statements of
+//! a write: diesel caches a query type whose SQL text depends on nothing but the type, and
+//! prepares it once per connection. A `sql_query`, an upsert or a multi-row insert is
+//! parsed and planned by PostgreSQL on every call instead (measured under the create
+//! load: most of the database's work per write, docs/BENCHMARKS.md). Rows travel as one
+//! array per column (`unnest`), so one text serves any number of rows.
+
+/// Marks `$t` (a `QueryFragment` whose SQL is fixed by its type) as cached by type, and
+/// runnable with `execute` and `load`.
+macro_rules! cached_by_type {
+    ($t:ty) => {
+        impl diesel::query_builder::QueryId for $t {
+            type QueryId = Self;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+        impl<Conn> diesel::RunQueryDsl<Conn> for $t {}
+    };
+}
+
+pub(crate) use cached_by_type;
