@@ -132,6 +132,21 @@ fn sqlite_pragmas_take_effect_on_every_connection() {
         assert_eq!(pragma("busy_timeout"), "10000");
         assert_eq!(pragma("synchronous"), "1", "NORMAL");
     }
+    // The bundled SQLite's compile options (.cargo/config.toml, docs/BENCHMARKS.md).
+    let mut conn = db.store.read().unwrap_or_else(|e| panic!("{e}"));
+    let options: Vec<String> =
+        diesel::sql_query("SELECT compile_options AS value FROM pragma_compile_options")
+            .load::<Pragma>(&mut conn)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|p| p.value)
+            .collect();
+    for option in ["THREADSAFE=2", "DEFAULT_MEMSTATUS=0"] {
+        assert!(
+            options.iter().any(|o| o == option),
+            "{option} in {options:?}"
+        );
+    }
 }
 
 #[test]
