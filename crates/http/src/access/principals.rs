@@ -402,7 +402,7 @@ pub async fn list_principals(
         page.items.last().map(|p| p.id.to_string()),
     );
     let items = page.items.iter().map(PrincipalResponse::from).collect();
-    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+    Ok(ListResponse { items, next_cursor }.into_response())
 }
 
 /// Get one principal, with its version as `ETag`. City administrators only.
@@ -552,9 +552,7 @@ pub async fn list_tokens(
         .run(move |s| Ok(s.list_tokens(id)?))
         .await
         .map_err(not_found_as("principal", raw))?;
-    Ok(HttpResponse::Ok().json(ListResponse::whole(
-        tokens.iter().map(TokenResponse::from).collect(),
-    )))
+    Ok(ListResponse::whole(tokens.iter().map(TokenResponse::from).collect()).into_response())
 }
 
 /// Revoke a token (吊销令牌): it stops working at once on this node and within 5 seconds on

@@ -209,9 +209,10 @@ fn members(body: &Map<String, Value>) -> (ArrangementInput, Option<String>, Vec<
 #[get("/calendar")]
 pub async fn list_calendar_years(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let years = state.run(|s| Ok(s.calendar_years()?)).await?;
-    Ok(HttpResponse::Ok().json(ListResponse::whole(
-        years.into_iter().map(CalendarYearResponse::from).collect(),
-    )))
+    Ok(
+        ListResponse::whole(years.into_iter().map(CalendarYearResponse::from).collect())
+            .into_response(),
+    )
 }
 
 /// One year of the calendar (404 while its arrangement is not loaded).

@@ -486,9 +486,7 @@ pub async fn list_duty_records(
         .run(move |s| Ok(s.list_duties(id, &scope)?))
         .await
         .map_err(not_found_as("checklist", raw))?;
-    Ok(HttpResponse::Ok().json(ListResponse::whole(
-        items.into_iter().map(DutyResponse::from).collect(),
-    )))
+    Ok(ListResponse::whole(items.into_iter().map(DutyResponse::from).collect()).into_response())
 }
 
 /// The lists' operations.

@@ -319,9 +319,7 @@ pub async fn list_visits(
         .run(move |s| Ok(s.list_visits(id, &scope)?))
         .await
         .map_err(not_found_as("enterprise", raw))?;
-    Ok(HttpResponse::Ok().json(ListResponse::whole(
-        visits.into_iter().map(VisitResponse::from).collect(),
-    )))
+    Ok(ListResponse::whole(visits.into_iter().map(VisitResponse::from).collect()).into_response())
 }
 
 /// Registers the creation and upgrade drive's operations.

@@ -271,5 +271,5 @@ pub async fn list_accidents(
         page.items.last().map(|a| a.accident.id.to_string()),
     );
     let items = page.items.into_iter().map(AccidentResponse::from).collect();
-    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+    Ok(ListResponse { items, next_cursor }.into_response())
 }

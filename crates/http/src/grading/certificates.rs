@@ -449,7 +449,7 @@ pub async fn list_certificates(
         .iter()
         .map(|c| CertificateResponse::new(c, &state))
         .collect();
-    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+    Ok(ListResponse { items, next_cursor }.into_response())
 }
 
 /// Headers of the certificate export, in the order of [`export_row`].

@@ -153,7 +153,7 @@ pub async fn list_register(
         .into_iter()
         .map(RegisterEntryResponse::from)
         .collect();
-    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+    Ok(ListResponse { items, next_cursor }.into_response())
 }
 
 /// Verify a certificate by its number (证书核验, no token): `valid`, `expired`, `revoked`,

@@ -419,7 +419,7 @@ pub async fn list_gradings(
                 .map(|g| list::encode_cursor(CURSOR_KIND, &g.id))
         })
         .flatten();
-    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+    Ok(ListResponse { items, next_cursor }.into_response())
 }
 
 /// One grading application with its steps and deadline.

@@ -130,10 +130,11 @@ pub async fn list_hazard_criteria(
         .filter(|c| q.sector.is_none_or(|s| c.applies_to(s)))
         .map(|c| CriterionResponse::new(c, catalog))
         .collect();
-    Ok(HttpResponse::Ok().json(ListResponse {
+    Ok(ListResponse {
         items,
         next_cursor: None,
-    }))
+    }
+    .into_response())
 }
 
 /// The 五落实 plan of a major hazard's rectification.

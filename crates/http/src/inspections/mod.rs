@@ -531,7 +531,7 @@ pub async fn list_occurrences(
     let items = occurrences(&t, days, today, &calendar).map_err(|note| {
         ApiError::new(crate::plumbing::error::ErrorCode::CalendarYearUnknown, note)
     })?;
-    Ok(HttpResponse::Ok().json(ListResponse::whole(items)))
+    Ok(ListResponse::whole(items).into_response())
 }
 
 /// An inspection record (排查记录).

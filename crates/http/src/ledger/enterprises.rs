@@ -562,7 +562,7 @@ pub async fn list_enterprises(
         .into_iter()
         .map(|e| EnterpriseResponse::new(e, today))
         .collect();
-    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+    Ok(ListResponse { items, next_cursor }.into_response())
 }
 
 /// Headers of the ledger export, in the order of [`export_row`].

@@ -203,7 +203,7 @@ pub struct ReferenceListInfo {
     responses((status = 200, body = ListResponse<ReferenceListInfo>)))]
 #[get("/reference")]
 pub async fn list_reference_lists() -> HttpResponse {
-    HttpResponse::Ok().json(ListResponse::whole(
+    ListResponse::whole(
         REFERENCES
             .iter()
             .map(|r| ReferenceListInfo {
@@ -212,7 +212,8 @@ pub async fn list_reference_lists() -> HttpResponse {
                 label_zh: r.label_zh.to_owned(),
             })
             .collect(),
-    ))
+    )
+    .into_response()
 }
 
 /// List the values of one code list with their Chinese labels (`label_zh`): grades, accident
@@ -233,7 +234,7 @@ pub async fn list_reference(
             format!("no code list '{name}'; GET /api/v1/reference names them"),
         )
     })?;
-    Ok(HttpResponse::Ok().json(ListResponse::whole((found.values)(state.grade_rules))))
+    Ok(ListResponse::whole((found.values)(state.grade_rules)).into_response())
 }
 
 /// List the supervision areas: the city, its 9 statutory divisions and the park zones.
@@ -242,7 +243,5 @@ pub async fn list_reference(
     responses((status = 200, body = ListResponse<AreaResponse>)))]
 #[get("/areas")]
 pub async fn list_areas() -> HttpResponse {
-    HttpResponse::Ok().json(ListResponse::whole(
-        AREAS.iter().map(AreaResponse::from).collect(),
-    ))
+    ListResponse::whole(AREAS.iter().map(AreaResponse::from).collect()).into_response()
 }

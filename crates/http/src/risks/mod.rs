@@ -591,10 +591,11 @@ pub async fn list_risk_band_tables(_caller: Caller, state: web::Data<AppState>) 
                 .collect(),
         })
         .collect();
-    HttpResponse::Ok().json(ListResponse {
+    ListResponse {
         items,
         next_cursor: None,
-    })
+    }
+    .into_response()
 }
 
 /// Registering a risk.
@@ -1021,9 +1022,7 @@ pub async fn list_measures(
         .run(move |s| Ok(s.list_measures(id, &scope)?))
         .await
         .map_err(not_found_as("risk", raw))?;
-    Ok(HttpResponse::Ok().json(ListResponse::whole(
-        items.into_iter().map(MeasureResponse::from).collect(),
-    )))
+    Ok(ListResponse::whole(items.into_iter().map(MeasureResponse::from).collect()).into_response())
 }
 
 /// The risk register's operations.

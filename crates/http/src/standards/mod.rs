@@ -234,9 +234,10 @@ pub async fn create_standard(
 #[get("/standards")]
 pub async fn list_standards(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let all = state.run(|s| Ok(s.list_standards()?)).await?;
-    Ok(HttpResponse::Ok().json(ListResponse::whole(
-        all.into_iter().map(StandardSummaryResponse::from).collect(),
-    )))
+    Ok(
+        ListResponse::whole(all.into_iter().map(StandardSummaryResponse::from).collect())
+            .into_response(),
+    )
 }
 
 /// One standard version with its whole tree.
