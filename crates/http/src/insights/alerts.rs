@@ -140,7 +140,7 @@ pub async fn list_alerts(
         state.expiring_window_months,
     );
     let all = state
-        .run(move |s| Ok(s.alerts(&filter, rules, today, window)?))
+        .run_heavy(move |s| Ok(s.alerts(&filter, rules, today, window)?))
         .await?;
     let start = match &after {
         Some(p) => all
@@ -163,7 +163,7 @@ pub async fn list_alerts(
         })
         .await?;
     let items = page.into_iter().map(AlertResponse::from).collect();
-    Ok(HttpResponse::Ok().json(ListResponse { items, next_cursor }))
+    Ok(ListResponse { items, next_cursor }.into_response())
 }
 
 /// Headers of the alert export.

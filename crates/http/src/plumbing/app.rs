@@ -54,6 +54,8 @@ pub struct AppState {
     /// A token that may read `/metrics` besides a city administrator's (setting
     /// `metrics_token`).
     pub metrics_token: Option<Arc<str>>,
+    /// The threads of reads that build a large answer in memory ([`AppState::run_heavy`]).
+    pub heavy: Arc<crate::plumbing::lane::Lane>,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             worker: Arc::default(),
             metrics: Arc::default(),
             metrics_token: None,
+            heavy: Arc::default(),
         }
     }
 
@@ -103,6 +106,18 @@ impl AppState {
         web::block(move || span.in_scope(|| f(&store)))
             .await
             .map_err(ApiError::internal)?
+    }
+
+    /// [`AppState::run`] for a read that builds a large answer in memory before paging it
+    /// (the alerts): on the node's two heavy-read threads (`crate::plumbing::lane`).
+    pub async fn run_heavy<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        let span = tracing::Span::current();
+        self.heavy.run(move || span.in_scope(|| f(&store))).await?
     }
 }
 

@@ -13,6 +13,7 @@ pub mod export;
 pub mod extract;
 pub mod health;
 pub mod instant;
+pub mod lane;
 pub mod list;
 pub(crate) mod members;
 pub mod metrics;
