@@ -185,17 +185,15 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AddCounts {
         );
         out.push_bind_param::<Integer, _>(&self.stripe)?;
         out.push_sql(", n FROM unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.area_code)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.sector)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.status)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.grade)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Bool>, _>(&self.expiring)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.n)?;
+        crate::plumbing::prepared::push_binds!(
+            out,
+            Array<Text> => &self.area_code,
+            Array<Text> => &self.sector,
+            Array<Text> => &self.status,
+            Array<Text> => &self.grade,
+            Array<Bool> => &self.expiring,
+            Array<BigInt> => &self.n,
+        );
         out.push_sql(
             ") AS d (area_code, sector, status, grade, expiring, n) \
              ON CONFLICT (area_code, sector, status, grade, expiring, stripe) \

@@ -18,3 +18,17 @@ macro_rules! cached_by_type {
 }
 
 pub(crate) use cached_by_type;
+
+/// Pushes binds onto `$out`, separated by commas: `push_binds!(out, Array<Text> => &self.a,
+/// Array<BigInt> => &self.b)`.
+macro_rules! push_binds {
+    ($out:expr, $first_ty:ty => $first:expr $(, $ty:ty => $value:expr)* $(,)?) => {{
+        $out.push_bind_param::<$first_ty, _>($first)?;
+        $(
+            $out.push_sql(", ");
+            $out.push_bind_param::<$ty, _>($value)?;
+        )*
+    }};
+}
+
+pub(crate) use push_binds;

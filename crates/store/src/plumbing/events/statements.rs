@@ -8,7 +8,7 @@ use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment};
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
 
-use crate::plumbing::prepared::cached_by_type;
+use crate::plumbing::prepared::{cached_by_type, push_binds};
 
 /// Gives chains their head row if they have none: an empty head (length 0) after `genesis`.
 pub(crate) struct EnsureHeads {
@@ -104,45 +104,35 @@ impl QueryFragment<Pg> for InsertLinked {
              occurred_at, actor_principal_id, actor_role, request_id, resource_type, \
              resource_id, area_code, enterprise_id, data, reason) SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<BigInt>, _>(&self.seq)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.prev_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.event_type)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.occurred_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.actor_principal_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.actor_role)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.request_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.resource_type)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.resource_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.area_code)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.enterprise_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.data)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.reason)?;
+        push_binds!(
+            out,
+            Array<BigInt> => &self.seq,
+            Array<Nullable<Text>> => &self.prev_hash,
+            Array<Nullable<Text>> => &self.hash,
+            Array<Text> => &self.event_type,
+            Array<Timestamp> => &self.occurred_at,
+            Array<Nullable<Text>> => &self.actor_principal_id,
+            Array<Nullable<Text>> => &self.actor_role,
+            Array<Nullable<Text>> => &self.request_id,
+            Array<Text> => &self.resource_type,
+            Array<Text> => &self.resource_id,
+            Array<Nullable<Text>> => &self.area_code,
+            Array<Nullable<Text>> => &self.enterprise_id,
+            Array<Text> => &self.data,
+            Array<Nullable<Text>> => &self.reason,
+        );
         out.push_sql(
             ")) UPDATE event_chains AS c \
              SET last_seq = h.last_seq, last_hash = h.last_hash, length = h.length \
              FROM unnest(",
         );
-        out.push_bind_param::<Array<Text>, _>(&self.head_chain)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.head_last_seq)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.head_last_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.head_length)?;
+        push_binds!(
+            out,
+            Array<Text> => &self.head_chain,
+            Array<BigInt> => &self.head_last_seq,
+            Array<Text> => &self.head_last_hash,
+            Array<BigInt> => &self.head_length,
+        );
         out.push_sql(") AS h (chain, last_seq, last_hash, length) WHERE c.chain = h.chain");
         Ok(())
     }
