@@ -20,7 +20,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// The lane; its threads start with its first job and stop when it is dropped.
 #[derive(Default)]
 pub struct Lane {
-    jobs: OnceLock<Mutex<mpsc::Sender<Job>>>,
+    jobs: OnceLock<mpsc::Sender<Job>>,
 }
 
 impl Lane {
@@ -34,8 +34,6 @@ impl Lane {
             let _ = answer.send(f());
         });
         self.jobs()
-            .lock()
-            .map_err(|_| ApiError::internal("the heavy-read lane is poisoned"))?
             .send(job)
             .map_err(|_| ApiError::internal("the heavy-read lane has stopped"))?;
         // A job that panicked dropped its answer: a 500 for its request alone.
@@ -44,7 +42,7 @@ impl Lane {
             .map_err(|_| ApiError::internal("a heavy read failed"))
     }
 
-    fn jobs(&self) -> &Mutex<mpsc::Sender<Job>> {
+    fn jobs(&self) -> &mpsc::Sender<Job> {
         self.jobs.get_or_init(|| {
             let (jobs, queue) = mpsc::channel::<Job>();
             let queue = Arc::new(Mutex::new(queue));
@@ -70,7 +68,7 @@ impl Lane {
                     tracing::error!(error = %e, "cannot start a heavy-read thread");
                 }
             }
-            Mutex::new(jobs)
+            jobs
         })
     }
 }

@@ -71,12 +71,7 @@ fn take<const SHARED: bool>(conn: &mut DbConn, lock: Lock) -> Result<(), StoreEr
 /// counters or appends events.
 struct Take<const SHARED: bool>(i64);
 
-impl<const SHARED: bool> diesel::query_builder::QueryId for Take<SHARED> {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl<const SHARED: bool, Conn> diesel::RunQueryDsl<Conn> for Take<SHARED> {}
+crate::plumbing::prepared::cached_by_type!([const SHARED: bool] Take<SHARED>);
 
 impl<const SHARED: bool> diesel::query_builder::QueryFragment<diesel::pg::Pg> for Take<SHARED> {
     fn walk_ast<'b>(

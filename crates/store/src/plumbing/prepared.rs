@@ -6,14 +6,18 @@
 //! array per column (`unnest`), so one text serves any number of rows.
 
 /// Marks `$t` (a `QueryFragment` whose SQL is fixed by its type) as cached by type, and
-/// runnable with `execute` and `load`.
+/// runnable with `execute` and `load`; generic parameters go in brackets first:
+/// `cached_by_type!([const SHARED: bool] Take<SHARED>)`.
 macro_rules! cached_by_type {
-    ($t:ty) => {
-        impl diesel::query_builder::QueryId for $t {
+    ([$($generics:tt)*] $t:ty) => {
+        impl<$($generics)*> diesel::query_builder::QueryId for $t {
             type QueryId = Self;
             const HAS_STATIC_QUERY_ID: bool = true;
         }
-        impl<Conn> diesel::RunQueryDsl<Conn> for $t {}
+        impl<Conn, $($generics)*> diesel::RunQueryDsl<Conn> for $t {}
+    };
+    ($t:ty) => {
+        $crate::plumbing::prepared::cached_by_type!([] $t);
     };
 }
 

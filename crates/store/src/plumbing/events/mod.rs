@@ -176,7 +176,7 @@ pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreE
         return chain::insert_linked(pg, rows, &heads);
     }
     chain::link(conn, &mut rows, heads)?;
-    // SQLite: one row per statement (its inserts need no round trip).
+    // SQLite (PostgreSQL returned above): one statement a row, in the writer's transaction.
     crate::insert_rows!(conn, events::table, rows, 1);
     Ok(())
 }
