@@ -328,6 +328,14 @@ pub async fn test_app_from(
     }
 }
 
+/// Verifies every audit chain of `store` from the first event, fails the test at a break,
+/// and returns what was verified.
+pub fn verified_chains(store: &Store) -> safegrade_store::events::chain::Verification {
+    let verified = store.verify_chain(1).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(verified.first_break, None, "the audit chains are intact");
+    verified
+}
+
 /// Creates a principal from a JSON description (`name`, `role`, `area_codes`,
 /// `enterprise_id`, `read_only`, `review_organisation`) straight in the store, and issues a token for it. Panics
 /// if the description is invalid.
