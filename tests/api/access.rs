@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use safegrade_domain::{Actor, EnterpriseInput, PrincipalId, SectorMapping};
-use safegrade_store::events::{EventFilter, EventVisibility};
+use safegrade_store::events::{EventFilter, EventVisibility, FeedPosition};
 use safegrade_store::{DbUrl, PoolConfig, Store};
 use safegrade_testkit::{
-    Reply, TestApp, TestDb, credit_code, enterprise_body, json_request, principal, send, send_as,
-    test_app, test_app_at, test_app_with_cache,
+    Kind, Reply, TestApp, TestDb, credit_code, enterprise_body, json_request, principal, send,
+    send_as, test_app, test_app_at, test_app_with_cache,
 };
 use serde_json::{Value, json};
 
@@ -26,7 +26,8 @@ both!(
     revoked_expired_and_disabled_tokens_stop_working,
     concurrent_patches_with_one_if_match,
     principal_and_token_api,
-    feed_skips_nothing_under_concurrent_writers
+    feed_skips_nothing_under_concurrent_writers,
+    an_append_in_flight_holds_back_only_its_own_area
 );
 
 /// The roles of the matrix, in column order.
@@ -240,6 +241,7 @@ fn attempt_of(store: &Store, webhook: &str) -> String {
     let id = safegrade_domain::WebhookId::parse(webhook).unwrap_or_else(|| panic!("webhook id"));
     let attempt = safegrade_store::webhooks::Attempt {
         event_seq: 1,
+        event_chain: "city".into(),
         attempt: 1,
         manual: false,
         status_code: Some(503),
@@ -2037,10 +2039,114 @@ fn items_of(v: &Value) -> Vec<Value> {
     v["items"].as_array().cloned().unwrap_or_default()
 }
 
+/// An append in flight in one area (its lock held, a `seq` drawn, not committed) neither
+/// blocks writes to another area nor lets a reader's position pass its `seq`; once it ends,
+/// the area catches up (docs/adr/0004). PostgreSQL only: SQLite has one writer.
+async fn an_append_in_flight_holds_back_only_its_own_area(db: TestDb) {
+    use diesel::RunQueryDsl;
+    use safegrade_store::events::chain_key;
+    if db.kind != Kind::Postgres {
+        return;
+    }
+    let create = |store: &Store, n: u32, area: &str| {
+        let data = EnterpriseInput {
+            credit_code: Some(credit_code(n)),
+            name: Some(format!("在途企业{n}")),
+            area_code: Some(area.into()),
+            industry_code: Some("C3011".into()),
+            scale: Some("small".into()),
+            principal_name: Some("张三".into()),
+            ..Default::default()
+        }
+        .validate(SectorMapping::builtin())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        store
+            .create_enterprise(&data, &Actor::command_line())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    };
+    create(&db.store, 1, "510703");
+    create(&db.store, 2, "510704");
+
+    // An append of 510703 in flight: its lock taken and a `seq` drawn, in an open
+    // transaction on a connection of its own.
+    #[derive(diesel::QueryableByName)]
+    struct Drawn {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = db.store.read().unwrap_or_else(|e| panic!("{e}"));
+    let sql = |conn: &mut safegrade_store::DbConn, q: String| {
+        diesel::sql_query(q)
+            .execute(conn)
+            .unwrap_or_else(|e| panic!("{e}"));
+    };
+    sql(&mut conn, "BEGIN".into());
+    sql(
+        &mut conn,
+        format!("SELECT pg_advisory_xact_lock({})", chain_key("510703")),
+    );
+    let drawn = diesel::sql_query("SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS n")
+        .get_result::<Drawn>(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .n;
+
+    // Another area is written meanwhile (a database-wide lock would hold it up).
+    let (done, finished) = std::sync::mpsc::channel();
+    let store = db.store.clone();
+    std::thread::spawn(move || {
+        create(&store, 3, "510704");
+        let _ = done.send(());
+    });
+    assert!(
+        finished.recv_timeout(Duration::from_secs(20)).is_ok(),
+        "a write to 510704 waited for the append in flight in 510703"
+    );
+    let read = |after: FeedPosition| {
+        db.store
+            .list_events(
+                &EventVisibility::All,
+                &EventFilter {
+                    after,
+                    ..Default::default()
+                },
+                1000,
+            )
+            .unwrap_or_else(|e| panic!("{e:?}"))
+    };
+    let page = read(FeedPosition::default());
+    assert!(
+        page.events.iter().any(|e| e.seq > drawn),
+        "the later event of 510704 is read"
+    );
+    assert!(
+        page.position.of("510703") < drawn,
+        "510703 stays before the `seq` in flight: {:?}",
+        page.position
+    );
+    assert!(page.position.of("510704") > drawn);
+
+    // The append ends (rolled back here); the next read moves 510703 on, to the newest
+    // head.
+    sql(&mut conn, "ROLLBACK".into());
+    let next = read(page.position);
+    assert!(next.events.is_empty());
+    let newest = db
+        .store
+        .chain_heads()
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .iter()
+        .map(|h| h.last_seq)
+        .max()
+        .unwrap_or_default();
+    assert_eq!(next.position.of("510703"), newest);
+    assert_eq!(next.position.floor(), newest, "every chain caught up");
+}
+
 /// Follows the feed while writers on two "nodes" (two stores on one database, each with
-/// its writer threads) commit concurrently, and checks that the follower saw every event,
-/// each once, in increasing `seq`. Without the ordering guarantee of ADR 0004 a PostgreSQL
-/// follower skips events that commit late. The audit chains they grew together stay intact.
+/// its writer threads) commit concurrently in three areas, and checks that the follower saw
+/// every event, each once, in increasing `seq` within each area. Without the ordering
+/// guarantee of ADR 0004 (per-area locks, a position per area) a PostgreSQL follower skips
+/// events that commit late. The audit chains they grew together stay intact.
 async fn feed_skips_nothing_under_concurrent_writers(db: TestDb) {
     let url = DbUrl::parse(&db.url).unwrap_or_else(|e| panic!("{e}"));
     let second = Store::open(&url, &PoolConfig::default()).unwrap_or_else(|e| panic!("{e:?}"));
@@ -2070,7 +2176,7 @@ async fn feed_skips_nothing_under_concurrent_writers(db: TestDb) {
         .collect();
     let reader = stores[1].clone();
     let follower = std::thread::spawn(move || {
-        let mut after = 0;
+        let mut after = FeedPosition::default();
         let mut seen = Vec::new();
         let mut idle_rounds = 0;
         // Keep following until the writers are done and two reads in a row find nothing.
@@ -2079,26 +2185,28 @@ async fn feed_skips_nothing_under_concurrent_writers(db: TestDb) {
                 .list_events(
                     &EventVisibility::All,
                     &EventFilter {
-                        after,
+                        after: after.clone(),
                         ..Default::default()
                     },
                     50,
                 )
                 .unwrap_or_else(|e| panic!("{e:?}"));
-            if page.is_empty() {
+            if page.events.is_empty() {
                 idle_rounds += 1;
                 if idle_rounds > 200 {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(5));
+                after = page.position;
                 continue;
             }
             idle_rounds = 0;
-            for e in page {
-                assert!(e.seq > after);
-                after = e.seq;
+            for e in page.events {
+                let chain = e.area_code.clone().unwrap_or_else(|| "city".into());
+                assert!(e.seq > after.of(&chain), "in order within {chain}");
                 seen.push(e.seq);
             }
+            after = page.position;
         }
         seen
     });
@@ -2112,6 +2220,7 @@ async fn feed_skips_nothing_under_concurrent_writers(db: TestDb) {
         .store
         .list_events(&EventVisibility::All, &EventFilter::default(), 1000)
         .unwrap_or_else(|e| panic!("{e:?}"))
+        .events
         .into_iter()
         .map(|e| e.seq)
         .collect();
@@ -2133,6 +2242,7 @@ async fn feed_skips_nothing_under_concurrent_writers(db: TestDb) {
         .store
         .list_events(&EventVisibility::Regulated, &EventFilter::default(), 1000)
         .unwrap_or_else(|e| panic!("{e:?}"))
+        .events
     {
         *by_area.entry(e.area_code.unwrap_or_default()).or_default() += 1;
     }

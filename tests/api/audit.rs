@@ -54,7 +54,8 @@ async fn chain_heads_are_recorded_once_a_day_per_chain_that_grew(db: TestDb) {
             },
             100,
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .events;
     safegrade_testkit::verified_chains(&db.store);
     for head in &heads {
         let EventData::ChainHeadRecorded(data) = &head.data else {

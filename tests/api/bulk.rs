@@ -44,6 +44,7 @@ fn footprint(db: &TestDb, id: safegrade_domain::EnterpriseId, today: NaiveDate) 
             100,
         )
         .unwrap_or_else(|e| panic!("{e}"))
+        .events
         .into_iter()
         .map(|ev| {
             format!(

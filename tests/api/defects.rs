@@ -728,7 +728,7 @@ async fn d17_one_job_may_record_more_events_than_one_insert_binds(db: TestDb) {
             &Default::default(),
             1,
         )
-        .map(|e| e.len())
+        .map(|e| e.events.len())
         .unwrap_or_default();
     assert_eq!(before, 0);
     let written = db
@@ -752,7 +752,7 @@ async fn d17_one_job_may_record_more_events_than_one_insert_binds(db: TestDb) {
         .await;
     assert!(written.is_ok(), "{written:?}");
     let mut seen = Vec::new();
-    let mut after = 0;
+    let mut after = safegrade_store::events::FeedPosition::default();
     loop {
         let page = db
             .store
@@ -765,9 +765,11 @@ async fn d17_one_job_may_record_more_events_than_one_insert_binds(db: TestDb) {
                 1000,
             )
             .unwrap_or_else(|e| panic!("{e:?}"));
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        seen.extend(page.into_iter().map(|e| e.resource_id));
+        if page.events.is_empty() {
+            break;
+        }
+        after = page.position;
+        seen.extend(page.events.into_iter().map(|e| e.resource_id));
     }
     let expected: Vec<String> = (0..12_000u32).map(|i| format!("r{i:05}")).collect();
     assert_eq!(seen, expected, "every event, in the order recorded");

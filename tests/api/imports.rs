@@ -154,7 +154,8 @@ async fn a_county_ledger_is_imported_once_fixed(db: TestDb) {
             &Default::default(),
             100,
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .events;
     let kinds: Vec<String> = events
         .iter()
         .map(|e| format!("{:?}", e.event_type))
@@ -446,6 +447,7 @@ async fn the_api_imports_a_ledger_in_the_background(db: TestDb) {
     let seq = |store: &safegrade_store::Store| {
         store
             .list_events(&EventVisibility::All, &Default::default(), 1000)
+            .map(|p| p.events)
             .unwrap_or_default()
             .into_iter()
             .map(|e| e.event_type.as_str())
@@ -707,7 +709,8 @@ async fn an_import_interrupted_by_a_restart_resumes(db: TestDb) {
     let events = db
         .store
         .list_events(&EventVisibility::All, &Default::default(), 5000)
-        .unwrap_or_else(|e| panic!("{e:?}"));
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .events;
     let created = events
         .iter()
         .filter(|e| e.event_type.as_str() == "enterprise.created")
@@ -935,6 +938,7 @@ fn all_events(db: &TestDb) -> Vec<safegrade_store::events::Event> {
     db.store
         .list_events(&EventVisibility::All, &Default::default(), 5000)
         .unwrap_or_else(|e| panic!("{e:?}"))
+        .events
 }
 
 /// How many of `events` are of type `t`.

@@ -134,7 +134,7 @@ async fn backups_are_taken_online_on_sqlite_and_left_to_pg_dump_on_postgres(db: 
                     &Default::default(),
                     1000,
                 )
-                .map(|e| e.len())
+                .map(|e| e.events.len())
                 .unwrap_or_default();
             assert_eq!(
                 (done.enterprises, done.events),

@@ -272,6 +272,7 @@ async fn every_table_round_trips(db: TestDb) {
         store
             .list_events(&EventVisibility::All, &EventFilter::default(), 200)
             .unwrap_or_else(|e| panic!("{e:?}"))
+            .events
     };
     let events_before = all_events(store).len();
     let failed: Result<(), StoreError> = store.with_write_tx(move |tx| {

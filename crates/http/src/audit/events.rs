@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use safegrade_domain::{EventType, ResourceType, Role};
-use safegrade_store::events::{Event, EventData, EventFilter};
+use safegrade_store::events::{Event, EventData, EventFilter, FeedPosition};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -87,10 +87,12 @@ impl From<Event> for EventResponse {
 pub struct EventPage {
     /// Events in `seq` order.
     pub items: Vec<EventResponse>,
-    /// Pass as `cursor` to continue. A feed never ends, so this is never null: on an empty
-    /// page it is the cursor you sent; ask again later.
+    /// Pass as `cursor` to continue. A feed never ends, so this is never null; after an
+    /// empty page, ask again later with it. Opaque: it holds a position per supervision area.
     pub next_cursor: String,
-    /// Deprecated: the last `seq` of this page for the `after` parameter. Use `next_cursor`.
+    /// Deprecated: the last `seq` of this page for the `after` parameter. Use `next_cursor`:
+    /// events are ordered per supervision area, and a single `seq` can pass over an event
+    /// that committed late in another area; the cursor keeps a position per area.
     #[schema(deprecated)]
     pub next_after: i64,
 }
@@ -104,7 +106,8 @@ const CURSOR_KIND: &str = "event";
 pub struct EventListQuery {
     /// `next_cursor` of the previous page; absent: from the start.
     pub cursor: Option<String>,
-    /// Deprecated alias of `cursor`: only events with a greater `seq`. Use `cursor`.
+    /// Deprecated: only events with a greater `seq`. Use `cursor`, which never skips an
+    /// event; following `after` can skip one that committed late in another area.
     #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1–200 (default 50).
@@ -139,7 +142,9 @@ fn parse_types(raw: Option<&str>) -> Result<Vec<EventType>, ApiError> {
 /// jurisdiction, in commit order.
 ///
 /// Keep asking with `cursor` = the `next_cursor` of the previous page: no event is ever
-/// skipped, also with concurrent writers on several nodes. City administrators also see
+/// skipped, also with concurrent writers on several nodes. Events are ordered per
+/// supervision area (`seq` increases in commit order within an area); the cursor keeps a
+/// position per area, so an event that committed late in one area is still delivered. City administrators also see
 /// principal and token events.
 #[utoipa::path(
     tag = "events",
@@ -156,25 +161,26 @@ pub async fn list_events(
     query: web::Query<EventListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = crate::plumbing::list::limit(query.limit)?;
-    let after = match (&query.cursor, query.after) {
+    let after: FeedPosition = match (&query.cursor, query.after) {
         (Some(_), Some(_)) => {
             return Err(ApiError::new(
                 ErrorCode::InvalidQuery,
                 "send either cursor or its deprecated alias after, not both",
             ));
         }
-        (Some(c), None) => crate::plumbing::list::id_cursor(CURSOR_KIND, Some(c.as_str()), |p| {
-            p.parse::<i64>().ok().filter(|n| *n >= 0)
-        })?
-        .unwrap_or(0),
+        (Some(c), None) => {
+            crate::plumbing::list::id_cursor(CURSOR_KIND, Some(c.as_str()), FeedPosition::decode)?
+                .unwrap_or_default()
+        }
         (None, Some(a)) if a < 0 => {
             return Err(ApiError::new(
                 ErrorCode::InvalidQuery,
                 "after must be 0 or more",
             ));
         }
-        (None, a) => a.unwrap_or(0),
+        (None, a) => FeedPosition::after(a.unwrap_or(0)),
     };
+    let floor = after.floor();
     let filter = EventFilter {
         after,
         types: parse_types(query.types.as_deref())?,
@@ -183,13 +189,13 @@ pub async fn list_events(
         enterprise_id: query.enterprise_id.map(|u| u.to_string()),
     };
     let visibility = caller.event_visibility();
-    let events = state
+    let page = state
         .run(move |s| Ok(s.list_events(&visibility, &filter, i64::from(limit))?))
         .await?;
-    let next_after = events.last().map_or(after, |e| e.seq);
+    let next_after = page.events.last().map_or(floor, |e| e.seq);
     Ok(HttpResponse::Ok().json(EventPage {
-        items: events.into_iter().map(EventResponse::from).collect(),
-        next_cursor: crate::plumbing::list::encode_cursor(CURSOR_KIND, &next_after.to_string()),
+        items: page.events.into_iter().map(EventResponse::from).collect(),
+        next_cursor: crate::plumbing::list::encode_cursor(CURSOR_KIND, &page.position.encode()),
         next_after,
     }))
 }

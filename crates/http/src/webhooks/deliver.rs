@@ -56,6 +56,7 @@ fn send(
     (attempt, manual): (i32, bool),
 ) -> Attempt {
     let seq = event.seq;
+    let chain = safegrade_store::events::chain::chain_of(event.area_code.as_deref()).to_owned();
     let body = serde_json::to_vec(&EventResponse::from(event)).unwrap_or_default();
     let id = message_id(seq);
     let ts = chrono::Utc::now().timestamp();
@@ -80,6 +81,7 @@ fn send(
     };
     Attempt {
         event_seq: seq,
+        event_chain: chain,
         attempt,
         manual,
         status_code,
@@ -151,19 +153,19 @@ pub fn run(store: &Store, job: &Job, owner: &str) -> Result<(), StoreError> {
     };
     let started = Instant::now();
     while started.elapsed() < TURN {
-        // The log's end before looking: `seq` values become visible in order, so what is
-        // not found after the cursor up to it never will be, and the cursor may pass over.
-        let end = store.events_end()?;
         let filter = EventFilter {
-            after: hook.cursor,
+            after: hook.cursor.clone(),
             types: hook.data.event_types.clone(),
             ..EventFilter::default()
         };
-        let events = store.list_events(&visibility, &filter, PAGE)?;
-        if events.is_empty() {
-            return store.webhook_idle(at, id, (end, safegrade_store::now() + IDLE));
+        // The page's position is past what it holds and past what could not be in it
+        // (per audit chain, `FeedPosition`): when the page is empty, the cursor passes over
+        // to it.
+        let page = store.list_events(&visibility, &filter, PAGE)?;
+        if page.events.is_empty() {
+            return store.webhook_idle(at, id, (page.position, safegrade_store::now() + IDLE));
         }
-        for event in events {
+        for event in page.events {
             let seq = event.seq;
             // Earlier attempts can only be of the first event after the cursor, and only when
             // it has been failing (a success clears `failing_since`).
@@ -215,11 +217,12 @@ fn redeliver(
         return park(store, at, "principal_disabled");
     };
     let filter = EventFilter {
-        after: seq - 1,
+        after: safegrade_store::events::FeedPosition::after(seq - 1),
         ..EventFilter::default()
     };
     let event = store
         .list_events(&visibility, &filter, 1)?
+        .events
         .into_iter()
         .find(|e| e.seq == seq);
     let Some(event) = event else {

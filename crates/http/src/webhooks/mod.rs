@@ -49,7 +49,8 @@ pub struct WebhookResponse {
     #[schema(value_type = crate::plumbing::codes::WebhookStatus)]
     pub status: WebhookStatus,
     /// Every event up to this `seq` that concerns the subscription has been delivered
-    /// (events of other types are passed over); deliveries continue after it.
+    /// (events of other types are passed over), in every supervision area. Deliveries are
+    /// ordered per area, so in an area some events after it may have been delivered too.
     pub caught_up_to_seq: i64,
     /// Since when the current event's deliveries fail.
     pub failing_since: Option<DateTime<Utc>>,
@@ -80,7 +81,7 @@ impl WebhookResponse {
             description: w.data.description,
             enabled: w.data.enabled,
             status: w.status,
-            caught_up_to_seq: w.cursor,
+            caught_up_to_seq: w.cursor.floor(),
             failing_since: w.failing_since,
             principal_id: w.principal_id,
             secret: show_secret.then_some(w.secret),

@@ -6,7 +6,8 @@
 //! writer on another thread or another node.
 //!
 //! Order: a job in a batch may take `Bootstrap`, `CityAdmins` or `Applications`; the commit
-//! then takes `AttainmentCounts` (shared) and last `Events`. A transaction that takes
+//! then takes `AttainmentCounts` (shared), `Events` (shared, or exclusively to start a chain)
+//! and last the batch's chain locks ([`chain_key`]) in increasing key order. A transaction that takes
 //! `AttainmentCounts` or `Events` in its body (a recount, the daily chain heads) runs alone
 //! (`Store::with_own_write_tx`), never in a batch, so no two transactions take these locks
 //! in opposite orders.
@@ -20,7 +21,9 @@ pub(crate) const MIGRATIONS: i64 = 0x5347_4d49_4752;
 /// What a lock protects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lock {
-    /// Event appends: `seq` values become visible in order (docs/adr/0004).
+    /// Event appends: held shared by every append, exclusively by the append that starts a
+    /// chain and by the transactions that read the whole log under it (the daily chain
+    /// heads, the chain backfill) (docs/adr/0004).
     Events,
     /// The first-start bootstrap of a city administrator: once, even when several nodes
     /// start together.
@@ -45,6 +48,52 @@ impl Lock {
             Self::Applications => 0x5347_4150_504c,     // "SGAPPL"
             Self::AttainmentCounts => 0x5347_4354_4e54, // "SGCTNT"
         }
+    }
+}
+
+/// The advisory lock key of the audit chain `chain` ("SGC" and 40 bits of the name's
+/// SHA-256): appends to a chain hold it from drawing their `seq` values to their commit, so
+/// within a chain `seq` values become visible in order (docs/adr/0004). Two chains sharing a
+/// key would only wait for each other.
+pub fn chain_key(chain: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(chain.as_bytes());
+    digest[..5]
+        .iter()
+        .fold(0x53_4743_i64, |key, b| (key << 8) | i64::from(*b))
+}
+
+/// For each of `keys`, whether nobody held it exclusively: each is tried shared and, if
+/// taken, let go at once (a session-level lock, so also inside a transaction). All free on
+/// SQLite, where nothing is in flight while a reader looks.
+pub(crate) fn free(conn: &mut DbConn, keys: Vec<i64>) -> Result<Vec<bool>, StoreError> {
+    match conn {
+        DbConn::Postgres(pg) => Ok(diesel::RunQueryDsl::load(TryShared(keys), pg)?),
+        DbConn::Sqlite(_) => Ok(vec![true; keys.len()]),
+    }
+}
+
+/// `pg_try_advisory_lock_shared` of every key, in order, each let go at once.
+struct TryShared(Vec<i64>);
+
+crate::plumbing::prepared::cached_by_type!(TryShared);
+
+impl diesel::query_builder::Query for TryShared {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for TryShared {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(
+            "SELECT CASE WHEN pg_try_advisory_lock_shared(k) \
+             THEN pg_advisory_unlock_shared(k) ELSE false END FROM unnest(",
+        );
+        out.push_bind_param::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(&self.0)?;
+        out.push_sql(") WITH ORDINALITY AS t (k, i) ORDER BY i");
+        Ok(())
     }
 }
 

@@ -550,6 +550,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        position -> Text,
     }
 }
 

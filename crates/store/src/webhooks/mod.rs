@@ -16,7 +16,7 @@ use safegrade_domain::{Actor, CodeList, DeliveryId, EventType, PrincipalId, Webh
 
 use crate::jobs::NewJob;
 use crate::plumbing::events::payload::WebhookFields;
-use crate::plumbing::events::{EventData, NewEvent};
+use crate::plumbing::events::{EventData, FeedPosition, NewEvent};
 use crate::plumbing::instant::{StoredInstant, utc};
 use crate::plumbing::schema::{webhook_deliveries, webhooks};
 use crate::{DbConn, Store, StoreError, WriteTx};
@@ -47,8 +47,9 @@ pub struct Webhook {
     pub secret: String,
     /// Whether deliveries get through.
     pub status: WebhookStatus,
-    /// The last event delivered or passed over.
-    pub cursor: i64,
+    /// Where it stands in the log, per audit chain: the last event delivered or passed
+    /// over.
+    pub cursor: FeedPosition,
     /// Since when deliveries of the current event fail (none while they succeed).
     pub failing_since: Option<DateTime<Utc>>,
     /// Optimistic-concurrency version.
@@ -95,13 +96,13 @@ struct WebhookRow {
     secret: String,
     enabled: bool,
     status: String,
-    cursor: i64,
     failing_since: Option<NaiveDateTime>,
     version: i64,
     #[diesel(deserialize_as = StoredInstant)]
     created_at: NaiveDateTime,
     #[diesel(deserialize_as = StoredInstant)]
     updated_at: NaiveDateTime,
+    position: String,
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -127,7 +128,7 @@ impl WebhookRow {
             },
             secret: self.secret,
             status: WebhookStatus::from_code(&self.status).ok_or_else(|| corrupt("status"))?,
-            cursor: self.cursor,
+            cursor: FeedPosition::decode(&self.position).ok_or_else(|| corrupt("position"))?,
             failing_since: self.failing_since.map(utc),
             version: self.version,
             created_at: utc(self.created_at),
@@ -230,7 +231,7 @@ pub fn create(
 ) -> Result<Webhook, StoreError> {
     let now = crate::now();
     let id = WebhookId::new();
-    let cursor = crate::plumbing::events::last_seq(tx)?;
+    let cursor = crate::plumbing::events::feed_now(tx)?;
     diesel::insert_into(webhooks::table)
         .values((
             webhooks::id.eq(id.to_string()),
@@ -241,7 +242,8 @@ pub fn create(
             webhooks::secret.eq(secret),
             webhooks::enabled.eq(data.enabled),
             webhooks::status.eq(WebhookStatus::Active.as_str()),
-            webhooks::cursor.eq(cursor),
+            webhooks::cursor.eq(cursor.floor()),
+            webhooks::position.eq(cursor.encode()),
             webhooks::version.eq(1_i64),
             webhooks::created_at.eq(now),
             webhooks::updated_at.eq(now),
@@ -306,6 +308,8 @@ pub fn update(
 pub struct Attempt {
     /// The event sent.
     pub event_seq: i64,
+    /// Its audit chain (`city` or its supervision area).
+    pub event_chain: String,
     /// Attempt number.
     pub attempt: i32,
     /// A manual redelivery (it does not move the cursor).
@@ -347,11 +351,11 @@ pub fn record_attempt(
     if a.manual {
         // A manual redelivery moves nothing.
     } else if a.succeeded {
+        let mut passed = FeedPosition::after(0);
+        passed.passed(&a.event_chain, a.event_seq);
+        move_position(conn, id, &passed)?;
         diesel::update(row)
-            .set((
-                webhooks::cursor.eq(a.event_seq),
-                webhooks::failing_since.eq(None::<NaiveDateTime>),
-            ))
+            .set(webhooks::failing_since.eq(None::<NaiveDateTime>))
             .execute(conn)?;
     } else {
         diesel::update(row.filter(webhooks::failing_since.is_null()))
@@ -361,15 +365,28 @@ pub fn record_attempt(
     find(conn, id)
 }
 
-/// Moves the cursor of subscription `id` past events that do not concern it, up to `seq`.
-pub fn pass_over(conn: &mut DbConn, id: WebhookId, seq: i64) -> Result<(), StoreError> {
-    diesel::update(
-        webhooks::table
-            .find(id.to_string())
-            .filter(webhooks::cursor.lt(seq)),
-    )
-    .set(webhooks::cursor.eq(seq))
-    .execute(conn)?;
+/// Moves the cursor of subscription `id` to `to`, chain by chain, where that is further
+/// on (`FeedPosition::max`): past an event delivered, or past events that do not concern it.
+/// `cursor` keeps the position's lowest `seq`.
+pub fn move_position(
+    conn: &mut DbConn,
+    id: WebhookId,
+    to: &FeedPosition,
+) -> Result<(), StoreError> {
+    let stored: String = webhooks::table
+        .find(id.to_string())
+        .select(webhooks::position)
+        .first(conn)?;
+    let at = FeedPosition::decode(&stored).ok_or_else(|| corrupt("position"))?;
+    let moved = at.max(to);
+    if moved != at {
+        diesel::update(webhooks::table.find(id.to_string()))
+            .set((
+                webhooks::position.eq(moved.encode()),
+                webhooks::cursor.eq(moved.floor()),
+            ))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -411,23 +428,19 @@ impl Store {
         })
     }
 
-    /// The last event's `seq` (0 for an empty log).
-    pub fn events_end(&self) -> Result<i64, StoreError> {
-        self.with_read(crate::plumbing::events::last_seq)
-    }
-
     /// Ends an idle round of subscription `id`'s delivery job (held by `job`): nothing after
-    /// the cursor concerned it up to `end` (the log's last `seq` read before looking), so the
-    /// cursor passes over to `end`, and the job is due again at `next`.
+    /// the cursor concerned it up to `end` (the position a read of the feed that found
+    /// nothing returned), so the cursor passes over to `end`, and the job is due again at
+    /// `next`.
     pub fn webhook_idle(
         &self,
         job: (&str, &str),
         id: WebhookId,
-        (end, next): (i64, NaiveDateTime),
+        (end, next): (FeedPosition, NaiveDateTime),
     ) -> Result<(), StoreError> {
         let (job, owner) = (job.0.to_owned(), job.1.to_owned());
         self.with_write_tx(move |tx| {
-            pass_over(tx, id, end)?;
+            move_position(tx, id, &end)?;
             crate::jobs::release(tx, (&job, &owner), crate::jobs::Release::Later(next))
         })
     }

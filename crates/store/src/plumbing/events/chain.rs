@@ -32,7 +32,7 @@ use crate::plumbing::schema::{event_chains, events};
 use crate::{DbConn, Store, StoreError};
 
 /// The backend of [`DbConn`] (either database).
-type DbBackend = <DbConn as diesel::Connection>::Backend;
+pub(crate) type DbBackend = <DbConn as diesel::Connection>::Backend;
 
 /// The format tag, the first element of the canonical form.
 pub const FORMAT: &str = "safegrade-event-v1";
@@ -149,20 +149,27 @@ pub struct ChainHead {
 /// The heads of chains, by chain.
 pub(crate) type Heads = HashMap<String, ChainHead>;
 
-/// Takes the events lock (`crate::plumbing::locks::Lock::Events`), draws `n` new `seq`
-/// values in increasing order and reads the heads of `chains`.
+/// Takes the locks of an append, draws `n` new `seq` values in increasing order and reads
+/// the heads of `chains`.
 ///
-/// On PostgreSQL every round trip under the lock delays the other writers, so the lock, the
-/// draw and the heads are one statement: the lock first (the draw and the heads are joined
-/// to it), then the column's sequence, then the heads `FOR UPDATE`. The statement's snapshot
-/// is older than the lock, so the heads are read `FOR UPDATE`, which returns the newest
-/// committed version of a row. That covers rows that existed when the statement started;
-/// a first statement makes sure, before the lock, that every chain of the batch has its
-/// row by then: an empty head ([`GENESIS`], length 0) inserted in this transaction for a
-/// chain without one (two transactions starting the same chain wait there, outside the
-/// lock, for the first to commit). Both are prepared once per connection
-/// ([`super::statements`]). On SQLite: after the largest stored `seq` (its one writer appends one
-/// transaction at a time).
+/// The locks (docs/adr/0004): each chain's own lock ([`crate::plumbing::locks::chain_key`]),
+/// held to the commit, so within a chain `seq` values become visible in order; before them
+/// the events lock (`Lock::Events`), shared, or exclusively when the batch starts a chain, so
+/// a new chain's first event is numbered after every event visible before it commits (which
+/// is what lets a reader's position start chains it has not seen at the newest head,
+/// [`super::FeedPosition`]).
+///
+/// On PostgreSQL every round trip under a chain lock delays that chain's other writers, so
+/// the chain locks, the draw and the heads are one statement: the locks first (the draw and
+/// the heads are joined to them), then the column's sequence, then the heads `FOR UPDATE`.
+/// The statement's snapshot is older than the locks, so the heads are read `FOR UPDATE`,
+/// which returns the newest committed version of a row. That covers rows that existed when
+/// the statement started; a first statement makes sure, before the chain locks, that every
+/// chain of the batch has its row by then: an empty head ([`GENESIS`], length 0) inserted in
+/// this transaction for a chain without one (two transactions starting the same chain wait
+/// there for the first to commit), and it takes the events lock. Both are prepared once per
+/// connection ([`super::statements`]). On SQLite: after the largest stored `seq` (its one
+/// writer appends one transaction at a time).
 pub(crate) fn seqs_and_heads(
     conn: &mut DbConn,
     n: usize,
@@ -175,12 +182,16 @@ pub(crate) fn seqs_and_heads(
                 super::statements::EnsureHeads {
                     chains: chains.clone(),
                     genesis: GENESIS,
+                    lock: crate::plumbing::locks::Lock::Events.key(),
                 },
                 pg,
             )?;
             let drawn: Vec<super::statements::Drawn> = diesel::RunQueryDsl::load(
                 super::statements::LockDrawHeads {
-                    lock: crate::plumbing::locks::Lock::Events.key(),
+                    locks: chains
+                        .iter()
+                        .map(|c| crate::plumbing::locks::chain_key(c))
+                        .collect(),
                     n,
                     chains,
                 },

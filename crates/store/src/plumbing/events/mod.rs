@@ -2,23 +2,29 @@
 //! audit trail and as the change feed (docs/API-DESIGN.md, Events).
 //!
 //! Appends are collected per write transaction ([`crate::WriteTx::record`]) and inserted
-//! just before the commit; on PostgreSQL under a transaction-scoped advisory lock, so `seq`
-//! values become visible in order and a consumer that reads `seq > last` never skips one
-//! (`docs/adr/0004-event-feed-ordering.md`). On SQLite the one writer gives the same order.
+//! just before the commit; on PostgreSQL under transaction-scoped advisory locks, one per
+//! audit chain (supervision area), so within a chain `seq` values become visible in order,
+//! and a reader that keeps a position per chain ([`FeedPosition`]) never skips one
+//! (`docs/adr/0004-event-feed-ordering.md`). On SQLite the one writer gives one order for
+//! the whole log.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable};
 use safegrade_domain::{
     Actor, CodeList, EnterpriseId, EventType, PrincipalId, ResourceType, Role, Scope,
 };
 pub mod chain;
 pub mod payload;
+mod position;
 mod statements;
 
+pub use crate::plumbing::locks::chain_key;
 pub use chain::StoredEvent;
 pub use payload::{Changes, EventData};
+pub use position::FeedPosition;
 
-use crate::plumbing::schema::events;
+use crate::plumbing::schema::{event_chains, events};
 use crate::{DbConn, Store, StoreError};
 
 /// An event about to be appended.
@@ -147,14 +153,14 @@ impl NewEvent {
     }
 }
 
-/// Appends the events of one write transaction, just before its commit. It first takes the
-/// transaction-scoped lock `locks::Lock::Events` (PostgreSQL; SQLite has one writer):
-/// transactions append (and so draw `seq` values) one after another, each holding the lock
-/// until its commit is visible, so a later `seq` never becomes visible before an earlier
-/// one. Each event is linked onto its area's audit chain ([`chain`]) before it is inserted.
-/// On PostgreSQL the lock is held for two statements and the commit: the lock with the
-/// draw and the heads ([`chain::seqs_and_heads`]), the insert with the new heads
-/// ([`chain::insert_linked`]).
+/// Appends the events of one write transaction, just before its commit. On PostgreSQL it
+/// first takes the locks of the batch's chains ([`chain::seqs_and_heads`]): transactions
+/// appending to a chain draw their `seq` values one after another, each holding the chain's
+/// lock until its commit is visible, so within a chain a later `seq` never becomes visible
+/// before an earlier one (SQLite has one writer). Each event is linked onto its area's audit
+/// chain ([`chain`]) before it is inserted. On PostgreSQL the chain locks are held for two
+/// statements and the commit: the locks with the draw and the heads
+/// ([`chain::seqs_and_heads`]), the insert with the new heads ([`chain::insert_linked`]).
 pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreError> {
     if batch.is_empty() {
         return Ok(());
@@ -181,8 +187,7 @@ pub(crate) fn append(conn: &mut DbConn, batch: &[NewEvent]) -> Result<(), StoreE
     Ok(())
 }
 
-/// The last event's `seq` (0 for an empty log). Since `seq` values become visible in order,
-/// every event up to it is visible once it has been read.
+/// The last event's `seq` (0 for an empty log).
 pub fn last_seq(conn: &mut DbConn) -> Result<i64, StoreError> {
     Ok(events::table
         .select(diesel::dsl::max(events::seq))
@@ -219,11 +224,21 @@ impl EventVisibility {
     }
 }
 
+impl EventVisibility {
+    /// The chains whose events this visibility can include (`None`: any).
+    fn chains(&self) -> Option<&[String]> {
+        match self {
+            Self::Areas(areas) => Some(areas),
+            _ => None,
+        }
+    }
+}
+
 /// Filters of the event feed.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
-    /// Only events with `seq` greater than this.
-    pub after: i64,
+    /// Only events after this position (per chain).
+    pub after: FeedPosition,
     /// Only these types (any when empty).
     pub types: Vec<EventType>,
     /// Only events about this kind of record.
@@ -234,18 +249,65 @@ pub struct EventFilter {
     pub enterprise_id: Option<String>,
 }
 
+/// A page of the feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedPage {
+    /// The events, in `seq` order.
+    pub events: Vec<Event>,
+    /// Where to continue: past these events, and past what could not have been in them.
+    pub position: FeedPosition,
+}
+
+/// A boolean condition on events of either backend.
+type EventCondition =
+    Box<dyn BoxableExpression<events::table, chain::DbBackend, SqlType = Nullable<Bool>>>;
+
+/// Events after `position`: per chain named, after its position; in any other chain, after
+/// the default.
+fn after_position(position: &FeedPosition) -> EventCondition {
+    use chain::CITY_CHAIN;
+    let (named, rest) = position.parts();
+    let areas: Vec<String> = named.keys().filter(|c| *c != CITY_CHAIN).cloned().collect();
+    let unnamed_area = events::area_code
+        .is_not_null()
+        .nullable()
+        .and(events::area_code.ne_all(areas));
+    let unnamed: EventCondition = if named.contains_key(CITY_CHAIN) {
+        Box::new(unnamed_area)
+    } else {
+        Box::new(unnamed_area.or(events::area_code.is_null().nullable()))
+    };
+    let mut condition: EventCondition = Box::new(unnamed.and(events::seq.gt(rest).nullable()));
+    for (chain, seq) in named {
+        let in_chain: EventCondition = match chain.as_str() {
+            CITY_CHAIN => Box::new(events::area_code.is_null().nullable()),
+            area => Box::new(events::area_code.eq(area.to_owned())),
+        };
+        condition = Box::new(condition.or(in_chain.and(events::seq.gt(*seq).nullable())));
+    }
+    condition
+}
+
 impl Store {
-    /// Events after `filter.after` in `seq` order, at most `limit`, that `visibility` allows.
+    /// Events after `filter.after` in `seq` order, at most `limit`, that `visibility` allows,
+    /// and the position after them. The chains' heads are read first: a chain moves to its
+    /// head (but not past the page's end when the page is full), so a reader of one area does
+    /// not keep scanning past the others' events, and a quiet chain does not hold anyone back
+    /// (`FeedPosition::advanced`).
     pub fn list_events(
         &self,
         visibility: &EventVisibility,
         filter: &EventFilter,
         limit: i64,
-    ) -> Result<Vec<Event>, StoreError> {
+    ) -> Result<FeedPage, StoreError> {
         self.with_read(|conn| {
+            let heads = settled_heads(conn)?;
             let mut q = events::table
-                .filter(events::seq.gt(filter.after))
+                .filter(events::seq.gt(filter.after.floor()))
                 .into_boxed();
+            if !filter.after.parts().0.is_empty() {
+                q = q.filter(after_position(&filter.after));
+            }
             q = match visibility {
                 EventVisibility::All => q,
                 EventVisibility::Regulated => q.filter(events::area_code.is_not_null()),
@@ -291,15 +353,48 @@ impl Store {
             if let Some(id) = &filter.enterprise_id {
                 q = q.filter(events::enterprise_id.eq(id.clone()));
             }
-            q.order(events::seq.asc())
+            let events: Vec<Event> = q
+                .order(events::seq.asc())
                 .limit(limit)
                 .select(StoredEvent::as_select())
                 .load::<StoredEvent>(conn)?
                 .into_iter()
                 .map(StoredEvent::into_event)
-                .collect()
+                .collect::<Result<_, _>>()?;
+            let mut position = filter.after.clone();
+            for e in &events {
+                position.passed(chain::chain_of(e.area_code.as_deref()), e.seq);
+            }
+            let full = i64::try_from(events.len()).is_ok_and(|n| n >= limit);
+            let page_end = full.then(|| events.last().map_or(0, |e| e.seq));
+            let position = position.advanced(&heads, page_end, visibility.chains());
+            Ok(FeedPage { events, position })
         })
     }
+}
+
+/// Every chain's last `seq`, then whether the chain had no append in flight: its lock
+/// ([`crate::plumbing::locks::chain_key`]) was free when looked at, after the heads were
+/// read (`FeedPosition::advanced`).
+fn settled_heads(conn: &mut DbConn) -> Result<Vec<(String, i64, bool)>, StoreError> {
+    let heads: Vec<(String, i64)> = event_chains::table
+        .select((event_chains::chain, event_chains::last_seq))
+        .load(conn)?;
+    let keys = heads
+        .iter()
+        .map(|h| crate::plumbing::locks::chain_key(&h.0))
+        .collect();
+    let free = crate::plumbing::locks::free(conn, keys)?;
+    Ok(heads
+        .into_iter()
+        .zip(free)
+        .map(|((chain, seq), free)| (chain, seq, free))
+        .collect())
+}
+
+/// The position of a reader who starts now: after every event committed so far, per chain.
+pub(crate) fn feed_now(conn: &mut DbConn) -> Result<FeedPosition, StoreError> {
+    Ok(FeedPosition::default().advanced(&settled_heads(conn)?, None, None))
 }
 
 /// The actor of `principal` in a request.

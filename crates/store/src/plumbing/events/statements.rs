@@ -10,10 +10,13 @@ use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
 
 use crate::plumbing::prepared::{cached_by_type, push_binds};
 
-/// Gives chains their head row if they have none: an empty head (length 0) after `genesis`.
+/// Gives chains their head row if they have none (an empty head, length 0, after
+/// `genesis`), then takes the advisory lock `lock`: exclusively when a chain was new, shared
+/// otherwise.
 pub(crate) struct EnsureHeads {
     pub chains: Vec<String>,
     pub genesis: &'static str,
+    pub lock: i64,
 }
 
 cached_by_type!(EnsureHeads);
@@ -21,20 +24,29 @@ cached_by_type!(EnsureHeads);
 impl QueryFragment<Pg> for EnsureHeads {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
-            "INSERT INTO event_chains (chain, last_seq, last_hash, length) SELECT chain, 0, ",
+            "WITH made AS (INSERT INTO event_chains (chain, last_seq, last_hash, length) \
+             SELECT chain, 0, ",
         );
         out.push_bind_param::<Text, _>(&self.genesis)?;
         out.push_sql(", 0 FROM unnest(");
         out.push_bind_param::<Array<Text>, _>(&self.chains)?;
-        out.push_sql(") AS chain ON CONFLICT (chain) DO NOTHING");
+        out.push_sql(
+            ") AS chain ON CONFLICT (chain) DO NOTHING RETURNING chain) \
+             SELECT CASE WHEN EXISTS (SELECT 1 FROM made) THEN pg_advisory_xact_lock(",
+        );
+        out.push_bind_param::<BigInt, _>(&self.lock)?;
+        out.push_sql(") ELSE pg_advisory_xact_lock_shared(");
+        out.push_bind_param::<BigInt, _>(&self.lock)?;
+        out.push_sql(") END");
         Ok(())
     }
 }
 
-/// Takes the advisory lock `lock`, then draws `n` values of the `seq` sequence (rows with
-/// a null chain) and reads the heads of `chains` `FOR UPDATE` (rows with their chain).
+/// Takes the advisory locks `locks` (in increasing order, so two appends never wait for each
+/// other in a circle), then draws `n` values of the `seq` sequence (rows with a null chain)
+/// and reads the heads of `chains` `FOR UPDATE` (rows with their chain).
 pub(crate) struct LockDrawHeads {
-    pub lock: i64,
+    pub locks: Vec<i64>,
     pub n: i64,
     pub chains: Vec<String>,
 }
@@ -51,10 +63,13 @@ impl Query for LockDrawHeads {
 
 impl QueryFragment<Pg> for LockDrawHeads {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(");
-        out.push_bind_param::<BigInt, _>(&self.lock)?;
         out.push_sql(
-            ")), head AS MATERIALIZED (\
+            "WITH locked AS MATERIALIZED (SELECT count(pg_advisory_xact_lock(k)) \
+             FROM (SELECT k FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.locks)?;
+        out.push_sql(
+            ") AS k ORDER BY k) AS ordered), head AS MATERIALIZED (\
              SELECT c.last_seq, c.chain, c.last_hash, c.length \
              FROM event_chains c, locked WHERE c.chain = ANY(",
         );
