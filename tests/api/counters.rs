@@ -197,6 +197,22 @@ async fn counters_match_a_recount_after_random_writes(db: TestDb) {
         "every copy is the certificate's"
     );
 
+    // The credit-code lookup table has one row per enterprise, with its code and its area
+    // (docs/adr/0007): areas moved in the workload.
+    let lookup: Vec<Copies> = diesel::sql_query(
+        "SELECT (SELECT COUNT(*) FROM credit_codes) AS n, \
+         (SELECT COUNT(*) FROM enterprises e JOIN credit_codes c ON c.enterprise_id = e.id \
+         AND c.credit_code = e.credit_code AND c.area_code = e.area_code) AS same",
+    )
+    .load(&mut conn)
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lookup[0].n, total, "one lookup row per enterprise");
+    assert_eq!(
+        lookup[0].same,
+        Some(total),
+        "each with the enterprise's code and area"
+    );
+
     // And the statistics read them.
     let stats = send(&app, TestRequest::get().uri("/api/v1/stats/attainment")).await;
     assert_eq!(stats.status, StatusCode::OK);

@@ -113,6 +113,51 @@ async fn duplicate_credit_code(db: TestDb) {
         Some(1),
         "the refused write changed nothing"
     );
+
+    // A change of credit code is checked against the others too, and frees the old code
+    // (the lookup table follows the enterprise, docs/adr/0007).
+    let second = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/enterprises",
+            &enterprise_body(&credit_code(3)),
+        ),
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    let uri = format!(
+        "/api/v1/enterprises/{}",
+        second.body["id"].as_str().unwrap_or_default()
+    );
+    let patch = |code: String| {
+        json_request(
+            Method::PATCH,
+            &uri,
+            &serde_json::json!({"credit_code": code}),
+        )
+        .insert_header(("content-type", "application/merge-patch+json"))
+    };
+    let taken = send(&app, patch(credit_code(2))).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    assert_eq!(taken.body["code"], "duplicate_credit_code");
+    let moved = send(&app, patch(credit_code(4))).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let reused = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/enterprises",
+            &enterprise_body(&credit_code(3)),
+        ),
+    )
+    .await;
+    assert_eq!(
+        reused.status,
+        StatusCode::CREATED,
+        "the old code is free: {}",
+        reused.body
+    );
 }
 
 async fn list_filters_and_paging(db: TestDb) {

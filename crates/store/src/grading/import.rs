@@ -16,7 +16,8 @@ use safegrade_domain::{
     Actor, CodeList, CreditCode, EnterpriseId, Scope, Violation, ViolationCode,
 };
 
-use crate::ledger::import::{Chunk, Outcome, Refused, Tally, known};
+use crate::ledger::credit_codes::known;
+use crate::ledger::import::{Chunk, Outcome, Refused, Tally};
 use crate::plumbing::schema::{accidents, certificates};
 use crate::{DbConn, Store, StoreError, WriteTx};
 

@@ -9,6 +9,7 @@ use safegrade_domain::{
 
 use crate::drives::{DRIVE, DriveRow, drive_of};
 use crate::grading::summaries::{SUMMARY, SummaryColumns, from_columns};
+use crate::ledger::credit_codes::{self, CreditCodeRow};
 use crate::plumbing::counts::CountChange;
 use crate::plumbing::events::payload::{EnterpriseFields, TransferFields};
 use crate::plumbing::events::{Changes, EventData, NewEvent};
@@ -231,11 +232,20 @@ pub fn insert_many(
     actor: &Actor,
 ) -> Result<Vec<Enterprise>, StoreError> {
     let at = now();
-    let rows: Vec<EnterpriseRow> = items
+    let ids: Vec<EnterpriseId> = items.iter().map(|_| EnterpriseId::new()).collect();
+    let codes: Vec<CreditCodeRow> = ids
         .iter()
-        .map(|data| EnterpriseRow::new(EnterpriseId::new(), data, 1, at, at))
+        .zip(items)
+        .map(|(id, data)| CreditCodeRow::of(*id, data))
+        .collect();
+    let rows: Vec<EnterpriseRow> = ids
+        .iter()
+        .zip(items)
+        .map(|(id, data)| EnterpriseRow::new(*id, data, 1, at, at))
         .collect();
     let conn: &mut DbConn = tx;
+    // The lookup table first: its key refuses a credit code taken already.
+    credit_codes::claim(conn, &codes)?;
     crate::insert_rows!(conn, enterprises::table, rows, ENTERPRISES_PER_INSERT);
     let mut created = Vec::with_capacity(rows.len());
     for row in rows {
@@ -265,6 +275,9 @@ pub fn update(
     let id = current.id;
     if data == current.data {
         return Ok(current);
+    }
+    if data.credit_code != current.data.credit_code || data.area_code != current.data.area_code {
+        credit_codes::follow(tx, id, &data)?;
     }
     let created = current.created_at.naive_utc();
     let row = EnterpriseRow::new(id, &data, current.version + 1, created, now());
@@ -362,7 +375,7 @@ impl Store {
     }
 
     /// Adds an enterprise at version 1. A second enterprise with the same credit code is
-    /// `Conflict { constraint: "enterprises_credit_code_key" }`.
+    /// `Conflict(EnterpriseCreditCode)` (the key of `credit_codes`).
     pub fn create_enterprise(
         &self,
         data: &EnterpriseData,

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use diesel::prelude::*;
 use safegrade_domain::ledger::sheet::overlay;
 use safegrade_domain::{
     Actor, CreditCode, EnterpriseData, EnterpriseId, EnterpriseInput, Scope, SectorMapping,
@@ -14,7 +13,6 @@ use safegrade_domain::{
 
 use crate::plumbing::events::payload::{Change, Changes, EnterpriseFields, ImportFields};
 use crate::plumbing::events::{EventData, NewEvent};
-use crate::plumbing::schema::enterprises;
 use crate::{DbConn, Store, StoreError, WriteTx};
 
 /// A ledger row: its row number in the sheet and the cells it gives, read as the API reads
@@ -90,39 +88,6 @@ impl Tally {
     }
 }
 
-/// The known enterprise with this credit code, if any.
-pub(crate) fn known(
-    conn: &mut DbConn,
-    credit_code: &str,
-) -> Result<Option<EnterpriseId>, StoreError> {
-    let id: Option<String> = enterprises::table
-        .filter(enterprises::credit_code.eq(credit_code))
-        .select(enterprises::id)
-        .first(conn)
-        .optional()?;
-    Ok(id.and_then(|i| EnterpriseId::parse(&i)))
-}
-
-/// The known enterprises among `codes` (normalised credit codes), by code.
-fn known_all(
-    conn: &mut DbConn,
-    codes: &[String],
-) -> Result<BTreeMap<String, EnterpriseId>, StoreError> {
-    let mut out = BTreeMap::new();
-    for part in codes.chunks(500) {
-        let found: Vec<(String, String)> = enterprises::table
-            .filter(enterprises::credit_code.eq_any(part))
-            .select((enterprises::credit_code, enterprises::id))
-            .load(conn)?;
-        out.extend(
-            found
-                .into_iter()
-                .filter_map(|(code, id)| EnterpriseId::parse(&id).map(|id| (code, id))),
-        );
-    }
-    Ok(out)
-}
-
 /// Works out what each row would do, without writing.
 fn plan(
     conn: &mut DbConn,
@@ -139,7 +104,7 @@ fn plan(
         .filter_map(|c| CreditCode::parse(c).ok())
         .map(|c| c.to_string())
         .collect();
-    let known_ids = known_all(conn, &codes)?;
+    let known_ids = crate::ledger::credit_codes::known_all(conn, &codes)?;
     for r in rows {
         let raw = r.input.credit_code.clone().unwrap_or_default();
         let mut planned = Planned {

@@ -8,7 +8,9 @@ use safegrade_domain::grading::CertificateRefusal;
 /// constraint name (PostgreSQL) or the message (SQLite).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Constraint {
-    /// `enterprises_credit_code_key`: another enterprise has this credit code.
+    /// `credit_codes_credit_code_key` (the lookup table's key, docs/adr/0007), or
+    /// `enterprises_credit_code_key` (SQLite keeps that one too): another enterprise has this
+    /// credit code.
     EnterpriseCreditCode,
     /// `certificates_number_key`: another certificate has this number.
     CertificateNumber,
@@ -24,7 +26,9 @@ impl Constraint {
     /// The constraint of this name.
     pub fn from_name(name: &str) -> Self {
         match name {
-            "enterprises_credit_code_key" => Self::EnterpriseCreditCode,
+            "credit_codes_credit_code_key" | "enterprises_credit_code_key" => {
+                Self::EnterpriseCreditCode
+            }
             "certificates_number_key" => Self::CertificateNumber,
             "standards_code_key" => Self::StandardVersion,
             "idempotency_keys_pkey" | "idempotency_keys_scope_key" => Self::IdempotencyKey,

@@ -130,6 +130,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    credit_codes (credit_code) {
+        credit_code -> Text,
+        enterprise_id -> Text,
+        area_code -> Text,
+    }
+}
+
+diesel::table! {
     event_chains (chain) {
         chain -> Text,
         last_seq -> BigInt,
