@@ -541,7 +541,7 @@ where
     r.body["id"].as_str().unwrap_or_default().to_owned()
 }
 
-async fn create<S, B>(app: &TestApp<S>, n: u32, area: &str) -> String
+pub(crate) async fn create<S, B>(app: &TestApp<S>, n: u32, area: &str) -> String
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -643,6 +643,18 @@ pub(crate) fn call(
             Method::PATCH,
             &format!("/api/v1/enterprises/{ent}"),
             &json!({"employees": n, "reason": "矩阵测试"}),
+        ),
+        // `fresh` is an enterprise of its own (it moves); the other area is the target.
+        "transfer_enterprise" => Call::json(
+            Method::POST,
+            &format!(
+                "/api/v1/enterprises/{}/transfer",
+                fresh_certificate.unwrap_or(ent)
+            ),
+            &json!({
+                "area_code": if inside { "510704" } else { "510703" },
+                "reason": format!("企业迁址（{n}）")
+            }),
         ),
         "list_areas" => get("/api/v1/areas".into()),
         "list_reference_lists" => get("/api/v1/reference".into()),
@@ -1065,6 +1077,13 @@ fn matrix() -> Vec<Case> {
             [401, 200, 200, 200, 403, 403, 200, 403],
             Some([401, 200, 200, 404, 403, 403, 404, 403]),
         ),
+        // Inside: to 510704, outside the scoped roles' jurisdiction (403); outside: from it
+        // (404).
+        (
+            "transfer_enterprise",
+            [401, 200, 200, 403, 403, 403, 403, 403],
+            Some([401, 200, 200, 404, 403, 403, 404, 403]),
+        ),
         ("list_areas", all(200), None),
         ("list_reference_lists", all(200), None),
         ("list_reference", all(200), None),
@@ -1335,6 +1354,9 @@ async fn jurisdiction_matrix(db: TestDb) {
                     Some(created(&app, "/api/v1/risk-units", &unit_body(ent, n)).await)
                 } else if *op == "take_hazard_step" {
                     Some(hazard(&app, ent).await)
+                } else if *op == "transfer_enterprise" {
+                    let area = if is_inside { "510703" } else { "510704" };
+                    Some(create(&app, 20_000 + n, area).await)
                 } else if *op == "take_grading_step" {
                     let own = if is_inside {
                         &w.submitted.0

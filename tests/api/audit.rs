@@ -176,33 +176,84 @@ async fn the_export_selects_by_chain_and_day(db: TestDb) {
 
 async fn a_move_to_another_area_is_seen_by_both_areas(db: TestDb) {
     let app = safegrade_testkit::test_app(db.store.clone()).await;
-    let r = send(
-        &app,
-        json_request(
-            actix_web::http::Method::POST,
-            "/api/v1/enterprises",
-            &enterprise_body(&credit_code(1)),
-        ),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let id = r.body["id"].as_str().unwrap_or_default().to_owned();
+    let mut ids = Vec::new();
+    for n in [1, 2] {
+        let r = send(
+            &app,
+            json_request(
+                actix_web::http::Method::POST,
+                "/api/v1/enterprises",
+                &enterprise_body(&credit_code(n)),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(r.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    // The first moves through the transfer operation, the second through the deprecated
+    // PATCH of `area_code` (with another change): the same transition.
     let moved = send(
         &app,
         json_request(
-            actix_web::http::Method::PATCH,
-            &format!("/api/v1/enterprises/{id}"),
+            actix_web::http::Method::POST,
+            &format!("/api/v1/enterprises/{}/transfer", ids[0]),
             &json!({"area_code": "510704", "reason": "迁址至游仙区"}),
         )
         .insert_header(("If-Match", "\"1\"")),
     )
     .await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
-    let feed_of = |area: &str| {
-        let (_, token) = principal(
+    assert_eq!(moved.body["area_code"], "510704");
+    assert_eq!(moved.header("etag"), "\"2\"");
+    let patched = send(
+        &app,
+        json_request(
+            actix_web::http::Method::PATCH,
+            &format!("/api/v1/enterprises/{}", ids[1]),
+            &json!({"area_code": "510704", "employees": 7, "reason": "区划调整"}),
+        )
+        .insert_header(("If-Match", "\"1\"")),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(
+        patched.header("etag"),
+        "\"3\"",
+        "the change, then the transfer"
+    );
+    // Refused: back to where it is, and without a reason (422, nothing written).
+    let refused = send(
+        &app,
+        json_request(
+            actix_web::http::Method::POST,
+            &format!("/api/v1/enterprises/{}/transfer", ids[0]),
+            &json!({"area_code": "510704"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    let pointers: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert_eq!(pointers, ["/area_code", "/reason"]);
+
+    let regulator = |area: &str| {
+        principal(
             &db.store,
             json!({"name": format!("{area} 监管"), "role": "area_regulator", "area_codes": [area]}),
-        );
+        )
+        .1
+    };
+    let (left, joined) = (regulator("510703"), regulator("510704"));
+    let feed_of = |token: String| {
         let app = &app;
         async move {
             let r = safegrade_testkit::send_as(
@@ -221,26 +272,45 @@ async fn a_move_to_another_area_is_seen_by_both_areas(db: TestDb) {
         }
     };
     assert_eq!(
-        feed_of("510703").await,
-        ["enterprise.created", "enterprise.transferred"],
-        "the area it left sees it arrive and leave"
+        feed_of(left.clone()).await,
+        [
+            "enterprise.created",
+            "enterprise.created",
+            "enterprise.transferred",
+            "enterprise.updated",
+            "enterprise.transferred"
+        ],
+        "the area they left sees them arrive, change and leave"
     );
     assert_eq!(
-        feed_of("510704").await,
-        ["enterprise.updated"],
-        "the area it joined sees the move"
+        feed_of(joined.clone()).await,
+        ["enterprise.transferred", "enterprise.transferred"],
+        "the area they joined sees them come"
     );
-    let left = db
-        .store
-        .chained_events(Some("510703"), 0, (None, None), 10)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let last = left.last().unwrap_or_else(|| panic!("no events"));
-    assert_eq!(last.event_type, "enterprise.transferred");
-    assert_eq!(last.reason.as_deref(), Some("迁址至游仙区"));
-    assert!(
-        last.data.contains("\"to_area\":\"510704\""),
-        "{}",
-        last.data
-    );
+    for (token, status) in [(&left, StatusCode::NOT_FOUND), (&joined, StatusCode::OK)] {
+        let r = safegrade_testkit::send_as(
+            &app,
+            Some(token),
+            TestRequest::get().uri(&format!("/api/v1/enterprises/{}", ids[0])),
+        )
+        .await;
+        assert_eq!(r.status, status, "{}", r.body);
+    }
+    for (area, index) in [("510703", 2), ("510704", 0)] {
+        let chain = db
+            .store
+            .chained_events(Some(area), 0, (None, None), 10)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let event = &chain[index];
+        assert_eq!(event.event_type, "enterprise.transferred", "{area}");
+        assert_eq!(event.reason.as_deref(), Some("迁址至游仙区"));
+        assert!(
+            event
+                .data
+                .contains("\"from_area\":\"510703\",\"to_area\":\"510704\""),
+            "{}",
+            event.data
+        );
+    }
     safegrade_testkit::verified_chains(&db.store);
 }

@@ -13,8 +13,8 @@ use safegrade_testkit::{TestDb, json_request, send, test_app_at};
 use serde_json::{Value, json};
 
 use crate::access::{
-    World, assessment, call, certificate, close_open, created, fresh_token, grading, hazard,
-    matrix_today, unit_body, world,
+    World, assessment, call, certificate, close_open, create, created, fresh_token, grading,
+    hazard, matrix_today, unit_body, world,
 };
 
 both!(
@@ -154,6 +154,7 @@ async fn conventions_hold_for_every_operation(db: TestDb) {
                         None
                     }
                     "take_hazard_step" => Some(hazard(app, &w.inside).await),
+                    "transfer_enterprise" => Some(create(app, 40_000 + n, "510703").await),
                     "add_unit_stop" => {
                         Some(created(app, "/api/v1/risk-units", &unit_body(&w.inside, n)).await)
                     }

@@ -15,8 +15,8 @@ use safegrade_testkit::{TestDb, send, test_app_at};
 use serde_json::{Value, json};
 
 use crate::access::{
-    World, assessment, call, certificate, close_open, created, fresh_token, grading, hazard,
-    matrix_today, unit_body, world,
+    World, assessment, call, certificate, close_open, create, created, fresh_token, grading,
+    hazard, matrix_today, unit_body, world,
 };
 
 both!(every_operation_has_a_real_example);
@@ -168,6 +168,7 @@ async fn every_operation_has_a_real_example(db: TestDb) {
                 None
             }
             "take_hazard_step" => Some(hazard(&app, &w.inside).await),
+            "transfer_enterprise" => Some(create(&app, 30_000, "510703").await),
             "add_unit_stop" => {
                 Some(created(&app, "/api/v1/risk-units", &unit_body(&w.inside, 1)).await)
             }

@@ -35,7 +35,7 @@ pub use ledger::area::{AREAS, Area, AreaKind, CITY_CODE, find_area};
 pub use ledger::credit_code::{CreditCode, CreditCodeError};
 pub use ledger::enterprise::{
     Enterprise, EnterpriseData, EnterpriseInput, MineKind, OperatingStatus, Ownership, Scale,
-    is_phone, limits,
+    Transfer, TransferInput, is_phone, limits,
 };
 pub use ledger::industry::{
     IndustryCode, IndustryCodeError, MappingError, SECTIONS, Sector, SectorMapping, SectorRule,

@@ -230,6 +230,76 @@ pub fn is_phone(s: &str) -> bool {
     }
 }
 
+/// `raw` as the area an enterprise can be registered in: a supervision area below the city
+/// (a county-level area or a park zone, §7), or a violation of `area_code`.
+fn assignable_area(c: &mut Checker, raw: &str) -> Option<String> {
+    match crate::find_area(raw.trim()) {
+        None => c.fail(
+            "area_code",
+            V::UnknownArea,
+            format!("'{raw}' 不是监管区域（区域列表见参考数据 areas）"),
+        ),
+        Some(a) if !a.holds_enterprises() => c.fail(
+            "area_code",
+            V::AreaNotAssignable,
+            format!(
+                "{}（{}）是全市，企业须登记在所在的县（市、区）或园区",
+                a.code, a.name_zh
+            ),
+        ),
+        Some(a) => return Some(a.code.to_owned()),
+    }
+    None
+}
+
+/// A transfer (跨区域移交) as sent: the area an enterprise moves to, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransferInput {
+    /// The supervision area it moves to.
+    pub area_code: Option<String>,
+    /// Why (recorded on both areas' events).
+    pub reason: Option<String>,
+}
+
+/// A checked transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// The supervision area it moves to.
+    pub area_code: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Longest transfer reason, in characters.
+pub const TRANSFER_REASON: usize = 500;
+
+impl TransferInput {
+    /// Checks a transfer of an enterprise now in `from`: an area an enterprise can be
+    /// registered in, other than `from`, and a reason (both required).
+    pub fn validate(&self, from: &str) -> Result<Transfer, Vec<Violation>> {
+        let mut c = Checker::default();
+        let area_code = c
+            .required("area_code", &self.area_code)
+            .and_then(|raw| assignable_area(&mut c, raw));
+        if area_code.as_deref() == Some(from) {
+            c.fail(
+                "area_code",
+                V::InvalidValue,
+                format!("企业已在 {from}，移交须到另一个监管区域"),
+            );
+        }
+        let reason = c
+            .required("reason", &self.reason)
+            .and_then(|raw| c.text("reason", Some(raw), TRANSFER_REASON));
+        match (area_code, reason) {
+            (Some(area_code), Some(reason)) if c.violations.is_empty() => {
+                Ok(Transfer { area_code, reason })
+            }
+            _ => Err(c.violations),
+        }
+    }
+}
+
 impl EnterpriseInput {
     /// Checks every field and reports every violation at once.
     ///
@@ -249,25 +319,9 @@ impl EnterpriseInput {
         let name = c
             .required("name", &self.name)
             .and_then(|v| c.text("name", Some(v), limits::NAME));
-        let area_code = c.required("area_code", &self.area_code).and_then(|raw| {
-            match crate::find_area(raw.trim()) {
-                None => c.fail(
-                    "area_code",
-                    V::UnknownArea,
-                    format!("'{raw}' 不是监管区域（区域列表见参考数据 areas）"),
-                ),
-                Some(a) if !a.holds_enterprises() => c.fail(
-                    "area_code",
-                    V::AreaNotAssignable,
-                    format!(
-                        "{}（{}）是全市，企业须登记在所在的县（市、区）或园区",
-                        a.code, a.name_zh
-                    ),
-                ),
-                Some(a) => return Some(a.code.to_owned()),
-            }
-            None
-        });
+        let area_code = c
+            .required("area_code", &self.area_code)
+            .and_then(|raw| assignable_area(&mut c, raw));
         let address = c.text("address", self.address.as_deref(), limits::ADDRESS);
         let industry_code = c
             .required("industry_code", &self.industry_code)
@@ -510,6 +564,56 @@ mod tests {
                 ..valid()
             }),
             vec![("/name".to_owned(), V::TooLong)]
+        );
+    }
+}
+
+#[cfg(test)]
+mod transfer_tests {
+    use super::*;
+
+    fn codes(r: Result<Transfer, Vec<Violation>>) -> Vec<(String, V)> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| (v.pointer, v.code))
+            .collect()
+    }
+
+    #[test]
+    fn a_transfer_needs_another_assignable_area_and_a_reason() {
+        let input = |area: Option<&str>, reason: Option<&str>| TransferInput {
+            area_code: area.map(str::to_owned),
+            reason: reason.map(str::to_owned),
+        };
+        assert_eq!(
+            input(Some(" 510704 "), Some("迁址")).validate("510703"),
+            Ok(Transfer {
+                area_code: "510704".into(),
+                reason: "迁址".into()
+            })
+        );
+        assert_eq!(
+            codes(input(None, None).validate("510703")),
+            vec![
+                ("/area_code".into(), V::Required),
+                ("/reason".into(), V::Required)
+            ]
+        );
+        assert_eq!(
+            codes(input(Some("510703"), Some(" ")).validate("510703")),
+            vec![
+                ("/area_code".into(), V::InvalidValue),
+                ("/reason".into(), V::Blank)
+            ]
+        );
+        assert_eq!(
+            codes(input(Some("510700"), Some("x")).validate("510703")),
+            vec![("/area_code".into(), V::AreaNotAssignable)]
+        );
+        assert_eq!(
+            codes(input(Some("999999"), Some("x")).validate("510703")),
+            vec![("/area_code".into(), V::UnknownArea)]
         );
     }
 }

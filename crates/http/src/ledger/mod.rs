@@ -14,6 +14,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(enterprises::export_enterprises)
         .service(enterprises::get_enterprise)
         .service(enterprises::update_enterprise)
+        .service(enterprises::transfer_enterprise)
         .service(reference::list_areas)
         .service(reference::list_reference_lists)
         .service(reference::list_reference)

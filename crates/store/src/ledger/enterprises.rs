@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use safegrade_domain::{
     Actor, CodeList, CreditCode, Enterprise, EnterpriseData, EnterpriseId, IndustryCode, MineKind,
-    OperatingStatus, Ownership, Scale, Scope, Sector,
+    OperatingStatus, Ownership, Scale, Scope, Sector, Transfer,
 };
 
 use crate::drives::{DRIVE, DriveRow, drive_of};
@@ -263,8 +263,9 @@ pub fn insert_many(
 
 /// Writes `data` over `current` inside the caller's transaction, with the version
 /// incremented, and records `enterprise.updated` with the changed fields and `reason`; data
-/// equal to the current writes nothing. Moves the statistics counters and the grade summary
-/// along when the area or sector changes.
+/// equal to the current writes nothing. A change of area is the transfer transition
+/// ([`transfer`]), made after the other changes. Moves the statistics counters and the grade
+/// summary along when the sector changes.
 pub fn update(
     tx: &mut WriteTx<'_>,
     current: Enterprise,
@@ -272,15 +273,80 @@ pub fn update(
     actor: &Actor,
     reason: Option<String>,
 ) -> Result<Enterprise, StoreError> {
-    let id = current.id;
+    if data.area_code != current.data.area_code {
+        let to = data.area_code.clone();
+        let staying = EnterpriseData {
+            area_code: current.data.area_code.clone(),
+            ..data
+        };
+        let changed = update(tx, current, staying, actor, reason.clone())?;
+        return transfer(tx, changed, &to, actor, reason);
+    }
     if data == current.data {
         return Ok(current);
     }
+    let new = rewrite(tx, &current, &data)?;
+    let changes = Changes::between(
+        &EnterpriseFields::from(&current),
+        &EnterpriseFields::from(&new),
+        new.version,
+    )?;
+    tx.record(event(
+        &new,
+        actor,
+        EventData::EnterpriseUpdated(changes),
+        reason,
+    ))?;
+    Ok(new)
+}
+
+/// Moves enterprise `current` to supervision area `to` inside the caller's transaction (a
+/// transfer, 跨区域移交; docs/adr/0007): the enterprise and every row of it that carries the
+/// area (its credit-code entry, grade summary, counters) move together, the version is
+/// incremented, and both areas record `enterprise.transferred` in their own audit chain and
+/// feed: the area it left, that it went, and the area it joined, that it came. This is the one
+/// place an enterprise changes area; a distributed database that cannot update its
+/// distribution column would rewrite it as a delete and an insert. A move to its own area
+/// writes nothing.
+pub fn transfer(
+    tx: &mut WriteTx<'_>,
+    current: Enterprise,
+    to: &str,
+    actor: &Actor,
+    reason: Option<String>,
+) -> Result<Enterprise, StoreError> {
+    if current.data.area_code == to {
+        return Ok(current);
+    }
+    let data = EnterpriseData {
+        area_code: to.to_owned(),
+        ..current.data.clone()
+    };
+    let new = rewrite(tx, &current, &data)?;
+    let moved = EventData::EnterpriseTransferred(TransferFields {
+        from_area: current.data.area_code.clone(),
+        to_area: new.data.area_code.clone(),
+        version: new.version,
+    });
+    tx.record(event(&current, actor, moved.clone(), reason.clone()))?;
+    tx.record(event(&new, actor, moved, reason))?;
+    Ok(new)
+}
+
+/// Writes `data` over `current` with the version incremented (refused if the stored version
+/// moved on), keeping the credit-code entry, and, when the area or sector changed, the
+/// counters and the grade summary along. Records nothing.
+fn rewrite(
+    tx: &mut WriteTx<'_>,
+    current: &Enterprise,
+    data: &EnterpriseData,
+) -> Result<Enterprise, StoreError> {
+    let id = current.id;
     if data.credit_code != current.data.credit_code || data.area_code != current.data.area_code {
-        credit_codes::follow(tx, id, &data)?;
+        credit_codes::follow(tx, id, data)?;
     }
     let created = current.created_at.naive_utc();
-    let row = EnterpriseRow::new(id, &data, current.version + 1, created, now());
+    let row = EnterpriseRow::new(id, data, current.version + 1, created, now());
     let updated = diesel::update(enterprises::table.find(id.to_string()))
         .filter(enterprises::version.eq(current.version))
         .set(&row)
@@ -289,7 +355,7 @@ pub fn update(
     crate::plumbing::error::written_once(updated, current.version)?;
     let new = row.into_domain(current.grading.clone(), current.drive.clone())?;
     if new.data.area_code != current.data.area_code || new.data.sector != current.data.sector {
-        let (from, to) = (place_of(&current), place_of(&new));
+        let (from, to) = (place_of(current), place_of(&new));
         crate::hazards::counts::enterprise_moved(tx, id, &from, &to)?;
         crate::grading::summaries::follow_enterprise(
             tx,
@@ -302,28 +368,45 @@ pub fn update(
             after: Some((to, new.grading.clone())),
         });
     }
-    let changes = Changes::between(
-        &EnterpriseFields::from(&current),
-        &EnterpriseFields::from(&new),
-        new.version,
-    )?;
-    if new.data.area_code != current.data.area_code {
-        // The area it left sees it go (its own chain and feed); the area it joined sees the
-        // update below (docs/adr/0007).
-        let left = EventData::EnterpriseTransferred(TransferFields {
-            from_area: current.data.area_code.clone(),
-            to_area: new.data.area_code.clone(),
-            version: new.version,
-        });
-        tx.record(event(&current, actor, left, reason.clone()))?;
-    }
-    tx.record(event(
-        &new,
-        actor,
-        EventData::EnterpriseUpdated(changes),
-        reason,
-    ))?;
     Ok(new)
+}
+
+/// Transfers enterprise `id` to another area inside the caller's transaction (the transfer
+/// operation): loads it (`NotFound` outside `scope`), asks `decide` where to and why (it may
+/// refuse), checks `if_match` against its version (`VersionMismatch`), and moves it
+/// ([`transfer`]).
+pub fn transfer_in_scope<E: From<StoreError>>(
+    tx: &mut WriteTx<'_>,
+    id: EnterpriseId,
+    access: (&Scope, &Actor),
+    if_match: Option<i64>,
+    decide: impl FnOnce(&Enterprise) -> Result<Transfer, E>,
+) -> Result<Enterprise, E> {
+    let (scope, actor) = access;
+    let current = find_in_scope(tx, id, scope)?;
+    let to = decide(&current)?;
+    check_version(if_match, current.version)?;
+    Ok(transfer(
+        tx,
+        current,
+        &to.area_code,
+        actor,
+        Some(to.reason),
+    )?)
+}
+
+/// Loads one enterprise inside `scope` (`NotFound` outside it).
+fn find_in_scope(
+    conn: &mut DbConn,
+    id: EnterpriseId,
+    scope: &Scope,
+) -> Result<Enterprise, StoreError> {
+    let e = find(conn, id)?;
+    if crate::plumbing::jurisdiction::covers(conn, scope, &e.data.area_code, e.id)? {
+        Ok(e)
+    } else {
+        Err(StoreError::NotFound)
+    }
 }
 
 /// Loads one enterprise.
@@ -391,14 +474,7 @@ impl Store {
         id: EnterpriseId,
         scope: &Scope,
     ) -> Result<Enterprise, StoreError> {
-        self.with_read(|conn| {
-            let e = find(conn, id)?;
-            if crate::plumbing::jurisdiction::covers(conn, scope, &e.data.area_code, e.id)? {
-                Ok(e)
-            } else {
-                Err(StoreError::NotFound)
-            }
-        })
+        self.with_read(|conn| find_in_scope(conn, id, scope))
     }
 
     /// Changes an enterprise in one transaction: loads it (`NotFound` outside `scope`),
@@ -420,15 +496,7 @@ impl Store {
     {
         let (scope, actor) = access;
         self.write_keyed(&id.to_string(), move |tx| {
-            let current = find(tx, id)?;
-            if !crate::plumbing::jurisdiction::covers(
-                tx,
-                &scope,
-                &current.data.area_code,
-                current.id,
-            )? {
-                return Err(StoreError::NotFound.into());
-            }
+            let current = find_in_scope(tx, id, &scope)?;
             // The body is judged before the version: a request that can never succeed
             // says why (422) rather than asking for a retry (412).
             let data = change(&current)?;

@@ -639,7 +639,7 @@ pub struct WebhookFields {
 /// An enterprise's move to another supervision area (`enterprise.transferred`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TransferFields {
-    /// The area it left (the event's own `area_code`).
+    /// The area it left.
     pub from_area: String,
     /// The area it joined.
     pub to_area: String,
@@ -691,7 +691,7 @@ pub enum EventData {
     /// `enterprise.updated`: the changed fields.
     #[serde(rename = "enterprise.updated")]
     EnterpriseUpdated(Changes),
-    /// `enterprise.transferred`: the areas it left and joined, in the area it left.
+    /// `enterprise.transferred`: the areas it left and joined; recorded once in each of them.
     #[serde(rename = "enterprise.transferred")]
     EnterpriseTransferred(TransferFields),
     /// `principal.created`: the new principal's fields.
