@@ -1395,6 +1395,22 @@ async fn jurisdiction_matrix(db: TestDb) {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // The world's inside enterprise, with rows in every kind of area-owned table, moves to
+    // 510704: each of its rows moves with it (docs/adr/0007).
+    let before = safegrade_testkit::area_copies_agree(&db.store);
+    let moved = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/enterprises/{}/transfer", w.inside),
+            &json!({"area_code": "510704", "reason": "区划调整"}),
+        ),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    assert_eq!(safegrade_testkit::area_copies_agree(&db.store), before);
+    assert!(before > 100, "rows of every kind were checked: {before}");
 }
 
 fn items(r: &Reply) -> Vec<Value> {

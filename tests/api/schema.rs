@@ -1,6 +1,8 @@
 //! Migrations and schema: both backends have the same migration names, every migration runs
 //! up → down → up, SQLite gets its PRAGMAs, and every table round-trips through diesel.
 
+use std::collections::BTreeSet;
+
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -48,7 +50,11 @@ fn migration_names_match_across_backends() {
     }
 }
 
-both!(migrations_run_up_down_up, every_table_round_trips);
+both!(
+    migrations_run_up_down_up,
+    every_table_round_trips,
+    the_layout_can_be_distributed_by_area
+);
 
 fn revert_all(conn: &mut DbConn) -> usize {
     use diesel_migrations::MigrationHarness;
@@ -101,6 +107,64 @@ async fn migrations_run_up_down_up(db: TestDb) {
     let applied = safegrade_store::run_migrations(&mut conn).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(applied.len(), names::of("sqlite").len());
     assert_eq!(table_count(&mut conn, db.kind), TABLES, "up again");
+}
+
+#[derive(QueryableByName)]
+struct Column {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = BigInt)]
+    not_null: i64,
+}
+
+/// The Citus-ready layout (docs/adr/0007), checked against the migrated schema: every table
+/// is classified (distributed by area, reference, or the coordinator's), and every table
+/// distributed by area has an `area_code` column, not null (events: null for the `city`
+/// chain).
+async fn the_layout_can_be_distributed_by_area(db: TestDb) {
+    use safegrade_store::ledger::area_owned::{AREA_OWNED, COORDINATOR, DISTRIBUTED, REFERENCE};
+    let mut conn = db.store.read().unwrap_or_else(|e| panic!("{e}"));
+    let sql = match db.kind {
+        Kind::Sqlite => {
+            "SELECT m.name AS table_name, p.name AS column_name, CAST(p.\"notnull\" AS BIGINT) AS not_null \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations'"
+        }
+        Kind::Postgres => {
+            "SELECT table_name::text AS table_name, column_name::text AS column_name, \
+             CASE WHEN is_nullable = 'NO' THEN 1 ELSE 0 END::bigint AS not_null \
+             FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'"
+        }
+    };
+    let columns: Vec<Column> = diesel::sql_query(sql)
+        .load(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let tables: BTreeSet<&str> = columns.iter().map(|c| c.table_name.as_str()).collect();
+    let distributed: Vec<&str> = AREA_OWNED.iter().chain(&DISTRIBUTED).copied().collect();
+    let classified: BTreeSet<&str> = distributed
+        .iter()
+        .chain(&REFERENCE)
+        .chain(&COORDINATOR)
+        .copied()
+        .collect();
+    assert_eq!(tables, classified, "every table is classified, once");
+    assert_eq!(
+        classified.len(),
+        distributed.len() + REFERENCE.len() + COORDINATOR.len()
+    );
+    for table in distributed {
+        let area = columns
+            .iter()
+            .find(|c| c.table_name == table && c.column_name == "area_code");
+        match area {
+            None => panic!("{table} has no area_code"),
+            Some(c) if table != "events" => assert_eq!(c.not_null, 1, "{table}.area_code is null"),
+            Some(_) => {}
+        }
+    }
 }
 
 #[derive(QueryableByName)]

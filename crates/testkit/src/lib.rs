@@ -336,6 +336,49 @@ pub fn verified_chains(store: &Store) -> safegrade_store::events::chain::Verific
     verified
 }
 
+#[derive(diesel::QueryableByName)]
+struct Agreement {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    rows: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    differ: i64,
+}
+
+/// Checks that every row of the area-owned tables (`ledger::area_owned::AREA_OWNED`) carries
+/// its owner's supervision area (the enterprise's; a grading step its application's, a
+/// checklist record its checklist's), fails the test naming the tables that differ, and
+/// returns how many rows were checked.
+pub fn area_copies_agree(store: &Store) -> i64 {
+    use diesel::RunQueryDsl;
+    let mut conn = store.read().unwrap_or_else(|e| panic!("{e}"));
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for table in safegrade_store::ledger::area_owned::AREA_OWNED {
+        let owner = match table {
+            "grading_steps" => "gradings o ON o.id = t.grading_id",
+            "checklist_records" => "checklists o ON o.id = t.checklist_id",
+            // An area's own checklists have no enterprise (the inner join leaves them out).
+            _ => "enterprises o ON o.id = t.enterprise_id",
+        };
+        let found: Agreement = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS rows, \
+             COALESCE(SUM(CASE WHEN t.area_code = o.area_code THEN 0 ELSE 1 END), 0) AS differ \
+             FROM {table} t JOIN {owner}"
+        ))
+        .get_result(&mut conn)
+        .unwrap_or_else(|e| panic!("{table}: {e}"));
+        checked += found.rows;
+        if found.differ > 0 {
+            wrong.push(format!("{table}: {} of {}", found.differ, found.rows));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "rows with another area than their owner's: {wrong:?}"
+    );
+    checked
+}
+
 /// Creates a principal from a JSON description (`name`, `role`, `area_codes`,
 /// `enterprise_id`, `read_only`, `review_organisation`) straight in the store, and issues a token for it. Panics
 /// if the description is invalid.

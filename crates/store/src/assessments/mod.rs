@@ -299,6 +299,7 @@ pub fn create(
             assessments::created_at.eq(at),
             assessments::updated_at.eq(at),
             assessments::grading_id.eq(new.grading_id.map(|g| g.to_string())),
+            assessments::area_code.eq(&area),
         ))
         .execute(&mut **tx)?;
     tx.record(NewEvent {

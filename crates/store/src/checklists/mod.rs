@@ -306,6 +306,7 @@ pub fn record_duty(
             checklist_records::performed_by.eq(&performed_by),
             checklist_records::note.eq(&note),
             checklist_records::created_at.eq(at),
+            checklist_records::area_code.eq(&c.area_code),
         ))
         .execute(&mut **tx)?;
     tx.record(NewEvent {

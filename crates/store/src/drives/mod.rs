@@ -170,6 +170,7 @@ impl Store {
             }
             let values = (
                 drives::enterprise_id.eq(id.to_string()),
+                drives::area_code.eq(&area),
                 drives::supervision_focus.eq(new.focus.is_some()),
                 drives::focus_reason.eq(new.focus.as_ref().map(|(r, _)| r.clone())),
                 drives::focus_since.eq(new.focus.as_ref().map(|(_, s)| *s)),
@@ -288,6 +289,7 @@ pub fn record_visit(
             guidance_visits::findings.eq(&stored.visit.findings),
             guidance_visits::follow_up_on.eq(stored.visit.follow_up_on),
             guidance_visits::created_at.eq(stored.created_at),
+            guidance_visits::area_code.eq(&area),
         ))
         .execute(&mut **tx)?;
     tx.record(NewEvent {

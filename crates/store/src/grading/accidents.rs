@@ -35,6 +35,8 @@ struct AccidentRow {
     #[diesel(deserialize_as = crate::plumbing::instant::StoredInstant)]
     created_at: NaiveDateTime,
     rules_version: String,
+    /// The enterprise's supervision area (docs/adr/0007).
+    area_code: String,
 }
 
 /// A stored accident.
@@ -273,6 +275,7 @@ pub fn record(
         source: data.source.clone(),
         created_at: now(),
         rules_version: rules.version.to_owned(),
+        area_code: area.clone(),
     };
     diesel::insert_into(accidents::table)
         .values(&row)

@@ -46,6 +46,8 @@ pub(crate) struct CertificateRow {
     updated_at: NaiveDateTime,
     rules_version: String,
     revocation_rules_version: Option<String>,
+    /// The enterprise's supervision area (docs/adr/0007).
+    area_code: String,
 }
 
 fn corrupt(column: &str) -> StoreError {
@@ -294,7 +296,7 @@ where
         }
     };
     check_version(if_match, current.version)?;
-    let new = insert(tx, &data, rules)?;
+    let new = insert(tx, &data, &area, rules)?;
     let n = diesel::update(certificates::table.find(id.to_string()))
         .filter(certificates::version.eq(current.version))
         .set((
@@ -423,7 +425,7 @@ pub fn record_many(
             return Err(StoreError::NotFound);
         }
         transitions::record(rules, revoked.get(&id).copied().flatten(), data)?;
-        rows.push(row(data, rules));
+        rows.push(row(data, area, rules));
         places.push(area.clone());
     }
     let recorded = insert_rows(conn, rows)?;
@@ -439,8 +441,8 @@ pub fn record_many(
     Ok(recorded)
 }
 
-/// A new certificate's row at version 1, decided under `rules`.
-fn row(data: &CertificateData, rules: &GradeRules) -> CertificateRow {
+/// A new certificate's row at version 1 in `area` (its enterprise's), decided under `rules`.
+fn row(data: &CertificateData, area: &str, rules: &GradeRules) -> CertificateRow {
     let at = now();
     CertificateRow {
         id: CertificateId::new().to_string(),
@@ -464,6 +466,7 @@ fn row(data: &CertificateData, rules: &GradeRules) -> CertificateRow {
         updated_at: at,
         rules_version: rules.version.to_owned(),
         revocation_rules_version: None,
+        area_code: area.to_owned(),
     }
 }
 
@@ -479,13 +482,14 @@ fn insert_rows(
     rows.into_iter().map(CertificateRow::into_domain).collect()
 }
 
-/// Inserts a certificate at version 1, decided under `rules`.
+/// Inserts a certificate at version 1 in `area`, decided under `rules`.
 fn insert(
     conn: &mut DbConn,
     data: &CertificateData,
+    area: &str,
     rules: &GradeRules,
 ) -> Result<Certificate, StoreError> {
-    insert_rows(conn, vec![row(data, rules)])?
+    insert_rows(conn, vec![row(data, area, rules)])?
         .pop()
         .ok_or(StoreError::NotFound)
 }

@@ -351,6 +351,7 @@ pub fn apply(
             gradings::version.eq(1i64),
             gradings::created_at.eq(at),
             gradings::updated_at.eq(at),
+            gradings::area_code.eq(&area),
         ))
         .execute(&mut **tx)?;
     tx.record(NewEvent {
@@ -527,6 +528,7 @@ pub fn step(
             grading_steps::taken_on.eq(request.on),
             grading_steps::note.eq(&request.note),
             grading_steps::created_at.eq(now()),
+            grading_steps::area_code.eq(&g.area_code),
         ))
         .execute(&mut **tx)?;
     tx.record(NewEvent {

@@ -373,6 +373,7 @@ pub fn register(
                 hazards::measure_id.eq(f.links.measure_id.map(|x| x.to_string())),
                 hazards::record_id.eq(f.links.record_id.map(|x| x.to_string())),
             ),
+            hazards::area_code.eq(&area),
         ))
         .execute(&mut **tx)?;
     counts::hazard_changed(

@@ -208,6 +208,7 @@ pub fn create_task(
                 inspection_tasks::version.eq(1i64),
                 inspection_tasks::created_at.eq(now()),
             ),
+            inspection_tasks::area_code.eq(&unit.area_code),
         ))
         .execute(&mut **tx)?;
     tx.record(NewEvent {
@@ -321,6 +322,7 @@ pub fn create_record(
             inspection_records::result.eq(d.result.as_str()),
             inspection_records::note.eq(&d.note),
             inspection_records::created_at.eq(now()),
+            inspection_records::area_code.eq(&task.area_code),
         ))
         .execute(&mut **tx)?;
     tx.record(NewEvent {

@@ -302,7 +302,8 @@ pub fn update(
 
 /// Moves enterprise `current` to supervision area `to` inside the caller's transaction (a
 /// transfer, 跨区域移交; docs/adr/0007): the enterprise and every row of it that carries the
-/// area (its credit-code entry, grade summary, counters) move together, the version is
+/// area (its credit-code entry, grade summary, counters and the rows of the area-owned
+/// tables, [`crate::ledger::area_owned`]) move together, the version is
 /// incremented, and both areas record `enterprise.transferred` in their own audit chain and
 /// feed: the area it left, that it went, and the area it joined, that it came. This is the one
 /// place an enterprise changes area; a distributed database that cannot update its
@@ -354,6 +355,9 @@ fn rewrite(
         .map_err(StoreError::from)?;
     crate::plumbing::error::written_once(updated, current.version)?;
     let new = row.into_domain(current.grading.clone(), current.drive.clone())?;
+    if new.data.area_code != current.data.area_code {
+        crate::ledger::area_owned::move_enterprise(tx, id, &new.data.area_code)?;
+    }
     if new.data.area_code != current.data.area_code || new.data.sector != current.data.sector {
         let (from, to) = (place_of(current), place_of(&new));
         crate::hazards::counts::enterprise_moved(tx, id, &from, &to)?;

@@ -171,6 +171,7 @@ diesel::table! {
         updated_at -> Timestamp,
         rules_version -> Text,
         revocation_rules_version -> Nullable<Text>,
+        area_code -> Text,
     }
 }
 
@@ -189,6 +190,7 @@ diesel::table! {
         source -> Nullable<Text>,
         created_at -> Timestamp,
         rules_version -> Text,
+        area_code -> Text,
     }
 }
 
@@ -232,6 +234,7 @@ diesel::table! {
         upgrade_target_year -> Nullable<Integer>,
         version -> BigInt,
         updated_at -> Timestamp,
+        area_code -> Text,
     }
 }
 
@@ -244,6 +247,7 @@ diesel::table! {
         findings -> Text,
         follow_up_on -> Nullable<Date>,
         created_at -> Timestamp,
+        area_code -> Text,
     }
 }
 
@@ -299,6 +303,7 @@ diesel::table! {
         updated_at -> Timestamp,
         submitted_on -> Nullable<Date>,
         grading_id -> Nullable<Text>,
+        area_code -> Text,
     }
 }
 
@@ -324,6 +329,7 @@ diesel::table! {
         review_org_id -> Nullable<Text>,
         review_org_name -> Nullable<Text>,
         review_assessment_id -> Nullable<Text>,
+        area_code -> Text,
     }
 }
 
@@ -335,6 +341,7 @@ diesel::table! {
         taken_on -> Date,
         note -> Nullable<Text>,
         created_at -> Timestamp,
+        area_code -> Text,
     }
 }
 
@@ -367,6 +374,7 @@ diesel::table! {
         measure_id -> Nullable<Text>,
         record_id -> Nullable<Text>,
         closed_on -> Nullable<Date>,
+        area_code -> Text,
     }
 }
 
@@ -387,6 +395,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        area_code -> Text,
     }
 }
 
@@ -405,6 +414,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        area_code -> Text,
     }
 }
 
@@ -420,6 +430,7 @@ diesel::table! {
         check_content -> Nullable<Text>,
         owner -> Text,
         created_at -> Timestamp,
+        area_code -> Text,
     }
 }
 
@@ -446,6 +457,7 @@ diesel::table! {
         ends_on -> Nullable<Date>,
         version -> BigInt,
         created_at -> Timestamp,
+        area_code -> Text,
     }
 }
 
@@ -459,6 +471,7 @@ diesel::table! {
         result -> Text,
         note -> Nullable<Text>,
         created_at -> Timestamp,
+        area_code -> Text,
     }
 }
 
@@ -489,6 +502,7 @@ diesel::table! {
         performed_by -> Text,
         note -> Nullable<Text>,
         created_at -> Timestamp,
+        area_code -> Text,
     }
 }
 

@@ -172,6 +172,7 @@ pub fn create_unit(
             risk_units::version.eq(1i64),
             risk_units::created_at.eq(at),
             risk_units::updated_at.eq(at),
+            risk_units::area_code.eq(&area),
         ))
         .execute(&mut **tx)?;
     tx.record(NewEvent {
@@ -388,6 +389,7 @@ pub fn create_risk(
             risks::version.eq(1i64),
             risks::created_at.eq(at),
             risks::updated_at.eq(at),
+            risks::area_code.eq(&unit.area_code),
         ))
         .execute(&mut **tx)?;
     let counted = d.residual.as_ref().unwrap_or(&d.inherent).level;
@@ -512,6 +514,7 @@ pub fn create_measure(
             risk_measures::check_content.eq(&d.check_content),
             risk_measures::owner.eq(&d.owner),
             risk_measures::created_at.eq(now()),
+            risk_measures::area_code.eq(&r.area_code),
         ))
         .execute(&mut **tx)?;
     tx.record(NewEvent {

@@ -1,0 +1,14 @@
+ALTER TABLE certificates DROP COLUMN area_code;
+ALTER TABLE accidents DROP COLUMN area_code;
+ALTER TABLE drives DROP COLUMN area_code;
+ALTER TABLE guidance_visits DROP COLUMN area_code;
+ALTER TABLE assessments DROP COLUMN area_code;
+ALTER TABLE gradings DROP COLUMN area_code;
+ALTER TABLE hazards DROP COLUMN area_code;
+ALTER TABLE risk_units DROP COLUMN area_code;
+ALTER TABLE risks DROP COLUMN area_code;
+ALTER TABLE risk_measures DROP COLUMN area_code;
+ALTER TABLE inspection_tasks DROP COLUMN area_code;
+ALTER TABLE inspection_records DROP COLUMN area_code;
+ALTER TABLE grading_steps DROP COLUMN area_code;
+ALTER TABLE checklist_records DROP COLUMN area_code;
