@@ -535,6 +535,9 @@ impl Store {
         limit: i64,
     ) -> Result<Page<Enterprise>, StoreError> {
         self.with_list_read(|conn| {
+            if let Some(area) = plain_area(filter) {
+                return plain_page(conn, area, after, limit);
+            }
             let mut q = enterprises::table
                 .left_join(grade_summaries::table)
                 .left_join(drives::table)
@@ -627,25 +630,120 @@ impl Store {
             }
             let take = usize::try_from(limit + 1).unwrap_or(usize::MAX);
             let q = q.order(enterprises::id.asc());
-            let rows: Vec<(EnterpriseRow, Option<SummaryColumns>, Option<DriveRow>)> = match conn.backend() {
+            let rows: Vec<ListRow> = match conn.backend() {
                 // SQLite streams rows lazily in index order, so reading `limit + 1` rows and
                 // stopping is a LIMIT. A bound `LIMIT ?` would make SQLite recompile the
                 // statement on every execution (its planner looks at the bound value).
                 Backend::Sqlite => q
-                    .load_iter::<(EnterpriseRow, Option<SummaryColumns>, Option<DriveRow>), diesel::connection::DefaultLoadingMode>(conn)?
+                    .load_iter::<ListRow, diesel::connection::DefaultLoadingMode>(conn)?
                     .take(take)
                     .collect::<Result<_, _>>()?,
                 Backend::Postgres => q.limit(limit + 1).load(conn)?,
             };
-            let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-            let items = rows
-                .into_iter()
-                .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .map(|(row, summary, drive)| row.into_domain(from_columns(summary)?, drive_of(drive)?))
-                .collect::<Result<_, StoreError>>()?;
-            Ok(Page { items, has_more })
+            page_of(rows, limit)
         })
     }
+}
+
+/// A ledger list row: the enterprise, its grade summary and its drive (either may be
+/// missing).
+type ListRow = (EnterpriseRow, Option<SummaryColumns>, Option<DriveRow>);
+
+/// At most `limit` enterprises of `rows` (read with a limit of `limit + 1`), and whether
+/// more follow.
+fn page_of(rows: Vec<ListRow>, limit: i64) -> Result<Page<Enterprise>, StoreError> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let has_more = rows.len() > limit;
+    let items = rows
+        .into_iter()
+        .take(limit)
+        .map(|(row, summary, drive)| row.into_domain(from_columns(summary)?, drive_of(drive)?))
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Page { items, has_more })
+}
+
+/// The area a list with no filter but its area reads (`Some(None)`: the whole city), or
+/// `None` when it has other filters or a wider or narrower scope: the lists the ledger is
+/// paged through most, which [`plain_page`] reads.
+fn plain_area(filter: &EnterpriseFilter) -> Option<Option<&str>> {
+    let EnterpriseFilter {
+        scope,
+        area_code,
+        sector: None,
+        industry_code: None,
+        scale: None,
+        ownership: None,
+        operating_status: None,
+        credit_code: None,
+        name_contains: None,
+        standardization_status: None,
+        current_grade: None,
+        today: _,
+    } = filter
+    else {
+        return None;
+    };
+    match (scope, area_code.as_deref()) {
+        (Scope::City, area) => Some(area),
+        (Scope::Areas(areas), None) if areas.len() == 1 => Some(areas.first().map(String::as_str)),
+        (Scope::Areas(areas), Some(area)) if areas.iter().any(|a| a == area) => Some(Some(area)),
+        _ => None,
+    }
+}
+
+/// `$q` narrowed to `$area` (if any) and to ids after `$after` (if any), as `$s` in `$run`:
+/// four query types, one per shape.
+macro_rules! shaped {
+    ($q:expr, $area:expr, $after:expr, |$s:ident| $run:expr) => {
+        match ($area, $after) {
+            (Some(area), Some(after)) => {
+                let $s = $q
+                    .filter(enterprises::area_code.eq(area))
+                    .filter(enterprises::id.gt(after));
+                $run
+            }
+            (Some(area), None) => {
+                let $s = $q.filter(enterprises::area_code.eq(area));
+                $run
+            }
+            (None, Some(after)) => {
+                let $s = $q.filter(enterprises::id.gt(after));
+                $run
+            }
+            (None, None) => {
+                let $s = $q;
+                $run
+            }
+        }
+    };
+}
+
+/// A page of the ledger in `area` (or the whole city): one unboxed query per shape (area or
+/// not, cursor or not), so each is prepared once per connection by its type (a boxed
+/// query's SQL text is rebuilt and looked up on every call), and loaded on the backend's
+/// own connection (no decoding through the two-backend connection). The same query as the
+/// general path.
+fn plain_page(
+    conn: &mut DbConn,
+    area: Option<&str>,
+    after: Option<EnterpriseId>,
+    limit: i64,
+) -> Result<Page<Enterprise>, StoreError> {
+    let q = enterprises::table
+        .left_join(grade_summaries::table)
+        .left_join(drives::table)
+        .select((enterprises::all_columns, SUMMARY.nullable(), DRIVE.nullable()))
+        .order(enterprises::id.asc());
+    let after = after.map(|a| a.to_string());
+    let rows: Vec<ListRow> = match conn {
+        DbConn::Postgres(pg) => shaped!(q.limit(limit + 1), area, after, |q| q.load(pg)?),
+        // As in the general path: `limit + 1` rows read in index order, no bound LIMIT.
+        DbConn::Sqlite(lite) => shaped!(q, area, after, |q| q
+            .load_iter::<ListRow, diesel::connection::DefaultLoadingMode>(lite)?
+            .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
+            .collect::<Result<_, _>>()?),
+    };
+    page_of(rows, limit)
 }
 
 #[cfg(test)]
