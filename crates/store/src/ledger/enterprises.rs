@@ -541,7 +541,11 @@ impl Store {
             let mut q = enterprises::table
                 .left_join(grade_summaries::table)
                 .left_join(drives::table)
-                .select((enterprises::all_columns, SUMMARY.nullable(), DRIVE.nullable()))
+                .select((
+                    enterprises::all_columns,
+                    SUMMARY.nullable(),
+                    DRIVE.nullable(),
+                ))
                 .into_boxed();
             // The scope as the narrowest condition, so the planners keep walking the
             // (area_code, id) index in id order: an area filter inside the scope replaces it,
@@ -588,18 +592,22 @@ impl Store {
                 // Mirrors `GradeSummary::status` (order: in force; creating; revoked; restart;
                 // expired; not started).
                 let in_force = g::grade_valid_until.ge(today);
-                let lapsed = g::grade_valid_until.is_null().or(g::grade_valid_until.lt(today));
+                let lapsed = g::grade_valid_until
+                    .is_null()
+                    .or(g::grade_valid_until.lt(today));
                 let creating = g::creating.nullable().eq(true);
                 let idle = g::creating.nullable().eq(false);
                 q = match status {
-                    StandardizationStatus::Attained => {
-                        q.filter(in_force).filter(g::restart_required.nullable().eq(false))
-                    }
+                    StandardizationStatus::Attained => q
+                        .filter(in_force)
+                        .filter(g::restart_required.nullable().eq(false)),
                     StandardizationStatus::RestartRequired => q.filter(
-                        in_force.and(g::restart_required.nullable().eq(true)).or(lapsed
-                            .and(idle)
-                            .and(g::revoked_on.is_null())
-                            .and(g::restart_required.nullable().eq(true))),
+                        in_force
+                            .and(g::restart_required.nullable().eq(true))
+                            .or(lapsed
+                                .and(idle)
+                                .and(g::revoked_on.is_null())
+                                .and(g::restart_required.nullable().eq(true))),
                     ),
                     StandardizationStatus::Creating => q.filter(lapsed).filter(creating),
                     StandardizationStatus::Revoked => q
@@ -729,16 +737,20 @@ fn plain_page(
     after: Option<EnterpriseId>,
     limit: i64,
 ) -> Result<Page<Enterprise>, StoreError> {
-    let q = enterprises::table
+    let base = enterprises::table
         .left_join(grade_summaries::table)
         .left_join(drives::table)
-        .select((enterprises::all_columns, SUMMARY.nullable(), DRIVE.nullable()))
+        .select((
+            enterprises::all_columns,
+            SUMMARY.nullable(),
+            DRIVE.nullable(),
+        ))
         .order(enterprises::id.asc());
     let after = after.map(|a| a.to_string());
     let rows: Vec<ListRow> = match conn {
-        DbConn::Postgres(pg) => shaped!(q.limit(limit + 1), area, after, |q| q.load(pg)?),
+        DbConn::Postgres(pg) => shaped!(base.limit(limit + 1), area, after, |q| q.load(pg)?),
         // As in the general path: `limit + 1` rows read in index order, no bound LIMIT.
-        DbConn::Sqlite(lite) => shaped!(q, area, after, |q| q
+        DbConn::Sqlite(lite) => shaped!(base, area, after, |q| q
             .load_iter::<ListRow, diesel::connection::DefaultLoadingMode>(lite)?
             .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
             .collect::<Result<_, _>>()?),
