@@ -2077,6 +2077,24 @@ fn items_of(v: &Value) -> Vec<Value> {
     v["items"].as_array().cloned().unwrap_or_default()
 }
 
+/// Creates an enterprise with credit code `n` in `area` straight through `store`.
+fn create_in_store(store: &Store, n: u32, area: &str) {
+    let data = EnterpriseInput {
+        credit_code: Some(credit_code(n)),
+        name: Some(format!("企业{n}")),
+        area_code: Some(area.into()),
+        industry_code: Some("C3011".into()),
+        scale: Some("small".into()),
+        principal_name: Some("张三".into()),
+        ..Default::default()
+    }
+    .validate(SectorMapping::builtin())
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    store
+        .create_enterprise(&data, &Actor::command_line())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+}
+
 /// An append in flight in one area (its lock held, a `seq` drawn, not committed) neither
 /// blocks writes to another area nor lets a reader's position pass its `seq`; once it ends,
 /// the area catches up (docs/adr/0004). PostgreSQL only: SQLite has one writer.
@@ -2086,24 +2104,8 @@ async fn an_append_in_flight_holds_back_only_its_own_area(db: TestDb) {
     if db.kind != Kind::Postgres {
         return;
     }
-    let create = |store: &Store, n: u32, area: &str| {
-        let data = EnterpriseInput {
-            credit_code: Some(credit_code(n)),
-            name: Some(format!("在途企业{n}")),
-            area_code: Some(area.into()),
-            industry_code: Some("C3011".into()),
-            scale: Some("small".into()),
-            principal_name: Some("张三".into()),
-            ..Default::default()
-        }
-        .validate(SectorMapping::builtin())
-        .unwrap_or_else(|e| panic!("{e:?}"));
-        store
-            .create_enterprise(&data, &Actor::command_line())
-            .unwrap_or_else(|e| panic!("{e:?}"));
-    };
-    create(&db.store, 1, "510703");
-    create(&db.store, 2, "510704");
+    create_in_store(&db.store, 1, "510703");
+    create_in_store(&db.store, 2, "510704");
 
     // An append of 510703 in flight: its lock taken and a `seq` drawn, in an open
     // transaction on a connection of its own.
@@ -2132,7 +2134,7 @@ async fn an_append_in_flight_holds_back_only_its_own_area(db: TestDb) {
     let (done, finished) = std::sync::mpsc::channel();
     let store = db.store.clone();
     std::thread::spawn(move || {
-        create(&store, 3, "510704");
+        create_in_store(&store, 3, "510704");
         let _ = done.send(());
     });
     assert!(
@@ -2194,20 +2196,8 @@ async fn feed_skips_nothing_under_concurrent_writers(db: TestDb) {
             let store = stores[(w % 2) as usize].clone();
             std::thread::spawn(move || {
                 for i in 0..40u32 {
-                    let data = EnterpriseInput {
-                        credit_code: Some(credit_code(100_000 + w * 1000 + i)),
-                        name: Some(format!("并发企业{w}-{i}")),
-                        area_code: Some(["510703", "510704", "510700-GX"][(i % 3) as usize].into()),
-                        industry_code: Some("C3011".into()),
-                        scale: Some("small".into()),
-                        principal_name: Some("张三".into()),
-                        ..Default::default()
-                    }
-                    .validate(SectorMapping::builtin())
-                    .unwrap_or_else(|e| panic!("{e:?}"));
-                    store
-                        .create_enterprise(&data, &Actor::command_line())
-                        .unwrap_or_else(|e| panic!("{e:?}"));
+                    let area = ["510703", "510704", "510700-GX"][(i % 3) as usize];
+                    create_in_store(&store, 100_000 + w * 1000 + i, area);
                 }
             })
         })
