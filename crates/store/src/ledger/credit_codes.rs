@@ -45,20 +45,24 @@ pub(crate) fn claim(conn: &mut DbConn, rows: &[CreditCodeRow]) -> Result<(), Sto
     Ok(())
 }
 
-/// Moves enterprise `id`'s row to its new credit code and area (before the enterprise is
-/// updated); a code another enterprise holds is refused.
+/// Moves the row of enterprise `id`, found by its current code `from`, to its new credit
+/// code and area (before the enterprise is updated); a code another enterprise holds is
+/// refused.
 pub(crate) fn follow(
     conn: &mut DbConn,
-    id: EnterpriseId,
+    (id, from): (EnterpriseId, &str),
     data: &EnterpriseData,
 ) -> Result<(), StoreError> {
-    let moved =
-        diesel::update(credit_codes::table.filter(credit_codes::enterprise_id.eq(id.to_string())))
-            .set((
-                credit_codes::credit_code.eq(data.credit_code.to_string()),
-                credit_codes::area_code.eq(&data.area_code),
-            ))
-            .execute(conn)?;
+    let moved = diesel::update(
+        credit_codes::table
+            .find(from)
+            .filter(credit_codes::enterprise_id.eq(id.to_string())),
+    )
+    .set((
+        credit_codes::credit_code.eq(data.credit_code.to_string()),
+        credit_codes::area_code.eq(&data.area_code),
+    ))
+    .execute(conn)?;
     if moved == 1 {
         Ok(())
     } else {

@@ -344,7 +344,7 @@ fn rewrite(
 ) -> Result<Enterprise, StoreError> {
     let id = current.id;
     if data.credit_code != current.data.credit_code || data.area_code != current.data.area_code {
-        credit_codes::follow(tx, id, data)?;
+        credit_codes::follow(tx, (id, &current.data.credit_code.to_string()), data)?;
     }
     let created = current.created_at.naive_utc();
     let row = EnterpriseRow::new(id, data, current.version + 1, created, now());
