@@ -7,7 +7,9 @@ use actix_web::test::TestRequest;
 use chrono::Duration;
 use safegrade_store::events::chain::{CITY_CHAIN, GENESIS};
 use safegrade_store::events::{EventData, EventFilter, EventVisibility};
-use safegrade_testkit::{TestDb, credit_code, enterprise_body, json_request, principal, send};
+use safegrade_testkit::{
+    TestDb, credit_code, enterprise_body, json_request, post_enterprise, principal, send,
+};
 use serde_json::json;
 
 both!(
@@ -178,17 +180,8 @@ async fn a_move_to_another_area_is_seen_by_both_areas(db: TestDb) {
     let app = safegrade_testkit::test_app(db.store.clone()).await;
     let mut ids = Vec::new();
     for n in [1, 2] {
-        let r = send(
-            &app,
-            json_request(
-                actix_web::http::Method::POST,
-                "/api/v1/enterprises",
-                &enterprise_body(&credit_code(n)),
-            ),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        ids.push(r.body["id"].as_str().unwrap_or_default().to_owned());
+        let (created, _) = post_enterprise(&app, n).await;
+        ids.push(created.body["id"].as_str().unwrap_or_default().to_owned());
     }
     // The first moves through the transfer operation, the second through the deprecated
     // PATCH of `area_code` (with another change): the same transition.

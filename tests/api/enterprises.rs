@@ -116,20 +116,7 @@ async fn duplicate_credit_code(db: TestDb) {
 
     // A change of credit code is checked against the others too, and frees the old code
     // (the lookup table follows the enterprise, docs/adr/0007).
-    let second = send(
-        &app,
-        json_request(
-            Method::POST,
-            "/api/v1/enterprises",
-            &enterprise_body(&credit_code(3)),
-        ),
-    )
-    .await;
-    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
-    let uri = format!(
-        "/api/v1/enterprises/{}",
-        second.body["id"].as_str().unwrap_or_default()
-    );
+    let (_, uri) = post_enterprise(&app, 3).await;
     let patch = |code: String| {
         json_request(
             Method::PATCH,
@@ -143,21 +130,8 @@ async fn duplicate_credit_code(db: TestDb) {
     assert_eq!(taken.body["code"], "duplicate_credit_code");
     let moved = send(&app, patch(credit_code(4))).await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
-    let reused = send(
-        &app,
-        json_request(
-            Method::POST,
-            "/api/v1/enterprises",
-            &enterprise_body(&credit_code(3)),
-        ),
-    )
-    .await;
-    assert_eq!(
-        reused.status,
-        StatusCode::CREATED,
-        "the old code is free: {}",
-        reused.body
-    );
+    // Created again with the code it gave up (`post_enterprise` asserts 201).
+    post_enterprise(&app, 3).await;
 }
 
 async fn list_filters_and_paging(db: TestDb) {

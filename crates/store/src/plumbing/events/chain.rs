@@ -562,15 +562,29 @@ impl Store {
     }
 }
 
-/// `q` narrowed to the events of `chain`: an area's, or the city chain's (no area).
+/// A boolean condition on events of either backend.
+pub(crate) type EventCondition = Box<
+    dyn BoxableExpression<
+            events::table,
+            DbBackend,
+            SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+        >,
+>;
+
+/// The events of `chain`: an area's, or the city chain's (no area).
+pub(crate) fn of_chain(chain: &str) -> EventCondition {
+    match chain {
+        CITY_CHAIN => Box::new(events::area_code.is_null().nullable()),
+        area => Box::new(events::area_code.eq(area.to_owned())),
+    }
+}
+
+/// `q` narrowed to the events of `chain` ([`of_chain`]).
 fn in_chain<'a, ST: 'a>(
     q: events::BoxedQuery<'a, DbBackend, ST>,
     chain: &str,
 ) -> events::BoxedQuery<'a, DbBackend, ST> {
-    match chain {
-        CITY_CHAIN => q.filter(events::area_code.is_null()),
-        area => q.filter(events::area_code.eq(area.to_owned())),
-    }
+    q.filter(of_chain(chain))
 }
 
 /// The stored hash of the last event before `seq` in the chain of `area_code`

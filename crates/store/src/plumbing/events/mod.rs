@@ -10,7 +10,6 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable};
 use safegrade_domain::{
     Actor, CodeList, EnterpriseId, EventType, PrincipalId, ResourceType, Role, Scope,
 };
@@ -258,14 +257,10 @@ pub struct FeedPage {
     pub position: FeedPosition,
 }
 
-/// A boolean condition on events of either backend.
-type EventCondition =
-    Box<dyn BoxableExpression<events::table, chain::DbBackend, SqlType = Nullable<Bool>>>;
-
 /// Events after `position`: per chain named, after its position; in any other chain, after
 /// the default.
-fn after_position(position: &FeedPosition) -> EventCondition {
-    use chain::CITY_CHAIN;
+fn after_position(position: &FeedPosition) -> chain::EventCondition {
+    use chain::{CITY_CHAIN, EventCondition};
     let (named, rest) = position.parts();
     let areas: Vec<String> = named.keys().filter(|c| *c != CITY_CHAIN).cloned().collect();
     let unnamed_area = events::area_code
@@ -279,11 +274,8 @@ fn after_position(position: &FeedPosition) -> EventCondition {
     };
     let mut condition: EventCondition = Box::new(unnamed.and(events::seq.gt(rest).nullable()));
     for (chain, seq) in named {
-        let in_chain: EventCondition = match chain.as_str() {
-            CITY_CHAIN => Box::new(events::area_code.is_null().nullable()),
-            area => Box::new(events::area_code.eq(area.to_owned())),
-        };
-        condition = Box::new(condition.or(in_chain.and(events::seq.gt(*seq).nullable())));
+        let in_chain = chain::of_chain(chain).and(events::seq.gt(*seq).nullable());
+        condition = Box::new(condition.or(in_chain));
     }
     condition
 }
